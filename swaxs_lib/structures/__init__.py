@@ -1,0 +1,78 @@
+"""Cluster structures: builders, readers and their metadata.
+
+>>> from swaxs_lib.structures import build_cluster
+>>> build_cluster("decahedron", "Au", p=2, q=2, r=1).info.n_atoms
+75
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from swaxs_lib.errors import SwaxsInputError
+from swaxs_lib.structures.builders import (
+    Cluster,
+    cuboctahedron,
+    decahedron,
+    decahedron_atom_count,
+    icosahedron,
+    lattice_sphere,
+    octahedron,
+    truncated_octahedron,
+)
+from swaxs_lib.structures.metadata import ClusterInfo, coordination_numbers, describe
+from swaxs_lib.structures.readers import read_structure
+
+#: Shape name -> builder.  The keys are the command line's ``--shape`` choices.
+SHAPES: dict[str, Callable[..., Cluster]] = {
+    "icosahedron": icosahedron,
+    "decahedron": decahedron,
+    "octahedron": octahedron,
+    "cuboctahedron": cuboctahedron,
+    "truncated-octahedron": truncated_octahedron,
+    "sphere": lattice_sphere,
+}
+
+
+def build_cluster(shape: str, element: str, **parameters: Any) -> Cluster:
+    """Build a cluster by shape name.
+
+    Parameters
+    ----------
+    shape : str
+        One of :data:`SHAPES`.
+    element : str
+        Chemical symbol.
+    **parameters
+        The builder's keyword arguments (``shells``; ``p, q, r``;
+        ``length, cutoff``; ``diameter_angstrom, lattice``;
+        ``lattice_constant_angstrom``).
+
+    Returns
+    -------
+    Cluster
+    """
+    if shape not in SHAPES:
+        raise SwaxsInputError(f"shape: got {shape!r}; expected one of {', '.join(SHAPES)}")
+    try:
+        return SHAPES[shape](element, **parameters)
+    except TypeError as exc:
+        raise SwaxsInputError(f"{shape}: {exc}") from None
+
+
+__all__ = [
+    "SHAPES",
+    "Cluster",
+    "ClusterInfo",
+    "build_cluster",
+    "coordination_numbers",
+    "cuboctahedron",
+    "decahedron",
+    "decahedron_atom_count",
+    "describe",
+    "icosahedron",
+    "lattice_sphere",
+    "octahedron",
+    "read_structure",
+    "truncated_octahedron",
+]

@@ -1,0 +1,160 @@
+"""Geometry of a finite cluster: size, radius of gyration, bonds, coordination.
+
+All lengths are in Å.  Bonds are pairs closer than ``BOND_CUTOFF_FACTOR`` times
+the median nearest-neighbour distance: wide enough for the 5 % strain between
+radial and tangential bonds of an icosahedron, narrow enough to exclude the
+second shell of fcc (×1.414) and bcc (×1.155).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from ase import Atoms
+from scipy.spatial import ConvexHull, QhullError, cKDTree
+
+#: Bond cutoff as a multiple of the median nearest-neighbour distance.
+BOND_CUTOFF_FACTOR = 1.12
+
+
+@dataclass(frozen=True)
+class ClusterInfo:
+    """What a builder made, in numbers a scientist quotes.
+
+    Attributes
+    ----------
+    shape : str
+        Builder name (``"icosahedron"``, ``"decahedron"``, ..., ``"file"``).
+    parameters : tuple of (str, value) pairs
+        The builder's parameters, e.g. ``(("p", 3), ("q", 1), ("r", 2))``.
+    elements : tuple of str
+        Distinct chemical symbols, sorted.
+    formula : str
+        Hill-like formula, e.g. ``"Au147"``.
+    n_atoms : int
+        Number of atoms.
+    diameter_angstrom : float
+        Largest distance between two atom centres (Å).
+    radius_of_gyration_angstrom : float
+        Root-mean-square distance of atom centres from their centroid (Å),
+        unweighted.
+    mean_nn_distance_angstrom : float or None
+        Mean bond length (Å) over bonded pairs (see module docstring); None for
+        a single atom.
+    lattice_constant_angstrom : float or None
+        Lattice constant used to build it; None for read structures.
+    """
+
+    shape: str
+    parameters: tuple[tuple[str, Any], ...]
+    elements: tuple[str, ...]
+    formula: str
+    n_atoms: int
+    diameter_angstrom: float
+    radius_of_gyration_angstrom: float
+    mean_nn_distance_angstrom: float | None
+    lattice_constant_angstrom: float | None = field(default=None)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict for JSON: parameters as a mapping."""
+        out = asdict(self)
+        out["parameters"] = dict(self.parameters)
+        out["elements"] = list(self.elements)
+        return out
+
+
+def radius_of_gyration(positions: np.ndarray) -> float:
+    """Unweighted radius of gyration (Å) of ``positions`` (n, 3)."""
+    centred = positions - positions.mean(axis=0)
+    return float(math.sqrt(np.mean(np.sum(centred * centred, axis=1))))
+
+
+def max_pair_distance(positions: np.ndarray) -> float:
+    """Largest distance (Å) between any two of ``positions`` (n, 3).
+
+    Uses the convex hull's vertices (the farthest pair lies on the hull); falls
+    back to all pairs for flat or tiny clusters.
+    """
+    n = len(positions)
+    if n < 2:
+        return 0.0
+    points = positions
+    if n > 8:
+        try:
+            points = positions[ConvexHull(positions).vertices]
+        except (QhullError, ValueError):
+            points = positions
+    best = 0.0
+    for start in range(0, len(points), 1024):
+        block = points[start : start + 1024]
+        d2 = np.sum((block[:, None, :] - points[None, :, :]) ** 2, axis=-1)
+        best = max(best, float(d2.max()))
+    return math.sqrt(best)
+
+
+def bonds(positions: np.ndarray) -> np.ndarray:
+    """Bonded pairs (i < j) as an (n_bonds, 2) integer array.
+
+    A bond is a pair closer than ``BOND_CUTOFF_FACTOR`` × the median
+    nearest-neighbour distance.
+    """
+    if len(positions) < 2:
+        return np.zeros((0, 2), dtype=np.int64)
+    tree = cKDTree(positions)
+    nearest, _ = tree.query(positions, k=2)
+    cutoff = BOND_CUTOFF_FACTOR * float(np.median(nearest[:, 1]))
+    return tree.query_pairs(cutoff, output_type="ndarray")
+
+
+def coordination_numbers(atoms: Atoms) -> np.ndarray:
+    """Number of bonded neighbours of every atom (12 inside an fcc cluster).
+
+    Parameters
+    ----------
+    atoms : ase.Atoms
+        The cluster.
+
+    Returns
+    -------
+    numpy.ndarray of int, shape (n_atoms,)
+    """
+    pairs = bonds(atoms.positions)
+    return np.bincount(pairs.ravel(), minlength=len(atoms))
+
+
+def mean_nn_distance(positions: np.ndarray) -> float | None:
+    """Mean bond length (Å); None when there are no bonds."""
+    pairs = bonds(positions)
+    if len(pairs) == 0:
+        return None
+    d = np.linalg.norm(positions[pairs[:, 0]] - positions[pairs[:, 1]], axis=1)
+    return float(d.mean())
+
+
+def describe(
+    atoms: Atoms,
+    shape: str,
+    parameters: dict[str, Any],
+    lattice_constant_angstrom: float | None = None,
+) -> ClusterInfo:
+    """Measure ``atoms`` and return its :class:`ClusterInfo`."""
+    positions = atoms.positions
+    symbols = atoms.get_chemical_symbols()
+    counts: dict[str, int] = {}
+    for s in symbols:
+        counts[s] = counts.get(s, 0) + 1
+    formula = "".join(f"{s}{counts[s]}" for s in sorted(counts))
+    return ClusterInfo(
+        shape=shape,
+        parameters=tuple(parameters.items()),
+        elements=tuple(sorted(counts)),
+        formula=formula,
+        n_atoms=len(atoms),
+        diameter_angstrom=max_pair_distance(positions),
+        radius_of_gyration_angstrom=radius_of_gyration(positions) if len(atoms) else 0.0,
+        mean_nn_distance_angstrom=mean_nn_distance(positions),
+        lattice_constant_angstrom=lattice_constant_angstrom,
+    )

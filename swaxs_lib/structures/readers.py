@@ -1,0 +1,79 @@
+"""Read a cluster from an xyz, extxyz, cif or pdb file through ASE."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+from ase import Atoms
+from ase.io import read
+
+from swaxs_lib.errors import SwaxsInputError
+from swaxs_lib.structures.builders import MAX_ATOMS, Cluster, _finish
+
+#: File suffixes we read, and the ASE format used for each.
+FORMATS = {".xyz": "xyz", ".extxyz": "extxyz", ".cif": "cif", ".pdb": "proteindatabank"}
+
+#: Largest structure file accepted (bytes).
+MAX_FILE_BYTES = 200 * 1024 * 1024
+
+
+def read_structure(path: str | os.PathLike, fmt: str | None = None) -> Cluster:
+    """Read a finite cluster from ``path``.
+
+    The atoms are centred on their centroid and any cell is dropped: a cif of a
+    crystal gives the atoms it lists, treated as a finite cluster (a warning
+    says so).  For multi-frame files the last frame is read.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        File with suffix .xyz, .extxyz, .cif or .pdb.
+    fmt : str, optional
+        ASE format name, overriding the suffix.
+
+    Returns
+    -------
+    Cluster
+        ``info.shape`` is ``"file"`` and ``info.parameters`` holds the file name.
+
+    Raises
+    ------
+    SwaxsInputError
+        Missing, empty, oversized or unreadable file, unknown suffix, unknown
+        element symbols, or non-finite coordinates.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise SwaxsInputError(f"{p}: no such file; expected a structure file (.xyz, .extxyz, .cif, .pdb)")
+    size = p.stat().st_size
+    if size == 0:
+        raise SwaxsInputError(f"{p}: the file is empty; expected a structure file with atoms")
+    if size > MAX_FILE_BYTES:
+        raise SwaxsInputError(f"{p}: {size} bytes; expected at most {MAX_FILE_BYTES} bytes")
+    if fmt is None:
+        fmt = FORMATS.get(p.suffix.lower())
+        if fmt is None:
+            raise SwaxsInputError(
+                f"{p}: unknown suffix {p.suffix!r}; expected one of {', '.join(FORMATS)}"
+            )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            atoms = read(p, index=-1, format=fmt)
+    except Exception as exc:  # ASE raises many types for malformed files
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SwaxsInputError(f"{p}: could not be read as {fmt} ({detail}); expected a valid {fmt} file") from None
+    if not isinstance(atoms, Atoms) or len(atoms) == 0:
+        raise SwaxsInputError(f"{p}: no atoms found; expected at least one atom")
+    if len(atoms) > MAX_ATOMS:
+        raise SwaxsInputError(f"{p}: {len(atoms)} atoms; expected at most {MAX_ATOMS}")
+    if np.any(atoms.numbers <= 0):
+        raise SwaxsInputError(f"{p}: unknown element symbols; expected chemical symbols such as Au")
+    if not np.all(np.isfinite(atoms.positions)):
+        raise SwaxsInputError(f"{p}: non-finite coordinates; expected finite x, y, z in Å")
+    if atoms.pbc.any():
+        warnings.warn(f"{p}: periodic cell dropped; the {len(atoms)} listed atoms are treated as a finite cluster")
+    return _finish(Atoms(atoms.get_chemical_symbols(), positions=atoms.positions), "file", {"file": p.name}, None)
