@@ -1,0 +1,7 @@
+"""``python -m swaxs_lib``: see :mod:`swaxs_lib.cli`."""
+
+import sys
+
+from swaxs_lib.cli import main
+
+sys.exit(main())

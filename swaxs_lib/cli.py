@@ -1,0 +1,285 @@
+"""The command line: ``python -m swaxs_lib <command> ...``.
+
+Every command prints its main result as one JSON line on stdout, last;
+messages go to stderr.  Bad input exits with status 2 and one line on stderr
+naming the flag, file or line and what was expected.  Set ``SWAXS_DEBUG=1`` to
+see a traceback for unexpected errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from swaxs_lib import __version__
+from swaxs_lib.errors import SwaxsInputError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line and exit status 2."""
+
+    def error(self, message: str) -> None:  # noqa: D102 - argparse API
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _structure_args(parser: argparse.ArgumentParser, required_structure: bool = False) -> None:
+    group = parser.add_argument_group("structure (a file, or the cluster flags)")
+    if not required_structure:
+        group.add_argument("--structure", metavar="FILE", help="read the cluster from an xyz/extxyz/cif/pdb file")
+    group.add_argument("--shape", choices=list(_shape_names()), help="cluster shape to build")
+    group.add_argument("--element", help="chemical symbol, e.g. Au")
+    group.add_argument("--shells", type=int, help="icosahedron/cuboctahedron shells (central atom = shell 1)")
+    group.add_argument("--pqr", metavar="P,Q,R", help="Marks decahedron indices, e.g. 3,1,2")
+    group.add_argument("--length", type=int, help="octahedron edge length in atoms")
+    group.add_argument("--cutoff", type=int, help="octahedron layers cut at each vertex")
+    group.add_argument("--diameter-angstrom", type=float, help="sphere diameter (Å)")
+    group.add_argument("--lattice", choices=["fcc", "bcc", "hcp"], help="sphere lattice (default fcc)")
+    group.add_argument("--lattice-constant-angstrom", type=float, help="lattice constant a (Å); element's own by default")
+
+
+def _shape_names() -> tuple[str, ...]:
+    from swaxs_lib.structures import SHAPES
+
+    return tuple(SHAPES)
+
+
+#: Flags each shape takes, mapped to builder keyword names.
+_SHAPE_FLAGS: dict[str, dict[str, str]] = {
+    "icosahedron": {"shells": "shells"},
+    "decahedron": {"pqr": "pqr"},
+    "octahedron": {"length": "length", "cutoff": "cutoff"},
+    "cuboctahedron": {"shells": "shells", "length": "length", "cutoff": "cutoff"},
+    "truncated-octahedron": {"length": "length", "cutoff": "cutoff"},
+    "sphere": {"diameter_angstrom": "diameter_angstrom", "lattice": "lattice"},
+}
+_REQUIRED = {
+    "icosahedron": ("shells",),
+    "decahedron": ("pqr",),
+    "octahedron": ("length",),
+    "truncated-octahedron": ("length",),
+    "sphere": ("diameter_angstrom",),
+}
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def cluster_from_args(args: argparse.Namespace):
+    """Build or read the cluster the structure flags describe."""
+    from swaxs_lib.structures import build_cluster, read_structure
+
+    shape_flags = [k for flags in _SHAPE_FLAGS.values() for k in flags] + ["shape", "element", "lattice_constant_angstrom"]
+    structure = getattr(args, "structure", None)
+    if structure is not None:
+        given = sorted({_flag(k) for k in shape_flags if getattr(args, k, None) is not None})
+        if given:
+            raise SwaxsInputError(f"--structure: cannot be combined with {', '.join(given)}; expected a file or the cluster flags")
+        return read_structure(structure)
+    if args.shape is None:
+        raise SwaxsInputError("--shape: missing; expected --structure FILE or --shape with --element")
+    if args.element is None:
+        raise SwaxsInputError(f"--element: missing; expected a chemical symbol for the {args.shape}")
+    allowed = _SHAPE_FLAGS[args.shape]
+    for name in {k for flags in _SHAPE_FLAGS.values() for k in flags}:
+        if getattr(args, name, None) is not None and name not in allowed:
+            raise SwaxsInputError(
+                f"{_flag(name)}: not used by --shape {args.shape}; expected {' '.join(_flag(k) for k in allowed)}"
+            )
+    for name in _REQUIRED.get(args.shape, ()):
+        if getattr(args, name) is None:
+            raise SwaxsInputError(f"{_flag(name)}: missing; --shape {args.shape} needs it")
+    params: dict[str, Any] = {k: getattr(args, k) for k in allowed if getattr(args, k) is not None}
+    if "pqr" in params:
+        params.update(_parse_pqr(params.pop("pqr")))
+    if args.shape == "cuboctahedron" and "shells" not in params:
+        length, cutoff = params.pop("length", None), params.pop("cutoff", None)
+        if length is None or cutoff is None or length != 2 * cutoff + 1:
+            raise SwaxsInputError(
+                f"--shells: missing; --shape cuboctahedron needs --shells N or --length L --cutoff C with L = 2C+1 (got {length}, {cutoff})"
+            )
+        params["shells"] = cutoff + 1
+    elif args.shape == "cuboctahedron" and ("length" in params or "cutoff" in params):
+        raise SwaxsInputError("--shells: give either --shells or --length/--cutoff for a cuboctahedron, not both")
+    if args.lattice_constant_angstrom is not None:
+        params["lattice_constant_angstrom"] = args.lattice_constant_angstrom
+    return build_cluster(args.shape, args.element, **params)
+
+
+def _parse_pqr(text: str) -> dict[str, int]:
+    parts = str(text).split(",")
+    try:
+        values = [int(p) for p in parts]
+    except ValueError:
+        values = []
+    if len(values) != 3:
+        raise SwaxsInputError(f"--pqr: got {text!r}; expected three integers P,Q,R such as 3,1,2")
+    return dict(zip("pqr", values))
+
+
+def _out_path(text: str, suffixes: Sequence[str]) -> Path:
+    path = Path(text)
+    if path.suffix.lower() not in suffixes:
+        raise SwaxsInputError(f"--out: got {text!r}; expected a file name ending in {' or '.join(suffixes)}")
+    if not path.parent.exists():
+        raise SwaxsInputError(f"--out: folder {str(path.parent)!r} does not exist; expected an existing folder")
+    return path
+
+
+def write_csv(path: Path, columns: dict[str, np.ndarray]) -> None:
+    """Write equal-length columns as CSV with a header of their names."""
+    data = np.column_stack(list(columns.values()))
+    np.savetxt(path, data, delimiter=",", header=",".join(columns), comments="", fmt="%.12g")
+
+
+def _q_grid(q_min: float, q_max: float, n: int) -> np.ndarray:
+    if not (np.isfinite(q_min) and q_min >= 0):
+        raise SwaxsInputError(f"--q-min: got {q_min}; expected a number >= 0 (1/Å)")
+    if not (np.isfinite(q_max) and q_max > q_min):
+        raise SwaxsInputError(f"--q-max: got {q_max}; expected a number > --q-min ({q_min}) (1/Å)")
+    if n < 1 or n > 1_000_000:
+        raise SwaxsInputError(f"--q-points: got {n}; expected between 1 and 1000000")
+    return np.linspace(q_min, q_max, n)
+
+
+# --- commands ---------------------------------------------------------------------------
+
+
+def _cmd_cluster(args: argparse.Namespace) -> dict[str, Any]:
+    from ase.io import write
+
+    out = _out_path(args.out, (".xyz", ".extxyz", ".cif", ".pdb"))
+    cluster = cluster_from_args(args)
+    atoms = cluster.atoms
+    fmt = {".xyz": "extxyz", ".extxyz": "extxyz", ".cif": "cif", ".pdb": "proteindatabank"}[out.suffix.lower()]
+    if fmt == "extxyz":
+        # symbols and positions only: other readers take extra columns for occupancies
+        write(out, atoms, format=fmt, columns=["symbols", "positions"], write_info=False)
+    else:
+        write(out, atoms, format=fmt)
+    return {"out": str(out), **cluster.info.to_dict()}
+
+
+def _cmd_debye(args: argparse.Namespace) -> dict[str, Any]:
+    from swaxs_lib.scattering import debye_intensity
+
+    out = _out_path(args.out, (".csv",))
+    q = _q_grid(args.q_min, args.q_max, args.q_points)
+    cluster = cluster_from_args(args)
+    mode = "exact" if args.exact else "fast"
+    _say(f"Debye I(Q), {mode} mode: {cluster.info.n_atoms} atoms, {len(q)} Q points")
+    start = time.perf_counter()
+    curve = debye_intensity(
+        cluster.atoms, q, mode=mode, b_iso_angstrom2=args.b_iso, energy_kev=args.energy_kev,
+        form_factor_source=args.form_factor,
+    )
+    seconds = time.perf_counter() - start
+    write_csv(out, {"q_inv_angstrom": q, "intensity": curve.intensity})
+    return {
+        "out": str(out), "mode": mode, "q_points": len(q), "seconds": round(seconds, 4),
+        "intensity_at_q_min": float(curve.intensity[0]), "bin_width_angstrom": curve.bin_width_angstrom,
+        "cluster": cluster.info.to_dict(),
+    }
+
+
+def _cmd_pdf(args: argparse.Namespace) -> dict[str, Any]:
+    from swaxs_lib.scattering import pair_distribution
+
+    out = _out_path(args.out, (".csv",))
+    if not (np.isfinite(args.r_step) and args.r_step > 0):
+        raise SwaxsInputError(f"--r-step: got {args.r_step}; expected a number > 0 (Å)")
+    if not (np.isfinite(args.r_min) and args.r_min >= 0 and np.isfinite(args.r_max) and args.r_max > args.r_min):
+        raise SwaxsInputError(f"--r-max: got r range {args.r_min}..{args.r_max}; expected 0 <= --r-min < --r-max (Å)")
+    n_r = int(np.floor((args.r_max - args.r_min) / args.r_step + 1e-9)) + 1
+    if n_r > 1_000_000:
+        raise SwaxsInputError(f"--r-step: gives {n_r} points; expected at most 1000000")
+    r = args.r_min + args.r_step * np.arange(n_r)
+    cluster = cluster_from_args(args)
+    _say(f"G(r): {cluster.info.n_atoms} atoms, Q {args.q_min}..{args.q_max} 1/Å, {n_r} r points")
+    start = time.perf_counter()
+    curve = pair_distribution(
+        cluster.atoms, r, args.q_min, args.q_max, b_iso_angstrom2=args.b_iso, energy_kev=args.energy_kev,
+        form_factor_source=args.form_factor, q_damp_inv_angstrom=args.qdamp,
+    )
+    seconds = time.perf_counter() - start
+    write_csv(out, {"r_angstrom": r, "g": curve.g})
+    return {
+        "out": str(out), "r_points": n_r, "q_min_inv_angstrom": args.q_min, "q_max_inv_angstrom": args.q_max,
+        "seconds": round(seconds, 4), "g_max": float(curve.g.max()), "cluster": cluster.info.to_dict(),
+    }
+
+
+def _scattering_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--b-iso", type=float, default=0.0, help="Debye–Waller B (Å²) for every element (default 0)")
+    parser.add_argument("--energy-kev", type=float, help="X-ray energy (keV) for anomalous f', f''")
+    parser.add_argument("--form-factor", choices=["xraydb", "constant"], default="xraydb",
+                        help="xraydb: Waasmaier–Kirfel f0(Q); constant: f = Z (default xraydb)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``python -m swaxs_lib`` parser with every command."""
+    parser = _Parser(prog="python -m swaxs_lib", description="swaxs: nanocluster size and shape from X-ray scattering.")
+    parser.add_argument("--version", action="version", version=f"swaxs {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("cluster", help="build a cluster, write it to a file, print its metadata")
+    _structure_args(p, required_structure=True)
+    p.add_argument("--out", required=True, metavar="FILE", help="output .xyz, .extxyz, .cif or .pdb")
+    p.set_defaults(func=_cmd_cluster)
+
+    p = sub.add_parser("debye", help="Debye I(Q) of a cluster to CSV (q_inv_angstrom,intensity)")
+    _structure_args(p)
+    p.add_argument("--q-min", type=float, default=0.5, help="first Q (1/Å, default 0.5)")
+    p.add_argument("--q-max", type=float, default=20.0, help="last Q (1/Å, default 20)")
+    p.add_argument("--q-points", type=int, default=1000, help="number of Q points (default 1000)")
+    p.add_argument("--exact", action="store_true", help="term-by-term pair sum instead of the fast histogram")
+    _scattering_args(p)
+    p.add_argument("--out", required=True, metavar="FILE.csv")
+    p.set_defaults(func=_cmd_debye)
+
+    p = sub.add_parser("pdf", help="cluster G(r) to CSV (r_angstrom,g)")
+    _structure_args(p)
+    p.add_argument("--r-min", type=float, default=1.0, help="first r (Å, default 1)")
+    p.add_argument("--r-max", type=float, default=30.0, help="last r (Å, default 30)")
+    p.add_argument("--r-step", type=float, default=0.01, help="r step (Å, default 0.01)")
+    p.add_argument("--q-min", type=float, default=0.5, help="Q_min of the transform (1/Å, default 0.5)")
+    p.add_argument("--q-max", type=float, default=25.0, help="Q_max of the transform (1/Å, default 25)")
+    p.add_argument("--qdamp", type=float, default=0.0, help="Q damping (1/Å): envelope exp(-(r qdamp)²/2)")
+    _scattering_args(p)
+    p.add_argument("--out", required=True, metavar="FILE.csv")
+    p.set_defaults(func=_cmd_pdf)
+    return parser
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "func", None) is None:
+        parser.print_help(sys.stderr)
+        return 2
+    command: Callable[[argparse.Namespace], dict[str, Any]] = args.func
+    try:
+        result = command(args)
+    except SwaxsInputError as exc:
+        print(f"{parser.prog} {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # a bug, not bad input: one line unless debugging
+        if os.environ.get("SWAXS_DEBUG"):
+            traceback.print_exc()
+        print(f"{parser.prog} {args.command}: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(result, allow_nan=False))
+    return 0
