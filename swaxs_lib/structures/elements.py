@@ -10,8 +10,10 @@ physical; a user who knows better passes the lattice constant explicitly.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
-from ase.data import atomic_numbers, chemical_symbols, reference_states
+from ase.build import bulk
+from ase.data import atomic_numbers, reference_states
 
 from swaxs_lib.errors import SwaxsInputError
 
@@ -42,7 +44,7 @@ def check_element(element: str) -> str:
     Raises
     ------
     SwaxsInputError
-        If the symbol is unknown or ASE has no bulk reference state for it.
+        If the symbol is unknown or ASE cannot build its bulk reference state.
     """
     text = str(element).strip()
     symbol = text[:1].upper() + text[1:].lower()
@@ -50,13 +52,7 @@ def check_element(element: str) -> str:
         raise SwaxsInputError(
             f"element: got {element!r}; expected a chemical symbol such as Au, Ag, Pt, Pd, Cu or Ni"
         )
-    state = reference_states[atomic_numbers[symbol]]
-    if state is None or state.get("symmetry") not in _SYMMETRIES_WITH_NN:
-        kind = None if state is None else state.get("symmetry")
-        raise SwaxsInputError(
-            f"element: {symbol} has no bulk crystal reference state in ASE (got {kind!r}); "
-            f"expected an element whose reference state is one of {sorted(_SYMMETRIES_WITH_NN)}"
-        )
+    _bulk_nn_distance(symbol)
     return symbol
 
 
@@ -73,9 +69,7 @@ def nearest_neighbour_distance(element: str) -> float:
     float
         Distance in Å (2.885 Å for Au, from a = 4.08 Å).
     """
-    symbol = check_element(element)
-    state = reference_states[atomic_numbers[symbol]]
-    return _SYMMETRIES_WITH_NN[state["symmetry"]](state)
+    return _bulk_nn_distance(check_element(element))
 
 
 def lattice_constant(element: str, lattice: str = "fcc") -> float:
@@ -122,25 +116,18 @@ def check_lattice(lattice: str) -> str:
     return lattice
 
 
-def symbol_of(number: int) -> str:
-    """Chemical symbol of atomic number ``number``."""
-    return chemical_symbols[int(number)]
-
-
-def _nn_cubic(factor: float):
-    return lambda state: float(state["a"]) * factor
-
-
-def _nn_hcp(state: dict) -> float:
-    a = float(state["a"])
-    c = a * float(state.get("c/a", _IDEAL_HCP_C_OVER_A))
-    return min(a, math.sqrt(a * a / 3.0 + c * c / 4.0))
-
-
-_SYMMETRIES_WITH_NN = {
-    "fcc": _nn_cubic(1.0 / math.sqrt(2.0)),
-    "bcc": _nn_cubic(math.sqrt(3.0) / 2.0),
-    "sc": _nn_cubic(1.0),
-    "diamond": _nn_cubic(math.sqrt(3.0) / 4.0),
-    "hcp": _nn_hcp,
-}
+@lru_cache(maxsize=None)
+def _bulk_nn_distance(symbol: str) -> float:
+    # Shortest distance in a 3x3x3 supercell of ASE's bulk reference crystal.
+    try:
+        crystal = bulk(symbol).repeat(3)
+    except Exception as exc:  # ASE raises ValueError/RuntimeError/KeyError for these
+        state = reference_states[atomic_numbers[symbol]]
+        kind = None if state is None else state.get("symmetry")
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0].strip()
+        raise SwaxsInputError(
+            f"element: ASE has no bulk crystal to build for {symbol} (reference state {kind!r}: {reason}); "
+            "expected an element with a simple bulk reference state such as Au, Ag, Pt, Pd, Cu, Ni, Fe or Co"
+        ) from None
+    d = crystal.get_all_distances(mic=True)
+    return float(d[d > 1e-6].min())
