@@ -39,7 +39,7 @@ import numpy as np
 from ase import Atoms
 
 from swaxs_lib.errors import SwaxsInputError
-from swaxs_lib.scattering.form_factors import SOURCES, form_factor
+from swaxs_lib.scattering.form_factors import SOURCES, check_scatterer, form_factor
 from swaxs_lib.scattering.histogram import PairHistogram, fast_bin_width, pair_histogram
 from swaxs_lib.scattering.kernels import exact_pair_sinc
 
@@ -142,6 +142,8 @@ def debye_intensity(
         raise SwaxsInputError(f"scale: got {scale!r}; expected a positive number")
     symbols = np.array(atoms.get_chemical_symbols())
     elements = tuple(sorted(set(symbols.tolist())))
+    for e in elements:
+        check_scatterer(e)
     b = _b_per_element(b_iso_angstrom2, elements)
     f = {e: form_factor(e, q, energy_kev, form_factor_source) for e in elements}
     counts = {e: int(np.sum(symbols == e)) for e in elements}

@@ -23,6 +23,9 @@ from ase.data import atomic_numbers
 
 from swaxs_lib.errors import SwaxsInputError
 
+#: Heaviest element in the Waasmaier–Kirfel table (Cf).
+MAX_ATOMIC_NUMBER = 98
+
 #: Form-factor sources: the Waasmaier–Kirfel table, or Z at every Q.
 SOURCES = ("xraydb", "constant")
 
@@ -57,6 +60,7 @@ def form_factor(
     78.97
     """
     q = np.asarray(q_inv_angstrom, dtype=float)
+    check_scatterer(element)
     if source == "xraydb":
         f0 = np.asarray(xraydb.f0(element, q / (4.0 * math.pi)), dtype=float).reshape(q.shape)
     elif source == "constant":
@@ -70,8 +74,18 @@ def form_factor(
     return f
 
 
+def check_scatterer(element: str) -> str:
+    """Return ``element`` if the form-factor tables have it (H to Cf), else raise."""
+    z = atomic_numbers.get(element, 0) if isinstance(element, str) else 0
+    if not 1 <= z <= MAX_ATOMIC_NUMBER:
+        raise SwaxsInputError(
+            f"element: got {element!r}; expected a chemical symbol from H to Cf (the Waasmaier–Kirfel table)"
+        )
+    return element
+
+
 def check_energy_kev(energy_kev: float) -> float:
-    """Return the energy if it lies in Chantler's table range (0.01–400 keV)."""
+    """Return the energy if it lies in the range used here (0.011–400 keV)."""
     try:
         e = float(energy_kev)
     except (TypeError, ValueError):
