@@ -111,7 +111,19 @@ def cluster_from_args(args: argparse.Namespace):
         raise SwaxsInputError("--shells: give either --shells or --length/--cutoff for a cuboctahedron, not both")
     if args.lattice_constant_angstrom is not None:
         params["lattice_constant_angstrom"] = args.lattice_constant_angstrom
-    return build_cluster(args.shape, args.element, **params)
+    try:
+        return build_cluster(args.shape, args.element, **params)
+    except SwaxsInputError as exc:
+        raise SwaxsInputError(_name_flag(str(exc))) from None
+
+
+def _name_flag(message: str) -> str:
+    """Replace a builder parameter name at the start of ``message`` by its flag."""
+    name, sep, rest = message.partition(": ")
+    flags = {"p": "pqr", "q": "pqr", "r": "pqr"}
+    if sep and (name in flags or name in {k for f in _SHAPE_FLAGS.values() for k in f} | {"element", "lattice_constant_angstrom"}):
+        return f"{_flag(flags.get(name, name))}: {rest}"
+    return message
 
 
 def _parse_pqr(text: str) -> dict[str, int]:
@@ -129,9 +141,24 @@ def _out_path(text: str, suffixes: Sequence[str]) -> Path:
     path = Path(text)
     if path.suffix.lower() not in suffixes:
         raise SwaxsInputError(f"--out: got {text!r}; expected a file name ending in {' or '.join(suffixes)}")
-    if not path.parent.exists():
+    if not path.parent.is_dir():
         raise SwaxsInputError(f"--out: folder {str(path.parent)!r} does not exist; expected an existing folder")
+    if path.is_dir():
+        raise SwaxsInputError(f"--out: {text!r} is a folder; expected a file name")
     return path
+
+
+def _check_scattering_flags(args: argparse.Namespace) -> None:
+    """Check the flags shared by debye and pdf before any work, naming each flag."""
+    from swaxs_lib.scattering.form_factors import check_energy_kev
+
+    if not (np.isfinite(args.b_iso) and args.b_iso >= 0):
+        raise SwaxsInputError(f"--b-iso: got {args.b_iso}; expected a number >= 0 (Å²)")
+    if args.energy_kev is not None:
+        try:
+            check_energy_kev(args.energy_kev)
+        except SwaxsInputError as exc:
+            raise SwaxsInputError(f"--energy-kev: {str(exc).split(': ', 1)[1]}") from None
 
 
 def write_csv(path: Path, columns: dict[str, np.ndarray]) -> None:
@@ -173,6 +200,7 @@ def _cmd_debye(args: argparse.Namespace) -> dict[str, Any]:
 
     out = _out_path(args.out, (".csv",))
     q = _q_grid(args.q_min, args.q_max, args.q_points)
+    _check_scattering_flags(args)
     cluster = cluster_from_args(args)
     mode = "exact" if args.exact else "fast"
     _say(f"Debye I(Q), {mode} mode: {cluster.info.n_atoms} atoms, {len(q)} Q points")
@@ -207,6 +235,10 @@ def _cmd_pdf(args: argparse.Namespace) -> dict[str, Any]:
     if n_r > 1_000_000:
         raise SwaxsInputError(f"--r-step: gives {n_r} points; expected at most 1000000")
     r = args.r_min + args.r_step * np.arange(n_r)
+    _q_grid(args.q_min, args.q_max, 2)
+    _check_scattering_flags(args)
+    if not (np.isfinite(args.qdamp) and args.qdamp >= 0):
+        raise SwaxsInputError(f"--qdamp: got {args.qdamp}; expected a number >= 0 (1/Å)")
     cluster = cluster_from_args(args)
     _say(f"G(r): {cluster.info.n_atoms} atoms, Q {args.q_min}..{args.q_max} 1/Å, {n_r} r points")
     start = time.perf_counter()

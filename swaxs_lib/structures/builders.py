@@ -39,6 +39,13 @@ from swaxs_lib.structures.metadata import ClusterInfo, describe
 MAX_ATOMS = 2_000_000
 
 
+#: p + 2r beyond which a decahedron has more than MAX_ATOMS atoms whatever q is.
+_MAX_DECAHEDRON_RINGS = 2000
+
+#: Lattice constants (Å) accepted: wider than any element's, narrow enough to catch unit slips.
+LATTICE_CONSTANT_RANGE_ANGSTROM = (1.0, 20.0)
+
+
 @dataclass(frozen=True)
 class Cluster:
     """A built cluster: the atoms and what they are.
@@ -79,7 +86,9 @@ def icosahedron(element: str, shells: int, lattice_constant_angstrom: float | No
     """
     symbol, a = _element_and_a(element, lattice_constant_angstrom)
     _check_int("shells", shells, 1)
-    atoms = Icosahedron(symbol, noshells=int(shells), latticeconstant=a)
+    k = int(shells)
+    _check_size((10 * k**3 - 15 * k**2 + 11 * k - 3) // 3, "shells")
+    atoms = Icosahedron(symbol, noshells=k, latticeconstant=a)
     return _finish(atoms, "icosahedron", {"shells": int(shells)}, a)
 
 
@@ -113,7 +122,10 @@ def decahedron(
     _check_int("p", p, 1)
     _check_int("q", q, 1)
     _check_int("r", r, 0)
-    _check_size(decahedron_atom_count(int(p), int(q), int(r)))
+    if int(p) + 2 * int(r) > _MAX_DECAHEDRON_RINGS or int(q) > MAX_ATOMS:
+        # 5 (g - 1) columns of at least q atoms: far beyond MAX_ATOMS, no need to count
+        _check_size(math.inf, "pqr")
+    _check_size(decahedron_atom_count(int(p), int(q), int(r)), "pqr")
     atoms = Decahedron(symbol, int(p), int(q), int(r), latticeconstant=a)
     return _finish(atoms, "decahedron", {"p": int(p), "q": int(q), "r": int(r)}, a)
 
@@ -179,9 +191,10 @@ def truncated_octahedron(
     element: str, length: int, cutoff: int | None = None, lattice_constant_angstrom: float | None = None
 ) -> Cluster:
     """Truncated octahedron; ``cutoff`` defaults to the regular (length - 1) // 3."""
-    _check_int("length", length, 2)
     if cutoff is None:
+        _check_int("length", length, 4)  # the regular truncation (length - 1) // 3 is 0 below 4
         cutoff = (int(length) - 1) // 3
+    _check_int("length", length, 3)
     _check_int("cutoff", cutoff, 1)
     return _octahedron(element, length, cutoff, lattice_constant_angstrom, "truncated-octahedron")
 
@@ -213,11 +226,12 @@ def lattice_sphere(
     symbol = check_element(element)
     check_lattice(lattice)
     diameter = _positive_float("diameter_angstrom", diameter_angstrom)
-    a = lattice_constant(symbol, lattice) if lattice_constant_angstrom is None else _positive_float(
-        "lattice_constant_angstrom", lattice_constant_angstrom
+    a = lattice_constant(symbol, lattice) if lattice_constant_angstrom is None else _lattice_constant(
+        lattice_constant_angstrom
     )
     per_atom = {"fcc": a**3 / 4, "bcc": a**3 / 2, "hcp": a * a * math.sqrt(3) / 2 * a * hcp_c_over_a(symbol) / 2}
-    _check_size(int(math.pi / 6 * diameter**3 / per_atom[lattice]))
+    ratio = diameter / per_atom[lattice] ** (1 / 3)
+    _check_size(math.pi / 6 * ratio * ratio * ratio if ratio < 1e6 else math.inf, "diameter_angstrom")
     if lattice == "hcp":
         cell = bulk(symbol, "hcp", a=a, c=a * hcp_c_over_a(symbol), orthorhombic=True)
     else:
@@ -243,7 +257,8 @@ def _octahedron(element, length, cutoff, lattice_constant_angstrom, shape, param
         raise SwaxsInputError(
             f"cutoff: got {cutoff} with length {length}; expected 2*cutoff+1 <= length"
         )
-    _check_size(length**3)
+    # octahedral number minus the six square pyramids cut from the vertices
+    _check_size(length * (2 * length**2 + 1) // 3 - cutoff * (cutoff + 1) * (2 * cutoff + 1), "shells" if parameters else "length")
     atoms = Octahedron(symbol, length, cutoff, latticeconstant=a)
     atoms = Atoms(atoms)
     if shape == "cuboctahedron":
@@ -271,11 +286,20 @@ def _element_and_a(element: str, lattice_constant_angstrom: float | None) -> tup
     symbol = check_element(element)
     if lattice_constant_angstrom is None:
         return symbol, lattice_constant(symbol, "fcc")
-    return symbol, _positive_float("lattice_constant_angstrom", lattice_constant_angstrom)
+    return symbol, _lattice_constant(lattice_constant_angstrom)
+
+
+def _lattice_constant(value) -> float:
+    a = _positive_float("lattice_constant_angstrom", value)
+    low, high = LATTICE_CONSTANT_RANGE_ANGSTROM
+    if not low <= a <= high:
+        raise SwaxsInputError(f"lattice_constant_angstrom: got {value!r}; expected between {low} and {high} Å")
+    return a
 
 
 def _check_int(name: str, value, minimum: int) -> None:
-    if isinstance(value, bool) or not float(value).is_integer() or int(value) < minimum:
+    ok = isinstance(value, (int, np.integer)) or (isinstance(value, (float, np.floating)) and float(value).is_integer())
+    if isinstance(value, bool) or not ok or int(value) < minimum:
         raise SwaxsInputError(f"{name}: got {value!r}; expected an integer >= {minimum}")
 
 
@@ -289,8 +313,7 @@ def _positive_float(name: str, value) -> float:
     return x
 
 
-def _check_size(n_atoms: int) -> None:
+def _check_size(n_atoms: float, parameter: str) -> None:
     if n_atoms > MAX_ATOMS:
-        raise SwaxsInputError(
-            f"size: these parameters give about {n_atoms} atoms; expected at most {MAX_ATOMS}"
-        )
+        count = f"far more than {MAX_ATOMS}" if n_atoms == math.inf else f"about {int(n_atoms)}"
+        raise SwaxsInputError(f"{parameter}: gives {count} atoms; expected at most {MAX_ATOMS} atoms")
