@@ -30,9 +30,9 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def _structure_args(parser: argparse.ArgumentParser, required_structure: bool = False) -> None:
+def _structure_args(parser: argparse.ArgumentParser, from_file: bool = True) -> None:
     group = parser.add_argument_group("structure (a file, or the cluster flags)")
-    if not required_structure:
+    if from_file:
         group.add_argument("--structure", metavar="FILE", help="read the cluster from an xyz/extxyz/cif/pdb file")
     group.add_argument("--shape", choices=list(_shape_names()), help="cluster shape to build")
     group.add_argument("--element", help="chemical symbol, e.g. Au")
@@ -51,15 +51,18 @@ def _shape_names() -> tuple[str, ...]:
     return tuple(SHAPES)
 
 
-#: Flags each shape takes, mapped to builder keyword names.
-_SHAPE_FLAGS: dict[str, dict[str, str]] = {
-    "icosahedron": {"shells": "shells"},
-    "decahedron": {"pqr": "pqr"},
-    "octahedron": {"length": "length", "cutoff": "cutoff"},
-    "cuboctahedron": {"shells": "shells", "length": "length", "cutoff": "cutoff"},
-    "truncated-octahedron": {"length": "length", "cutoff": "cutoff"},
-    "sphere": {"diameter_angstrom": "diameter_angstrom", "lattice": "lattice"},
+#: Flags (as argparse dest names, which are the builders' keyword names) each shape takes.
+_SHAPE_FLAGS: dict[str, tuple[str, ...]] = {
+    "icosahedron": ("shells",),
+    "decahedron": ("pqr",),
+    "octahedron": ("length", "cutoff"),
+    "cuboctahedron": ("shells", "length", "cutoff"),
+    "truncated-octahedron": ("length", "cutoff"),
+    "sphere": ("diameter_angstrom", "lattice"),
 }
+_ALL_SHAPE_FLAGS = frozenset(k for flags in _SHAPE_FLAGS.values() for k in flags)
+#: Builder parameters that are named like their flag, and p, q, r which come from --pqr.
+_PARAMETER_FLAGS = {**{k: k for k in _ALL_SHAPE_FLAGS | {"element", "lattice_constant_angstrom"}}, "p": "pqr", "q": "pqr", "r": "pqr"}
 _REQUIRED = {
     "icosahedron": ("shells",),
     "decahedron": ("pqr",),
@@ -77,10 +80,10 @@ def cluster_from_args(args: argparse.Namespace):
     """Build or read the cluster the structure flags describe."""
     from swaxs_lib.structures import build_cluster, read_structure
 
-    shape_flags = [k for flags in _SHAPE_FLAGS.values() for k in flags] + ["shape", "element", "lattice_constant_angstrom"]
     structure = getattr(args, "structure", None)
     if structure is not None:
-        given = sorted({_flag(k) for k in shape_flags if getattr(args, k, None) is not None})
+        given = sorted(_flag(k) for k in _ALL_SHAPE_FLAGS | {"shape", "element", "lattice_constant_angstrom"}
+                       if getattr(args, k, None) is not None)
         if given:
             raise SwaxsInputError(f"--structure: cannot be combined with {', '.join(given)}; expected a file or the cluster flags")
         return read_structure(structure)
@@ -89,7 +92,7 @@ def cluster_from_args(args: argparse.Namespace):
     if args.element is None:
         raise SwaxsInputError(f"--element: missing; expected a chemical symbol for the {args.shape}")
     allowed = _SHAPE_FLAGS[args.shape]
-    for name in {k for flags in _SHAPE_FLAGS.values() for k in flags}:
+    for name in sorted(_ALL_SHAPE_FLAGS):
         if getattr(args, name, None) is not None and name not in allowed:
             raise SwaxsInputError(
                 f"{_flag(name)}: not used by --shape {args.shape}; expected {' '.join(_flag(k) for k in allowed)}"
@@ -120,9 +123,8 @@ def cluster_from_args(args: argparse.Namespace):
 def _name_flag(message: str) -> str:
     """Replace a builder parameter name at the start of ``message`` by its flag."""
     name, sep, rest = message.partition(": ")
-    flags = {"p": "pqr", "q": "pqr", "r": "pqr"}
-    if sep and (name in flags or name in {k for f in _SHAPE_FLAGS.values() for k in f} | {"element", "lattice_constant_angstrom"}):
-        return f"{_flag(flags.get(name, name))}: {rest}"
+    if sep and name in _PARAMETER_FLAGS:
+        return f"{_flag(_PARAMETER_FLAGS[name])}: {rest}"
     return message
 
 
@@ -268,7 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser("cluster", help="build a cluster, write it to a file, print its metadata")
-    _structure_args(p, required_structure=True)
+    _structure_args(p, from_file=False)
     p.add_argument("--out", required=True, metavar="FILE", help="output .xyz, .extxyz, .cif or .pdb")
     p.set_defaults(func=_cmd_cluster)
 
