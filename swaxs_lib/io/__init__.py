@@ -1,0 +1,1 @@
+"""Reading measured data: see :mod:`swaxs_lib.io.measurement`."""

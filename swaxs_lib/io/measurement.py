@@ -1,0 +1,84 @@
+"""The one result every reader returns: a measured curve in Å-based units."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from swaxs_lib.errors import SwaxsInputError
+
+#: Curve kinds: intensity I(Q), structure factor S(Q), reduced structure function F(Q) (Q-space),
+#: and the reduced pair distribution function G(r) (r-space).
+KINDS = {"iq": "q", "sq": "q", "fq": "q", "gr": "r"}
+
+#: Units the abscissa can arrive in (what the file said, or what the user set).
+X_UNITS = ("inv_angstrom", "inv_nm", "two_theta_deg", "angstrom", "nm")
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """A measured curve, converted to 1/Å (Q) or Å (r) once, at the reader.
+
+    Attributes
+    ----------
+    kind : {"iq", "sq", "fq", "gr"}
+        I(Q), S(Q), F(Q) or G(r).
+    x : numpy.ndarray (n,)
+        Q (1/Å) for Q-space kinds, r (Å) for G(r); strictly increasing.
+    values : numpy.ndarray (n,)
+        Intensity (arbitrary or absolute units, as measured), S, F (1/Å) or G (1/Å²).
+    uncertainties : numpy.ndarray (n,) or None
+        One standard deviation of ``values``, when the file had a column for it;
+        never invented.
+    source : str
+        File name the data came from.
+    x_unit : str
+        The abscissa's unit in the file, one of :data:`X_UNITS`.
+    wavelength_angstrom : float or None
+        The X-ray wavelength used to convert 2θ, or read from the header.
+    header : tuple of str
+        The file's header/comment lines, verbatim.
+    metadata : tuple of (str, str)
+        Other facts the reader found (instrument, column names, ...).
+    """
+
+    kind: str
+    x: np.ndarray
+    values: np.ndarray
+    uncertainties: np.ndarray | None
+    source: str
+    x_unit: str
+    wavelength_angstrom: float | None = None
+    header: tuple[str, ...] = ()
+    metadata: tuple[tuple[str, str], ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise SwaxsInputError(f"{self.source}: kind {self.kind!r}; expected one of {', '.join(KINDS)}")
+        if self.x_unit not in X_UNITS:
+            raise SwaxsInputError(f"{self.source}: unit {self.x_unit!r}; expected one of {', '.join(X_UNITS)}")
+
+    @property
+    def domain(self) -> str:
+        """``"q"`` for I(Q), S(Q), F(Q); ``"r"`` for G(r)."""
+        return KINDS[self.kind]
+
+    @property
+    def q_inv_angstrom(self) -> np.ndarray:
+        """Q (1/Å); only for Q-space kinds."""
+        if self.domain != "q":
+            raise SwaxsInputError(f"{self.source}: a G(r) dataset has no Q axis")
+        return self.x
+
+    @property
+    def r_angstrom(self) -> np.ndarray:
+        """r (Å); only for G(r)."""
+        if self.domain != "r":
+            raise SwaxsInputError(f"{self.source}: a {self.kind} dataset has no r axis")
+        return self.x
+
+    @property
+    def n_points(self) -> int:
+        """Number of points."""
+        return int(len(self.x))
