@@ -1,33 +1,16 @@
-"""The command line: ``python -m swaxs_lib <command> ...``.
-
-Every command prints its main result as one JSON line on stdout, last;
-messages go to stderr.  Bad input exits with status 2 and one line on stderr
-naming the flag, file or line and what was expected.  Set ``SWAXS_DEBUG=1`` to
-see a traceback for unexpected errors.
-"""
+"""Commands on structures: ``cluster``, ``debye`` and ``pdf``."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import sys
 import time
-import traceback
-from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
-from swaxs_lib import __version__
+from swaxs_lib.cli.common import out_path, q_grid, say, write_csv
 from swaxs_lib.errors import SwaxsInputError
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports a usage error as one line and exit status 2."""
-
-    def error(self, message: str) -> None:  # noqa: D102 - argparse API
-        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def _structure_args(parser: argparse.ArgumentParser, from_file: bool = True) -> None:
@@ -139,17 +122,6 @@ def _parse_pqr(text: str) -> dict[str, int]:
     return dict(zip("pqr", values))
 
 
-def _out_path(text: str, suffixes: Sequence[str]) -> Path:
-    path = Path(text)
-    if path.suffix.lower() not in suffixes:
-        raise SwaxsInputError(f"--out: got {text!r}; expected a file name ending in {' or '.join(suffixes)}")
-    if not path.parent.is_dir():
-        raise SwaxsInputError(f"--out: folder {str(path.parent)!r} does not exist; expected an existing folder")
-    if path.is_dir():
-        raise SwaxsInputError(f"--out: {text!r} is a folder; expected a file name")
-    return path
-
-
 def _check_scattering_flags(args: argparse.Namespace) -> None:
     """Check the flags shared by debye and pdf before any work, naming each flag."""
     from swaxs_lib.scattering.form_factors import check_energy_kev
@@ -163,29 +135,11 @@ def _check_scattering_flags(args: argparse.Namespace) -> None:
             raise SwaxsInputError(f"--energy-kev: {str(exc).split(': ', 1)[1]}") from None
 
 
-def write_csv(path: Path, columns: dict[str, np.ndarray]) -> None:
-    """Write equal-length columns as CSV with a header of their names."""
-    data = np.column_stack(list(columns.values()))
-    np.savetxt(path, data, delimiter=",", header=",".join(columns), comments="", fmt="%.12g")
-
-
-def _q_grid(q_min: float, q_max: float, n: int) -> np.ndarray:
-    if not (np.isfinite(q_min) and q_min >= 0):
-        raise SwaxsInputError(f"--q-min: got {q_min}; expected a number >= 0 (1/Å)")
-    if not (np.isfinite(q_max) and q_max > q_min):
-        raise SwaxsInputError(f"--q-max: got {q_max}; expected a number > --q-min ({q_min}) (1/Å)")
-    if n < 1 or n > 1_000_000:
-        raise SwaxsInputError(f"--q-points: got {n}; expected between 1 and 1000000")
-    return np.linspace(q_min, q_max, n)
-
-
-# --- commands ---------------------------------------------------------------------------
-
 
 def _cmd_cluster(args: argparse.Namespace) -> dict[str, Any]:
     from ase.io import write
 
-    out = _out_path(args.out, (".xyz", ".extxyz", ".cif", ".pdb"))
+    out = out_path(args.out, (".xyz", ".extxyz", ".cif", ".pdb"))
     cluster = cluster_from_args(args)
     atoms = cluster.atoms
     fmt = {".xyz": "extxyz", ".extxyz": "extxyz", ".cif": "cif", ".pdb": "proteindatabank"}[out.suffix.lower()]
@@ -200,17 +154,17 @@ def _cmd_cluster(args: argparse.Namespace) -> dict[str, Any]:
 def _cmd_debye(args: argparse.Namespace) -> dict[str, Any]:
     from swaxs_lib.scattering import debye_intensity
 
-    out = _out_path(args.out, (".csv",))
-    q = _q_grid(args.q_min, args.q_max, args.q_points)
+    out = out_path(args.out, (".csv",))
+    q = q_grid(args.q_min, args.q_max, args.q_points)
     _check_scattering_flags(args)
     cluster = cluster_from_args(args)
     mode = "exact" if args.exact else "fast"
-    _say(f"Debye I(Q), {mode} mode: {cluster.info.n_atoms} atoms, {len(q)} Q points")
+    say(f"Debye I(Q), {mode} mode: {cluster.info.n_atoms} atoms, {len(q)} Q points")
     if mode == "exact":
         # about 4 ns per pair and Q point per core on the 2-core reference machine
         minutes = cluster.info.n_atoms**2 / 2 * len(q) * 4e-9 / max(os.cpu_count() or 1, 1) / 60
         if minutes > 1:
-            _say(f"the exact sum will take roughly {minutes:.0f} min; the default fast mode agrees to ~1e-7")
+            say(f"the exact sum will take roughly {minutes:.0f} min; the default fast mode agrees to ~1e-7")
     start = time.perf_counter()
     curve = debye_intensity(
         cluster.atoms, q, mode=mode, b_iso_angstrom2=args.b_iso, energy_kev=args.energy_kev,
@@ -228,7 +182,7 @@ def _cmd_debye(args: argparse.Namespace) -> dict[str, Any]:
 def _cmd_pdf(args: argparse.Namespace) -> dict[str, Any]:
     from swaxs_lib.scattering import pair_distribution
 
-    out = _out_path(args.out, (".csv",))
+    out = out_path(args.out, (".csv",))
     if not (np.isfinite(args.r_step) and args.r_step > 0):
         raise SwaxsInputError(f"--r-step: got {args.r_step}; expected a number > 0 (Å)")
     if not (np.isfinite(args.r_min) and args.r_min >= 0 and np.isfinite(args.r_max) and args.r_max > args.r_min):
@@ -237,12 +191,12 @@ def _cmd_pdf(args: argparse.Namespace) -> dict[str, Any]:
     if n_r > 1_000_000:
         raise SwaxsInputError(f"--r-step: gives {n_r} points; expected at most 1000000")
     r = args.r_min + args.r_step * np.arange(n_r)
-    _q_grid(args.q_min, args.q_max, 2)
+    q_grid(args.q_min, args.q_max, 2)
     _check_scattering_flags(args)
     if not (np.isfinite(args.qdamp) and args.qdamp >= 0):
         raise SwaxsInputError(f"--qdamp: got {args.qdamp}; expected a number >= 0 (1/Å)")
     cluster = cluster_from_args(args)
-    _say(f"G(r): {cluster.info.n_atoms} atoms, Q {args.q_min}..{args.q_max} 1/Å, {n_r} r points")
+    say(f"G(r): {cluster.info.n_atoms} atoms, Q {args.q_min}..{args.q_max} 1/Å, {n_r} r points")
     start = time.perf_counter()
     curve = pair_distribution(
         cluster.atoms, r, args.q_min, args.q_max, b_iso_angstrom2=args.b_iso, energy_kev=args.energy_kev,
@@ -263,12 +217,8 @@ def _scattering_args(parser: argparse.ArgumentParser) -> None:
                         help="xraydb: Waasmaier–Kirfel f0(Q); constant: f = Z (default xraydb)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The ``python -m swaxs_lib`` parser with every command."""
-    parser = _Parser(prog="python -m swaxs_lib", description="swaxs: nanocluster size and shape from X-ray scattering.")
-    parser.add_argument("--version", action="version", version=f"swaxs {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-
+def register(sub) -> None:
+    """Add the cluster, debye and pdf commands to ``sub`` (argparse subparsers)."""
     p = sub.add_parser("cluster", help="build a cluster, write it to a file, print its metadata")
     _structure_args(p, from_file=False)
     p.add_argument("--out", required=True, metavar="FILE", help="output .xyz, .extxyz, .cif or .pdb")
@@ -295,30 +245,3 @@ def build_parser() -> argparse.ArgumentParser:
     _scattering_args(p)
     p.add_argument("--out", required=True, metavar="FILE.csv")
     p.set_defaults(func=_cmd_pdf)
-    return parser
-
-
-def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; return the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if getattr(args, "func", None) is None:
-        parser.print_help(sys.stderr)
-        return 2
-    command: Callable[[argparse.Namespace], dict[str, Any]] = args.func
-    try:
-        result = command(args)
-    except SwaxsInputError as exc:
-        print(f"{parser.prog} {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    except Exception as exc:  # a bug, not bad input: one line unless debugging
-        if os.environ.get("SWAXS_DEBUG"):
-            traceback.print_exc()
-        print(f"{parser.prog} {args.command}: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
-    print(json.dumps(result, allow_nan=False))
-    return 0

@@ -1,0 +1,53 @@
+"""What every command shares: the one-line-error parser, output paths, CSV, stderr messages."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from swaxs_lib.errors import SwaxsInputError
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line and exit status 2."""
+
+    def error(self, message: str) -> None:  # noqa: D102 - argparse API
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def out_path(text: str, suffixes: Sequence[str]) -> Path:
+    """Check an --out file name: its suffix, an existing folder, not a folder itself."""
+    path = Path(text)
+    if path.suffix.lower() not in suffixes:
+        raise SwaxsInputError(f"--out: got {text!r}; expected a file name ending in {' or '.join(suffixes)}")
+    if not path.parent.is_dir():
+        raise SwaxsInputError(f"--out: folder {str(path.parent)!r} does not exist; expected an existing folder")
+    if path.is_dir():
+        raise SwaxsInputError(f"--out: {text!r} is a folder; expected a file name")
+    return path
+
+
+def write_csv(path: Path, columns: dict[str, np.ndarray]) -> None:
+    """Write equal-length columns as CSV with a header of their names."""
+    data = np.column_stack(list(columns.values()))
+    np.savetxt(path, data, delimiter=",", header=",".join(columns), comments="", fmt="%.12g")
+
+
+def q_grid(q_min: float, q_max: float, n: int) -> np.ndarray:
+    """A uniform Q grid from the --q-min, --q-max and --q-points flags, checked."""
+    if not (np.isfinite(q_min) and q_min >= 0):
+        raise SwaxsInputError(f"--q-min: got {q_min}; expected a number >= 0 (1/Å)")
+    if not (np.isfinite(q_max) and q_max > q_min):
+        raise SwaxsInputError(f"--q-max: got {q_max}; expected a number > --q-min ({q_min}) (1/Å)")
+    if n < 1 or n > 1_000_000:
+        raise SwaxsInputError(f"--q-points: got {n}; expected between 1 and 1000000")
+    return np.linspace(q_min, q_max, n)
+
+
+def say(message: str) -> None:
+    """A progress or status message, on stderr."""
+    print(message, file=sys.stderr, flush=True)
