@@ -20,7 +20,7 @@ import traceback
 from typing import Any, Callable, Sequence
 
 from swaxs_lib import __version__
-from swaxs_lib.cli import structure
+from swaxs_lib.cli import data, structure
 from swaxs_lib.cli.common import Parser
 from swaxs_lib.errors import SwaxsInputError
 
@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"swaxs {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     structure.register(sub)
+    data.register(sub)
     return parser
 
 

@@ -24,10 +24,16 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory):
-    """Start the dashboard; yield its URL; stop it."""
+def app_db(tmp_path_factory) -> Path:
+    """The store file the test dashboard uses (not the user's data/swaxs.duckdb)."""
+    return tmp_path_factory.mktemp("db") / "swaxs.duckdb"
+
+
+@pytest.fixture(scope="session")
+def app_url(app_db):
+    """Start the dashboard on ``app_db``; yield its URL; stop it."""
     port = _free_port()
-    env = dict(os.environ, SWAXS_DB=str(tmp_path_factory.mktemp("db") / "swaxs.duckdb"))
+    env = dict(os.environ, SWAXS_DB=str(app_db))
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],

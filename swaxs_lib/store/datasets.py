@@ -1,0 +1,235 @@
+"""Uploaded datasets: the file's bytes, verbatim, beside the parsed curve.
+
+Nothing uploaded is ever lost: ``raw_bytes`` is the file as received, so a
+better reader can parse it again later.  The parsed arrays are stored as
+``DOUBLE[]``, which holds float64 exactly, and :meth:`DatasetsMixin.get_dataset`
+rebuilds the :class:`~swaxs_lib.io.measurement.Measurement` from them.  A
+dataset's id is a random URL-safe token (128 bits) that a link can carry to a
+collaborator; it cannot be guessed from another id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from swaxs_lib.errors import SwaxsInputError
+from swaxs_lib.io.measurement import Measurement
+from swaxs_lib.store._common import as_utc, check_id, new_id, to_json, utc_now
+
+
+@dataclass(frozen=True)
+class DatasetSummary:
+    """One row of :meth:`DatasetsMixin.list_datasets`: everything but the data.
+
+    Attributes
+    ----------
+    id : str
+        The dataset's URL-safe id.
+    name : str
+        The user's name for it.
+    filename : str
+        The uploaded file's name.
+    kind : str
+        ``"iq"``, ``"sq"``, ``"fq"`` or ``"gr"``.
+    x_unit : str
+        The abscissa's unit in the file.
+    n_points : int
+    raw_sha256 : str
+        sha256 (hex) of the uploaded bytes.
+    n_bytes : int
+        Size of the uploaded file.
+    created_at : datetime.datetime
+        Upload time (UTC, aware).
+    """
+
+    id: str
+    name: str
+    filename: str
+    kind: str
+    x_unit: str
+    n_points: int
+    raw_sha256: str
+    n_bytes: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class DatasetRecord:
+    """A stored dataset: the uploaded bytes and the curve parsed from them.
+
+    Attributes
+    ----------
+    id, name, filename, raw_sha256, created_at
+        As in :class:`DatasetSummary`.
+    raw_bytes : bytes
+        The uploaded file, verbatim.
+    measurement : Measurement
+        The parsed curve (x in 1/Å or Å), rebuilt from the stored arrays.
+    """
+
+    id: str
+    name: str
+    filename: str
+    raw_sha256: str
+    created_at: datetime
+    raw_bytes: bytes
+    measurement: Measurement
+
+
+_SUMMARY_COLUMNS = "id, name, filename, kind, x_unit, len(x), raw_sha256, octet_length(raw_bytes), created_at"
+
+
+def _summary(row) -> DatasetSummary:
+    return DatasetSummary(*row[:8], created_at=as_utc(row[8]))
+
+
+def _check_name(name, what: str = "name") -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise SwaxsInputError(f"{what}: got {name!r}; expected a non-empty string")
+    return name.strip()
+
+
+def _float_list(values, what: str, n: int | None) -> list[float]:
+    array = np.asarray(values, dtype=np.float64).ravel()
+    if n is not None and len(array) != n:
+        raise SwaxsInputError(f"measurement.{what}: {len(array)} values; expected {n}, one per x")
+    return array.tolist()
+
+
+class DatasetsMixin:
+    """Dataset methods of :class:`~swaxs_lib.store.Store`."""
+
+    def add_dataset(self, name: str, raw_bytes: bytes, filename: str, measurement: Measurement) -> DatasetRecord:
+        """Store an uploaded file and the curve a reader parsed from it.
+
+        Parameters
+        ----------
+        name : str
+            The user's name for the dataset (need not be unique).
+        raw_bytes : bytes
+            The file exactly as uploaded.
+        filename : str
+            The uploaded file's name.
+        measurement : Measurement
+            What the reader returned for ``raw_bytes``.
+
+        Returns
+        -------
+        DatasetRecord
+            With a new unguessable ``id``.
+
+        Raises
+        ------
+        SwaxsInputError
+            Empty name or filename, bytes that are not bytes, or arrays of
+            different lengths.
+        """
+        name = _check_name(name)
+        filename = _check_name(filename, "filename")
+        if not isinstance(raw_bytes, (bytes, bytearray, memoryview)):
+            raise SwaxsInputError(f"raw_bytes: got {type(raw_bytes).__name__}; expected bytes")
+        raw = bytes(raw_bytes)
+        if not isinstance(measurement, Measurement):
+            raise SwaxsInputError(f"measurement: got {type(measurement).__name__}; expected a Measurement")
+        x = _float_list(measurement.x, "x", None)
+        values = _float_list(measurement.values, "values", len(x))
+        sigma = None if measurement.uncertainties is None else _float_list(measurement.uncertainties, "uncertainties", len(x))
+        header = to_json(list(measurement.header), "measurement.header")
+        metadata = to_json([list(pair) for pair in measurement.metadata], "measurement.metadata")
+        wavelength = None if measurement.wavelength_angstrom is None else float(measurement.wavelength_angstrom)
+        dataset_id, sha, now = new_id(), hashlib.sha256(raw).hexdigest(), utc_now()
+        with self.session(write=True) as cur:
+            cur.execute(
+                'INSERT INTO datasets (id, name, filename, raw_bytes, raw_sha256, kind, x_unit, source, '
+                'wavelength_angstrom, x, "values", uncertainties, header_json, metadata_json, created_at) '
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [dataset_id, name, filename, raw, sha, measurement.kind, measurement.x_unit, measurement.source,
+                 wavelength, x, values, sigma, header, metadata, now],
+            )
+        return DatasetRecord(
+            id=dataset_id, name=name, filename=filename, raw_sha256=sha, created_at=as_utc(now),
+            raw_bytes=raw, measurement=_measurement(measurement.kind, x, values, sigma, measurement.source,
+                                                    measurement.x_unit, wavelength, header, metadata),
+        )
+
+    def get_dataset(self, dataset_id: str) -> DatasetRecord:
+        """The dataset with this id, its measurement rebuilt from the stored arrays.
+
+        Raises
+        ------
+        SwaxsInputError
+            No dataset has this id (the message names it).
+        """
+        check_id(dataset_id, "dataset")
+        with self.session() as cur:
+            row = cur.execute(
+                'SELECT id, name, filename, raw_sha256, created_at, raw_bytes, kind, x, "values", uncertainties, '
+                "source, x_unit, wavelength_angstrom, header_json, metadata_json FROM datasets WHERE id = ?",
+                [dataset_id],
+            ).fetchone()
+        if row is None:
+            raise SwaxsInputError(f"dataset id {dataset_id!r}: no such dataset in {self.path}")
+        return DatasetRecord(
+            id=row[0], name=row[1], filename=row[2], raw_sha256=row[3], created_at=as_utc(row[4]),
+            raw_bytes=bytes(row[5]), measurement=_measurement(*row[6:]),
+        )
+
+    def list_datasets(self) -> list[DatasetSummary]:
+        """Every dataset, newest first (no arrays or bytes loaded)."""
+        with self.session() as cur:
+            rows = cur.execute(f"SELECT {_SUMMARY_COLUMNS} FROM datasets ORDER BY created_at DESC, id").fetchall()
+        return [_summary(r) for r in rows]
+
+    def rename_dataset(self, dataset_id: str, name: str) -> DatasetSummary:
+        """Give a dataset a new name; returns its updated summary.
+
+        Raises
+        ------
+        SwaxsInputError
+            Unknown id or an empty name.
+        """
+        check_id(dataset_id, "dataset")
+        name = _check_name(name)
+        with self.session(write=True) as cur:
+            row = cur.execute(
+                f"UPDATE datasets SET name = ? WHERE id = ? RETURNING {_SUMMARY_COLUMNS}", [name, dataset_id]
+            ).fetchone()
+        if row is None:
+            raise SwaxsInputError(f"dataset id {dataset_id!r}: no such dataset in {self.path}")
+        return _summary(row)
+
+    def delete_dataset(self, dataset_id: str) -> None:
+        """Delete a dataset and its bytes.  Results that name it keep the id.
+
+        Raises
+        ------
+        SwaxsInputError
+            Unknown id.
+        """
+        check_id(dataset_id, "dataset")
+        with self.session(write=True) as cur:
+            row = cur.execute("DELETE FROM datasets WHERE id = ? RETURNING id", [dataset_id]).fetchone()
+        if row is None:
+            raise SwaxsInputError(f"dataset id {dataset_id!r}: no such dataset in {self.path}")
+
+
+def _measurement(kind, x, values, sigma, source, x_unit, wavelength, header_json, metadata_json) -> Measurement:
+    return Measurement(
+        kind=kind,
+        x=np.array(x, dtype=np.float64),
+        values=np.array(values, dtype=np.float64),
+        uncertainties=None if sigma is None else np.array(sigma, dtype=np.float64),
+        source=source,
+        x_unit=x_unit,
+        wavelength_angstrom=wavelength,
+        header=tuple(json.loads(header_json)),
+        metadata=tuple(tuple(pair) for pair in json.loads(metadata_json)),
+    )
+
+
+__all__ = ["DatasetRecord", "DatasetSummary", "DatasetsMixin"]
