@@ -368,7 +368,7 @@ BAD = [
     ("Q header in a .gr file", b"#### start data\n#L Q(1/A) G\n1 1\n2 2\n", "q.gr", ["line 2", "kind is 'gr'"]),
     ("radians", b"# 2th_rad I\n0.1 1\n0.2 2\n", "rad.dat", ["line 1", "2th_rad", "expected Q"]),
     ("d-spacing", b"t\nD-spacing (Angstroms)\nIntensity\n 2\n 1 1\n 2 2\n", "d.chi", ["line 2", "D-spacing"]),
-    ("canSAS XML", b'<?xml version="1.0"?>\n<SASroot/>', "ludox.xml", ["XML"]),
+    ("canSAS XML without SASentry", b'<?xml version="1.0"?>\n<SASroot/>', "ludox.xml", ["XML", "SASentry"]),
     ("not HDF5 with .h5", b"0.1 1\n0.2 2\n", "fake.h5", ["no HDF5 signature"]),
 ]
 

@@ -1,8 +1,8 @@
 """Property tests: whatever the bytes, the readers raise SwaxsInputError or return a sound curve.
 
 Inputs are random bytes, and valid files (handwritten in every supported layout, the head
-of a measured PDFgetX3 file, an NXcanSAS HDF5 file) mutated by deleting, inserting,
-duplicating and swapping lines, replacing numbers with junk, NaN or inf, changing
+of a measured PDFgetX3 file, a canSAS XML file, an NXcanSAS HDF5 file) mutated by deleting,
+inserting, duplicating and swapping lines, replacing numbers with junk, NaN or inf, changing
 separators, truncating, and overwriting bytes; each is read under every file extension.
 
 The property (no reference numbers involved): the only exception is SwaxsInputError, its
@@ -40,6 +40,11 @@ SEEDS = [
     "ceria.tif wavelength = 1.0\n2-Theta Angle (Degrees)\nIntensity\n       3\n 60.0 1\n 90.0 2\n 120.0 3\n",
     "lambda=0.1425 energy=87.0\n##### start data\n#L r(A) G(r) d_r d_Gr\n0.01 0.1 -0.001 0.01\n0.02 0.2 -0.002 0.01\n",
     "\n".join(_HEAD) + "\n",
+    '<?xml version="1.0"?>\n<SASroot xmlns="urn:cansas1d:1.1"><SASentry><Title>t</Title><SASdata>\n'
+    '<Idata><Q unit="1/nm">1.0</Q><I unit="1/cm">5</I><Idev unit="1/cm">0.5</Idev></Idata>\n'
+    '<Idata><Q unit="1/nm">2.0</Q><I unit="1/cm">4</I><Idev unit="1/cm">0.4</Idev></Idata>\n'
+    '<Idata><Q unit="1/nm">3.0</Q><I unit="1/cm">3</I><Idev unit="1/cm">0.3</Idev></Idata>\n'
+    "</SASdata></SASentry></SASroot>\n",
 ]
 
 JUNK = [

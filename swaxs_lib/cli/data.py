@@ -145,7 +145,11 @@ def _cmd_subtract(args: argparse.Namespace) -> dict[str, Any]:
 def register(sub) -> None:
     """Add the import, datasets, export and subtract commands to ``sub``."""
     p = sub.add_parser("import", help="read a measured curve and store it; prints its new id")
-    p.add_argument("file", metavar="FILE", help="text (.dat .chi .xy .txt .csv), PDFgetX3 (.gr .sq .fq .iq) or NXcanSAS (.h5 .nxs)")
+    p.add_argument(
+        "file",
+        metavar="FILE",
+        help="text (.dat .chi .xy .txt .csv), PDFgetX3 (.gr .sq .fq .iq), NXcanSAS (.h5 .nxs) or canSAS XML (.xml)",
+    )
     p.add_argument("--kind", choices=["iq", "sq", "fq", "gr"], help="what the curve is (default: from the file)")
     p.add_argument("--q-unit", choices=["inv_angstrom", "inv_nm"], help="Q unit in the file (default: from its header, else 1/Å)")
     p.add_argument("--two-theta", action="store_true", help="the first column is 2θ in degrees")

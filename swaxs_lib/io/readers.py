@@ -12,7 +12,8 @@ Formats
   and Fit2D ``.chi`` (title, x label, y label, point count).
 * SasView ASCII (Q, I, dI[, dQ]).
 * NXcanSAS HDF5 (``.h5``, ``.nxs``, ``.hdf5``, ``.nx``; any file with the HDF5 signature), see
-  :mod:`swaxs_lib.io.nxcansas`.  canSAS XML is not read.
+  :mod:`swaxs_lib.io.nxcansas`.
+* canSAS 1D XML (``.xml``; any file that starts like XML), see :mod:`swaxs_lib.io.cansas_xml`.
 
 Columns
 -------
@@ -74,6 +75,7 @@ from pathlib import Path
 import numpy as np
 
 from swaxs_lib.errors import SwaxsInputError
+from swaxs_lib.io.cansas_xml import is_xml, read_cansas_xml
 from swaxs_lib.io.columns import PDF_EXTENSIONS, curve_from_text
 from swaxs_lib.io.measurement import KINDS, Measurement
 from swaxs_lib.io.nxcansas import is_hdf5, read_nxcansas
@@ -104,7 +106,7 @@ def read_measurement(
     ----------
     path : str or os.PathLike
         Column text (``.txt``, ``.dat``, ``.csv``, ``.xy``, ``.chi``, ``.gr``, ``.sq``, ``.fq``,
-        ``.iq``, ...) or NXcanSAS HDF5 (``.h5``, ``.nxs``).
+        ``.iq``, ...), NXcanSAS HDF5 (``.h5``, ``.nxs``) or canSAS XML (``.xml``).
     kind, x_unit, wavelength_angstrom, energy_kev, name
         As in :func:`read_measurement_bytes`.
 
@@ -191,8 +193,8 @@ def read_measurement_bytes(
     SwaxsInputError
         Bad arguments; empty, binary, truncated, single-column, non-numeric,
         non-monotonic, non-finite, negative-x or unit-contradicting input; 2θ without a
-        wavelength; corrupt HDF5.  The message names the file, the line and what was
-        expected.
+        wavelength; corrupt HDF5; malformed or unsafe XML.  The message names the file, the
+        line and what was expected.
 
     Examples
     --------
@@ -221,11 +223,9 @@ def read_measurement_bytes(
     extension = os.path.splitext(filename)[1].lower()
     if is_hdf5(data) or extension in HDF5_EXTENSIONS:
         raw = read_nxcansas(data, filename)
+    elif is_xml(data) or extension == ".xml":
+        raw = read_cansas_xml(data, filename)
     else:
-        if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith((b"<?xml", b"<SASroot")):
-            raise SwaxsInputError(
-                f"{filename}: XML (canSAS XML?) is not read; expected column text or NXcanSAS HDF5"
-            )
         raw = curve_from_text(data, filename, extension, kind_arg)
 
     source = name if name is not None else (os.path.basename(filename) or filename)
