@@ -88,14 +88,10 @@ def _columns(measurement) -> dict[str, np.ndarray]:
 
 
 def _cmd_import(args: argparse.Namespace) -> dict[str, Any]:
-    from swaxs_lib.io import MAX_INPUT_BYTES, read_measurement_bytes
+    from swaxs_lib.io import read_input_file, read_measurement_bytes
 
     path = Path(args.file)
-    if not path.is_file():
-        raise SwaxsInputError(f"{args.file}: no such file; expected a measured curve to import")
-    if path.stat().st_size > MAX_INPUT_BYTES:
-        raise SwaxsInputError(f"{args.file}: {path.stat().st_size} bytes; expected at most {MAX_INPUT_BYTES}")
-    raw = path.read_bytes()
+    raw = read_input_file(path)
     measurement = read_measurement_bytes(raw, path.name, **_reader_options(args))
     store = open_store(args)
     record = store.add_dataset(args.name or path.stem, raw, path.name, measurement)

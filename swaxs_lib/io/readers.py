@@ -132,18 +132,8 @@ def read_measurement(
     ([0.1, 0.2], 'inv_nm', 'silica.dat')
     """
     p = Path(path)
-    try:
-        size = p.stat().st_size
-        if not p.is_file():
-            raise SwaxsInputError(f"{p}: not a regular file; expected a data file")
-        if size > MAX_INPUT_BYTES:
-            raise SwaxsInputError(f"{p}: {size} bytes; expected at most {MAX_INPUT_BYTES} bytes")
-        with open(p, "rb") as handle:
-            data = handle.read(MAX_INPUT_BYTES + 1)
-    except OSError as exc:
-        raise SwaxsInputError(f"{p}: cannot read ({exc.strerror or exc}); expected a readable data file") from exc
     return read_measurement_bytes(
-        data,
+        read_input_file(p),
         str(p),
         kind=kind,
         x_unit=x_unit,
@@ -151,6 +141,27 @@ def read_measurement(
         energy_kev=energy_kev,
         name=name if name is not None else p.name,
     )
+
+
+def read_input_file(path: str | os.PathLike) -> bytes:
+    """The bytes of a data file, refusing missing, special and oversized files.
+
+    Raises
+    ------
+    SwaxsInputError
+        Missing or unreadable file, not a regular file, more than :data:`MAX_INPUT_BYTES`.
+    """
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        if not p.is_file():
+            raise SwaxsInputError(f"{p}: not a regular file; expected a data file")
+        if size > MAX_INPUT_BYTES:
+            raise SwaxsInputError(f"{p}: {size} bytes; expected at most {MAX_INPUT_BYTES} bytes")
+        with open(p, "rb") as handle:
+            return handle.read(MAX_INPUT_BYTES + 1)
+    except OSError as exc:
+        raise SwaxsInputError(f"{p}: cannot read ({exc.strerror or exc}); expected a readable data file") from exc
 
 
 def read_measurement_bytes(
