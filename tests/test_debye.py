@@ -404,3 +404,17 @@ def test_invalid_input_raises(q, kwargs, mode):
 def test_empty_atoms_raises():
     with pytest.raises(SwaxsInputError):
         debye_intensity(Atoms(), [0.5])
+
+
+def test_pair_distribution_reuses_a_histogram_and_refuses_a_coarse_one():
+    """A live view passes the histogram once built; the result must not change, and a
+    histogram too coarse for Q_max must be refused rather than used."""
+    from swaxs_lib.scattering import pair_distribution
+
+    atoms = Icosahedron("Au", noshells=4, latticeconstant=4.08)
+    r = np.linspace(1.0, 20.0, 400)
+    fresh = pair_distribution(atoms, r, 0.5, 25.0, b_iso_angstrom2=0.4).g
+    reused = pair_distribution(atoms, r, 0.5, 25.0, b_iso_angstrom2=0.4, histogram=pair_histogram(atoms, fast_bin_width(25.0))).g
+    np.testing.assert_array_equal(reused, fresh)
+    with pytest.raises(SwaxsInputError, match="histogram"):
+        pair_distribution(atoms, r, 0.5, 25.0, histogram=pair_histogram(atoms, 0.05))

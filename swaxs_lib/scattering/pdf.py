@@ -33,7 +33,7 @@ from ase import Atoms
 
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.scattering.debye import debye_intensity
-from swaxs_lib.scattering.histogram import fast_bin_width, pair_histogram
+from swaxs_lib.scattering.histogram import PairHistogram, fast_bin_width, pair_histogram
 from swaxs_lib.scattering.kernels import sine_series
 
 #: Largest (r_pair_max + r_max) * dQ of the integration grid.
@@ -79,6 +79,7 @@ def pair_distribution(
     form_factor_source: str = "xraydb",
     q_damp_inv_angstrom: float = 0.0,
     scale: float = 1.0,
+    histogram: PairHistogram | None = None,
 ) -> PDFCurve:
     """G(r) of a cluster, from its Debye F(Q) over [Q_min, Q_max].
 
@@ -99,6 +100,9 @@ def pair_distribution(
         Instrumental Q damping (1/Å): G is multiplied by exp(-(r Q_damp)^2 / 2).
     scale : float
         Multiplies every interatomic distance.
+    histogram : PairHistogram, optional
+        A histogram of ``atoms`` computed before, so that changing B, Q range
+        or damping skips the pair loop (checked as in :func:`debye_intensity`).
 
     Returns
     -------
@@ -118,7 +122,8 @@ def pair_distribution(
     if len(atoms) < 2:
         raise SwaxsInputError(f"atoms: got {len(atoms)} atom(s); expected at least two for a pair distribution")
 
-    histogram = pair_histogram(atoms, fast_bin_width(q_max * scale))
+    if histogram is None:
+        histogram = pair_histogram(atoms, fast_bin_width(q_max * scale))
     reach = histogram.max_distance_angstrom * scale + float(r.max())
     n_steps = max(16, int(math.ceil((q_max - q_min) * reach / PDF_PHASE_STEP)))
     n_steps += n_steps % 2  # Simpson needs an even number of intervals
