@@ -10,6 +10,7 @@ from typing import Sequence
 import numpy as np
 
 from swaxs_lib.errors import SwaxsInputError
+from swaxs_lib.io.tables import csv_text
 
 
 class Parser(argparse.ArgumentParser):
@@ -32,9 +33,8 @@ def out_path(text: str, suffixes: Sequence[str]) -> Path:
 
 
 def write_csv(path: Path, columns: dict[str, np.ndarray]) -> None:
-    """Write equal-length columns as CSV with a header of their names."""
-    data = np.column_stack(list(columns.values()))
-    np.savetxt(path, data, delimiter=",", header=",".join(columns), comments="", fmt="%.12g")
+    """Write equal-length columns as CSV with a header of their names (see :func:`csv_text`)."""
+    path.write_text(csv_text(columns))
 
 
 def q_grid(q_min: float, q_max: float, n: int) -> np.ndarray:

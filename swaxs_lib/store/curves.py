@@ -37,6 +37,7 @@ from ase import Atoms
 
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.scattering.debye import DebyeCurve, debye_intensity
+from swaxs_lib.scattering.histogram import PairHistogram
 from swaxs_lib.scattering.pdf import PDF_PHASE_STEP, PDFCurve, pair_distribution
 from swaxs_lib.store.clusters import _atoms_of, cluster_hash
 from swaxs_lib.store.curve_rows import (
@@ -113,12 +114,16 @@ def cached_intensity(
     energy_kev: float | None = None,
     form_factor_source: str = "xraydb",
     scale: float = 1.0,
+    histogram: PairHistogram | None = None,
 ) -> DebyeCurve:
     """:func:`~swaxs_lib.scattering.debye_intensity`, through the store's cache.
 
     Parameters are those of ``debye_intensity`` (Q in 1/Å, B in Å^2, energy in
     keV), plus the :class:`~swaxs_lib.store.Store`; ``atoms`` may be a
     :class:`Cluster`, whose shape and parameters are then recorded.
+    ``histogram`` (a :class:`~swaxs_lib.scattering.PairHistogram` of the same
+    atoms) only speeds up a miss; it is not part of the key, because the
+    fast-mode curve it gives equals the one computed without it.
 
     Returns
     -------
@@ -136,7 +141,7 @@ def cached_intensity(
     return cached_curve(
         store, atoms, "iq", q, params, str(form_factor_source),
         lambda: debye_intensity(atoms_only, q, mode=mode, b_iso_angstrom2=b_iso_angstrom2, energy_kev=energy_kev,
-                                form_factor_source=form_factor_source, scale=scale),
+                                form_factor_source=form_factor_source, scale=scale, histogram=histogram),
     )
 
 
@@ -152,11 +157,12 @@ def cached_pdf(
     form_factor_source: str = "xraydb",
     q_damp_inv_angstrom: float = 0.0,
     scale: float = 1.0,
+    histogram: PairHistogram | None = None,
 ) -> PDFCurve:
     """:func:`~swaxs_lib.scattering.pair_distribution`, through the store's cache.
 
     Parameters are those of ``pair_distribution`` (r in Å, Q in 1/Å), plus
-    the :class:`~swaxs_lib.store.Store`.
+    the :class:`~swaxs_lib.store.Store`; ``histogram`` as in :func:`cached_intensity`.
 
     Returns
     -------
@@ -179,7 +185,8 @@ def cached_pdf(
         lambda: pair_distribution(atoms_only, r, q_min_inv_angstrom, q_max_inv_angstrom,
                                   b_iso_angstrom2=b_iso_angstrom2, energy_kev=energy_kev,
                                   form_factor_source=form_factor_source,
-                                  q_damp_inv_angstrom=q_damp_inv_angstrom, scale=scale),
+                                  q_damp_inv_angstrom=q_damp_inv_angstrom, scale=scale,
+                                  histogram=histogram),
     )
 
 
