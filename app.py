@@ -1,40 +1,77 @@
-"""swaxs dashboard: home page.
+"""swaxs dashboard: the page list, the shared sidebar and the home page.
 
-The dashboard pages arrive with the dashboard issue; this page already opens the
-store (``data/swaxs.duckdb``, or ``$SWAXS_DB``), creating it if absent, and lists
-what it holds.
+``streamlit run app.py`` opens the store (``data/swaxs.duckdb``, or
+``$SWAXS_DB``), creating it if absent.  Pages live in ``pages/`` and hold only
+UI; the science is in ``swaxs_lib``.
 """
+
+from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
 import swaxs_lib
-from swaxs_lib.store import Store
+from pages._shared import download_csv, sidebar, store
+
+PAGES = {
+    "data": ("pages/data.py", "Data", ":material/upload_file:",
+             "Upload measured I(Q), S(Q) or G(r); preview, subtract a solvent, store, rename, delete."),
+    "clusters": ("pages/clusters.py", "Clusters", ":material/hub:",
+                 "Build icosahedra, Marks decahedra, octahedra, spheres... or upload xyz/cif; view in 3D."),
+    "compare": ("pages/compare.py", "Compare", ":material/compare:",
+                "Overlay the Debye I(Q) or G(r) of candidate clusters on your data, live, with R_w."),
+}
 
 
-@st.cache_resource
-def store() -> Store:
-    """The one store of this server process, shared by all sessions (thread-safe)."""
-    return Store()
-
-
-st.set_page_config(page_title="swaxs", layout="wide")
-st.title("swaxs")
-st.write(
-    "Size and shape of metal nanoclusters from X-ray scattering. "
-    f"Library version {swaxs_lib.__version__}. The dashboard pages are under construction; "
-    "the command line `python -m swaxs_lib --help` builds clusters, computes their Debye I(Q) and G(r), "
-    "and imports measured data into the store."
-)
-datasets = store().list_datasets()
-st.subheader(f"Stored datasets ({len(datasets)})")
-if datasets:
-    st.dataframe(
-        pd.DataFrame(
-            [{"id": d.id, "name": d.name, "kind": d.kind, "points": d.n_points, "file": d.filename,
-              "uploaded (UTC)": d.created_at.strftime("%Y-%m-%d %H:%M")} for d in datasets]
-        ),
-        hide_index=True,
+def home() -> None:
+    """The home page: what the tool does, what the store holds, where to go."""
+    st.title("swaxs")
+    st.markdown(
+        "Size and shape of metal nanoclusters (Au, Ag, Pt, Pd, Cu, Ni) from X-ray scattering: "
+        "compare measured SAXS/WAXS I(Q) or PDF G(r) with the Debye scattering of atomistic cluster models. "
+        f"Library version {swaxs_lib.__version__}; every step also runs from the command line "
+        "(`python -m swaxs_lib --help`)."
     )
-else:
-    st.caption("None yet: `python -m swaxs_lib import FILE` adds one.")
+    columns = st.columns(len(PAGES))
+    for column, (path, title, icon, blurb) in zip(columns, PAGES.values()):
+        with column.container(border=True):
+            st.page_link(path, label=title, icon=icon)
+            st.caption(blurb)
+
+    db = store()
+    datasets = db.list_datasets()
+    st.subheader(f"Stored datasets ({len(datasets)})")
+    if datasets:
+        table = {
+            "id": [d.id for d in datasets], "name": [d.name for d in datasets], "kind": [d.kind for d in datasets],
+            "points": [d.n_points for d in datasets], "file": [d.filename for d in datasets],
+            "uploaded_utc": [d.created_at.strftime("%Y-%m-%d %H:%M") for d in datasets],
+        }
+        st.dataframe(pd.DataFrame(table), hide_index=True)
+        download_csv("Datasets (CSV)", table, "swaxs-datasets.csv", key="home-datasets-csv")
+    else:
+        st.caption("None yet: upload one on the Data page, or `python -m swaxs_lib import FILE`.")
+
+    results = db.list_results()[:20]
+    st.subheader("Recent results")
+    if results:
+        table = {
+            "id": [r.id for r in results], "kind": [r.kind for r in results], "status": [r.status for r in results],
+            "dataset_id": [r.dataset_id or "" for r in results],
+            "rw": [(r.result or {}).get("rw") for r in results],
+            "summary": [r.message or "" for r in results],
+            "updated_utc": [r.updated_at.strftime("%Y-%m-%d %H:%M") for r in results],
+        }
+        st.dataframe(pd.DataFrame(table), hide_index=True)
+        download_csv("Recent results (CSV)", table, "swaxs-results.csv", key="home-results-csv")
+    else:
+        st.caption("No fits or jobs yet: save a fit on the Compare page.")
+
+
+st.set_page_config(page_title="swaxs", page_icon=":material/blur_on:", layout="wide")
+navigation = st.navigation(
+    [st.Page(home, title="Home", icon=":material/home:", default=True)]
+    + [st.Page(path, title=title, icon=icon, url_path=name) for name, (path, title, icon, _) in PAGES.items()]
+)
+sidebar()
+navigation.run()

@@ -1,0 +1,205 @@
+"""What every dashboard page shares: the store, view state in the URL, CSV downloads, plot settings.
+
+Not a page itself: ``app.py`` lists the pages with ``st.navigation``, so files
+in ``pages/`` are only shown when listed there.
+
+URL state
+---------
+Each widget whose value belongs in a shared link is declared with
+:func:`url_key` before it is drawn; that seeds ``st.session_state`` from the
+URL's query parameter (checked by a parser, a bad value is reported and the
+default used) and returns the widget key.  After the widgets, :func:`sync_url`
+writes the current values back to ``st.query_params``.  Widgets are created
+with ``key=`` only (no ``value=``), so the URL's value wins on first load.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import streamlit as st
+
+from swaxs_lib.errors import SwaxsInputError
+from swaxs_lib.io.tables import csv_text
+from swaxs_lib.store import Store
+
+_WARNINGS = "_url_warnings"
+
+
+@st.cache_resource
+def store() -> Store:
+    """The one store of this server process, shared by all sessions (thread-safe)."""
+    return Store()
+
+
+# -- URL state -----------------------------------------------------------------------------------
+
+
+def url_key(page: str, name: str, default: Any, parse: Callable[[str], Any]) -> str:
+    """Seed a widget's state from URL parameter ``name`` once per session; return its key.
+
+    Parameters
+    ----------
+    page : str
+        Prefix that keeps pages' keys apart (``"data"``, ``"clusters"``, ...).
+    name : str
+        The query parameter (short, readable: ``"shape"``, ``"b"``).
+    default
+        The value when the URL has none or a bad one.
+    parse : callable
+        str -> value; raises ``ValueError`` or ``SwaxsInputError`` for bad text.
+    """
+    key = f"{page}.{name}"
+    if key not in st.session_state:
+        raw = st.query_params.get(name)
+        value = default
+        if raw is not None:
+            try:
+                value = parse(raw)
+            except (ValueError, SwaxsInputError) as exc:
+                st.session_state.setdefault(_WARNINGS, []).append(
+                    f"Link parameter {name}={raw!r} ignored ({exc}); using {default!r}."
+                )
+        st.session_state[key] = value
+    return key
+
+
+def show_url_warnings() -> None:
+    """Show (once) the link parameters that could not be used."""
+    for message in st.session_state.pop(_WARNINGS, []):
+        st.warning(message)
+
+
+def sync_url(page: str, names: Iterable[str], extra: Mapping[str, Any] | None = None) -> None:
+    """Make the URL's query string hold exactly these widgets' current values (and ``extra``)."""
+    params: dict[str, str] = {}
+    for name in names:
+        key = f"{page}.{name}"
+        if key in st.session_state and st.session_state[key] is not None:
+            params[name] = format_value(st.session_state[key])
+    for name, value in (extra or {}).items():
+        if value is not None:
+            params[name] = format_value(value)
+    if dict(st.query_params.to_dict()) != params:
+        st.query_params.from_dict(params)
+
+
+def format_value(value: Any) -> str:
+    """A widget value as URL text that the matching parser reads back."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, (tuple, list)):
+        return ",".join(format_value(v) for v in value)
+    return str(value)
+
+
+def parse_choice(options: Sequence[str]) -> Callable[[str], str]:
+    """Parser accepting one of ``options``."""
+    def parse(text: str) -> str:
+        if text not in options:
+            raise ValueError(f"expected one of {', '.join(map(str, options))}")
+        return text
+    return parse
+
+
+def parse_number(lo: float, hi: float, kind: type = float) -> Callable[[str], float | int]:
+    """Parser accepting a number of ``kind`` in [lo, hi]."""
+    def parse(text: str):
+        value = kind(float(text)) if kind is int else float(text)
+        if kind is int and float(text) != int(float(text)):
+            raise ValueError("expected a whole number")
+        if not (lo <= value <= hi):
+            raise ValueError(f"expected a number from {lo:g} to {hi:g}")
+        return value
+    return parse
+
+
+def parse_range(lo: float, hi: float) -> Callable[[str], tuple[float, float]]:
+    """Parser accepting ``a,b`` with lo <= a < b <= hi (a range slider's value)."""
+    def parse(text: str) -> tuple[float, float]:
+        parts = text.split(",")
+        if len(parts) != 2:
+            raise ValueError("expected two numbers a,b")
+        a, b = float(parts[0]), float(parts[1])
+        if not (lo <= a < b <= hi):
+            raise ValueError(f"expected {lo:g} <= a < b <= {hi:g}")
+        return a, b
+    return parse
+
+
+def parse_bool(text: str) -> bool:
+    """Parser accepting 1/0/true/false."""
+    if text.lower() in ("1", "true", "yes"):
+        return True
+    if text.lower() in ("0", "false", "no"):
+        return False
+    raise ValueError("expected 1 or 0")
+
+
+def parse_id(text: str) -> str:
+    """Parser accepting a store id (URL-safe token)."""
+    from swaxs_lib.store import check_id
+
+    return check_id(text, "id")
+
+
+# -- downloads and plots -------------------------------------------------------------------------
+
+
+def download_csv(label: str, columns: Mapping[str, Any], file_name: str, key: str | None = None) -> None:
+    """A download button for a table (units in its column names) as CSV."""
+    st.download_button(label, csv_text(columns), file_name=file_name, mime="text/csv", key=key,
+                       on_click="ignore", icon=":material/download:")
+
+
+def plot_config(file_name: str) -> dict:
+    """Plotly chart config: the toolbar's camera saves PNG or SVG as chosen in the sidebar."""
+    return {
+        "displaylogo": False,
+        "toImageButtonOptions": {"format": st.session_state.get("plot_format", "png"), "filename": file_name,
+                                 "scale": 2},
+    }
+
+
+# -- the shared sidebar --------------------------------------------------------------------------
+
+
+def copy_link_button() -> None:
+    """A "Copy link" button with the page's current URL (it follows every change live)."""
+    st.iframe(
+        """
+<div style="font-family:'Source Sans Pro',sans-serif;font-size:14px;color:#31333f">
+  <button id="copy" style="padding:4px 10px;border:1px solid #ccc;border-radius:6px;background:#fff;cursor:pointer">
+    🔗 Copy link to this view</button>
+  <span id="done" style="margin-left:6px;color:#09ab3b"></span>
+  <input id="url" readonly aria-label="link to this view"
+         style="margin-top:6px;width:96%;font-size:12px;border:1px solid #ddd;border-radius:4px;padding:3px"/>
+</div>
+<script>
+const box = document.getElementById("url");
+function current() { try { return window.parent.location.href; } catch (e) { return ""; } }
+function refresh() { const u = current(); if (box.value !== u) box.value = u; }
+refresh(); setInterval(refresh, 300);
+document.getElementById("copy").onclick = async () => {
+  refresh();
+  let ok = false;
+  try { await navigator.clipboard.writeText(box.value); ok = true; } catch (e) {}
+  if (!ok) { box.focus(); box.select(); ok = document.execCommand("copy"); }
+  document.getElementById("done").textContent = ok ? "copied" : "select and copy the link below";
+};
+</script>""",
+        height=78,
+    )
+
+
+def sidebar() -> None:
+    """The sidebar every page shows under the page list."""
+    with st.sidebar:
+        copy_link_button()
+        st.radio("Plot image format", ["png", "svg"], key="plot_format", horizontal=True,
+                 help="What the camera button in a plot's toolbar saves.")
+        db = store()
+        st.caption(f"Store: `{html.escape(str(db.path.name))}`")
