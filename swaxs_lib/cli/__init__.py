@@ -20,7 +20,7 @@ import traceback
 from typing import Any, Callable, Sequence
 
 from swaxs_lib import __version__
-from swaxs_lib.cli import data, structure
+from swaxs_lib.cli import compare, data, structure
 from swaxs_lib.cli.common import Parser
 from swaxs_lib.errors import SwaxsInputError
 
@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     structure.register(sub)
     data.register(sub)
+    compare.register(sub)
     return parser
 
 
