@@ -20,8 +20,21 @@ from swaxs_lib.structures.builders import (
     octahedron,
     truncated_octahedron,
 )
-from swaxs_lib.structures.metadata import ClusterInfo, coordination_numbers, describe
-from swaxs_lib.structures.readers import read_structure
+from swaxs_lib.structures.metadata import (
+    ClusterInfo,
+    DistanceHistogram,
+    coordination_numbers,
+    describe,
+    nn_distance_histogram,
+)
+from swaxs_lib.structures.parameters import (
+    SHAPE_PARAMETERS,
+    ShapeParameter,
+    check_parameters,
+    estimated_atom_count,
+)
+from swaxs_lib.structures.readers import read_structure, read_structure_bytes
+from swaxs_lib.structures.writers import structure_text
 
 #: Shape name -> builder.  The keys are the command line's ``--shape`` choices.
 SHAPES: dict[str, Callable[..., Cluster]] = {
@@ -62,17 +75,25 @@ def build_cluster(shape: str, element: str, **parameters: Any) -> Cluster:
 
 __all__ = [
     "SHAPES",
+    "SHAPE_PARAMETERS",
     "Cluster",
     "ClusterInfo",
+    "DistanceHistogram",
+    "ShapeParameter",
     "build_cluster",
+    "check_parameters",
     "coordination_numbers",
     "cuboctahedron",
     "decahedron",
     "decahedron_atom_count",
     "describe",
+    "estimated_atom_count",
     "icosahedron",
     "lattice_sphere",
+    "nn_distance_histogram",
     "octahedron",
     "read_structure",
+    "read_structure_bytes",
+    "structure_text",
     "truncated_octahedron",
 ]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -18,6 +20,9 @@ FORMATS = {".xyz": "xyz", ".extxyz": "extxyz", ".cif": "cif", ".pdb": "proteinda
 
 #: Largest structure file accepted (bytes).
 MAX_FILE_BYTES = 200 * 1024 * 1024
+
+#: Largest uploaded structure accepted by :func:`read_structure_bytes` (bytes).
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 
 def read_structure(path: str | os.PathLike, fmt: str | None = None) -> Cluster:
@@ -77,3 +82,58 @@ def read_structure(path: str | os.PathLike, fmt: str | None = None) -> Cluster:
     if atoms.pbc.any():
         warnings.warn(f"{p}: periodic cell dropped; the {len(atoms)} listed atoms are treated as a finite cluster")
     return _finish(Atoms(atoms.get_chemical_symbols(), positions=atoms.positions), "file", {"file": p.name}, None)
+
+
+def read_structure_bytes(data: bytes, filename: str) -> Cluster:
+    """Read a finite cluster from the bytes of an uploaded file.
+
+    The upload is untrusted: only the suffixes of :data:`FORMATS` are read
+    (by ASE's text parsers, which never unpickle or evaluate), at most
+    :data:`MAX_UPLOAD_BYTES`; the bytes go to a private temporary file that is
+    read as :func:`read_structure` reads a path, with the same checks.
+
+    Parameters
+    ----------
+    data : bytes
+        The file's content.
+    filename : str
+        The name it was uploaded under; only its suffix (the format) and its
+        base name (in messages and ``info.parameters``) are used.
+
+    Returns
+    -------
+    Cluster
+        ``info.shape`` is ``"file"``, ``info.parameters`` is ``{"file": name}``.
+
+    Raises
+    ------
+    SwaxsInputError
+        One line naming the file: too large, empty, unknown suffix, or content
+        that is not a readable structure.
+
+    Examples
+    --------
+    >>> read_structure_bytes(b"2\\n\\nAu 0 0 0\\nAu 0 0 2.88\\n", "dimer.xyz").info.n_atoms
+    2
+    """
+    name = Path(str(filename)).name or "upload"
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise SwaxsInputError(f"{name}: got {type(data).__name__}; expected the file's bytes")
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise SwaxsInputError(f"{name}: {len(data)} bytes; expected at most {MAX_UPLOAD_BYTES} bytes")
+    suffix = Path(name).suffix.lower()
+    if suffix not in FORMATS:
+        raise SwaxsInputError(f"{name}: unknown suffix {suffix!r}; expected one of {', '.join(FORMATS)}")
+    with tempfile.TemporaryDirectory(prefix="swaxs-upload-") as folder:
+        path = Path(folder) / f"structure{suffix}"
+        path.write_bytes(bytes(data))
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                cluster = read_structure(path)
+        except SwaxsInputError as exc:
+            raise SwaxsInputError(str(exc).replace(str(path), name)) from None
+    for w in caught:
+        warnings.warn(str(w.message).replace(str(path), name), stacklevel=2)
+    info = dataclasses.replace(cluster.info, parameters=(("file", name),))
+    return dataclasses.replace(cluster, info=info)
