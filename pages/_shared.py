@@ -16,6 +16,7 @@ with ``key=`` only (no ``value=``), so the URL's value wins on first load.
 from __future__ import annotations
 
 import html
+import re
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import streamlit as st
@@ -25,6 +26,25 @@ from swaxs_lib.io.tables import csv_text
 from swaxs_lib.store import Store
 
 _WARNINGS = "_url_warnings"
+_SYNCED = "_url_synced"
+
+
+def entry_guard() -> None:
+    """Make a page that Streamlit ran on its own run through ``app.py`` instead.
+
+    Called first by every page.  On a freshly started server Streamlit does
+    not know yet that ``app.py`` lists the pages with ``st.navigation``: a
+    shared link straight to ``/compare?...`` would run ``pages/compare.py``
+    alone ("MPA v1", with no sidebar, and ``pages/_shared.py`` listed as a
+    page).  Until the first run of ``app.py`` its class-wide flag says so;
+    setting it and rerunning makes Streamlit run ``app.py``, which routes
+    to the same page with the same query string.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 @st.cache_resource
@@ -37,7 +57,12 @@ def store() -> Store:
 
 
 def url_key(page: str, name: str, default: Any, parse: Callable[[str], Any]) -> str:
-    """Seed a widget's state from URL parameter ``name`` once per session; return its key.
+    """Seed a widget's state from URL parameter ``name``; return its key.
+
+    The URL's value is taken on a session's first run and whenever the URL
+    holds a value this session did not write itself (a link from another page
+    with ``st.page_link(..., query_params=...)``, or a pasted link), so that
+    a hand-off link wins over what the session remembered.
 
     Parameters
     ----------
@@ -51,15 +76,17 @@ def url_key(page: str, name: str, default: Any, parse: Callable[[str], Any]) -> 
         str -> value; raises ``ValueError`` or ``SwaxsInputError`` for bad text.
     """
     key = f"{page}.{name}"
-    if key not in st.session_state:
-        raw = st.query_params.get(name)
-        value = default
-        if raw is not None:
+    raw = st.query_params.get(name)
+    written = st.session_state.get(_SYNCED, {}).get(page, {})
+    from_url = raw is not None and written.get(name) != raw
+    if key not in st.session_state or from_url:
+        value = st.session_state.get(key, default)
+        if raw is not None and from_url:
             try:
                 value = parse(raw)
             except (ValueError, SwaxsInputError) as exc:
                 st.session_state.setdefault(_WARNINGS, []).append(
-                    f"Link parameter {name}={raw!r} ignored ({exc}); using {default!r}."
+                    f"Link parameter {name}={raw!r} ignored ({exc}); using {value!r}."
                 )
         st.session_state[key] = value
     return key
@@ -71,16 +98,23 @@ def show_url_warnings() -> None:
         st.warning(message)
 
 
-def sync_url(page: str, names: Iterable[str], extra: Mapping[str, Any] | None = None) -> None:
-    """Make the URL's query string hold exactly these widgets' current values (and ``extra``)."""
+def url_params(page: str, names: Iterable[str]) -> dict[str, str]:
+    """The URL text of these widgets' current values (those set), as :func:`sync_url` writes them."""
     params: dict[str, str] = {}
     for name in names:
         key = f"{page}.{name}"
         if key in st.session_state and st.session_state[key] is not None:
             params[name] = format_value(st.session_state[key])
+    return params
+
+
+def sync_url(page: str, names: Iterable[str], extra: Mapping[str, Any] | None = None) -> None:
+    """Make the URL's query string hold exactly these widgets' current values (and ``extra``)."""
+    params = url_params(page, names)
     for name, value in (extra or {}).items():
         if value is not None:
             params[name] = format_value(value)
+    st.session_state.setdefault(_SYNCED, {})[page] = params
     if dict(st.query_params.to_dict()) != params:
         st.query_params.from_dict(params)
 
@@ -146,6 +180,21 @@ def parse_id(text: str) -> str:
     return check_id(text, "id")
 
 
+# -- user text ------------------------------------------------------------------------------------
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|<>~$:&])")
+
+
+def md(text: object) -> str:
+    """User text made inert in markdown (no links, images, LaTeX, colours or icons)."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text))
+
+
+def slug(text: str) -> str:
+    """A file-name-safe form of a name."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "dataset"
+
+
 # -- downloads and plots -------------------------------------------------------------------------
 
 
@@ -173,7 +222,11 @@ def copy_link_button() -> None:
         """
 <div style="font-family:'Source Sans Pro',sans-serif;font-size:14px;color:#31333f">
   <button id="copy" style="padding:4px 10px;border:1px solid #ccc;border-radius:6px;background:#fff;cursor:pointer">
-    🔗 Copy link to this view</button>
+    <svg width="12" height="12" viewBox="0 0 24 24" style="vertical-align:-1px"><path fill="#31333f"
+      d="M10.6 13.4a1 1 0 0 1 0-1.4l3.5-3.5a1 1 0 1 1 1.4 1.4L12 13.4a1 1 0 0 1-1.4 0zM7 17a3 3 0 0 1 0-4.2l2-2
+      1.4 1.4-2 2a1 1 0 1 0 1.4 1.4l2-2 1.4 1.4-2 2A3 3 0 0 1 7 17zm7.6-3.6-1.4-1.4 2-2a1 1 0 1 0-1.4-1.4l-2 2
+      -1.4-1.4 2-2a3 3 0 1 1 4.2 4.2z"/></svg>
+    Copy link to this view</button>
   <span id="done" style="margin-left:6px;color:#09ab3b"></span>
   <input id="url" readonly aria-label="link to this view"
          style="margin-top:6px;width:96%;font-size:12px;border:1px solid #ddd;border-radius:4px;padding:3px"/>

@@ -1,3 +1,329 @@
-import streamlit as st
+"""Compare page: the Debye I(Q) (or G(r)) of candidate clusters over a measured curve, live.
 
-st.title("compare")
+Widgets, then one library call per candidate (``swaxs_lib.compare.compare_cluster``),
+then plotting.  The candidates, model sliders and plot sit in one fragment, so a
+slider move reruns only that; each candidate's pair histogram is built once per
+server (``st.cache_resource``) and model curves go through the store's cache.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+from plotly.subplots import make_subplots
+
+from pages._cluster_widgets import cluster_controls, cluster_summary_line, get_cluster
+from pages._shared import (
+    download_csv,
+    entry_guard,
+    parse_bool,
+    parse_choice,
+    parse_id,
+    parse_number,
+    parse_range,
+    plot_config,
+    show_url_warnings,
+    store,
+    sync_url,
+    url_key,
+    url_params,
+)
+from swaxs_lib.compare import (
+    DEFAULT_PDF_Q_RANGE,
+    compare_cluster,
+    histogram_for,
+    pdf_q_range,
+)
+from swaxs_lib.errors import SwaxsInputError
+from swaxs_lib.fitting import BACKGROUNDS
+
+PAGE = "compare"
+MAX_CANDIDATES = 3
+#: Above this many atoms a candidate's first pair histogram takes seconds: say so.
+SLOW_ATOMS = 50_000
+COLORS = ("#d62728", "#1f77b4", "#2ca02c")
+Y_LABELS = {"iq": "I(Q) (a.u.)", "sq": "S(Q)", "fq": "F(Q) (1/Å)", "gr": "G(r) (1/Å²)"}
+RESIDUAL_LABELS = {"iq": "(data − fit)/data (%)", "sq": "data − fit", "fq": "data − fit (1/Å)",
+                   "gr": "data − fit (1/Å²)"}
+KIND_NAMES = {"iq": "I(Q)", "sq": "S(Q)", "fq": "F(Q)", "gr": "G(r)"}
+KEEP = dict(persist_state="session")
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def load_measurement(dataset_id: str):
+    """A stored dataset's measurement (datasets never change once stored)."""
+    return store().get_dataset(dataset_id).measurement
+
+
+@st.cache_resource(max_entries=32, show_spinner="Binning pair distances...")
+def cluster_histogram(choice_key: tuple, dataset_id: str, q_max_inv_angstrom: float | None):
+    """The candidate's pair-distance histogram, fine enough for this dataset."""
+    return histogram_for(get_cluster(_choice(choice_key)).atoms, load_measurement(dataset_id),
+                         q_max_inv_angstrom=q_max_inv_angstrom)
+
+
+def _key(choice: dict) -> tuple:
+    return tuple(sorted((k, tuple(sorted(v.items())) if isinstance(v, dict) else v) for k, v in choice.items()))
+
+
+def _choice(key: tuple) -> dict:
+    return {k: dict(v) if k == "params" else v for k, v in key}
+
+
+def _reset_dataset_views() -> None:
+    """A new dataset has another x range: drop the range and Q widgets so they take its defaults."""
+    for name in ("xr", "qmin", "qmax", "bg", "logy", "logx"):
+        st.session_state.pop(f"{PAGE}.{name}", None)
+
+
+def _clusters_link_params(slot: str, names: list[str]) -> dict[str, str]:
+    """The Clusters page's URL parameters for a candidate (its ``c1_shape`` is ``shape`` there)."""
+    mine = [name for name in names if name.startswith(slot)]
+    return {name[len(slot):]: value for name, value in url_params(PAGE, mine).items()}
+
+
+def model_controls(measurement, x_lo: float, x_hi: float) -> tuple[dict, list[str]]:
+    """Expansion, B, background, fit range and (for G(r)) the transform's Q range."""
+    domain = measurement.domain
+    exp_key = url_key(PAGE, "exp", 0.0, parse_number(-5.0, 5.0))
+    st.slider("Lattice expansion (%)", -5.0, 5.0, step=0.1, key=exp_key, **KEEP,
+              help="Every interatomic distance × (1 + expansion): +1 % is what ~1 % larger lattice gives.")
+    b_key = url_key(PAGE, "b", 0.5, parse_number(0.0, 5.0))
+    st.slider("Debye–Waller B (Å²)", 0.0, 5.0, step=0.05, key=b_key, **KEEP,
+              help="Thermal and static disorder: pair terms damped by exp(−B Q²/8π²); B = 8π² ⟨u²⟩.")
+    bg_key = url_key(PAGE, "bg", "constant" if domain == "q" else "none", parse_choice(BACKGROUNDS))
+    st.segmented_control("Background", BACKGROUNDS, key=bg_key, **KEEP,
+                         help="Fitted by least squares together with the scale: c0, or c0 + c1·x.")
+    if st.session_state[bg_key] is None:  # a segmented control can be clicked off
+        st.session_state[bg_key] = "none"
+    step = _nice_step((x_hi - x_lo) / 300)
+    lo_default, hi_default = (x_lo, x_hi) if domain == "q" else (max(x_lo, 1.5), min(x_hi, 30.0))
+    xr_key = url_key(PAGE, "xr", (lo_default, hi_default), parse_range(x_lo, x_hi))
+    unit = "1/Å" if domain == "q" else "Å"
+    st.slider(f"Fit range ({'Q' if domain == 'q' else 'r'}, {unit})", x_lo, x_hi, step=step, key=xr_key, **KEEP,
+              format="%.4g")
+    names = ["exp", "b", "bg", "xr"]
+    options = dict(expansion=st.session_state[exp_key] / 100, b_iso_angstrom2=st.session_state[b_key],
+                   background=st.session_state[bg_key])
+    if domain == "r":
+        header = pdf_q_range(measurement)
+        q_default = header or DEFAULT_PDF_Q_RANGE
+        left, right = st.columns(2)
+        qmin_key = url_key(PAGE, "qmin", float(q_default[0]), parse_number(0.0, 50.0))
+        left.number_input("Q_min (1/Å)", 0.0, 50.0, step=0.1, key=qmin_key, **KEEP,
+                          help="Of the measured G(r)'s Fourier transform: " +
+                               ("from the file header." if header else "the file gives none, set it."))
+        qmax_key = url_key(PAGE, "qmax", float(q_default[1]), parse_number(1.0, 60.0))
+        right.number_input("Q_max (1/Å)", 1.0, 60.0, step=0.5, key=qmax_key, **KEEP,
+                           help="Termination ripples of the model follow this Q_max.")
+        qdamp_key = url_key(PAGE, "qdamp", 0.0, parse_number(0.0, 0.2))
+        st.slider("Q damping (1/Å)", 0.0, 0.2, step=0.005, key=qdamp_key, format="%.3f", **KEEP,
+                  help="Instrument resolution: G(r) × exp(−(r·Qdamp)²/2).")
+        names += ["qmin", "qmax", "qdamp"]
+        options.update(q_min_inv_angstrom=st.session_state[qmin_key], q_max_inv_angstrom=st.session_state[qmax_key],
+                       q_damp_inv_angstrom=st.session_state[qdamp_key])
+    options["x_range"] = st.session_state[xr_key]
+    return options, names
+
+
+def plot_controls(measurement) -> tuple[bool, bool, list[str]]:
+    is_iq = measurement.kind == "iq"
+    logy_key = url_key(PAGE, "logy", is_iq, parse_bool)
+    logx_key = url_key(PAGE, "logx", False, parse_bool)
+    left, right = st.columns(2)
+    left.toggle("Log intensity", key=logy_key, disabled=not is_iq, **KEEP)
+    right.toggle("Log Q", key=logx_key, disabled=measurement.domain != "q", **KEEP)
+    return bool(st.session_state[logy_key]) and is_iq, bool(st.session_state[logx_key]), ["logy", "logx"]
+
+
+entry_guard()
+st.title("Compare")
+st.caption("Debye scattering of candidate clusters over your data: least-squares scale (and background), R_w, "
+           "residuals. Every slider redraws live; the link holds every choice.")
+
+datasets = store().list_datasets()
+if not datasets:
+    st.info("No datasets stored yet: upload one on the Data page.")
+    st.page_link("pages/data.py", label="Go to Data", icon=":material/upload_file:")
+    st.stop()
+
+labels = {d.id: f"{d.name} ({KIND_NAMES[d.kind]}, {d.n_points} points)" for d in datasets}
+ds_key = url_key(PAGE, "ds", datasets[0].id, parse_id)
+if st.session_state[ds_key] not in labels:
+    st.warning(f"Dataset `{st.session_state[ds_key]}` is not in this store (deleted, or a link from another "
+               "server); showing the newest one.", icon=":material/warning:")
+    st.session_state[ds_key] = datasets[0].id
+show_url_warnings()
+top = st.columns([4, 1])
+dataset_id = top[0].selectbox("Dataset", list(labels), key=ds_key, format_func=labels.get,
+                              on_change=_reset_dataset_views, **KEEP)
+n_key = url_key(PAGE, "n", 1, parse_number(1, MAX_CANDIDATES, int))
+top[1].number_input("Candidates", min_value=1, max_value=MAX_CANDIDATES, step=1, key=n_key, **KEEP)
+measurement = load_measurement(dataset_id)
+x_lo, x_hi = float(measurement.x.min()), float(measurement.x.max())
+
+
+@st.fragment
+def live_panel() -> None:
+    """Candidates, model sliders, plot, table: reruns alone when any of them changes."""
+    names: list[str] = ["ds", "n"]
+    n = int(st.session_state[n_key])
+    controls, view = st.columns([1, 2.6], gap="medium")
+    choices = []
+    with controls:
+        tabs = st.tabs([f"Candidate {i + 1}" for i in range(n)])
+        for i, tab in enumerate(tabs):
+            with tab:
+                choice, used = cluster_controls(PAGE, slot=f"c{i + 1}_", sliders=True)
+                names += used
+                choices.append(choice)
+        with st.container(border=True):
+            st.markdown("**Model and fit**")
+            options, used = model_controls(measurement, x_lo, x_hi)
+            names += used
+            log_y, log_x, used = plot_controls(measurement)
+            names += used
+    sync_url(PAGE, names)
+
+    x_min, x_max = options.pop("x_range")
+    results = []
+    start = time.perf_counter()
+    with view:
+        for i, choice in enumerate(choices):
+            if choice is None:
+                continue
+            try:
+                cluster = get_cluster(choice)
+                if cluster.info.n_atoms > SLOW_ATOMS:
+                    st.caption(f"Candidate {i + 1} has {cluster.info.n_atoms:,} atoms: its first curve takes "
+                               "seconds; later slider moves reuse it.")
+                hist = cluster_histogram(_key(choice), dataset_id, options.get("q_max_inv_angstrom"))
+                comparison = compare_cluster(measurement, cluster.atoms, x_min=x_min, x_max=x_max, histogram=hist,
+                                             store=store(), **options)
+            except SwaxsInputError as exc:
+                st.error(f"Candidate {i + 1}: {exc}", icon=":material/error:")
+                continue
+            results.append((i, choice, cluster, comparison))
+        elapsed_ms = (time.perf_counter() - start) * 1e3
+        if not results:
+            st.info("Choose a valid candidate on the left.", icon=":material/info:")
+            return
+        _metrics(results, names)
+        figure = _figure(measurement, results, x_min, x_max, log_y, log_x)
+        st.plotly_chart(figure, config=plot_config(f"swaxs-compare-{dataset_id}"), key="compare-plot")
+        st.caption(f"Models and fits in {elapsed_ms:.0f} ms ({sum(len(c.atoms) for *_, c, _ in results):,} atoms, "
+                   f"{measurement.n_points:,} points; weights: {results[0][3].fit.weighting}).")
+        _downloads(results, dataset_id)
+        _save_button(results, dataset_id)
+
+
+def _metrics(results, names: list[str]) -> None:
+    columns = st.columns(len(results))
+    for column, (i, choice, cluster, comparison) in zip(columns, results):
+        with column:
+            st.metric(f"R_w, candidate {i + 1}", f"{comparison.fit.rw:.4f}",
+                      help="sqrt(Σ w (data − fit)² / Σ w data²) over the fit range (Toby 2006).")
+            st.caption(f"{cluster_summary_line(cluster)}; scale {comparison.fit.scale:.4g}")
+            st.page_link("pages/clusters.py", label="View in 3D", icon=":material/view_in_ar:",
+                         query_params=_clusters_link_params(f"c{i + 1}_", names))
+
+
+def _figure(measurement, results, x_min: float, x_max: float, log_y: bool, log_x: bool) -> go.Figure:
+    kind = measurement.kind
+    relative = kind == "iq"
+    figure = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.72, 0.28], vertical_spacing=0.04)
+    error = None
+    if measurement.uncertainties is not None:
+        error = dict(type="data", array=measurement.uncertainties, visible=True, thickness=0.8, width=0)
+    figure.add_trace(go.Scattergl(x=measurement.x, y=measurement.values, mode="markers", name="data",
+                                  marker=dict(size=4, color="#444"), error_y=error), row=1, col=1)
+    for i, _, cluster, comparison in results:
+        color = COLORS[i % len(COLORS)]
+        name = f"{i + 1}: {cluster.info.formula} (R_w {comparison.fit.rw:.3f})"
+        figure.add_trace(go.Scattergl(x=comparison.x, y=comparison.fit.fitted, mode="lines", name=name,
+                                      line=dict(color=color, width=2)), row=1, col=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            residual = comparison.residual / comparison.data * 100 if relative else comparison.residual
+        shown = np.where(comparison.fit.in_fit, residual, np.nan)
+        figure.add_trace(go.Scattergl(x=comparison.x, y=shown, mode="lines", showlegend=False,
+                                      line=dict(color=color, width=1)), row=2, col=1)
+    for row in (1, 2):
+        figure.add_vrect(x0=x_min, x1=x_max, fillcolor="#f0f2f6", opacity=0.5, line_width=0, layer="below",
+                         row=row, col=1)
+    x_label = "Q (1/Å)" if measurement.domain == "q" else "r (Å)"
+    x_type = "log" if log_x and measurement.domain == "q" else "linear"
+    figure.update_xaxes(title_text=x_label, type=x_type, row=2, col=1)
+    figure.update_xaxes(type=x_type, row=1, col=1)
+    figure.update_yaxes(title_text=Y_LABELS[kind], type="log" if log_y else "linear", exponentformat="power",
+                        row=1, col=1)
+    figure.update_yaxes(title_text=RESIDUAL_LABELS[kind], row=2, col=1)
+    figure.update_layout(height=620, margin=dict(l=60, r=20, t=30, b=50), legend=dict(x=0.99, xanchor="right", y=0.99),
+                         uirevision="keep-zoom")
+    return figure
+
+
+def _table(results) -> dict[str, list]:
+    rows = {"candidate": [], "shape": [], "formula": [], "parameters": [], "n_atoms": [], "diameter_angstrom": [],
+            "expansion": [], "b_iso_angstrom2": [], "scale": [], "background_c0": [], "background_c1": [], "rw": [],
+            "fit_points": []}
+    for i, _, cluster, comparison in results:
+        info, fit = cluster.info, comparison.fit
+        rows["candidate"].append(i + 1)
+        rows["shape"].append(info.shape)
+        rows["formula"].append(info.formula)
+        rows["parameters"].append(" ".join(f"{k}={v}" for k, v in info.parameters))
+        rows["n_atoms"].append(info.n_atoms)
+        rows["diameter_angstrom"].append(round(info.diameter_angstrom, 3))
+        rows["expansion"].append(comparison.expansion)
+        rows["b_iso_angstrom2"].append(comparison.b_iso_angstrom2)
+        rows["scale"].append(fit.scale)
+        rows["background_c0"].append(fit.background[0] if fit.background else 0.0)
+        rows["background_c1"].append(fit.background[1] if len(fit.background) > 1 else 0.0)
+        rows["rw"].append(fit.rw)
+        rows["fit_points"].append(fit.n_points)
+    return rows
+
+
+def _downloads(results, dataset_id: str) -> None:
+    table = _table(results)
+    st.dataframe(table, hide_index=True)
+    columns = st.columns(len(results) + 1)
+    with columns[0]:
+        download_csv("Table (CSV)", table, f"swaxs-compare-{dataset_id}.csv", key="compare-table-csv")
+    for column, (i, _, cluster, comparison) in zip(columns[1:], results):
+        with column:
+            download_csv(f"Curves {i + 1} (CSV)", comparison.columns(),
+                         f"swaxs-compare-{dataset_id}-candidate{i + 1}.csv", key=f"compare-curves-{i}")
+
+
+def _save_button(results, dataset_id: str) -> None:
+    if st.button("Save these fits to the store", icon=":material/save:"):
+        for i, _, cluster, comparison in results:
+            fit = comparison.fit
+            store().add_result(
+                "fit",
+                {"page": "compare", "cluster": cluster.info.to_dict(), "expansion": comparison.expansion,
+                 "b_iso_angstrom2": comparison.b_iso_angstrom2, "background": fit.background_model,
+                 "x_min": fit.x_min, "x_max": fit.x_max, "q_range_inv_angstrom": comparison.q_range_inv_angstrom,
+                 "q_damp_inv_angstrom": comparison.q_damp_inv_angstrom},
+                result={"rw": fit.rw, "scale": fit.scale, "background": list(fit.background),
+                        "n_points": fit.n_points, "weighting": fit.weighting},
+                message=f"{cluster.info.formula} {cluster.info.shape}: R_w {fit.rw:.4f}",
+                dataset_id=dataset_id,
+            )
+        st.toast(f"Saved {len(results)} fit(s); they are listed on the Home page.")
+
+
+def _nice_step(raw: float) -> float:
+    """1, 2 or 5 times a power of ten, at least ``raw``."""
+    power = 10 ** np.floor(np.log10(max(raw, 1e-9)))
+    for m in (1, 2, 5, 10):
+        if m * power >= raw:
+            return float(m * power)
+    return float(10 * power)
+
+
+live_panel()
