@@ -306,7 +306,7 @@ def _check_int(name: str, value, minimum: int) -> None:
 def _positive_float(name: str, value) -> float:
     try:
         x = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise SwaxsInputError(f"{name}: got {value!r}; expected a positive number") from None
     if not math.isfinite(x) or x <= 0:
         raise SwaxsInputError(f"{name}: got {value!r}; expected a positive number")

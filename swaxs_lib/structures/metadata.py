@@ -224,7 +224,7 @@ def nn_distance_histogram(
 def _positive(name: str, value) -> float:
     try:
         x = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise SwaxsInputError(f"{name}: got {value!r}; expected a positive number (Å)") from None
     if isinstance(value, bool) or not math.isfinite(x) or x <= 0:
         raise SwaxsInputError(f"{name}: got {value!r}; expected a positive number (Å)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+import numbers
 
 import numpy as np
 from ase import Atoms
@@ -69,7 +70,9 @@ def structure_text(atoms: Atoms, fmt: str, *, vacuum_angstrom: float = CIF_VACUU
         # symbols and positions only: other readers take extra columns for occupancies
         write(out, bare, format="extxyz", columns=["symbols", "positions"], write_info=False)
         return out.getvalue()
-    if not (isinstance(vacuum_angstrom, (int, float)) and math.isfinite(vacuum_angstrom) and vacuum_angstrom > 0):
+    if isinstance(vacuum_angstrom, bool) or not (
+        isinstance(vacuum_angstrom, numbers.Real) and math.isfinite(vacuum_angstrom) and vacuum_angstrom > 0
+    ):
         raise SwaxsInputError(f"vacuum_angstrom: got {vacuum_angstrom!r}; expected a positive number (Å)")
     low, high = positions.min(axis=0), positions.max(axis=0)
     box = (high - low) + 2 * vacuum_angstrom

@@ -1,0 +1,202 @@
+"""Page logic of the dashboard with Streamlit's AppTest (no browser): widgets, URL state, numbers shown.
+
+The browser tests (``tests/browser/``) drive the same pages in Chromium; these
+check the logic quickly.  Physics shown on a page is compared with
+independent numbers: ASE's own builders for atom counts, and an exact
+double-sum Debye I(Q) (not the pages' fast histogram path) for R_w.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import streamlit as st
+from ase.cluster import Decahedron
+from streamlit.testing.v1 import AppTest
+
+from swaxs_lib.io import read_measurement_bytes
+from swaxs_lib.scattering import debye_intensity
+from swaxs_lib.store import Store
+from swaxs_lib.structures import decahedron
+
+TIMEOUT_S = 120
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch) -> Store:
+    """A fresh store that the pages open (through ``$SWAXS_DB``)."""
+    path = tmp_path / "pages.duckdb"
+    monkeypatch.setenv("SWAXS_DB", str(path))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield Store(path)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def app(page: str) -> AppTest:
+    """The dashboard (``app.py``, with its navigation and sidebar) opened at ``page``."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT_S)
+    if page != "app.py":
+        at.switch_page(page)
+    return at
+
+
+def run(page: str, **query: str) -> AppTest:
+    """Open ``page`` with a link's query parameters; fail on any exception."""
+    at = app(page)
+    for name, value in query.items():
+        at.query_params[name] = value
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def add_text_dataset(db: Store, name: str, x, y, filename: str = "curve.dat", header: str = "") -> str:
+    raw = (header + "\n".join(f"{a:.8g} {b:.10g}" for a, b in zip(x, y)) + "\n").encode()
+    return db.add_dataset(name, raw, filename, read_measurement_bytes(raw, filename)).id
+
+
+def metric(at: AppTest, label_start: str) -> str:
+    for m in at.metric:
+        if m.label.startswith(label_start):
+            return m.value
+    raise AssertionError(f"no metric {label_start!r}: {[m.label for m in at.metric]}")
+
+
+def test_home_lists_datasets_and_links_every_page(db):
+    add_text_dataset(db, "Au run 7", np.linspace(0.1, 1, 20), np.linspace(5, 1, 20))
+    at = run("app.py")
+    assert any("Stored datasets (1)" in s.value for s in at.subheader)
+    assert "Au run 7" in at.dataframe[0].value["name"].tolist()
+    assert {"Data", "Clusters", "Compare"} <= {link.label for link in at.page_link}
+
+
+def test_data_page_previews_a_linked_dataset_in_the_linked_view(db):
+    q = np.linspace(0.01, 0.3, 50)
+    dataset = add_text_dataset(db, "sphere", q, 1e4 * np.exp(-(q * 30) ** 2 / 5))
+    at = run("pages/data.py", ds=dataset, view="kratky")
+    assert at.selectbox(key="data.ds").value == dataset
+    assert at.selectbox(key="data.view").value == "kratky"
+    assert any(s.value == "sphere" for s in at.subheader)
+    assert at.query_params["ds"] == [dataset] or at.query_params["ds"] == dataset
+
+
+def test_data_page_reports_a_bad_link_parameter_and_uses_the_default(db):
+    add_text_dataset(db, "x", np.linspace(0.1, 1, 10), np.ones(10))
+    at = run("pages/data.py", view="sideways")
+    assert any("view='sideways' ignored" in w.value for w in at.warning)
+    assert not at.error
+
+
+def test_data_page_rejects_a_bad_upload_with_the_readers_line_and_keeps_the_store(db):
+    dataset = add_text_dataset(db, "kept", np.linspace(0.1, 1, 10), np.ones(10))
+    at = app("pages/data.py")
+    at.run()
+    at.file_uploader(key="data.upload").upload("broken.dat", b"0.1 1.0\n0.2 abc\n", "text/plain").run()
+    assert not at.exception
+    messages = [e.value for e in at.error]
+    assert messages and "broken.dat" in messages[0] and "line 2" in messages[0], messages
+    assert [d.id for d in db.list_datasets()] == [dataset]
+
+
+def test_data_page_upload_and_save_stores_the_file(db):
+    at = app("pages/data.py")
+    at.run()
+    text = "# Q (1/nm) I\n" + "\n".join(f"{q:.3f} {np.exp(-q):.5f}" for q in np.linspace(0.1, 3, 30))
+    at.file_uploader(key="data.upload").upload("run3.dat", text.encode(), "text/plain").run()
+    assert not at.exception and not at.error
+    save = [b for b in at.button if b.label == "Save to store"]
+    save[0].click().run()
+    stored = db.list_datasets()
+    assert [d.filename for d in stored] == ["run3.dat"]
+    m = db.get_dataset(stored[0].id).measurement
+    # Q given in 1/nm is stored in 1/Å: 0.1 1/nm = 0.01 1/Å
+    assert m.x[0] == pytest.approx(0.01) and m.x[-1] == pytest.approx(0.3)
+
+
+@pytest.mark.parametrize("p, q, r", [(3, 1, 2), (4, 2, 1), (5, 1, 0)])
+def test_clusters_page_shows_the_atom_count_of_ases_decahedron(db, p, q, r):
+    at = run("pages/clusters.py", shape="decahedron", el="Au", p=str(p), q=str(q), r=str(r))
+    expected = len(Decahedron("Au", p=p, q=q, r=r))
+    assert metric(at, "Atoms") == f"{expected:,}"
+    assert at.query_params["p"] in (str(p), [str(p)])
+    assert any("Au" in c.value and "decahedron" in c.value for c in at.caption)
+
+
+def test_clusters_page_reports_an_impossible_octahedron(db):
+    at = run("pages/clusters.py", shape="octahedron", length="5", cutoff="3")
+    assert any("cutoff" in e.value for e in at.error)
+
+
+def test_clusters_page_reads_an_uploaded_xyz(db):
+    at = app("pages/clusters.py")
+    at.query_params["shape"] = "upload"
+    at.run()
+    xyz = "3\n\nAu 0 0 0\nAu 2.88 0 0\nAu 1.44 2.494 0\n"
+    at.file_uploader(key="clusters.upload").upload("tri.xyz", xyz.encode(), "chemical/x-xyz").run()
+    assert not at.exception
+    assert metric(at, "Atoms") == "3"
+    assert metric(at, "Mean bond") == "2.880 Å"
+    assert len(at.query_params["cluster"][0] if isinstance(at.query_params["cluster"], list)
+               else at.query_params["cluster"]) == 64
+
+
+@pytest.fixture
+def expanded_decahedron_iq(db):
+    """Synthetic I(Q) of an Au (3,1,1) decahedron with distances 2 % longer, from the exact double sum."""
+    atoms = decahedron("Au", 3, 1, 1).atoms
+    stretched = atoms.copy()
+    stretched.positions *= 1.02
+    q = np.linspace(0.5, 8.0, 300)
+    intensity = 3.0 * debye_intensity(stretched, q, mode="exact", b_iso_angstrom2=0.5).intensity
+    return add_text_dataset(db, "synthetic Au dh", q, intensity, header="# Q (1/A) I\n")
+
+
+def test_compare_page_rw_vanishes_at_the_true_expansion(expanded_decahedron_iq):
+    common = dict(ds=expanded_decahedron_iq, c1_shape="decahedron", c1_el="Au", c1_p="3", c1_q="1", c1_r="1",
+                  b="0.5", bg="none")
+    right = float(metric(run("pages/compare.py", exp="2", **common), "R_w"))
+    wrong = float(metric(run("pages/compare.py", exp="0", **common), "R_w"))
+    # fast mode vs the exact sum agree to ~1e-7 relative (tests/test_debye.py): R_w is that small
+    assert right < 1e-5
+    assert wrong > 0.05
+
+
+def test_compare_page_slider_move_changes_rw_and_the_url(expanded_decahedron_iq):
+    at = run("pages/compare.py", ds=expanded_decahedron_iq, c1_shape="decahedron", c1_p="3", c1_q="1", c1_r="1",
+             exp="2", b="0.5", bg="none")
+    before = float(metric(at, "R_w"))
+    at.slider(key="compare.b").set_value(2.0).run()
+    assert not at.exception
+    after = float(metric(at, "R_w"))
+    assert after > before + 1e-3
+    assert at.query_params["b"] in ("2", ["2"])
+
+
+def test_compare_page_with_measured_pdf_and_two_candidates(db):
+    path = ROOT / "tests/data/au144_pdf/Au144PET_100K-00000.gr"
+    raw = path.read_bytes()
+    dataset = db.add_dataset("Au144", raw, "Au144PET_100K-00000.gr", read_measurement_bytes(raw, path.name)).id
+    at = run("pages/compare.py", ds=dataset, n="2", c1_shape="icosahedron", c1_shells="4",
+             c2_shape="decahedron", c2_p="3", c2_q="1", c2_r="1")
+    rws = [float(metric(at, f"R_w, candidate {i}")) for i in (1, 2)]
+    assert all(0 < rw < 1.5 for rw in rws)
+    assert at.number_input(key="compare.qmax").value > 0
+    table = at.dataframe[0].value
+    assert list(table["candidate"]) == [1, 2]
+
+
+def test_compare_page_unknown_dataset_link_falls_back_with_a_warning(db):
+    dataset = add_text_dataset(db, "only", np.linspace(0.5, 5, 50), np.linspace(10, 1, 50))
+    at = run("pages/compare.py", ds="NoSuchDatasetIdxxxxxxx")
+    assert any("not in this store" in w.value for w in at.warning)
+    assert at.selectbox(key="compare.ds").value == dataset
+
+
+def test_compare_page_without_datasets_points_to_the_data_page(db):
+    at = run("pages/compare.py")
+    assert any("No datasets" in i.value for i in at.info)
