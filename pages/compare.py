@@ -134,8 +134,8 @@ def plot_controls(measurement) -> tuple[bool, bool, list[str]]:
     logy_key = url_key(PAGE, "logy", is_iq, parse_bool)
     logx_key = url_key(PAGE, "logx", False, parse_bool)
     left, right = st.columns(2)
-    left.toggle("Log intensity", key=logy_key, disabled=not is_iq, **KEEP)
-    right.toggle("Log Q", key=logx_key, disabled=measurement.domain != "q", **KEEP)
+    left.toggle("log I", key=logy_key, disabled=not is_iq, **KEEP)
+    right.toggle("log Q", key=logx_key, disabled=measurement.domain != "q", **KEEP)
     return bool(st.session_state[logy_key]) and is_iq, bool(st.session_state[logx_key]), ["logy", "logx"]
 
 

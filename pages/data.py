@@ -251,17 +251,17 @@ def subtraction_controls(record, summaries):
         if not candidates:
             st.caption(f"Store another {KIND_TITLES[record.measurement.kind]} dataset (the solvent) to subtract it.")
             return None, {}
-        st.selectbox("Background (solvent) dataset", list(candidates), index=None, key=bg_key,
+        st.selectbox("Background (solvent) dataset", list(candidates), index=None, key=bg_key, persist_state="session",
                      format_func=lambda i: f"{candidates[i].name} · {i}", placeholder="none")
         a, b, c, d = st.columns(4)
         a.number_input("Factor on the background", min_value=0.0, max_value=1e6, step=0.01, format="%.4g",
-                       key=f"{PAGE}.scale", help="e.g. the solvent volume fraction")
+                       key=f"{PAGE}.scale", persist_state="session", help="e.g. the solvent volume fraction")
         b.number_input("Sample transmission", min_value=1e-6, max_value=1.0, value=None, format="%.4g",
-                       key=f"{PAGE}.ts", help="T_s in (0, 1]; empty means 1")
+                       key=f"{PAGE}.ts", persist_state="session", help="T_s in (0, 1]; empty means 1")
         c.number_input("Background transmission", min_value=1e-6, max_value=1.0, value=None, format="%.4g",
-                       key=f"{PAGE}.tb", help="T_b in (0, 1]; empty means 1")
+                       key=f"{PAGE}.tb", persist_state="session", help="T_b in (0, 1]; empty means 1")
         d.number_input("Sample thickness (cm)", min_value=1e-6, max_value=100.0, value=None, format="%.4g",
-                       key=f"{PAGE}.thick", help="Empty: no division; given: the result is per cm")
+                       key=f"{PAGE}.thick", persist_state="session", help="Empty: no division; given: the result is per cm")
         st.caption("I(Q) = [I_s/T_s − factor · I_b/T_b] / d, the background interpolated onto the sample's Q "
                    "points inside their overlap; uncertainties add in quadrature.")
     bg_id = st.session_state.get(bg_key)
@@ -286,11 +286,11 @@ def preview_section(record, summaries) -> bool:
         st.session_state[view_key] = views[0]
     axis, unit = ("Q", "1/Å") if m.domain == "q" else ("r", "Å")
     left, middle, right = st.columns([2, 1, 1])
-    left.selectbox("View", views, format_func=VIEW_TITLES.get, key=view_key, disabled=len(views) == 1)
+    left.selectbox("View", views, format_func=VIEW_TITLES.get, key=view_key, disabled=len(views) == 1, persist_state="session")
     middle.number_input(f"{axis} min ({unit})", min_value=0.0, max_value=1e6, value=None, format="%.5g",
-                        key=f"{PAGE}.xmin", placeholder=f"{m.x[0]:.5g}")
+                        key=f"{PAGE}.xmin", persist_state="session", placeholder=f"{m.x[0]:.5g}")
     right.number_input(f"{axis} max ({unit})", min_value=0.0, max_value=1e6, value=None, format="%.5g",
-                       key=f"{PAGE}.xmax", placeholder=f"{m.x[-1]:.5g}")
+                       key=f"{PAGE}.xmax", persist_state="session", placeholder=f"{m.x[-1]:.5g}")
     x_min, x_max = st.session_state[f"{PAGE}.xmin"], st.session_state[f"{PAGE}.xmax"]
 
     background, options = (None, {}) if m.domain != "q" else subtraction_controls(record, summaries)
@@ -375,7 +375,7 @@ def stored_section(summaries) -> bool:
         st.warning(f"Dataset `{wanted}` is not in this store (deleted, or the link is from another store); "
                    "choose one below.", icon=":material/warning:")
         st.session_state[ds_key] = None
-    st.selectbox("Dataset to preview", list(by_id), index=None, key=ds_key, on_change=dataset_changed,
+    st.selectbox("Dataset to preview", list(by_id), index=None, key=ds_key, on_change=dataset_changed, persist_state="session",
                  format_func=lambda i: f"{by_id[i].name} · {by_id[i].kind} · {by_id[i].n_points} points · {i}",
                  placeholder="Choose a dataset")
     dataset_id = st.session_state[ds_key]

@@ -53,7 +53,11 @@ def app_url(app_db):
         pytest.fail("streamlit did not start within 60 s: " + proc.stdout.read().decode(errors="replace")[-2000:])
     yield url
     proc.terminate()
-    proc.wait(timeout=20)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:  # a script run still going: do not hang the suite on it
+        proc.kill()
+        proc.wait(timeout=20)
 
 
 @pytest.fixture(scope="session")
