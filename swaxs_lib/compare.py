@@ -39,12 +39,14 @@ from ase import Atoms
 
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.fitting import ScaleFit, fit_scale_background
-from swaxs_lib.io.measurement import Measurement
-from swaxs_lib.scattering import PairHistogram, debye_intensity, fast_bin_width, pair_distribution
+from swaxs_lib.io.measurement import VALUE_COLUMNS, X_COLUMNS, Measurement
+from swaxs_lib.scattering import (
+    PairHistogram,
+    debye_intensity,
+    fast_bin_width,
+    pair_distribution,
+)
 
-#: What a model curve is called, per measured kind, for labels and CSV columns.
-VALUE_COLUMNS = {"iq": "intensity", "sq": "s", "fq": "f_inv_angstrom", "gr": "g_inv_angstrom2"}
-X_COLUMNS = {"q": "q_inv_angstrom", "r": "r_angstrom"}
 #: Q range (1/Å) of the G(r) transform when the file's header gives none.
 DEFAULT_PDF_Q_RANGE = (0.5, 25.0)
 

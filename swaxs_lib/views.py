@@ -52,7 +52,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from swaxs_lib.errors import SwaxsInputError
-from swaxs_lib.io.measurement import KINDS, Measurement
+from swaxs_lib.io.measurement import KINDS, VALUE_COLUMNS, X_COLUMNS, Measurement
 
 #: Views of an I(Q) curve, the first the default.
 IQ_VIEWS = ("log-log", "lin-lin", "log-lin", "kratky", "porod", "guinier")
@@ -73,11 +73,6 @@ VIEW_TITLES = {
     "guinier": "Guinier (ln I vs Q²)",
 }
 
-#: CSV name of the abscissa, per domain (as in :mod:`swaxs_lib.compare`).
-X_COLUMNS = {"q": "q_inv_angstrom", "r": "r_angstrom"}
-
-#: CSV name of the values, per kind, units in the name (as in :mod:`swaxs_lib.compare`).
-VALUE_COLUMNS = {"iq": "intensity", "sq": "s", "fq": "f_inv_angstrom", "gr": "g_inv_angstrom2"}
 
 #: Axis label of the values, per kind, for the kinds whose unit is fixed.
 _VALUE_LABELS = {"sq": "S(Q)", "fq": "F(Q) (1/Å)", "gr": "G(r) (1/Å²)"}
@@ -303,7 +298,7 @@ def measurement_columns(measurement: Measurement) -> dict[str, np.ndarray]:
     --------
     >>> m = Measurement("gr", np.array([1.0, 2.0]), np.array([0.5, -0.5]), None, "au.gr", "angstrom")
     >>> list(measurement_columns(m))
-    ['r_angstrom', 'g_inv_angstrom2']
+    ['r_angstrom', 'g']
     """
     columns = {X_COLUMNS[measurement.domain]: measurement.x, VALUE_COLUMNS[measurement.kind]: measurement.values}
     if measurement.uncertainties is not None:

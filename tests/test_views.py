@@ -132,10 +132,10 @@ def test_g_of_r_f_of_q_and_s_of_q_have_one_linear_view_with_units():
     r = np.linspace(1.0, 20.0, 5)
     gr = view_curve(Measurement("gr", r, np.sin(r), None, "au.gr", "angstrom"))
     assert (gr.view, gr.x_label, gr.y_label, gr.x_log, gr.y_log) == ("lin-lin", "r (Å)", "G(r) (1/Å²)", False, False)
-    assert list(gr.columns()) == ["r_angstrom", "g_inv_angstrom2"]
+    assert list(gr.columns()) == ["r_angstrom", "g"]
     np.testing.assert_array_equal(gr.y, np.sin(r))  # negative G kept on a linear axis
     fq = view_curve(Measurement("fq", r, np.cos(r), None, "au.fq", "inv_angstrom"))
-    assert (fq.y_label, fq.y_column) == ("F(Q) (1/Å)", "f_inv_angstrom")
+    assert (fq.y_label, fq.y_column) == ("F(Q) (1/Å)", "f")
     sq = view_curve(Measurement("sq", r, 1 + np.cos(r), None, "au.sq", "inv_angstrom"))
     assert (sq.x_label, sq.y_label, sq.y_column) == ("Q (1/Å)", "S(Q)", "s")
     assert views_for("gr") == views_for("sq") == ("lin-lin",)
@@ -191,7 +191,7 @@ def test_measured_ludox_sans_in_absolute_units():
 def test_measured_g_of_r_columns_and_no_assumptions():
     m = read_measurement(DATA / "au144_pdf" / "Au144pMBA.gr")
     columns = measurement_columns(m)
-    assert list(columns) == ["r_angstrom", "g_inv_angstrom2"]
+    assert list(columns) == ["r_angstrom", "g"]
     assert len(columns["r_angstrom"]) == 2001
     assert reader_assumptions(m) == ()
 

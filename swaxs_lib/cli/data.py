@@ -14,9 +14,7 @@ import numpy as np
 
 from swaxs_lib.cli.common import out_path, say, write_csv
 from swaxs_lib.errors import SwaxsInputError
-
-#: Value column name in exported CSV, per kind.
-VALUE_COLUMN = {"iq": "intensity", "sq": "s", "fq": "f", "gr": "g"}
+from swaxs_lib.io.measurement import VALUE_COLUMNS, X_COLUMNS
 
 
 def add_db_flag(parser: argparse.ArgumentParser) -> None:
@@ -80,8 +78,7 @@ def _summary(measurement, **extra: Any) -> dict[str, Any]:
 
 
 def _columns(measurement) -> dict[str, np.ndarray]:
-    axis = "q_inv_angstrom" if measurement.domain == "q" else "r_angstrom"
-    columns = {axis: measurement.x, VALUE_COLUMN[measurement.kind]: measurement.values}
+    columns = {X_COLUMNS[measurement.domain]: measurement.x, VALUE_COLUMNS[measurement.kind]: measurement.values}
     if measurement.uncertainties is not None:
         columns["uncertainty"] = measurement.uncertainties
     return columns

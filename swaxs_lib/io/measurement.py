@@ -15,6 +15,13 @@ KINDS = {"iq": "q", "sq": "q", "fq": "q", "gr": "r"}
 #: Units the abscissa can arrive in (what the file said, or what the user set).
 X_UNITS = ("inv_angstrom", "inv_nm", "two_theta_deg", "angstrom", "nm")
 
+#: CSV name of the abscissa per domain, unit in the name (Q in 1/Å, r in Å).
+X_COLUMNS = {"q": "q_inv_angstrom", "r": "r_angstrom"}
+
+#: CSV name of the values per kind, as every download and ``--out`` file writes them:
+#: I(Q) (data units), S(Q) (dimensionless), F(Q) (1/Å), G(r) (1/Å²).
+VALUE_COLUMNS = {"iq": "intensity", "sq": "s", "fq": "f", "gr": "g"}
+
 
 @dataclass(frozen=True)
 class Measurement:
