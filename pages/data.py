@@ -213,11 +213,15 @@ def upload_section(summaries) -> None:
             else:
                 chosen = views[0]
             view = view_curve(m, chosen)
-            st.plotly_chart(figure([(upload.name, view)], ""), config=plot_config(slug(PurePath(upload.name).stem)),
+            stem = slug(PurePath(upload.name).stem)
+            st.plotly_chart(figure([(upload.name, view)], ""), config=plot_config(stem),
                             key=f"{PAGE}.upload_plot.{upload.file_id}")
             name_key = f"{PAGE}.upload_name.{upload.file_id}"
-            left, right = st.columns([3, 1], vertical_alignment="bottom")
+            left, middle, right = st.columns([3, 1, 1], vertical_alignment="bottom")
             left.text_input("Name in the store", value=PurePath(upload.name).stem, key=name_key, max_chars=200)
+            with middle:
+                download_csv("Preview (CSV)", view.columns(), f"{stem}-{view.view}.csv",
+                             key=f"{PAGE}.upload_csv.{upload.file_id}")
             item = (data, upload.name, m, name_key)
             right.button("Save to store", key=f"{PAGE}.save.{upload.file_id}", on_click=save_uploads, args=([item],),
                          icon=":material/save:", type="primary")
@@ -341,7 +345,9 @@ def preview_section(record, summaries) -> bool:
         if m.header:
             st.code("\n".join(m.header), language=None)
         if m.metadata:
-            st.dataframe(pd.DataFrame(list(m.metadata), columns=["fact", "value"]), hide_index=True)
+            facts = {"fact": [k for k, _ in m.metadata], "value": [v for _, v in m.metadata]}
+            st.dataframe(pd.DataFrame(facts), hide_index=True)
+            download_csv("Reader notes (CSV)", facts, f"{stem}-reader-notes.csv", key=f"{PAGE}.notes_csv")
 
     with st.expander("Rename or delete", icon=":material/edit:"):
         left, right = st.columns([3, 1], vertical_alignment="bottom")

@@ -76,6 +76,7 @@ def cluster_view_html(
     for color, indices in groups.items():
         view.setStyle({"index": indices}, _style(style, color))
     view.zoomTo()
+    view.zoom(0.85)  # zoomTo fits atom centres; leave room for the spheres drawn around them
     return view._make_html()
 
 

@@ -124,3 +124,23 @@ def test_bad_input_is_one_line_and_status_2(tmp_path, argv, needle):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in result.stderr
     assert needle in lines[0]
+
+
+def test_rename_then_delete_needs_yes_and_keeps_the_others(tmp_path):
+    db = tmp_path / "swaxs.duckdb"
+    first = last_json(swaxs("import", ALUMINA, db=db))
+    second = last_json(swaxs("import", AU144, db=db))
+    renamed = last_json(swaxs("rename", first["id"], "Alumina, run 2", db=db))
+    assert renamed == {"id": first["id"], "name": "Alumina, run 2", "filename": ALUMINA.name, "kind": "iq"}
+
+    refused = swaxs("delete", first["id"], db=db)
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr.strip().count("\n") == 0 and "--yes" in refused.stderr and first["id"] in refused.stderr
+    listed = last_json(swaxs("datasets", db=db))["datasets"]
+    assert {d["id"] for d in listed} == {first["id"], second["id"]}
+
+    deleted = last_json(swaxs("delete", first["id"], "--yes", db=db))
+    assert deleted["deleted"] and deleted["name"] == "Alumina, run 2"
+    assert [d["id"] for d in last_json(swaxs("datasets", db=db))["datasets"]] == [second["id"]]
+    gone = swaxs("delete", first["id"], "--yes", db=db)
+    assert gone.returncode == 2 and first["id"] in gone.stderr

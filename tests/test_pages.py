@@ -200,3 +200,26 @@ def test_compare_page_unknown_dataset_link_falls_back_with_a_warning(db):
 def test_compare_page_without_datasets_points_to_the_data_page(db):
     at = run("pages/compare.py")
     assert any("No datasets" in i.value for i in at.info)
+
+
+def test_data_page_renames_and_deletes_only_after_confirmation(db):
+    keep = add_text_dataset(db, "keep me", np.linspace(0.1, 1, 10), np.ones(10))
+    doomed = add_text_dataset(db, "old name", np.linspace(0.1, 1, 10), np.arange(1, 11.0))
+    at = run("pages/data.py", ds=doomed)
+    at.text_input(key="data.rename_to").input("new <b>name</b>")
+    [b for b in at.button if b.label == "Rename"][0].click().run()
+    assert db.get_dataset(doomed).name == "new <b>name</b>"
+    # the name is shown escaped: no HTML or markdown from a user's text
+    assert any("new \\<b\\>name\\</b\\>" in s.value for s in at.success)
+
+    [b for b in at.button if b.label == "Delete…"][0].click().run()
+    assert any("cannot be undone" in w.value for w in at.warning)
+    assert {d.id for d in db.list_datasets()} == {keep, doomed}
+    [b for b in at.button if b.label == "Cancel"][0].click().run()
+    assert {d.id for d in db.list_datasets()} == {keep, doomed}
+
+    [b for b in at.button if b.label == "Delete…"][0].click().run()
+    [b for b in at.button if b.label == "Yes, delete"][0].click().run()
+    assert not at.exception
+    assert [d.id for d in db.list_datasets()] == [keep]
+    assert any("Deleted" in s.value for s in at.success)

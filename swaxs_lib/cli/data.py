@@ -1,4 +1,4 @@
-"""Commands on measured data: ``import``, ``datasets``, ``export`` and ``subtract``.
+"""Commands on measured data: ``import``, ``datasets``, ``export``, ``rename``, ``delete`` and ``subtract``.
 
 A DATA argument is a stored dataset id or a file path: an existing file is
 read; anything else is looked up in the store.
@@ -119,6 +119,25 @@ def _cmd_export(args: argparse.Namespace) -> dict[str, Any]:
     return _summary(record.measurement, id=record.id, name=record.name, out=str(out), columns=list(columns))
 
 
+def _cmd_rename(args: argparse.Namespace) -> dict[str, Any]:
+    summary = open_store(args).rename_dataset(args.id, args.name)
+    say(f"renamed {summary.id} to {summary.name!r}")
+    return {"id": summary.id, "name": summary.name, "filename": summary.filename, "kind": summary.kind}
+
+
+def _cmd_delete(args: argparse.Namespace) -> dict[str, Any]:
+    store = open_store(args)
+    record = store.get_dataset(args.id)  # fails with the id's message before anything is asked
+    if not args.yes:
+        raise SwaxsInputError(
+            f"--yes: not given; deleting {record.id} ({record.name!r}, {record.filename}) cannot be undone, "
+            "expected --yes to confirm"
+        )
+    store.delete_dataset(record.id)
+    say(f"deleted {record.id} ({record.name!r})")
+    return {"id": record.id, "name": record.name, "filename": record.filename, "deleted": True}
+
+
 def _cmd_subtract(args: argparse.Namespace) -> dict[str, Any]:
     from swaxs_lib.corrections import subtract_background
 
@@ -136,7 +155,7 @@ def _cmd_subtract(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def register(sub) -> None:
-    """Add the import, datasets, export and subtract commands to ``sub``."""
+    """Add the import, datasets, export, rename, delete and subtract commands to ``sub``."""
     p = sub.add_parser("import", help="read a measured curve and store it; prints its new id")
     p.add_argument(
         "file",
@@ -162,6 +181,18 @@ def register(sub) -> None:
     p.add_argument("--out", required=True, metavar="FILE.csv")
     add_db_flag(p)
     p.set_defaults(func=_cmd_export)
+
+    p = sub.add_parser("rename", help="give a stored dataset a new name")
+    p.add_argument("id", metavar="ID", help="dataset id")
+    p.add_argument("name", metavar="NAME", help="the new name")
+    add_db_flag(p)
+    p.set_defaults(func=_cmd_rename)
+
+    p = sub.add_parser("delete", help="delete a stored dataset and its uploaded file (needs --yes)")
+    p.add_argument("id", metavar="ID", help="dataset id")
+    p.add_argument("--yes", action="store_true", help="confirm: the dataset cannot be restored")
+    add_db_flag(p)
+    p.set_defaults(func=_cmd_delete)
 
     p = sub.add_parser("subtract", help="sample minus scaled solvent/background, to CSV")
     p.add_argument("sample", metavar="SAMPLE", help="dataset id or file")
