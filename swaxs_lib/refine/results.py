@@ -1,0 +1,158 @@
+"""What a refinement returns: refined values with uncertainties, curves, R_w and the settings used."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from swaxs_lib.errors import SwaxsInputError
+from swaxs_lib.io.measurement import VALUE_COLUMNS, X_COLUMNS
+
+
+@dataclass(frozen=True)
+class RefinedValue:
+    """One parameter after a refinement.
+
+    Attributes
+    ----------
+    name : str
+        ``scale``, ``zoom``, ``expansion``, ``delta2``, ``qdamp``, ``u_Au``,
+        ``b_Au``, ``background``, ``a``, ``spdiameter``, ...
+    value : float
+    uncertainty : float or None
+        One standard deviation from the fit's Jacobian (srfit's ``FitResults``),
+        scaled by sqrt(reduced chi^2) when the data carry no uncertainties, as
+        PDFgui and srfit report them; None for a fixed parameter.
+    unit : str
+        ``"Å"``, ``"Å²"``, ``"1/Å"`` or ``""``.
+    refined : bool
+        False when the value was held fixed.
+    """
+
+    name: str
+    value: float
+    uncertainty: float | None
+    unit: str = ""
+    refined: bool = True
+
+    def text(self) -> str:
+        """``0.01234(5) Å²``-like text for tables."""
+        unit = f" {self.unit}" if self.unit else ""
+        if self.uncertainty is None or not math.isfinite(self.uncertainty) or self.uncertainty <= 0:
+            return f"{self.value:.6g}{unit}" + ("" if self.refined else " (fixed)")
+        return f"{self.value:.6g} ± {self.uncertainty:.2g}{unit}"
+
+
+@dataclass(frozen=True)
+class RefinementResult:
+    """A refined model against one measured curve.
+
+    Attributes
+    ----------
+    kind : {"gr", "iq", "sq", "fq"}
+        What was fitted.
+    model : str
+        ``"cluster"`` (discrete Debye/real-space model of given atoms),
+        ``"crystal"`` (periodic structure) or ``"nanoparticle"`` (crystal
+        times a spherical envelope of refined diameter).
+    rw : float
+        sqrt(sum w (y - y_fit)^2 / sum w y^2) over the fit range (w = 1/sigma^2,
+        or as chosen by ``weighting``).
+    chi2_reduced : float
+        sum w (y - y_fit)^2 / (n - n_refined).
+    values : tuple of RefinedValue
+    x : numpy.ndarray
+        r (Å) or Q (1/Å) of the fit range.
+    data, fitted : numpy.ndarray
+        Measured and fitted curve on ``x``.
+    x_min, x_max : float
+        Fit range (Å or 1/Å).
+    weighting : str
+        ``"sigma"``, ``"relative"`` or ``"uniform"``.
+    n_evaluations : int
+        Model evaluations the optimiser used.
+    converged : bool
+    message : str
+        The optimiser's last word.
+    settings : tuple of (str, Any)
+        Everything else that defines the fit (Q range, fixed values, engine,
+        cluster description), JSON-friendly.
+    """
+
+    kind: str
+    model: str
+    rw: float
+    chi2_reduced: float
+    values: tuple[RefinedValue, ...]
+    x: np.ndarray
+    data: np.ndarray
+    fitted: np.ndarray
+    x_min: float
+    x_max: float
+    weighting: str
+    n_evaluations: int
+    converged: bool
+    message: str
+    settings: tuple[tuple[str, Any], ...] = field(default=())
+
+    @property
+    def difference(self) -> np.ndarray:
+        """data - fitted."""
+        return self.data - self.fitted
+
+    def value(self, name: str) -> float:
+        """The value of parameter ``name``.
+
+        Raises
+        ------
+        SwaxsInputError
+            No such parameter.
+        """
+        for v in self.values:
+            if v.name == name:
+                return v.value
+        raise SwaxsInputError(f"parameter {name!r}: not in this result; expected one of "
+                              f"{', '.join(v.name for v in self.values)}")
+
+    def uncertainty(self, name: str) -> float | None:
+        for v in self.values:
+            if v.name == name:
+                return v.uncertainty
+        raise SwaxsInputError(f"parameter {name!r}: not in this result")
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """The fit as CSV columns: x, data, fitted, difference (units in names)."""
+        x_name = X_COLUMNS["r" if self.kind == "gr" else "q"]
+        value = VALUE_COLUMNS[self.kind]
+        return {x_name: self.x, f"data_{value}": self.data, f"fitted_{value}": self.fitted,
+                f"difference_{value}": self.difference}
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-friendly: R_w, every value and uncertainty (``name`` and ``name_sigma``), settings."""
+        out: dict[str, Any] = {"kind": self.kind, "model": self.model, "rw": _finite(self.rw),
+                               "chi2_reduced": _finite(self.chi2_reduced), "x_min": self.x_min,
+                               "x_max": self.x_max, "n_points": int(len(self.x)), "weighting": self.weighting,
+                               "converged": self.converged, "n_evaluations": self.n_evaluations}
+        for v in self.values:
+            out[v.name] = _finite(v.value)
+            out[f"{v.name}_sigma"] = None if v.uncertainty is None else _finite(v.uncertainty)
+        out["settings"] = {k: v for k, v in self.settings}
+        return out
+
+
+def _finite(x: float) -> float | None:
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def rw_of(y: np.ndarray, y_fit: np.ndarray, weights: np.ndarray) -> float:
+    """The weighted profile R (Toby 2006, eq. 2)."""
+    num = float(np.sum(weights * (y - y_fit) ** 2))
+    den = float(np.sum(weights * y**2))
+    return math.sqrt(num / den) if den > 0 else math.inf
+
+
+__all__ = ["RefinedValue", "RefinementResult", "rw_of"]
