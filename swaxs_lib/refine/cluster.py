@@ -339,7 +339,7 @@ def optimise(recipe: FitRecipe, stages: Sequence[Sequence[str]], fixed: set[str]
         low, high = (np.asarray(b, dtype=float) for b in recipe.getBounds2())
         p0 = np.clip(np.asarray(recipe.getValues(), dtype=float), low, high)
         out = least_squares(recipe.residual, p0, bounds=(low, high), x_scale="jac", max_nfev=max_nfev,
-                            xtol=1e-10, ftol=1e-10)
+                            xtol=1e-8, ftol=1e-8)
         recipe.residual(out.x)  # leave the recipe at the optimum
         total += int(out.nfev)
         converged = bool(out.success)
