@@ -26,13 +26,23 @@ array([5., 4.])
 from __future__ import annotations
 
 import importlib
+
 from swaxs_lib.store._common import check_id
 from swaxs_lib.store.base import ENV_VAR, StoreBase, StoreBusyError, default_db_path
-from swaxs_lib.store.clusters import POSITION_RESOLUTION_ANGSTROM, ClusterRecord, ClustersMixin, cluster_hash
+from swaxs_lib.store.clusters import (
+    POSITION_RESOLUTION_ANGSTROM,
+    ClusterRecord,
+    ClustersMixin,
+    cluster_hash,
+)
 from swaxs_lib.store.datasets import DatasetRecord, DatasetsMixin, DatasetSummary
-from swaxs_lib.store.results import RESULT_KINDS, RESULT_STATUSES, ResultRecord, ResultsMixin
+from swaxs_lib.store.results import (
+    RESULT_KINDS,
+    RESULT_STATUSES,
+    ResultRecord,
+    ResultsMixin,
+)
 from swaxs_lib.store.schema import MIGRATIONS, SCHEMA_VERSION
-
 
 # The curve cache needs swaxs_lib.scattering (numba, ~0.8 s to import): loaded
 # on first use, so the dataset commands and pages start fast.

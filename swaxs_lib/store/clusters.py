@@ -27,6 +27,7 @@ from ase import Atoms
 
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.store._common import as_utc, to_json, utc_now
+
 if TYPE_CHECKING:  # importing swaxs_lib.structures costs scipy's ~0.5 s; only its type is needed
     from swaxs_lib.structures import Cluster
 

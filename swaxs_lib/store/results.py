@@ -58,16 +58,18 @@ class ResultRecord:
     cluster_hash: str | None
     created_at: datetime
     updated_at: datetime
+    cache_key: str | None = None
 
 
-_COLUMNS = "id, kind, status, params_json, result_json, message, dataset_id, cluster_hash, created_at, updated_at"
+_COLUMNS = ("id, kind, status, params_json, result_json, message, dataset_id, cluster_hash, created_at, updated_at, "
+            "cache_key")
 
 
 def _record(row) -> ResultRecord:
     return ResultRecord(
         id=row[0], kind=row[1], status=row[2], params=json.loads(row[3]),
         result=None if row[4] is None else json.loads(row[4]), message=row[5], dataset_id=row[6],
-        cluster_hash=row[7], created_at=as_utc(row[8]), updated_at=as_utc(row[9]),
+        cluster_hash=row[7], created_at=as_utc(row[8]), updated_at=as_utc(row[9]), cache_key=row[10],
     )
 
 
@@ -96,6 +98,7 @@ class ResultsMixin:
         message: str | None = None,
         dataset_id: str | None = None,
         cluster_hash: str | None = None,
+        cache_key: str | None = None,
     ) -> ResultRecord:
         """Record a fit, sweep or job.
 
@@ -111,6 +114,8 @@ class ResultsMixin:
         message : str, optional
         dataset_id, cluster_hash : str, optional
             The inputs it used.
+        cache_key : str, optional
+            A hash of every input, so that :meth:`find_result` can reuse it.
 
         Returns
         -------
@@ -125,8 +130,9 @@ class ResultsMixin:
         result_id, now = new_id(), utc_now()
         with self.session(write=True) as cur:
             row = cur.execute(
-                f"INSERT INTO results ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_COLUMNS}",
-                [result_id, kind, status, params_json, result_json, message, dataset_id, cluster_hash, now, now],
+                f"INSERT INTO results ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_COLUMNS}",
+                [result_id, kind, status, params_json, result_json, message, dataset_id, cluster_hash, now, now,
+                 cache_key],
             ).fetchone()
         return _record(row)
 
@@ -180,6 +186,15 @@ class ResultsMixin:
         if row is None:
             raise SwaxsInputError(f"result id {result_id!r}: no such result in {self.path}")
         return _record(row)
+
+    def find_result(self, cache_key: str, *, status: str = "done") -> ResultRecord | None:
+        """The newest result stored with this ``cache_key`` (and status), or None."""
+        with self.session() as cur:
+            row = cur.execute(
+                f"SELECT {_COLUMNS} FROM results WHERE cache_key = ? AND status = ? "
+                "ORDER BY created_at DESC LIMIT 1", [str(cache_key), status],
+            ).fetchone()
+        return None if row is None else _record(row)
 
     def list_results(
         self, kind: str | None = None, *, status: str | None = None, dataset_id: str | None = None

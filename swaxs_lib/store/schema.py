@@ -97,11 +97,19 @@ def _statements(sql: list[str]) -> Callable[[duckdb.DuckDBPyConnection], None]:
     return apply
 
 
+_V4 = [
+    # a result computed from exactly these inputs (dataset, cluster, settings, code version) is reused
+    "ALTER TABLE results ADD COLUMN cache_key VARCHAR",
+    "CREATE INDEX results_cache_key ON results (cache_key)",
+]
+
+
 #: (description, function) per version, in order; version k is ``MIGRATIONS[k - 1]``.
 MIGRATIONS: tuple[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]], ...] = (
     ("uploaded datasets and clusters", _statements(_V1)),
     ("simulated curve cache", _statements(_V2)),
     ("fit, sweep and job results", _statements(_V3)),
+    ("results reusable by a key of their inputs", _statements(_V4)),
 )
 
 #: The version this code reads and writes.

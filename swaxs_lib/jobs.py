@@ -1,0 +1,359 @@
+"""Background jobs: long work in worker processes, with progress, cancellation and crash detection in the store.
+
+A job is a row of the store's ``results`` table (``kind="job"``): what was
+asked (``params``: the task name and its arguments), where it stands
+(``status``: queued -> running -> done | failed | cancelled) and its progress
+(``result["progress"]``: done, total, elapsed and estimated remaining seconds,
+a note).  :func:`submit` writes the row and starts a detached worker process
+(``python -m swaxs_lib.jobs run JOB_ID --db STORE``) in its own session, so
+the job outlives the browser tab, the Streamlit session and even the server
+process that started it; anyone who knows the job id can read its progress
+or result (:func:`get_job`), or cancel it (:func:`cancel`).
+
+Workers run at a lower scheduling priority (``nice`` +10) with one numba
+thread each, so interactive sessions on a shared server stay responsive;
+a task may use several worker processes itself (a sweep does, through
+:func:`worker_pool`).  Each worker records its pid and host and renews a
+heartbeat with every progress report; :func:`get_job` marks a running job
+whose worker is gone as failed, with the reason, instead of letting it hang.
+
+Tasks are functions ``task(params, report) -> dict`` registered in
+:data:`TASKS` by dotted name; ``report(done, total, note="")`` records
+progress and raises :class:`JobCancelled` once the job was cancelled.
+
+Examples
+--------
+>>> import tempfile
+>>> from swaxs_lib.store import Store
+>>> store = Store(tempfile.mkdtemp() + "/jobs.duckdb")
+>>> job = submit(store, "selftest", {"steps": 3, "seconds": 0.0}, detach=False)
+>>> get_job(store, job.id).status, get_job(store, job.id).result["steps"]
+('done', 3)
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import importlib
+import math
+import multiprocessing
+import os
+import socket
+import subprocess
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+from swaxs_lib.errors import SwaxsInputError
+from swaxs_lib.store import ResultRecord, Store
+
+#: Task name -> "module:function".
+TASKS: dict[str, str] = {
+    "selftest": "swaxs_lib.jobs:_selftest",
+    "sweep": "swaxs_lib.sweep:sweep_task",
+}
+#: Seconds between progress writes (reports in between only update memory).
+REPORT_EVERY_S = 0.5
+#: A running job whose heartbeat is older than this, on this host, with no live worker, has crashed.
+STALE_AFTER_S = 30.0
+#: Scheduling priority added to workers (nice), so that interactive users come first.
+WORKER_NICENESS = 10
+#: Environment of worker processes: one numba/OpenMP thread each.
+WORKER_ENV = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE"}
+
+
+class JobCancelled(Exception):
+    """Raised inside a task by ``report`` once its job was cancelled."""
+
+
+@dataclass(frozen=True)
+class JobProgress:
+    """Where a job stands.
+
+    Attributes
+    ----------
+    done, total : int
+        Units of work finished and planned (0 total: not known yet).
+    elapsed_s : float
+        Seconds since the worker started.
+    remaining_s : float or None
+        Estimate: elapsed / done * (total - done); None before the first unit.
+    note : str
+        What it is doing now.
+    """
+
+    done: int
+    total: int
+    elapsed_s: float
+    remaining_s: float | None
+    note: str
+
+    @property
+    def fraction(self) -> float:
+        return 0.0 if self.total <= 0 else min(self.done / self.total, 1.0)
+
+
+def submit(store: Store, task: str, params: Mapping[str, Any], *, dataset_id: str | None = None,
+           detach: bool = True, label: str | None = None) -> ResultRecord:
+    """Queue a job and start its worker.
+
+    Parameters
+    ----------
+    store : Store
+    task : str
+        A key of :data:`TASKS`.
+    params : mapping
+        The task's arguments, JSON-serialisable.
+    dataset_id : str, optional
+        The dataset it works on (for listings).
+    detach : bool
+        Start a detached worker process (the default); False runs the job in
+        this process before returning (tests, the command line's ``--wait``).
+    label : str, optional
+        A line for job lists.
+
+    Returns
+    -------
+    ResultRecord
+        The job's row (``status`` "queued", or the final one if not detached).
+    """
+    if task not in TASKS:
+        raise SwaxsInputError(f"task: got {task!r}; expected one of {', '.join(TASKS)}")
+    record = store.add_result("job", {"task": task, "args": dict(params), "label": label or task},
+                              status="queued", message=f"{label or task}: queued", dataset_id=dataset_id)
+    if not detach:
+        run_job(store, record.id)
+        return store.get_result(record.id)
+    env = {**os.environ, **WORKER_ENV}
+    # sh starts the worker in the background and exits at once: the worker is orphaned, so the
+    # system (not this server process) reaps it when it ends, and no zombie is left behind
+    subprocess.run(
+        ["/bin/sh", "-c", '"$@" </dev/null >/dev/null 2>&1 &', "sh",
+         sys.executable, "-m", "swaxs_lib.jobs", "run", record.id, "--db", str(store.path)],
+        env=env, start_new_session=True, check=True, timeout=30,
+        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+    )
+    return record
+
+
+def get_job(store: Store, job_id: str) -> ResultRecord:
+    """The job's row, after marking it failed if its worker died without a word.
+
+    Raises
+    ------
+    SwaxsInputError
+        No job has this id.
+    """
+    record = store.get_result(job_id)
+    if record.kind != "job":
+        raise SwaxsInputError(f"job id {job_id!r}: is a {record.kind}, not a job")
+    if record.status == "running" and _worker_gone(record):
+        record = store.update_result(
+            job_id, status="failed",
+            message=f"{record.params.get('label', 'job')}: the worker process ended without a result "
+                    "(killed or out of memory?)",
+        )
+    return record
+
+
+def progress_of(record: ResultRecord) -> JobProgress:
+    """The :class:`JobProgress` stored in a job's row."""
+    p = (record.result or {}).get("progress") or {}
+    return JobProgress(int(p.get("done", 0)), int(p.get("total", 0)), float(p.get("elapsed_s", 0.0)),
+                       p.get("remaining_s"), str(p.get("note", "")))
+
+
+def cancel(store: Store, job_id: str) -> ResultRecord:
+    """Ask a queued or running job to stop; its worker stops at its next progress report."""
+    record = get_job(store, job_id)
+    if record.status in ("queued", "running"):
+        record = store.update_result(job_id, status="cancelled",
+                                     message=f"{record.params.get('label', 'job')}: cancelled")
+    return record
+
+
+def list_jobs(store: Store) -> list[ResultRecord]:
+    """Every job, newest first (crashed workers marked failed)."""
+    return [get_job(store, r.id) if r.status == "running" else r for r in store.list_results("job")]
+
+
+def run_job(store: Store, job_id: str) -> None:
+    """Run a queued job in this process: the worker's main loop.
+
+    The status moves to running (with this process's pid, host and a
+    heartbeat), progress is written at most every :data:`REPORT_EVERY_S`, and
+    the job ends done (``result`` = the task's dict plus the final progress),
+    failed (``message`` = the reason, the traceback in ``result``) or
+    cancelled.
+    """
+    record = store.get_result(job_id)
+    if record.status != "queued":
+        return
+    label = record.params.get("label", "job")
+    start = time.time()
+    state = {"last": 0.0, "progress": {"done": 0, "total": 0, "elapsed_s": 0.0, "remaining_s": None, "note": ""}}
+    worker = {"pid": os.getpid(), "host": socket.gethostname()}
+
+    def write(note: str | None = None) -> None:
+        record_now = store.get_result(job_id)
+        if record_now.status == "cancelled":
+            raise JobCancelled()
+        store.update_result(job_id, result={"progress": state["progress"], "worker": worker,
+                                            "heartbeat": time.time()},
+                            message=f"{label}: {note or state['progress']['note'] or 'running'}")
+
+    def report(done: int, total: int, note: str = "") -> None:
+        elapsed = time.time() - start
+        remaining = elapsed / done * (total - done) if done > 0 and total >= done else None
+        state["progress"] = {"done": int(done), "total": int(total), "elapsed_s": round(elapsed, 2),
+                             "remaining_s": None if remaining is None else round(remaining, 1), "note": note}
+        now = time.monotonic()
+        if now - state["last"] >= REPORT_EVERY_S or done == total:
+            state["last"] = now
+            write()
+
+    store.update_result(job_id, status="running", message=f"{label}: started",
+                        result={"progress": state["progress"], "worker": worker, "heartbeat": time.time()})
+    try:
+        task = _task(record.params["task"])
+        output = task(record.params.get("args", {}), report)
+    except JobCancelled:
+        store.update_result(job_id, message=f"{label}: cancelled after {time.time() - start:.0f} s")
+        return
+    except SwaxsInputError as exc:
+        _fail(store, job_id, label, str(exc), None)
+        return
+    except Exception as exc:  # a task's bug must end the job with its reason, not hang it
+        _fail(store, job_id, label, f"{type(exc).__name__}: {exc}", traceback.format_exc())
+        return
+    if store.get_result(job_id).status == "cancelled":
+        return
+    state["progress"]["elapsed_s"] = round(time.time() - start, 2)
+    state["progress"]["remaining_s"] = 0.0
+    store.update_result(job_id, status="done", result={**dict(output), "progress": state["progress"],
+                                                       "worker": worker},
+                        message=f"{label}: done in {time.time() - start:.1f} s")
+
+
+def worker_pool(n_workers: int | None = None) -> concurrent.futures.ProcessPoolExecutor:
+    """A pool of spawned worker processes (never forked: numba's OpenMP cannot fork) at low priority.
+
+    ``n_workers`` defaults to the number of cores.
+    """
+    n = max(1, int(n_workers or os.cpu_count() or 1))
+    context = multiprocessing.get_context("spawn")
+    return concurrent.futures.ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=_worker_init)
+
+
+def _worker_init() -> None:
+    os.environ.update(WORKER_ENV)
+    try:
+        os.nice(WORKER_NICENESS)
+    except OSError:  # already at the lowest priority, or not allowed
+        pass
+    try:
+        import numba
+
+        numba.set_num_threads(1)
+    except Exception:  # numba not imported yet or fewer threads: the environment above already says 1
+        pass
+
+
+def _fail(store: Store, job_id: str, label: str, reason: str, trace: str | None) -> None:
+    line = reason.strip().splitlines()[0] if reason.strip() else "unknown error"
+    current = store.get_result(job_id).result or {}
+    store.update_result(job_id, status="failed", message=f"{label}: failed: {line}",
+                        result={**current, "error": line, "traceback": trace})
+
+
+def _task(name: str) -> Callable[[dict, Callable], Mapping[str, Any]]:
+    if name not in TASKS:
+        raise SwaxsInputError(f"task {name!r}: not known to this version; expected one of {', '.join(TASKS)}")
+    module, function = TASKS[name].split(":")
+    return getattr(importlib.import_module(module), function)
+
+
+def _worker_gone(record: ResultRecord) -> bool:
+    info = (record.result or {}).get("worker") or {}
+    heartbeat = (record.result or {}).get("heartbeat")
+    if info.get("host") != socket.gethostname():
+        return heartbeat is not None and time.time() - float(heartbeat) > 10 * STALE_AFTER_S
+    pid = info.get("pid")
+    if pid is None:
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    if _process_state(int(pid)) in ("Z", "X"):  # exited, not yet reaped by its parent
+        return True
+    # a pid can be reused: a live process with a heartbeat long stale is not our worker any more
+    return heartbeat is not None and time.time() - float(heartbeat) > 20 * STALE_AFTER_S and _zombie_or_other(pid)
+
+
+def _process_state(pid: int) -> str | None:
+    """The state letter of /proc/PID/stat (R, S, Z, ...); None where /proc is not available."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0].decode()
+    except (OSError, IndexError):
+        return None
+
+
+def _zombie_or_other(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return b"swaxs_lib.jobs" not in f.read()
+    except OSError:
+        return True
+
+
+def _selftest(args: Mapping[str, Any], report: Callable[[int, int, str], None]) -> dict[str, Any]:
+    """A task for tests: ``steps`` units of ``seconds`` each; ``fail_at`` raises, ``crash_at`` exits."""
+    steps = int(args.get("steps", 3))
+    for k in range(steps):
+        if args.get("fail_at") == k:
+            raise ValueError(f"selftest failure at step {k}")
+        if args.get("crash_at") == k:
+            os._exit(3)
+        time.sleep(float(args.get("seconds", 0.0)))
+        report(k + 1, steps, f"step {k + 1} of {steps}")
+    return {"steps": steps}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m swaxs_lib.jobs run JOB_ID --db PATH``: the worker process."""
+    parser = argparse.ArgumentParser(prog="python -m swaxs_lib.jobs")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run")
+    run.add_argument("job_id")
+    run.add_argument("--db", required=True)
+    args = parser.parse_args(argv)
+    _worker_init()
+    run_job(Store(args.db), args.job_id)
+    return 0
+
+
+def format_seconds(seconds: float | None) -> str:
+    """``"1 h 02 min"``, ``"3 min 05 s"``, ``"12 s"``; ``"–"`` for None."""
+    if seconds is None or not math.isfinite(seconds):
+        return "–"
+    s = int(round(seconds))
+    if s >= 3600:
+        return f"{s // 3600} h {s % 3600 // 60:02d} min"
+    if s >= 60:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s} s"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+__all__ = ["TASKS", "JobCancelled", "JobProgress", "cancel", "format_seconds", "get_job", "list_jobs",
+           "progress_of", "run_job", "submit", "worker_pool"]
