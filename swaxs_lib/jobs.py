@@ -17,7 +17,7 @@ a task may use several worker processes itself (a sweep does, through
 heartbeat with every progress report; :func:`get_job` marks a running job
 whose worker is gone as failed, with the reason, instead of letting it hang.
 
-Tasks are functions ``task(params, report) -> dict`` registered in
+Tasks are functions ``task(store, params, report) -> dict`` registered in
 :data:`TASKS` by dotted name; ``report(done, total, note="")`` records
 progress and raises :class:`JobCancelled` once the job was cancelled.
 
@@ -128,15 +128,28 @@ def submit(store: Store, task: str, params: Mapping[str, Any], *, dataset_id: st
         run_job(store, record.id)
         return store.get_result(record.id)
     env = {**os.environ, **WORKER_ENV}
-    # sh starts the worker in the background and exits at once: the worker is orphaned, so the
-    # system (not this server process) reaps it when it ends, and no zombie is left behind
-    subprocess.run(
-        ["/bin/sh", "-c", '"$@" </dev/null >/dev/null 2>&1 &', "sh",
+    log = log_path(store, record.id)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    # sh starts the worker in the background, prints its pid and exits at once: the worker is
+    # orphaned, so the system (not this server process) reaps it, and no zombie is left behind
+    launched = subprocess.run(
+        ["/bin/sh", "-c", '"$@" </dev/null >>"$LOG" 2>&1 & echo $!', "sh",
          sys.executable, "-m", "swaxs_lib.jobs", "run", record.id, "--db", str(store.path)],
-        env=env, start_new_session=True, check=True, timeout=30,
+        env={**env, "LOG": str(log)}, start_new_session=True, check=True, timeout=30, capture_output=True, text=True,
         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
     )
-    return record
+    worker = {"pid": int(launched.stdout.split()[-1]), "host": socket.gethostname()}
+    # only while still queued: the worker may have started (and written its own) already
+    updated = store.update_result(record.id, result={"worker": worker, "log": str(log)}, if_status="queued")
+    return updated or store.get_result(record.id)
+
+
+def log_path(store: Store, job_id: str):
+    """Where a detached worker's own output goes: ``<store>-jobs/<job id>.log`` beside the store."""
+    from pathlib import Path
+
+    path = Path(store.path)
+    return path.parent / f"{path.stem}-jobs" / f"{job_id}.log"
 
 
 def get_job(store: Store, job_id: str) -> ResultRecord:
@@ -150,13 +163,24 @@ def get_job(store: Store, job_id: str) -> ResultRecord:
     record = store.get_result(job_id)
     if record.kind != "job":
         raise SwaxsInputError(f"job id {job_id!r}: is a {record.kind}, not a job")
-    if record.status == "running" and _worker_gone(record):
+    if record.status in ("queued", "running") and _worker_gone(record):
+        if record.status == "queued" and store.get_result(job_id).status != "queued":
+            return get_job(store, job_id)  # it started between the two reads
+        last = _last_line(log_path(store, job_id))
         record = store.update_result(
             job_id, status="failed",
             message=f"{record.params.get('label', 'job')}: the worker process ended without a result "
-                    "(killed or out of memory?)",
+                    f"({last or 'killed, or out of memory?'})",
         )
     return record
+
+
+def _last_line(path) -> str:
+    try:
+        lines = [line.strip() for line in path.read_text(errors="replace").splitlines() if line.strip()]
+    except OSError:
+        return ""
+    return lines[-1][:300] if lines else ""
 
 
 def progress_of(record: ResultRecord) -> JobProgress:
@@ -215,11 +239,13 @@ def run_job(store: Store, job_id: str) -> None:
             state["last"] = now
             write()
 
-    store.update_result(job_id, status="running", message=f"{label}: started",
-                        result={"progress": state["progress"], "worker": worker, "heartbeat": time.time()})
+    started = store.update_result(job_id, status="running", message=f"{label}: started", if_status="queued",
+                                  result={"progress": state["progress"], "worker": worker, "heartbeat": time.time()})
+    if started is None:  # cancelled before it started
+        return
     try:
         task = _task(record.params["task"])
-        output = task(record.params.get("args", {}), report)
+        output = task(store, record.params.get("args", {}), report)
     except JobCancelled:
         store.update_result(job_id, message=f"{label}: cancelled after {time.time() - start:.0f} s")
         return
@@ -269,7 +295,7 @@ def _fail(store: Store, job_id: str, label: str, reason: str, trace: str | None)
                         result={**current, "error": line, "traceback": trace})
 
 
-def _task(name: str) -> Callable[[dict, Callable], Mapping[str, Any]]:
+def _task(name: str) -> Callable[[Store, dict, Callable], Mapping[str, Any]]:
     if name not in TASKS:
         raise SwaxsInputError(f"task {name!r}: not known to this version; expected one of {', '.join(TASKS)}")
     module, function = TASKS[name].split(":")
@@ -313,7 +339,7 @@ def _zombie_or_other(pid: int) -> bool:
         return True
 
 
-def _selftest(args: Mapping[str, Any], report: Callable[[int, int, str], None]) -> dict[str, Any]:
+def _selftest(store: Store, args: Mapping[str, Any], report: Callable[[int, int, str], None]) -> dict[str, Any]:
     """A task for tests: ``steps`` units of ``seconds`` each; ``fail_at`` raises, ``crash_at`` exits."""
     steps = int(args.get("steps", 3))
     for k in range(steps):

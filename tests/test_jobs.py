@@ -105,3 +105,13 @@ def test_jobs_are_listed_and_bad_requests_refused(store):
 
 def test_format_seconds():
     assert [format_seconds(s) for s in (None, 5.4, 65, 3725)] == ["–", "5 s", "1 min 05 s", "1 h 02 min"]
+
+
+def test_a_worker_that_never_starts_fails_its_job_with_the_logs_last_line(store, monkeypatch, tmp_path):
+    fake = tmp_path / "python"
+    fake.write_text("#!/bin/sh\necho 'ImportError: no module named numba' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(fake))
+    job = submit(store, "selftest", {"steps": 2})
+    record = wait_for(store, job.id, ("failed",), timeout_s=30)
+    assert "ImportError: no module named numba" in record.message

@@ -143,10 +143,13 @@ class ResultsMixin:
         status: str | None = None,
         result: Mapping[str, Any] | None = None,
         message: str | None = None,
-    ) -> ResultRecord:
+        if_status: str | None = None,
+    ) -> ResultRecord | None:
         """Move a result along (status), attach its output, or leave a message.
 
-        Only the arguments given change; ``updated_at`` always does.
+        Only the arguments given change; ``updated_at`` always does.  With
+        ``if_status`` the change is made only while the row has that status
+        (atomically); None is returned when it had another.
 
         Raises
         ------
@@ -164,10 +167,15 @@ class ResultsMixin:
         if message is not None:
             sets.append("message = ?")
             values.append(str(message))
+        condition, extra = ("", []) if if_status is None else (" AND status = ?", [if_status])
         with self.session(write=True) as cur:
             row = cur.execute(
-                f"UPDATE results SET {', '.join(sets)} WHERE id = ? RETURNING {_COLUMNS}", [*values, result_id]
+                f"UPDATE results SET {', '.join(sets)} WHERE id = ?{condition} RETURNING {_COLUMNS}",
+                [*values, result_id, *extra],
             ).fetchone()
+            if row is None and if_status is not None:
+                if cur.execute("SELECT 1 FROM results WHERE id = ?", [result_id]).fetchone() is not None:
+                    return None
         if row is None:
             raise SwaxsInputError(f"result id {result_id!r}: no such result in {self.path}")
         return _record(row)
