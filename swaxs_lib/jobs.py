@@ -222,12 +222,13 @@ def run_job(store: Store, job_id: str) -> None:
     worker = {"pid": os.getpid(), "host": socket.gethostname()}
 
     def write(note: str | None = None) -> None:
-        record_now = store.get_result(job_id)
-        if record_now.status == "cancelled":
+        # atomically, only while still running: a cancel in between is never overwritten
+        written = store.update_result(job_id, result={"progress": state["progress"], "worker": worker,
+                                                      "heartbeat": time.time()},
+                                      message=f"{label}: {note or state['progress']['note'] or 'running'}",
+                                      if_status="running")
+        if written is None:
             raise JobCancelled()
-        store.update_result(job_id, result={"progress": state["progress"], "worker": worker,
-                                            "heartbeat": time.time()},
-                            message=f"{label}: {note or state['progress']['note'] or 'running'}")
 
     def report(done: int, total: int, note: str = "") -> None:
         elapsed = time.time() - start
@@ -247,7 +248,8 @@ def run_job(store: Store, job_id: str) -> None:
         task = _task(record.params["task"])
         output = task(store, record.params.get("args", {}), report)
     except JobCancelled:
-        store.update_result(job_id, message=f"{label}: cancelled after {time.time() - start:.0f} s")
+        store.update_result(job_id, message=f"{label}: cancelled after {time.time() - start:.0f} s",
+                            if_status="cancelled")
         return
     except SwaxsInputError as exc:
         _fail(store, job_id, label, str(exc), None)
@@ -255,13 +257,11 @@ def run_job(store: Store, job_id: str) -> None:
     except Exception as exc:  # a task's bug must end the job with its reason, not hang it
         _fail(store, job_id, label, f"{type(exc).__name__}: {exc}", traceback.format_exc())
         return
-    if store.get_result(job_id).status == "cancelled":
-        return
     state["progress"]["elapsed_s"] = round(time.time() - start, 2)
     state["progress"]["remaining_s"] = 0.0
     store.update_result(job_id, status="done", result={**dict(output), "progress": state["progress"],
                                                        "worker": worker},
-                        message=f"{label}: done in {time.time() - start:.1f} s")
+                        message=f"{label}: done in {time.time() - start:.1f} s", if_status="running")
 
 
 def worker_pool(n_workers: int | None = None) -> concurrent.futures.ProcessPoolExecutor:
@@ -292,7 +292,7 @@ def _fail(store: Store, job_id: str, label: str, reason: str, trace: str | None)
     line = reason.strip().splitlines()[0] if reason.strip() else "unknown error"
     current = store.get_result(job_id).result or {}
     store.update_result(job_id, status="failed", message=f"{label}: failed: {line}",
-                        result={**current, "error": line, "traceback": trace})
+                        result={**current, "error": line, "traceback": trace}, if_status="running")
 
 
 def _task(name: str) -> Callable[[Store, dict, Callable], Mapping[str, Any]]:
