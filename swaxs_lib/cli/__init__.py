@@ -20,7 +20,7 @@ import traceback
 from typing import Any, Callable, Sequence
 
 from swaxs_lib import __version__
-from swaxs_lib.cli import compare, data, structure
+from swaxs_lib.cli import compare, data, refine, structure
 from swaxs_lib.cli.common import Parser
 from swaxs_lib.errors import SwaxsInputError
 
@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     structure.register(sub)
     data.register(sub)
     compare.register(sub)
+    refine.register(sub)
     return parser
 
 

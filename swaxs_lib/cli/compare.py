@@ -19,7 +19,11 @@ import numpy as np
 
 from swaxs_lib.cli.common import out_path, say, write_csv
 from swaxs_lib.cli.data import add_db_flag, load_data, open_store
-from swaxs_lib.cli.structure import _check_scattering_flags, _structure_args, cluster_from_args
+from swaxs_lib.cli.structure import (
+    _check_scattering_flags,
+    _structure_args,
+    cluster_from_args,
+)
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.fitting import BACKGROUNDS, WEIGHTINGS
 

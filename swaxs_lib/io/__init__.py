@@ -10,6 +10,11 @@ the result type in :mod:`swaxs_lib.io.measurement`.
 """
 
 from swaxs_lib.io.measurement import KINDS, X_UNITS, Measurement
-from swaxs_lib.io.readers import MAX_INPUT_BYTES, read_input_file, read_measurement, read_measurement_bytes
+from swaxs_lib.io.readers import (
+    MAX_INPUT_BYTES,
+    read_input_file,
+    read_measurement,
+    read_measurement_bytes,
+)
 
 __all__ = ["KINDS", "MAX_INPUT_BYTES", "X_UNITS", "Measurement", "read_input_file", "read_measurement", "read_measurement_bytes"]

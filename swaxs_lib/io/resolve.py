@@ -13,7 +13,12 @@ from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.io.columns import PDF_EXTENSIONS
 from swaxs_lib.io.measurement import KINDS, Measurement
 from swaxs_lib.io.raw import RawCurve
-from swaxs_lib.io.units import PLAUSIBLE_WAVELENGTH_ANGSTROM, UNIT_DOMAIN, UNIT_TEXT, to_library_units
+from swaxs_lib.io.units import (
+    PLAUSIBLE_WAVELENGTH_ANGSTROM,
+    UNIT_DOMAIN,
+    UNIT_TEXT,
+    to_library_units,
+)
 
 _DOMAIN_TEXT = {"q": "Q-space", "r": "r-space"}
 _QUANTITY_DOMAIN = {"q": "q", "two_theta": "q", "r": "r"}

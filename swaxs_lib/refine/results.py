@@ -42,7 +42,7 @@ class RefinedValue:
         """``0.01234(5) Å²``-like text for tables."""
         unit = f" {self.unit}" if self.unit else ""
         if self.uncertainty is None or not math.isfinite(self.uncertainty) or self.uncertainty <= 0:
-            return f"{self.value:.6g}{unit}" + ("" if self.refined else " (fixed)")
+            return f"{self.value:.6g}{unit}" + (" (at a bound)" if self.refined else " (fixed)")
         return f"{self.value:.6g} ± {self.uncertainty:.2g}{unit}"
 
 

@@ -1,0 +1,220 @@
+"""The ``refine``, ``sweep`` and ``jobs`` commands.
+
+``refine DATA <structure flags> --out fit.csv`` refines one cluster (srfit
+recipe, :mod:`swaxs_lib.refine.cluster`), or with ``--model crystal|nanoparticle
+--cif FILE`` (or ``--lattice fcc --element Ni``) a periodic structure
+(:mod:`swaxs_lib.refine.crystal`).  ``sweep DATA --shape decahedron --element
+Au [--grid ...] --out ranking.csv`` refines a family and ranks it by R_w,
+reusing fits already in the store.  ``jobs`` lists the background jobs, or
+shows/cancels one.  Progress goes to stderr (a bar on a terminal).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from typing import Any
+
+from swaxs_lib.cli.common import out_path, say, write_csv
+from swaxs_lib.cli.data import add_db_flag, load_data, open_store
+from swaxs_lib.cli.structure import _structure_args, cluster_from_args
+from swaxs_lib.errors import SwaxsInputError
+
+_FIXABLE = ("scale", "zoom", "u", "delta2", "qdamp", "b", "c0", "c1", "a", "b", "c", "spdiameter")
+
+
+class ProgressBar:
+    """``done/total``, elapsed and remaining time on stderr: redrawn in place on a terminal, a line otherwise."""
+
+    def __init__(self, label: str) -> None:
+        self.label, self.start, self.tty = label, time.time(), sys.stderr.isatty()
+        self._last = ""
+
+    def __call__(self, done: int, total: int, note: str = "") -> None:
+        from swaxs_lib.jobs import format_seconds
+
+        elapsed = time.time() - self.start
+        remaining = elapsed / done * (total - done) if done and total >= done else None
+        width = 24
+        filled = int(width * done / total) if total else 0
+        line = (f"{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} "
+                f"{format_seconds(elapsed)} elapsed, {format_seconds(remaining)} left  {note}")
+        if self.tty:
+            sys.stderr.write("\r" + line[:150].ljust(len(self._last)))
+            if done >= total:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+        else:
+            say(line)
+        self._last = line[:150]
+
+
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    for name in ("x_min", "x_max", "q_min", "q_max", "qdamp"):
+        value = getattr(args, name, None)
+        if value is not None and not math.isfinite(value):
+            raise SwaxsInputError(f"--{name.replace('_', '-')}: got {value}; expected a finite number")
+    if args.x_min is not None and args.x_max is not None and args.x_min >= args.x_max:
+        raise SwaxsInputError(f"--x-min: got {args.x_min} >= --x-max {args.x_max}; expected --x-min < --x-max")
+    fix = [f.strip() for f in (args.fix or "").split(",") if f.strip()]
+    for name in fix:
+        if name not in _FIXABLE:
+            raise SwaxsInputError(f"--fix: unknown parameter {name!r}; expected some of {', '.join(sorted(set(_FIXABLE)))}")
+    start: dict[str, float] = {}
+    if args.qdamp is not None:
+        if not 0 <= args.qdamp <= 0.2:
+            raise SwaxsInputError(f"--qdamp: got {args.qdamp}; expected 0 to 0.2 (1/Å), e.g. from a calibrant")
+        start["qdamp"] = args.qdamp
+        if "qdamp" not in fix:
+            fix.append("qdamp")
+    return {"x_min": args.x_min, "x_max": args.x_max, "q_min_inv_angstrom": args.q_min,
+            "q_max_inv_angstrom": args.q_max, "background": args.background, "fix": fix, "start": start}
+
+
+def _cmd_refine(args: argparse.Namespace) -> dict[str, Any]:
+    out = out_path(args.out, (".csv",))
+    options = _options(args)
+    measurement, dataset_id = load_data(args.data, args)
+    start_clock = time.perf_counter()
+    if args.model == "cluster":
+        if args.cif is not None:
+            raise SwaxsInputError("--cif: only for --model crystal or nanoparticle; a cluster comes from the "
+                                  "structure flags or --structure")
+        from swaxs_lib.refine.cluster import refine_cluster
+
+        cluster = cluster_from_args(args)
+        say(f"refine: {cluster.info.n_atoms} atoms ({cluster.info.formula} {cluster.info.shape}) against "
+            f"{dataset_id or args.data} ({measurement.kind}, {measurement.n_points} points)")
+        fit = refine_cluster(measurement, cluster.atoms, x_min=options["x_min"], x_max=options["x_max"],
+                             q_min_inv_angstrom=options["q_min_inv_angstrom"],
+                             q_max_inv_angstrom=options["q_max_inv_angstrom"], background=options["background"],
+                             fix=options["fix"], start=options["start"], progress=say)
+        described = cluster.info.to_dict()
+    else:
+        from swaxs_lib.refine.crystal import (
+            bulk_structure,
+            read_crystal,
+            refine_crystal,
+        )
+
+        if args.cif is not None:
+            structure = read_crystal(args.cif)
+        elif args.element is not None:
+            structure = bulk_structure(args.element, args.lattice or "fcc", args.lattice_constant_angstrom)
+        else:
+            raise SwaxsInputError("--cif: missing; --model crystal/nanoparticle needs --cif FILE or --element "
+                                  "(with --lattice fcc|bcc)")
+        say(f"refine: {args.model} model of {structure.composition} against {dataset_id or args.data}")
+        fit = refine_crystal(measurement, structure, nanoparticle=args.model == "nanoparticle",
+                             x_min=options["x_min"], x_max=options["x_max"],
+                             q_max_inv_angstrom=options["q_max_inv_angstrom"], radiation=args.radiation,
+                             fix=options["fix"], start=options["start"], progress=say)
+        described = {"structure": dict(fit.settings).get("structure")}
+    seconds = time.perf_counter() - start_clock
+    write_csv(out, fit.columns())
+    for v in fit.values:
+        say(f"  {v.name:12s} {v.text()}")
+    say(f"R_w = {fit.rw:.4f} over {len(fit.x)} points in {seconds:.1f} s")
+    return {**fit.summary(), "out": str(out), "dataset": dataset_id or args.data, "seconds": round(seconds, 3),
+            "cluster": described}
+
+
+def _cmd_sweep(args: argparse.Namespace) -> dict[str, Any]:
+    from swaxs_lib.sweep import parse_grid, sweep
+
+    out = out_path(args.out, (".csv",))
+    if args.shape is None or args.element is None:
+        raise SwaxsInputError("--shape and --element: both needed, e.g. --shape decahedron --element Au")
+    options = _options(args)
+    parse_grid(args.shape, args.grid)  # a bad grid fails before the data are read
+    if args.workers is not None and not 1 <= args.workers <= 256:
+        raise SwaxsInputError(f"--workers: got {args.workers}; expected 1 to 256")
+    measurement, dataset_id = load_data(args.data, args)
+    store = open_store(args)
+    bar = ProgressBar(f"sweep {args.shape}")
+    start = time.perf_counter()
+    result = sweep(store, measurement, args.shape, args.element, args.grid, options, dataset_id=dataset_id,
+                   workers=args.workers, report=bar)
+    seconds = time.perf_counter() - start
+    table = result.table()
+    write_csv(out, table)
+    for label, reason in result.skipped:
+        say(f"left out {label}: {reason}")
+    for row in result.rows[:5]:
+        say(f"  {row.rank:3d}. {row.candidate.label():32s} R_w {row.rw:.4f}  {row.n_atoms} atoms")
+    best = result.rows[0]
+    return {
+        "out": str(out), "dataset": dataset_id or args.data, "shape": args.shape, "element": best.candidate.element,
+        "candidates": len(result.rows), "computed": result.computed, "reused": result.reused,
+        "skipped": len(result.skipped), "seconds": round(seconds, 3),
+        "best": {"params": dict(best.candidate.params), "rw": best.rw, "n_atoms": best.n_atoms,
+                 "result_id": best.result_id, **{k: v for k, v in best.summary.items() if k != "settings"}},
+        "db": str(store.path),
+    }
+
+
+def _cmd_jobs(args: argparse.Namespace) -> dict[str, Any]:
+    from swaxs_lib.jobs import cancel, get_job, list_jobs, progress_of
+
+    store = open_store(args)
+    if args.id is None:
+        if args.cancel:
+            raise SwaxsInputError("--cancel: needs a job ID")
+        rows = list_jobs(store)
+        for r in rows:
+            p = progress_of(r)
+            say(f"{r.id}  {r.status:9s} {p.done}/{p.total}  {r.message or ''}")
+        return {"jobs": [{"id": r.id, "status": r.status, "message": r.message, "done": progress_of(r).done,
+                          "total": progress_of(r).total, "updated_at": r.updated_at.isoformat()} for r in rows]}
+    record = cancel(store, args.id) if args.cancel else get_job(store, args.id)
+    p = progress_of(record)
+    return {"id": record.id, "status": record.status, "message": record.message, "done": p.done, "total": p.total,
+            "elapsed_s": p.elapsed_s, "remaining_s": p.remaining_s, "params": record.params,
+            "result": {k: v for k, v in (record.result or {}).items() if k not in ("traceback",)}}
+
+
+def _fit_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--x-min", type=float, help="fit range start (Å for G(r), 1/Å for I(Q); G(r) default 1.5 Å)")
+    p.add_argument("--x-max", type=float, help="fit range end (G(r) default: min(r_max, 30 Å))")
+    p.add_argument("--q-min", type=float, help="G(r): Q_min of the experiment (1/Å; default the file header's)")
+    p.add_argument("--q-max", type=float, help="G(r): Q_max of the experiment (1/Å; default the file header's)")
+    p.add_argument("--qdamp", type=float, help="G(r): fix Q damping at this value (1/Å), e.g. from a calibrant")
+    p.add_argument("--background", choices=["none", "constant", "linear"], default="constant",
+                   help="I(Q): background refined with the scale (default constant)")
+    p.add_argument("--fix", metavar="NAMES", help="comma-separated parameters held at their start, e.g. delta2,u")
+
+
+def register(sub) -> None:
+    """Add the refine, sweep and jobs commands to ``sub``."""
+    p = sub.add_parser("refine", help="refine a cluster (or a crystal) against G(r) or I(Q); values, R_w, CSV")
+    p.add_argument("data", metavar="DATA", help="stored dataset id or data file")
+    _structure_args(p)
+    p.add_argument("--model", choices=["cluster", "crystal", "nanoparticle"], default="cluster",
+                   help="discrete cluster (default), bulk crystal, or crystal in a sphere of refined diameter")
+    p.add_argument("--cif", metavar="FILE", help="crystal structure for --model crystal/nanoparticle")
+    p.add_argument("--radiation", choices=["X", "N"], default="X", help="crystal models: X-ray or neutron")
+    _fit_flags(p)
+    add_db_flag(p)
+    p.add_argument("--out", required=True, metavar="FILE.csv", help="x, data, fitted and difference curves")
+    p.set_defaults(func=_cmd_refine)
+
+    p = sub.add_parser("sweep", help="refine a family of clusters against G(r) or I(Q), ranked by R_w")
+    p.add_argument("data", metavar="DATA", help="stored dataset id or data file")
+    p.add_argument("--shape", choices=["icosahedron", "decahedron", "octahedron", "cuboctahedron",
+                                       "truncated-octahedron", "sphere"], help="the family")
+    p.add_argument("--element", help="chemical symbol, e.g. Au")
+    p.add_argument("--grid", help='parameter grid, e.g. "p=3..7,q=1,r=0..3", "shells=3..8", '
+                                  '"diameter_angstrom=20..40:2.5" (default: the family\'s)')
+    p.add_argument("--workers", type=int, help="worker processes (default: the number of cores)")
+    _fit_flags(p)
+    add_db_flag(p)
+    p.add_argument("--out", required=True, metavar="FILE.csv", help="the ranking, best first")
+    p.set_defaults(func=_cmd_sweep)
+
+    p = sub.add_parser("jobs", help="list background jobs, or show or cancel one")
+    p.add_argument("id", metavar="ID", nargs="?", help="a job id")
+    p.add_argument("--cancel", action="store_true", help="cancel the job")
+    add_db_flag(p)
+    p.set_defaults(func=_cmd_jobs)

@@ -1,0 +1,92 @@
+"""The refine, sweep and jobs commands as a user runs them (subprocesses, JSON last on stdout, exit 2 on bad input)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+AU144 = ROOT / "tests" / "data" / "au144_pdf" / "Au144PET_100K-00000.gr"
+NI = ROOT / "tests" / "data" / "ni_srfit" / "ni-q27r100-neutron.gr"
+
+
+def swaxs(*args, db: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("SWAXS_DEBUG", "SWAXS_DB")}
+    return subprocess.run([sys.executable, "-m", "swaxs_lib", *map(str, args), "--db", str(db)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
+
+
+def last_json(result: subprocess.CompletedProcess) -> dict:
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_refine_a_decahedron_against_the_measured_au144_pdf(tmp_path):
+    out = tmp_path / "fit.csv"
+    result = last_json(swaxs("refine", AU144, "--shape", "decahedron", "--pqr", "3,1,1", "--element", "Au",
+                             "--out", out, db=tmp_path / "s.duckdb"))
+    assert result["model"] == "cluster" and 0 < result["rw"] < 1 and result["n_points"] == 2851
+    assert {"scale", "zoom", "u_Au", "delta2", "qdamp", "zoom_sigma"} <= set(result)
+    assert result["cluster"]["n_atoms"] == 100
+    rows = list(csv.reader(out.open()))
+    assert rows[0] == ["r_angstrom", "data_g", "fitted_g", "difference_g"] and len(rows) == 2852
+    # the JSON line is the only stdout; progress is on stderr
+    assert len(swaxs("refine", AU144, "--shape", "icosahedron", "--shells", "3", "--element", "Au", "--out", out,
+                     db=tmp_path / "s.duckdb").stdout.strip().splitlines()) == 1
+
+
+def test_refine_bulk_nickel_with_the_crystal_model(tmp_path):
+    result = last_json(swaxs("refine", NI, "--model", "crystal", "--element", "Ni", "--radiation", "N",
+                             "--q-max", "27", "--x-max", "20", "--out", tmp_path / "ni.csv", db=tmp_path / "s.duckdb"))
+    assert result["model"] == "crystal" and result["a"] == pytest.approx(3.527, abs=0.002)
+
+
+def test_sweep_ranks_and_reuses_its_fits(tmp_path):
+    db = tmp_path / "s.duckdb"
+    imported = last_json(swaxs("import", AU144, db=db))
+    out = tmp_path / "ranking.csv"
+    args = ("sweep", imported["id"], "--shape", "decahedron", "--element", "Au", "--grid", "p=2..3,q=1,r=0|1",
+            "--workers", "2", "--out", out)
+    first = last_json(swaxs(*args, db=db))
+    assert first["candidates"] == 4 and first["computed"] == 4 and first["reused"] == 0
+    rows = list(csv.DictReader(out.open()))
+    assert [int(r["rank"]) for r in rows] == [1, 2, 3, 4]
+    assert [float(r["rw"]) for r in rows] == sorted(float(r["rw"]) for r in rows)
+    assert {"p", "q", "r", "n_atoms", "rw", "zoom", "zoom_sigma", "result_id"} <= set(rows[0])
+    again = last_json(swaxs(*args, db=db))
+    assert again["computed"] == 0 and again["reused"] == 4 and again["best"] == first["best"]
+
+
+@pytest.mark.parametrize("args, flag", [
+    (("refine", AU144, "--shape", "decahedron", "--pqr", "3,1,1", "--element", "Au", "--fix", "colour"), "--fix"),
+    (("refine", AU144, "--shape", "decahedron", "--pqr", "3,1,1", "--element", "Au", "--x-min", "9",
+      "--x-max", "2"), "--x-min"),
+    (("refine", AU144, "--shape", "decahedron", "--pqr", "3,1,1", "--element", "Au", "--qdamp", "3"), "--qdamp"),
+    (("refine", AU144, "--model", "crystal"), "--cif"),
+    (("sweep", AU144, "--shape", "decahedron", "--element", "Au", "--grid", "s=1..3"), "--grid"),
+    (("sweep", AU144, "--shape", "decahedron"), "--element"),
+    (("sweep", "NoSuchDatasetIdxxxxxxx", "--shape", "decahedron", "--element", "Au"), "NoSuchDatasetIdxxxxxxx"),
+])
+def test_bad_requests_exit_2_with_one_line_naming_the_flag(tmp_path, args, flag):
+    result = swaxs(*args, "--out", tmp_path / "x.csv", db=tmp_path / "s.duckdb")
+    assert result.returncode == 2 and result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1 and flag in result.stderr, result.stderr
+
+
+def test_jobs_command_lists_shows_and_cancels(tmp_path):
+    from swaxs_lib.jobs import submit
+    from swaxs_lib.store import Store
+
+    db = tmp_path / "s.duckdb"
+    job = submit(Store(db), "selftest", {"steps": 1}, detach=False)
+    listed = last_json(swaxs("jobs", db=db))["jobs"]
+    assert [j["id"] for j in listed] == [job.id] and listed[0]["status"] == "done"
+    shown = last_json(swaxs("jobs", job.id, db=db))
+    assert shown["status"] == "done" and shown["done"] == 1
+    assert last_json(swaxs("jobs", job.id, "--cancel", db=db))["status"] == "done"  # finished jobs stay done
