@@ -20,6 +20,8 @@ PAGES = {
                  "Build icosahedra, Marks decahedra, octahedra, spheres... or upload xyz/cif; view in 3D."),
     "compare": ("pages/compare.py", "Compare", ":material/compare:",
                 "Overlay the Debye I(Q) or G(r) of candidate clusters on your data, live, with R_w."),
+    "refine": ("pages/refine.py", "Refine", ":material/tune:",
+               "Refine decahedra, icosahedra, spheres... against a PDF or I(Q) in the background; rank by R_w."),
 }
 
 
@@ -52,20 +54,20 @@ def home() -> None:
     else:
         st.caption("None yet: upload one on the Data page, or `python -m swaxs_lib import FILE`.")
 
-    results = db.list_results()[:20]
+    results = db.list_results(limit=20)
     st.subheader("Recent results")
     if results:
         table = {
             "id": [r.id for r in results], "kind": [r.kind for r in results], "status": [r.status for r in results],
             "dataset_id": [r.dataset_id or "" for r in results],
-            "rw": [(r.result or {}).get("rw") for r in results],
+            "rw": [(r.result or {}).get("rw", ((r.result or {}).get("summary") or {}).get("rw")) for r in results],
             "summary": [r.message or "" for r in results],
             "updated_utc": [r.updated_at.strftime("%Y-%m-%d %H:%M") for r in results],
         }
         st.dataframe(pd.DataFrame(table), hide_index=True)
         download_csv("Recent results (CSV)", table, "swaxs-results.csv", key="home-results-csv")
     else:
-        st.caption("No fits or jobs yet: save a fit on the Compare page.")
+        st.caption("No fits or jobs yet: save a fit on the Compare page, or start a sweep on the Refine page.")
 
 
 st.set_page_config(page_title="swaxs", page_icon=":material/blur_on:", layout="wide")

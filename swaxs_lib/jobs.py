@@ -199,9 +199,10 @@ def cancel(store: Store, job_id: str) -> ResultRecord:
     return record
 
 
-def list_jobs(store: Store) -> list[ResultRecord]:
-    """Every job, newest first (crashed workers marked failed)."""
-    return [get_job(store, r.id) if r.status == "running" else r for r in store.list_results("job")]
+def list_jobs(store: Store, limit: int | None = None) -> list[ResultRecord]:
+    """Jobs, newest first, at most ``limit`` (crashed workers marked failed)."""
+    return [get_job(store, r.id) if r.status in ("queued", "running") else r
+            for r in store.list_results("job", limit=limit)]
 
 
 def run_job(store: Store, job_id: str) -> None:

@@ -223,3 +223,36 @@ def test_data_page_renames_and_deletes_only_after_confirmation(db):
     assert not at.exception
     assert [d.id for d in db.list_datasets()] == [keep]
     assert any("Deleted" in s.value for s in at.success)
+
+
+def test_refine_page_runs_a_sweep_in_the_background_and_shows_the_ranking(db):
+    import time
+
+    from swaxs_lib.jobs import get_job
+
+    path = ROOT / "tests/data/au144_pdf/Au144PET_100K-00000.gr"
+    raw = path.read_bytes()
+    dataset = db.add_dataset("Au144", raw, path.name, read_measurement_bytes(raw, path.name)).id
+    at = run("pages/refine.py", ds=dataset, grid="p=2..3,q=1,r=0", workers="1")
+    assert any("2 candidate(s)" in c.value for c in at.caption)
+    [b for b in at.button if b.label == "Start the sweep"][0].click().run()
+    assert not at.exception
+    job_id = at.session_state["refine.job"]
+    deadline = time.time() + 120
+    while get_job(db, job_id).status in ("queued", "running") and time.time() < deadline:
+        time.sleep(0.5)
+    assert get_job(db, job_id).status == "done", get_job(db, job_id).message
+    # a fresh session opened from the link (the tab was closed) shows the result
+    again = run("pages/refine.py", job=job_id)
+    assert any("done" in s.value for s in again.success)
+    ranking = again.dataframe[0].value
+    assert list(ranking["rank"]) == [1, 2] and set(ranking["p"]) == {2, 3}
+    assert list(ranking["rw"]) == sorted(ranking["rw"])
+    assert any(link.label == "Open in Compare" for link in again.page_link)
+
+
+def test_refine_page_reports_a_bad_grid(db):
+    dataset = add_text_dataset(db, "g", np.linspace(1, 20, 200), np.sin(np.linspace(1, 20, 200)), "x.gr")
+    at = run("pages/refine.py", ds=dataset, grid="p=1..3,s=2")
+    assert any("not a parameter" in e.value for e in at.error)
+    assert not [b for b in at.button if b.label == "Start the sweep"]

@@ -205,9 +205,10 @@ class ResultsMixin:
         return None if row is None else _record(row)
 
     def list_results(
-        self, kind: str | None = None, *, status: str | None = None, dataset_id: str | None = None
+        self, kind: str | None = None, *, status: str | None = None, dataset_id: str | None = None,
+        limit: int | None = None,
     ) -> list[ResultRecord]:
-        """Results, newest first, optionally only of one kind, status or dataset."""
+        """Results, newest first, optionally only of one kind, status or dataset, at most ``limit``."""
         where, values = [], []
         if kind is not None:
             where.append("kind = ?")
@@ -221,7 +222,8 @@ class ResultsMixin:
         clause = f"WHERE {' AND '.join(where)} " if where else ""
         with self.session() as cur:
             rows = cur.execute(
-                f"SELECT {_COLUMNS} FROM results {clause}ORDER BY created_at DESC, id", values
+                f"SELECT {_COLUMNS} FROM results {clause}ORDER BY created_at DESC, id"
+                + ("" if limit is None else f" LIMIT {max(int(limit), 0)}"), values
             ).fetchall()
         return [_record(r) for r in rows]
 

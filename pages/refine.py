@@ -1,0 +1,267 @@
+"""Refine page: sweep a family of clusters against a measurement in the background, rank by R_w, inspect a fit.
+
+UI only: the sweep is a job of :mod:`swaxs_lib.jobs` (task ``sweep``, in
+:mod:`swaxs_lib.sweep`) that runs in worker processes outside this script, so
+the tab can close; the job's id is in the URL (``job=``), and reopening the
+link shows its progress or its ranking.  Fits are read back from the store.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+from plotly.subplots import make_subplots
+
+from pages._cluster_widgets import SHAPE_LABELS, cluster_view
+from pages._shared import (
+    download_csv,
+    entry_guard,
+    md,
+    parse_choice,
+    parse_id,
+    parse_number,
+    plot_config,
+    show_url_warnings,
+    store,
+    sync_url,
+    url_key,
+)
+from swaxs_lib.errors import SwaxsInputError
+from swaxs_lib.jobs import (
+    cancel,
+    format_seconds,
+    get_job,
+    list_jobs,
+    progress_of,
+    submit,
+)
+from swaxs_lib.structures.parameters import supported_elements
+from swaxs_lib.sweep import DEFAULT_DECAHEDRA, DEFAULT_GRIDS, parse_grid
+
+PAGE = "refine"
+FAMILIES = ("decahedron", "icosahedron", "cuboctahedron", "octahedron", "truncated-octahedron", "sphere")
+KEEP = dict(persist_state="session")
+KIND_NAMES = {"iq": "I(Q)", "sq": "S(Q)", "fq": "F(Q)", "gr": "G(r)"}
+#: Columns of the ranking shown first (the CSV has them all).
+FIRST_COLUMNS = ("rank", "p", "q", "r", "shells", "length", "cutoff", "diameter_angstrom", "n_atoms", "rw",
+                 "expansion", "expansion_sigma", "u_Au", "delta2", "qdamp", "scale")
+
+
+def default_grid_text(shape: str) -> str:
+    if shape == "decahedron":
+        return " ".join(f"({p},{q},{r})" for p, q, r in DEFAULT_DECAHEDRA)
+    return DEFAULT_GRIDS[shape]
+
+
+def start_sweep(dataset_id: str, shape: str, element: str, grid: str | None, options: dict, workers: int) -> None:
+    """Button callback: submit the sweep job and put its id in the URL."""
+    try:
+        parse_grid(shape, grid)
+        label = f"sweep {element} {shape} vs {store().get_dataset(dataset_id).name}"
+        job = submit(store(), "sweep", {"dataset_id": dataset_id, "shape": shape, "element": element, "grid": grid,
+                                        "options": options, "workers": workers}, dataset_id=dataset_id, label=label)
+    except SwaxsInputError as exc:
+        st.session_state[f"{PAGE}._error"] = str(exc)
+        return
+    st.session_state[f"{PAGE}.job"] = job.id
+    st.session_state[f"{PAGE}.sel"] = 1
+
+
+def sweep_form(datasets) -> list[str]:
+    """Dataset, family, element, grid and fit options; the Start button."""
+    names = ["ds", "shape", "el", "grid", "xmin", "xmax", "qdamp", "workers"]
+    labels = {d.id: f"{d.name} ({KIND_NAMES[d.kind]}, {d.n_points} points)" for d in datasets}
+    ds_key = url_key(PAGE, "ds", datasets[0].id, parse_id)
+    if st.session_state[ds_key] not in labels:
+        st.warning(f"Dataset `{st.session_state[ds_key]}` is not in this store; showing the newest one.")
+        st.session_state[ds_key] = datasets[0].id
+    st.selectbox("Dataset", list(labels), key=ds_key, format_func=labels.get, **KEEP)
+    record = store().get_dataset(st.session_state[ds_key])
+    m = record.measurement
+    shape_key = url_key(PAGE, "shape", "decahedron", parse_choice(FAMILIES))
+    st.selectbox("Family", FAMILIES, key=shape_key, format_func=SHAPE_LABELS.get, **KEEP)
+    el_key = url_key(PAGE, "el", "Au", parse_choice(supported_elements()))
+    st.selectbox("Element", supported_elements(), key=el_key, **KEEP)
+    shape = st.session_state[shape_key]
+    grid_key = url_key(PAGE, "grid", "", str)
+    st.text_input("Grid", key=grid_key, placeholder=default_grid_text(shape)[:80], **KEEP,
+                  help='Empty: the default grid (shown). E.g. "p=3..7,q=1,r=0..3", "shells=3..8", '
+                       '"diameter_angstrom=20..40:2.5"; a|b|c lists values.')
+    unit = "Å" if m.domain == "r" else "1/Å"
+    x_lo, x_hi = float(m.x.min()), float(m.x.max())
+    left, right = st.columns(2)
+    xmin_key = url_key(PAGE, "xmin", None, parse_number(0.0, 1e4))
+    xmax_key = url_key(PAGE, "xmax", None, parse_number(0.0, 1e4))
+    left.number_input(f"Fit from ({unit})", min_value=0.0, max_value=1e4, value=None, key=xmin_key, **KEEP,
+                      placeholder="1.5" if m.domain == "r" else f"{x_lo:.3g}")
+    right.number_input(f"Fit to ({unit})", min_value=0.0, max_value=1e4, value=None, key=xmax_key, **KEEP,
+                       placeholder=f"{min(x_hi, 30.0):.3g}" if m.domain == "r" else f"{x_hi:.3g}")
+    options = {"x_min": st.session_state[xmin_key], "x_max": st.session_state[xmax_key], "fix": [], "start": {}}
+    qdamp_key = url_key(PAGE, "qdamp", None, parse_number(0.0, 0.2))
+    if m.domain == "r":
+        st.number_input("Fix Q damping at (1/Å)", min_value=0.0, max_value=0.2, value=None, step=0.005,
+                        format="%.4f", key=qdamp_key, placeholder="refined", **KEEP,
+                        help="From a calibrant (e.g. Ni or CeO2) measured on the same instrument; empty: refined.")
+        if st.session_state[qdamp_key] is not None:
+            options["fix"], options["start"] = ["qdamp"], {"qdamp": st.session_state[qdamp_key]}
+    else:
+        options["background"] = "constant"
+    workers_key = url_key(PAGE, "workers", 2, parse_number(1, 16, int))
+    st.number_input("Worker processes", min_value=1, max_value=16, step=1, key=workers_key, **KEEP,
+                    help="Candidates refined at once (low priority: the dashboard stays responsive).")
+    grid = st.session_state[grid_key].strip() or None
+    if grid and shape == "decahedron" and grid.startswith("("):
+        grid = None
+    try:
+        n = len(parse_grid(shape, grid))
+        st.caption(f"{n} candidate(s); each refined with scale, zoom, U, delta2"
+                   + (", Q damping" if "qdamp" not in options["fix"] and m.domain == "r" else "")
+                   + "; fits already in the store are reused.")
+    except SwaxsInputError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return names
+    st.button("Start the sweep", type="primary", icon=":material/play_arrow:", on_click=start_sweep,
+              args=(record.id, shape, st.session_state[el_key], grid, options, int(st.session_state[workers_key])))
+    if message := st.session_state.pop(f"{PAGE}._error", None):
+        st.error(message, icon=":material/error:")
+    return names
+
+
+def job_panel(job_id: str) -> None:
+    """Progress while the sweep runs (polled every second), then the ranking."""
+    try:
+        record = get_job(store(), job_id)
+    except SwaxsInputError as exc:
+        st.warning(f"{md(exc)}: the link may be from another server.", icon=":material/warning:")
+        return
+    running = record.status in ("queued", "running")
+
+    @st.fragment(run_every=1.0 if running else None)
+    def progress() -> None:
+        now = get_job(store(), job_id)
+        p = progress_of(now)
+        if now.status in ("queued", "running"):
+            st.progress(p.fraction, text=f"{md(now.message or now.status)} · {p.done}/{p.total} · "
+                                         f"{format_seconds(p.elapsed_s)} elapsed · "
+                                         f"{format_seconds(p.remaining_s)} left")
+            if st.button("Cancel", icon=":material/stop:", key=f"{PAGE}.cancel"):
+                cancel(store(), job_id)
+                st.rerun()
+            return
+        if running:  # it just ended: draw the results
+            st.rerun()
+
+    progress()
+    if running:
+        st.caption("The sweep runs on the server: this tab can close; the link brings it back.")
+        return
+    if record.status != "done":
+        (st.error if record.status == "failed" else st.info)(md(record.message or record.status))
+        return
+    show_ranking(record)
+
+
+def show_ranking(record) -> None:
+    out = record.result or {}
+    table = out.get("ranking") or {}
+    if not table or not table.get("rank"):
+        st.info("The sweep finished without a valid candidate.")
+        return
+    frame = pd.DataFrame(table).replace("", np.nan).infer_objects()
+    shown = [c for c in FIRST_COLUMNS if c in frame.columns] + [c for c in frame.columns
+                                                                 if c not in FIRST_COLUMNS and c != "result_id"]
+    progress = out.get("progress", {})
+    st.success(f"{md(record.message)} · {out.get('computed', 0)} refined, {out.get('reused', 0)} reused from the "
+               f"store · best: {md(out.get('best'))}", icon=":material/check_circle:")
+    for label, reason in out.get("skipped", []):
+        st.caption(f"Left out {md(label)}: {md(reason)}")
+    sel_key = url_key(PAGE, "sel", 1, parse_number(1, len(frame), int))
+    event = st.dataframe(frame[shown], hide_index=True, on_select="rerun", selection_mode="single-row",
+                         key=f"{PAGE}.table")
+    rows = event.selection.rows if event is not None else []
+    if rows:
+        st.session_state[sel_key] = int(frame["rank"].iloc[rows[0]])
+    rank = int(st.session_state[sel_key])
+    download_csv("Ranking (CSV)", table, f"swaxs-sweep-{record.id}.csv", key=f"{PAGE}.ranking_csv")
+    st.caption(f"Click a row to see its fit; showing rank {rank}. "
+               f"Total {format_seconds(progress.get('elapsed_s'))}.")
+    result_id = frame.loc[frame["rank"] == rank, "result_id"].iloc[0]
+    show_fit(store().get_result(result_id), rank, record.params.get("args", {}))
+
+
+def show_fit(fit, rank: int, args: dict) -> None:
+    out = fit.result or {}
+    curves, summary, info = out["curves"], out["summary"], out["cluster"]
+    x, data, fitted = (np.asarray(curves[k]) for k in ("x", "data", "fitted"))
+    kind = summary["kind"]
+    plot, view = st.columns([3, 2])
+    with plot:
+        figure = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.72, 0.28], vertical_spacing=0.04)
+        figure.add_trace(go.Scattergl(x=x, y=data, mode="markers", name="data", marker=dict(size=3, color="#444")),
+                         row=1, col=1)
+        figure.add_trace(go.Scattergl(x=x, y=fitted, mode="lines", name=f"rank {rank} (R_w {summary['rw']:.4f})",
+                                      line=dict(color="#d62728", width=2)), row=1, col=1)
+        figure.add_trace(go.Scattergl(x=x, y=data - fitted, mode="lines", name="difference",
+                                      line=dict(color="#1f77b4", width=1)), row=2, col=1)
+        x_label = "r (Å)" if kind == "gr" else "Q (1/Å)"
+        y_label = "G(r) (1/Å²)" if kind == "gr" else "I(Q) (a.u.)"
+        figure.update_xaxes(title_text=x_label, row=2, col=1)
+        figure.update_yaxes(title_text=y_label, row=1, col=1)
+        figure.update_yaxes(title_text="data − fit", row=2, col=1)
+        figure.update_layout(height=520, margin=dict(l=60, r=20, t=30, b=50), legend=dict(x=0.99, xanchor="right"))
+        st.plotly_chart(figure, config=plot_config(f"swaxs-fit-{fit.id}"), key=f"{PAGE}.fit_plot")
+        column = "r_angstrom" if kind == "gr" else "q_inv_angstrom"
+        value = "g" if kind == "gr" else "intensity"
+        download_csv("This fit (CSV)", {column: x, f"data_{value}": data, f"fitted_{value}": fitted,
+                                        f"difference_{value}": data - fitted},
+                     f"swaxs-fit-{fit.id}.csv", key=f"{PAGE}.fit_csv")
+    with view:
+        params = dict(fit.params.get("params", {}))
+        key = (fit.params["shape"], fit.params["element"], tuple(sorted(params.items())))
+        st.markdown(f"**{md(fit.params['element'])} {md(fit.params['shape'])}** "
+                    f"{md(' '.join(f'{k}={v}' for k, v in params.items()))}: {info['n_atoms']:,} atoms, "
+                    f"{info['diameter_angstrom'] / 10:.2f} nm")
+        st.iframe(cluster_view(key, "sphere", "coordination", 330, 300), height=310)
+        values = [(k, v, summary.get(f"{k}_sigma")) for k, v in summary.items()
+                  if not k.endswith("_sigma") and isinstance(v, (int, float)) and k not in
+                  ("rw", "chi2_reduced", "x_min", "x_max", "n_points", "n_evaluations", "converged")]
+        st.dataframe({"parameter": [k for k, _, _ in values], "value": [f"{v:.5g}" for _, v, _ in values],
+                      "sigma": ["" if s is None else f"{s:.2g}" for _, _, s in values]}, hide_index=True)
+        link = {"ds": args.get("dataset_id"), "n": "1", "c1_shape": fit.params["shape"], "c1_el": fit.params["element"],
+                **{f"c1_{k}": str(v) for k, v in params.items()},
+                "exp": f"{100 * summary.get('expansion', 0.0):.2f}"}
+        st.page_link("pages/compare.py", label="Open in Compare", icon=":material/compare:",
+                     query_params={k: v for k, v in link.items() if v is not None})
+
+
+entry_guard()
+st.title("Refine")
+st.caption("Refine a family of clusters against a measurement (diffpy.srfit recipes with our real-space and "
+           "Debye calculators) and rank them by R_w. Sweeps run in the background: share or reopen the link.")
+all_datasets = store().list_datasets()
+if not all_datasets:
+    st.info("No datasets stored yet: upload one on the Data page.")
+    st.page_link("pages/data.py", label="Go to Data", icon=":material/upload_file:")
+    st.stop()
+job_key = url_key(PAGE, "job", None, parse_id)
+show_url_warnings()
+form, results = st.columns([1, 2.6], gap="medium")
+with form:
+    with st.container(border=True):
+        url_names = sweep_form(all_datasets)
+    sweeps = [j for j in list_jobs(store(), limit=40) if j.params.get("task") == "sweep"][:8]
+    if sweeps:
+        st.markdown("**Recent sweeps**")
+        for j in sweeps:
+            st.page_link("pages/refine.py", label=f"{j.status}: {j.params.get('label', j.id)}",
+                         query_params={"job": j.id}, icon=":material/history:")
+url_names = url_names + ["job", "sel"]
+with results:
+    if st.session_state[job_key] is None:
+        st.info("Choose a dataset and a family, then start the sweep. Its progress and ranking appear here.",
+                icon=":material/info:")
+    else:
+        job_panel(st.session_state[job_key])
+sync_url(PAGE, url_names)
