@@ -218,7 +218,7 @@ def _window(q: np.ndarray, q_min: float, q_max: float, dq: float) -> np.ndarray:
     return np.minimum(lo, hi)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _add_gaussians(grid, weights, dr, scale, sigma2, delta2, floor, h):
     """Add scale * w_m [phi(r - r_m) - phi(r + r_m)] / r_m for every node r_m = m dr onto ``grid``."""
     n_grid = grid.shape[0]

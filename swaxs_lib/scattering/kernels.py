@@ -35,7 +35,7 @@ BLOCK_I = 64
 BLOCK_J = 2048
 
 
-@numba.njit(parallel=True, cache=True)
+@numba.njit(parallel=True, cache=True, nogil=True)
 def pair_moments(pos_a, pos_b, same, inv_dr, n_bins, n_chunks):
     """Moments sum f^k (k = 0..5) of pair distances per bin of width 1/inv_dr.
 
@@ -117,7 +117,7 @@ def pair_moments(pos_a, pos_b, same, inv_dr, n_bins, n_chunks):
     return out
 
 
-@numba.njit(parallel=True, cache=True)
+@numba.njit(parallel=True, cache=True, nogil=True)
 def exact_pair_sinc(pos_a, pos_b, same, q, n_chunks):
     """sum over pairs of sin(Q d)/(Q d), term by term, at every Q.
 
@@ -159,7 +159,7 @@ def exact_pair_sinc(pos_a, pos_b, same, q, n_chunks):
     return out
 
 
-@numba.njit(parallel=True, cache=True)
+@numba.njit(parallel=True, cache=True, nogil=True)
 def sine_series(coeffs, x0, dx, y):
     """out_k = sum_m coeffs_m sin((x0 + m dx) y_k), by Horner's scheme.
 
