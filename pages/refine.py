@@ -196,7 +196,7 @@ def show_fit(fit, rank: int, args: dict) -> None:
     curves, summary, info = out["curves"], out["summary"], out["cluster"]
     x, data, fitted = (np.asarray(curves[k]) for k in ("x", "data", "fitted"))
     kind = summary["kind"]
-    plot, view = st.columns([3, 2])
+    plot = st.container()
     with plot:
         figure = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.72, 0.28], vertical_spacing=0.04)
         figure.add_trace(go.Scattergl(x=x, y=data, mode="markers", name="data", marker=dict(size=3, color="#444")),
@@ -217,13 +217,15 @@ def show_fit(fit, rank: int, args: dict) -> None:
         download_csv("This fit (CSV)", {column: x, f"data_{value}": data, f"fitted_{value}": fitted,
                                         f"difference_{value}": data - fitted},
                      f"swaxs-fit-{fit.id}.csv", key=f"{PAGE}.fit_csv")
+    view, numbers = st.columns(2)
     with view:
         params = dict(fit.params.get("params", {}))
         key = (fit.params["shape"], fit.params["element"], tuple(sorted(params.items())))
         st.markdown(f"**{md(fit.params['element'])} {md(fit.params['shape'])}** "
                     f"{md(' '.join(f'{k}={v}' for k, v in params.items()))}: {info['n_atoms']:,} atoms, "
                     f"{info['diameter_angstrom'] / 10:.2f} nm")
-        st.iframe(cluster_view(key, "sphere", "coordination", 330, 300), height=310)
+        st.iframe(cluster_view(key, "sphere", "coordination", 340, 300), height=310)
+    with numbers:
         values = [(k, v, summary.get(f"{k}_sigma")) for k, v in summary.items()
                   if not k.endswith("_sigma") and isinstance(v, (int, float)) and k not in
                   ("rw", "chi2_reduced", "x_min", "x_max", "n_points", "n_evaluations", "converged")]

@@ -418,3 +418,4 @@ def test_pair_distribution_reuses_a_histogram_and_refuses_a_coarse_one():
     np.testing.assert_array_equal(reused, fresh)
     with pytest.raises(SwaxsInputError, match="histogram"):
         pair_distribution(atoms, r, 0.5, 25.0, histogram=pair_histogram(atoms, 0.05))
+

@@ -164,3 +164,31 @@ def test_home_links_reach_every_page(app_url, page):
         page.get_by_role("heading", name=heading, exact=True).first.wait_for(timeout=WAIT_MS)
         assert re.search(rf"/{name.lower()}(\?|$)", page.url), page.url
         page.goto(app_url)
+
+
+def test_a_sweep_survives_closing_the_tab_and_its_link_shows_the_ranking(app_url, au144_id, browser):
+    first = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = first.new_page()
+    page.goto(f"{app_url}/refine?ds={au144_id}&shape=decahedron&grid=p%3D2..3%2Cq%3D1%2Cr%3D0..1&workers=1")
+    page.get_by_role("button", name="Start the sweep").click()
+    page.wait_for_function("() => new URLSearchParams(location.search).get('job')", timeout=WAIT_MS)
+    link = page.url
+    page.get_by_text("4 candidate(s)").first.wait_for(timeout=WAIT_MS)
+    save_screenshot(page, "refine-started")
+    first.close()  # the tab is closed while the sweep runs
+
+    second = browser.new_context(viewport={"width": 1280, "height": 1000})
+    try:
+        other = second.new_page()
+        other.goto(link)
+        other.get_by_role("button", name="Ranking (CSV)").wait_for(timeout=180_000)
+        wait_idle(other)
+        save_screenshot(other, "refine-ranking")
+        assert other.get_by_text("best: Au decahedron").count()
+        with other.expect_download(timeout=WAIT_MS) as download:
+            other.get_by_role("button", name="Ranking (CSV)").click()
+        rows = list(csv.DictReader(io.StringIO(download.value.path().read_text())))
+        assert [int(r["rank"]) for r in rows] == [1, 2, 3, 4]
+        assert [float(r["rw"]) for r in rows] == sorted(float(r["rw"]) for r in rows)
+    finally:
+        second.close()
