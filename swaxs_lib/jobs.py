@@ -266,13 +266,24 @@ def run_job(store: Store, job_id: str) -> None:
 
 
 def worker_pool(n_workers: int | None = None) -> concurrent.futures.ProcessPoolExecutor:
-    """A pool of spawned worker processes (never forked: numba's OpenMP cannot fork) at low priority.
+    """A pool of spawned worker processes (never forked: numba's OpenMP cannot fork), one thread each.
 
-    ``n_workers`` defaults to the number of cores.
+    ``n_workers`` defaults to the number of cores.  The workers inherit this
+    process's priority: a job's (lowered by its worker) or a terminal's.
     """
     n = max(1, int(n_workers or os.cpu_count() or 1))
     context = multiprocessing.get_context("spawn")
-    return concurrent.futures.ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=_worker_init)
+    return concurrent.futures.ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=_pool_init)
+
+
+def _pool_init() -> None:
+    os.environ.update(WORKER_ENV)
+    try:
+        import numba
+
+        numba.set_num_threads(1)
+    except Exception:  # the environment above already asks for one thread
+        pass
 
 
 def _worker_init() -> None:
