@@ -19,7 +19,8 @@ whose worker is gone as failed, with the reason, instead of letting it hang.
 
 Tasks are functions ``task(store, params, report) -> dict`` registered in
 :data:`TASKS` by dotted name; ``report(done, total, note="")`` records
-progress and raises :class:`JobCancelled` once the job was cancelled.
+progress (and, with ``extra=``, partial results a page can draw while the
+job runs) and raises :class:`JobCancelled` once the job was cancelled.
 
 Examples
 --------
@@ -54,6 +55,7 @@ from swaxs_lib.store import ResultRecord, Store
 TASKS: dict[str, str] = {
     "selftest": "swaxs_lib.jobs:_selftest",
     "sweep": "swaxs_lib.sweep:sweep_task",
+    "relax": "swaxs_lib.relax:relax_task",
 }
 #: Seconds between progress writes (reports in between only update memory).
 REPORT_EVERY_S = 0.5
@@ -219,25 +221,29 @@ def run_job(store: Store, job_id: str) -> None:
         return
     label = record.params.get("label", "job")
     start = time.time()
-    state = {"last": 0.0, "progress": {"done": 0, "total": 0, "elapsed_s": 0.0, "remaining_s": None, "note": ""}}
+    state = {"last": 0.0, "progress": {"done": 0, "total": 0, "elapsed_s": 0.0, "remaining_s": None, "note": ""},
+             "extra": {}}
     worker = {"pid": os.getpid(), "host": socket.gethostname()}
 
     def write(note: str | None = None) -> None:
         # atomically, only while still running: a cancel in between is never overwritten
-        written = store.update_result(job_id, result={"progress": state["progress"], "worker": worker,
-                                                      "heartbeat": time.time()},
+        written = store.update_result(job_id, result={**state["extra"], "progress": state["progress"],
+                                                      "worker": worker, "heartbeat": time.time()},
                                       message=f"{label}: {note or state['progress']['note'] or 'running'}",
                                       if_status="running")
         if written is None:
             raise JobCancelled()
 
-    def report(done: int, total: int, note: str = "") -> None:
+    def report(done: int, total: int, note: str = "", extra: Mapping[str, Any] | None = None,
+               force: bool = False) -> None:
+        if extra is not None:
+            state["extra"] = dict(extra)
         elapsed = time.time() - start
         remaining = elapsed / done * (total - done) if done > 0 and total >= done else None
         state["progress"] = {"done": int(done), "total": int(total), "elapsed_s": round(elapsed, 2),
                              "remaining_s": None if remaining is None else round(remaining, 1), "note": note}
         now = time.monotonic()
-        if now - state["last"] >= REPORT_EVERY_S or done == total:
+        if force or now - state["last"] >= REPORT_EVERY_S or done == total:
             state["last"] = now
             write()
 
@@ -247,7 +253,7 @@ def run_job(store: Store, job_id: str) -> None:
         return
     try:
         task = _task(record.params["task"])
-        output = task(store, record.params.get("args", {}), report)
+        output = task(store, {**record.params.get("args", {}), "job_id": job_id}, report)
     except JobCancelled:
         store.update_result(job_id, message=f"{label}: cancelled after {time.time() - start:.0f} s",
                             if_status="cancelled")

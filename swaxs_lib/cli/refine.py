@@ -31,6 +31,7 @@ class ProgressBar:
     def __init__(self, label: str) -> None:
         self.label, self.start, self.tty = label, time.time(), sys.stderr.isatty()
         self._last = ""
+        self._printed = 0.0
 
     def __call__(self, done: int, total: int, note: str = "") -> None:
         from swaxs_lib.jobs import format_seconds
@@ -46,8 +47,9 @@ class ProgressBar:
             if done >= total:
                 sys.stderr.write("\n")
             sys.stderr.flush()
-        else:
+        elif done >= total or done <= 1 or time.time() - self._printed >= 5.0:  # a log: a line every 5 s
             say(line)
+            self._printed = time.time()
         self._last = line[:150]
 
 

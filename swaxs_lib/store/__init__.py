@@ -29,6 +29,7 @@ import importlib
 
 from swaxs_lib.store._common import check_id
 from swaxs_lib.store.base import ENV_VAR, StoreBase, StoreBusyError, default_db_path
+from swaxs_lib.store.blobs import BlobsMixin
 from swaxs_lib.store.clusters import (
     POSITION_RESOLUTION_ANGSTROM,
     ClusterRecord,
@@ -63,7 +64,7 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-class Store(DatasetsMixin, ClustersMixin, ResultsMixin, StoreBase):
+class Store(DatasetsMixin, ClustersMixin, ResultsMixin, BlobsMixin, StoreBase):
     """One swaxs store file.
 
     Parameters

@@ -103,6 +103,14 @@ _V4 = [
     "CREATE INDEX results_cache_key ON results (cache_key)",
 ]
 
+_V5 = [
+    """CREATE TABLE blobs (
+        key VARCHAR PRIMARY KEY,           -- e.g. relax/<job id>/frame/00012
+        data BLOB NOT NULL,
+        created_at TIMESTAMP NOT NULL
+    )""",
+]
+
 
 #: (description, function) per version, in order; version k is ``MIGRATIONS[k - 1]``.
 MIGRATIONS: tuple[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]], ...] = (
@@ -110,6 +118,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]], ...] 
     ("simulated curve cache", _statements(_V2)),
     ("fit, sweep and job results", _statements(_V3)),
     ("results reusable by a key of their inputs", _statements(_V4)),
+    ("opaque blobs (trajectory frames)", _statements(_V5)),
 )
 
 #: The version this code reads and writes.

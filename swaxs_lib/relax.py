@@ -1,0 +1,362 @@
+"""Relax a cluster with an ASE optimiser and trace every step: energy, forces, size, and the refit against data.
+
+The seed's question: a decahedron relaxed with a force field contracts; does
+the relaxed structure fit the measured PDF better?  :func:`relax_cluster`
+runs ASE's ``BFGS`` (or ``FIRE``, ``LBFGS``) with ASE's EMT calculator (Al,
+Cu, Ag, Au, Ni, Pd, Pt; any other ASE calculator can be passed), and at every
+step records a :class:`RelaxStep`: energy per atom (eV), largest force
+(eV/Å), mean nearest-neighbour distance, radius of gyration and diameter (Å),
+the positions, and -- when a measurement is given, at the first and last
+step and every ``refit_every`` steps -- the R_w and refined parameters of
+the refinement of that step's structure (:func:`swaxs_lib.refine.cluster.refine_cluster`:
+G(r) in real space, I(Q) by the Debye equation), exactly as a standalone
+refinement of the same structure would give them.
+
+Frames are written to an extended-xyz trajectory (energy and forces
+included), which ``ase.io.read(path, ":")`` reads back.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import numpy as np
+from ase import Atoms
+
+from swaxs_lib.errors import SwaxsInputError
+from swaxs_lib.structures.metadata import describe
+
+#: Elements ASE's EMT has parameters for.
+EMT_ELEMENTS = ("Al", "Cu", "Ag", "Au", "Ni", "Pd", "Pt")
+OPTIMIZERS = ("BFGS", "FIRE", "LBFGS")
+#: Parameters of a refit reported in the trace (those present).
+TRACE_VALUES = ("scale", "zoom", "u", "delta2", "qdamp", "b", "c0")
+
+
+@dataclass(frozen=True)
+class RelaxStep:
+    """One step of a relaxation.
+
+    Attributes
+    ----------
+    step : int
+        0 is the starting structure.
+    energy_ev_per_atom : float
+    fmax_ev_per_angstrom : float
+        Largest force on an atom.
+    mean_nn_angstrom, radius_of_gyration_angstrom, diameter_angstrom : float
+    positions_angstrom : numpy.ndarray (n, 3)
+    rw : float or None
+        R_w of the refit of this structure, when one was made.
+    refined : tuple of (str, float)
+        The refit's values (scale, zoom, u_Au, ...); empty without a refit.
+    elapsed_s : float
+        Since the start of the relaxation.
+    """
+
+    step: int
+    energy_ev_per_atom: float
+    fmax_ev_per_angstrom: float
+    mean_nn_angstrom: float
+    radius_of_gyration_angstrom: float
+    diameter_angstrom: float
+    positions_angstrom: np.ndarray
+    rw: float | None = None
+    refined: tuple[tuple[str, float], ...] = ()
+    elapsed_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class RelaxTrace:
+    """A relaxation: its steps and how it was run.
+
+    Attributes
+    ----------
+    symbols : tuple of str
+    steps : tuple of RelaxStep
+    optimizer, calculator : str
+    fmax_target_ev_per_angstrom : float
+    max_steps : int
+    converged : bool
+        The last step's fmax is below the target.
+    settings : tuple of (str, Any)
+    """
+
+    symbols: tuple[str, ...]
+    steps: tuple[RelaxStep, ...]
+    optimizer: str
+    calculator: str
+    fmax_target_ev_per_angstrom: float
+    max_steps: int
+    converged: bool
+    settings: tuple[tuple[str, Any], ...] = field(default=())
+
+    def atoms(self, step: int = -1) -> Atoms:
+        """The structure at a step (default the last)."""
+        return Atoms(self.symbols, positions=self.steps[step].positions_angstrom)
+
+    def best_rw_step(self) -> RelaxStep | None:
+        """The refitted step with the lowest R_w."""
+        fitted = [s for s in self.steps if s.rw is not None]
+        return min(fitted, key=lambda s: s.rw) if fitted else None
+
+    def columns(self) -> dict[str, list]:
+        """The trace as CSV columns, one row per step (``rw`` and refined values empty without a refit)."""
+        names: list[str] = []
+        for s in self.steps:
+            for k, _ in s.refined:
+                if k not in names:
+                    names.append(k)
+        out: dict[str, list] = {
+            "step": [s.step for s in self.steps],
+            "energy_ev_per_atom": [s.energy_ev_per_atom for s in self.steps],
+            "fmax_ev_per_angstrom": [s.fmax_ev_per_angstrom for s in self.steps],
+            "mean_nn_angstrom": [s.mean_nn_angstrom for s in self.steps],
+            "radius_of_gyration_angstrom": [s.radius_of_gyration_angstrom for s in self.steps],
+            "diameter_angstrom": [s.diameter_angstrom for s in self.steps],
+            "rw": ["" if s.rw is None else s.rw for s in self.steps],
+        }
+        for name in names:
+            out[name] = [dict(s.refined).get(name, "") for s in self.steps]
+        out["elapsed_s"] = [round(s.elapsed_s, 4) for s in self.steps]
+        return out
+
+
+def emt_calculator(atoms: Atoms):
+    """ASE's EMT, after checking it covers every element of ``atoms``."""
+    from ase.calculators.emt import EMT
+
+    missing = sorted(set(atoms.get_chemical_symbols()) - set(EMT_ELEMENTS))
+    if missing:
+        raise SwaxsInputError(f"calculator emt: no parameters for {', '.join(missing)}; expected only "
+                              f"{', '.join(EMT_ELEMENTS)} (or pass another ASE calculator)")
+    return EMT()
+
+
+def relax_cluster(
+    atoms: Atoms,
+    *,
+    calculator: str | Callable[[Atoms], Any] | Any = "emt",
+    optimizer: str = "BFGS",
+    fmax_ev_per_angstrom: float = 0.05,
+    max_steps: int = 200,
+    measurement=None,
+    refit_every: int = 1,
+    refine_options: Mapping[str, Any] | None = None,
+    on_step: Callable[[RelaxStep, "RelaxProgress"], None] | None = None,
+) -> RelaxTrace:
+    """Relax ``atoms`` and trace every step (see the module docstring).
+
+    Parameters
+    ----------
+    atoms : ase.Atoms
+        The starting cluster (not modified).
+    calculator : "emt", a callable atoms -> ASE calculator, or an ASE calculator
+    optimizer : {"BFGS", "FIRE", "LBFGS"}
+    fmax_ev_per_angstrom : float
+        Stop when every force is below this (eV/Å), > 0.
+    max_steps : int
+        Stop after this many optimiser steps (0..10000).
+    measurement : Measurement, optional
+        Refit each traced structure against it.
+    refit_every : int
+        Refit at step 0, the last step and every this many steps (>= 1).
+    refine_options : mapping, optional
+        Passed to :func:`~swaxs_lib.refine.cluster.refine_cluster` (x_min, x_max,
+        q_min_inv_angstrom, q_max_inv_angstrom, background, fix, start).
+    on_step : callable, optional
+        ``on_step(step, progress)`` after every step (progress reports; a
+        job's cancel raises from here).
+
+    Returns
+    -------
+    RelaxTrace
+
+    Raises
+    ------
+    SwaxsInputError
+        Unknown optimiser, a calculator without the elements, bad limits.
+    """
+    if optimizer not in OPTIMIZERS:
+        raise SwaxsInputError(f"optimizer: got {optimizer!r}; expected one of {', '.join(OPTIMIZERS)}")
+    if not (isinstance(fmax_ev_per_angstrom, (int, float)) and math.isfinite(fmax_ev_per_angstrom)
+            and fmax_ev_per_angstrom > 0):
+        raise SwaxsInputError(f"fmax: got {fmax_ev_per_angstrom!r}; expected a positive number (eV/Å)")
+    if not (isinstance(max_steps, int) and 0 <= max_steps <= 10_000):
+        raise SwaxsInputError(f"steps: got {max_steps!r}; expected an integer from 0 to 10000")
+    if not (isinstance(refit_every, int) and refit_every >= 1):
+        raise SwaxsInputError(f"refit_every: got {refit_every!r}; expected an integer >= 1")
+    if len(atoms) < 2:
+        raise SwaxsInputError("atoms: expected a cluster of at least two atoms")
+    work = Atoms(atoms.get_chemical_symbols(), positions=np.array(atoms.positions, dtype=float))
+    if calculator == "emt":
+        calc, calc_name = emt_calculator(work), "EMT"
+    elif isinstance(calculator, str):
+        raise SwaxsInputError(f"calculator: got {calculator!r}; expected 'emt' or an ASE calculator")
+    elif callable(calculator) and not hasattr(calculator, "get_forces"):
+        calc = calculator(work)
+        calc_name = type(calc).__name__
+    else:
+        calc, calc_name = calculator, type(calculator).__name__
+    work.calc = calc
+    opt = _optimizer(optimizer, work)
+    options = dict(refine_options or {})
+    progress = RelaxProgress(max_steps=max_steps, start=time.time())
+    steps: list[RelaxStep] = []
+
+    def record(k: int, last: bool) -> RelaxStep:
+        forces = work.get_forces()
+        info = describe(work, "relaxed", {})
+        refit = measurement is not None and (k == 0 or last or k % refit_every == 0)
+        rw, refined = None, ()
+        if refit:
+            rw, refined = _refit(measurement, work, options)
+        step = RelaxStep(
+            step=k, energy_ev_per_atom=float(work.get_potential_energy()) / len(work),
+            fmax_ev_per_angstrom=float(np.sqrt((forces**2).sum(axis=1)).max()),
+            mean_nn_angstrom=float(info.mean_nn_distance_angstrom or math.nan),
+            radius_of_gyration_angstrom=float(info.radius_of_gyration_angstrom),
+            diameter_angstrom=float(info.diameter_angstrom), positions_angstrom=work.positions.copy(),
+            rw=rw, refined=refined, elapsed_s=time.time() - progress.start,
+        )
+        return step
+
+    steps.append(record(0, max_steps == 0))
+    if on_step is not None:
+        on_step(steps[0], progress)
+    converged = steps[0].fmax_ev_per_angstrom < fmax_ev_per_angstrom
+    k = 0
+    if not converged and max_steps > 0:
+        for _ in opt.irun(fmax=fmax_ev_per_angstrom, steps=max_steps):
+            # irun yields once before the first step (the start) and after each step
+            if opt.nsteps == 0:
+                continue
+            k = opt.nsteps
+            fmax_now = float(np.sqrt((work.get_forces() ** 2).sum(axis=1)).max())
+            last = fmax_now < fmax_ev_per_angstrom or k >= max_steps
+            steps.append(record(k, last))
+            if on_step is not None:
+                on_step(steps[-1], progress)
+            if last:
+                break
+    converged = steps[-1].fmax_ev_per_angstrom < fmax_ev_per_angstrom
+    if measurement is not None and steps[-1].rw is None:  # the optimiser stopped on its own
+        rw, refined = _refit(measurement, Atoms(work.get_chemical_symbols(), positions=steps[-1].positions_angstrom),
+                             options)
+        from dataclasses import replace
+
+        steps[-1] = replace(steps[-1], rw=rw, refined=refined)
+    return RelaxTrace(
+        symbols=tuple(work.get_chemical_symbols()), steps=tuple(steps), optimizer=optimizer, calculator=calc_name,
+        fmax_target_ev_per_angstrom=float(fmax_ev_per_angstrom), max_steps=max_steps, converged=converged,
+        settings=tuple(sorted({"refit_every": refit_every, **{k: v for k, v in options.items()}}.items())),
+    )
+
+
+@dataclass
+class RelaxProgress:
+    """What :func:`relax_cluster` passes to ``on_step`` besides the step."""
+
+    max_steps: int
+    start: float
+
+
+def trajectory_text(trace: RelaxTrace) -> str:
+    """Every step as extended xyz (energy per atom, fmax and R_w in each frame's comment)."""
+    from ase.io import write
+
+    out = io.StringIO()
+    for s in trace.steps:
+        frame = Atoms(trace.symbols, positions=s.positions_angstrom)
+        frame.info.update(step=s.step, energy_ev_per_atom=s.energy_ev_per_atom,
+                          fmax_ev_per_angstrom=s.fmax_ev_per_angstrom)
+        if s.rw is not None:
+            frame.info["rw"] = s.rw
+        write(out, frame, format="extxyz", columns=["symbols", "positions"], write_info=True)
+    return out.getvalue()
+
+
+def frame_key(job_id: str, step: int) -> str:
+    """The store's blob key of a relaxation job's frame (positions of one step)."""
+    return f"relax/{job_id}/frame/{step:06d}"
+
+
+def encode_positions(positions: np.ndarray) -> bytes:
+    """(n, 3) float64 positions as zlib-compressed little-endian bytes."""
+    import zlib
+
+    return zlib.compress(np.ascontiguousarray(positions, dtype="<f8").tobytes(), 3)
+
+
+def decode_positions(data: bytes) -> np.ndarray:
+    import zlib
+
+    return np.frombuffer(zlib.decompress(data), dtype="<f8").reshape(-1, 3).copy()
+
+
+def relax_task(store, args: Mapping[str, Any], report: Callable[..., None]) -> dict[str, Any]:
+    """The ``relax`` job (:mod:`swaxs_lib.jobs`).
+
+    ``args``: ``cluster`` ({"shape", "element", "params"} or {"key": store
+    hash}), optional ``dataset_id``, ``optimizer``, ``fmax``, ``steps``,
+    ``refit_every``, ``options`` (refinement), and ``job_id`` (for the frame
+    keys).  Every step's positions go to the store as a blob
+    (:func:`frame_key`); the trace so far is in the job's result while it
+    runs, so a page draws it live.
+    """
+    from swaxs_lib.structures import build_cluster
+
+    spec = dict(args["cluster"])
+    if "key" in spec:
+        atoms = store.get_cluster(spec["key"]).atoms
+    else:
+        atoms = build_cluster(spec["shape"], spec["element"], **dict(spec.get("params", {}))).atoms
+    measurement = store.get_dataset(args["dataset_id"]).measurement if args.get("dataset_id") else None
+    job_id = args["job_id"]
+    rows: list[RelaxStep] = []
+    symbols = tuple(atoms.get_chemical_symbols())
+
+    def on_step(step: RelaxStep, progress: RelaxProgress) -> None:
+        store.put_blob(frame_key(job_id, step.step), encode_positions(step.positions_angstrom))
+        rows.append(step)
+        partial = RelaxTrace(symbols, tuple(rows), args.get("optimizer", "BFGS"), "", 0.0, progress.max_steps, False)
+        note = f"step {step.step}: fmax {step.fmax_ev_per_angstrom:.3f} eV/Å" + (
+            f", R_w {step.rw:.4f}" if step.rw is not None else "")
+        report(step.step, progress.max_steps, note, extra={"trace": partial.columns(), "symbols": list(symbols)},
+               force=step.rw is not None)
+
+    trace = relax_cluster(
+        atoms, optimizer=args.get("optimizer", "BFGS"), fmax_ev_per_angstrom=float(args.get("fmax", 0.05)),
+        max_steps=int(args.get("steps", 200)), measurement=measurement, refit_every=int(args.get("refit_every", 1)),
+        refine_options=args.get("options"), on_step=on_step,
+    )
+    last = trace.steps[-1]
+    store.put_blob(frame_key(job_id, last.step), encode_positions(last.positions_angstrom))
+    best = trace.best_rw_step()
+    return {"trace": trace.columns(), "symbols": list(symbols), "converged": trace.converged,
+            "n_steps": last.step, "calculator": trace.calculator, "optimizer": trace.optimizer,
+            "best_rw_step": None if best is None else best.step, "best_rw": None if best is None else best.rw}
+
+
+def _refit(measurement, atoms: Atoms, options: Mapping[str, Any]) -> tuple[float, tuple[tuple[str, float], ...]]:
+    from swaxs_lib.refine.cluster import refine_cluster
+
+    fit = refine_cluster(measurement, Atoms(atoms.get_chemical_symbols(), positions=atoms.positions.copy()),
+                         **dict(options))
+    refined = tuple((v.name, float(v.value)) for v in fit.values if v.name.split("_")[0] in TRACE_VALUES)
+    return float(fit.rw), refined
+
+
+def _optimizer(name: str, atoms: Atoms):
+    from ase import optimize
+
+    cls = getattr(optimize, name)
+    return cls(atoms, logfile=None)
+
+
+__all__ = ["EMT_ELEMENTS", "OPTIMIZERS", "RelaxProgress", "RelaxStep", "RelaxTrace", "emt_calculator",
+           "relax_cluster", "trajectory_text"]
