@@ -56,6 +56,8 @@ class RelaxStep:
         The refit's values (scale, zoom, u_Au, ...); empty without a refit.
     elapsed_s : float
         Since the start of the relaxation.
+    fit : RefinementResult or None
+        The refit itself (curves included), when one was made.
     """
 
     step: int
@@ -68,6 +70,7 @@ class RelaxStep:
     rw: float | None = None
     refined: tuple[tuple[str, float], ...] = ()
     elapsed_s: float = 0.0
+    fit: Any = None
 
 
 @dataclass(frozen=True)
@@ -212,16 +215,16 @@ def relax_cluster(
         forces = work.get_forces()
         info = describe(work, "relaxed", {})
         refit = measurement is not None and (k == 0 or last or k % refit_every == 0)
-        rw, refined = None, ()
+        rw, refined, fit = None, (), None
         if refit:
-            rw, refined = _refit(measurement, work, options)
+            rw, refined, fit = _refit(measurement, work, options)
         step = RelaxStep(
             step=k, energy_ev_per_atom=float(work.get_potential_energy()) / len(work),
             fmax_ev_per_angstrom=float(np.sqrt((forces**2).sum(axis=1)).max()),
             mean_nn_angstrom=float(info.mean_nn_distance_angstrom or math.nan),
             radius_of_gyration_angstrom=float(info.radius_of_gyration_angstrom),
             diameter_angstrom=float(info.diameter_angstrom), positions_angstrom=work.positions.copy(),
-            rw=rw, refined=refined, elapsed_s=time.time() - progress.start,
+            rw=rw, refined=refined, elapsed_s=time.time() - progress.start, fit=fit,
         )
         return step
 
@@ -245,11 +248,13 @@ def relax_cluster(
                 break
     converged = steps[-1].fmax_ev_per_angstrom < fmax_ev_per_angstrom
     if measurement is not None and steps[-1].rw is None:  # the optimiser stopped on its own
-        rw, refined = _refit(measurement, Atoms(work.get_chemical_symbols(), positions=steps[-1].positions_angstrom),
-                             options)
+        rw, refined, fit = _refit(measurement, Atoms(work.get_chemical_symbols(),
+                                                     positions=steps[-1].positions_angstrom), options)
         from dataclasses import replace
 
-        steps[-1] = replace(steps[-1], rw=rw, refined=refined)
+        steps[-1] = replace(steps[-1], rw=rw, refined=refined, fit=fit)
+        if on_step is not None:
+            on_step(steps[-1], progress)
     return RelaxTrace(
         symbols=tuple(work.get_chemical_symbols()), steps=tuple(steps), optimizer=optimizer, calculator=calc_name,
         fmax_target_ev_per_angstrom=float(fmax_ev_per_angstrom), max_steps=max_steps, converged=converged,
@@ -322,6 +327,10 @@ def relax_task(store, args: Mapping[str, Any], report: Callable[..., None]) -> d
 
     def on_step(step: RelaxStep, progress: RelaxProgress) -> None:
         store.put_blob(frame_key(job_id, step.step), encode_positions(step.positions_angstrom))
+        if step.fit is not None:
+            store.put_blob(fit_key(job_id, step.step), encode_curves(step.fit))
+        if rows and rows[-1].step == step.step:  # the last step again, now with its refit
+            rows.pop()
         rows.append(step)
         partial = RelaxTrace(symbols, tuple(rows), args.get("optimizer", "BFGS"), "", 0.0, progress.max_steps, False)
         note = f"step {step.step}: fmax {step.fmax_ev_per_angstrom:.3f} eV/Å" + (
@@ -335,20 +344,38 @@ def relax_task(store, args: Mapping[str, Any], report: Callable[..., None]) -> d
         refine_options=args.get("options"), on_step=on_step,
     )
     last = trace.steps[-1]
-    store.put_blob(frame_key(job_id, last.step), encode_positions(last.positions_angstrom))
     best = trace.best_rw_step()
     return {"trace": trace.columns(), "symbols": list(symbols), "converged": trace.converged,
             "n_steps": last.step, "calculator": trace.calculator, "optimizer": trace.optimizer,
             "best_rw_step": None if best is None else best.step, "best_rw": None if best is None else best.rw}
 
 
-def _refit(measurement, atoms: Atoms, options: Mapping[str, Any]) -> tuple[float, tuple[tuple[str, float], ...]]:
+def _refit(measurement, atoms: Atoms, options: Mapping[str, Any]):
     from swaxs_lib.refine.cluster import refine_cluster
 
     fit = refine_cluster(measurement, Atoms(atoms.get_chemical_symbols(), positions=atoms.positions.copy()),
                          **dict(options))
     refined = tuple((v.name, float(v.value)) for v in fit.values if v.name.split("_")[0] in TRACE_VALUES)
-    return float(fit.rw), refined
+    return float(fit.rw), refined, fit
+
+
+def fit_key(job_id: str, step: int) -> str:
+    """The store's blob key of a relaxation job's refit curves at one step."""
+    return f"relax/{job_id}/fit/{step:06d}"
+
+
+def encode_curves(fit) -> bytes:
+    """x, data and fitted of a refit as zlib-compressed little-endian float64 (3, n)."""
+    import zlib
+
+    return zlib.compress(np.ascontiguousarray(np.vstack([fit.x, fit.data, fit.fitted]), dtype="<f8").tobytes(), 3)
+
+
+def decode_curves(data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    import zlib
+
+    x, y, fitted = np.frombuffer(zlib.decompress(data), dtype="<f8").reshape(3, -1)
+    return x.copy(), y.copy(), fitted.copy()
 
 
 def _optimizer(name: str, atoms: Atoms):
@@ -358,5 +385,6 @@ def _optimizer(name: str, atoms: Atoms):
     return cls(atoms, logfile=None)
 
 
-__all__ = ["EMT_ELEMENTS", "OPTIMIZERS", "RelaxProgress", "RelaxStep", "RelaxTrace", "emt_calculator",
-           "relax_cluster", "trajectory_text"]
+__all__ = ["EMT_ELEMENTS", "OPTIMIZERS", "RelaxProgress", "RelaxStep", "RelaxTrace", "decode_curves",
+           "decode_positions", "emt_calculator", "encode_curves", "encode_positions", "fit_key", "frame_key",
+           "relax_cluster", "relax_task", "trajectory_text"]

@@ -21,7 +21,7 @@ from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.io import read_measurement, read_measurement_bytes
 from swaxs_lib.jobs import get_job, submit
 from swaxs_lib.refine.cluster import refine_cluster
-from swaxs_lib.relax import decode_positions, frame_key, relax_cluster, trajectory_text
+from swaxs_lib.relax import decode_curves, decode_positions, fit_key, frame_key, relax_cluster, trajectory_text
 from swaxs_lib.store import Store
 from swaxs_lib.structures import decahedron
 
@@ -125,8 +125,11 @@ def test_the_relax_job_stores_the_trace_and_every_frame(tmp_path):
     n = len(trace["step"])
     assert trace["step"] == list(range(n)) and record.result["n_steps"] == n - 1
     assert trace["rw"][0] != "" and record.result["best_rw"] == min(r for r in trace["rw"] if r != "")
-    keys = store.blob_keys(f"relax/{job.id}/")
-    assert len(keys) == n
+    assert len(store.blob_keys(f"relax/{job.id}/frame/")) == n
+    refitted = [s for s, rw in zip(trace["step"], trace["rw"]) if rw != ""]
+    assert [int(k.rsplit("/", 1)[1]) for k in store.blob_keys(f"relax/{job.id}/fit/")] == refitted
+    x, data, fitted = decode_curves(store.get_blob(fit_key(job.id, 0)))
+    assert len(x) == len(data) == len(fitted) > 100
     first = decode_positions(store.get_blob(frame_key(job.id, 0)))
     np.testing.assert_allclose(first, decahedron("Au", 2, 1, 1).atoms.positions, atol=1e-12)
 
