@@ -22,6 +22,8 @@ PAGES = {
                 "Overlay the Debye I(Q) or G(r) of candidate clusters on your data, live, with R_w."),
     "refine": ("pages/refine.py", "Refine", ":material/tune:",
                "Refine decahedra, icosahedra, spheres... against a PDF or I(Q) in the background; rank by R_w."),
+    "relax": ("pages/relax.py", "Relax", ":material/compress:",
+              "Relax a cluster with ASE (BFGS + EMT) and follow energy, forces, size and R_w step by step."),
 }
 
 

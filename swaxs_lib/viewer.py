@@ -80,6 +80,37 @@ def cluster_view_html(
     return view._make_html()
 
 
+def trajectory_view_html(
+    symbols,
+    frames,
+    *,
+    style: str = "sphere",
+    width: int = 640,
+    height: int = 480,
+    interval_ms: int = 150,
+    script_url: str = VIEWER_SCRIPT_URL,
+) -> str:
+    """HTML that plays ``frames`` (positions, Å) of one set of atoms as a looping 3D animation.
+
+    Colours are the element's (Jmol); each frame is a model of 3Dmol's
+    ``addModelsAsFrames``, played by ``animate`` (loop, ``interval_ms`` per frame).
+    """
+    if style not in STYLES:
+        raise SwaxsInputError(f"style: got {style!r}; expected one of {', '.join(STYLES)}")
+    frames = [np.asarray(f, dtype=float) for f in frames]
+    if not frames or any(f.shape != (len(symbols), 3) for f in frames):
+        raise SwaxsInputError("frames: expected one or more (n_atoms, 3) position arrays")
+    text = "".join(_xyz(Atoms(list(symbols), positions=f)) for f in frames)
+    view = py3Dmol.view(width=int(width), height=int(height), js=script_url)
+    view.addModelsAsFrames(text, "xyz")
+    for symbol in sorted(set(symbols)):
+        view.setStyle({"elem": symbol}, _style(style, _hex(jmol_colors[atomic_numbers[symbol]])))
+    view.zoomTo()
+    view.zoom(0.85)
+    view.animate({"loop": "forward", "interval": int(interval_ms)})
+    return view._make_html()
+
+
 def coordination_color(n: int) -> str:
     """Hex colour for coordination number ``n``: blue (<= 3) through green to red (>= 12)."""
     t = min(max((n - 3) / 9.0, 0.0), 1.0)

@@ -256,3 +256,35 @@ def test_refine_page_reports_a_bad_grid(db):
     at = run("pages/refine.py", ds=dataset, grid="p=1..3,s=2")
     assert any("not a parameter" in e.value for e in at.error)
     assert not [b for b in at.button if b.label == "Start the sweep"]
+
+
+def test_relax_page_runs_a_relaxation_and_shows_its_trace_fit_and_downloads(db):
+    import time
+
+    from swaxs_lib.jobs import get_job
+
+    path = ROOT / "tests/data/au144_pdf/Au144PET_100K-00000.gr"
+    raw = path.read_bytes()
+    dataset = db.add_dataset("Au144", raw, path.name, read_measurement_bytes(raw, path.name)).id
+    at = run("pages/relax.py", shape="decahedron", p="2", q="1", r="1", ds=dataset, steps="12", every="4")
+    [b for b in at.button if b.label == "Start the relaxation"][0].click().run()
+    assert not at.exception
+    job_id = at.session_state["relax.job"]
+    deadline = time.time() + 120
+    while get_job(db, job_id).status in ("queued", "running") and time.time() < deadline:
+        time.sleep(0.5)
+    record = get_job(db, job_id)
+    assert record.status == "done", record.message
+    again = run("pages/relax.py", job=job_id, step="0")
+    assert any("best R_w" in s.value for s in again.success)
+    labels = {b.label for b in again.get("download_button")}
+    assert {"Trace (CSV)", "Trajectory (extxyz)"} <= labels and any(lbl.startswith("Best-R_w") for lbl in labels)
+    again.slider(key="relax.step").set_value(int(record.result["n_steps"])).run()
+    assert not again.exception
+    assert again.query_params["step"] in (str(record.result["n_steps"]), [str(record.result["n_steps"])])
+
+
+def test_relax_page_refuses_an_element_emt_does_not_know(db):
+    at = run("pages/relax.py", shape="icosahedron", el="Fe", shells="3")
+    assert any("EMT has no parameters for Fe" in w.value for w in at.warning)
+    assert not [b for b in at.button if b.label == "Start the relaxation"]

@@ -1,0 +1,283 @@
+"""Relax page: relax a cluster with ASE (BFGS + EMT) in the background, watch energy, forces, size and R_w per step.
+
+UI only: the relaxation is a job of :mod:`swaxs_lib.jobs` (task ``relax`` in
+:mod:`swaxs_lib.relax`); its trace is read from the job's row while it runs
+(the plots redraw every second), frames and refit curves from the store's
+blobs.  The job id and the step shown are in the URL.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+from plotly.subplots import make_subplots
+
+from pages._cluster_widgets import UPLOAD, cluster_controls
+from pages._shared import (
+    download_csv,
+    entry_guard,
+    md,
+    parse_bool,
+    parse_choice,
+    parse_id,
+    parse_number,
+    plot_config,
+    show_url_warnings,
+    store,
+    sync_url,
+    url_key,
+)
+from swaxs_lib.errors import SwaxsInputError
+from swaxs_lib.jobs import (
+    cancel,
+    format_seconds,
+    get_job,
+    list_jobs,
+    progress_of,
+    submit,
+)
+from swaxs_lib.relax import (
+    EMT_ELEMENTS,
+    OPTIMIZERS,
+    decode_curves,
+    decode_positions,
+    fit_key,
+    frame_key,
+)
+from swaxs_lib.structures import structure_text
+from swaxs_lib.viewer import cluster_view_html, trajectory_view_html
+
+PAGE = "relax"
+KEEP = dict(persist_state="session")
+NO_DATA = "none"
+#: At most this many frames go into the animation (every k-th step).
+MAX_ANIMATION_FRAMES = 60
+
+
+def start_relax(cluster: dict, dataset_id: str | None, optimizer: str, fmax: float, steps: int, every: int) -> None:
+    """Button callback: submit the relax job, put its id in the URL."""
+    if cluster["shape"] == UPLOAD:
+        spec, label = {"key": cluster["key"]}, f"relax {cluster.get('name', 'upload')}"
+    else:
+        spec = {"shape": cluster["shape"], "element": cluster["element"], "params": cluster["params"]}
+        label = f"relax {cluster['element']} {cluster['shape']} " + " ".join(
+            f"{k}={v}" for k, v in cluster["params"].items())
+    try:
+        job = submit(store(), "relax", {"cluster": spec, "dataset_id": dataset_id, "optimizer": optimizer,
+                                        "fmax": fmax, "steps": steps, "refit_every": every},
+                     dataset_id=dataset_id, label=label)
+    except SwaxsInputError as exc:
+        st.session_state[f"{PAGE}._error"] = str(exc)
+        return
+    st.session_state[f"{PAGE}.job"] = job.id
+    st.session_state[f"{PAGE}.step"] = 0
+
+
+def relax_form() -> list[str]:
+    st.markdown("**Cluster**")
+    choice, names = cluster_controls(PAGE, sliders=True)
+    datasets = store().list_datasets()
+    labels = {NO_DATA: "none (relax only)", **{d.id: f"{d.name} ({d.kind}, {d.n_points} points)" for d in datasets}}
+    ds_key = url_key(PAGE, "ds", NO_DATA, str)
+    if st.session_state[ds_key] not in labels:
+        st.session_state[ds_key] = NO_DATA
+    st.selectbox("Refit against", list(labels), key=ds_key, format_func=labels.get, **KEEP,
+                 help="Each traced structure is refined against this dataset (G(r) in real space, I(Q) by Debye).")
+    opt_key = url_key(PAGE, "opt", "BFGS", parse_choice(OPTIMIZERS))
+    st.segmented_control("Optimiser", OPTIMIZERS, key=opt_key, **KEEP,
+                         help="ASE's BFGS (the seed's), FIRE, or LBFGS (for thousands of atoms).")
+    if st.session_state[opt_key] is None:
+        st.session_state[opt_key] = "BFGS"
+    left, right = st.columns(2)
+    fmax_key = url_key(PAGE, "fmax", 0.05, parse_number(0.001, 5.0))
+    left.number_input("fmax (eV/Å)", min_value=0.001, max_value=5.0, step=0.01, format="%.3f", key=fmax_key, **KEEP)
+    steps_key = url_key(PAGE, "steps", 200, parse_number(1, 5000, int))
+    right.number_input("Steps at most", min_value=1, max_value=5000, step=10, key=steps_key, **KEEP)
+    every_key = url_key(PAGE, "every", 5, parse_number(1, 1000, int))
+    st.number_input("Refit every k steps", min_value=1, max_value=1000, step=1, key=every_key, **KEEP,
+                    help="And always at the first and the last step.", disabled=st.session_state[ds_key] == NO_DATA)
+    names += ["ds", "opt", "fmax", "steps", "every"]
+    if choice is None:
+        return names
+    if choice["shape"] != UPLOAD and choice["element"] not in EMT_ELEMENTS:
+        st.warning(f"EMT has no parameters for {choice['element']}; choose one of {', '.join(EMT_ELEMENTS)}.")
+        return names
+    st.button("Start the relaxation", type="primary", icon=":material/play_arrow:", on_click=start_relax,
+              args=(choice, None if st.session_state[ds_key] == NO_DATA else st.session_state[ds_key],
+                    st.session_state[opt_key], float(st.session_state[fmax_key]), int(st.session_state[steps_key]),
+                    int(st.session_state[every_key])))
+    if message := st.session_state.pop(f"{PAGE}._error", None):
+        st.error(message, icon=":material/error:")
+    return names
+
+
+def trace_figure(trace: dict) -> go.Figure:
+    steps = trace["step"]
+    figure = make_subplots(rows=4, cols=1, shared_xaxes=True, vertical_spacing=0.03,
+                           subplot_titles=("energy (eV/atom)", "largest force (eV/Å)", "size (Å)", "R_w"))
+    figure.add_trace(go.Scatter(x=steps, y=trace["energy_ev_per_atom"], mode="lines", name="E/atom"), row=1, col=1)
+    figure.add_trace(go.Scatter(x=steps, y=trace["fmax_ev_per_angstrom"], mode="lines", name="fmax"), row=2, col=1)
+    figure.add_trace(go.Scatter(x=steps, y=trace["mean_nn_angstrom"], mode="lines", name="mean bond"), row=3, col=1)
+    figure.add_trace(go.Scatter(x=steps, y=np.asarray(trace["radius_of_gyration_angstrom"]), mode="lines",
+                                name="Rg"), row=3, col=1)
+    fitted = [(s, r) for s, r in zip(steps, trace.get("rw", [])) if r not in ("", None)]
+    if fitted:
+        figure.add_trace(go.Scatter(x=[s for s, _ in fitted], y=[r for _, r in fitted], mode="lines+markers",
+                                    name="R_w"), row=4, col=1)
+    figure.update_yaxes(type="log", row=2, col=1)
+    figure.update_xaxes(title_text="step", row=4, col=1)
+    figure.update_layout(height=720, margin=dict(l=60, r=20, t=40, b=40), legend=dict(orientation="h", y=1.06))
+    return figure
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def frame(job_id: str, step: int) -> np.ndarray | None:
+    data = store().get_blob(frame_key(job_id, step))
+    return None if data is None else decode_positions(data)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def fit_curves(job_id: str, step: int):
+    data = store().get_blob(fit_key(job_id, step))
+    return None if data is None else decode_curves(data)
+
+
+def job_panel(job_id: str) -> list[str]:
+    try:
+        record = get_job(store(), job_id)
+    except SwaxsInputError as exc:
+        st.warning(f"{md(exc)}: the link may be from another server.", icon=":material/warning:")
+        return []
+    running = record.status in ("queued", "running")
+
+    @st.fragment(run_every=1.0 if running else None)
+    def live() -> None:
+        now = get_job(store(), job_id)
+        p = progress_of(now)
+        if now.status in ("queued", "running"):
+            st.progress(p.fraction, text=f"{md(now.message or now.status)} · step {p.done} of at most {p.total} · "
+                                         f"{format_seconds(p.elapsed_s)} elapsed")
+            if st.button("Cancel", icon=":material/stop:", key=f"{PAGE}.cancel"):
+                cancel(store(), job_id)
+                st.rerun()
+        elif running:
+            st.rerun()  # it has just ended: draw the whole page with the final trace
+        trace = (now.result or {}).get("trace")
+        if trace and trace.get("step"):
+            st.plotly_chart(trace_figure(trace), config=plot_config(f"swaxs-relax-{job_id}"), key=f"{PAGE}.trace")
+
+    live()
+    if record.status == "failed":
+        st.error(md(record.message), icon=":material/error:")
+    if running or not record.result or not record.result.get("trace"):
+        st.caption("The relaxation runs on the server: this tab can close; the link brings it back.")
+        return []
+    out = record.result
+    trace, symbols = out["trace"], out["symbols"]
+    last = trace["step"][-1]
+    if record.status == "done":
+        st.success(f"{md(record.message)} · {out['n_steps']} steps, "
+                   f"{'converged' if out['converged'] else 'stopped before fmax was reached'}"
+                   + (f" · best R_w {out['best_rw']:.4f} at step {out['best_rw_step']}" if out.get("best_rw") else ""),
+                   icon=":material/check_circle:")
+    step_key = url_key(PAGE, "step", 0, parse_number(0, 100_000, int))
+    st.session_state[step_key] = min(int(st.session_state[step_key] or 0), last)
+    play_key = url_key(PAGE, "play", False, parse_bool)
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    left.slider("Step", 0, max(last, 1), key=step_key, disabled=last == 0, **KEEP)
+    right.toggle("Play", key=play_key, help="Animate the trajectory (up to 60 frames).", **KEEP)
+    step = int(st.session_state[step_key])
+    view, fit = st.columns(2)
+    with view:
+        if st.session_state[play_key]:
+            stride = max(1, (last + 1) // MAX_ANIMATION_FRAMES)
+            frames = [f for k in range(0, last + 1, stride) if (f := frame(job_id, k)) is not None]
+            st.iframe(trajectory_view_html(symbols, frames, width=420, height=380), height=390)
+        else:
+            positions = frame(job_id, step)
+            if positions is not None:
+                from ase import Atoms
+
+                st.iframe(cluster_view_html(Atoms(symbols, positions=positions), color_by="coordination",
+                                            width=420, height=380), height=390)
+        i = trace["step"].index(step)
+        st.caption(f"Step {step}: E {trace['energy_ev_per_atom'][i]:.4f} eV/atom, fmax "
+                   f"{trace['fmax_ev_per_angstrom'][i]:.3f} eV/Å, mean bond {trace['mean_nn_angstrom'][i]:.4f} Å, "
+                   f"diameter {trace['diameter_angstrom'][i]:.2f} Å")
+    with fit:
+        curves = fit_curves(job_id, step)
+        if curves is None:
+            refitted = [s for s, r in zip(trace["step"], trace.get("rw", [])) if r not in ("", None)]
+            st.caption("No refit at this step" + (f"; refits at steps {', '.join(map(str, refitted[:12]))}"
+                                                   + ("…" if len(refitted) > 12 else "") if refitted else "."))
+        else:
+            x, data, fitted = curves
+            figure = go.Figure()
+            figure.add_trace(go.Scattergl(x=x, y=data, mode="markers", name="data", marker=dict(size=3, color="#444")))
+            figure.add_trace(go.Scattergl(x=x, y=fitted, mode="lines", name=f"step {step}",
+                                          line=dict(color="#d62728")))
+            figure.add_trace(go.Scattergl(x=x, y=data - fitted, mode="lines", name="difference",
+                                          line=dict(color="#1f77b4", width=1)))
+            figure.update_layout(height=390, margin=dict(l=50, r=10, t=30, b=40),
+                                 title=f"refit at step {step}: R_w {trace['rw'][i]:.4f}",
+                                 legend=dict(x=0.99, xanchor="right"))
+            st.plotly_chart(figure, config=plot_config(f"swaxs-relax-{job_id}-fit-{step}"), key=f"{PAGE}.fit")
+    buttons = st.columns(3)
+    with buttons[0]:
+        download_csv("Trace (CSV)", trace, f"swaxs-relax-{job_id}-trace.csv", key=f"{PAGE}.trace_csv")
+    buttons[1].download_button("Trajectory (extxyz)", lambda: trajectory_text(job_id, symbols, trace),
+                               file_name=f"swaxs-relax-{job_id}.extxyz", on_click="ignore",
+                               icon=":material/download:", key=f"{PAGE}.traj")
+    best = out.get("best_rw_step")
+    if best is not None and (positions := frame(job_id, best)) is not None:
+        from ase import Atoms
+
+        buttons[2].download_button(f"Best-R_w structure, step {best} (xyz)",
+                                   structure_text(Atoms(symbols, positions=positions), "xyz"),
+                                   file_name=f"swaxs-relax-{job_id}-best.xyz", on_click="ignore",
+                                   icon=":material/download:", key=f"{PAGE}.best")
+    return ["step", "play"]
+
+
+def trajectory_text(job_id: str, symbols: list[str], trace: dict) -> str:
+    """Every stored frame as extended xyz (built on demand, when the button is clicked)."""
+    from swaxs_lib.relax import RelaxStep, RelaxTrace
+    from swaxs_lib.relax import trajectory_text as text_of
+
+    steps = []
+    for k, step in enumerate(trace["step"]):
+        positions = frame(job_id, step)
+        if positions is None:
+            continue
+        rw = trace["rw"][k]
+        steps.append(RelaxStep(step, trace["energy_ev_per_atom"][k], trace["fmax_ev_per_angstrom"][k],
+                               trace["mean_nn_angstrom"][k], trace["radius_of_gyration_angstrom"][k],
+                               trace["diameter_angstrom"][k], positions, None if rw in ("", None) else rw))
+    return text_of(RelaxTrace(tuple(symbols), tuple(steps), "", "", 0.0, 0, False))
+
+
+entry_guard()
+st.title("Relax")
+st.caption("Relax a cluster with ASE's BFGS (or FIRE) and EMT, and see energy, forces, size and, against a dataset, "
+           "the refit's R_w at every step: does the relaxed structure fit better? Runs in the background.")
+job_key = url_key(PAGE, "job", None, parse_id)
+show_url_warnings()
+form, results = st.columns([1, 2.6], gap="medium")
+with form:
+    with st.container(border=True):
+        url_names = relax_form()
+    recent = [j for j in list_jobs(store(), limit=40) if j.params.get("task") == "relax"][:8]
+    if recent:
+        st.markdown("**Recent relaxations**")
+        for j in recent:
+            st.page_link("pages/relax.py", label=f"{j.status}: {j.params.get('label', j.id)}",
+                         query_params={"job": j.id}, icon=":material/history:")
+with results:
+    if st.session_state[job_key] is None:
+        st.info("Choose a cluster (and a dataset to refit against), then start. The trace appears here, step by step.",
+                icon=":material/info:")
+        extra: list[str] = []
+    else:
+        extra = job_panel(st.session_state[job_key])
+sync_url(PAGE, url_names + ["job"] + extra)
