@@ -114,20 +114,22 @@ def relax_form() -> list[str]:
 
 def trace_figure(trace: dict) -> go.Figure:
     steps = trace["step"]
-    figure = make_subplots(rows=4, cols=1, shared_xaxes=True, vertical_spacing=0.03,
-                           subplot_titles=("energy (eV/atom)", "largest force (eV/Å)", "size (Å)", "R_w"))
+    figure = make_subplots(rows=5, cols=1, shared_xaxes=True, vertical_spacing=0.035,
+                           subplot_titles=("energy (eV/atom)", "largest force (eV/Å)", "mean bond length (Å)",
+                                           "diameter and radius of gyration (Å)", "R_w of the refit"))
     figure.add_trace(go.Scatter(x=steps, y=trace["energy_ev_per_atom"], mode="lines", name="E/atom"), row=1, col=1)
     figure.add_trace(go.Scatter(x=steps, y=trace["fmax_ev_per_angstrom"], mode="lines", name="fmax"), row=2, col=1)
     figure.add_trace(go.Scatter(x=steps, y=trace["mean_nn_angstrom"], mode="lines", name="mean bond"), row=3, col=1)
-    figure.add_trace(go.Scatter(x=steps, y=np.asarray(trace["radius_of_gyration_angstrom"]), mode="lines",
-                                name="Rg"), row=3, col=1)
+    figure.add_trace(go.Scatter(x=steps, y=trace["diameter_angstrom"], mode="lines", name="diameter"), row=4, col=1)
+    figure.add_trace(go.Scatter(x=steps, y=trace["radius_of_gyration_angstrom"], mode="lines", name="Rg"),
+                     row=4, col=1)
     fitted = [(s, r) for s, r in zip(steps, trace.get("rw", [])) if r not in ("", None)]
     if fitted:
         figure.add_trace(go.Scatter(x=[s for s, _ in fitted], y=[r for _, r in fitted], mode="lines+markers",
-                                    name="R_w"), row=4, col=1)
-    figure.update_yaxes(type="log", row=2, col=1)
-    figure.update_xaxes(title_text="step", row=4, col=1)
-    figure.update_layout(height=720, margin=dict(l=60, r=20, t=40, b=40), legend=dict(orientation="h", y=1.06))
+                                    name="R_w"), row=5, col=1)
+    figure.update_yaxes(type="log", exponentformat="power", row=2, col=1)
+    figure.update_xaxes(title_text="step", row=5, col=1)
+    figure.update_layout(height=860, margin=dict(l=60, r=20, t=40, b=40), legend=dict(orientation="h", y=1.06))
     return figure
 
 
@@ -193,14 +195,14 @@ def job_panel(job_id: str) -> list[str]:
         if st.session_state[play_key]:
             stride = max(1, (last + 1) // MAX_ANIMATION_FRAMES)
             frames = [f for k in range(0, last + 1, stride) if (f := frame(job_id, k)) is not None]
-            st.iframe(trajectory_view_html(symbols, frames, width=420, height=380), height=390)
+            st.iframe(trajectory_view_html(symbols, frames, width=340, height=360), height=370)
         else:
             positions = frame(job_id, step)
             if positions is not None:
                 from ase import Atoms
 
                 st.iframe(cluster_view_html(Atoms(symbols, positions=positions), color_by="coordination",
-                                            width=420, height=380), height=390)
+                                            width=340, height=360), height=370)
         i = trace["step"].index(step)
         st.caption(f"Step {step}: E {trace['energy_ev_per_atom'][i]:.4f} eV/atom, fmax "
                    f"{trace['fmax_ev_per_angstrom'][i]:.3f} eV/Å, mean bond {trace['mean_nn_angstrom'][i]:.4f} Å, "
