@@ -50,6 +50,8 @@ RESIDUAL_LABELS = {"iq": "(data − fit)/data (%)", "sq": "data − fit", "fq": 
                    "gr": "data − fit (1/Å²)"}
 KIND_NAMES = {"iq": "I(Q)", "sq": "S(Q)", "fq": "F(Q)", "gr": "G(r)"}
 KEEP = dict(persist_state="session")
+#: Up to this many plotted points the figure is SVG (faster to redraw), above it WebGL.
+SVG_MAX_POINTS = 20_000
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -235,20 +237,22 @@ def _figure(measurement, results, x_min: float, x_max: float, log_y: bool, log_x
     kind = measurement.kind
     relative = kind == "iq"
     figure = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.72, 0.28], vertical_spacing=0.04)
+    # SVG redraws faster than WebGL up to some 10^4 points (benchmarks/ui_latency.py: floor-svg vs floor)
+    trace = go.Scatter if measurement.n_points * (2 * len(results) + 1) <= SVG_MAX_POINTS else go.Scattergl
     error = None
     if measurement.uncertainties is not None:
         error = dict(type="data", array=measurement.uncertainties, visible=True, thickness=0.8, width=0)
-    figure.add_trace(go.Scattergl(x=measurement.x, y=measurement.values, mode="markers", name="data",
+    figure.add_trace(trace(x=measurement.x, y=measurement.values, mode="markers", name="data",
                                   marker=dict(size=4, color="#444"), error_y=error), row=1, col=1)
     for i, _, cluster, comparison in results:
         color = COLORS[i % len(COLORS)]
         name = f"{i + 1}: {cluster.info.formula} (R_w {comparison.fit.rw:.3f})"
-        figure.add_trace(go.Scattergl(x=comparison.x, y=comparison.fit.fitted, mode="lines", name=name,
+        figure.add_trace(trace(x=comparison.x, y=comparison.fit.fitted, mode="lines", name=name,
                                       line=dict(color=color, width=2)), row=1, col=1)
         with np.errstate(divide="ignore", invalid="ignore"):
             residual = comparison.residual / comparison.data * 100 if relative else comparison.residual
         shown = np.where(comparison.fit.in_fit, residual, np.nan)
-        figure.add_trace(go.Scattergl(x=comparison.x, y=shown, mode="lines", showlegend=False,
+        figure.add_trace(trace(x=comparison.x, y=shown, mode="lines", showlegend=False,
                                       line=dict(color=color, width=1)), row=2, col=1)
     for row in (1, 2):
         figure.add_vrect(x0=x_min, x1=x_max, fillcolor="#f0f2f6", opacity=0.5, line_width=0, layer="below",
