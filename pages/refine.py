@@ -126,7 +126,91 @@ def sweep_form(datasets) -> list[str]:
               args=(record.id, shape, st.session_state[el_key], grid, options, int(st.session_state[workers_key])))
     if message := st.session_state.pop(f"{PAGE}._error", None):
         st.error(message, icon=":material/error:")
-    return names
+    return names + crystal_form(options)
+
+
+def start_crystal(dataset_id: str, element: str, lattice: str, nanoparticle: bool, cif: tuple | None,
+                  options: dict) -> None:
+    """Button callback: submit the crystal-model refinement job, put its id in the URL."""
+    args = {"dataset_id": dataset_id, "element": element, "lattice": lattice, "nanoparticle": nanoparticle,
+            "options": {k: v for k, v in options.items() if k in ("x_min", "x_max", "fix", "start")}}
+    what = f"{element} {lattice}"
+    if cif is not None:
+        args["cif_text"], what = cif[1], cif[0]
+    label = f"{'nanoparticle' if nanoparticle else 'crystal'} {what} vs {store().get_dataset(dataset_id).name}"
+    job = submit(store(), "crystal", args, dataset_id=dataset_id, label=label)
+    st.session_state[f"{PAGE}.cjob"] = job.id
+
+
+def crystal_form(options: dict) -> list[str]:
+    """The attenuated-crystal (or bulk) model of the same G(r): a piece of crystal instead of a cluster."""
+    record = store().get_dataset(st.session_state[f"{PAGE}.ds"])
+    if record.measurement.kind != "gr":
+        return []
+    with st.expander("Piece of crystal instead (attenuated-crystal model)", icon=":material/grid_on:"):
+        st.caption("A periodic structure (pdffit2) times a sphere of refined diameter, as PDFgui's spdiameter: "
+                   "compare its R_w with the clusters'.")
+        lat_key = url_key(PAGE, "lat", "fcc", parse_choice(("fcc", "bcc")))
+        st.segmented_control("Lattice", ("fcc", "bcc"), key=lat_key, **KEEP)
+        if st.session_state[lat_key] is None:
+            st.session_state[lat_key] = "fcc"
+        np_key = url_key(PAGE, "np", True, lambda t: t in ("1", "true"))
+        st.toggle("Spherical envelope (nanoparticle)", key=np_key, **KEEP)
+        upload = st.file_uploader("or a cif", type=["cif"], key=f"{PAGE}.cif",
+                                  help="Another crystal structure (at most 1 MB); its atoms and cell are used.")
+        cif = None
+        if upload is not None:
+            if upload.size > 2**20:
+                st.error(f"{md(upload.name)}: {upload.size} bytes; expected at most 1 MB", icon=":material/error:")
+                return ["lat", "np"]
+            cif = (upload.name, upload.getvalue().decode("utf-8", errors="replace"))
+        st.button("Refine the crystal model", icon=":material/play_arrow:", on_click=start_crystal,
+                  args=(record.id, st.session_state[f"{PAGE}.el"], st.session_state[lat_key],
+                        bool(st.session_state[np_key]), cif, options))
+    return ["lat", "np"]
+
+
+def crystal_panel(job_id: str) -> None:
+    try:
+        record = get_job(store(), job_id)
+    except SwaxsInputError:
+        return
+    running = record.status in ("queued", "running")
+
+    @st.fragment(run_every=1.0 if running else None)
+    def wait() -> None:
+        now = get_job(store(), job_id)
+        if now.status in ("queued", "running"):
+            st.info(f"{md(now.message)}…", icon=":material/hourglass_top:")
+        elif running:
+            st.rerun()
+
+    wait()
+    if running:
+        return
+    if record.status != "done":
+        st.error(md(record.message), icon=":material/error:")
+        return
+    out = record.result
+    summary, curves = out["summary"], out["curves"]
+    x, data, fitted = (np.asarray(curves[k]) for k in ("x", "data", "fitted"))
+    with st.container(border=True):
+        st.markdown(f"**{md(record.params.get('label'))}**: R_w **{summary['rw']:.4f}** over "
+                    f"{summary['x_min']:g}–{summary['x_max']:g} Å")
+        left, right = st.columns([3, 2])
+        figure = go.Figure([go.Scatter(x=x, y=data, mode="markers", name="data", marker=dict(size=3, color="#444")),
+                            go.Scatter(x=x, y=fitted, mode="lines", name=summary["model"], line=dict(color="#2ca02c")),
+                            go.Scatter(x=x, y=data - fitted, mode="lines", name="difference",
+                                       line=dict(color="#1f77b4", width=1))])
+        figure.update_layout(height=360, margin=dict(l=50, r=10, t=20, b=40), xaxis_title="r (Å)",
+                             yaxis_title="G(r) (1/Å²)", legend=dict(x=0.99, xanchor="right"))
+        left.plotly_chart(figure, config=plot_config(f"swaxs-crystal-{job_id}"), key=f"{PAGE}.crystal_plot")
+        right.dataframe({"parameter": [n for n, _ in out["values"]], "value": [t for _, t in out["values"]]},
+                        hide_index=True)
+        with right:
+            download_csv("Crystal fit (CSV)", {"r_angstrom": x, "data_g": data, "fitted_g": fitted,
+                                               "difference_g": data - fitted},
+                         f"swaxs-crystal-{job_id}.csv", key=f"{PAGE}.crystal_csv")
 
 
 def job_panel(job_id: str) -> None:
@@ -248,6 +332,7 @@ if not all_datasets:
     st.page_link("pages/data.py", label="Go to Data", icon=":material/upload_file:")
     st.stop()
 job_key = url_key(PAGE, "job", None, parse_id)
+cjob_key = url_key(PAGE, "cjob", None, parse_id)
 show_url_warnings()
 form, results = st.columns([1, 2.6], gap="medium")
 with form:
@@ -259,8 +344,10 @@ with form:
         for j in sweeps:
             st.page_link("pages/refine.py", label=f"{j.status}: {j.params.get('label', j.id)}",
                          query_params={"job": j.id}, icon=":material/history:")
-url_names = url_names + ["job", "sel"]
+url_names = url_names + ["job", "sel", "cjob"]
 with results:
+    if st.session_state[cjob_key] is not None:
+        crystal_panel(st.session_state[cjob_key])
     if st.session_state[job_key] is None:
         st.info("Choose a dataset and a family, then start the sweep. Its progress and ranking appear here.",
                 icon=":material/info:")

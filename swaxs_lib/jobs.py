@@ -56,6 +56,7 @@ TASKS: dict[str, str] = {
     "selftest": "swaxs_lib.jobs:_selftest",
     "sweep": "swaxs_lib.sweep:sweep_task",
     "relax": "swaxs_lib.relax:relax_task",
+    "crystal": "swaxs_lib.refine.crystal:crystal_task",
 }
 #: Seconds between progress writes (reports in between only update memory).
 REPORT_EVERY_S = 0.5

@@ -288,3 +288,24 @@ def test_relax_page_refuses_an_element_emt_does_not_know(db):
     at = run("pages/relax.py", shape="icosahedron", el="Fe", shells="3")
     assert any("EMT has no parameters for Fe" in w.value for w in at.warning)
     assert not [b for b in at.button if b.label == "Start the relaxation"]
+
+
+def test_refine_page_fits_a_piece_of_crystal_to_the_same_pdf(db):
+    import time
+
+    from swaxs_lib.jobs import get_job
+
+    path = ROOT / "tests/data/ni_srfit/ni-q27r60-xray.gr"
+    raw = path.read_bytes()
+    dataset = db.add_dataset("Ni", raw, path.name, read_measurement_bytes(raw, path.name)).id
+    at = run("pages/refine.py", ds=dataset, el="Ni", np="0", xmax="20")
+    [b for b in at.button if b.label == "Refine the crystal model"][0].click().run()
+    job_id = at.session_state["refine.cjob"]
+    deadline = time.time() + 120
+    while get_job(db, job_id).status in ("queued", "running") and time.time() < deadline:
+        time.sleep(0.5)
+    record = get_job(db, job_id)
+    assert record.status == "done", record.message
+    assert record.result["summary"]["a"] == pytest.approx(3.527, abs=0.005)  # as tests/test_refine_crystal.py
+    again = run("pages/refine.py", cjob=job_id)
+    assert any("crystal Ni fcc" in m.value and "R_w" in m.value for m in again.markdown)

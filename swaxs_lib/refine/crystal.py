@@ -275,5 +275,33 @@ def refine_crystal(
     return replace(result, values=values)
 
 
-__all__ = ["CRYSTAL_PARAMETERS", "CRYSTAL_STAGES", "CrystalPDFGenerator", "bulk_structure", "read_crystal",
-           "refine_crystal"]
+__all__ = ["CRYSTAL_PARAMETERS", "CRYSTAL_STAGES", "CrystalPDFGenerator", "bulk_structure", "crystal_task",
+           "read_crystal", "refine_crystal"]
+
+
+def crystal_task(store, args: Mapping[str, Any], report: Callable[..., None]) -> dict[str, Any]:
+    """The ``crystal`` job (:mod:`swaxs_lib.jobs`): a bulk or attenuated-crystal refinement of a stored G(r).
+
+    ``args``: ``dataset_id``; ``element`` and ``lattice`` (fcc, bcc) or ``cif_text``;
+    ``nanoparticle``; ``radiation``; ``options`` (x_min, x_max, q_max_inv_angstrom, fix, start).
+    """
+    import tempfile
+    from pathlib import Path
+
+    record = store.get_dataset(args["dataset_id"])
+    if args.get("cif_text"):
+        with tempfile.TemporaryDirectory(prefix="swaxs-cif-") as folder:
+            path = Path(folder) / "structure.cif"
+            path.write_text(str(args["cif_text"]))
+            structure = read_crystal(path)
+    else:
+        structure = bulk_structure(args["element"], args.get("lattice", "fcc"))
+    options = dict(args.get("options") or {})
+    report(0, 1, "refining")
+    fit = refine_crystal(record.measurement, structure, nanoparticle=bool(args.get("nanoparticle")),
+                         radiation=args.get("radiation", "X"), x_min=options.get("x_min"), x_max=options.get("x_max"),
+                         q_max_inv_angstrom=options.get("q_max_inv_angstrom"), fix=options.get("fix", ()),
+                         start=options.get("start"))
+    return {"summary": fit.summary(), "curves": {"x": fit.x.tolist(), "data": fit.data.tolist(),
+                                                 "fitted": fit.fitted.tolist()},
+            "values": [[v.name, v.text()] for v in fit.values]}
