@@ -10,8 +10,8 @@ right, all inside one ``st.fragment``, view state in the URL.  The model is a Au
 a = 4.08 Å) fitted with a least-squares scale and constant background.
 
 Query parameters: ``shells`` (2–30), ``b`` (Å², 0–5), ``trace`` (``gl``, the
-default, draws ``Scattergl`` traces as the Compare page does; ``svg`` draws
-``Scatter``) and ``engine``:
+default, draws WebGL ``Scattergl`` traces; ``svg`` draws ``Scatter``, as the
+Compare page does up to 20,000 plotted points) and ``engine``:
 
 ``engine=none``
     The floor.  The first run of a session computes one curve (DebyeCalculator,

@@ -82,7 +82,8 @@ B_START, B_STEP = 0.5, 0.05
 SIZE_COLD_B0 = 2.0  # size-cold repeats use B = 2.0, 2.05, ...: never used by the B cases (0.5 + 0.05 k, k <= 29)
 CASES = ("B cold", "B cached", "size cold")
 APPS = ("ours", "floor", "floor-svg", "debyecalculator")
-#: The peer's query parameters per app: engine, and trace type (the Compare page draws Scattergl, "gl").
+#: The peer's query parameters per app: engine and trace type ("gl": Scattergl; "svg": Scatter, which the Compare
+#: page draws up to 20,000 plotted points, so floor-svg is its like-for-like floor).
 PEER_VIEWS = {"floor": ("none", "gl"), "floor-svg": ("none", "svg"), "debyecalculator": ("debyecalculator", "gl")}
 TARGET_MS = 1000.0
 WAIT_MS = 180_000
