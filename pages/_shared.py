@@ -180,6 +180,30 @@ def parse_id(text: str) -> str:
     return check_id(text, "id")
 
 
+# -- page parts --------------------------------------------------------------------------------
+
+def datasets_or_stop():
+    """The stored datasets; with none, a hint and a link to the Data page, and the page stops."""
+    datasets = store().list_datasets()
+    if not datasets:
+        st.info("No datasets stored yet: upload one on the Data page.")
+        st.page_link("pages/data.py", label="Go to Data", icon=":material/upload_file:")
+        st.stop()
+    return datasets
+
+
+def recent_jobs(task: str, page: str, title: str, n: int = 8) -> None:
+    """Links to the newest jobs of ``task``, each reopening ``page`` with its ``job=`` id."""
+    from swaxs_lib.jobs import list_jobs
+
+    jobs = [j for j in list_jobs(store(), limit=5 * n) if j.params.get("task") == task][:n]
+    if jobs:
+        st.markdown(f"**{title}**")
+        for j in jobs:
+            st.page_link(page, label=f"{j.status}: {j.params.get('label', j.id)}", query_params={"job": j.id},
+                         icon=":material/history:")
+
+
 # -- user text ------------------------------------------------------------------------------------
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|<>~$:&])")

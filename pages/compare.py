@@ -17,6 +17,7 @@ from plotly.subplots import make_subplots
 
 from pages._cluster_widgets import cluster_controls, cluster_summary_line, get_cluster
 from pages._shared import (
+    datasets_or_stop,
     download_csv,
     entry_guard,
     parse_bool,
@@ -146,11 +147,7 @@ st.title("Compare")
 st.caption("Debye scattering of candidate clusters over your data: least-squares scale (and background), R_w, "
            "residuals. Every slider redraws live; the link holds every choice.")
 
-datasets = store().list_datasets()
-if not datasets:
-    st.info("No datasets stored yet: upload one on the Data page.")
-    st.page_link("pages/data.py", label="Go to Data", icon=":material/upload_file:")
-    st.stop()
+datasets = datasets_or_stop()
 
 labels = {d.id: f"{d.name} ({KIND_NAMES[d.kind]}, {d.n_points} points)" for d in datasets}
 ds_key = url_key(PAGE, "ds", datasets[0].id, parse_id)

@@ -16,6 +16,7 @@ from plotly.subplots import make_subplots
 
 from pages._cluster_widgets import SHAPE_LABELS, cluster_view
 from pages._shared import (
+    datasets_or_stop,
     download_csv,
     entry_guard,
     md,
@@ -23,6 +24,7 @@ from pages._shared import (
     parse_id,
     parse_number,
     plot_config,
+    recent_jobs,
     show_url_warnings,
     store,
     sync_url,
@@ -33,7 +35,6 @@ from swaxs_lib.jobs import (
     cancel,
     format_seconds,
     get_job,
-    list_jobs,
     progress_of,
     submit,
 )
@@ -326,11 +327,7 @@ entry_guard()
 st.title("Refine")
 st.caption("Refine a family of clusters against a measurement (diffpy.srfit recipes with our real-space and "
            "Debye calculators) and rank them by R_w. Sweeps run in the background: share or reopen the link.")
-all_datasets = store().list_datasets()
-if not all_datasets:
-    st.info("No datasets stored yet: upload one on the Data page.")
-    st.page_link("pages/data.py", label="Go to Data", icon=":material/upload_file:")
-    st.stop()
+all_datasets = datasets_or_stop()
 job_key = url_key(PAGE, "job", None, parse_id)
 cjob_key = url_key(PAGE, "cjob", None, parse_id)
 show_url_warnings()
@@ -338,12 +335,7 @@ form, results = st.columns([1, 2.6], gap="medium")
 with form:
     with st.container(border=True):
         url_names = sweep_form(all_datasets)
-    sweeps = [j for j in list_jobs(store(), limit=40) if j.params.get("task") == "sweep"][:8]
-    if sweeps:
-        st.markdown("**Recent sweeps**")
-        for j in sweeps:
-            st.page_link("pages/refine.py", label=f"{j.status}: {j.params.get('label', j.id)}",
-                         query_params={"job": j.id}, icon=":material/history:")
+    recent_jobs("sweep", "pages/refine.py", "Recent sweeps")
 url_names = url_names + ["job", "sel", "cjob"]
 with results:
     if st.session_state[cjob_key] is not None:

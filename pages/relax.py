@@ -23,6 +23,7 @@ from pages._shared import (
     parse_id,
     parse_number,
     plot_config,
+    recent_jobs,
     show_url_warnings,
     store,
     sync_url,
@@ -33,7 +34,6 @@ from swaxs_lib.jobs import (
     cancel,
     format_seconds,
     get_job,
-    list_jobs,
     progress_of,
     submit,
 )
@@ -269,12 +269,7 @@ form, results = st.columns([1, 2.6], gap="medium")
 with form:
     with st.container(border=True):
         url_names = relax_form()
-    recent = [j for j in list_jobs(store(), limit=40) if j.params.get("task") == "relax"][:8]
-    if recent:
-        st.markdown("**Recent relaxations**")
-        for j in recent:
-            st.page_link("pages/relax.py", label=f"{j.status}: {j.params.get('label', j.id)}",
-                         query_params={"job": j.id}, icon=":material/history:")
+    recent_jobs("relax", "pages/relax.py", "Recent relaxations")
 with results:
     if st.session_state[job_key] is None:
         st.info("Choose a cluster (and a dataset to refit against), then start. The trace appears here, step by step.",
