@@ -190,20 +190,11 @@ def cluster_recipe(
         if not (0 <= q_min < q_max <= 100):
             raise SwaxsInputError(f"Q range: got {q_min:g}..{q_max:g} 1/Å; expected 0 <= Q_min < Q_max <= 100")
         settings.update(q_min_inv_angstrom=q_min, q_max_inv_angstrom=q_max)
-        default_hi = min(float(x.max()), 30.0)
-        lo = 1.5 if x_min is None else float(x_min)
-        hi = default_hi if x_max is None else float(x_max)
     else:
         if background not in ("none", "constant", "linear"):
             raise SwaxsInputError(f"background: got {background!r}; expected none, constant or linear")
-        lo = float(x.min()) if x_min is None else float(x_min)
-        hi = float(x.max()) if x_max is None else float(x_max)
         settings["background"] = background
-    inside = (x >= lo) & (x <= hi) & np.isfinite(y)
-    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi) or inside.sum() < 8:
-        raise SwaxsInputError(
-            f"fit range {lo:g}..{hi:g}: has {int(inside.sum())} points of {measurement.source}; expected at least 8"
-        )
+    lo, hi, inside = fit_range(measurement, x_min, x_max)
     weighting, dy = _weights(measurement.kind, y, sigma, inside)
     settings.update(x_min=lo, x_max=hi, weighting=weighting)
 
@@ -233,11 +224,8 @@ def cluster_recipe(
     recipe.addContribution(contribution)
     elements = histogram.elements
     scale_start = start.get("scale")
-    if scale_start is None:  # least squares on the scale alone, so that stage 1 starts near it
-        model = generator(profile.x)
-        scale_start = float(np.dot(model, profile.y) / max(np.dot(model, model), 1e-300))
-        if not (math.isfinite(scale_start) and scale_start > 0):
-            scale_start = 1.0
+    if scale_start is None:
+        scale_start = least_squares_scale(generator(profile.x), profile.y)
     for name, (unit, default, low, high) in table.items():
         if name in ("c0", "c1") and (is_pdf or (name == "c1" and background != "linear")
                                      or (name == "c0" and background == "none")):
@@ -255,6 +243,36 @@ def cluster_recipe(
     settings["elements"] = list(elements)
     settings["histogram_bin_angstrom"] = histogram.bin_width_angstrom
     return recipe, settings
+
+
+def fit_range(measurement: Measurement, x_min: float | None, x_max: float | None
+              ) -> tuple[float, float, np.ndarray]:
+    """(x_min, x_max, mask of the points in range): G(r) defaults to 1.5 Å .. min(r_max, 30 Å), Q-space to all.
+
+    Raises
+    ------
+    SwaxsInputError
+        A non-finite or inverted range, or fewer than 8 points in it.
+    """
+    x, y = np.asarray(measurement.x, float), np.asarray(measurement.values, float)
+    if measurement.kind == "gr":
+        lo = 1.5 if x_min is None else float(x_min)
+        hi = min(float(x.max()), 30.0) if x_max is None else float(x_max)
+    else:
+        lo = float(x.min()) if x_min is None else float(x_min)
+        hi = float(x.max()) if x_max is None else float(x_max)
+    inside = (x >= lo) & (x <= hi) & np.isfinite(y)
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi) or inside.sum() < 8:
+        raise SwaxsInputError(
+            f"fit range {lo:g}..{hi:g}: has {int(inside.sum())} points of {measurement.source}; expected at least 8"
+        )
+    return lo, hi, inside
+
+
+def least_squares_scale(model: np.ndarray, y: np.ndarray) -> float:
+    """The scale minimising |y - s model|^2 (1 if it is not positive): stage 1 then starts near the answer."""
+    s = float(np.dot(model, y) / max(np.dot(model, model), 1e-300))
+    return s if math.isfinite(s) and s > 0 else 1.0
 
 
 def refine_cluster(
@@ -364,10 +382,13 @@ def optimise(recipe: FitRecipe, stages: Sequence[Sequence[str]], fixed: set[str]
 
 
 def collect(recipe: FitRecipe, kind: str, model: str, settings: dict[str, Any],
-            evaluations: tuple[int, bool, str], *, at_bounds: Sequence[str] = ()) -> RefinementResult:
+            evaluations: tuple[int, bool, str], *, at_bounds: Sequence[str] = (),
+            units: Mapping[str, str] | None = None) -> RefinementResult:
     """A :class:`RefinementResult` from a refined recipe (its free variables get uncertainties).
 
     Variables named in ``at_bounds`` are reported as refined, with no uncertainty.
+    ``units`` maps a parameter's base name (``u`` for ``u_Au``) to its unit;
+    default: the cluster models' tables.
     """
     results = FitResults(recipe)
     contribution = next(iter(recipe._contributions.values()))
@@ -379,7 +400,8 @@ def collect(recipe: FitRecipe, kind: str, model: str, settings: dict[str, Any],
     reduced = chi2 / max(len(x) - n_free, 1)
     # without measured sigma the weights are relative: scale the Jacobian errors by the misfit
     factor = 1.0 if settings["weighting"] == "sigma" else math.sqrt(reduced)
-    units = {**{k: v[0] for k, v in PDF_PARAMETERS.items()}, **{k: v[0] for k, v in IQ_PARAMETERS.items()}}
+    if units is None:
+        units = {**{k: v[0] for k, v in PDF_PARAMETERS.items()}, **{k: v[0] for k, v in IQ_PARAMETERS.items()}}
     values, seen = [], set()
     for name, value, sigma in zip(results.varnames, results.varvals, results.varunc):
         values.append(RefinedValue(name, float(value), float(sigma) * factor, units.get(name.split("_")[0], "")))

@@ -34,7 +34,14 @@ from diffpy.structure import Atom, Lattice, Structure, loadStructure
 from swaxs_lib.compare import DEFAULT_PDF_Q_RANGE, pdf_q_range
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.io.measurement import Measurement
-from swaxs_lib.refine.cluster import _check_start, _weights, collect, optimise
+from swaxs_lib.refine.cluster import (
+    _check_start,
+    _weights,
+    collect,
+    fit_range,
+    least_squares_scale,
+    optimise,
+)
 from swaxs_lib.refine.results import RefinementResult
 from swaxs_lib.structures.elements import check_element, lattice_constant
 
@@ -218,11 +225,7 @@ def refine_crystal(
     q_max = float(q_max_inv_angstrom if q_max_inv_angstrom is not None
                   else (pdf_q_range(measurement) or DEFAULT_PDF_Q_RANGE)[1])
     x, y = np.asarray(measurement.x, float), np.asarray(measurement.values, float)
-    lo = 1.5 if x_min is None else float(x_min)
-    hi = min(float(x.max()), 30.0) if x_max is None else float(x_max)
-    inside = (x >= lo) & (x <= hi) & np.isfinite(y)
-    if not lo < hi or inside.sum() < 8:
-        raise SwaxsInputError(f"fit range {lo:g}..{hi:g}: has {int(inside.sum())} points; expected at least 8")
+    lo, hi, inside = fit_range(measurement, x_min, x_max)
     weighting, dy = _weights("gr", y, measurement.uncertainties, inside)
 
     generator = CrystalPDFGenerator("G", structure, q_max, radiation, nanoparticle)
@@ -250,9 +253,7 @@ def refine_crystal(
         target = contribution.scale if name == "scale" else getattr(generator, name)
         value = start.get(name, target.getValue() if name in ("a", "b", "c") else default)
         if name == "scale" and "scale" not in start:
-            model = generator(profile.x)
-            value = float(np.dot(model, profile.y) / max(np.dot(model, model), 1e-300))
-            value = value if math.isfinite(value) and value > 0 else 1.0
+            value = least_squares_scale(generator(profile.x), profile.y)
         var = recipe.addVar(target, _check_start(name, value, low, high), tags=[name])
         var.boundRange(low, high if math.isfinite(high) else np.inf)
     at_bounds: list[str] = []
@@ -265,14 +266,8 @@ def refine_crystal(
                                                f"alpha={lat.alpha:g} beta={lat.beta:g} gamma={lat.gamma:g}",
         "fixed": sorted(fixed), "elements": list(generator.elements),
     }
-    units = {k: v[0] for k, v in CRYSTAL_PARAMETERS.items()}
-    result = collect(recipe, "gr", "nanoparticle" if nanoparticle else "crystal", settings, evaluations,
-                     at_bounds=at_bounds)
-    # collect knows the cluster parameters' units; put the crystal ones right
-    from dataclasses import replace
-
-    values = tuple(replace(v, unit=units.get(v.name.split("_")[0], v.unit)) for v in result.values)
-    return replace(result, values=values)
+    return collect(recipe, "gr", "nanoparticle" if nanoparticle else "crystal", settings, evaluations,
+                   at_bounds=at_bounds, units={k: v[0] for k, v in CRYSTAL_PARAMETERS.items()})
 
 
 __all__ = ["CRYSTAL_PARAMETERS", "CRYSTAL_STAGES", "CrystalPDFGenerator", "bulk_structure", "crystal_task",

@@ -229,14 +229,14 @@ def _add_gaussians(grid, weights, dr, scale, sigma2, delta2, floor, h):
             continue
         r_m = m * dr
         factor = 1.0 - delta2 / (r_m * r_m)
-        if factor < 1e-4:
-            factor = 1e-4
+        if factor < MIN_WIDTH_FACTOR:
+            factor = MIN_WIDTH_FACTOR
         s = math.sqrt(sigma2 * factor + floor * floor)
         amp = scale * w * norm / (s * r_m)
-        j0 = int((r_m - 7.0 * s) / h)
+        j0 = int((r_m - GAUSS_CUT * s) / h)
         if j0 < 0:
             j0 = 0
-        j1 = int((r_m + 7.0 * s) / h) + 1
+        j1 = int((r_m + GAUSS_CUT * s) / h) + 1
         if j1 > n_grid - 1:
             j1 = n_grid - 1
         # exp(-x_j^2/2) on the uniform x_j = (j h - r_m)/s by the recurrence
@@ -250,8 +250,8 @@ def _add_gaussians(grid, weights, dr, scale, sigma2, delta2, floor, h):
             grid[j] += e
             e *= a
             a *= c
-        if r_m < 7.0 * s:  # the mirror image at -r_m reaches r >= 0 only for the shortest distances
-            for j in range(0, int((7.0 * s - r_m) / h) + 1):
+        if r_m < GAUSS_CUT * s:  # the mirror image at -r_m reaches r >= 0 only for the shortest distances
+            for j in range(0, int((GAUSS_CUT * s - r_m) / h) + 1):
                 y = (j * h + r_m) / s
                 grid[j] -= amp * math.exp(-0.5 * y * y)
 
