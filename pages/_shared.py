@@ -19,6 +19,7 @@ import html
 import re
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
+import numpy as np
 import streamlit as st
 
 from swaxs_lib.errors import SwaxsInputError
@@ -202,6 +203,67 @@ def recent_jobs(task: str, page: str, title: str, n: int = 8) -> None:
         for j in jobs:
             st.page_link(page, label=f"{j.status}: {j.params.get('label', j.id)}", query_params={"job": j.id},
                          icon=":material/history:")
+
+
+def watch_job(job_id: str, *, cancel_key: str | None = None, draw: Callable[[Any], None] | None = None,
+              at_most: bool = False):
+    """A job's progress bar (and Cancel button), polled every second while it runs; returns its record.
+
+    ``at_most``: the total is a limit the job may stop short of (a relaxation's
+    steps), so no time left is estimated.
+
+    Polling is an ``st.fragment(run_every=1)``: only it reruns.  When the job
+    ends the whole page reruns once, so that it draws the result.  ``draw(record)``
+    is called on every poll (a live trace).  None when no job has this id
+    (a warning is shown).
+    """
+    from swaxs_lib.jobs import cancel, format_seconds, get_job, progress_of
+
+    try:
+        record = get_job(store(), job_id)
+    except SwaxsInputError as exc:
+        st.warning(f"{md(exc)}: the link may be from another server.", icon=":material/warning:")
+        return None
+    running = record.status in ("queued", "running")
+
+    @st.fragment(run_every=1.0 if running else None)
+    def poll() -> None:
+        now = get_job(store(), job_id)
+        p = progress_of(now)
+        if now.status in ("queued", "running"):
+            count = f"{p.done} of at most {p.total}" if at_most else f"{p.done}/{p.total}"
+            left = "" if at_most else f" · {format_seconds(p.remaining_s)} left"
+            st.progress(p.fraction, text=f"{md(now.message or now.status)} · {count} · "
+                                         f"{format_seconds(p.elapsed_s)} elapsed{left}")
+            if cancel_key is not None and st.button("Cancel", icon=":material/stop:", key=cancel_key):
+                cancel(store(), job_id)
+                st.rerun()
+        elif running:  # it has just ended: draw the page with its result
+            st.rerun()
+        if draw is not None:
+            draw(now)
+
+    poll()
+    return record
+
+
+def fit_figure(x, data, fitted, *, name: str, kind: str = "gr", height: int = 520):
+    """Data (markers), a fit (line) and data − fit in a panel beneath, as on the Compare page."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    figure = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.72, 0.28], vertical_spacing=0.04)
+    figure.add_trace(go.Scatter(x=x, y=data, mode="markers", name="data", marker=dict(size=3, color="#444")),
+                     row=1, col=1)
+    figure.add_trace(go.Scatter(x=x, y=fitted, mode="lines", name=name, line=dict(color="#d62728", width=2)),
+                     row=1, col=1)
+    figure.add_trace(go.Scatter(x=x, y=np.asarray(data) - np.asarray(fitted), mode="lines", name="difference",
+                                line=dict(color="#1f77b4", width=1)), row=2, col=1)
+    figure.update_xaxes(title_text="r (Å)" if kind == "gr" else "Q (1/Å)", row=2, col=1)
+    figure.update_yaxes(title_text="G(r) (1/Å²)" if kind == "gr" else "I(Q) (a.u.)", row=1, col=1)
+    figure.update_yaxes(title_text="data − fit", row=2, col=1)
+    figure.update_layout(height=height, margin=dict(l=60, r=20, t=30, b=50), legend=dict(x=0.99, xanchor="right"))
+    return figure
 
 
 # -- user text ------------------------------------------------------------------------------------

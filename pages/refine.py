@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
-from plotly.subplots import make_subplots
 
 from pages._cluster_widgets import SHAPE_LABELS, cluster_view
 from pages._shared import (
     datasets_or_stop,
     download_csv,
     entry_guard,
+    fit_figure,
     md,
     parse_choice,
     parse_id,
@@ -29,13 +28,11 @@ from pages._shared import (
     store,
     sync_url,
     url_key,
+    watch_job,
 )
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.jobs import (
-    cancel,
     format_seconds,
-    get_job,
-    progress_of,
     submit,
 )
 from swaxs_lib.structures.parameters import supported_elements
@@ -172,22 +169,8 @@ def crystal_form(options: dict) -> list[str]:
 
 
 def crystal_panel(job_id: str) -> None:
-    try:
-        record = get_job(store(), job_id)
-    except SwaxsInputError:
-        return
-    running = record.status in ("queued", "running")
-
-    @st.fragment(run_every=1.0 if running else None)
-    def wait() -> None:
-        now = get_job(store(), job_id)
-        if now.status in ("queued", "running"):
-            st.info(f"{md(now.message)}…", icon=":material/hourglass_top:")
-        elif running:
-            st.rerun()
-
-    wait()
-    if running:
+    record = watch_job(job_id)
+    if record is None or record.status in ("queued", "running"):
         return
     if record.status != "done":
         st.error(md(record.message), icon=":material/error:")
@@ -199,12 +182,7 @@ def crystal_panel(job_id: str) -> None:
         st.markdown(f"**{md(record.params.get('label'))}**: R_w **{summary['rw']:.4f}** over "
                     f"{summary['x_min']:g}–{summary['x_max']:g} Å")
         left, right = st.columns([3, 2])
-        figure = go.Figure([go.Scatter(x=x, y=data, mode="markers", name="data", marker=dict(size=3, color="#444")),
-                            go.Scatter(x=x, y=fitted, mode="lines", name=summary["model"], line=dict(color="#2ca02c")),
-                            go.Scatter(x=x, y=data - fitted, mode="lines", name="difference",
-                                       line=dict(color="#1f77b4", width=1))])
-        figure.update_layout(height=360, margin=dict(l=50, r=10, t=20, b=40), xaxis_title="r (Å)",
-                             yaxis_title="G(r) (1/Å²)", legend=dict(x=0.99, xanchor="right"))
+        figure = fit_figure(x, data, fitted, name=summary["model"], height=400)
         left.plotly_chart(figure, config=plot_config(f"swaxs-crystal-{job_id}"), key=f"{PAGE}.crystal_plot")
         right.dataframe({"parameter": [n for n, _ in out["values"]], "value": [t for _, t in out["values"]]},
                         hide_index=True)
@@ -216,30 +194,10 @@ def crystal_panel(job_id: str) -> None:
 
 def job_panel(job_id: str) -> None:
     """Progress while the sweep runs (polled every second), then the ranking."""
-    try:
-        record = get_job(store(), job_id)
-    except SwaxsInputError as exc:
-        st.warning(f"{md(exc)}: the link may be from another server.", icon=":material/warning:")
+    record = watch_job(job_id, cancel_key=f"{PAGE}.cancel")
+    if record is None:
         return
-    running = record.status in ("queued", "running")
-
-    @st.fragment(run_every=1.0 if running else None)
-    def progress() -> None:
-        now = get_job(store(), job_id)
-        p = progress_of(now)
-        if now.status in ("queued", "running"):
-            st.progress(p.fraction, text=f"{md(now.message or now.status)} · {p.done}/{p.total} · "
-                                         f"{format_seconds(p.elapsed_s)} elapsed · "
-                                         f"{format_seconds(p.remaining_s)} left")
-            if st.button("Cancel", icon=":material/stop:", key=f"{PAGE}.cancel"):
-                cancel(store(), job_id)
-                st.rerun()
-            return
-        if running:  # it just ended: draw the results
-            st.rerun()
-
-    progress()
-    if running:
+    if record.status in ("queued", "running"):
         st.caption("The sweep runs on the server: this tab can close; the link brings it back.")
         return
     if record.status != "done":
@@ -283,19 +241,7 @@ def show_fit(fit, rank: int, args: dict) -> None:
     kind = summary["kind"]
     plot = st.container()
     with plot:
-        figure = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.72, 0.28], vertical_spacing=0.04)
-        figure.add_trace(go.Scattergl(x=x, y=data, mode="markers", name="data", marker=dict(size=3, color="#444")),
-                         row=1, col=1)
-        figure.add_trace(go.Scattergl(x=x, y=fitted, mode="lines", name=f"rank {rank} (R_w {summary['rw']:.4f})",
-                                      line=dict(color="#d62728", width=2)), row=1, col=1)
-        figure.add_trace(go.Scattergl(x=x, y=data - fitted, mode="lines", name="difference",
-                                      line=dict(color="#1f77b4", width=1)), row=2, col=1)
-        x_label = "r (Å)" if kind == "gr" else "Q (1/Å)"
-        y_label = "G(r) (1/Å²)" if kind == "gr" else "I(Q) (a.u.)"
-        figure.update_xaxes(title_text=x_label, row=2, col=1)
-        figure.update_yaxes(title_text=y_label, row=1, col=1)
-        figure.update_yaxes(title_text="data − fit", row=2, col=1)
-        figure.update_layout(height=520, margin=dict(l=60, r=20, t=30, b=50), legend=dict(x=0.99, xanchor="right"))
+        figure = fit_figure(x, data, fitted, name=f"rank {rank} (R_w {summary['rw']:.4f})", kind=kind)
         st.plotly_chart(figure, config=plot_config(f"swaxs-fit-{fit.id}"), key=f"{PAGE}.fit_plot")
         column = "r_angstrom" if kind == "gr" else "q_inv_angstrom"
         value = "g" if kind == "gr" else "intensity"

@@ -17,6 +17,7 @@ from pages._cluster_widgets import UPLOAD, cluster_controls
 from pages._shared import (
     download_csv,
     entry_guard,
+    fit_figure,
     md,
     parse_bool,
     parse_choice,
@@ -28,13 +29,10 @@ from pages._shared import (
     store,
     sync_url,
     url_key,
+    watch_job,
 )
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.jobs import (
-    cancel,
-    format_seconds,
-    get_job,
-    progress_of,
     submit,
 )
 from swaxs_lib.relax import (
@@ -134,6 +132,15 @@ def trace_figure(trace: dict) -> go.Figure:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
+def dataset_kind(dataset_id: str | None) -> str:
+    """"gr" or "iq"... of a stored dataset (what a refit's curves are); "gr" if it is gone."""
+    try:
+        return store().get_dataset(dataset_id).measurement.kind
+    except SwaxsInputError:
+        return "gr"
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
 def frame(job_id: str, step: int) -> np.ndarray | None:
     data = store().get_blob(frame_key(job_id, step))
     return None if data is None else decode_positions(data)
@@ -146,30 +153,15 @@ def fit_curves(job_id: str, step: int):
 
 
 def job_panel(job_id: str) -> list[str]:
-    try:
-        record = get_job(store(), job_id)
-    except SwaxsInputError as exc:
-        st.warning(f"{md(exc)}: the link may be from another server.", icon=":material/warning:")
-        return []
-    running = record.status in ("queued", "running")
-
-    @st.fragment(run_every=1.0 if running else None)
-    def live() -> None:
-        now = get_job(store(), job_id)
-        p = progress_of(now)
-        if now.status in ("queued", "running"):
-            st.progress(p.fraction, text=f"{md(now.message or now.status)} · step {p.done} of at most {p.total} · "
-                                         f"{format_seconds(p.elapsed_s)} elapsed")
-            if st.button("Cancel", icon=":material/stop:", key=f"{PAGE}.cancel"):
-                cancel(store(), job_id)
-                st.rerun()
-        elif running:
-            st.rerun()  # it has just ended: draw the whole page with the final trace
+    def draw_trace(now) -> None:
         trace = (now.result or {}).get("trace")
         if trace and trace.get("step"):
             st.plotly_chart(trace_figure(trace), config=plot_config(f"swaxs-relax-{job_id}"), key=f"{PAGE}.trace")
 
-    live()
+    record = watch_job(job_id, cancel_key=f"{PAGE}.cancel", draw=draw_trace, at_most=True)
+    if record is None:
+        return []
+    running = record.status in ("queued", "running")
     if record.status == "failed":
         st.error(md(record.message), icon=":material/error:")
     if running or not record.result or not record.result.get("trace"):
@@ -215,15 +207,9 @@ def job_panel(job_id: str) -> list[str]:
                                                    + ("…" if len(refitted) > 12 else "") if refitted else "."))
         else:
             x, data, fitted = curves
-            figure = go.Figure()
-            figure.add_trace(go.Scattergl(x=x, y=data, mode="markers", name="data", marker=dict(size=3, color="#444")))
-            figure.add_trace(go.Scattergl(x=x, y=fitted, mode="lines", name=f"step {step}",
-                                          line=dict(color="#d62728")))
-            figure.add_trace(go.Scattergl(x=x, y=data - fitted, mode="lines", name="difference",
-                                          line=dict(color="#1f77b4", width=1)))
-            figure.update_layout(height=390, margin=dict(l=50, r=10, t=30, b=40),
-                                 title=f"refit at step {step}: R_w {trace['rw'][i]:.4f}",
-                                 legend=dict(x=0.99, xanchor="right"))
+            kind = dataset_kind(record.params.get("args", {}).get("dataset_id"))
+            figure = fit_figure(x, data, fitted, name=f"step {step}", kind=kind, height=390)
+            figure.update_layout(title=f"refit at step {step}: R_w {trace['rw'][i]:.4f}")
             st.plotly_chart(figure, config=plot_config(f"swaxs-relax-{job_id}-fit-{step}"), key=f"{PAGE}.fit")
     buttons = st.columns(3)
     with buttons[0]:
