@@ -241,8 +241,4 @@ def _q_model(kind, atoms, q, factor, b_iso, energy_kev, histogram, store) -> np.
         curve = cached_intensity(store, atoms, q, histogram=histogram, **kwargs)
     else:
         curve = debye_intensity(atoms, q, histogram=histogram, **kwargs)
-    if kind == "iq":
-        return curve.intensity
-    if kind == "sq":
-        return curve.structure_factor
-    return curve.reduced_structure_function
+    return curve.values(kind)

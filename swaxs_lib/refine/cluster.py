@@ -125,9 +125,7 @@ class ClusterIQGenerator(ProfileGenerator):
         b = {e: max(float(getattr(self, f"b_{e}").getValue()), 0.0) for e in self.histogram.elements}
         curve = debye_intensity(self.atoms, q, b_iso_angstrom2=b, histogram=self.histogram,
                                 scale=self.zoom.getValue())
-        if self.kind == "iq":
-            return curve.intensity
-        return curve.structure_factor if self.kind == "sq" else curve.reduced_structure_function
+        return curve.values(self.kind)
 
 
 def cluster_recipe(

@@ -85,6 +85,16 @@ class DebyeCurve:
         """F(Q) = Q [S(Q) - 1] (1/Å)."""
         return self.q_inv_angstrom * (self.structure_factor - 1.0)
 
+    def values(self, kind: str) -> np.ndarray:
+        """The curve a measurement of ``kind`` holds: ``"iq"`` I(Q), ``"sq"`` S(Q), ``"fq"`` F(Q)."""
+        if kind == "iq":
+            return self.intensity
+        if kind == "sq":
+            return self.structure_factor
+        if kind == "fq":
+            return self.reduced_structure_function
+        raise SwaxsInputError(f"kind: got {kind!r}; expected iq, sq or fq")
+
 
 def debye_intensity(
     atoms: Atoms,
