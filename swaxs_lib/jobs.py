@@ -240,7 +240,7 @@ def run_job(store: Store, job_id: str) -> None:
         if extra is not None:
             state["extra"] = dict(extra)
         elapsed = time.time() - start
-        remaining = elapsed / done * (total - done) if done > 0 and total >= done else None
+        remaining = remaining_seconds(elapsed, done, total)
         state["progress"] = {"done": int(done), "total": int(total), "elapsed_s": round(elapsed, 2),
                              "remaining_s": None if remaining is None else round(remaining, 1), "note": note}
         now = time.monotonic()
@@ -382,6 +382,11 @@ def main(argv: list[str] | None = None) -> int:
     _worker_init()
     run_job(Store(args.db), args.job_id)
     return 0
+
+
+def remaining_seconds(elapsed_s: float, done: int, total: int) -> float | None:
+    """Time left if the rest goes as fast as what is done: elapsed / done * (total - done); None before the first."""
+    return elapsed_s / done * (total - done) if done > 0 and total >= done else None
 
 
 def format_seconds(seconds: float | None) -> str:

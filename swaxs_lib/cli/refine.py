@@ -34,10 +34,10 @@ class ProgressBar:
         self._printed = 0.0
 
     def __call__(self, done: int, total: int, note: str = "") -> None:
-        from swaxs_lib.jobs import format_seconds
+        from swaxs_lib.jobs import format_seconds, remaining_seconds
 
         elapsed = time.time() - self.start
-        remaining = elapsed / done * (total - done) if done and total >= done else None
+        remaining = remaining_seconds(elapsed, done, total)
         width = 24
         filled = int(width * done / total) if total else 0
         line = (f"{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} "
