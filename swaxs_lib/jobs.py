@@ -137,7 +137,7 @@ def submit(store: Store, task: str, params: Mapping[str, Any], *, dataset_id: st
     # orphaned, so the system (not this server process) reaps it, and no zombie is left behind
     launched = subprocess.run(
         ["/bin/sh", "-c", '"$@" </dev/null >>"$LOG" 2>&1 & echo $!', "sh",
-         sys.executable, "-m", "swaxs_lib.jobs", "run", record.id, "--db", str(store.path)],
+         sys.executable, "-m", "swaxs_lib.jobs", "run", "--db", str(store.path), "--", record.id],
         env={**env, "LOG": str(log)}, start_new_session=True, check=True, timeout=30, capture_output=True, text=True,
         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
     )

@@ -115,3 +115,14 @@ def test_a_worker_that_never_starts_fails_its_job_with_the_logs_last_line(store,
     job = submit(store, "selftest", {"steps": 2})
     record = wait_for(store, job.id, ("failed",), timeout_s=30)
     assert "ImportError: no module named numba" in record.message
+
+
+def test_a_job_whose_id_begins_with_a_dash_still_runs(store, monkeypatch):
+    # ids made before new_id refused a leading "-" can begin with one; the worker's command line
+    # passes the id after "--" so argparse does not read it as a flag
+    import swaxs_lib.store.results as results
+
+    monkeypatch.setattr(results, "new_id", lambda: "-" + "a" * 21)
+    job = submit(store, "selftest", {"steps": 2, "seconds": 0.05})
+    assert job.id.startswith("-")
+    assert wait_for(store, job.id, ("done", "failed")).status == "done", get_job(store, job.id).message

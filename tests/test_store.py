@@ -165,10 +165,19 @@ def test_list_rename_delete(store):
         store.rename_dataset(ids[1], " ")
 
 
+def test_new_id_draws_again_rather_than_begin_with_a_dash(monkeypatch):
+    import swaxs_lib.store._common as common
+
+    draws = iter(["-" + "x" * 21, "-" + "y" * 21, "z" * 22])
+    monkeypatch.setattr(common.secrets, "token_urlsafe", lambda n: next(draws))
+    assert new_id() == "z" * 22
+
+
 def test_ids_are_unguessable_tokens(store):
     ids = [new_id() for _ in range(1000)]
     assert len(set(ids)) == 1000
     for token in ids:
+        assert not token.startswith("-")  # it would read as a flag on a command line
         assert set(token) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
         assert len(base64.urlsafe_b64decode(token + "==")) * 8 >= 96
     # bits are spread: every one of the 128 bit positions varies over 1000 ids

@@ -18,8 +18,15 @@ _ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{22}$")
 
 
 def new_id() -> str:
-    """A fresh unguessable URL-safe id (``secrets.token_urlsafe``, 128 bits)."""
-    return secrets.token_urlsafe(ID_BYTES)
+    """A fresh unguessable URL-safe id (``secrets.token_urlsafe``, 128 bits).
+
+    Ids never begin with ``-``: on a command line such an id would read as a flag
+    (ids made before this rule can still be passed after ``--``).
+    """
+    while True:
+        value = secrets.token_urlsafe(ID_BYTES)
+        if not value.startswith("-"):
+            return value
 
 
 def check_id(value: Any, what: str) -> str:
