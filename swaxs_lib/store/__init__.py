@@ -44,6 +44,7 @@ from swaxs_lib.store.results import (
     ResultsMixin,
 )
 from swaxs_lib.store.schema import MIGRATIONS, SCHEMA_VERSION
+from swaxs_lib.store.simulations import SampleTable, SimulationsMixin
 
 # The curve cache needs swaxs_lib.scattering (numba, ~0.8 s to import): loaded
 # on first use, so the dataset commands and pages start fast.
@@ -64,7 +65,7 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-class Store(DatasetsMixin, ClustersMixin, ResultsMixin, BlobsMixin, StoreBase):
+class Store(DatasetsMixin, ClustersMixin, ResultsMixin, BlobsMixin, SimulationsMixin, StoreBase):
     """One swaxs store file.
 
     Parameters
@@ -97,6 +98,8 @@ class Store(DatasetsMixin, ClustersMixin, ResultsMixin, BlobsMixin, StoreBase):
     :meth:`update_result`, :meth:`get_result`, :meth:`list_results`,
     :meth:`delete_result`.  Curves: :func:`cached_intensity`,
     :func:`cached_pdf`, :func:`save_curves` (bulk), :func:`load_curves`.
+    Simulated database: :meth:`open_build`, :meth:`put_batch`,
+    :meth:`load_samples`, :meth:`list_builds`, :meth:`delete_build`.
     Several calls in one transaction: ``with store.session(write=True):``.
     """
 
@@ -115,6 +118,7 @@ __all__ = [
     "DatasetRecord",
     "DatasetSummary",
     "ResultRecord",
+    "SampleTable",
     "Store",
     "StoreBusyError",
     "cached_curve",

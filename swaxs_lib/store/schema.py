@@ -111,6 +111,47 @@ _V5 = [
     )""",
 ]
 
+_V6 = [
+    """CREATE TABLE ml_builds (
+        name VARCHAR PRIMARY KEY,          -- a simulated database's name, e.g. default
+        spec_json VARCHAR NOT NULL,        -- the BuildSpec it was made with (seed included)
+        q_grid BLOB NOT NULL,              -- float64 little-endian, 1/Å
+        r_grid BLOB NOT NULL,              -- float64 little-endian, Å
+        created_at TIMESTAMP NOT NULL
+    )""",
+    """CREATE TABLE ml_batches (
+        build VARCHAR NOT NULL,
+        batch_key VARCHAR NOT NULL,        -- split/family/chunk
+        split VARCHAR NOT NULL,
+        n_samples INTEGER NOT NULL,
+        n_curves INTEGER NOT NULL,         -- Debye and G(r) evaluations it took
+        compute_s DOUBLE NOT NULL,
+        created_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (build, batch_key)
+    )""",
+    """CREATE TABLE ml_samples (
+        build VARCHAR NOT NULL,
+        batch_key VARCHAR NOT NULL,
+        idx INTEGER NOT NULL,
+        split VARCHAR NOT NULL,            -- train, test-mono, test-poly20, library
+        shape_class VARCHAR NOT NULL,      -- swaxs_lib.ml.catalog.SHAPE_CLASSES
+        shape VARCHAR NOT NULL,            -- the cluster command's shape name
+        family VARCHAR NOT NULL,
+        rung INTEGER NOT NULL,             -- centre rung of the family's ladder
+        element VARCHAR NOT NULL,
+        diameter_angstrom DOUBLE NOT NULL, -- number-weighted mean over the mix
+        n_atoms DOUBLE NOT NULL,           -- number-weighted mean over the mix
+        shell_step_angstrom DOUBLE NOT NULL,  -- the ladder's diameter step at the centre rung
+        parameters_json VARCHAR NOT NULL,  -- builder parameters of the centre rung (template element)
+        variant_json VARCHAR NOT NULL,     -- swaxs_lib.ml.simulate.Variant
+        weights_json VARCHAR NOT NULL,     -- rung -> number fraction
+        seed_json VARCHAR NOT NULL,        -- the numpy SeedSequence entropy of this sample
+        iq BLOB USING COMPRESSION uncompressed NOT NULL,  -- float32 little-endian on q_grid
+        gr BLOB USING COMPRESSION uncompressed NOT NULL,  -- float32 little-endian on r_grid
+        PRIMARY KEY (build, batch_key, idx)
+    )""",
+]
+
 
 #: (description, function) per version, in order; version k is ``MIGRATIONS[k - 1]``.
 MIGRATIONS: tuple[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]], ...] = (
@@ -119,6 +160,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]], ...] 
     ("fit, sweep and job results", _statements(_V3)),
     ("results reusable by a key of their inputs", _statements(_V4)),
     ("opaque blobs (trajectory frames)", _statements(_V5)),
+    ("simulated training database", _statements(_V6)),
 )
 
 #: The version this code reads and writes.

@@ -1,0 +1,1 @@
+"""Shape and size prediction: the simulated database, features, models and their evaluation."""
