@@ -63,6 +63,16 @@ MODEL_SPECS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 #: The folder shipped with the code, which ``predict`` uses by default.
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[2] / "data" / "models" / "default"
+#: Environment variable naming another default model folder.
+MODELS_ENV_VAR = "SWAXS_MODELS"
+
+
+def default_model_dir() -> Path:
+    """``$SWAXS_MODELS`` if set, else :data:`DEFAULT_MODEL_DIR` (the shipped model)."""
+    import os
+
+    value = os.environ.get(MODELS_ENV_VAR)
+    return Path(value) if value else DEFAULT_MODEL_DIR
 #: Type-name prefixes a model file may contain.
 TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.")
 #: Size interval coverage.
@@ -312,7 +322,7 @@ def save_bundle(bundle: ModelBundle, folder: str | Path) -> Path:
 
 
 def load_bundle(folder: str | Path | None = None) -> ModelBundle:
-    """Read a model folder written by :func:`save_bundle` (default :data:`DEFAULT_MODEL_DIR`).
+    """Read a model folder written by :func:`save_bundle` (default :func:`default_model_dir`).
 
     Raises
     ------
@@ -322,7 +332,7 @@ def load_bundle(folder: str | Path | None = None) -> ModelBundle:
     """
     import skops.io as sio
 
-    folder = Path(folder) if folder is not None else DEFAULT_MODEL_DIR
+    folder = Path(folder) if folder is not None else default_model_dir()
     manifest_path = folder / "manifest.json"
     if not manifest_path.is_file():
         raise SwaxsInputError(f"models {folder}: no manifest.json; expected a folder written by "
@@ -350,11 +360,13 @@ def load_bundle(folder: str | Path | None = None) -> ModelBundle:
 __all__ = [
     "CLASSIFIERS",
     "DEFAULT_MODEL_DIR",
+    "MODELS_ENV_VAR",
     "MODEL_SPECS",
     "REGRESSORS",
     "ModelBundle",
     "load_bundle",
     "model_features",
     "save_bundle",
+    "default_model_dir",
     "train_models",
 ]

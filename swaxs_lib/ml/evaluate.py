@@ -1,0 +1,175 @@
+"""Held-out evaluation: the models and the library search on the test splits, against the targets.
+
+The test splits come from their own seeds (:mod:`swaxs_lib.ml.database`), so
+no noise realisation, variant or size mix is shared with training; the
+library search uses the noise-free library split.
+
+Metrics, per test split and per model family:
+
+* shape accuracy over the nine fine classes (and over the ``cluster`` shape
+  names), the confusion matrix (rows true, columns predicted, in
+  :data:`~swaxs_lib.ml.catalog.SHAPE_CLASSES` order);
+* expected calibration error (ECE): 15 equal-width bins of the top
+  probability, sum over bins of (bin share) x |accuracy - mean confidence|;
+* size: the share of predicted diameters within 5 % of the true
+  (number-weighted mean) diameter, within one shell (one rung of the
+  family's ladder), and within either ("±1 shell / ±5 %"), and the coverage
+  of the 90 % interval;
+* element accuracy;
+* the same shape and size numbers for the library search's best match.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import numpy as np
+
+from swaxs_lib.ml.catalog import ELEMENTS, SHAPE_CLASSES, SHAPE_OF_CLASS
+from swaxs_lib.ml.models import ModelBundle, model_features
+from swaxs_lib.ml.predict import library_rw
+from swaxs_lib.store.simulations import SampleTable
+
+#: Targets of the issue: (split, metric) -> minimum (maximum for ECE).
+TARGETS: dict[str, tuple[str, str, str, float]] = {
+    "shape accuracy, monodisperse noisy I(Q)": ("test-mono", "iq", "shape_accuracy", 0.97),
+    "shape accuracy, 20 % polydisperse I(Q)": ("test-poly20", "iq", "shape_accuracy", 0.93),
+    "size within ±1 shell / ±5 %, monodisperse I(Q)": ("test-mono", "iq", "size_within_shell_or_5_percent", 0.98),
+    "size within ±1 shell / ±5 %, 20 % polydisperse I(Q)": ("test-poly20", "iq", "size_within_shell_or_5_percent", 0.98),
+    "ECE, monodisperse I(Q)": ("test-mono", "iq", "ece", 0.05),
+    "ECE, 20 % polydisperse I(Q)": ("test-poly20", "iq", "ece", 0.05),
+}
+#: Which models a route uses: route -> (shape model, size model, element model).
+ROUTES: dict[str, tuple[str, str, str]] = {
+    "iq": ("joint_iq", "joint_iq", "element_waxs"),
+    "waxs_saxs": ("shape_waxs", "size_saxs", "element_waxs"),
+    "gr": ("shape_gr", "size_gr", "element_gr"),
+}
+
+
+def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = 15) -> float:
+    """ECE of top-class ``confidence`` against ``correct`` (bool), equal-width bins on [0, 1]."""
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
+    total = 0.0
+    for b in range(bins):
+        sel = which == b
+        if sel.any():
+            total += sel.mean() * abs(correct[sel].mean() - confidence[sel].mean())
+    return float(total)
+
+
+def _size_scores(pred_d: np.ndarray, true_d: np.ndarray, step: np.ndarray) -> dict[str, float]:
+    err = np.abs(pred_d - true_d)
+    five = err <= 0.05 * true_d
+    shell = err <= step
+    return {"size_within_5_percent": float(five.mean()), "size_within_shell": float(shell.mean()),
+            "size_within_shell_or_5_percent": float((five | shell).mean()),
+            "size_median_relative_error": float(np.median(err / true_d))}
+
+
+def evaluate(bundle: ModelBundle, table: SampleTable, *,
+             progress: Callable[[int, int, str], None] | None = None) -> dict[str, Any]:
+    """Score ``bundle`` on the test splits of ``table`` (see the module docstring).
+
+    Returns
+    -------
+    dict
+        ``splits[split][route]`` metrics (``route`` in :data:`ROUTES`),
+        ``baseline[split][route]`` the library search's, ``targets`` (value,
+        goal, met) and ``n`` per split.
+    """
+    labels = table.labels
+    true_class = np.array([SHAPE_CLASSES.index(c) for c in labels["shape_class"]])
+    true_d = labels["diameter_angstrom"].astype(float) / 10.0
+    true_n = labels["n_atoms"].astype(float)
+    step = labels["shell_step_angstrom"].astype(float) / 10.0
+    true_el = np.array([ELEMENTS.index(e) for e in labels["element"]])
+    splits = [s for s in ("test-mono", "test-poly20") if np.any(labels["split"] == s)]
+    report: dict[str, Any] = {"splits": {}, "baseline": {}, "n": {}, "classes": list(SHAPE_CLASSES)}
+    feats: dict[str, np.ndarray] = {}
+    routes = {r: m for r, m in ROUTES.items() if all(x in bundle.estimators for x in m)}
+    total, done = len(splits) * len(routes), 0
+    for split in splits:
+        sel = labels["split"] == split
+        report["n"][split] = int(sel.sum())
+        report["splits"][split] = {}
+        report["baseline"][split] = {}
+        for route, (shape_model, size_model, element_model) in routes.items():
+            out: dict[str, Any] = {}
+            for model in {shape_model, size_model, element_model}:
+                window = bundle.manifest["models"][model]["window"]
+                if window not in feats:
+                    feats[window] = model_features(table, window)
+            x_shape = feats[bundle.manifest["models"][shape_model]["window"]][sel]
+            proba = bundle.estimators[shape_model]["shape"].predict_proba(x_shape)
+            pred = proba.argmax(axis=1)
+            truth = true_class[sel]
+            correct = pred == truth
+            coarse = np.array([SHAPE_OF_CLASS[SHAPE_CLASSES[p]] == SHAPE_OF_CLASS[SHAPE_CLASSES[t]]
+                               for p, t in zip(pred, truth)])
+            confusion = np.zeros((len(SHAPE_CLASSES), len(SHAPE_CLASSES)), int)
+            np.add.at(confusion, (truth, pred), 1)
+            out.update({"shape_accuracy": float(correct.mean()), "shape_name_accuracy": float(coarse.mean()),
+                        "ece": expected_calibration_error(proba.max(axis=1), correct),
+                        "mean_confidence": float(proba.max(axis=1).mean()), "confusion": confusion.tolist()})
+            x_size = feats[bundle.manifest["models"][size_model]["window"]][sel]
+            log_pred = bundle.estimators[size_model]["size"].predict(x_size)
+            pred_d = np.exp(log_pred[:, 0])
+            half = bundle.manifest["models"][size_model]["size_half_width_log"]
+            out.update(_size_scores(pred_d, true_d[sel], step[sel]))
+            out["size_interval_coverage"] = float(np.mean(np.abs(log_pred[:, 0] - np.log(true_d[sel])) <= half[0]))
+            out["n_atoms_within_10_percent"] = float(np.mean(np.abs(np.exp(log_pred[:, 1]) - true_n[sel]) <= 0.1 * true_n[sel]))
+            x_el = feats[bundle.manifest["models"][element_model]["window"]][sel]
+            out["element_accuracy"] = float(np.mean(bundle.estimators[element_model]["element"].predict_proba(x_el).argmax(1)
+                                                    == true_el[sel]))
+            report["splits"][split][route] = out
+            report["baseline"][split][route] = _baseline(bundle, table, sel, route, truth, true_d[sel], step[sel])
+            done += 1
+            if progress:
+                progress(done, total, f"{split} {route}: shape {out['shape_accuracy']:.3f}, "
+                                      f"size {out['size_within_shell_or_5_percent']:.3f}, ECE {out['ece']:.3f}")
+    report["targets"] = {}
+    for label, (split, route, metric, goal) in TARGETS.items():
+        value = report["splits"].get(split, {}).get(route, {}).get(metric)
+        met = None if value is None else (value <= goal if metric == "ece" else value >= goal)
+        report["targets"][label] = {"value": value, "goal": goal, "met": met,
+                                    "baseline": report["baseline"].get(split, {}).get(route, {}).get(metric)}
+    return report
+
+
+def _baseline(bundle: ModelBundle, table: SampleTable, sel: np.ndarray, route: str, truth: np.ndarray,
+              true_d: np.ndarray, step: np.ndarray) -> dict[str, float]:
+    lib = bundle.library
+    if not lib:
+        return {}
+    kind = "gr" if route == "gr" else "iq"
+    x = table.r_angstrom if kind == "gr" else table.q_inv_angstrom
+    curves = (table.gr if kind == "gr" else table.iq)[sel]
+    best = np.array([int(np.argmin(library_rw(lib, kind, x, c.astype(float))[0])) for c in curves])
+    pred_class = np.array([SHAPE_CLASSES.index(c) for c in lib["shape_class"][best]])
+    out = {"shape_accuracy": float(np.mean(pred_class == truth)),
+           "shape_name_accuracy": float(np.mean([SHAPE_OF_CLASS[SHAPE_CLASSES[p]] == SHAPE_OF_CLASS[SHAPE_CLASSES[t]]
+                                                 for p, t in zip(pred_class, truth)]))}
+    out.update(_size_scores(lib["diameter_angstrom"][best] / 10.0, true_d, step))
+    return out
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """The report as a few readable lines (for the terminal)."""
+    lines = []
+    for split, routes in report["splits"].items():
+        for route, m in routes.items():
+            base = report["baseline"][split].get(route, {})
+            lines.append(
+                f"{split:12s} {route:10s} shape {m['shape_accuracy']:.3f} (library {base.get('shape_accuracy', math.nan):.3f})"
+                f"  size ±1 shell/±5% {m['size_within_shell_or_5_percent']:.3f} "
+                f"(library {base.get('size_within_shell_or_5_percent', math.nan):.3f})  ±5% {m['size_within_5_percent']:.3f}"
+                f"  ECE {m['ece']:.3f}  element {m['element_accuracy']:.3f}")
+    for label, t in report["targets"].items():
+        lines.append(f"target {label}: {t['value']} (goal {t['goal']}) {'met' if t['met'] else 'NOT met'}")
+    return "\n".join(lines)
+
+
+__all__ = ["ROUTES", "TARGETS", "evaluate", "expected_calibration_error", "format_report"]

@@ -1,0 +1,300 @@
+"""Predict shape, size and element of a measured curve, with the library search beside it.
+
+Which models answer depends on what the curve covers (:mod:`swaxs_lib.ml.features`):
+I(Q) covering 0.02–10 1/Å uses ``joint_iq`` for shape and size; otherwise
+``shape_waxs`` answers shape where 2.4–10 1/Å is covered and ``size_saxs``
+size where 0.02–1 1/Å is; G(r) covering 2–30 Å uses ``shape_gr`` and
+``size_gr``.  What is not covered is left out and said in ``warnings``.
+
+The library search (the baseline) fits every noise-free library curve to the
+data with a least-squares scale (and, for I(Q), a constant background) over
+the covered windows and ranks them by
+
+    R_w = sqrt( sum w (y - s m - b)^2 / sum w y^2 ),
+
+with w = 1 / y^2 for I(Q) (relative residuals: intensities span decades) and
+w = 1 for G(r).
+
+``in_domain`` is False, with the reason in ``warnings``, when the curve
+misses a model's window, the element given is not one of the database's,
+the predicted diameter lies outside the database's sizes, or the novelty
+score (:mod:`swaxs_lib.ml.models`) of any model used exceeds 1.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from swaxs_lib.errors import SwaxsInputError
+from swaxs_lib.ml.catalog import ELEMENTS, SHAPE_CLASSES, SHAPE_OF_CLASS
+from swaxs_lib.ml.features import WINDOWS, features
+from swaxs_lib.ml.models import ModelBundle
+
+#: Matches reported.
+TOP_MATCHES = 5
+
+
+@dataclass(frozen=True)
+class Match:
+    """One library curve and how well it fits."""
+
+    rank: int
+    shape_class: str
+    shape: str
+    family: str
+    parameters: dict[str, Any]
+    element: str
+    diameter_nm: float
+    n_atoms: int
+    rw: float
+    scale: float
+    background: float
+    index: int
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What the models say about one curve.
+
+    Attributes
+    ----------
+    kind : str
+        ``"iq"`` or ``"gr"``.
+    shape : str or None
+        The ``cluster`` command's shape name of the most probable class.
+    shape_class : str or None
+        The fine class (``marks_decahedron``, ``fcc_sphere`` ...).
+    shape_probability : float or None
+        Calibrated probability of ``shape`` (summed over its fine classes).
+    probabilities : dict
+        Every fine class's calibrated probability.
+    shape_probabilities : dict
+        Every ``shape`` name's probability.
+    diameter_nm, diameter_interval_nm
+        Predicted diameter (largest atom–atom distance, nm) and its 90 % interval.
+    n_atoms, n_atoms_interval
+        Predicted atom count and its 90 % interval.
+    element, element_probability, element_probabilities
+        Predicted element (None if the models used predict none).
+    in_domain : bool
+    novelty : dict
+        Novelty score per model used (<= 1: like the training data).
+    warnings : tuple of str
+    models : tuple of str
+        The models that answered.
+    matches : tuple of Match
+        The closest library curves, best first.
+    """
+
+    kind: str
+    shape: str | None
+    shape_class: str | None
+    shape_probability: float | None
+    probabilities: dict[str, float]
+    shape_probabilities: dict[str, float]
+    diameter_nm: float | None
+    diameter_interval_nm: tuple[float, float] | None
+    n_atoms: int | None
+    n_atoms_interval: tuple[int, int] | None
+    element: str | None
+    element_probability: float | None
+    element_probabilities: dict[str, float]
+    in_domain: bool
+    novelty: dict[str, float]
+    warnings: tuple[str, ...]
+    models: tuple[str, ...]
+    matches: tuple[Match, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the command's output line."""
+        out = {k: getattr(self, k) for k in ("kind", "shape", "shape_class", "shape_probability", "probabilities",
+                                              "shape_probabilities", "diameter_nm", "diameter_interval_nm", "n_atoms",
+                                              "n_atoms_interval", "element", "element_probability",
+                                              "element_probabilities", "in_domain", "novelty", "models")}
+        out["warnings"] = list(self.warnings)
+        out["matches"] = [m.__dict__ for m in self.matches]
+        return out
+
+
+def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *, element: str | None = None,
+            top: int = TOP_MATCHES) -> Prediction:
+    """Predict from one curve.
+
+    Parameters
+    ----------
+    bundle : ModelBundle
+    kind : {"iq", "gr"}
+        I(Q) (Q in 1/Å) or G(r) (r in Å).
+    x, values : numpy.ndarray
+        The curve.
+    element : str, optional
+        The sample's element if known: restricts the library search and checks the domain.
+    top : int
+        Library matches to report.
+
+    Returns
+    -------
+    Prediction
+
+    Raises
+    ------
+    SwaxsInputError
+        ``kind`` unknown, or the curve covers none of the windows of that kind.
+    """
+    if kind not in ("iq", "gr"):
+        raise SwaxsInputError(f"kind: got {kind!r}; expected iq (I(Q)) or gr (G(r)); convert S(Q) or F(Q) first")
+    x = np.asarray(x, dtype=float)
+    values = np.asarray(values, dtype=float)
+    order = np.argsort(x)
+    x, values = x[order], values[order]
+    warnings: list[str] = []
+    if element is not None and element not in ELEMENTS:
+        warnings.append(f"element {element} is not in the database ({', '.join(ELEMENTS)}): predictions are extrapolated")
+    plan = _plan(kind, x)
+    if not plan["shape"] and not plan["size"]:
+        names = ["saxs", "waxs"] if kind == "iq" else ["gr"]
+        raise SwaxsInputError(
+            f"curve spans {x.min():.3g}..{x.max():.3g} {'1/Å' if kind == 'iq' else 'Å'}; expected it to cover "
+            + " or ".join(f"{WINDOWS[n].low}..{WINDOWS[n].high}" for n in names)
+        )
+    for missing in plan["missing"]:
+        warnings.append(missing)
+    novelty: dict[str, float] = {}
+    used: list[str] = []
+
+    def run(model: str, part: str):
+        window = WINDOWS[bundle.manifest["models"][model]["window"]]
+        feats = features(window, x, values)[None, :]
+        if model not in novelty:
+            space = bundle.transforms[model].transform(feats)
+            d = np.sqrt(((bundle.neighbours[model] - space.astype(np.float32)) ** 2).sum(axis=1))
+            k = min(5, len(d))
+            novelty[model] = round(float(np.sort(d)[:k].mean() / bundle.manifest["models"][model]["novelty_scale"]), 4)
+            used.append(model)
+        estimator = bundle.estimators[model][part]
+        return estimator.predict_proba(feats)[0] if part != "size" else estimator.predict(feats)[0]
+
+    probabilities: dict[str, float] = {}
+    shape_probs: dict[str, float] = {}
+    shape_class = shape = None
+    shape_p = None
+    if plan["shape"]:
+        proba = run(plan["shape"], "shape")
+        probabilities = {c: round(float(p), 6) for c, p in zip(SHAPE_CLASSES, proba)}
+        for c, p in probabilities.items():
+            shape_probs[SHAPE_OF_CLASS[c]] = round(shape_probs.get(SHAPE_OF_CLASS[c], 0.0) + p, 6)
+        shape_class = max(probabilities, key=probabilities.get)
+        shape = SHAPE_OF_CLASS[shape_class]
+        shape_p = shape_probs[shape]
+    diameter = interval = n_atoms = n_interval = None
+    if plan["size"]:
+        log_d, log_n = run(plan["size"], "size")
+        half = bundle.manifest["models"][plan["size"]]["size_half_width_log"]
+        diameter = round(float(math.exp(log_d)), 4)
+        interval = (round(float(math.exp(log_d - half[0])), 4), round(float(math.exp(log_d + half[0])), 4))
+        n_atoms = int(round(math.exp(log_n)))
+        n_interval = (int(round(math.exp(log_n - half[1]))), int(round(math.exp(log_n + half[1]))))
+    element_probs: dict[str, float] = {}
+    element_pred = element_p = None
+    if plan["element"]:
+        proba = run(plan["element"], "element")
+        element_probs = {e: round(float(p), 6) for e, p in zip(ELEMENTS, proba)}
+        element_pred = max(element_probs, key=element_probs.get)
+        element_p = element_probs[element_pred]
+    lo, hi = bundle.manifest.get("diameter_range_nm", [0.75, 7.3])
+    if diameter is not None and not lo <= diameter <= hi:
+        warnings.append(f"predicted diameter {diameter:.2f} nm is outside the database's {lo}..{hi} nm")
+    for model, score in novelty.items():
+        if score > 1.0:
+            warnings.append(f"novelty {score:.2f} for {model}: the curve is unlike the training data (> 1)")
+    matches = library_search(bundle, kind, x, values, element=element, top=top)
+    return Prediction(
+        kind=kind, shape=shape, shape_class=shape_class, shape_probability=shape_p, probabilities=probabilities,
+        shape_probabilities=shape_probs, diameter_nm=diameter, diameter_interval_nm=interval, n_atoms=n_atoms,
+        n_atoms_interval=n_interval, element=element_pred, element_probability=element_p,
+        element_probabilities=element_probs, in_domain=not warnings, novelty=novelty, warnings=tuple(warnings),
+        models=tuple(used), matches=matches,
+    )
+
+
+def _plan(kind: str, x: np.ndarray) -> dict[str, Any]:
+    covers = {name: w.covered_by(x) for name, w in WINDOWS.items() if w.kind == kind}
+    missing = []
+    if kind == "gr":
+        ok = covers["gr"]
+        return {"shape": "shape_gr" if ok else None, "size": "size_gr" if ok else None,
+                "element": "element_gr" if ok else None, "missing": missing}
+    if covers["iq"]:
+        return {"shape": "joint_iq", "size": "joint_iq", "element": "element_waxs", "missing": missing}
+    if not covers["waxs"]:
+        missing.append(f"no shape: the curve does not cover the WAXS window {WINDOWS['waxs'].low}..{WINDOWS['waxs'].high} 1/Å")
+    if not covers["saxs"]:
+        missing.append(f"no size: the curve does not cover the SAXS window {WINDOWS['saxs'].low}..{WINDOWS['saxs'].high} 1/Å")
+    return {"shape": "shape_waxs" if covers["waxs"] else None, "size": "size_saxs" if covers["saxs"] else None,
+            "element": "element_waxs" if covers["waxs"] else None, "missing": missing}
+
+
+def library_search(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *,
+                   element: str | None = None, top: int = TOP_MATCHES) -> tuple[Match, ...]:
+    """The ``top`` library curves closest to the data by R_w (see the module docstring)."""
+    lib = bundle.library
+    if not lib:
+        return ()
+    rw, scale, background = library_rw(lib, kind, x, values)
+    candidates = np.arange(len(rw))
+    if element is not None and element in ELEMENTS:
+        candidates = candidates[lib["element"] == element]
+    best = candidates[np.argsort(rw[candidates])[:top]]
+    return tuple(
+        Match(rank=k + 1, shape_class=str(lib["shape_class"][i]), shape=str(lib["shape"][i]),
+              family=str(lib["family"][i]), parameters=json.loads(str(lib["parameters_json"][i])),
+              element=str(lib["element"][i]), diameter_nm=round(float(lib["diameter_angstrom"][i]) / 10.0, 4),
+              n_atoms=int(lib["n_atoms"][i]), rw=round(float(rw[i]), 6), scale=float(scale[i]),
+              background=float(background[i]), index=int(i))
+        for k, i in enumerate(best)
+    )
+
+
+def library_rw(lib: dict[str, np.ndarray], kind: str, x: np.ndarray, values: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """R_w, scale and background of every library curve against one curve (on the covered windows)."""
+    if kind == "iq":
+        grid = lib["q_inv_angstrom"]
+        keep = np.zeros(len(grid), bool)
+        for name in ("saxs", "waxs"):
+            w = WINDOWS[name]
+            if w.covered_by(x):
+                keep |= (grid >= w.low - 1e-9) & (grid <= w.high + 1e-9)
+        models = lib["iq"][:, keep].astype(float)
+        y = np.interp(grid[keep], x, values)
+        weight = 1.0 / np.maximum(np.abs(y), 1e-300) ** 2
+        # per library curve: min over (s, b) of sum w (y - s m - b)^2, the 2x2 normal equations
+        sw, sy = weight.sum(), (weight * y).sum()
+        sm = models @ weight
+        smm = (models**2) @ weight
+        smy = models @ (weight * y)
+        det = smm * sw - sm**2
+        s = np.where(det > 0, (smy * sw - sm * sy) / np.where(det > 0, det, 1.0), 0.0)
+        b = np.where(det > 0, (smm * sy - sm * smy) / np.where(det > 0, det, 1.0), 0.0)
+        resid = y[None, :] - s[:, None] * models - b[:, None]
+    else:
+        grid = lib["r_angstrom"]
+        w = WINDOWS["gr"]
+        keep = (grid >= w.low - 1e-9) & (grid <= w.high + 1e-9)
+        models = lib["gr"][:, keep].astype(float)
+        y = np.interp(grid[keep], x, values)
+        weight = np.ones_like(y)
+        smm = (models**2).sum(axis=1)
+        s = np.where(smm > 0, models @ y / np.where(smm > 0, smm, 1.0), 0.0)
+        b = np.zeros_like(s)
+        resid = y[None, :] - s[:, None] * models
+    rw = np.sqrt((resid**2 @ weight) / max(float((weight * y * y).sum()), 1e-300))
+    return rw, s, b
+
+
+__all__ = ["TOP_MATCHES", "Match", "Prediction", "library_rw", "library_search", "predict"]
