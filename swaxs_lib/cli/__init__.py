@@ -20,7 +20,7 @@ import traceback
 from typing import Any, Callable, Sequence
 
 from swaxs_lib import __version__
-from swaxs_lib.cli import compare, data, refine, relax, structure
+from swaxs_lib.cli import compare, data, ml, refine, relax, structure
 from swaxs_lib.cli.common import Parser
 from swaxs_lib.errors import SwaxsInputError
 
@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.register(sub)
     refine.register(sub)
     relax.register(sub)
+    ml.register(sub)
     return parser
 
 

@@ -149,14 +149,22 @@ def _family_specs() -> list[tuple[str, str, str, Callable[[int], dict[str, Any] 
     return specs
 
 
-@lru_cache(maxsize=1)
-def families() -> dict[str, tuple[Member, ...]]:
-    """Every family's ladder, smallest first, keyed by family name (builds each member once).
+def family_names() -> tuple[str, ...]:
+    """Every family's name, sorted (the seed sequence's family index is a position in it)."""
+    return tuple(sorted(spec[1] for spec in _family_specs()))
+
+
+@lru_cache(maxsize=4)
+def families(max_diameter_angstrom: float = MAX_DIAMETER_ANGSTROM) -> dict[str, tuple[Member, ...]]:
+    """Every family's ladder up to ``max_diameter_angstrom`` (template Å), smallest first, keyed by family name.
+
+    Builds each member once per process (~8 s for the full ladders).
 
     Returns
     -------
-    dict of str to tuple of Member
+    dict of str to tuple of Member (empty for a family with no member that small)
     """
+    limit = min(float(max_diameter_angstrom), MAX_DIAMETER_ANGSTROM)
     out: dict[str, tuple[Member, ...]] = {}
     for shape_class, family, shape, params_of, steps in _family_specs():
         members: list[Member] = []
@@ -165,7 +173,7 @@ def families() -> dict[str, tuple[Member, ...]]:
             if shape == "decahedron" and decahedron_atom_count(params["p"], params["q"], params["r"]) > 20_000:
                 break
             info = build_cluster(shape, TEMPLATE_ELEMENT, **params).info
-            if info.diameter_angstrom > MAX_DIAMETER_ANGSTROM:
+            if info.diameter_angstrom > limit:
                 break
             if info.diameter_angstrom < MIN_DIAMETER_ANGSTROM:
                 continue
@@ -177,7 +185,7 @@ def families() -> dict[str, tuple[Member, ...]]:
 
 def family_of_class(shape_class: str) -> list[str]:
     """The family names of a fine class."""
-    return [name for name, ladder in families().items() if ladder and ladder[0].shape_class == shape_class]
+    return [spec[1] for spec in _family_specs() if spec[0] == shape_class]
 
 
 @lru_cache(maxsize=64)
@@ -200,6 +208,7 @@ __all__ = [
     "Member",
     "element_scale",
     "families",
+    "family_names",
     "family_of_class",
     "template_histogram",
 ]

@@ -27,6 +27,7 @@ True
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import time
 from dataclasses import dataclass
@@ -35,7 +36,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from swaxs_lib.errors import SwaxsInputError
-from swaxs_lib.ml.catalog import ELEMENTS, SHAPE_CLASSES, families, family_of_class
+from swaxs_lib.ml.catalog import ELEMENTS, SHAPE_CLASSES, element_scale, families, family_names, family_of_class
 from swaxs_lib.ml.simulate import Q_GRID, R_GRID, clean_variant, draw_variant, simulate
 from swaxs_lib.store import Store
 
@@ -105,12 +106,7 @@ class Batch:
 
 def ladders(max_diameter_angstrom: float) -> dict[str, tuple]:
     """Each family's ladder cut at ``max_diameter_angstrom`` (template Å), empty families dropped."""
-    out = {}
-    for name, ladder in families().items():
-        kept = tuple(m for m in ladder if m.diameter_angstrom <= max_diameter_angstrom)
-        if kept:
-            out[name] = kept
-    return out
+    return {name: ladder for name, ladder in families(max_diameter_angstrom).items() if ladder}
 
 
 def plan_batches(spec: BuildSpec) -> list[Batch]:
@@ -137,7 +133,7 @@ def plan_batches(spec: BuildSpec) -> list[Batch]:
 def run_batch(batch: Batch) -> dict[str, Any]:
     """Simulate one batch (no store involved): ``{"key", "split", "samples", "n_curves", "compute_s"}``."""
     start = time.perf_counter()
-    family_index = sorted(families()).index(batch.family)
+    family_index = family_names().index(batch.family)
     ladder = ladders(batch.max_diameter_angstrom)[batch.family]
     samples, n_curves = [], 0
     for i in range(batch.count):
@@ -164,8 +160,6 @@ def run_batch(batch: Batch) -> dict[str, Any]:
 
 def shell_step(ladder: tuple, centre: int, variant) -> float:
     """The diameter (Å, in the sample's element and expansion) between rungs next to ``centre``: one "shell"."""
-    from swaxs_lib.ml.catalog import element_scale
-
     d = [m.diameter_angstrom for m in ladder]
     if len(d) == 1:
         step = d[0] * 0.2
@@ -259,8 +253,6 @@ def _run(todo: list[Batch], workers: int | None, map_batches) -> Iterable[dict]:
 
 
 def _json(value: Any) -> str:
-    import json
-
     return json.dumps(value, sort_keys=True)
 
 

@@ -121,6 +121,36 @@ class Prediction:
         return out
 
 
+def model_input(kind: str, x: np.ndarray, values: np.ndarray, element: str | None = None
+                ) -> tuple[str, np.ndarray, np.ndarray, tuple[str, ...]]:
+    """The (kind, x, values, notes) the models take for a measured curve of ``kind``.
+
+    I(Q) and G(r) pass as they are.  S(Q) and F(Q) become I(Q) = f(Q)^2 S(Q)
+    (S = 1 + F / Q) with the form factor of ``element`` (gold when not given,
+    which the notes say): for one element, I(Q) per atom is f^2 S.
+
+    Raises
+    ------
+    SwaxsInputError
+        An unknown kind.
+    """
+    from swaxs_lib.scattering.form_factors import form_factor
+
+    if kind in ("iq", "gr"):
+        return kind, np.asarray(x, float), np.asarray(values, float), ()
+    if kind not in ("sq", "fq"):
+        raise SwaxsInputError(f"kind: got {kind!r}; expected iq, sq, fq or gr")
+    q = np.asarray(x, float)
+    s = np.asarray(values, float)
+    if kind == "fq":
+        s = 1.0 + s / np.where(q > 0, q, np.inf)
+    symbol = element if element in ELEMENTS else "Au"
+    f2 = np.abs(form_factor(symbol, q)) ** 2
+    notes = (f"{kind.upper()} converted to I(Q) = f(Q)² S(Q) with the form factor of {symbol}"
+             + ("" if element in ELEMENTS else " (element not given)"),)
+    return "iq", q, f2 * s, notes
+
+
 def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *, element: str | None = None,
             top: int = TOP_MATCHES) -> Prediction:
     """Predict from one curve.
@@ -297,4 +327,4 @@ def library_rw(lib: dict[str, np.ndarray], kind: str, x: np.ndarray, values: np.
     return rw, s, b
 
 
-__all__ = ["TOP_MATCHES", "Match", "Prediction", "library_rw", "library_search", "predict"]
+__all__ = ["TOP_MATCHES", "Match", "Prediction", "library_rw", "library_search", "model_input", "predict"]

@@ -1,0 +1,284 @@
+"""Predict page: shape, size and element of a stored curve from the trained models, and the closest library curves.
+
+Widgets (dataset, element if known, which match to show), then one library call
+(:func:`swaxs_lib.ml.predict.predict`, after :func:`~swaxs_lib.ml.predict.model_input`
+turns S(Q) or F(Q) into I(Q)), then rendering: the class probabilities, size and
+element with their intervals, the domain check's warnings, novelty, the top
+matches overlaid on the data, the chosen match in 3D, and links that open it
+in Compare, Refine or Clusters.  The model bundle is loaded once per server;
+every choice lives in the URL.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from pages._cluster_widgets import cluster_view
+from pages._shared import (
+    datasets_or_stop,
+    download_csv,
+    entry_guard,
+    format_value,
+    md,
+    parse_choice,
+    parse_id,
+    parse_number,
+    plot_config,
+    show_url_warnings,
+    store,
+    sync_url,
+    url_key,
+)
+from swaxs_lib.errors import SwaxsInputError
+from swaxs_lib.ml.catalog import ELEMENTS, SHAPE_CLASSES, SHAPE_OF_CLASS
+from swaxs_lib.ml.models import default_model_dir, load_bundle
+from swaxs_lib.ml.predict import TOP_MATCHES, model_input, predict
+
+PAGE = "predict"
+KEEP = dict(persist_state="session")
+UNKNOWN = "unknown"
+ELEMENT_CHOICES = (UNKNOWN, *ELEMENTS)
+KIND_NAMES = {"iq": "I(Q)", "sq": "S(Q)", "fq": "F(Q)", "gr": "G(r)"}
+#: One colour per coarse shape, so that fine classes of one shape (the three spheres) look alike.
+SHAPE_COLORS = {"icosahedron": "#d62728", "decahedron": "#1f77b4", "octahedron": "#2ca02c",
+                "truncated-octahedron": "#9467bd", "cuboctahedron": "#ff7f0e", "sphere": "#8c564b"}
+MATCH_COLORS = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e")
+VIEW_WIDTH_PX, VIEW_HEIGHT_PX = 520, 380
+
+
+@st.cache_resource(max_entries=2, show_spinner="Loading the models...")
+def model_bundle(folder: str):
+    """The trained models and library of ``folder``, loaded once per server (read-only, shared)."""
+    return load_bundle(folder)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def load_measurement(dataset_id: str):
+    """A stored dataset's measurement (datasets never change once stored)."""
+    return store().get_dataset(dataset_id).measurement
+
+
+@st.cache_data(max_entries=32, show_spinner="Predicting...")
+def prediction_for(folder: str, dataset_id: str, element: str | None):
+    """(model kind, x, values, notes, Prediction) for a stored dataset; raises SwaxsInputError."""
+    m = load_measurement(dataset_id)
+    kind, x, values, notes = model_input(m.kind, m.x, m.values, element)
+    return kind, x, values, notes, predict(model_bundle(folder), kind, x, values, element=element,
+                                           top=TOP_MATCHES)
+
+
+def parameters_text(parameters: dict) -> str:
+    return " ".join(f"{k}={format_value(v)}" for k, v in parameters.items())
+
+
+def match_links(match, dataset_id: str) -> dict[str, dict[str, str]]:
+    """Query parameters that open ``match`` on the Compare, Refine and Clusters pages."""
+    params = {k: format_value(v) for k, v in match.parameters.items()}
+    return {
+        "compare": {"ds": dataset_id, "n": "1", "c1_shape": match.shape, "c1_el": match.element,
+                    **{f"c1_{k}": v for k, v in params.items()}},
+        # a one-candidate sweep: the grid is exactly this candidate
+        "refine": {"ds": dataset_id, "shape": match.shape, "el": match.element,
+                   "grid": ",".join(f"{k}={v}" for k, v in params.items())},
+        "clusters": {"shape": match.shape, "el": match.element, **params},
+    }
+
+
+def headline(p) -> None:
+    """Shape, size, element and domain as metrics; every warning."""
+    cells = st.columns(6)
+    cells[0].metric("Shape", p.shape or "–", help="Most probable shape, its fine classes summed.")
+    cells[0].caption(f"class {p.shape_class}" if p.shape_class else "not predicted")
+    cells[1].metric("Shape probability", "–" if p.shape_probability is None else f"{p.shape_probability:.0%}",
+                    help="Calibrated (isotonic) probability of this shape.")
+    cells[2].metric("Diameter", "–" if p.diameter_nm is None else f"{p.diameter_nm:.2f} nm",
+                    help="Largest atom–atom distance; the interval covers 90 % of held-out samples (conformal).")
+    if p.diameter_interval_nm:
+        cells[2].caption(f"90 %: {p.diameter_interval_nm[0]:.2f}–{p.diameter_interval_nm[1]:.2f} nm")
+    cells[3].metric("Atoms", "–" if p.n_atoms is None else f"{p.n_atoms:,}", help="Predicted atom count, 90 % interval.")
+    if p.n_atoms_interval:
+        cells[3].caption(f"90 %: {p.n_atoms_interval[0]:,}–{p.n_atoms_interval[1]:,}")
+    cells[4].metric("Element", p.element or "–", help="Most probable element of the six in the database.")
+    if p.element_probability is not None:
+        cells[4].caption(f"probability {p.element_probability:.0%}")
+    cells[5].metric("In domain", "yes" if p.in_domain else "no",
+                    help="No: the curve misses a model's window, or is unlike the training data; see the warnings.")
+
+
+def probability_figure(p) -> go.Figure:
+    classes = list(SHAPE_CLASSES)[::-1]  # first class on top
+    probs = [p.probabilities.get(c, 0.0) for c in classes]
+    colors = [SHAPE_COLORS[SHAPE_OF_CLASS[c]] for c in classes]
+    figure = go.Figure(go.Bar(
+        x=probs, y=classes, orientation="h", marker=dict(color=colors, line=dict(
+            color=["#000" if c == p.shape_class else "rgba(0,0,0,0)" for c in classes], width=2)),
+        text=[f"{v:.0%}" if v >= 0.005 else "" for v in probs], textposition="outside", cliponaxis=False,
+        customdata=[SHAPE_OF_CLASS[c] for c in classes],
+        hovertemplate="%{y} (%{customdata}): %{x:.3f}<extra></extra>",
+    ))
+    figure.update_layout(title="Shape class probabilities", height=360, margin=dict(l=10, r=40, t=40, b=40),
+                         xaxis=dict(title="probability", range=[0, 1.08], tickformat=".0%"))
+    return figure
+
+
+def matches_figure(kind: str, x, values, matches, library, chosen: int) -> go.Figure:
+    """The data and each match's library curve × its fitted scale (+ background)."""
+    grid = library["q_inv_angstrom"] if kind == "iq" else library["r_angstrom"]
+    curves = library["iq"] if kind == "iq" else library["gr"]
+    inside = (grid >= x.min()) & (grid <= x.max())
+    figure = go.Figure(go.Scatter(x=x, y=values, mode="markers", name="data", marker=dict(size=3, color="#444")))
+    for m in matches:
+        model = m.scale * curves[m.index][inside].astype(float) + m.background
+        figure.add_trace(go.Scatter(
+            x=grid[inside], y=model, mode="lines", name=f"{m.rank}: {m.element} {m.shape_class} "
+                                                         f"{parameters_text(m.parameters)} (R_w {m.rw:.3f})",
+            line=dict(color=MATCH_COLORS[(m.rank - 1) % len(MATCH_COLORS)], width=3 if m.rank == chosen else 1.2),
+            opacity=1.0 if m.rank == chosen else 0.75))
+    if kind == "iq":
+        figure.update_xaxes(title_text="Q (1/Å)", type="log")
+        figure.update_yaxes(title_text="I(Q) (a.u.)", type="log", exponentformat="power")
+    else:
+        figure.update_xaxes(title_text="r (Å)")
+        figure.update_yaxes(title_text="G(r) (1/Å²)")
+    figure.update_layout(title="Top library matches over the data", height=460,
+                         margin=dict(l=60, r=20, t=40, b=50), legend=dict(x=0.99, xanchor="right", y=0.99))
+    return figure
+
+
+def summary_row(p, dataset_id: str) -> dict[str, list]:
+    low, high = p.diameter_interval_nm or (None, None)
+    n_low, n_high = p.n_atoms_interval or (None, None)
+    return {k: [v] for k, v in {
+        "dataset_id": dataset_id, "kind": p.kind, "shape": p.shape, "shape_class": p.shape_class,
+        "shape_probability": p.shape_probability, "diameter_nm": p.diameter_nm, "diameter_low_nm": low,
+        "diameter_high_nm": high, "n_atoms": p.n_atoms, "n_atoms_low": n_low, "n_atoms_high": n_high,
+        "element": p.element, "element_probability": p.element_probability, "in_domain": p.in_domain,
+        "warnings": " | ".join(p.warnings),
+    }.items()}
+
+
+def matches_table(matches) -> dict[str, list]:
+    """The matches as columns; ``parameters`` as the builder's keyword arguments in sorted JSON (as the CLI)."""
+    keys = ("rank", "shape_class", "shape", "family", "parameters", "element", "diameter_nm", "n_atoms", "rw",
+            "scale", "background")
+    return {k: [json.dumps(m.parameters, sort_keys=True) if k == "parameters" else getattr(m, k) for m in matches]
+            for k in keys}
+
+
+def show_match(match, dataset_id: str) -> None:
+    """The chosen match in 3D and the links that open it on the other pages."""
+    view, side = st.columns([3, 2], gap="medium")
+    key = (match.shape, match.element, tuple(sorted(match.parameters.items())))
+    with view:
+        st.markdown(f"**Match {match.rank}: {md(match.element)} {md(match.shape)}** "
+                    f"{md(parameters_text(match.parameters))} ({md(match.family)})")
+        try:
+            with st.spinner("Preparing the 3D view..."):
+                html = cluster_view(key, "sphere", "element", VIEW_WIDTH_PX, VIEW_HEIGHT_PX)
+        except SwaxsInputError as exc:
+            st.error(str(exc), icon=":material/error:")
+        else:
+            st.iframe(html, height=VIEW_HEIGHT_PX + 10)
+    with side:
+        st.metric("R_w", f"{match.rw:.4f}", help="Over the windows the curve covers; scale (and for I(Q) a constant "
+                                                "background) fitted by least squares.")
+        st.caption(f"{match.n_atoms:,} atoms, {match.diameter_nm:.2f} nm (library member; built here in "
+                   f"{md(match.element)} at its own lattice constant)")
+        links = match_links(match, dataset_id)
+        st.page_link("pages/compare.py", label="Open in Compare", icon=":material/compare:",
+                     query_params=links["compare"])
+        st.page_link("pages/refine.py", label="Refine this candidate", icon=":material/tune:",
+                     query_params=links["refine"])
+        st.page_link("pages/clusters.py", label="View in Clusters", icon=":material/hub:",
+                     query_params=links["clusters"])
+
+
+entry_guard()
+st.title("Predict")
+st.caption("Shape, size and element of a cluster sample from its I(Q) or G(r), by models trained on simulated "
+           "curves, and the closest curves of the reference library. Check a prediction in Compare or Refine.")
+datasets = datasets_or_stop()
+labels = {d.id: f"{d.name} ({KIND_NAMES[d.kind]}, {d.n_points} points)" for d in datasets}
+ds_key = url_key(PAGE, "ds", datasets[0].id, parse_id)
+if st.session_state[ds_key] not in labels:
+    st.warning(f"Dataset `{st.session_state[ds_key]}` is not in this store (deleted, or a link from another "
+               "server); showing the newest one.", icon=":material/warning:")
+    st.session_state[ds_key] = datasets[0].id
+el_key = url_key(PAGE, "el", UNKNOWN, parse_choice(ELEMENT_CHOICES))
+match_key = url_key(PAGE, "match", 1, parse_number(1, TOP_MATCHES, int))
+show_url_warnings()
+top = st.columns([4, 1, 1], vertical_alignment="bottom")
+dataset_id = top[0].selectbox("Dataset", list(labels), key=ds_key, format_func=labels.get, **KEEP)
+top[1].selectbox("Element (if known)", ELEMENT_CHOICES, key=el_key, **KEEP,
+                 help="Restricts the library search to it and checks the domain; the models still predict one. "
+                      "S(Q) and F(Q) are turned into I(Q) with its form factor (gold if unknown).")
+top[2].page_link("pages/data.py", label="Upload data", icon=":material/upload_file:")
+url_names = ["ds", "el", "match"]
+element = None if st.session_state[el_key] == UNKNOWN else st.session_state[el_key]
+folder = str(default_model_dir())
+
+try:
+    model_bundle(folder)
+except SwaxsInputError as exc:
+    st.error(f"{md(exc)}. Set `SWAXS_MODELS` to a model folder, or train one with "
+             "`python -m swaxs_lib build-db` and `python -m swaxs_lib train`.", icon=":material/error:")
+    sync_url(PAGE, url_names)
+    st.stop()
+try:
+    kind, x, values, notes, p = prediction_for(folder, dataset_id, element)
+except SwaxsInputError as exc:
+    st.error(md(exc), icon=":material/error:")
+    sync_url(PAGE, url_names)
+    st.stop()
+
+headline(p)
+for message in (*notes, *p.warnings):
+    st.warning(md(message), icon=":material/warning:")
+
+chart, numbers = st.columns([3, 2], gap="medium")
+with chart:
+    if p.probabilities:
+        st.plotly_chart(probability_figure(p), config=plot_config(f"swaxs-predict-{dataset_id}-classes"),
+                        key=f"{PAGE}.classes")
+    else:
+        st.info("No shape prediction for this curve's range (see the warnings).", icon=":material/info:")
+with numbers:
+    st.markdown("**Novelty** (≤ 1: like the training data)")
+    st.dataframe({"model": list(p.novelty), "novelty": list(p.novelty.values())}, hide_index=True)
+    if p.element_probabilities:
+        st.caption("Element probabilities: " + ", ".join(f"{e} {v:.0%}" for e, v in p.element_probabilities.items()))
+    st.caption(f"Models: {', '.join(p.models)}; from `{md(folder)}`.")
+    download_csv("Class probabilities (CSV)",
+                 {"shape_class": list(SHAPE_CLASSES), "shape": [SHAPE_OF_CLASS[c] for c in SHAPE_CLASSES],
+                  "probability": [p.probabilities.get(c) for c in SHAPE_CLASSES]},
+                 f"swaxs-predict-{dataset_id}-classes.csv", key=f"{PAGE}.classes_csv")
+    download_csv("Prediction summary (CSV)", summary_row(p, dataset_id), f"swaxs-predict-{dataset_id}.csv",
+                 key=f"{PAGE}.summary_csv")
+
+st.subheader("Closest library curves")
+if not p.matches:
+    st.info("The model folder holds no library: no matches.", icon=":material/info:")
+    sync_url(PAGE, url_names)
+    st.stop()
+if st.session_state[match_key] > len(p.matches):
+    st.session_state[match_key] = 1
+table = matches_table(p.matches)
+shown = {k: v for k, v in table.items() if k not in ("scale", "background")}
+shown["parameters"] = [parameters_text(m.parameters) for m in p.matches]
+event = st.dataframe(shown, hide_index=True, on_select="rerun", selection_mode="single-row",
+                     key=f"{PAGE}.table.{dataset_id}.{st.session_state[el_key]}")
+rows = event.selection.rows if event is not None else []
+if rows:
+    st.session_state[match_key] = int(table["rank"][rows[0]])
+chosen = int(st.session_state[match_key])
+download_csv("Matches (CSV)", table, f"swaxs-predict-{dataset_id}-matches.csv", key=f"{PAGE}.matches_csv")
+st.caption(f"Click a row to show that match below; showing match {chosen}. "
+           + ("Restricted to " + md(element) + "." if element else "All six elements searched."))
+st.plotly_chart(matches_figure(kind, x, values, p.matches, model_bundle(folder).library, chosen),
+                config=plot_config(f"swaxs-predict-{dataset_id}-matches"), key=f"{PAGE}.matches_plot")
+show_match(p.matches[chosen - 1], dataset_id)
+sync_url(PAGE, url_names)

@@ -1,0 +1,215 @@
+"""The ``build-db``, ``train``, ``evaluate`` and ``predict`` commands.
+
+``build-db`` simulates the training database into the store (resumable: run
+it again after an interruption), ``train`` fits and calibrates the models on
+it and evaluates them on its test splits (writing a model folder), ``evaluate``
+scores a model folder on a database's test splits, and ``predict DATA``
+says what a measured curve is.  Progress goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from swaxs_lib.cli.common import out_path, say, write_csv
+from swaxs_lib.cli.data import add_db_flag, load_data, open_store
+from swaxs_lib.cli.refine import ProgressBar
+from swaxs_lib.errors import SwaxsInputError
+
+
+def _spec(args: argparse.Namespace):
+    import dataclasses
+
+    from swaxs_lib.ml.database import PRESETS
+
+    spec = PRESETS[args.size]
+    changes = {k: getattr(args, k) for k in ("train_per_class", "test_per_class", "seed", "max_diameter_angstrom")
+               if getattr(args, k) is not None}
+    return dataclasses.replace(spec, **changes) if changes else spec
+
+
+def _cmd_build_db(args: argparse.Namespace) -> dict[str, Any]:
+    from swaxs_lib.ml.database import build_database
+
+    if args.workers is not None and args.workers < 1:
+        raise SwaxsInputError(f"--workers: got {args.workers}; expected at least 1")
+    spec = _spec(args)
+    store = open_store(args)
+    bar = ProgressBar(f"build-db {args.name}")
+    result = build_database(store, args.name, spec, workers=args.workers, progress=bar)
+    say(f"{result['curves']} curves in {result['seconds']:.1f} s: {result['curves_per_s']} curves/s "
+        f"({result['batches_skipped']} batches were stored already)")
+    return {**result, "spec": dataclasses_asdict(spec), "db": str(store.path)}
+
+
+def dataclasses_asdict(spec) -> dict[str, Any]:
+    import dataclasses
+
+    return dataclasses.asdict(spec)
+
+
+def _csv_names(text: str | None, allowed: tuple[str, ...], flag: str) -> tuple[str, ...]:
+    if text is None:
+        return allowed
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    bad = [n for n in names if n not in allowed]
+    if bad or not names:
+        raise SwaxsInputError(f"{flag}: got {text!r}; expected a comma-separated subset of {', '.join(allowed)}")
+    return names
+
+
+def _cmd_train(args: argparse.Namespace) -> dict[str, Any]:
+    from swaxs_lib.ml.evaluate import evaluate, format_report
+    from swaxs_lib.ml.models import CLASSIFIERS, DEFAULT_MODEL_DIR, MODEL_SPECS, REGRESSORS, save_bundle, train_models
+
+    classifiers = _csv_names(args.classifiers, CLASSIFIERS, "--classifiers")
+    regressors = _csv_names(args.regressors, REGRESSORS, "--regressors")
+    models = _csv_names(args.models, tuple(MODEL_SPECS), "--models")
+    out_dir = Path(args.out_dir) if args.out_dir else DEFAULT_MODEL_DIR
+    if out_dir.exists() and not out_dir.is_dir():
+        raise SwaxsInputError(f"--out-dir: {out_dir} is a file; expected a folder")
+    store = open_store(args)
+    spec = store.build_spec(args.name)
+    if spec is None:
+        raise SwaxsInputError(f"--name: no database {args.name!r} in {store.path}; expected one built by build-db")
+    say(f"loading database {args.name!r}")
+    table = store.load_samples(args.name)
+    bar = ProgressBar("train")
+    bundle = train_models(table, models=models, classifiers=classifiers, regressors=regressors, seed=args.seed,
+                          library=table, progress=bar, database={"name": args.name, "spec": spec})
+    bundle.manifest["diameter_range_nm"] = _diameter_range(table)
+    report = evaluate(bundle, table, progress=ProgressBar("evaluate"))
+    bundle.manifest["evaluation"] = {"targets": report["targets"], "n": report["n"]}
+    save_bundle(bundle, out_dir)
+    (out_dir / "evaluation.json").write_text(json.dumps(report, indent=1) + "\n")
+    say(format_report(report))
+    return {"models": str(out_dir), "chosen": {m: e.get("chosen") for m, e in bundle.manifest["models"].items()},
+            "candidates": {m: e["candidates"] for m, e in bundle.manifest["models"].items()},
+            "targets": report["targets"]}
+
+
+def _diameter_range(table) -> list[float]:
+    d = table.labels["diameter_angstrom"].astype(float) / 10.0
+    return [round(float(d.min()) * 0.95, 3), round(float(d.max()) * 1.05, 3)]
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
+    from swaxs_lib.ml.evaluate import evaluate, format_report
+    from swaxs_lib.ml.models import load_bundle
+
+    bundle = load_bundle(args.models)
+    store = open_store(args)
+    table = store.load_samples(args.name, ["test-mono", "test-poly20"])
+    if not len(table):
+        raise SwaxsInputError(f"--name: database {args.name!r} has no test samples; expected test_per_class > 0")
+    report = evaluate(bundle, table, progress=ProgressBar("evaluate"))
+    report["models"] = str(args.models or "default")
+    report["database"] = args.name
+    if args.report:
+        path = out_path(args.report, (".json",))
+        path.write_text(json.dumps(report, indent=1) + "\n")
+    say(format_report(report))
+    summary = {split: {route: {k: v for k, v in m.items() if k != "confusion"} for route, m in routes.items()}
+               for split, routes in report["splits"].items()}
+    return {"targets": report["targets"], "splits": summary, "baseline": report["baseline"], "n": report["n"],
+            "report": args.report}
+
+
+def _cmd_predict(args: argparse.Namespace) -> dict[str, Any]:
+    from swaxs_lib.ml.models import load_bundle
+    from swaxs_lib.ml.predict import model_input, predict
+
+    out = out_path(args.out, (".csv",)) if args.out else None
+    matches_out = out_path(args.matches, (".csv",)) if args.matches else None
+    if args.top < 1 or args.top > 100:
+        raise SwaxsInputError(f"--top: got {args.top}; expected 1 to 100")
+    reader = {"kind": args.kind, "x_unit": args.q_unit}
+    measurement, dataset_id = load_data(args.data, args, **{k: v for k, v in reader.items() if v is not None})
+    bundle = load_bundle(args.models)
+    kind, x, values, notes = model_input(measurement.kind, measurement.x, measurement.values, args.element)
+    for note in notes:
+        say(note)
+    result = predict(bundle, kind, x, values, element=args.element, top=args.top).to_dict()
+    result["warnings"] = list(notes) + result["warnings"]
+    result["data"] = dataset_id or args.data
+    if out:
+        write_csv(out, {k: [v] for k, v in prediction_row(result).items()})
+    if matches_out:
+        keys = ("rank", "shape_class", "shape", "family", "element", "diameter_nm", "n_atoms", "rw", "scale", "background")
+        cols = {k: [m[k] for m in result["matches"]] for k in keys}
+        cols["parameters"] = [json.dumps(m["parameters"], sort_keys=True) for m in result["matches"]]
+        write_csv(matches_out, cols)
+    return result
+
+
+def prediction_row(result: dict[str, Any]) -> dict[str, Any]:
+    """One CSV row of a prediction: the summary, every class's probability, the best match."""
+    interval = result["diameter_interval_nm"] or (math.nan, math.nan)
+    n_interval = result["n_atoms_interval"] or (math.nan, math.nan)
+    row = {"data": result.get("data", ""), "kind": result["kind"], "shape": result["shape"] or "",
+           "shape_class": result["shape_class"] or "", "shape_probability": _num(result["shape_probability"]),
+           "diameter_nm": _num(result["diameter_nm"]), "diameter_low_nm": interval[0], "diameter_high_nm": interval[1],
+           "n_atoms": _num(result["n_atoms"]), "n_atoms_low": n_interval[0], "n_atoms_high": n_interval[1],
+           "element": result["element"] or "", "element_probability": _num(result["element_probability"]),
+           "in_domain": result["in_domain"]}
+    for name, p in result["probabilities"].items():
+        row[f"p_{name}"] = p
+    best = result["matches"][0] if result["matches"] else None
+    row["best_match"] = "" if best is None else f"{best['shape']} {json.dumps(best['parameters'], sort_keys=True)} {best['element']}"
+    row["best_match_rw"] = math.nan if best is None else best["rw"]
+    row["warnings"] = " | ".join(result["warnings"])
+    return row
+
+
+def _num(value) -> float:
+    return math.nan if value is None else value
+
+
+def register(sub) -> None:
+    """Add build-db, train, evaluate and predict to ``sub``."""
+    from swaxs_lib.ml.database import PRESETS
+
+    p = sub.add_parser("build-db", help="simulate the training database (resumable), print curves/s")
+    p.add_argument("--name", default="default", help="database name (default: default)")
+    p.add_argument("--size", choices=list(PRESETS), default="default",
+                   help="preset: default (~17,500 samples, ~15 min on 2 cores), small, tiny (tests)")
+    p.add_argument("--train-per-class", type=int, help="training samples per shape class (overrides the preset)")
+    p.add_argument("--test-per-class", type=int, help="samples per class in each test split")
+    p.add_argument("--seed", type=int, help="root seed (test splits use seed+1 and seed+2)")
+    p.add_argument("--max-diameter-angstrom", type=float, help="largest gold template diameter (Å), 9..72")
+    p.add_argument("--workers", type=int, help="worker processes (default: the number of cores)")
+    add_db_flag(p)
+    p.set_defaults(func=_cmd_build_db)
+
+    p = sub.add_parser("train", help="fit, calibrate and evaluate the models on a database; write a model folder")
+    p.add_argument("--name", default="default", help="database name (default: default)")
+    p.add_argument("--out-dir", metavar="DIR", help="model folder (default: data/models/default, the shipped one)")
+    p.add_argument("--classifiers", help="candidates to compare, e.g. logistic,mlp (default: all)")
+    p.add_argument("--regressors", help="size candidates to compare, e.g. ridge,mlp (default: all)")
+    p.add_argument("--models", help="which models, e.g. shape_waxs,size_saxs (default: all)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the fit/calibration split and estimators")
+    add_db_flag(p)
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("evaluate", help="score a model folder on a database's held-out test splits")
+    p.add_argument("--name", default="default", help="database name (default: default)")
+    p.add_argument("--models", metavar="DIR", help="model folder (default: the shipped one)")
+    p.add_argument("--report", metavar="FILE.json", help="write the full report (with confusion matrices)")
+    add_db_flag(p)
+    p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("predict", help="predict shape, size and element of a measured curve")
+    p.add_argument("data", metavar="DATA", help="stored dataset id or data file (I(Q), S(Q), F(Q) or G(r))")
+    p.add_argument("--kind", choices=["iq", "sq", "fq", "gr"], help="what the file holds (default: from the file)")
+    p.add_argument("--q-unit", choices=["inv_angstrom", "inv_nm"], help="Q unit of the file (default: from the file)")
+    p.add_argument("--element", help="the sample's element if known (restricts the library search)")
+    p.add_argument("--models", metavar="DIR", help="model folder (default: the shipped one)")
+    p.add_argument("--top", type=int, default=5, help="library matches to report (default 5)")
+    p.add_argument("--out", metavar="FILE.csv", help="one CSV row: shape, probabilities, size, interval, element")
+    p.add_argument("--matches", metavar="FILE.csv", help="the top library matches as CSV")
+    add_db_flag(p)
+    p.set_defaults(func=_cmd_predict)
