@@ -24,6 +24,8 @@ PAGES = {
                "Refine decahedra, icosahedra, spheres... against a PDF or I(Q) in the background; rank by R_w."),
     "relax": ("pages/relax.py", "Relax", ":material/compress:",
               "Relax a cluster with ASE (BFGS + EMT) and follow energy, forces, size and R_w step by step."),
+    "predict": ("pages/predict.py", "Predict", ":material/psychology:",
+                "Shape, size and element from I(Q) or G(r) by trained models; closest library curves; hand off."),
 }
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -39,7 +38,7 @@ from swaxs_lib.ml.models import default_model_dir, load_bundle
 from swaxs_lib.ml.predict import TOP_MATCHES, model_input, predict
 
 PAGE = "predict"
-KEEP = dict(persist_state="session")
+KEEP = {"persist_state": "session"}
 UNKNOWN = "unknown"
 ELEMENT_CHOICES = (UNKNOWN, *ELEMENTS)
 KIND_NAMES = {"iq": "I(Q)", "sq": "S(Q)", "fq": "F(Q)", "gr": "G(r)"}
@@ -99,7 +98,8 @@ def headline(p) -> None:
                     help="Largest atom–atom distance; the interval covers 90 % of held-out samples (conformal).")
     if p.diameter_interval_nm:
         cells[2].caption(f"90 %: {p.diameter_interval_nm[0]:.2f}–{p.diameter_interval_nm[1]:.2f} nm")
-    cells[3].metric("Atoms", "–" if p.n_atoms is None else f"{p.n_atoms:,}", help="Predicted atom count, 90 % interval.")
+    cells[3].metric("Atoms", "–" if p.n_atoms is None else f"{p.n_atoms:,}",
+                    help="Predicted atom count, with its 90 % interval.")
     if p.n_atoms_interval:
         cells[3].caption(f"90 %: {p.n_atoms_interval[0]:,}–{p.n_atoms_interval[1]:,}")
     cells[4].metric("Element", p.element or "–", help="Most probable element of the six in the database.")
@@ -114,14 +114,14 @@ def probability_figure(p) -> go.Figure:
     probs = [p.probabilities.get(c, 0.0) for c in classes]
     colors = [SHAPE_COLORS[SHAPE_OF_CLASS[c]] for c in classes]
     figure = go.Figure(go.Bar(
-        x=probs, y=classes, orientation="h", marker=dict(color=colors, line=dict(
-            color=["#000" if c == p.shape_class else "rgba(0,0,0,0)" for c in classes], width=2)),
+        x=probs, y=classes, orientation="h", marker={"color": colors, "line": {
+            "color": ["#000" if c == p.shape_class else "rgba(0,0,0,0)" for c in classes], "width": 2}},
         text=[f"{v:.0%}" if v >= 0.005 else "" for v in probs], textposition="outside", cliponaxis=False,
         customdata=[SHAPE_OF_CLASS[c] for c in classes],
         hovertemplate="%{y} (%{customdata}): %{x:.3f}<extra></extra>",
     ))
-    figure.update_layout(title="Shape class probabilities", height=360, margin=dict(l=10, r=40, t=40, b=40),
-                         xaxis=dict(title="probability", range=[0, 1.08], tickformat=".0%"))
+    figure.update_layout(title="Shape class probabilities", height=360, margin={"l": 10, "r": 40, "t": 40, "b": 40},
+                         xaxis={"title": "probability", "range": [0, 1.08], "tickformat": ".0%"})
     return figure
 
 
@@ -130,13 +130,13 @@ def matches_figure(kind: str, x, values, matches, library, chosen: int) -> go.Fi
     grid = library["q_inv_angstrom"] if kind == "iq" else library["r_angstrom"]
     curves = library["iq"] if kind == "iq" else library["gr"]
     inside = (grid >= x.min()) & (grid <= x.max())
-    figure = go.Figure(go.Scatter(x=x, y=values, mode="markers", name="data", marker=dict(size=3, color="#444")))
+    figure = go.Figure(go.Scatter(x=x, y=values, mode="markers", name="data", marker={"size": 3, "color": "#444"}))
     for m in matches:
         model = m.scale * curves[m.index][inside].astype(float) + m.background
         figure.add_trace(go.Scatter(
             x=grid[inside], y=model, mode="lines", name=f"{m.rank}: {m.element} {m.shape_class} "
                                                          f"{parameters_text(m.parameters)} (R_w {m.rw:.3f})",
-            line=dict(color=MATCH_COLORS[(m.rank - 1) % len(MATCH_COLORS)], width=3 if m.rank == chosen else 1.2),
+            line={"color": MATCH_COLORS[(m.rank - 1) % len(MATCH_COLORS)], "width": 3 if m.rank == chosen else 1.2},
             opacity=1.0 if m.rank == chosen else 0.75))
     if kind == "iq":
         figure.update_xaxes(title_text="Q (1/Å)", type="log")
@@ -145,7 +145,7 @@ def matches_figure(kind: str, x, values, matches, library, chosen: int) -> go.Fi
         figure.update_xaxes(title_text="r (Å)")
         figure.update_yaxes(title_text="G(r) (1/Å²)")
     figure.update_layout(title="Top library matches over the data", height=460,
-                         margin=dict(l=60, r=20, t=40, b=50), legend=dict(x=0.99, xanchor="right", y=0.99))
+                         margin={"l": 60, "r": 20, "t": 40, "b": 50}, legend={"x": 0.99, "xanchor": "right", "y": 0.99})
     return figure
 
 

@@ -1,0 +1,207 @@
+"""Models, prediction and evaluation on a tiny database, and the command line around them.
+
+The accuracy of the shipped model is checked in ``test_ml_shipped.py``; here
+the machinery: features, training, saving without code execution, routing
+by Q coverage, the library search, calibration error, the commands.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from swaxs_lib.errors import SwaxsInputError
+from swaxs_lib.ml import models as ml_models
+from swaxs_lib.ml.catalog import ELEMENTS, SHAPE_CLASSES
+from swaxs_lib.ml.database import PRESETS, build_database
+from swaxs_lib.ml.evaluate import evaluate, expected_calibration_error
+from swaxs_lib.ml.features import WINDOWS, features
+from swaxs_lib.ml.models import load_bundle, save_bundle, train_models
+from swaxs_lib.ml.predict import library_rw, model_input, predict
+from swaxs_lib.ml.simulate import Q_GRID
+from swaxs_lib.store import Store
+from swaxs_lib.structures import SHAPES
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("ml")
+    store = Store(folder / "ml.duckdb")
+    build_database(store, "tiny", PRESETS["tiny"], workers=1)
+    table = store.load_samples("tiny")
+    bundle = train_models(table, classifiers=("logistic", "knn"), regressors=("ridge", "knn"), library=table)
+    save_bundle(bundle, folder / "models")
+    return store, table, bundle, folder
+
+
+def test_features_do_not_depend_on_the_scale_and_need_the_window_covered():
+    rng = np.random.default_rng(1)
+    intensity = np.exp(-Q_GRID) + rng.uniform(0.1, 0.2, len(Q_GRID))
+    for name in ("saxs", "waxs", "iq"):
+        np.testing.assert_allclose(features(WINDOWS[name], Q_GRID, 1e6 * intensity),
+                                   features(WINDOWS[name], Q_GRID, intensity), atol=1e-5)
+    # interpolated from another grid, in 1/Å, it matches the on-grid value within the interpolation error
+    q = np.linspace(0.01, 12.0, 5000)
+    smooth = np.exp(-q) + 0.15
+    np.testing.assert_allclose(features(WINDOWS["iq"], q, smooth),
+                               features(WINDOWS["iq"], Q_GRID, np.exp(-Q_GRID) + 0.15), atol=1e-4)
+    with pytest.raises(SwaxsInputError, match=r"waxs window: the curve spans 0.01..5"):
+        features(WINDOWS["waxs"], q[q < 5], smooth[q < 5])
+    with pytest.raises(SwaxsInputError, match="values <= 0"):
+        features(WINDOWS["saxs"], q, smooth - 0.5)
+
+
+def test_expected_calibration_error_by_hand():
+    conf = np.array([0.9, 0.9, 0.9, 0.9, 0.6, 0.6])
+    correct = np.array([1, 1, 1, 0, 1, 0], bool)
+    # bins: 0.9 (4 samples, accuracy 0.75) and 0.6 (2 samples, accuracy 0.5)
+    assert expected_calibration_error(conf, correct) == pytest.approx(4 / 6 * 0.15 + 2 / 6 * 0.1)
+    assert expected_calibration_error(np.ones(5), np.ones(5, bool)) == 0.0
+
+
+def test_training_compares_candidates_calibrates_and_records_what_it_did(tiny):
+    _, _, bundle, _ = tiny
+    manifest = bundle.manifest
+    assert set(manifest["models"]) == set(ml_models.MODEL_SPECS)
+    shape = manifest["models"]["shape_waxs"]
+    assert set(shape["candidates"]["shape"]) == {"logistic", "knn"} and shape["chosen"]["shape"] in ("logistic", "knn")
+    assert all("fit_s" in v for v in shape["candidates"]["shape"].values())
+    size = manifest["models"]["size_saxs"]
+    assert len(size["size_half_width_log"]) == 2 and all(h > 0 for h in size["size_half_width_log"])
+    assert manifest["n_fit"] + manifest["n_calibration"] == 9 * PRESETS["tiny"].train_per_class
+    from sklearn.calibration import CalibratedClassifierCV
+
+    assert isinstance(bundle.estimators["joint_iq"]["shape"], CalibratedClassifierCV)
+
+
+def test_a_saved_bundle_loads_without_code_and_predicts_the_same(tiny, monkeypatch):
+    _, table, bundle, folder = tiny
+    loaded = load_bundle(folder / "models")
+    x = ml_models.model_features(table, "waxs")[:10]
+    np.testing.assert_allclose(loaded.estimators["shape_waxs"]["shape"].predict_proba(x),
+                               bundle.estimators["shape_waxs"]["shape"].predict_proba(x), rtol=1e-12)
+    assert loaded.manifest == json.loads((folder / "models" / "manifest.json").read_text())
+    # a file holding a type outside the allowed libraries is refused, not loaded
+    monkeypatch.setattr(ml_models, "TRUSTED_PREFIXES", ("numpy.",))
+    with pytest.raises(SwaxsInputError, match="refused, not loaded"):
+        load_bundle(folder / "models")
+    with pytest.raises(SwaxsInputError, match="no manifest.json"):
+        load_bundle(folder)
+
+
+def test_prediction_routes_by_coverage_and_reports_every_field(tiny):
+    _, table, bundle, _ = tiny
+    row = int(np.nonzero(table.labels["split"] == "test-mono")[0][0])
+    q, iq = table.q_inv_angstrom, table.iq[row].astype(float)
+    full = predict(bundle, "iq", q, iq)
+    assert full.models[0] == "joint_iq" and full.shape in SHAPES and full.shape_class in SHAPE_CLASSES
+    assert sum(full.probabilities.values()) == pytest.approx(1.0, abs=1e-6)
+    assert full.shape_probability == pytest.approx(max(full.shape_probabilities.values()))
+    lo, hi = full.diameter_interval_nm
+    assert lo < full.diameter_nm < hi and full.n_atoms_interval[0] <= full.n_atoms <= full.n_atoms_interval[1]
+    assert full.element in ELEMENTS and len(full.matches) == 5
+    assert [m.rank for m in full.matches] == [1, 2, 3, 4, 5]
+    assert all(a.rw <= b.rw for a, b in zip(full.matches, full.matches[1:]))
+    waxs = q >= 2.0
+    only_waxs = predict(bundle, "iq", q[waxs], iq[waxs])
+    assert only_waxs.diameter_nm is None and only_waxs.shape is not None and not only_waxs.in_domain
+    assert any("no size" in w for w in only_waxs.warnings)
+    saxs = q <= 1.0
+    only_saxs = predict(bundle, "iq", q[saxs], iq[saxs])
+    assert only_saxs.shape is None and only_saxs.diameter_nm is not None
+    with pytest.raises(SwaxsInputError, match="expected it to cover"):
+        predict(bundle, "iq", q[(q > 1.2) & (q < 2)], iq[(q > 1.2) & (q < 2)])
+    gr = predict(bundle, "gr", table.r_angstrom, table.gr[row].astype(float), element="Au")
+    assert gr.models[0] == "shape_gr" and all(m.element == "Au" for m in gr.matches)
+    strange = predict(bundle, "gr", table.r_angstrom, np.sin(table.r_angstrom * 7.0) * 40.0)
+    assert not strange.in_domain and any("novelty" in w for w in strange.warnings)
+
+
+def test_library_search_finds_a_library_curve_itself_at_rw_zero(tiny):
+    _, _, bundle, _ = tiny
+    lib = bundle.library
+    k = 17
+    x, y = lib["q_inv_angstrom"], lib["iq"][k].astype(float) * 3.0 + 0.5
+    rw, scale, background = library_rw(lib, "iq", x, y)
+    assert np.argmin(rw) == k and rw[k] < 1e-6
+    assert scale[k] == pytest.approx(3.0, rel=1e-5) and background[k] == pytest.approx(0.5, rel=1e-3, abs=1e-3)
+    rw, scale, _ = library_rw(lib, "gr", lib["r_angstrom"], lib["gr"][k].astype(float) * 0.7)
+    assert np.argmin(rw) == k and scale[k] == pytest.approx(0.7, rel=1e-6)
+
+
+def test_structure_factor_input_becomes_intensity_with_the_form_factor():
+    from swaxs_lib.scattering.form_factors import form_factor
+
+    q = np.linspace(1.0, 12.0, 50)
+    s = 1.0 + 0.1 * np.sin(q)
+    kind, x, values, notes = model_input("sq", q, s, "Pt")
+    assert kind == "iq" and np.allclose(values, np.abs(form_factor("Pt", q)) ** 2 * s) and "Pt" in notes[0]
+    kind, _, from_f, _ = model_input("fq", q, q * (s - 1.0), "Pt")
+    np.testing.assert_allclose(from_f, values)
+    assert "element not given" in model_input("sq", q, s)[3][0]
+
+
+def test_evaluation_reports_targets_confusion_and_baseline(tiny):
+    _, table, bundle, _ = tiny
+    test = table.labels["split"] != "train"
+    from swaxs_lib.store.simulations import SampleTable
+
+    sub = SampleTable({k: v[test] for k, v in table.labels.items()}, table.iq[test], table.gr[test],
+                      table.q_inv_angstrom, table.r_angstrom)
+    report = evaluate(bundle, sub)
+    mono = report["splits"]["test-mono"]["iq"]
+    assert np.array(mono["confusion"]).sum() == report["n"]["test-mono"] == 36
+    assert 0 <= mono["ece"] <= 1 and 0 <= mono["shape_accuracy"] <= 1
+    assert set(report["baseline"]["test-mono"]["iq"]) >= {"shape_accuracy", "size_within_shell_or_5_percent"}
+    assert set(report["targets"]) and all("goal" in t for t in report["targets"].values())
+
+
+def swaxs(*args, db: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "swaxs_lib", *map(str, args), "--db", str(db)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=600)
+
+
+def last_json(result: subprocess.CompletedProcess) -> dict:
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_commands_build_train_evaluate_and_predict(tmp_path):
+    db = tmp_path / "cli.duckdb"
+    built = last_json(swaxs("build-db", "--size", "tiny", "--name", "t", "--workers", "1", db=db))
+    assert built["curves_per_s"] > 0 and built["samples_total"] == sum(built["samples"].values())
+    assert "curves/s" in swaxs("build-db", "--size", "tiny", "--name", "t", "--workers", "1", db=db).stderr
+    models = tmp_path / "models"
+    trained = last_json(swaxs("train", "--name", "t", "--out-dir", models, "--classifiers", "logistic",
+                              "--regressors", "ridge", db=db))
+    assert trained["chosen"]["joint_iq"] == {"shape": "logistic", "size": "ridge"}
+    assert (models / "evaluation.json").is_file() and (models / "library.npz").is_file()
+    report = tmp_path / "report.json"
+    evaluated = last_json(swaxs("evaluate", "--name", "t", "--models", models, "--report", report, db=db))
+    assert json.loads(report.read_text())["targets"].keys() == evaluated["targets"].keys()
+    out, matches = tmp_path / "p.csv", tmp_path / "m.csv"
+    data = ROOT / "tests/data/au144_pdf/Au144PET_100K-00000.gr"
+    result = last_json(swaxs("predict", data, "--models", models, "--out", out, "--matches", matches, db=db))
+    for key in ("shape", "shape_probability", "probabilities", "diameter_nm", "diameter_interval_nm", "n_atoms",
+                "element", "in_domain", "matches"):
+        assert key in result
+    rows = list(csv.DictReader(out.open()))
+    assert len(rows) == 1 and rows[0]["shape"] == result["shape"]
+    assert float(rows[0]["diameter_low_nm"]) <= float(rows[0]["diameter_nm"]) <= float(rows[0]["diameter_high_nm"])
+    assert len(list(csv.DictReader(matches.open()))) == 5
+    bad = swaxs("predict", data, "--models", tmp_path, db=db)
+    assert bad.returncode == 2 and "no manifest.json" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+    bad = swaxs("train", "--name", "nope", "--out-dir", models, db=db)
+    assert bad.returncode == 2 and "no database 'nope'" in bad.stderr
+    bad = swaxs("train", "--name", "t", "--classifiers", "svm", db=db)
+    assert bad.returncode == 2 and "--classifiers" in bad.stderr
+    bad = swaxs("build-db", "--size", "tiny", "--name", "t", "--seed", "3", db=db)
+    assert bad.returncode == 2 and "other settings" in bad.stderr
