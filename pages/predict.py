@@ -89,7 +89,7 @@ def match_links(match, dataset_id: str) -> dict[str, dict[str, str]]:
 
 def headline(p) -> None:
     """Shape, size, element and domain as metrics; every warning."""
-    cells = st.columns(6)
+    cells = st.columns([2.4, 1.3, 1.2, 1.1, 1.0, 1.0])
     cells[0].metric("Shape", p.shape or "–", help="Most probable shape, its fine classes summed.")
     cells[0].caption(f"class {p.shape_class}" if p.shape_class else "not predicted")
     cells[1].metric("Shape probability", "–" if p.shape_probability is None else f"{p.shape_probability:.0%}",
@@ -224,20 +224,20 @@ folder = str(default_model_dir())
 try:
     model_bundle(folder)
 except SwaxsInputError as exc:
-    st.error(f"{md(exc)}. Set `SWAXS_MODELS` to a model folder, or train one with "
+    st.error(f"{exc}. Set `SWAXS_MODELS` to a model folder, or train one with "
              "`python -m swaxs_lib build-db` and `python -m swaxs_lib train`.", icon=":material/error:")
     sync_url(PAGE, url_names)
     st.stop()
 try:
     kind, x, values, notes, p = prediction_for(folder, dataset_id, element)
 except SwaxsInputError as exc:
-    st.error(md(exc), icon=":material/error:")
+    st.error(str(exc), icon=":material/error:")
     sync_url(PAGE, url_names)
     st.stop()
 
 headline(p)
 for message in (*notes, *p.warnings):
-    st.warning(md(message), icon=":material/warning:")
+    st.warning(message, icon=":material/warning:")
 
 chart, numbers = st.columns([3, 2], gap="medium")
 with chart:
@@ -251,7 +251,7 @@ with numbers:
     st.dataframe({"model": list(p.novelty), "novelty": list(p.novelty.values())}, hide_index=True)
     if p.element_probabilities:
         st.caption("Element probabilities: " + ", ".join(f"{e} {v:.0%}" for e, v in p.element_probabilities.items()))
-    st.caption(f"Models: {', '.join(p.models)}; from `{md(folder)}`.")
+    st.caption(f"Models: {', '.join(p.models)}; from `{folder}`.")
     download_csv("Class probabilities (CSV)",
                  {"shape_class": list(SHAPE_CLASSES), "shape": [SHAPE_OF_CLASS[c] for c in SHAPE_CLASSES],
                   "probability": [p.probabilities.get(c) for c in SHAPE_CLASSES]},
@@ -278,6 +278,10 @@ chosen = int(st.session_state[match_key])
 download_csv("Matches (CSV)", table, f"swaxs-predict-{dataset_id}-matches.csv", key=f"{PAGE}.matches_csv")
 st.caption(f"Click a row to show that match below; showing match {chosen}. "
            + ("Restricted to " + md(element) + "." if element else "All six elements searched."))
+negative = [m.rank for m in p.matches if m.scale <= 0]
+if negative:
+    st.warning(f"Match(es) {', '.join(map(str, negative))} fit with a negative scale (the background carries the "
+               "curve): they do not resemble the data, whatever their R_w.", icon=":material/warning:")
 st.plotly_chart(matches_figure(kind, x, values, p.matches, model_bundle(folder).library, chosen),
                 config=plot_config(f"swaxs-predict-{dataset_id}-matches"), key=f"{PAGE}.matches_plot")
 show_match(p.matches[chosen - 1], dataset_id)

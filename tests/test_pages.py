@@ -309,3 +309,128 @@ def test_refine_page_fits_a_piece_of_crystal_to_the_same_pdf(db):
     assert record.result["summary"]["a"] == pytest.approx(3.527, abs=0.005)  # as tests/test_refine_crystal.py
     again = run("pages/refine.py", cjob=job_id)
     assert any("crystal Ni fcc" in m.value and "R_w" in m.value for m in again.markdown)
+
+
+# -- Predict ------------------------------------------------------------------------------------------
+
+def _model_present() -> bool:
+    from swaxs_lib.ml.models import default_model_dir
+
+    return (default_model_dir() / "manifest.json").is_file()
+
+
+needs_model = pytest.mark.skipif(not _model_present(), reason="no trained model: data/models/default (or "
+                                 "$SWAXS_MODELS) has no manifest.json")
+AU144_GR = ROOT / "tests/data/au144_pdf/Au144PET_100K-00000.gr"
+
+
+def _plotly(at: AppTest, index: int) -> dict:
+    import json
+
+    return json.loads(at.get("plotly_chart")[index].proto.spec)
+
+
+def _query(at: AppTest, name: str) -> str:
+    value = at.query_params[name]
+    return value[0] if isinstance(value, list) else value
+
+
+@pytest.fixture
+def icosahedron_iq(db):
+    """Synthetic I(Q) of a 147-atom Au icosahedron on Q 0.02..12 1/Å (covers the SAXS and WAXS windows)."""
+    from ase.cluster import Icosahedron
+
+    q = np.linspace(0.02, 12.0, 600)
+    intensity = debye_intensity(Icosahedron("Au", 4), q, mode="exact", b_iso_angstrom2=0.5).intensity
+    return add_text_dataset(db, "synthetic Au147 ico", q, intensity, header="# Q (1/A) I\n")
+
+
+def _check_prediction_page(at: AppTest) -> None:
+    """Structure every prediction shows: metrics, a probability chart summing to 1, 5 ranked matches, the 3D view."""
+    for label in ("Shape", "Shape probability", "Diameter", "Atoms", "Element", "In domain"):
+        metric(at, label)
+    bars = _plotly(at, 0)["data"][0]
+    assert bars["type"] == "bar" and bars["orientation"] == "h"
+    from swaxs_lib.ml.catalog import SHAPE_CLASSES
+
+    assert sorted(bars["y"]) == sorted(SHAPE_CLASSES)
+    assert sum(bars["x"]) == pytest.approx(1.0, abs=1e-4)
+    matches = at.dataframe[1].value
+    assert list(matches["rank"]) == [1, 2, 3, 4, 5]
+    assert list(matches["rw"]) == sorted(matches["rw"])
+    assert {"shape_class", "shape", "family", "parameters", "element", "diameter_nm", "n_atoms"} <= set(matches.columns)
+    overlay = _plotly(at, 1)
+    assert overlay["data"][0]["name"] == "data" and len(overlay["data"]) == 6
+    assert at.get("iframe"), "no 3D view"
+    labels = {b.label for b in at.get("download_button")}
+    assert {"Class probabilities (CSV)", "Prediction summary (CSV)", "Matches (CSV)"} <= labels
+
+
+@needs_model
+def test_predict_page_for_an_iq_dataset_keeps_its_choices_in_the_url(icosahedron_iq):
+    at = run("pages/predict.py", ds=icosahedron_iq, el="Au", match="2")
+    _check_prediction_page(at)
+    matches = at.dataframe[1].value
+    assert set(matches["element"]) == {"Au"}  # a known element restricts the library search
+    overlay = _plotly(at, 1)["layout"]
+    assert overlay["xaxis"]["type"] == "log" and overlay["yaxis"]["type"] == "log"
+    assert overlay["xaxis"]["title"]["text"] == "Q (1/Å)" and overlay["yaxis"]["title"]["text"] == "I(Q) (a.u.)"
+    # the chosen match (2) is drawn thicker than the others
+    widths = [t["line"]["width"] for t in _plotly(at, 1)["data"][1:]]
+    assert widths[1] == max(widths) and widths.count(max(widths)) == 1
+    assert any(m.value.startswith("**Match 2:") for m in at.markdown)
+    assert (_query(at, "ds"), _query(at, "el"), _query(at, "match")) == (icosahedron_iq, "Au", "2")
+    assert at.selectbox(key="predict.ds").value == icosahedron_iq
+    # a change of element goes into the URL
+    at.selectbox(key="predict.el").set_value("unknown").run()
+    assert not at.exception
+    assert _query(at, "el") == "unknown"
+
+
+@needs_model
+def test_predict_page_for_a_measured_pdf_hands_the_match_to_compare_and_refine(db):
+    from urllib.parse import parse_qsl
+
+    raw = AU144_GR.read_bytes()
+    dataset = db.add_dataset("Au144", raw, AU144_GR.name, read_measurement_bytes(raw, AU144_GR.name)).id
+    at = run("pages/predict.py", ds=dataset)
+    _check_prediction_page(at)
+    layout = _plotly(at, 1)["layout"]
+    assert layout["xaxis"]["title"]["text"] == "r (Å)" and layout["yaxis"]["title"]["text"] == "G(r) (1/Å²)"
+    assert _query(at, "el") == "unknown" and _query(at, "match") == "1"
+    best = at.dataframe[1].value.iloc[0]
+    links = {link.label: dict(parse_qsl(link.proto.query_string)) for link in at.page_link}
+
+    compare = run("pages/compare.py", **links["Open in Compare"])
+    assert compare.selectbox(key="compare.ds").value == dataset
+    assert compare.selectbox(key="compare.c1_shape").value == best["shape"]
+    assert compare.selectbox(key="compare.c1_el").value == best["element"]
+    assert 0 < float(metric(compare, "R_w")) < 2
+
+    refine = run("pages/refine.py", **links["Refine this candidate"])
+    assert refine.selectbox(key="refine.shape").value == best["shape"]
+    assert refine.selectbox(key="refine.el").value == best["element"]
+    assert any("1 candidate(s)" in c.value for c in refine.caption)
+
+
+@needs_model
+def test_predict_page_converts_sq_with_the_chosen_elements_form_factor(db):
+    from ase.cluster import Icosahedron
+
+    q = np.linspace(0.02, 12.0, 600)
+    s = debye_intensity(Icosahedron("Pt", 4), q, mode="exact", b_iso_angstrom2=0.5).structure_factor
+    dataset = add_text_dataset(db, "Pt S(Q)", q, s, filename="pt.sq")
+    at = run("pages/predict.py", ds=dataset, el="Pt")
+    assert any("converted to I(Q)" in w.value and "Pt" in w.value for w in at.warning)
+    _check_prediction_page(at)
+
+
+@needs_model
+def test_predict_page_reports_bad_links_and_an_uncovered_curve_without_a_traceback(db):
+    q = np.linspace(0.5, 1.5, 50)
+    dataset = add_text_dataset(db, "narrow", q, np.exp(-q), header="# Q (1/A) I\n")
+    at = run("pages/predict.py", ds=dataset, el="Fe", match="9")
+    assert any("el='Fe' ignored" in w.value for w in at.warning)
+    assert any("match='9' ignored" in w.value for w in at.warning)
+    assert any("expected it to cover" in e.value for e in at.error)
+    assert _query(at, "el") == "unknown"

@@ -23,8 +23,8 @@ loss and accuracy, or mean absolute log error); the best is kept and then
 calibrated on the calibration part (``CalibratedClassifierCV`` on the frozen
 estimator, isotonic).  Size intervals are split-conformal: the 90 % quantile
 of the calibration part's absolute log errors.  The novelty score of an input
-is its mean distance to the 5 nearest fitting samples in the model's PCA
-space, divided by the 99.5 % quantile of the same score over the calibration
+is its mean distance to the 5 nearest of 2,000 fitting samples (drawn at
+random) in the model's PCA space, divided by the 99.5 % quantile of the same score over the calibration
 part: above 1 the input is unlike anything trained on.
 
 A model folder holds ``manifest.json`` (windows, classes, intervals,
@@ -79,6 +79,8 @@ TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.")
 INTERVAL_COVERAGE = 0.90
 #: Neighbours of the novelty score, and the calibration quantile that scores 1.
 NOVELTY_NEIGHBOURS, NOVELTY_QUANTILE = 5, 0.995
+#: Fitting samples kept (at random, seeded) as the novelty score's reference set.
+NOVELTY_REFERENCE_SAMPLES = 2000
 _PCA_COMPONENTS = 60
 
 
@@ -89,11 +91,11 @@ def _classifiers(seed: int) -> dict[str, Callable[[], Any]]:
     from sklearn.neural_network import MLPClassifier
 
     return {
-        "logistic": lambda: LogisticRegression(C=3.0, max_iter=3000),
-        "mlp": lambda: MLPClassifier((256, 128), alpha=1e-3, max_iter=400, early_stopping=True, random_state=seed),
+        "logistic": lambda: LogisticRegression(C=1.0, max_iter=500),
+        "mlp": lambda: MLPClassifier(hidden_layer_sizes=(256, 128), alpha=1e-3, max_iter=400, early_stopping=True, random_state=seed),
         "hist_gradient_boosting": lambda: HistGradientBoostingClassifier(max_iter=300, learning_rate=0.1,
                                                                          early_stopping=True, random_state=seed),
-        "random_forest": lambda: RandomForestClassifier(200, min_samples_leaf=2, n_jobs=2, random_state=seed),
+        "random_forest": lambda: RandomForestClassifier(200, min_samples_leaf=2, random_state=seed),
         "knn": lambda: KNeighborsClassifier(7, weights="distance"),
     }
 
@@ -101,14 +103,16 @@ def _classifiers(seed: int) -> dict[str, Callable[[], Any]]:
 def _regressors(seed: int) -> dict[str, Callable[[], Any]]:
     from sklearn.ensemble import HistGradientBoostingRegressor
     from sklearn.linear_model import Ridge
+    from sklearn.multioutput import MultiOutputRegressor
     from sklearn.neighbors import KNeighborsRegressor
     from sklearn.neural_network import MLPRegressor
 
     return {
         "ridge": lambda: Ridge(1.0),
-        "mlp": lambda: MLPRegressor((256, 128), alpha=1e-3, max_iter=600, early_stopping=True, random_state=seed),
-        "hist_gradient_boosting": lambda: HistGradientBoostingRegressor(max_iter=400, learning_rate=0.1,
-                                                                        early_stopping=True, random_state=seed),
+        "mlp": lambda: MLPRegressor(hidden_layer_sizes=(256, 128), alpha=1e-3, max_iter=600, early_stopping=True, random_state=seed),
+        # one booster per target (log diameter, log atom count)
+        "hist_gradient_boosting": lambda: MultiOutputRegressor(HistGradientBoostingRegressor(
+            max_iter=400, learning_rate=0.1, early_stopping=True, random_state=seed)),
         "knn": lambda: KNeighborsRegressor(7, weights="distance"),
     }
 
@@ -279,7 +283,8 @@ def train_models(
             entry["candidates"][kind] = scores
             entry["chosen"] = {**entry.get("chosen", {}), kind: best}
         transform = _pipeline(None, x.shape[1])[:-1].fit(x[fit_idx])
-        space = transform.transform(x[fit_idx]).astype(np.float32)
+        reference = np.random.default_rng(seed).permutation(fit_idx)[:NOVELTY_REFERENCE_SAMPLES]
+        space = transform.transform(x[np.sort(reference)]).astype(np.float32)
         nn = NearestNeighbors(n_neighbors=NOVELTY_NEIGHBOURS).fit(space)
         cal_scores = nn.kneighbors(transform.transform(x[cal_idx]))[0].mean(axis=1)
         entry["novelty_scale"] = float(np.quantile(cal_scores, NOVELTY_QUANTILE))
@@ -292,12 +297,14 @@ def train_models(
 
 def _library_arrays(library: SampleTable) -> dict[str, np.ndarray]:
     keep = library.labels["split"] == "library"
+    # the curves on the models' windows only: Q up to 10 1/Å, r on the G(r) window's points
     q_keep = library.q_inv_angstrom <= WINDOWS["iq"].high + 1e-9
+    r_keep = np.isin(np.round(library.r_angstrom, 6), np.round(WINDOWS["gr"].points, 6))
     out = {
         "q_inv_angstrom": library.q_inv_angstrom[q_keep],
-        "r_angstrom": library.r_angstrom,
+        "r_angstrom": library.r_angstrom[r_keep],
         "iq": library.iq[keep][:, q_keep].astype(np.float32),
-        "gr": library.gr[keep].astype(np.float32),
+        "gr": library.gr[keep][:, r_keep].astype(np.float32),
     }
     for column in ("shape_class", "shape", "family", "element", "parameters_json"):
         out[column] = library.labels[column][keep].astype(str)

@@ -13,7 +13,9 @@ the covered windows and ranks them by
     R_w = sqrt( sum w (y - s m - b)^2 / sum w y^2 ),
 
 with w = 1 / y^2 for I(Q) (relative residuals: intensities span decades) and
-w = 1 for G(r).
+w = 1 for G(r); the scale must be positive and the background non-negative
+(where the free fit breaks that, the scale alone is fitted; a curve that
+still needs a negative scale gets R_w = inf).
 
 ``in_domain`` is False, with the reason in ``warnings``, when the curve
 misses a model's window, the element given is not one of the database's,
@@ -279,6 +281,7 @@ def library_search(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.nda
     candidates = np.arange(len(rw))
     if element is not None and element in ELEMENTS:
         candidates = candidates[lib["element"] == element]
+    candidates = candidates[np.isfinite(rw[candidates])]
     best = candidates[np.argsort(rw[candidates])[:top]]
     return tuple(
         Match(rank=k + 1, shape_class=str(lib["shape_class"][i]), shape=str(lib["shape"][i]),
@@ -311,6 +314,11 @@ def library_rw(lib: dict[str, np.ndarray], kind: str, x: np.ndarray, values: np.
         det = smm * sw - sm**2
         s = np.where(det > 0, (smy * sw - sm * sy) / np.where(det > 0, det, 1.0), 0.0)
         b = np.where(det > 0, (smm * sy - sm * smy) / np.where(det > 0, det, 1.0), 0.0)
+        # a physical fit has scale > 0 and background >= 0: where the free fit breaks that, scale alone
+        alone = smy / np.where(smm > 0, smm, 1.0)
+        refit = (s <= 0) | (b < 0)
+        s = np.where(refit, alone, s)
+        b = np.where(refit, 0.0, b)
         resid = y[None, :] - s[:, None] * models - b[:, None]
     else:
         grid = lib["r_angstrom"]
@@ -324,6 +332,7 @@ def library_rw(lib: dict[str, np.ndarray], kind: str, x: np.ndarray, values: np.
         b = np.zeros_like(s)
         resid = y[None, :] - s[:, None] * models
     rw = np.sqrt((resid**2 @ weight) / max(float((weight * y * y).sum()), 1e-300))
+    rw = np.where(s > 0, rw, np.inf)  # a curve that only fits upside down does not match
     return rw, s, b
 
 
