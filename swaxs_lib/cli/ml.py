@@ -83,7 +83,7 @@ def _cmd_train(args: argparse.Namespace) -> dict[str, Any]:
                           library=table, progress=bar, database={"name": args.name, "spec": spec})
     bundle.manifest["diameter_range_nm"] = _diameter_range(table)
     report = evaluate(bundle, table, progress=ProgressBar("evaluate"))
-    bundle.manifest["evaluation"] = {"targets": report["targets"], "n": report["n"]}
+    report["models"], report["database"] = str(out_dir), args.name
     save_bundle(bundle, out_dir)
     (out_dir / "evaluation.json").write_text(json.dumps(report, indent=1) + "\n")
     say(format_report(report))

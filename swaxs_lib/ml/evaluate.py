@@ -27,7 +27,7 @@ from typing import Any, Callable
 import numpy as np
 
 from swaxs_lib.ml.catalog import ELEMENTS, SHAPE_CLASSES, SHAPE_OF_CLASS
-from swaxs_lib.ml.models import ModelBundle, model_features
+from swaxs_lib.ml.models import ModelBundle, full_range_size_model, model_features
 from swaxs_lib.ml.predict import library_rw
 from swaxs_lib.store.simulations import SampleTable
 
@@ -42,7 +42,7 @@ TARGETS: dict[str, tuple[str, str, str, float]] = {
 }
 #: Which models a route uses: route -> (shape model, size model, element model).
 ROUTES: dict[str, tuple[str, str, str]] = {
-    "iq": ("joint_iq", "joint_iq", "element_waxs"),
+    "iq": ("joint_iq", "joint_iq", "element_waxs"),  # size: see full_range_size_model
     "waxs_saxs": ("shape_waxs", "size_saxs", "element_waxs"),
     "gr": ("shape_gr", "size_gr", "element_gr"),
 }
@@ -89,7 +89,9 @@ def evaluate(bundle: ModelBundle, table: SampleTable, *,
     splits = [s for s in ("test-mono", "test-poly20") if np.any(labels["split"] == s)]
     report: dict[str, Any] = {"splits": {}, "baseline": {}, "n": {}, "classes": list(SHAPE_CLASSES)}
     feats: dict[str, np.ndarray] = {}
-    routes = {r: m for r, m in ROUTES.items() if all(x in bundle.estimators for x in m)}
+    routes = dict(ROUTES)
+    routes["iq"] = ("joint_iq", full_range_size_model(bundle.manifest), "element_waxs")  # what predict uses
+    routes = {r: m for r, m in routes.items() if all(x in bundle.estimators for x in m)}
     total, done = len(splits) * len(routes), 0
     for split in splits:
         sel = labels["split"] == split

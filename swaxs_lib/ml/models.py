@@ -21,7 +21,9 @@ recorded).  For each model every candidate estimator of :data:`CLASSIFIERS` or
 :data:`REGRESSORS` is fitted on the first part and scored on the second (log
 loss and accuracy, or mean absolute log error); the best is kept and then
 calibrated on the calibration part (``CalibratedClassifierCV`` on the frozen
-estimator, isotonic).  Size intervals are split-conformal: the 90 % quantile
+estimator, isotonic).  For I(Q) covering both windows the shape comes from
+``joint_iq`` and the size from ``joint_iq`` or ``size_saxs``, whichever did
+better on the calibration part (:func:`full_range_size_model`).  Size intervals are split-conformal: the 90 % quantile
 of the calibration part's absolute log errors.  The novelty score of an input
 is its mean distance to the 5 nearest of 2,000 fitting samples (drawn at
 random) in the model's PCA space, divided by the 99.5 % quantile of the same score over the calibration
@@ -146,6 +148,17 @@ class ModelBundle:
     transforms: dict[str, Any]
     neighbours: dict[str, np.ndarray]
     library: dict[str, np.ndarray]
+
+
+def full_range_size_model(manifest: dict[str, Any]) -> str:
+    """The size model for I(Q) covering both windows: ``joint_iq`` or ``size_saxs``, whichever scored
+    the lower mean absolute log-diameter error on the calibration part (never on test data)."""
+    scores = {}
+    for name in ("joint_iq", "size_saxs"):
+        entry = manifest["models"].get(name)
+        if entry and "size" in entry.get("chosen", {}):
+            scores[name] = entry["candidates"]["size"][entry["chosen"]["size"]]["mean_abs_log_diameter"]
+    return min(scores, key=scores.get) if scores else "joint_iq"
 
 
 def _pipeline(estimator, n_features: int):
@@ -375,5 +388,6 @@ __all__ = [
     "model_features",
     "save_bundle",
     "default_model_dir",
+    "full_range_size_model",
     "train_models",
 ]

@@ -1,7 +1,8 @@
 """Predict shape, size and element of a measured curve, with the library search beside it.
 
 Which models answer depends on what the curve covers (:mod:`swaxs_lib.ml.features`):
-I(Q) covering 0.02–10 1/Å uses ``joint_iq`` for shape and size; otherwise
+I(Q) covering 0.02–10 1/Å uses ``joint_iq`` for shape and ``joint_iq`` or
+``size_saxs`` for size (whichever did better in calibration); otherwise
 ``shape_waxs`` answers shape where 2.4–10 1/Å is covered and ``size_saxs``
 size where 0.02–1 1/Å is; G(r) covering 2–30 Å uses ``shape_gr`` and
 ``size_gr``.  What is not covered is left out and said in ``warnings``.
@@ -35,7 +36,7 @@ import numpy as np
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.ml.catalog import ELEMENTS, SHAPE_CLASSES, SHAPE_OF_CLASS
 from swaxs_lib.ml.features import WINDOWS, features
-from swaxs_lib.ml.models import ModelBundle
+from swaxs_lib.ml.models import ModelBundle, full_range_size_model
 
 #: Matches reported.
 TOP_MATCHES = 5
@@ -127,7 +128,9 @@ def model_input(kind: str, x: np.ndarray, values: np.ndarray, element: str | Non
                 ) -> tuple[str, np.ndarray, np.ndarray, tuple[str, ...]]:
     """The (kind, x, values, notes) the models take for a measured curve of ``kind``.
 
-    I(Q) and G(r) pass as they are.  S(Q) and F(Q) become I(Q) = f(Q)^2 S(Q)
+    I(Q) passes as it is; so does G(r), except that a G(r) ending before the
+    window's 30 Å whose last 2 Å are below 5 % of its largest |G| (the particle
+    is smaller than r_max) is continued with zeros to 30 Å, as a note says.  S(Q) and F(Q) become I(Q) = f(Q)^2 S(Q)
     (S = 1 + F / Q) with the form factor of ``element`` (gold when not given,
     which the notes say): for one element, I(Q) per atom is f^2 S.
 
@@ -138,7 +141,9 @@ def model_input(kind: str, x: np.ndarray, values: np.ndarray, element: str | Non
     """
     from swaxs_lib.scattering.form_factors import form_factor
 
-    if kind in ("iq", "gr"):
+    if kind == "gr":
+        return _extend_decayed_pdf(np.asarray(x, float), np.asarray(values, float))
+    if kind == "iq":
         return kind, np.asarray(x, float), np.asarray(values, float), ()
     if kind not in ("sq", "fq"):
         raise SwaxsInputError(f"kind: got {kind!r}; expected iq, sq, fq or gr")
@@ -151,6 +156,20 @@ def model_input(kind: str, x: np.ndarray, values: np.ndarray, element: str | Non
     notes = (f"{kind.upper()} converted to I(Q) = f(Q)² S(Q) with the form factor of {symbol}"
              + ("" if element in ELEMENTS else " (element not given)"),)
     return "iq", q, f2 * s, notes
+
+
+def _extend_decayed_pdf(r: np.ndarray, g: np.ndarray) -> tuple[str, np.ndarray, np.ndarray, tuple[str, ...]]:
+    high = WINDOWS["gr"].high
+    if len(r) < 10 or r.max() >= high or r.max() < 10.0:
+        return "gr", r, g, ()
+    tail = g[r >= r.max() - 2.0]
+    if float(np.sqrt(np.mean(tail**2))) >= 0.05 * float(np.max(np.abs(g))):
+        return "gr", r, g, ()
+    step = float(np.median(np.diff(r)))
+    extra = np.arange(r.max() + step, high + step, step)
+    note = (f"G(r) ends at {r.max():.3g} Å and has decayed there (< 5 % of its maximum): taken as 0 "
+            f"from there to {high:g} Å (the particle is smaller than {r.max():.3g} Å)")
+    return "gr", np.concatenate((r, extra)), np.concatenate((g, np.zeros(len(extra)))), (note,)
 
 
 def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *, element: str | None = None,
@@ -187,7 +206,7 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
     warnings: list[str] = []
     if element is not None and element not in ELEMENTS:
         warnings.append(f"element {element} is not in the database ({', '.join(ELEMENTS)}): predictions are extrapolated")
-    plan = _plan(kind, x)
+    plan = _plan(kind, x, full_range_size_model(bundle.manifest))
     if not plan["shape"] and not plan["size"]:
         names = ["saxs", "waxs"] if kind == "iq" else ["gr"]
         raise SwaxsInputError(
@@ -254,7 +273,7 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
     )
 
 
-def _plan(kind: str, x: np.ndarray) -> dict[str, Any]:
+def _plan(kind: str, x: np.ndarray, full_range_size: str) -> dict[str, Any]:
     covers = {name: w.covered_by(x) for name, w in WINDOWS.items() if w.kind == kind}
     missing = []
     if kind == "gr":
@@ -262,7 +281,7 @@ def _plan(kind: str, x: np.ndarray) -> dict[str, Any]:
         return {"shape": "shape_gr" if ok else None, "size": "size_gr" if ok else None,
                 "element": "element_gr" if ok else None, "missing": missing}
     if covers["iq"]:
-        return {"shape": "joint_iq", "size": "joint_iq", "element": "element_waxs", "missing": missing}
+        return {"shape": "joint_iq", "size": full_range_size, "element": "element_waxs", "missing": missing}
     if not covers["waxs"]:
         missing.append(f"no shape: the curve does not cover the WAXS window {WINDOWS['waxs'].low}..{WINDOWS['waxs'].high} 1/Å")
     if not covers["saxs"]:
