@@ -67,7 +67,7 @@ def test_a_fresh_held_out_set_scores_as_the_report_says(tmp_path, bundle, report
     for split in ("test-mono", "test-poly20"):
         got, said = fresh["splits"][split]["iq"], report["splits"][split]["iq"]
         n = fresh["n"][split]
-        for metric in ("shape_accuracy", "size_within_shell_or_5_percent", "element_accuracy"):
+        for metric in ("shape_name_accuracy", "shape_accuracy", "size_within_shell_or_5_percent", "element_accuracy"):
             sd = math.sqrt(max(said[metric] * (1 - said[metric]), 0.01) / n)
             assert got[metric] >= said[metric] - 4 * sd, (split, metric, got[metric], said[metric])
         assert got["ece"] <= said["ece"] + 0.12, (split, got["ece"])

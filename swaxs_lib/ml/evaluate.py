@@ -6,11 +6,13 @@ library search uses the noise-free library split.
 
 Metrics, per test split and per model family:
 
-* shape accuracy over the nine fine classes (and over the ``cluster`` shape
-  names), the confusion matrix (rows true, columns predicted, in
+* shape accuracy over the ``cluster`` shape names (the ``shape`` a
+  prediction reports, which the targets use) and over the nine fine
+  classes, the confusion matrix (rows true, columns predicted, in
   :data:`~swaxs_lib.ml.catalog.SHAPE_CLASSES` order);
 * expected calibration error (ECE): 15 equal-width bins of the top
-  probability, sum over bins of (bin share) x |accuracy - mean confidence|;
+  probability, sum over bins of (bin share) x |accuracy - mean confidence|,
+  for the fine classes (``ece``) and for ``shape_probability`` (``shape_name_ece``);
 * size: the share of predicted diameters within 5 % of the true
   (number-weighted mean) diameter, within one shell (one rung of the
   family's ladder), and within either ("±1 shell / ±5 %"), and the coverage
@@ -32,13 +34,17 @@ from swaxs_lib.ml.predict import library_rw
 from swaxs_lib.store.simulations import SampleTable
 
 #: Targets of the issue: (split, metric) -> minimum (maximum for ECE).
+#: "Shape" is the prediction's ``shape`` field (the ``cluster`` command's names); the nine fine
+#: classes' accuracy is reported beside it (``shape_accuracy``).
 TARGETS: dict[str, tuple[str, str, str, float]] = {
-    "shape accuracy, monodisperse noisy I(Q)": ("test-mono", "iq", "shape_accuracy", 0.97),
-    "shape accuracy, 20 % polydisperse I(Q)": ("test-poly20", "iq", "shape_accuracy", 0.93),
+    "shape accuracy, monodisperse noisy I(Q)": ("test-mono", "iq", "shape_name_accuracy", 0.97),
+    "shape accuracy, 20 % polydisperse I(Q)": ("test-poly20", "iq", "shape_name_accuracy", 0.93),
     "size within ±1 shell / ±5 %, monodisperse I(Q)": ("test-mono", "iq", "size_within_shell_or_5_percent", 0.98),
     "size within ±1 shell / ±5 %, 20 % polydisperse I(Q)": ("test-poly20", "iq", "size_within_shell_or_5_percent", 0.98),
     "ECE, monodisperse I(Q)": ("test-mono", "iq", "ece", 0.05),
     "ECE, 20 % polydisperse I(Q)": ("test-poly20", "iq", "ece", 0.05),
+    "ECE of shape_probability, monodisperse I(Q)": ("test-mono", "iq", "shape_name_ece", 0.05),
+    "ECE of shape_probability, 20 % polydisperse I(Q)": ("test-poly20", "iq", "shape_name_ece", 0.05),
 }
 #: Which models a route uses: route -> (shape model, size model, element model).
 ROUTES: dict[str, tuple[str, str, str]] = {
@@ -113,7 +119,14 @@ def evaluate(bundle: ModelBundle, table: SampleTable, *,
                                for p, t in zip(pred, truth)])
             confusion = np.zeros((len(SHAPE_CLASSES), len(SHAPE_CLASSES)), int)
             np.add.at(confusion, (truth, pred), 1)
+            names = sorted(set(SHAPE_OF_CLASS.values()))
+            by_name = np.zeros((len(proba), len(names)))
+            for k, c in enumerate(SHAPE_CLASSES):
+                by_name[:, names.index(SHAPE_OF_CLASS[c])] += proba[:, k]
+            true_name = np.array([names.index(SHAPE_OF_CLASS[SHAPE_CLASSES[t]]) for t in truth])
+            name_ece = expected_calibration_error(by_name.max(axis=1), by_name.argmax(axis=1) == true_name)
             out.update({"shape_accuracy": float(correct.mean()), "shape_name_accuracy": float(coarse.mean()),
+                        "shape_name_ece": name_ece,
                         "ece": expected_calibration_error(proba.max(axis=1), correct),
                         "mean_confidence": float(proba.max(axis=1).mean()), "confusion": confusion.tolist()})
             x_size = feats[bundle.manifest["models"][size_model]["window"]][sel]
@@ -135,7 +148,7 @@ def evaluate(bundle: ModelBundle, table: SampleTable, *,
     report["targets"] = {}
     for label, (split, route, metric, goal) in TARGETS.items():
         value = report["splits"].get(split, {}).get(route, {}).get(metric)
-        met = None if value is None else (value <= goal if metric == "ece" else value >= goal)
+        met = None if value is None else (value <= goal if metric.endswith("ece") else value >= goal)
         report["targets"][label] = {"value": value, "goal": goal, "met": met,
                                     "baseline": report["baseline"].get(split, {}).get(route, {}).get(metric)}
     return report
@@ -165,7 +178,9 @@ def format_report(report: dict[str, Any]) -> str:
         for route, m in routes.items():
             base = report["baseline"][split].get(route, {})
             lines.append(
-                f"{split:12s} {route:10s} shape {m['shape_accuracy']:.3f} (library {base.get('shape_accuracy', math.nan):.3f})"
+                f"{split:12s} {route:10s} shape {m['shape_name_accuracy']:.3f} (library "
+                f"{base.get('shape_name_accuracy', math.nan):.3f}), class {m['shape_accuracy']:.3f} "
+                f"(library {base.get('shape_accuracy', math.nan):.3f})"
                 f"  size ±1 shell/±5% {m['size_within_shell_or_5_percent']:.3f} "
                 f"(library {base.get('size_within_shell_or_5_percent', math.nan):.3f})  ±5% {m['size_within_5_percent']:.3f}"
                 f"  ECE {m['ece']:.3f}  element {m['element_accuracy']:.3f}")
