@@ -10,6 +10,7 @@ says what a measured curve is.  Progress goes to stderr.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -22,8 +23,6 @@ from swaxs_lib.errors import SwaxsInputError
 
 
 def _spec(args: argparse.Namespace):
-    import dataclasses
-
     from swaxs_lib.ml.database import PRESETS
 
     spec = PRESETS[args.size]
@@ -43,13 +42,7 @@ def _cmd_build_db(args: argparse.Namespace) -> dict[str, Any]:
     result = build_database(store, args.name, spec, workers=args.workers, progress=bar)
     say(f"{result['curves']} curves in {result['seconds']:.1f} s: {result['curves_per_s']} curves/s "
         f"({result['batches_skipped']} batches were stored already)")
-    return {**result, "spec": dataclasses_asdict(spec), "db": str(store.path)}
-
-
-def dataclasses_asdict(spec) -> dict[str, Any]:
-    import dataclasses
-
-    return dataclasses.asdict(spec)
+    return {**result, "spec": dataclasses.asdict(spec), "db": str(store.path)}
 
 
 def _csv_names(text: str | None, allowed: tuple[str, ...], flag: str) -> tuple[str, ...]:
@@ -159,7 +152,8 @@ def prediction_row(result: dict[str, Any]) -> dict[str, Any]:
     for name, p in result["probabilities"].items():
         row[f"p_{name}"] = p
     best = result["matches"][0] if result["matches"] else None
-    row["best_match"] = "" if best is None else f"{best['shape']} {json.dumps(best['parameters'], sort_keys=True)} {best['element']}"
+    row["best_match"] = "" if best is None else (
+        f"{best['shape']} {json.dumps(best['parameters'], sort_keys=True)} {best['element']}")
     row["best_match_rw"] = math.nan if best is None else best["rw"]
     row["warnings"] = " | ".join(result["warnings"])
     return row

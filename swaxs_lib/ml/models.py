@@ -94,7 +94,8 @@ def _classifiers(seed: int) -> dict[str, Callable[[], Any]]:
 
     return {
         "logistic": lambda: LogisticRegression(C=1.0, max_iter=500),
-        "mlp": lambda: MLPClassifier(hidden_layer_sizes=(256, 128), alpha=1e-3, max_iter=400, early_stopping=True, random_state=seed),
+        "mlp": lambda: MLPClassifier(hidden_layer_sizes=(256, 128), alpha=1e-3, max_iter=400, early_stopping=True,
+                                     random_state=seed),
         "hist_gradient_boosting": lambda: HistGradientBoostingClassifier(max_iter=300, learning_rate=0.1,
                                                                          early_stopping=True, random_state=seed),
         "random_forest": lambda: RandomForestClassifier(200, min_samples_leaf=2, random_state=seed),
@@ -111,7 +112,8 @@ def _regressors(seed: int) -> dict[str, Callable[[], Any]]:
 
     return {
         "ridge": lambda: Ridge(1.0),
-        "mlp": lambda: MLPRegressor(hidden_layer_sizes=(256, 128), alpha=1e-3, max_iter=600, early_stopping=True, random_state=seed),
+        "mlp": lambda: MLPRegressor(hidden_layer_sizes=(256, 128), alpha=1e-3, max_iter=600, early_stopping=True,
+                                    random_state=seed),
         # one booster per target (log diameter, log atom count)
         "hist_gradient_boosting": lambda: MultiOutputRegressor(HistGradientBoostingRegressor(
             max_iter=400, learning_rate=0.1, early_stopping=True, random_state=seed)),
@@ -243,9 +245,11 @@ def train_models(
     fit_idx, cal_idx = train_test_split(index, test_size=0.2, random_state=seed, stratify=targets["shape"])
     total = sum(len(classifiers if t != "size" else regressors) for n in names for t in MODEL_SPECS[n][1])
     done = 0
-    manifest: dict[str, Any] = {"format": 1, "seed": seed, "database": database or {}, "classes": list(SHAPE_CLASSES),
-                                "elements": list(ELEMENTS), "models": {}, "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                                "n_fit": len(fit_idx), "n_calibration": len(cal_idx)}
+    manifest: dict[str, Any] = {
+        "format": 1, "seed": seed, "database": database or {}, "classes": list(SHAPE_CLASSES),
+        "elements": list(ELEMENTS), "models": {}, "n_fit": len(fit_idx), "n_calibration": len(cal_idx),
+        "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
     estimators: dict[str, dict[str, Any]] = {}
     transforms, neighbours = {}, {}
     feature_cache: dict[str, np.ndarray] = {}
