@@ -89,9 +89,9 @@ class Variant:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
 
 
-
 def clean_variant(element: str) -> Variant:
-    """No expansion, B = 0.6 Å², no resolution, noise or background, PDF window 1..22 1/Å, Q_damp 0.03."""
+    """The library's noise-free variant: no expansion, B = 0.6 Å², no resolution, noise or background,
+    PDF window 1..22 1/Å, Q_damp 0.03."""
     return Variant(element, 0.0, 0.6, 0.0, 0.0, 0.0, math.inf, math.inf, 0.0, 0.0, 1.0, 22.0, 0.03, 0.0, 0.0)
 
 
