@@ -193,6 +193,25 @@ def datasets_or_stop():
     return datasets
 
 
+#: Short names of the curve kinds, for dataset labels.
+KIND_NAMES = {"iq": "I(Q)", "sq": "S(Q)", "fq": "F(Q)", "gr": "G(r)"}
+
+
+def dataset_key(page: str, datasets) -> tuple[str, dict[str, str]]:
+    """The URL-bound session key of a page's dataset select and its labels (id -> "name (kind, n points)").
+
+    A linked id that is not in the store (deleted, or a link from another server) is replaced by the
+    newest dataset, with a warning.
+    """
+    labels = {d.id: f"{d.name} ({KIND_NAMES[d.kind]}, {d.n_points} points)" for d in datasets}
+    key = url_key(page, "ds", datasets[0].id, parse_id)
+    if st.session_state[key] not in labels:
+        st.warning(f"Dataset `{st.session_state[key]}` is not in this store (deleted, or a link from another "
+                   "server); showing the newest one.", icon=":material/warning:")
+        st.session_state[key] = datasets[0].id
+    return key, labels
+
+
 def recent_jobs(task: str, page: str, title: str, n: int = 8) -> None:
     """Links to the newest jobs of ``task``, each reopening ``page`` with its ``job=`` id."""
     from swaxs_lib.jobs import list_jobs

@@ -17,12 +17,12 @@ from plotly.subplots import make_subplots
 
 from pages._cluster_widgets import cluster_controls, cluster_summary_line, get_cluster
 from pages._shared import (
+    dataset_key,
     datasets_or_stop,
     download_csv,
     entry_guard,
     parse_bool,
     parse_choice,
-    parse_id,
     parse_number,
     parse_range,
     plot_config,
@@ -49,7 +49,6 @@ COLORS = ("#d62728", "#1f77b4", "#2ca02c")
 Y_LABELS = {"iq": "I(Q) (a.u.)", "sq": "S(Q)", "fq": "F(Q) (1/Å)", "gr": "G(r) (1/Å²)"}
 RESIDUAL_LABELS = {"iq": "(data − fit)/data (%)", "sq": "data − fit", "fq": "data − fit (1/Å)",
                    "gr": "data − fit (1/Å²)"}
-KIND_NAMES = {"iq": "I(Q)", "sq": "S(Q)", "fq": "F(Q)", "gr": "G(r)"}
 KEEP = dict(persist_state="session")
 #: Up to this many plotted points the figure is SVG (faster to redraw), above it WebGL.
 SVG_MAX_POINTS = 20_000
@@ -149,12 +148,7 @@ st.caption("Debye scattering of candidate clusters over your data: least-squares
 
 datasets = datasets_or_stop()
 
-labels = {d.id: f"{d.name} ({KIND_NAMES[d.kind]}, {d.n_points} points)" for d in datasets}
-ds_key = url_key(PAGE, "ds", datasets[0].id, parse_id)
-if st.session_state[ds_key] not in labels:
-    st.warning(f"Dataset `{st.session_state[ds_key]}` is not in this store (deleted, or a link from another "
-               "server); showing the newest one.", icon=":material/warning:")
-    st.session_state[ds_key] = datasets[0].id
+ds_key, labels = dataset_key(PAGE, datasets)
 show_url_warnings()
 top = st.columns([4, 1])
 dataset_id = top[0].selectbox("Dataset", list(labels), key=ds_key, format_func=labels.get,

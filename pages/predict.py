@@ -18,13 +18,13 @@ import streamlit as st
 
 from pages._cluster_widgets import cluster_view
 from pages._shared import (
+    dataset_key,
     datasets_or_stop,
     download_csv,
     entry_guard,
     format_value,
     md,
     parse_choice,
-    parse_id,
     parse_number,
     plot_config,
     show_url_warnings,
@@ -41,7 +41,6 @@ PAGE = "predict"
 KEEP = {"persist_state": "session"}
 UNKNOWN = "unknown"
 ELEMENT_CHOICES = (UNKNOWN, *ELEMENTS)
-KIND_NAMES = {"iq": "I(Q)", "sq": "S(Q)", "fq": "F(Q)", "gr": "G(r)"}
 #: One colour per coarse shape, so that fine classes of one shape (the three spheres) look alike.
 SHAPE_COLORS = {"icosahedron": "#d62728", "decahedron": "#1f77b4", "octahedron": "#2ca02c",
                 "truncated-octahedron": "#9467bd", "cuboctahedron": "#ff7f0e", "sphere": "#8c564b"}
@@ -202,12 +201,7 @@ st.title("Predict")
 st.caption("Shape, size and element of a cluster sample from its I(Q) or G(r), by models trained on simulated "
            "curves, and the closest curves of the reference library. Check a prediction in Compare or Refine.")
 datasets = datasets_or_stop()
-labels = {d.id: f"{d.name} ({KIND_NAMES[d.kind]}, {d.n_points} points)" for d in datasets}
-ds_key = url_key(PAGE, "ds", datasets[0].id, parse_id)
-if st.session_state[ds_key] not in labels:
-    st.warning(f"Dataset `{st.session_state[ds_key]}` is not in this store (deleted, or a link from another "
-               "server); showing the newest one.", icon=":material/warning:")
-    st.session_state[ds_key] = datasets[0].id
+ds_key, labels = dataset_key(PAGE, datasets)
 el_key = url_key(PAGE, "el", UNKNOWN, parse_choice(ELEMENT_CHOICES))
 match_key = url_key(PAGE, "match", 1, parse_number(1, TOP_MATCHES, int))
 show_url_warnings()

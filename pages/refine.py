@@ -14,6 +14,7 @@ import streamlit as st
 
 from pages._cluster_widgets import SHAPE_LABELS, cluster_view
 from pages._shared import (
+    dataset_key,
     datasets_or_stop,
     download_csv,
     entry_guard,
@@ -41,7 +42,6 @@ from swaxs_lib.sweep import DEFAULT_DECAHEDRA, DEFAULT_GRIDS, parse_grid
 PAGE = "refine"
 FAMILIES = ("decahedron", "icosahedron", "cuboctahedron", "octahedron", "truncated-octahedron", "sphere")
 KEEP = dict(persist_state="session")
-KIND_NAMES = {"iq": "I(Q)", "sq": "S(Q)", "fq": "F(Q)", "gr": "G(r)"}
 #: Columns of the ranking shown first (the CSV has them all).
 FIRST_COLUMNS = ("rank", "p", "q", "r", "shells", "length", "cutoff", "diameter_angstrom", "n_atoms", "rw",
                  "expansion", "expansion_sigma", "u_Au", "delta2", "qdamp", "scale")
@@ -70,11 +70,7 @@ def start_sweep(dataset_id: str, shape: str, element: str, grid: str | None, opt
 def sweep_form(datasets) -> list[str]:
     """Dataset, family, element, grid and fit options; the Start button."""
     names = ["ds", "shape", "el", "grid", "xmin", "xmax", "qdamp", "workers"]
-    labels = {d.id: f"{d.name} ({KIND_NAMES[d.kind]}, {d.n_points} points)" for d in datasets}
-    ds_key = url_key(PAGE, "ds", datasets[0].id, parse_id)
-    if st.session_state[ds_key] not in labels:
-        st.warning(f"Dataset `{st.session_state[ds_key]}` is not in this store; showing the newest one.")
-        st.session_state[ds_key] = datasets[0].id
+    ds_key, labels = dataset_key(PAGE, datasets)
     st.selectbox("Dataset", list(labels), key=ds_key, format_func=labels.get, **KEEP)
     record = store().get_dataset(st.session_state[ds_key])
     m = record.measurement
