@@ -36,13 +36,14 @@ import subprocess
 import sys
 import time
 import tracemalloc
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from _machine import cpu_name, git_state, version  # noqa: E402  (the benchmarks/ folder is the script's path)
 
 from swaxs_lib.scattering import debye_intensity  # noqa: E402
 from swaxs_lib.structures import icosahedron, lattice_sphere  # noqa: E402
@@ -344,19 +345,8 @@ def header(q):
     import numba
     import torch
 
-    def version(dist):
-        try:
-            return metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            return "?"
-
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "swaxs_lib"], cwd=REPO, capture_output=True, text=True).stdout
-    cpu = platform.processor() or "?"
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    commit, dirty = git_state("swaxs_lib")
+    cpu = cpu_name()
     lines = [
         f"swaxs Debye benchmark  {time.strftime('%Y-%m-%d %H:%M:%S')}  commit {commit}{' (swaxs_lib modified)' if dirty else ''}",
         f"CPU {cpu}, {os.cpu_count()} logical cores; torch threads {torch.get_num_threads()}, "

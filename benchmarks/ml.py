@@ -55,18 +55,18 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import warnings
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from _machine import cpu_name, git_state, version  # noqa: E402  (the benchmarks/ folder is the script's path)
 
 from swaxs_lib.errors import SwaxsInputError  # noqa: E402
 from swaxs_lib.ml.catalog import ELEMENTS, TEMPLATE_ELEMENT, element_scale, families, template_histogram  # noqa: E402
@@ -97,19 +97,8 @@ def header() -> None:
     import numba
     import torch
 
-    def version(dist):
-        try:
-            return metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            return "?"
-
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "swaxs_lib"], cwd=REPO, capture_output=True, text=True).stdout
-    cpu = platform.processor() or "?"
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    commit, dirty = git_state("swaxs_lib")
+    cpu = cpu_name()
     print(f"swaxs ML benchmark  {time.strftime('%Y-%m-%d %H:%M:%S')}  commit {commit}"
           f"{' (swaxs_lib modified)' if dirty else ''}\n"
           f"CPU {cpu}, {os.cpu_count()} logical cores; torch threads {torch.get_num_threads()}, numba threads "

@@ -56,13 +56,14 @@ import sys
 import tempfile
 import time
 import urllib.request
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from _machine import cpu_name, git_state, version  # noqa: E402  (the benchmarks/ folder is the script's path)
 
 from swaxs_lib.io import read_measurement_bytes  # noqa: E402
 from swaxs_lib.scattering import debye_intensity  # noqa: E402
@@ -379,20 +380,8 @@ def print_table(rows: list[dict]) -> None:
 def header(browser_version: str) -> dict:
     import torch
 
-    def version(dist):
-        try:
-            return metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            return "?"
-
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "swaxs_lib", "pages", "app.py"], cwd=REPO,
-                           capture_output=True, text=True).stdout
-    cpu = platform.processor() or "?"
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    commit, dirty = git_state("swaxs_lib", "pages", "app.py")
+    cpu = cpu_name()
     info = {
         "date": time.strftime("%Y-%m-%d %H:%M:%S"), "commit": commit, "modified": bool(dirty), "cpu": cpu,
         "logical_cores": os.cpu_count(), "torch_threads": torch.get_num_threads(), "load_average": os.getloadavg(),
