@@ -11,7 +11,6 @@ every choice lives in the URL.
 
 from __future__ import annotations
 
-import json
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -35,7 +34,7 @@ from pages._shared import (
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.ml.catalog import ELEMENTS, SHAPE_CLASSES, SHAPE_OF_CLASS
 from swaxs_lib.ml.models import default_model_dir, load_bundle
-from swaxs_lib.ml.predict import TOP_MATCHES, model_input, predict
+from swaxs_lib.ml.predict import TOP_MATCHES, matches_columns, model_input, predict, prediction_row
 
 PAGE = "predict"
 KEEP = {"persist_state": "session"}
@@ -148,26 +147,6 @@ def matches_figure(kind: str, x, values, matches, library, chosen: int) -> go.Fi
     return figure
 
 
-def summary_row(p, dataset_id: str) -> dict[str, list]:
-    low, high = p.diameter_interval_nm or (None, None)
-    n_low, n_high = p.n_atoms_interval or (None, None)
-    return {k: [v] for k, v in {
-        "dataset_id": dataset_id, "kind": p.kind, "shape": p.shape, "shape_class": p.shape_class,
-        "shape_probability": p.shape_probability, "diameter_nm": p.diameter_nm, "diameter_low_nm": low,
-        "diameter_high_nm": high, "n_atoms": p.n_atoms, "n_atoms_low": n_low, "n_atoms_high": n_high,
-        "element": p.element, "element_probability": p.element_probability, "in_domain": p.in_domain,
-        "warnings": " | ".join(p.warnings),
-    }.items()}
-
-
-def matches_table(matches) -> dict[str, list]:
-    """The matches as columns; ``parameters`` as the builder's keyword arguments in sorted JSON (as the CLI)."""
-    keys = ("rank", "shape_class", "shape", "family", "parameters", "element", "diameter_nm", "n_atoms", "rw",
-            "scale", "background")
-    return {k: [json.dumps(m.parameters, sort_keys=True) if k == "parameters" else getattr(m, k) for m in matches]
-            for k in keys}
-
-
 def show_match(match, dataset_id: str) -> None:
     """The chosen match in 3D and the links that open it on the other pages."""
     view, side = st.columns([3, 2], gap="medium")
@@ -250,7 +229,8 @@ with numbers:
                  {"shape_class": list(SHAPE_CLASSES), "shape": [SHAPE_OF_CLASS[c] for c in SHAPE_CLASSES],
                   "probability": [p.probabilities.get(c) for c in SHAPE_CLASSES]},
                  f"swaxs-predict-{dataset_id}-classes.csv", key=f"{PAGE}.classes_csv")
-    download_csv("Prediction summary (CSV)", summary_row(p, dataset_id), f"swaxs-predict-{dataset_id}.csv",
+    summary = prediction_row({**p.to_dict(), "warnings": [*notes, *p.warnings], "data": dataset_id})
+    download_csv("Prediction summary (CSV)", {k: [v] for k, v in summary.items()}, f"swaxs-predict-{dataset_id}.csv",
                  key=f"{PAGE}.summary_csv")
 
 st.subheader("Closest library curves")
@@ -260,7 +240,7 @@ if not p.matches:
     st.stop()
 if st.session_state[match_key] > len(p.matches):
     st.session_state[match_key] = 1
-table = matches_table(p.matches)
+table = matches_columns(p.matches)
 shown = {k: v for k, v in table.items() if k not in ("scale", "background")}
 shown["parameters"] = [parameters_text(m.parameters) for m in p.matches]
 event = st.dataframe(shown, hide_index=True, on_select="rerun", selection_mode="single-row",

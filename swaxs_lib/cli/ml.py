@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import math
 from pathlib import Path
 from typing import Any
 
@@ -114,7 +113,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
 
 def _cmd_predict(args: argparse.Namespace) -> dict[str, Any]:
     from swaxs_lib.ml.models import load_bundle
-    from swaxs_lib.ml.predict import model_input, predict
+    from swaxs_lib.ml.predict import matches_columns, model_input, predict, prediction_row
 
     out = out_path(args.out, (".csv",)) if args.out else None
     matches_out = out_path(args.matches, (".csv",)) if args.matches else None
@@ -126,41 +125,15 @@ def _cmd_predict(args: argparse.Namespace) -> dict[str, Any]:
     kind, x, values, notes = model_input(measurement.kind, measurement.x, measurement.values, args.element)
     for note in notes:
         say(note)
-    result = predict(bundle, kind, x, values, element=args.element, top=args.top).to_dict()
+    prediction = predict(bundle, kind, x, values, element=args.element, top=args.top)
+    result = prediction.to_dict()
     result["warnings"] = list(notes) + result["warnings"]
     result["data"] = dataset_id or args.data
     if out:
         write_csv(out, {k: [v] for k, v in prediction_row(result).items()})
     if matches_out:
-        keys = ("rank", "shape_class", "shape", "family", "element", "diameter_nm", "n_atoms", "rw", "scale", "background")
-        cols = {k: [m[k] for m in result["matches"]] for k in keys}
-        cols["parameters"] = [json.dumps(m["parameters"], sort_keys=True) for m in result["matches"]]
-        write_csv(matches_out, cols)
+        write_csv(matches_out, matches_columns(prediction.matches))
     return result
-
-
-def prediction_row(result: dict[str, Any]) -> dict[str, Any]:
-    """One CSV row of a prediction: the summary, every class's probability, the best match."""
-    interval = result["diameter_interval_nm"] or (math.nan, math.nan)
-    n_interval = result["n_atoms_interval"] or (math.nan, math.nan)
-    row = {"data": result.get("data", ""), "kind": result["kind"], "shape": result["shape"] or "",
-           "shape_class": result["shape_class"] or "", "shape_probability": _num(result["shape_probability"]),
-           "diameter_nm": _num(result["diameter_nm"]), "diameter_low_nm": interval[0], "diameter_high_nm": interval[1],
-           "n_atoms": _num(result["n_atoms"]), "n_atoms_low": n_interval[0], "n_atoms_high": n_interval[1],
-           "element": result["element"] or "", "element_probability": _num(result["element_probability"]),
-           "in_domain": result["in_domain"]}
-    for name, p in result["probabilities"].items():
-        row[f"p_{name}"] = p
-    best = result["matches"][0] if result["matches"] else None
-    row["best_match"] = "" if best is None else (
-        f"{best['shape']} {json.dumps(best['parameters'], sort_keys=True)} {best['element']}")
-    row["best_match_rw"] = math.nan if best is None else best["rw"]
-    row["warnings"] = " | ".join(result["warnings"])
-    return row
-
-
-def _num(value) -> float:
-    return math.nan if value is None else value
 
 
 def register(sub) -> None:

@@ -355,4 +355,38 @@ def library_rw(lib: dict[str, np.ndarray], kind: str, x: np.ndarray, values: np.
     return rw, s, b
 
 
-__all__ = ["TOP_MATCHES", "Match", "Prediction", "library_rw", "library_search", "model_input", "predict"]
+def prediction_row(result: dict[str, Any]) -> dict[str, Any]:
+    """One CSV row of a prediction (``Prediction.to_dict()`` plus ``data``, the input's id or file):
+    the summary, every class's probability, the best match."""
+    interval = result["diameter_interval_nm"] or (math.nan, math.nan)
+    n_interval = result["n_atoms_interval"] or (math.nan, math.nan)
+    row = {"data": result.get("data", ""), "kind": result["kind"], "shape": result["shape"] or "",
+           "shape_class": result["shape_class"] or "", "shape_probability": _number(result["shape_probability"]),
+           "diameter_nm": _number(result["diameter_nm"]), "diameter_low_nm": interval[0],
+           "diameter_high_nm": interval[1], "n_atoms": _number(result["n_atoms"]), "n_atoms_low": n_interval[0],
+           "n_atoms_high": n_interval[1], "element": result["element"] or "",
+           "element_probability": _number(result["element_probability"]), "in_domain": result["in_domain"]}
+    for name, p in result["probabilities"].items():
+        row[f"p_{name}"] = p
+    best = result["matches"][0] if result["matches"] else None
+    row["best_match"] = "" if best is None else (
+        f"{best['shape']} {json.dumps(best['parameters'], sort_keys=True)} {best['element']}")
+    row["best_match_rw"] = math.nan if best is None else best["rw"]
+    row["warnings"] = " | ".join(result["warnings"])
+    return row
+
+
+def matches_columns(matches: tuple[Match, ...]) -> dict[str, list]:
+    """The matches as CSV columns; ``parameters`` as the builder's keyword arguments in sorted JSON."""
+    keys = ("rank", "shape_class", "shape", "family", "parameters", "element", "diameter_nm", "n_atoms", "rw",
+            "scale", "background")
+    return {k: [json.dumps(m.parameters, sort_keys=True) if k == "parameters" else getattr(m, k) for m in matches]
+            for k in keys}
+
+
+def _number(value) -> float:
+    return math.nan if value is None else value
+
+
+__all__ = ["TOP_MATCHES", "Match", "Prediction", "library_rw", "library_search", "matches_columns", "model_input",
+           "predict", "prediction_row"]
