@@ -89,7 +89,8 @@ def headline(p) -> None:
     """Shape, size, element and domain as metrics; every warning."""
     cells = st.columns([2.4, 1.3, 1.2, 1.1, 1.0, 1.0])
     cells[0].metric("Shape", p.shape or "–", help="Most probable shape, its fine classes summed.")
-    cells[0].caption(f"class {p.shape_class}" if p.shape_class else "not predicted")
+    cells[0].caption(f"class {p.shape_class}, family {p.family} ({p.family_probability:.0%})" if p.shape_class
+                     else "not predicted")
     cells[1].metric("Shape probability", "–" if p.shape_probability is None else f"{p.shape_probability:.0%}",
                     help="Calibrated (isotonic) probability of this shape.")
     cells[2].metric("Diameter", "–" if p.diameter_nm is None else f"{p.diameter_nm:.2f} nm",

@@ -72,22 +72,22 @@ def test_training_compares_candidates_calibrates_and_records_what_it_did(tiny):
     manifest = bundle.manifest
     assert set(manifest["models"]) == set(ml_models.MODEL_SPECS)
     shape = manifest["models"]["shape_waxs"]
-    assert set(shape["candidates"]["shape"]) == {"logistic", "knn"} and shape["chosen"]["shape"] in ("logistic", "knn")
-    assert all("fit_s" in v for v in shape["candidates"]["shape"].values())
+    assert set(shape["candidates"]["family"]) == {"logistic", "knn"} and shape["chosen"]["family"] in ("logistic", "knn")
+    assert all("fit_s" in v and "class_accuracy" in v for v in shape["candidates"]["family"].values())
     size = manifest["models"]["size_saxs"]
     assert len(size["size_half_width_log"]) == 2 and all(h > 0 for h in size["size_half_width_log"])
     assert manifest["n_fit"] + manifest["n_calibration"] == 9 * PRESETS["tiny"].train_per_class
     from sklearn.calibration import CalibratedClassifierCV
 
-    assert isinstance(bundle.estimators["joint_iq"]["shape"], CalibratedClassifierCV)
+    assert isinstance(bundle.estimators["joint_iq"]["family"], CalibratedClassifierCV)
 
 
 def test_a_saved_bundle_loads_without_code_and_predicts_the_same(tiny, monkeypatch):
     _, table, bundle, folder = tiny
     loaded = load_bundle(folder / "models")
     x = ml_models.model_features(table, "waxs")[:10]
-    np.testing.assert_allclose(loaded.estimators["shape_waxs"]["shape"].predict_proba(x),
-                               bundle.estimators["shape_waxs"]["shape"].predict_proba(x), rtol=1e-12)
+    np.testing.assert_allclose(loaded.estimators["shape_waxs"]["family"].predict_proba(x),
+                               bundle.estimators["shape_waxs"]["family"].predict_proba(x), rtol=1e-12)
     assert loaded.manifest == json.loads((folder / "models" / "manifest.json").read_text())
     # a file holding a type outside the allowed libraries is refused, not loaded
     monkeypatch.setattr(ml_models, "TRUSTED_PREFIXES", ("numpy.",))
@@ -120,7 +120,7 @@ def test_prediction_routes_by_coverage_and_reports_every_field(tiny):
     with pytest.raises(SwaxsInputError, match="expected it to cover"):
         predict(bundle, "iq", q[(q > 1.2) & (q < 2)], iq[(q > 1.2) & (q < 2)])
     gr = predict(bundle, "gr", table.r_angstrom, table.gr[row].astype(float), element="Au")
-    assert gr.models[0] == "shape_gr" and all(m.element == "Au" for m in gr.matches)
+    assert gr.models[0] == "joint_gr" and all(m.element == "Au" for m in gr.matches)
     strange = predict(bundle, "gr", table.r_angstrom, np.sin(table.r_angstrom * 7.0) * 40.0)
     assert not strange.in_domain and any("novelty" in w for w in strange.warnings)
 
@@ -182,7 +182,8 @@ def test_commands_build_train_evaluate_and_predict(tmp_path):
     models = tmp_path / "models"
     trained = last_json(swaxs("train", "--name", "t", "--out-dir", models, "--classifiers", "logistic",
                               "--regressors", "ridge", db=db))
-    assert trained["chosen"]["joint_iq"] == {"shape": "logistic", "size": "ridge"}
+    chosen = trained["chosen"]["joint_iq"]
+    assert chosen["family"] == "logistic" and chosen["size"] in ("ridge hard", "ridge soft")
     assert (models / "evaluation.json").is_file() and (models / "library.npz").is_file()
     report = tmp_path / "report.json"
     evaluated = last_json(swaxs("evaluate", "--name", "t", "--models", models, "--report", report, db=db))

@@ -56,9 +56,9 @@ def _csv_names(text: str | None, allowed: tuple[str, ...], flag: str) -> tuple[s
 
 def _cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     from swaxs_lib.ml.evaluate import evaluate, format_report
-    from swaxs_lib.ml.models import CLASSIFIERS, DEFAULT_MODEL_DIR, MODEL_SPECS, REGRESSORS, save_bundle, train_models
+    from swaxs_lib.ml.models import CLASSIFIERS, DEFAULT_CLASSIFIERS, DEFAULT_MODEL_DIR, MODEL_SPECS, REGRESSORS, save_bundle, train_models
 
-    classifiers = _csv_names(args.classifiers, CLASSIFIERS, "--classifiers")
+    classifiers = _csv_names(args.classifiers, CLASSIFIERS, "--classifiers") if args.classifiers else DEFAULT_CLASSIFIERS
     regressors = _csv_names(args.regressors, REGRESSORS, "--regressors")
     models = _csv_names(args.models, tuple(MODEL_SPECS), "--models")
     out_dir = Path(args.out_dir) if args.out_dir else DEFAULT_MODEL_DIR
@@ -105,7 +105,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
         path = out_path(args.report, (".json",))
         path.write_text(json.dumps(report, indent=1) + "\n")
     say(format_report(report))
-    summary = {split: {route: {k: v for k, v in m.items() if k != "confusion"} for route, m in routes.items()}
+    summary = {split: {route: {k: v for k, v in m.items() if not k.endswith("confusion")} for route, m in routes.items()}
                for split, routes in report["splits"].items()}
     return {"targets": report["targets"], "splits": summary, "baseline": report["baseline"], "n": report["n"],
             "report": args.report}
@@ -143,7 +143,7 @@ def register(sub) -> None:
     p = sub.add_parser("build-db", help="simulate the training database (resumable), print curves/s")
     p.add_argument("--name", default="default", help="database name (default: default)")
     p.add_argument("--size", choices=list(PRESETS), default="default",
-                   help="preset: default (~17,500 samples, ~15 min on 2 cores), small, tiny (tests)")
+                   help="preset: default (~30,000 samples, ~15 min on 2 cores), small, tiny (tests)")
     p.add_argument("--train-per-class", type=int, help="training samples per shape class (overrides the preset)")
     p.add_argument("--test-per-class", type=int, help="samples per class in each test split")
     p.add_argument("--seed", type=int, help="root seed (test splits use seed+1 and seed+2)")
@@ -155,7 +155,7 @@ def register(sub) -> None:
     p = sub.add_parser("train", help="fit, calibrate and evaluate the models on a database; write a model folder")
     p.add_argument("--name", default="default", help="database name (default: default)")
     p.add_argument("--out-dir", metavar="DIR", help="model folder (default: data/models/default, the shipped one)")
-    p.add_argument("--classifiers", help="candidates to compare, e.g. logistic,mlp (default: all)")
+    p.add_argument("--classifiers", help="candidates to compare, e.g. logistic,mlp (default: all but random_forest)")
     p.add_argument("--regressors", help="size candidates to compare, e.g. ridge,mlp (default: all)")
     p.add_argument("--models", help="which models, e.g. shape_waxs,size_saxs (default: all)")
     p.add_argument("--seed", type=int, default=0, help="seed of the fit/calibration split and estimators")

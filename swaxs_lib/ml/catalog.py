@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable
 
+from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.scattering.histogram import PairHistogram, fast_bin_width, pair_histogram
 from swaxs_lib.structures import build_cluster, decahedron_atom_count
 from swaxs_lib.structures.elements import nearest_neighbour_distance
@@ -155,6 +156,35 @@ def family_names() -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=4)
+def class_of_family(family: str) -> str:
+    """The fine shape class a family belongs to."""
+    for spec in _family_specs():
+        if spec[1] == family:
+            return spec[0]
+    raise SwaxsInputError(f"family: got {family!r}; expected one of {', '.join(family_names())}")
+
+
+def size_group(family: str) -> str:
+    """The size group of a family: the family itself, except decahedra, grouped by their q rule over r.
+
+    A size expert (:mod:`swaxs_lib.ml.experts`) is trained per group.  The
+    decahedra of one q rule and r = 0, 1, 2 (Ino and Marks) are the families
+    noisy curves tell apart worst, and at a given SAXS curve their diameters
+    differ little, so one expert serves them; every other family differs in
+    how its diameter (largest atom–atom distance) relates to its SAXS curve
+    and gets its own.
+    """
+    if family.startswith("decahedron q="):
+        return family.split(" r=")[0]
+    return family
+
+
+def size_groups() -> tuple[str, ...]:
+    """Every size group, sorted (the experts' order)."""
+    return tuple(sorted({size_group(f) for f in family_names()}))
+
+
+@lru_cache(maxsize=4)
 def families(max_diameter_angstrom: float = MAX_DIAMETER_ANGSTROM) -> dict[str, tuple[Member, ...]]:
     """Every family's ladder up to ``max_diameter_angstrom`` (template Å), smallest first, keyed by family name.
 
@@ -206,9 +236,12 @@ __all__ = [
     "SHAPE_OF_CLASS",
     "TEMPLATE_ELEMENT",
     "Member",
+    "class_of_family",
     "element_scale",
     "families",
     "family_names",
     "family_of_class",
+    "size_group",
+    "size_groups",
     "template_histogram",
 ]

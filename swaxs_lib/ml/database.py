@@ -66,7 +66,7 @@ class BuildSpec:
         Include the noise-free library split.
     """
 
-    train_per_class: int = 1400
+    train_per_class: int = 2800
     test_per_class: int = 200
     seed: int = 20261202
     max_diameter_angstrom: float = 72.0

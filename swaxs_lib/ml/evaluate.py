@@ -7,9 +7,10 @@ library search uses the noise-free library split.
 Metrics, per test split and per model family:
 
 * shape accuracy over the ``cluster`` shape names (the ``shape`` a
-  prediction reports, which the targets use) and over the nine fine
-  classes, the confusion matrix (rows true, columns predicted, in
-  :data:`~swaxs_lib.ml.catalog.SHAPE_CLASSES` order);
+  prediction reports, which the targets use), over the nine fine
+  classes and over the 15 families, the confusion matrix of the classes
+  (rows true, columns predicted, in :data:`~swaxs_lib.ml.catalog.SHAPE_CLASSES`
+  order) and of the families;
 * expected calibration error (ECE): 15 equal-width bins of the top
   probability, sum over bins of (bin share) x |accuracy - mean confidence|,
   for the fine classes (``ece``) and for ``shape_probability`` (``shape_name_ece``);
@@ -28,7 +29,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from swaxs_lib.ml.catalog import ELEMENTS, SHAPE_CLASSES, SHAPE_OF_CLASS
+from swaxs_lib.ml.catalog import ELEMENTS, SHAPE_CLASSES, SHAPE_OF_CLASS, family_names
+from swaxs_lib.ml.experts import class_probabilities, family_labels, within_shell_or_5_percent
 from swaxs_lib.ml.models import ModelBundle, full_range_size_model, model_features
 from swaxs_lib.ml.predict import library_rw
 from swaxs_lib.store.simulations import SampleTable
@@ -50,7 +52,7 @@ TARGETS: dict[str, tuple[str, str, str, float]] = {
 ROUTES: dict[str, tuple[str, str, str]] = {
     "iq": ("joint_iq", "joint_iq", "element_waxs"),  # size: see full_range_size_model
     "waxs_saxs": ("shape_waxs", "size_saxs", "element_waxs"),
-    "gr": ("shape_gr", "size_gr", "element_gr"),
+    "gr": ("joint_gr", "joint_gr", "element_gr"),
 }
 
 
@@ -68,10 +70,9 @@ def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins
 
 def _size_scores(pred_d: np.ndarray, true_d: np.ndarray, step: np.ndarray) -> dict[str, float]:
     err = np.abs(pred_d - true_d)
-    five = err <= 0.05 * true_d
-    shell = err <= step
-    return {"size_within_5_percent": float(five.mean()), "size_within_shell": float(shell.mean()),
-            "size_within_shell_or_5_percent": float((five | shell).mean()),
+    return {"size_within_5_percent": float(np.mean(err <= 0.05 * true_d)),
+            "size_within_shell": float(np.mean(err <= step)),
+            "size_within_shell_or_5_percent": float(within_shell_or_5_percent(pred_d, true_d, step).mean()),
             "size_median_relative_error": float(np.median(err / true_d))}
 
 
@@ -88,13 +89,22 @@ def evaluate(bundle: ModelBundle, table: SampleTable, *,
     """
     labels = table.labels
     true_class = np.array([SHAPE_CLASSES.index(c) for c in labels["shape_class"]])
+    true_family = family_labels(labels["family"])
     true_d = labels["diameter_angstrom"].astype(float) / 10.0
     true_n = labels["n_atoms"].astype(float)
     step = labels["shell_step_angstrom"].astype(float) / 10.0
     true_el = np.array([ELEMENTS.index(e) for e in labels["element"]])
     splits = [s for s in ("test-mono", "test-poly20") if np.any(labels["split"] == s)]
-    report: dict[str, Any] = {"splits": {}, "baseline": {}, "n": {}, "classes": list(SHAPE_CLASSES)}
+    report: dict[str, Any] = {"splits": {}, "baseline": {}, "n": {}, "classes": list(SHAPE_CLASSES),
+                              "families": list(family_names())}
     feats: dict[str, np.ndarray] = {}
+
+    def x_of(model: str, part: str, sel: np.ndarray) -> np.ndarray:
+        window = bundle.window(model, part)
+        if window not in feats:
+            feats[window] = model_features(table, window)
+        return feats[window][sel]
+
     routes = dict(ROUTES)
     routes["iq"] = ("joint_iq", full_range_size_model(bundle.manifest), "element_waxs")  # what predict uses
     routes = {r: m for r, m in routes.items() if all(x in bundle.estimators for x in m)}
@@ -105,42 +115,20 @@ def evaluate(bundle: ModelBundle, table: SampleTable, *,
         report["splits"][split] = {}
         report["baseline"][split] = {}
         for route, (shape_model, size_model, element_model) in routes.items():
-            out: dict[str, Any] = {}
-            for model in {shape_model, size_model, element_model}:
-                window = bundle.manifest["models"][model]["window"]
-                if window not in feats:
-                    feats[window] = model_features(table, window)
-            x_shape = feats[bundle.manifest["models"][shape_model]["window"]][sel]
-            proba = bundle.estimators[shape_model]["shape"].predict_proba(x_shape)
-            pred = proba.argmax(axis=1)
-            truth = true_class[sel]
-            correct = pred == truth
-            coarse = np.array([SHAPE_OF_CLASS[SHAPE_CLASSES[p]] == SHAPE_OF_CLASS[SHAPE_CLASSES[t]]
-                               for p, t in zip(pred, truth)])
-            confusion = np.zeros((len(SHAPE_CLASSES), len(SHAPE_CLASSES)), int)
-            np.add.at(confusion, (truth, pred), 1)
-            names = sorted(set(SHAPE_OF_CLASS.values()))
-            by_name = np.zeros((len(proba), len(names)))
-            for k, c in enumerate(SHAPE_CLASSES):
-                by_name[:, names.index(SHAPE_OF_CLASS[c])] += proba[:, k]
-            true_name = np.array([names.index(SHAPE_OF_CLASS[SHAPE_CLASSES[t]]) for t in truth])
-            name_ece = expected_calibration_error(by_name.max(axis=1), by_name.argmax(axis=1) == true_name)
-            out.update({"shape_accuracy": float(correct.mean()), "shape_name_accuracy": float(coarse.mean()),
-                        "shape_name_ece": name_ece,
-                        "ece": expected_calibration_error(proba.max(axis=1), correct),
-                        "mean_confidence": float(proba.max(axis=1).mean()), "confusion": confusion.tolist()})
-            x_size = feats[bundle.manifest["models"][size_model]["window"]][sel]
-            log_pred = bundle.estimators[size_model]["size"].predict(x_size)
+            family_proba = bundle.family_proba(shape_model, x_of(shape_model, "family", sel))
+            out = _shape_scores(family_proba, true_family[sel], true_class[sel])
+            log_pred = bundle.log_size(size_model, x_of(size_model, "family", sel), x_of(size_model, "size", sel))
             pred_d = np.exp(log_pred[:, 0])
             half = bundle.manifest["models"][size_model]["size_half_width_log"]
             out.update(_size_scores(pred_d, true_d[sel], step[sel]))
             out["size_interval_coverage"] = float(np.mean(np.abs(log_pred[:, 0] - np.log(true_d[sel])) <= half[0]))
-            out["n_atoms_within_10_percent"] = float(np.mean(np.abs(np.exp(log_pred[:, 1]) - true_n[sel]) <= 0.1 * true_n[sel]))
-            x_el = feats[bundle.manifest["models"][element_model]["window"]][sel]
-            out["element_accuracy"] = float(np.mean(bundle.estimators[element_model]["element"].predict_proba(x_el).argmax(1)
-                                                    == true_el[sel]))
+            out["n_atoms_within_10_percent"] = float(np.mean(np.abs(np.exp(log_pred[:, 1]) - true_n[sel])
+                                                             <= 0.1 * true_n[sel]))
+            element_proba = bundle.element_proba(element_model, x_of(element_model, "element", sel))
+            out["element_accuracy"] = float(np.mean(element_proba.argmax(1) == true_el[sel]))
             report["splits"][split][route] = out
-            report["baseline"][split][route] = _baseline(bundle, table, sel, route, truth, true_d[sel], step[sel])
+            report["baseline"][split][route] = _baseline(bundle, table, sel, route, true_class[sel], true_d[sel],
+                                                         step[sel])
             done += 1
             if progress:
                 progress(done, total, f"{split} {route}: shape {out['shape_accuracy']:.3f}, "
@@ -152,6 +140,29 @@ def evaluate(bundle: ModelBundle, table: SampleTable, *,
         report["targets"][label] = {"value": value, "goal": goal, "met": met,
                                     "baseline": report["baseline"].get(split, {}).get(route, {}).get(metric)}
     return report
+
+
+def _shape_scores(family_proba: np.ndarray, true_family: np.ndarray, truth: np.ndarray) -> dict[str, Any]:
+    """Family, class and shape-name accuracy, calibration and confusion of family probabilities."""
+    proba = class_probabilities(family_proba)
+    pred = proba.argmax(axis=1)
+    correct = pred == truth
+    confusion = np.zeros((len(SHAPE_CLASSES), len(SHAPE_CLASSES)), int)
+    np.add.at(confusion, (truth, pred), 1)
+    family_confusion = np.zeros((family_proba.shape[1],) * 2, int)
+    np.add.at(family_confusion, (true_family, family_proba.argmax(axis=1)), 1)
+    names = sorted(set(SHAPE_OF_CLASS.values()))
+    by_name = np.zeros((len(proba), len(names)))
+    for k, c in enumerate(SHAPE_CLASSES):
+        by_name[:, names.index(SHAPE_OF_CLASS[c])] += proba[:, k]
+    true_name = np.array([names.index(SHAPE_OF_CLASS[SHAPE_CLASSES[t]]) for t in truth])
+    name_correct = by_name.argmax(axis=1) == true_name
+    return {"shape_accuracy": float(correct.mean()), "shape_name_accuracy": float(name_correct.mean()),
+            "family_accuracy": float(np.mean(family_proba.argmax(axis=1) == true_family)),
+            "shape_name_ece": expected_calibration_error(by_name.max(axis=1), name_correct),
+            "ece": expected_calibration_error(proba.max(axis=1), correct),
+            "mean_confidence": float(proba.max(axis=1).mean()), "confusion": confusion.tolist(),
+            "family_confusion": family_confusion.tolist()}
 
 
 def _baseline(bundle: ModelBundle, table: SampleTable, sel: np.ndarray, route: str, truth: np.ndarray,
@@ -180,7 +191,7 @@ def format_report(report: dict[str, Any]) -> str:
             lines.append(
                 f"{split:12s} {route:10s} shape {m['shape_name_accuracy']:.3f} (library "
                 f"{base.get('shape_name_accuracy', math.nan):.3f}), class {m['shape_accuracy']:.3f} "
-                f"(library {base.get('shape_accuracy', math.nan):.3f})"
+                f"(library {base.get('shape_accuracy', math.nan):.3f}), family {m['family_accuracy']:.3f}"
                 f"  size ±1 shell/±5% {m['size_within_shell_or_5_percent']:.3f} "
                 f"(library {base.get('size_within_shell_or_5_percent', math.nan):.3f})  ±5% {m['size_within_5_percent']:.3f}"
                 f"  ECE {m['ece']:.3f}  element {m['element_accuracy']:.3f}")

@@ -1,40 +1,54 @@
 """Train the shape, size and element models and keep them, with their library, in a model folder.
 
-Models (each a scikit-learn pipeline: ``StandardScaler`` -> ``PCA`` -> estimator,
-on the features of :mod:`swaxs_lib.ml.features`):
+Models (scikit-learn pipelines on the features of :mod:`swaxs_lib.ml.features`):
 
-=============  ======  ==============================================
+=============  ======  ========================================================
 name           window  predicts
-=============  ======  ==============================================
-shape_waxs     waxs    shape class (calibrated probabilities)
-size_saxs      saxs    log diameter and log atom count
-joint_iq       iq      shape class and log diameter, log atom count
+=============  ======  ========================================================
+shape_waxs     waxs    family, hence shape class (calibrated probabilities)
+size_saxs      saxs    log diameter and log atom count (SAXS experts, SAXS gate)
+joint_iq       iq      family and class; size (SAXS experts, gated on 0.02–10 1/Å)
 element_waxs   waxs    element
-shape_gr       gr      shape class
-size_gr        gr      log diameter, log atom count
+joint_gr       gr      family and class; size (G(r) experts)
 element_gr     gr      element
-=============  ======  ==============================================
+=============  ======  ========================================================
+
+A classifier is ``StandardScaler`` -> ``PCA`` (120 components) -> estimator.
+Shape models classify the *family* (:mod:`swaxs_lib.ml.experts`); class
+probabilities are sums over families.  A size model is one expert regressor
+per size group on the size window (SAXS for I(Q), the G(r) window for G(r)),
+picked ("hard") or weighted ("soft") by the probabilities of the model's own
+family classifier (for ``size_saxs`` one trained on SAXS alone, used only as
+the gate).  The gate uses the classifier before calibration, so nothing the
+size part is chosen or scored with has seen the calibration part.
 
 Training (:func:`train_models`) splits the database's ``train`` split into a
-fitting part (80 %) and a calibration part (20 %, stratified by class, seed
-recorded).  For each model every candidate estimator of :data:`CLASSIFIERS` or
-:data:`REGRESSORS` is fitted on the first part and scored on the second (log
-loss and accuracy, or mean absolute log error); the best is kept and then
-calibrated on the calibration part (``CalibratedClassifierCV`` on the frozen
-estimator, isotonic).  For I(Q) covering both windows the shape comes from
-``joint_iq`` and the size from ``joint_iq`` or ``size_saxs``, whichever did
-better on the calibration part (:func:`full_range_size_model`).  Size intervals are split-conformal: the 90 % quantile
-of the calibration part's absolute log errors.  The novelty score of an input
-is its mean distance to the 5 nearest of 2,000 fitting samples (drawn at
-random) in the model's PCA space, divided by the 99.5 % quantile of the same score over the calibration
-part: above 1 the input is unlike anything trained on.
+fitting part (80 %) and a calibration part (20 %, stratified by family, seed
+recorded).  For each model every candidate estimator of :data:`CLASSIFIERS`
+(families, elements) or :data:`REGRESSORS` (the experts) is fitted on the
+first part and scored on the second: log loss and accuracy for classifiers;
+for size, with each gating, the share within one shell or 5 % of the true
+diameter (the target of the held-out evaluation) and the mean absolute log
+error.  The best (lowest log loss; highest share, then lowest error) is kept;
+classifiers are then calibrated on the calibration part
+(``CalibratedClassifierCV`` on the frozen estimator: isotonic, one
+calibrator fitted on the whole part; a class absent from it leaves the
+model uncalibrated, which the manifest records: tiny databases only).  For I(Q)
+covering both windows the size comes from ``joint_iq`` or ``size_saxs``,
+whichever did better on the calibration part (:func:`full_range_size_model`).
+Size intervals are split-conformal: the 90 % quantile of the calibration
+part's absolute log errors.  The novelty score of an input is its mean
+distance to the 5 nearest of 2,000 fitting samples (drawn at random) in the
+model's PCA space, divided by the 99.5 % quantile of the same score over the
+calibration part: above 1 the input is unlike anything trained on.
 
-A model folder holds ``manifest.json`` (windows, classes, intervals,
-thresholds, the candidates' scores, the training seed and database spec),
-one ``.skops`` file per model (skops never runs code when loading; only the
-scikit-learn, numpy and scipy types listed in :data:`TRUSTED_PREFIXES` are
-accepted, so a tampered file is refused, not executed) and ``library.npz``
-(the noise-free library curves, loaded with ``allow_pickle=False``).
+A model folder holds ``manifest.json`` (windows, classes, families, size
+groups, intervals, thresholds, the candidates' scores, the training seed and
+database spec), one ``.skops`` file per model (skops never runs code when
+loading; only the scikit-learn, numpy and scipy types listed in
+:data:`TRUSTED_PREFIXES` are accepted, so a tampered file is refused, not
+executed) and ``library.npz`` (the noise-free library curves, loaded with
+``allow_pickle=False``).
 """
 
 from __future__ import annotations
@@ -49,20 +63,24 @@ from typing import Any, Callable
 import numpy as np
 
 from swaxs_lib.errors import SwaxsInputError
-from swaxs_lib.ml.catalog import ELEMENTS, SHAPE_CLASSES
+from swaxs_lib.ml.catalog import ELEMENTS, SHAPE_CLASSES, family_names, size_groups
+from swaxs_lib.ml.experts import (GATINGS, class_probabilities, expert_predictions, family_labels,
+                                  family_probabilities, fit_experts, gate, group_labels, group_probabilities,
+                                  predict_size, within_shell_or_5_percent)
 from swaxs_lib.ml.features import WINDOWS, features
 from swaxs_lib.store.simulations import SampleTable
 
-#: Model name -> (window, targets).
+#: Model name -> (window, targets).  A model with a size target also holds a family classifier (its gate).
 MODEL_SPECS: dict[str, tuple[str, tuple[str, ...]]] = {
     "shape_waxs": ("waxs", ("shape",)),
     "size_saxs": ("saxs", ("size",)),
     "joint_iq": ("iq", ("shape", "size")),
     "element_waxs": ("waxs", ("element",)),
-    "shape_gr": ("gr", ("shape",)),
-    "size_gr": ("gr", ("size",)),
+    "joint_gr": ("gr", ("shape", "size")),
     "element_gr": ("gr", ("element",)),
 }
+#: A model's window -> the window its size experts read.
+SIZE_WINDOWS: dict[str, str] = {"iq": "saxs", "saxs": "saxs", "gr": "gr"}
 #: The folder shipped with the code, which ``predict`` uses by default.
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[2] / "data" / "models" / "default"
 #: Environment variable naming another default model folder.
@@ -75,6 +93,10 @@ def default_model_dir() -> Path:
 
     value = os.environ.get(MODELS_ENV_VAR)
     return Path(value) if value else DEFAULT_MODEL_DIR
+
+
+#: The model folder layout this code reads and writes (2: family classifiers and size experts).
+MODEL_FORMAT = 2
 #: Type-name prefixes a model file may contain.
 TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.")
 #: Size interval coverage.
@@ -83,46 +105,65 @@ INTERVAL_COVERAGE = 0.90
 NOVELTY_NEIGHBOURS, NOVELTY_QUANTILE = 5, 0.995
 #: Fitting samples kept (at random, seeded) as the novelty score's reference set.
 NOVELTY_REFERENCE_SAMPLES = 2000
-_PCA_COMPONENTS = 60
+_PCA_COMPONENTS = 120
+#: Principal components an expert regressor works in (a size group's curves vary in few ways).
+_EXPERT_COMPONENTS = 15
+#: Members of the ``mlp_ensemble`` candidate.
+_ENSEMBLE_SIZE = 5
 
 
 def _classifiers(seed: int) -> dict[str, Callable[[], Any]]:
-    from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+    from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier, VotingClassifier
     from sklearn.linear_model import LogisticRegression
     from sklearn.neighbors import KNeighborsClassifier
     from sklearn.neural_network import MLPClassifier
 
+    def mlp(k: int = 0):
+        return MLPClassifier(hidden_layer_sizes=(512, 256), alpha=1e-3, max_iter=400, early_stopping=True,
+                             random_state=seed + k)
+
     return {
         "logistic": lambda: LogisticRegression(C=1.0, max_iter=500),
-        "mlp": lambda: MLPClassifier(hidden_layer_sizes=(256, 128), alpha=1e-3, max_iter=400, early_stopping=True,
-                                     random_state=seed),
-        "hist_gradient_boosting": lambda: HistGradientBoostingClassifier(max_iter=300, learning_rate=0.1,
+        "mlp": mlp,
+        # the mean probability of MLPs that differ only in their random start
+        "mlp_ensemble": lambda: VotingClassifier([(f"mlp{k}", mlp(k)) for k in range(_ENSEMBLE_SIZE)], voting="soft"),
+        "hist_gradient_boosting": lambda: HistGradientBoostingClassifier(max_iter=200, learning_rate=0.1,
                                                                          early_stopping=True, random_state=seed),
         "random_forest": lambda: RandomForestClassifier(200, min_samples_leaf=2, random_state=seed),
         "knn": lambda: KNeighborsClassifier(7, weights="distance"),
     }
 
 
-def _regressors(seed: int) -> dict[str, Callable[[], Any]]:
+def _regressors(seed: int) -> dict[str, Callable[[int, int], Any]]:
+    """Expert pipelines, each ``make(n_samples, n_features)``."""
+    from sklearn.decomposition import PCA
     from sklearn.ensemble import HistGradientBoostingRegressor
     from sklearn.linear_model import Ridge
     from sklearn.multioutput import MultiOutputRegressor
     from sklearn.neighbors import KNeighborsRegressor
     from sklearn.neural_network import MLPRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    def pca(n: int, p: int):
+        return PCA(max(1, min(_EXPERT_COMPONENTS, n - 1, p)), random_state=0)
 
     return {
-        "ridge": lambda: Ridge(1.0),
-        "mlp": lambda: MLPRegressor(hidden_layer_sizes=(256, 128), alpha=1e-3, max_iter=600, early_stopping=True,
-                                    random_state=seed),
+        "ridge": lambda n, p: make_pipeline(StandardScaler(), Ridge(1.0)),
+        "mlp": lambda n, p: make_pipeline(StandardScaler(), pca(n, p), StandardScaler(), MLPRegressor(
+            hidden_layer_sizes=(128, 64), alpha=1e-4, max_iter=1000, early_stopping=n >= 50, random_state=seed)),
         # one booster per target (log diameter, log atom count)
-        "hist_gradient_boosting": lambda: MultiOutputRegressor(HistGradientBoostingRegressor(
-            max_iter=400, learning_rate=0.1, early_stopping=True, random_state=seed)),
-        "knn": lambda: KNeighborsRegressor(7, weights="distance"),
+        "hist_gradient_boosting": lambda n, p: make_pipeline(pca(n, p), MultiOutputRegressor(
+            HistGradientBoostingRegressor(max_iter=300, learning_rate=0.1, early_stopping=n >= 100, random_state=seed))),
+        # unscaled components: the curve's main variations weigh more than its noise
+        "knn": lambda n, p: make_pipeline(pca(n, p), KNeighborsRegressor(min(7, n), weights="distance")),
     }
 
 
 #: Candidate names, in the order they are tried.
-CLASSIFIERS = ("logistic", "mlp", "hist_gradient_boosting", "random_forest", "knn")
+CLASSIFIERS = ("logistic", "mlp", "mlp_ensemble", "hist_gradient_boosting", "random_forest", "knn")
+#: What ``train`` tries unless told: every classifier but the random forest (slow, and ~30 MB a model).
+DEFAULT_CLASSIFIERS = ("logistic", "mlp", "mlp_ensemble", "hist_gradient_boosting", "knn")
 REGRESSORS = ("ridge", "mlp", "hist_gradient_boosting", "knn")
 
 
@@ -135,8 +176,10 @@ class ModelBundle:
     manifest : dict
         See the module docstring.
     estimators : dict of str to dict of str to estimator
-        ``estimators[model]["shape" | "element" | "size"]``; size predicts
-        (log diameter in nm, log atom count).
+        ``estimators[model]["family" | "element" | "size"]``: calibrated
+        classifiers (labels: indices into ``manifest["families"]`` or
+        ``manifest["elements"]``) and the size estimator of
+        :func:`swaxs_lib.ml.experts.predict_size` (log diameter in nm, log atom count).
     transforms : dict of str to estimator
         ``transforms[model]``: the scaler+PCA the novelty score works in.
     neighbours : dict of str to numpy.ndarray
@@ -151,33 +194,69 @@ class ModelBundle:
     neighbours: dict[str, np.ndarray]
     library: dict[str, np.ndarray]
 
+    def window(self, model: str, part: str = "family") -> str:
+        """The window ``model`` reads for ``part`` (the size experts read ``size_window``)."""
+        entry = self.manifest["models"][model]
+        return entry["size_window"] if part == "size" else entry["window"]
+
+    def family_proba(self, model: str, x: np.ndarray) -> np.ndarray:
+        """Calibrated family probabilities (n, n_families) from features ``x`` on the model's window."""
+        return family_probabilities(self.estimators[model]["family"], x)
+
+    def element_proba(self, model: str, x: np.ndarray) -> np.ndarray:
+        """Calibrated element probabilities (n, len(ELEMENTS))."""
+        classifier = self.estimators[model]["element"]
+        out = np.zeros((len(x), len(ELEMENTS)))
+        out[:, np.asarray(classifier.classes_, int)] = classifier.predict_proba(x)
+        return out
+
+    def log_size(self, model: str, x_gate: np.ndarray, x_size: np.ndarray) -> np.ndarray:
+        """Log diameter (nm) and log atom count (n, 2): the experts on ``x_size`` (the size window),
+        gated by the uncalibrated family classifier on ``x_gate`` (the model's window)."""
+        gate_proba = family_probabilities(gate_classifier(self.estimators[model]["family"]), x_gate)
+        return predict_size(self.estimators[model]["size"], gate_proba, x_size)
+
 
 def full_range_size_model(manifest: dict[str, Any]) -> str:
     """The size model for I(Q) covering both windows: ``joint_iq`` or ``size_saxs``, whichever scored
-    the lower mean absolute log-diameter error on the calibration part (never on test data)."""
+    better on the calibration part (never on test data)."""
     scores = {}
     for name in ("joint_iq", "size_saxs"):
         entry = manifest["models"].get(name)
         if entry and "size" in entry.get("chosen", {}):
-            scores[name] = entry["candidates"]["size"][entry["chosen"]["size"]]["mean_abs_log_diameter"]
+            scores[name] = _size_rank(entry["candidates"]["size"][entry["chosen"]["size"]])
     return min(scores, key=scores.get) if scores else "joint_iq"
 
 
-def _pipeline(estimator, n_features: int):
+def _size_rank(score: dict[str, float]) -> tuple[float, float]:
+    return (-score["within_shell_or_5_percent"], score["mean_abs_log_diameter"])
+
+
+def gate_classifier(classifier: Any) -> Any:
+    """The family classifier before calibration (what the size gate uses, see the module docstring)."""
+    from sklearn.calibration import CalibratedClassifierCV
+
+    return classifier.estimator.estimator if isinstance(classifier, CalibratedClassifierCV) else classifier
+
+
+def _pipeline(estimator, n_features: int, n_samples: int | None = None):
     from sklearn.decomposition import PCA
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    return make_pipeline(StandardScaler(), PCA(min(_PCA_COMPONENTS, n_features), random_state=0), estimator)
+    components = min(_PCA_COMPONENTS, n_features, n_samples or n_features)
+    return make_pipeline(StandardScaler(), PCA(components, random_state=0), estimator)
 
 
 def _targets(table: SampleTable) -> dict[str, np.ndarray]:
     labels = table.labels
     return {
-        "shape": np.array([SHAPE_CLASSES.index(c) for c in labels["shape_class"]]),
+        "family": family_labels(labels["family"]),
+        "group": group_labels(labels["family"]),
         "element": np.array([ELEMENTS.index(e) for e in labels["element"]]),
         "size": np.column_stack((np.log(labels["diameter_angstrom"].astype(float) / 10.0),
                                  np.log(labels["n_atoms"].astype(float)))),
+        "step_nm": labels["shell_step_angstrom"].astype(float) / 10.0,
     }
 
 
@@ -193,7 +272,7 @@ def train_models(
     table: SampleTable,
     *,
     models: tuple[str, ...] | None = None,
-    classifiers: tuple[str, ...] = CLASSIFIERS,
+    classifiers: tuple[str, ...] = DEFAULT_CLASSIFIERS,
     regressors: tuple[str, ...] = REGRESSORS,
     seed: int = 0,
     library: SampleTable | None = None,
@@ -223,10 +302,7 @@ def train_models(
     -------
     ModelBundle
     """
-    from sklearn.calibration import CalibratedClassifierCV
-    from sklearn.frozen import FrozenEstimator
-    from sklearn.metrics import accuracy_score, log_loss
-    from sklearn.model_selection import KFold, train_test_split
+    from sklearn.model_selection import train_test_split
     from sklearn.neighbors import NearestNeighbors
 
     names = tuple(models or MODEL_SPECS)
@@ -242,67 +318,40 @@ def train_models(
         raise SwaxsInputError(f"database: {int(train.sum())} training samples; expected at least 20 (build a bigger one)")
     targets = {k: v[train] for k, v in _targets(table).items()}
     index = np.arange(int(train.sum()))
-    fit_idx, cal_idx = train_test_split(index, test_size=0.2, random_state=seed, stratify=targets["shape"])
-    total = sum(len(classifiers if t != "size" else regressors) for n in names for t in MODEL_SPECS[n][1])
-    done = 0
+    fit_idx, cal_idx = train_test_split(index, test_size=0.2, random_state=seed,
+                                        stratify=_stratum(targets["family"]))
+    total = sum(len(classifiers) * (_has_family(n) + ("element" in MODEL_SPECS[n][1]))
+                + len(regressors) * ("size" in MODEL_SPECS[n][1]) for n in names)
     manifest: dict[str, Any] = {
-        "format": 1, "seed": seed, "database": database or {}, "classes": list(SHAPE_CLASSES),
-        "elements": list(ELEMENTS), "models": {}, "n_fit": len(fit_idx), "n_calibration": len(cal_idx),
+        "format": MODEL_FORMAT, "seed": seed, "database": database or {}, "classes": list(SHAPE_CLASSES),
+        "families": list(family_names()), "size_groups": list(size_groups()), "elements": list(ELEMENTS),
+        "models": {}, "n_fit": len(fit_idx), "n_calibration": len(cal_idx),
         "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
+    fitter = _Fitter(table, train, targets, fit_idx, cal_idx, classifiers, regressors, seed,
+                     _Progress(progress, total))
     estimators: dict[str, dict[str, Any]] = {}
     transforms, neighbours = {}, {}
-    feature_cache: dict[str, np.ndarray] = {}
     for name in names:
         window_name, kinds = MODEL_SPECS[name]
-        if window_name not in feature_cache:
-            feature_cache[window_name] = model_features(table, window_name)[train]
-        x = feature_cache[window_name]
-        entry: dict[str, Any] = {"window": window_name, "targets": list(kinds), "candidates": {}}
+        x = fitter.features(window_name)
+        entry: dict[str, Any] = {"window": window_name, "targets": list(kinds), "candidates": {}, "chosen": {}}
         estimators[name] = {}
-        for kind in kinds:
-            y = targets[kind]
-            scores = {}
-            fitted = {}
-            pool = _regressors(seed) if kind == "size" else _classifiers(seed)
-            for cand in (regressors if kind == "size" else classifiers):
-                start = time.perf_counter()
-                model = _pipeline(pool[cand](), x.shape[1]).fit(x[fit_idx], y[fit_idx])
-                seconds = time.perf_counter() - start
-                if kind == "size":
-                    err = np.abs(model.predict(x[cal_idx]) - y[cal_idx])
-                    scores[cand] = {"mean_abs_log_diameter": float(err[:, 0].mean()),
-                                    "within_5_percent": float(np.mean(err[:, 0] <= math.log(1.05))),
-                                    "fit_s": round(seconds, 2)}
-                else:
-                    proba = model.predict_proba(x[cal_idx])
-                    scores[cand] = {"log_loss": float(log_loss(y[cal_idx], proba, labels=model.classes_)),
-                                    "accuracy": float(accuracy_score(y[cal_idx], model.classes_[proba.argmax(1)])),
-                                    "fit_s": round(seconds, 2)}
-                fitted[cand] = model
-                done += 1
-                if progress:
-                    progress(done, total, f"{name} {kind}: {cand} {scores[cand]}")
-            key = "mean_abs_log_diameter" if kind == "size" else "log_loss"
-            best = min(scores, key=lambda c: scores[c][key])
-            model = fitted[best]
-            if kind == "size":
-                err = np.abs(model.predict(x[cal_idx]) - y[cal_idx])
-                # split-conformal: the ceil((n+1) q)/n empirical quantile
-                n = len(err)
-                level = min(1.0, math.ceil((n + 1) * INTERVAL_COVERAGE) / n)
-                entry["size_half_width_log"] = [float(np.quantile(err[:, k], level, method="higher")) for k in range(2)]
+        parts = (["family"] if _has_family(name) else []) + [k for k in kinds if k in ("element", "size")]
+        for part in parts:
+            if part == "size":
+                estimator, scores, best, extra = fitter.size(name, window_name, estimators[name]["family"])
+                entry["size_window"] = SIZE_WINDOWS[window_name]
             else:
-                # the estimator is frozen: the folds only split the calibration set, all of it is used
-                model = CalibratedClassifierCV(FrozenEstimator(model), method="isotonic", cv=KFold(2)).fit(
-                    x[cal_idx], y[cal_idx])
-            estimators[name][kind] = model
-            entry["candidates"][kind] = scores
-            entry["chosen"] = {**entry.get("chosen", {}), kind: best}
-        transform = _pipeline(None, x.shape[1])[:-1].fit(x[fit_idx])
+                estimator, scores, best, extra = fitter.classifier(name, part, x)
+            estimators[name][part] = estimator
+            entry["candidates"][part] = scores
+            entry["chosen"][part] = best
+            entry.update(extra)
+        transform = _pipeline(None, x.shape[1], len(fit_idx))[:-1].fit(x[fit_idx])
         reference = np.random.default_rng(seed).permutation(fit_idx)[:NOVELTY_REFERENCE_SAMPLES]
         space = transform.transform(x[np.sort(reference)]).astype(np.float32)
-        nn = NearestNeighbors(n_neighbors=NOVELTY_NEIGHBOURS).fit(space)
+        nn = NearestNeighbors(n_neighbors=min(NOVELTY_NEIGHBOURS, len(space))).fit(space)
         cal_scores = nn.kneighbors(transform.transform(x[cal_idx]))[0].mean(axis=1)
         entry["novelty_scale"] = float(np.quantile(cal_scores, NOVELTY_QUANTILE))
         transforms[name] = transform
@@ -310,6 +359,123 @@ def train_models(
         manifest["models"][name] = entry
     lib = _library_arrays(library) if library is not None else {}
     return ModelBundle(manifest, estimators, transforms, neighbours, lib)
+
+
+def _has_family(name: str) -> bool:
+    return bool({"shape", "size"} & set(MODEL_SPECS[name][1]))
+
+
+def _stratum(labels: np.ndarray) -> np.ndarray | None:
+    """Stratify the fit/calibration split by ``labels`` where every label present has two samples at least."""
+    counts = np.bincount(labels)
+    return labels if counts[counts > 0].min() >= 2 else None
+
+
+class _Progress:
+    def __init__(self, callback, total: int):
+        self.callback, self.total, self.done = callback, total, 0
+
+    def step(self, note: str) -> None:
+        self.done += 1
+        if self.callback:
+            self.callback(self.done, self.total, note)
+
+
+class _Fitter:
+    """Fits and scores the candidates of one training run (features and experts shared between models)."""
+
+    def __init__(self, table, train, targets, fit_idx, cal_idx, classifiers, regressors, seed, progress):
+        self.table, self.train, self.targets = table, train, targets
+        self.fit_idx, self.cal_idx = fit_idx, cal_idx
+        self.classifiers, self.regressors, self.seed, self.progress = classifiers, regressors, seed, progress
+        self._features: dict[str, np.ndarray] = {}
+        self._experts: dict[tuple[str, str], tuple[dict[str, Any], np.ndarray, float]] = {}
+
+    def features(self, window_name: str) -> np.ndarray:
+        if window_name not in self._features:
+            self._features[window_name] = model_features(self.table, window_name)[self.train]
+        return self._features[window_name]
+
+    def classifier(self, name: str, part: str, x: np.ndarray):
+        """Compare the classifier candidates for ``part`` (family or element); calibrate the best."""
+        from sklearn.calibration import CalibratedClassifierCV
+        from sklearn.frozen import FrozenEstimator
+        from sklearn.metrics import log_loss
+
+        y = self.targets[part]
+        fit, cal = self.fit_idx, self.cal_idx
+        pool = _classifiers(self.seed)
+        scores, fitted = {}, {}
+        for cand in self.classifiers:
+            start = time.perf_counter()
+            model = _pipeline(pool[cand](), x.shape[1], len(fit)).fit(x[fit], y[fit])
+            seconds = time.perf_counter() - start
+            proba = model.predict_proba(x[cal])
+            predicted = model.classes_[proba.argmax(1)]
+            scores[cand] = {"log_loss": float(log_loss(y[cal], proba, labels=model.classes_)),
+                            "accuracy": float(np.mean(predicted == y[cal])), "fit_s": round(seconds, 2)}
+            if part == "family":
+                wide = family_probabilities(model, x[cal])
+                truth = class_probabilities(np.eye(wide.shape[1])[y[cal]]).argmax(1)
+                scores[cand]["class_accuracy"] = float(np.mean(class_probabilities(wide).argmax(1) == truth))
+            fitted[cand] = model
+            self.progress.step(f"{name} {part}: {cand} {_short(scores[cand])}")
+        best = min(scores, key=lambda c: scores[c]["log_loss"])
+        model = fitted[best]
+        if set(model.classes_) - set(y[cal]):
+            # a class never seen in the calibration part cannot be calibrated (tiny databases only)
+            return model, scores, best, {f"{part}_calibrated": False}
+        # the estimator is frozen: one isotonic calibrator on the whole calibration part
+        whole = np.arange(len(cal))
+        calibrated = CalibratedClassifierCV(FrozenEstimator(model), method="isotonic", cv=[(whole, whole)]).fit(
+            x[cal], y[cal])
+        return calibrated, scores, best, {f"{part}_calibrated": True}
+
+    def size(self, name: str, window_name: str, family_classifier: Any):
+        """Compare the expert candidates x gatings on the calibration part; keep the best and its interval."""
+        size_window = SIZE_WINDOWS[window_name]
+        x_size = self.features(size_window)
+        y, step = self.targets["size"], self.targets["step_nm"]
+        cal = self.cal_idx
+        group_proba = group_probabilities(family_probabilities(gate_classifier(family_classifier),
+                                                               self.features(window_name)[cal]))
+        scores, kept = {}, {}
+        for cand in self.regressors:
+            experts, per_group, seconds = self._fitted_experts(size_window, cand, x_size)
+            for gating in GATINGS:
+                pred = gate(per_group, group_proba, gating)
+                err = np.abs(pred - y[cal])
+                hits = within_shell_or_5_percent(np.exp(pred[:, 0]), np.exp(y[cal, 0]), step[cal])
+                key = f"{cand} {gating}"
+                scores[key] = {"within_shell_or_5_percent": float(hits.mean()),
+                               "mean_abs_log_diameter": float(err[:, 0].mean()),
+                               "within_5_percent": float(np.mean(err[:, 0] <= math.log(1.05))), "fit_s": seconds}
+                kept[key] = ({"experts": experts, "gating": gating}, err)
+            self.progress.step(f"{name} size: {cand} " + ", ".join(
+                f"{g} {scores[f'{cand} {g}']['within_shell_or_5_percent']:.3f}" for g in GATINGS))
+        best = min(scores, key=lambda k: _size_rank(scores[k]))
+        estimator, err = kept[best]
+        # split-conformal: the ceil((n+1) q)/n empirical quantile
+        n = len(err)
+        level = min(1.0, math.ceil((n + 1) * INTERVAL_COVERAGE) / n)
+        half = [float(np.quantile(err[:, k], level, method="higher")) for k in range(2)]
+        return estimator, scores, best, {"size_half_width_log": half}
+
+    def _fitted_experts(self, size_window: str, cand: str, x: np.ndarray):
+        key = (size_window, cand)
+        if key not in self._experts:
+            make = _regressors(self.seed)[cand]
+            fit = self.fit_idx
+            start = time.perf_counter()
+            experts = fit_experts(x[fit], self.targets["size"][fit], self.targets["group"][fit],
+                                  lambda n: make(n, x.shape[1]))
+            seconds = round(time.perf_counter() - start, 2)
+            self._experts[key] = (experts, expert_predictions(experts, x[self.cal_idx]), seconds)
+        return self._experts[key]
+
+
+def _short(score: dict[str, float]) -> str:
+    return ", ".join(f"{k} {v:.3f}" for k, v in score.items() if k != "fit_s")
 
 
 def _library_arrays(library: SampleTable) -> dict[str, np.ndarray]:
@@ -362,6 +528,9 @@ def load_bundle(folder: str | Path | None = None) -> ModelBundle:
         raise SwaxsInputError(f"models {folder}: no manifest.json; expected a folder written by "
                               "`python -m swaxs_lib train`")
     manifest = json.loads(manifest_path.read_text())
+    if manifest.get("format") != MODEL_FORMAT:
+        raise SwaxsInputError(f"models {folder}: format {manifest.get('format')}; expected {MODEL_FORMAT} "
+                              "(retrain with `python -m swaxs_lib train`)")
     estimators, transforms, neighbours = {}, {}, {}
     for name in manifest["models"]:
         path = folder / f"{name}.skops"
@@ -383,6 +552,7 @@ def load_bundle(folder: str | Path | None = None) -> ModelBundle:
 
 __all__ = [
     "CLASSIFIERS",
+    "DEFAULT_CLASSIFIERS",
     "DEFAULT_MODEL_DIR",
     "MODELS_ENV_VAR",
     "MODEL_SPECS",
@@ -393,5 +563,6 @@ __all__ = [
     "save_bundle",
     "default_model_dir",
     "full_range_size_model",
+    "gate_classifier",
     "train_models",
 ]

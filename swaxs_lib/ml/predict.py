@@ -4,8 +4,7 @@ Which models answer depends on what the curve covers (:mod:`swaxs_lib.ml.feature
 I(Q) covering 0.02–10 1/Å uses ``joint_iq`` for shape and ``joint_iq`` or
 ``size_saxs`` for size (whichever did better in calibration); otherwise
 ``shape_waxs`` answers shape where 2.4–10 1/Å is covered and ``size_saxs``
-size where 0.02–1 1/Å is; G(r) covering 2–30 Å uses ``shape_gr`` and
-``size_gr``.  What is not covered is left out and said in ``warnings``.
+size where 0.02–1 1/Å is; G(r) covering 2–30 Å uses ``joint_gr``.  What is not covered is left out and said in ``warnings``.
 
 The library search (the baseline) fits every noise-free library curve to the
 data with a least-squares scale (and, for I(Q), a constant background) over
@@ -34,7 +33,8 @@ from typing import Any
 import numpy as np
 
 from swaxs_lib.errors import SwaxsInputError
-from swaxs_lib.ml.catalog import ELEMENTS, SHAPE_CLASSES, SHAPE_OF_CLASS
+from swaxs_lib.ml.catalog import ELEMENTS, SHAPE_CLASSES, SHAPE_OF_CLASS, family_names
+from swaxs_lib.ml.experts import class_probabilities
 from swaxs_lib.ml.features import WINDOWS, features
 from swaxs_lib.ml.models import ModelBundle, full_range_size_model
 
@@ -72,6 +72,9 @@ class Prediction:
         The ``cluster`` command's shape name of the most probable class.
     shape_class : str or None
         The fine class (``marks_decahedron``, ``fcc_sphere`` ...).
+    family, family_probability
+        The most probable family (``decahedron q=2 r=1``, ``fcc sphere`` ...;
+        :func:`~swaxs_lib.ml.catalog.family_names`) and its probability.
     shape_probability : float or None
         Calibrated probability of ``shape`` (summed over its fine classes).
     probabilities : dict
@@ -97,6 +100,8 @@ class Prediction:
     kind: str
     shape: str | None
     shape_class: str | None
+    family: str | None
+    family_probability: float | None
     shape_probability: float | None
     probabilities: dict[str, float]
     shape_probabilities: dict[str, float]
@@ -115,7 +120,8 @@ class Prediction:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the command's output line."""
-        out = {k: getattr(self, k) for k in ("kind", "shape", "shape_class", "shape_probability", "probabilities",
+        out = {k: getattr(self, k) for k in ("kind", "shape", "shape_class", "family", "family_probability",
+                                              "shape_probability", "probabilities",
                                               "shape_probabilities", "diameter_nm", "diameter_interval_nm", "n_atoms",
                                               "n_atoms_interval", "element", "element_probability",
                                               "element_probabilities", "in_domain", "novelty", "models")}
@@ -218,30 +224,37 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
     novelty: dict[str, float] = {}
     used: list[str] = []
 
-    def run(model: str, part: str):
-        window = WINDOWS[bundle.manifest["models"][model]["window"]]
-        feats = features(window, x, values)[None, :]
+    def run(model: str, part: str) -> np.ndarray:
+        window_name = bundle.window(model)
+        feats = features(WINDOWS[window_name], x, values)[None, :]
         if model not in novelty:
             space = bundle.transforms[model].transform(feats)
             d = np.sqrt(((bundle.neighbours[model] - space.astype(np.float32)) ** 2).sum(axis=1))
             k = min(5, len(d))
             novelty[model] = round(float(np.sort(d)[:k].mean() / bundle.manifest["models"][model]["novelty_scale"]), 4)
             used.append(model)
-        estimator = bundle.estimators[model][part]
-        return estimator.predict_proba(feats)[0] if part != "size" else estimator.predict(feats)[0]
+        if part == "family":
+            return bundle.family_proba(model, feats)[0]
+        if part == "element":
+            return bundle.element_proba(model, feats)[0]
+        size_feats = features(WINDOWS[bundle.window(model, "size")], x, values)[None, :]
+        return bundle.log_size(model, feats, size_feats)[0]
 
     probabilities: dict[str, float] = {}
     shape_probs: dict[str, float] = {}
-    shape_class = shape = None
-    shape_p = None
+    shape_class = shape = family = None
+    shape_p = family_p = None
     if plan["shape"]:
-        proba = run(plan["shape"], "shape")
+        family_proba = run(plan["shape"], "family")
+        proba = class_probabilities(family_proba[None, :])[0]
         probabilities = {c: round(float(p), 6) for c, p in zip(SHAPE_CLASSES, proba)}
         for c, p in probabilities.items():
             shape_probs[SHAPE_OF_CLASS[c]] = round(shape_probs.get(SHAPE_OF_CLASS[c], 0.0) + p, 6)
         shape_class = max(probabilities, key=probabilities.get)
         shape = SHAPE_OF_CLASS[shape_class]
         shape_p = shape_probs[shape]
+        best = int(np.argmax(family_proba))
+        family, family_p = family_names()[best], round(float(family_proba[best]), 6)
     diameter = interval = n_atoms = n_interval = None
     if plan["size"]:
         log_d, log_n = run(plan["size"], "size")
@@ -265,7 +278,8 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
             warnings.append(f"novelty {score:.2f} for {model}: the curve is unlike the training data (> 1)")
     matches = library_search(bundle, kind, x, values, element=element, top=top)
     return Prediction(
-        kind=kind, shape=shape, shape_class=shape_class, shape_probability=shape_p, probabilities=probabilities,
+        kind=kind, shape=shape, shape_class=shape_class, family=family, family_probability=family_p,
+        shape_probability=shape_p, probabilities=probabilities,
         shape_probabilities=shape_probs, diameter_nm=diameter, diameter_interval_nm=interval, n_atoms=n_atoms,
         n_atoms_interval=n_interval, element=element_pred, element_probability=element_p,
         element_probabilities=element_probs, in_domain=not warnings, novelty=novelty, warnings=tuple(warnings),
@@ -278,7 +292,7 @@ def _plan(kind: str, x: np.ndarray, full_range_size: str) -> dict[str, Any]:
     missing = []
     if kind == "gr":
         ok = covers["gr"]
-        return {"shape": "shape_gr" if ok else None, "size": "size_gr" if ok else None,
+        return {"shape": "joint_gr" if ok else None, "size": "joint_gr" if ok else None,
                 "element": "element_gr" if ok else None, "missing": missing}
     if covers["iq"]:
         return {"shape": "joint_iq", "size": full_range_size, "element": "element_waxs", "missing": missing}
@@ -361,7 +375,8 @@ def prediction_row(result: dict[str, Any]) -> dict[str, Any]:
     interval = result["diameter_interval_nm"] or (math.nan, math.nan)
     n_interval = result["n_atoms_interval"] or (math.nan, math.nan)
     row = {"data": result.get("data", ""), "kind": result["kind"], "shape": result["shape"] or "",
-           "shape_class": result["shape_class"] or "", "shape_probability": _number(result["shape_probability"]),
+           "shape_class": result["shape_class"] or "", "family": result.get("family") or "",
+           "shape_probability": _number(result["shape_probability"]),
            "diameter_nm": _number(result["diameter_nm"]), "diameter_low_nm": interval[0],
            "diameter_high_nm": interval[1], "n_atoms": _number(result["n_atoms"]), "n_atoms_low": n_interval[0],
            "n_atoms_high": n_interval[1], "element": result["element"] or "",
