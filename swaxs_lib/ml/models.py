@@ -56,6 +56,7 @@ from __future__ import annotations
 import json
 import math
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -496,14 +497,47 @@ def _library_arrays(library: SampleTable) -> dict[str, np.ndarray]:
     return out
 
 
+def release_training_state(obj: Any, _seen: set[int] | None = None) -> None:
+    """Drop, in place, what only further training of ``obj``'s estimators needs.
+
+    That is the Adam optimiser of every multilayer perceptron inside ``obj``
+    (estimators, pipelines, ensembles, calibrated classifiers, dicts and lists
+    of them): its two moment arrays per weight would triple a model file.
+    Prediction is unchanged; ``partial_fit`` would restart the optimiser.
+    """
+    from sklearn.base import BaseEstimator
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+
+    seen = set() if _seen is None else _seen
+    if id(obj) in seen:
+        return
+    seen.add(id(obj))
+    if isinstance(obj, dict):
+        children = list(obj.values())
+    elif isinstance(obj, (list, tuple)):
+        children = list(obj)
+    elif isinstance(obj, BaseEstimator):
+        if isinstance(obj, (MLPClassifier, MLPRegressor)):
+            obj._optimizer = None
+        children = list(vars(obj).values())
+    else:
+        return
+    for child in children:
+        release_training_state(child, seen)
+
+
 def save_bundle(bundle: ModelBundle, folder: str | Path) -> Path:
-    """Write ``bundle`` to ``folder`` (created); returns it."""
+    """Write ``bundle`` to ``folder`` (created; zip-compressed skops files); returns it.
+
+    The bundle's perceptrons lose their optimiser state (:func:`release_training_state`)."""
     import skops.io as sio
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     for name, parts in bundle.estimators.items():
-        sio.dump({"estimators": parts, "transform": bundle.transforms[name]}, folder / f"{name}.skops")
+        release_training_state(parts)
+        sio.dump({"estimators": parts, "transform": bundle.transforms[name]}, folder / f"{name}.skops",
+                 compression=zipfile.ZIP_DEFLATED)
         np.save(folder / f"{name}.neighbours.npy", bundle.neighbours[name], allow_pickle=False)
     if bundle.library:
         np.savez_compressed(folder / "library.npz", **bundle.library)
@@ -560,6 +594,7 @@ __all__ = [
     "ModelBundle",
     "load_bundle",
     "model_features",
+    "release_training_state",
     "save_bundle",
     "default_model_dir",
     "full_range_size_model",
