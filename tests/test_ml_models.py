@@ -18,7 +18,7 @@ import pytest
 
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.ml import models as ml_models
-from swaxs_lib.ml.catalog import ELEMENTS, SHAPE_CLASSES
+from swaxs_lib.ml.catalog import ELEMENTS, SHAPE_CLASSES, class_of_family
 from swaxs_lib.ml.database import PRESETS, build_database
 from swaxs_lib.ml.evaluate import evaluate, expected_calibration_error
 from swaxs_lib.ml.features import WINDOWS, features
@@ -97,12 +97,39 @@ def test_a_saved_bundle_loads_without_code_and_predicts_the_same(tiny, monkeypat
         load_bundle(folder)
 
 
+def test_saving_drops_only_the_optimiser_state_of_perceptrons_nested_anywhere():
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.ensemble import VotingClassifier
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(120, 4))
+    y = (x[:, 0] > 0).astype(int)
+    voting = VotingClassifier([(f"m{k}", MLPClassifier((8,), max_iter=300, random_state=k)) for k in range(2)],
+                              voting="soft")
+    calibrated = CalibratedClassifierCV(FrozenEstimator(make_pipeline(StandardScaler(), voting).fit(x, y)),
+                                        method="isotonic").fit(x, y)
+    regressor = make_pipeline(StandardScaler(), MLPRegressor(hidden_layer_sizes=(8,), max_iter=300, random_state=0)).fit(x, x[:, 1])
+    parts = {"family": calibrated, "size": {"experts": {"a": regressor}, "gating": "hard"}}
+    before = calibrated.predict_proba(x), regressor.predict(x)
+    mlps = [*calibrated.estimator.estimator[-1].estimators_, regressor[-1]]
+    assert all(m._optimizer is not None for m in mlps)
+    ml_models.release_training_state(parts)
+    assert all(m._optimizer is None for m in mlps)
+    np.testing.assert_array_equal(calibrated.predict_proba(x), before[0])
+    np.testing.assert_array_equal(regressor.predict(x), before[1])
+
+
 def test_prediction_routes_by_coverage_and_reports_every_field(tiny):
     _, table, bundle, _ = tiny
     row = int(np.nonzero(table.labels["split"] == "test-mono")[0][0])
     q, iq = table.q_inv_angstrom, table.iq[row].astype(float)
     full = predict(bundle, "iq", q, iq)
     assert full.models[0] == "joint_iq" and full.shape in SHAPES and full.shape_class in SHAPE_CLASSES
+    assert class_of_family(full.family) == full.shape_class and 0 < full.family_probability <= full.shape_probability
     assert sum(full.probabilities.values()) == pytest.approx(1.0, abs=1e-6)
     assert full.shape_probability == pytest.approx(max(full.shape_probabilities.values()))
     lo, hi = full.diameter_interval_nm

@@ -46,20 +46,29 @@ def _index_map(names: tuple[str, ...], of: Callable[[str], str], targets: tuple[
     return np.array([targets.index(of(name)) for name in names])
 
 
-def family_probabilities(classifier: Any, x: np.ndarray) -> np.ndarray:
-    """``classifier.predict_proba(x)`` widened to every family (n, n_families): classes it never saw get 0.
-
-    The classifier's labels are indices into :func:`~swaxs_lib.ml.catalog.family_names`.
-    """
+def widened_proba(classifier: Any, x: np.ndarray, n_labels: int) -> np.ndarray:
+    """``classifier.predict_proba(x)`` widened to labels ``0 .. n_labels - 1`` (n, n_labels): labels the
+    classifier never saw get 0."""
     proba = classifier.predict_proba(x)
-    out = np.zeros((len(proba), len(family_names())))
+    out = np.zeros((len(proba), n_labels))
     out[:, np.asarray(classifier.classes_, int)] = proba
     return out
 
 
+def family_probabilities(classifier: Any, x: np.ndarray) -> np.ndarray:
+    """Every family's probability (n, n_families) from a classifier whose labels are indices into
+    :func:`~swaxs_lib.ml.catalog.family_names`."""
+    return widened_proba(classifier, x, len(family_names()))
+
+
+def family_classes() -> np.ndarray:
+    """Each family's fine class, as an index into :data:`~swaxs_lib.ml.catalog.SHAPE_CLASSES`."""
+    return _index_map(family_names(), class_of_family, SHAPE_CLASSES)
+
+
 def class_probabilities(family_proba: np.ndarray) -> np.ndarray:
     """Fine-class probabilities (n, len(SHAPE_CLASSES)): the sum over each class's families."""
-    return _sum_columns(family_proba, _index_map(family_names(), class_of_family, SHAPE_CLASSES), len(SHAPE_CLASSES))
+    return _sum_columns(family_proba, family_classes(), len(SHAPE_CLASSES))
 
 
 def group_probabilities(family_proba: np.ndarray) -> np.ndarray:
@@ -154,6 +163,7 @@ __all__ = [
     "MIN_EXPERT_SAMPLES",
     "class_probabilities",
     "expert_predictions",
+    "family_classes",
     "family_labels",
     "family_probabilities",
     "fit_experts",
@@ -161,5 +171,6 @@ __all__ = [
     "group_labels",
     "group_probabilities",
     "predict_size",
+    "widened_proba",
     "within_shell_or_5_percent",
 ]

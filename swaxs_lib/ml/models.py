@@ -65,9 +65,9 @@ import numpy as np
 
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.ml.catalog import ELEMENTS, SHAPE_CLASSES, family_names, size_groups
-from swaxs_lib.ml.experts import (GATINGS, class_probabilities, expert_predictions, family_labels,
+from swaxs_lib.ml.experts import (GATINGS, class_probabilities, expert_predictions, family_classes, family_labels,
                                   family_probabilities, fit_experts, gate, group_labels, group_probabilities,
-                                  predict_size, within_shell_or_5_percent)
+                                  predict_size, widened_proba, within_shell_or_5_percent)
 from swaxs_lib.ml.features import WINDOWS, features
 from swaxs_lib.store.simulations import SampleTable
 
@@ -206,10 +206,7 @@ class ModelBundle:
 
     def element_proba(self, model: str, x: np.ndarray) -> np.ndarray:
         """Calibrated element probabilities (n, len(ELEMENTS))."""
-        classifier = self.estimators[model]["element"]
-        out = np.zeros((len(x), len(ELEMENTS)))
-        out[:, np.asarray(classifier.classes_, int)] = classifier.predict_proba(x)
-        return out
+        return widened_proba(self.estimators[model]["element"], x, len(ELEMENTS))
 
     def log_size(self, model: str, x_gate: np.ndarray, x_size: np.ndarray) -> np.ndarray:
         """Log diameter (nm) and log atom count (n, 2): the experts on ``x_size`` (the size window),
@@ -416,9 +413,8 @@ class _Fitter:
             scores[cand] = {"log_loss": float(log_loss(y[cal], proba, labels=model.classes_)),
                             "accuracy": float(np.mean(predicted == y[cal])), "fit_s": round(seconds, 2)}
             if part == "family":
-                wide = family_probabilities(model, x[cal])
-                truth = class_probabilities(np.eye(wide.shape[1])[y[cal]]).argmax(1)
-                scores[cand]["class_accuracy"] = float(np.mean(class_probabilities(wide).argmax(1) == truth))
+                predicted_class = class_probabilities(family_probabilities(model, x[cal])).argmax(1)
+                scores[cand]["class_accuracy"] = float(np.mean(predicted_class == family_classes()[y[cal]]))
             fitted[cand] = model
             self.progress.step(f"{name} {part}: {cand} {_short(scores[cand])}")
         best = min(scores, key=lambda c: scores[c]["log_loss"])

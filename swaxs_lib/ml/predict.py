@@ -4,7 +4,8 @@ Which models answer depends on what the curve covers (:mod:`swaxs_lib.ml.feature
 I(Q) covering 0.02–10 1/Å uses ``joint_iq`` for shape and ``joint_iq`` or
 ``size_saxs`` for size (whichever did better in calibration); otherwise
 ``shape_waxs`` answers shape where 2.4–10 1/Å is covered and ``size_saxs``
-size where 0.02–1 1/Å is; G(r) covering 2–30 Å uses ``joint_gr``.  What is not covered is left out and said in ``warnings``.
+size where 0.02–1 1/Å is; G(r) covering 2–30 Å uses ``joint_gr``.  What is
+not covered is left out and said in ``warnings``.
 
 The library search (the baseline) fits every noise-free library curve to the
 data with a least-squares scale (and, for I(Q), a constant background) over
@@ -34,7 +35,7 @@ import numpy as np
 
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.ml.catalog import ELEMENTS, SHAPE_CLASSES, SHAPE_OF_CLASS, family_names
-from swaxs_lib.ml.experts import class_probabilities
+from swaxs_lib.ml.experts import class_probabilities, family_classes
 from swaxs_lib.ml.features import WINDOWS, features
 from swaxs_lib.ml.models import ModelBundle, full_range_size_model
 
@@ -73,8 +74,8 @@ class Prediction:
     shape_class : str or None
         The fine class (``marks_decahedron``, ``fcc_sphere`` ...).
     family, family_probability
-        The most probable family (``decahedron q=2 r=1``, ``fcc sphere`` ...;
-        :func:`~swaxs_lib.ml.catalog.family_names`) and its probability.
+        The most probable family of ``shape_class`` (``decahedron q=2 r=1``,
+        ``fcc sphere`` ...; :func:`~swaxs_lib.ml.catalog.family_names`) and its probability.
     shape_probability : float or None
         Calibrated probability of ``shape`` (summed over its fine classes).
     probabilities : dict
@@ -253,7 +254,8 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
         shape_class = max(probabilities, key=probabilities.get)
         shape = SHAPE_OF_CLASS[shape_class]
         shape_p = shape_probs[shape]
-        best = int(np.argmax(family_proba))
+        # the most probable family of that class (a class's families may each be less likely than another's)
+        best = int(np.argmax(np.where(family_classes() == SHAPE_CLASSES.index(shape_class), family_proba, -1.0)))
         family, family_p = family_names()[best], round(float(family_proba[best]), 6)
     diameter = interval = n_atoms = n_interval = None
     if plan["size"]:
