@@ -25,6 +25,13 @@ calibration part (:func:`swaxs_lib.ml.models.train_models`).  A size
 estimator is stored as a plain dict, ``{"experts": {group: pipeline},
 "gating": "hard" | "soft"}``, of scikit-learn objects only, so that model
 files load without running code.
+
+Validation: on the default database's held-out test splits
+(``data/models/default/evaluation.json``), full-range I(Q) sizes fall within
+one shell or 5 % for 99.5 % of monodisperse and 98.4 % of 20 %-polydisperse
+curves, against 95.7 % and 86.1 % for the single kNN regressor on SAXS that
+this replaced (trained on half as many curves).
+``tests/test_ml_experts.py`` checks the gating on toy data with known answers.
 """
 
 from __future__ import annotations
