@@ -56,9 +56,11 @@ def _csv_names(text: str | None, allowed: tuple[str, ...], flag: str) -> tuple[s
 
 def _cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     from swaxs_lib.ml.evaluate import evaluate, format_report
-    from swaxs_lib.ml.models import CLASSIFIERS, DEFAULT_CLASSIFIERS, DEFAULT_MODEL_DIR, MODEL_SPECS, REGRESSORS, save_bundle, train_models
+    from swaxs_lib.ml.models import (CLASSIFIERS, DEFAULT_CLASSIFIERS, DEFAULT_MODEL_DIR, MODEL_SPECS, REGRESSORS,
+                                     save_bundle, train_models)
 
-    classifiers = _csv_names(args.classifiers, CLASSIFIERS, "--classifiers") if args.classifiers else DEFAULT_CLASSIFIERS
+    classifiers = (_csv_names(args.classifiers, CLASSIFIERS, "--classifiers") if args.classifiers
+                   else DEFAULT_CLASSIFIERS)
     regressors = _csv_names(args.regressors, REGRESSORS, "--regressors")
     models = _csv_names(args.models, tuple(MODEL_SPECS), "--models")
     out_dir = Path(args.out_dir) if args.out_dir else DEFAULT_MODEL_DIR
@@ -105,7 +107,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
         path = out_path(args.report, (".json",))
         path.write_text(json.dumps(report, indent=1) + "\n")
     say(format_report(report))
-    summary = {split: {route: {k: v for k, v in m.items() if not k.endswith("confusion")} for route, m in routes.items()}
+    summary = {split: {route: {k: v for k, v in m.items() if not k.endswith("confusion")}
+                       for route, m in routes.items()}
                for split, routes in report["splits"].items()}
     return {"targets": report["targets"], "splits": summary, "baseline": report["baseline"], "n": report["n"],
             "report": args.report}

@@ -155,7 +155,6 @@ def family_names() -> tuple[str, ...]:
     return tuple(sorted(spec[1] for spec in _family_specs()))
 
 
-@lru_cache(maxsize=4)
 def class_of_family(family: str) -> str:
     """The fine shape class a family belongs to."""
     for spec in _family_specs():
