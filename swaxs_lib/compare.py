@@ -160,6 +160,7 @@ def compare_cluster(
     energy_kev: float | None = None,
     histogram: PairHistogram | None = None,
     store=None,
+    small_angle: str = "subtract",
 ) -> Comparison:
     """Model ``atoms`` on ``measurement``'s points and fit scale (and background).
 
@@ -188,6 +189,10 @@ def compare_cluster(
         ``atoms``'s pair histogram (:func:`histogram_for`), to skip the pair loop.
     store : Store, optional
         Cache model curves in (and read them from) this store.
+    small_angle : {"subtract", "keep"}
+        G(r) only: take the particle's small-angle scattering out of the model,
+        as PDF extraction does with the data (default; see
+        :mod:`swaxs_lib.scattering.envelope`), or keep the plain Debye transform.
 
     Returns
     -------
@@ -216,7 +221,8 @@ def compare_cluster(
         if not (0 <= q_range[0] < q_range[1] <= 100):
             raise SwaxsInputError(f"Q range: got {q_range[0]:g}..{q_range[1]:g} 1/Å; expected 0 <= Q_min < Q_max <= 100")
         q_damp = float(q_damp_inv_angstrom)
-        kwargs = dict(b_iso_angstrom2=b_iso, energy_kev=energy_kev, q_damp_inv_angstrom=q_damp, scale=factor)
+        kwargs = dict(b_iso_angstrom2=b_iso, energy_kev=energy_kev, q_damp_inv_angstrom=q_damp, scale=factor,
+                      small_angle=small_angle)
         if store is not None:
             from swaxs_lib.store import cached_pdf
 

@@ -41,7 +41,7 @@ from swaxs_lib.structures.parameters import (
 )
 
 #: Bump when a refinement of the same inputs would give other numbers (invalidates cached fits).
-REFINE_VERSION = "refine-1"
+REFINE_VERSION = "refine-2"  # 2: the particle's small-angle scattering is taken out of cluster G(r)
 
 #: The seed's decahedron candidates (p, q, r).
 DEFAULT_DECAHEDRA = ((3, 1, 2), (3, 1, 3), (4, 1, 0), (4, 1, 1), (4, 1, 2), (4, 1, 3), (5, 1, 0), (5, 1, 1),
@@ -104,11 +104,27 @@ class RefineOptions:
 
 @dataclass(frozen=True)
 class Candidate:
-    """One cluster of a sweep: shape, element and the builder's parameters."""
+    """One cluster of a sweep: shape, element and the builder's parameters.
+
+    A sphere cut from a crystal (a cif) carries the cif's text in ``crystal``
+    and its formula (``CdSe``) as ``element``; the text is hashed into the
+    fit's cache key but left out of labels and tables.
+    """
 
     shape: str
     element: str
     params: tuple[tuple[str, Any], ...]
+    crystal: str = ""
+
+    def build(self):
+        """The candidate's :class:`~swaxs_lib.structures.Cluster`."""
+        if self.crystal:
+            from swaxs_lib.structures.builders import crystal_sphere
+            from swaxs_lib.structures.readers import read_crystal_cell
+
+            cell = read_crystal_cell(self.crystal.encode(), f"{self.element}.cif")
+            return crystal_sphere(cell, dict(self.params)["diameter_angstrom"])
+        return build_cluster(self.shape, self.element, **dict(self.params))
 
     def label(self) -> str:
         if self.shape == "decahedron":
@@ -215,22 +231,38 @@ def parse_grid(shape: str, text: str | None) -> list[dict[str, Any]]:
     return combos
 
 
-def candidates_for(shape: str, element: str, grid: Iterable[Mapping[str, Any]]) -> tuple[list[Candidate],
-                                                                                       list[tuple[str, str]]]:
-    """Valid candidates of a grid, and (label, reason) for the combinations left out."""
+def candidates_for(shape: str, element: str, grid: Iterable[Mapping[str, Any]], crystal: str = ""
+                   ) -> tuple[list[Candidate], list[tuple[str, str]]]:
+    """Valid candidates of a grid, and (label, reason) for the combinations left out.
+
+    With ``crystal`` (a cif's text) the shape must be a sphere: it is cut from
+    that crystal, and ``element`` is its formula.
+    """
+    per_atom = None
+    if crystal:
+        from swaxs_lib.structures.readers import read_crystal_cell
+
+        if shape != "sphere":
+            raise SwaxsInputError(f"--cif: a sweep cuts spheres from a crystal; got --shape {shape}")
+        cell = read_crystal_cell(crystal.encode(), f"{element}.cif")
+        per_atom = abs(cell.cell.volume) / len(cell)
     valid, skipped = [], []
     for values in grid:
         label = f"{element} {shape} " + " ".join(f"{k}={v}" for k, v in values.items())
         try:
             params = check_parameters(shape, values)
-            n = estimated_atom_count(shape, element, params)
+            if per_atom is not None:
+                params = {"diameter_angstrom": params["diameter_angstrom"]}
+                n = round(math.pi / 6 * params["diameter_angstrom"] ** 3 / per_atom)
+            else:
+                n = estimated_atom_count(shape, element, params)
         except SwaxsInputError as exc:
             skipped.append((label, str(exc)))
             continue
         if n > MAX_CANDIDATE_ATOMS:
             skipped.append((label, f"{n} atoms; a sweep takes at most {MAX_CANDIDATE_ATOMS}"))
             continue
-        valid.append(Candidate(shape, element, tuple(params.items())))
+        valid.append(Candidate(shape, element, tuple(params.items()), crystal))
     return valid, skipped
 
 
@@ -246,9 +278,12 @@ def measurement_key(measurement: Measurement) -> str:
 
 def fit_key(data_key: str, candidate: Candidate, options: RefineOptions) -> str:
     """The cache key of one candidate's refinement."""
-    text = json.dumps({"data": data_key, "shape": candidate.shape, "element": candidate.element,
-                       "params": [[k, v] for k, v in candidate.params], "options": options.to_dict(),
-                       "version": REFINE_VERSION}, sort_keys=True)
+    fields = {"data": data_key, "shape": candidate.shape, "element": candidate.element,
+              "params": [[k, v] for k, v in candidate.params], "options": options.to_dict(),
+              "version": REFINE_VERSION}
+    if candidate.crystal:
+        fields["crystal"] = hashlib.sha256(candidate.crystal.encode()).hexdigest()
+    text = json.dumps(fields, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -259,7 +294,7 @@ def refine_candidate(measurement: Measurement, candidate: Candidate, options: Re
     """
     from swaxs_lib.refine.cluster import refine_cluster
 
-    cluster = build_cluster(candidate.shape, candidate.element, **dict(candidate.params))
+    cluster = candidate.build()
     fit = refine_cluster(
         measurement, cluster.atoms, x_min=options.x_min, x_max=options.x_max,
         q_min_inv_angstrom=options.q_min_inv_angstrom, q_max_inv_angstrom=options.q_max_inv_angstrom,
@@ -285,6 +320,7 @@ def sweep(
     dataset_id: str | None = None,
     workers: int | None = None,
     report: Callable[[int, int, str], None] | None = None,
+    crystal: str | None = None,
 ) -> SweepResult:
     """Refine every candidate of a grid against ``measurement`` and rank them by R_w.
 
@@ -303,6 +339,10 @@ def sweep(
         Worker processes (default: the number of cores; 1 refines in this process).
     report : callable, optional
         ``report(done, total, note)`` after each candidate.
+    crystal : str, optional
+        The text of a cif: spheres (``shape="sphere"``) are cut from that
+        crystal (:func:`~swaxs_lib.structures.builders.crystal_sphere`);
+        ``element`` is then ignored and the crystal's formula used.
 
     Returns
     -------
@@ -310,10 +350,16 @@ def sweep(
     """
     from swaxs_lib.structures.elements import check_element
 
-    element = check_element(element)
+    if crystal:
+        from swaxs_lib.structures.readers import read_crystal_cell
+
+        element = read_crystal_cell(str(crystal).encode(), "crystal.cif").get_chemical_formula(
+            mode="metal", empirical=True)
+    else:
+        element = check_element(element)
     options = options if isinstance(options, RefineOptions) else RefineOptions.from_mapping(options)
     sets = parse_grid(shape, grid) if grid is None or isinstance(grid, str) else [dict(g) for g in grid]
-    candidates, skipped = candidates_for(shape, element, sets)
+    candidates, skipped = candidates_for(shape, element, sets, str(crystal or ""))
     if not candidates:
         raise SwaxsInputError(f"--grid: no valid {shape} in the grid ({len(skipped)} left out: "
                               f"{skipped[0][1] if skipped else 'empty'})")
@@ -388,8 +434,9 @@ def sweep(
 def sweep_task(store, args: Mapping[str, Any], report: Callable[[int, int, str], None]) -> dict[str, Any]:
     """The ``sweep`` job (:mod:`swaxs_lib.jobs`): args dataset_id, shape, element, grid, options, workers."""
     record = store.get_dataset(args["dataset_id"])
-    result = sweep(store, record.measurement, args["shape"], args["element"], args.get("grid"),
-                   args.get("options"), dataset_id=record.id, workers=args.get("workers"), report=report)
+    result = sweep(store, record.measurement, args["shape"], args.get("element"), args.get("grid"),
+                   args.get("options"), dataset_id=record.id, workers=args.get("workers"), report=report,
+                   crystal=args.get("cif_text"))
     return {"ranking": result.table(), "skipped": [list(s) for s in result.skipped], "computed": result.computed,
             "reused": result.reused, "best": result.rows[0].candidate.label() if result.rows else None}
 

@@ -273,9 +273,17 @@ def test_pdf_grid_peak_and_closed_form(tmp_path, flags, positions):
     assert data[np.argmax(data[:, 1]), 0] == pytest.approx(NN_AU, abs=0.02)
     assert info["g_max"] == pytest.approx(data[:, 1].max(), rel=1e-10)
 
-    assert info["cluster"]["n_atoms"] == len(positions())
-    expected = g_closed_form(positions(), r, 0.5, 25.0)
+    assert info["cluster"]["n_atoms"] == len(positions()) and info["small_angle"] == "subtract"
+    # the particle's small-angle part is taken out by default (tests/test_compare.py writes it out)
+    from tests.test_compare import sas_closed_form
+
+    expected = g_closed_form(positions(), r, 0.5, 25.0) - sas_closed_form(positions(), r, 0.5, 25.0)
     np.testing.assert_allclose(data[:, 1], expected, rtol=0, atol=1e-5 * np.abs(expected).max())
+    swaxs("pdf", *flags, "--element", "Au", "--r-min", "1", "--r-max", "20", "--r-step", "0.01",
+          "--q-min", "0.5", "--q-max", "25", "--small-angle", "keep", "--out", out)
+    expected = g_closed_form(positions(), r, 0.5, 25.0)
+    np.testing.assert_allclose(read_csv(out, "r_angstrom,g")[:, 1], expected, rtol=0,
+                               atol=1e-5 * np.abs(expected).max())
 
 
 # --- bad input -----------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from swaxs_lib.scattering import (
     pair_distribution,
     pair_histogram,
 )
+from swaxs_lib.scattering.envelope import atomic_volume
 from swaxs_lib.structures import decahedron, icosahedron
 
 R = np.arange(0.0, 30.0001, 0.01)
@@ -45,7 +46,9 @@ def test_realspace_equals_the_debye_route_for_one_element(shape, q_min, q_max, u
 
 
 def brute_force_gr(atoms, r, q_min, q_max, u, delta2, q_damp=0.0):
-    """(2/pi) int F(Q) sin(Qr) dQ with F = (1/N) sum_{i != j} sin(Q r_ij)/r_ij exp(-sigma_ij^2 Q^2/2)."""
+    """(2/pi) int F(Q) sin(Qr) dQ with F = (1/N) sum_{i != j} sin(Q r_ij)/r_ij exp(-sigma_ij^2 Q^2/2),
+    less the particle's small-angle part Q T(Q) S_total(Q), S_total = 1 + F/Q (Farrow & Billinge 2009;
+    T = 1 below Q_b/2, a raised cosine to 0 at Q_b = 4.4 / v^(1/3), as swaxs_lib.scattering.envelope states)."""
     pos = atoms.positions
     d = np.linalg.norm(pos[:, None] - pos[None], axis=-1)[np.triu_indices(len(atoms), 1)]
     sigma2 = 2 * u * np.clip(1 - delta2 / d**2, 1e-4, None)
@@ -54,6 +57,9 @@ def brute_force_gr(atoms, r, q_min, q_max, u, delta2, q_damp=0.0):
     for chunk in np.array_split(np.arange(len(d)), 20):
         dd, ss = d[chunk, None], sigma2[chunk, None]
         f += (2 / len(atoms)) * np.sum(np.sin(q * dd) / dd * np.exp(-0.5 * ss * q**2), axis=0)
+    q_b = 4.4 / atomic_volume(pos) ** (1 / 3)
+    taper = 0.5 * (1 + np.cos(np.pi * np.clip((q - q_b / 2) / (q_b / 2), 0, 1)))
+    f -= q * taper * (1 + f / q)
     w = np.full(q.size, 2.0)
     w[1::2] = 4.0
     w[0] = w[-1] = 1.0

@@ -154,7 +154,7 @@ def _cmd_compare(args: argparse.Namespace) -> dict[str, Any]:
             measurement, cluster.atoms, expansion=args.expansion, b_iso_angstrom2=args.b_iso,
             background=args.background, weighting=args.weighting, x_min=args.x_min, x_max=args.x_max,
             q_min_inv_angstrom=q_min, q_max_inv_angstrom=q_max, q_damp_inv_angstrom=args.qdamp or 0.0,
-            energy_kev=args.energy_kev, store=store,
+            energy_kev=args.energy_kev, store=store, small_angle=args.small_angle,
         )
     except SwaxsInputError as exc:
         raise SwaxsInputError(_name_flag(str(exc))) from None
@@ -187,6 +187,7 @@ def _cmd_compare(args: argparse.Namespace) -> dict[str, Any]:
         "q_max_inv_angstrom": q_max,
         "q_range_source": q_source,
         "q_damp_inv_angstrom": result.q_damp_inv_angstrom,
+        "small_angle": args.small_angle if measurement.domain == "r" else None,
         "model_from_cache": from_cache,
         "seconds": round(seconds, 4),
         "columns": list(columns),
@@ -213,6 +214,9 @@ def register(sub) -> None:
     p.add_argument("--q-min", type=float, help="G(r) only: Q_min of the transform (1/Å; default: the file header's)")
     p.add_argument("--q-max", type=float, help="G(r) only: Q_max of the transform (1/Å; default: the file header's)")
     p.add_argument("--qdamp", type=float, help="G(r) only: Q damping (1/Å), envelope exp(-(r qdamp)²/2) (default 0)")
+    p.add_argument("--small-angle", choices=["subtract", "keep"], default="subtract",
+                   help="G(r) only: take the particle's small-angle scattering out of the model, as PDF extraction "
+                        "does with measured data (default), or keep the plain Debye transform")
     add_db_flag(p)
     p.add_argument("--out", required=True, metavar="FILE.csv", help="the data, model, fitted and residual curves")
     p.set_defaults(func=_cmd_compare)

@@ -81,9 +81,6 @@ def _cmd_refine(args: argparse.Namespace) -> dict[str, Any]:
     measurement, dataset_id = load_data(args.data, args)
     start_clock = time.perf_counter()
     if args.model == "cluster":
-        if args.cif is not None:
-            raise SwaxsInputError("--cif: only for --model crystal or nanoparticle; a cluster comes from the "
-                                  "structure flags or --structure")
         from swaxs_lib.refine.cluster import refine_cluster
 
         cluster = cluster_from_args(args)
@@ -127,8 +124,20 @@ def _cmd_sweep(args: argparse.Namespace) -> dict[str, Any]:
     from swaxs_lib.sweep import parse_grid, sweep
 
     out = out_path(args.out, (".csv",))
-    if args.shape is None or args.element is None:
-        raise SwaxsInputError("--shape and --element: both needed, e.g. --shape decahedron --element Au")
+    crystal = None
+    if args.cif is not None:
+        from pathlib import Path
+
+        from swaxs_lib.structures.readers import read_crystal_cell
+
+        if args.shape != "sphere" or args.element is not None:
+            raise SwaxsInputError("--cif: a sweep cuts spheres from the crystal; expected --shape sphere and no "
+                                  "--element (the crystal sets the elements)")
+        read_crystal_cell(args.cif)  # a bad file fails before the data are read
+        crystal = Path(args.cif).read_text(errors="replace")
+    elif args.shape is None or args.element is None:
+        raise SwaxsInputError("--shape and --element: both needed, e.g. --shape decahedron --element Au "
+                              "(or --shape sphere --cif FILE)")
     options = _options(args)
     parse_grid(args.shape, args.grid)  # a bad grid fails before the data are read
     if args.workers is not None and not 1 <= args.workers <= 256:
@@ -138,7 +147,7 @@ def _cmd_sweep(args: argparse.Namespace) -> dict[str, Any]:
     bar = ProgressBar(f"sweep {args.shape}")
     start = time.perf_counter()
     result = sweep(store, measurement, args.shape, args.element, args.grid, options, dataset_id=dataset_id,
-                   workers=args.workers, report=bar)
+                   workers=args.workers, report=bar, crystal=crystal)
     seconds = time.perf_counter() - start
     table = result.table()
     write_csv(out, table)
@@ -195,7 +204,6 @@ def register(sub) -> None:
     _structure_args(p)
     p.add_argument("--model", choices=["cluster", "crystal", "nanoparticle"], default="cluster",
                    help="discrete cluster (default), bulk crystal, or crystal in a sphere of refined diameter")
-    p.add_argument("--cif", metavar="FILE", help="crystal structure for --model crystal/nanoparticle")
     p.add_argument("--radiation", choices=["X", "N"], default="X", help="crystal models: X-ray or neutron")
     _fit_flags(p)
     add_db_flag(p)
@@ -207,6 +215,8 @@ def register(sub) -> None:
     p.add_argument("--shape", choices=["icosahedron", "decahedron", "octahedron", "cuboctahedron",
                                        "truncated-octahedron", "sphere"], help="the family")
     p.add_argument("--element", help="chemical symbol, e.g. Au")
+    p.add_argument("--cif", metavar="FILE", help="--shape sphere: cut the spheres from this crystal (cif) instead "
+                                                 "of an element's fcc/bcc/hcp lattice")
     p.add_argument("--grid", help='parameter grid, e.g. "p=3..7,q=1,r=0..3", "shells=3..8", '
                                   '"diameter_angstrom=20..40:2.5" (default: the family\'s)')
     p.add_argument("--workers", type=int, help="worker processes (default: the number of cores)")

@@ -26,6 +26,9 @@ def _structure_args(parser: argparse.ArgumentParser, from_file: bool = True) -> 
     group.add_argument("--diameter-angstrom", type=float, help="sphere diameter (Å)")
     group.add_argument("--lattice", choices=["fcc", "bcc", "hcp"], help="sphere lattice (default fcc)")
     group.add_argument("--lattice-constant-angstrom", type=float, help="lattice constant a (Å); element's own by default")
+    group.add_argument("--cif", metavar="FILE",
+                       help="a crystal (cif): --shape sphere cuts the sphere from it instead of --lattice, elements "
+                            "and all (refine --model crystal/nanoparticle: the periodic structure)")
 
 
 def _shape_names() -> tuple[str, ...]:
@@ -72,6 +75,8 @@ def cluster_from_args(args: argparse.Namespace):
         return read_structure(structure)
     if args.shape is None:
         raise SwaxsInputError("--shape: missing; expected --structure FILE or --shape with --element")
+    if getattr(args, "cif", None) is not None:
+        return _crystal_sphere_from_args(args)
     if args.element is None:
         raise SwaxsInputError(f"--element: missing; expected a chemical symbol for the {args.shape}")
     allowed = _SHAPE_FLAGS[args.shape]
@@ -99,6 +104,24 @@ def cluster_from_args(args: argparse.Namespace):
         params["lattice_constant_angstrom"] = args.lattice_constant_angstrom
     try:
         return build_cluster(args.shape, args.element, **params)
+    except SwaxsInputError as exc:
+        raise SwaxsInputError(_name_flag(str(exc))) from None
+
+
+def _crystal_sphere_from_args(args: argparse.Namespace):
+    """``--shape sphere --cif FILE --diameter-angstrom D``: a sphere cut from the crystal in the file."""
+    from swaxs_lib.structures.builders import crystal_sphere
+    from swaxs_lib.structures.readers import read_crystal_cell
+
+    if args.shape != "sphere":
+        raise SwaxsInputError(f"--cif: a cluster is cut from a crystal only as --shape sphere; got --shape {args.shape}")
+    given = sorted(_flag(k) for k in ("element", "lattice", "lattice_constant_angstrom") if getattr(args, k, None))
+    if given:
+        raise SwaxsInputError(f"--cif: the crystal sets the elements and lattice; expected no {', '.join(given)}")
+    if args.diameter_angstrom is None:
+        raise SwaxsInputError("--diameter-angstrom: missing; --shape sphere needs it")
+    try:
+        return crystal_sphere(read_crystal_cell(args.cif), args.diameter_angstrom)
     except SwaxsInputError as exc:
         raise SwaxsInputError(_name_flag(str(exc))) from None
 
@@ -200,13 +223,14 @@ def _cmd_pdf(args: argparse.Namespace) -> dict[str, Any]:
     start = time.perf_counter()
     curve = pair_distribution(
         cluster.atoms, r, args.q_min, args.q_max, b_iso_angstrom2=args.b_iso, energy_kev=args.energy_kev,
-        form_factor_source=args.form_factor, q_damp_inv_angstrom=args.qdamp,
+        form_factor_source=args.form_factor, q_damp_inv_angstrom=args.qdamp, small_angle=args.small_angle,
     )
     seconds = time.perf_counter() - start
     write_csv(out, {"r_angstrom": r, "g": curve.g})
     return {
         "out": str(out), "r_points": n_r, "q_min_inv_angstrom": args.q_min, "q_max_inv_angstrom": args.q_max,
-        "seconds": round(seconds, 4), "g_max": float(curve.g.max()), "cluster": cluster.info.to_dict(),
+        "small_angle": args.small_angle, "seconds": round(seconds, 4), "g_max": float(curve.g.max()),
+        "cluster": cluster.info.to_dict(),
     }
 
 
@@ -242,6 +266,9 @@ def register(sub) -> None:
     p.add_argument("--q-min", type=float, default=0.5, help="Q_min of the transform (1/Å, default 0.5)")
     p.add_argument("--q-max", type=float, default=25.0, help="Q_max of the transform (1/Å, default 25)")
     p.add_argument("--qdamp", type=float, default=0.0, help="Q damping (1/Å): envelope exp(-(r qdamp)²/2)")
+    p.add_argument("--small-angle", choices=["subtract", "keep"], default="subtract",
+                   help="take the particle's small-angle scattering out, as PDF extraction does with measured data "
+                        "(default), or keep the plain Debye transform (diffpy's DebyePDFCalculator)")
     _scattering_args(p)
     p.add_argument("--out", required=True, metavar="FILE.csv")
     p.set_defaults(func=_cmd_pdf)

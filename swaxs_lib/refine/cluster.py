@@ -6,7 +6,9 @@ recipes' profile generators are ours:
 :class:`ClusterPDFGenerator`
     G(r) in real space with U_iso per element, correlated motion delta2, Q
     damping and zoom (:mod:`swaxs_lib.refine.realspace`), over the
-    experiment's Q_min..Q_max.  Equation ``scale * G``.
+    experiment's Q_min..Q_max, without the particle's small-angle scattering
+    (which a measured G(r) does not hold: :mod:`swaxs_lib.scattering.envelope`).
+    Equation ``scale * G``.
 :class:`ClusterIQGenerator`
     The Debye I(Q) (or S(Q), F(Q)) with B per element and zoom
     (:func:`swaxs_lib.scattering.debye_intensity` on a cached pair histogram).
@@ -203,6 +205,8 @@ def cluster_recipe(
         if histogram is None:
             histogram = pair_histogram(atoms, fast_bin_width(q_max * 1.1) / 2)
         generator = ClusterPDFGenerator("G", histogram, q_min, q_max)
+        # the particle's small-angle scattering is taken out, as PDF extraction took it out of the data
+        settings.update(small_angle="subtract", atomic_volume_angstrom3=round(histogram.atomic_volume_angstrom3, 4))
         contribution.addProfileGenerator(generator)
         contribution.setProfile(profile, xname="r")
         contribution.setEquation("scale * G")

@@ -21,8 +21,11 @@ Q-dependent factor and cannot do the first; this module does both:
    sampled; that extra width is taken out exactly in step 3.
 2. F(Q) = integral G_inf(r) sin(Q r) dr by a type-I discrete sine transform
    on [0, L], Q_k = k pi / L.
-3. F(Q) is multiplied by exp(+sigma_f^2 Q^2 / 2) and by the experiment's window
-   Q_min <= Q <= Q_max (trapezoid half-weights at its edges), and transformed
+3. F(Q) is multiplied by exp(+sigma_f^2 Q^2 / 2); the particle's small-angle
+   scattering is taken out, F - Q T(Q) S_total(Q) with S_total = c_self + F/Q
+   (:mod:`swaxs_lib.scattering.envelope`: a measured G(r) holds none, Farrow &
+   Billinge 2009); F is multiplied by the experiment's window
+   Q_min <= Q <= Q_max (trapezoid half-weights at its edges) and transformed
    back: G(r) = (2/pi) sum_k F(Q_k) sin(Q_k r) dQ.
 4. The instrument envelope exp(-(r Q_damp)^2 / 2) and the zoom (every distance
    times ``zoom``) are applied; G is interpolated onto the requested r.
@@ -58,6 +61,7 @@ import scipy.fft
 
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.scattering import PairHistogram
+from swaxs_lib.scattering.envelope import check_small_angle, small_angle_taper
 from swaxs_lib.scattering.form_factors import form_factor
 
 #: Fine-grid spacing (Å) of G_inf; band limit pi/h = 628 1/Å, far above any Q_max.
@@ -88,6 +92,11 @@ class RealSpaceSetup:
         counted once in the histogram, G sums ordered pairs).
     length_angstrom : float
         L of the sine transform (Å).
+    self_weight : float
+        sum_a N_a f_a^2 / (N <f>^2), the i = j part of S_total.
+    atomic_volume_angstrom3 : float
+        Volume per atom (Å³) that places the small-angle low-pass; NaN keeps
+        the particle's small-angle scattering in G.
     """
 
     histogram: PairHistogram
@@ -96,6 +105,8 @@ class RealSpaceSetup:
     q_max_inv_angstrom: float
     pair_weights: np.ndarray
     length_angstrom: float
+    self_weight: float = 1.0
+    atomic_volume_angstrom3: float = math.nan
 
     @property
     def elements(self) -> tuple[str, ...]:
@@ -109,6 +120,7 @@ def realspace_setup(
     q_max_inv_angstrom: float,
     *,
     max_zoom: float = 1.1,
+    small_angle: str = "subtract",
 ) -> RealSpaceSetup:
     """Prepare :func:`realspace_pdf` for one cluster, r grid and Q window.
 
@@ -123,11 +135,15 @@ def realspace_setup(
         0 <= Q_min < Q_max (1/Å).
     max_zoom : float
         Largest zoom it will be evaluated with (sets the transform length).
+    small_angle : {"subtract", "keep"}
+        Take the particle's small-angle scattering out (as PDF extraction does
+        with measured data; the histogram's atomic volume places the
+        low-pass), or keep it.
 
     Raises
     ------
     SwaxsInputError
-        Bad r values or Q window.
+        Bad r values or Q window, or a histogram without an atomic volume.
     """
     r = np.asarray(r_angstrom, dtype=float).ravel()
     if r.size == 0 or not np.all(np.isfinite(r)) or np.any(r < 0):
@@ -142,12 +158,19 @@ def realspace_setup(
         raise SwaxsInputError("histogram: fewer than two atoms; expected a cluster")
     mean_f = float((counts * f0).sum() / n)
     weights = np.array([2.0 * f0[a] * f0[b] for a, b in histogram.pairs]) / (n * mean_f**2)
+    self_weight = float((counts * f0**2).sum() / (n * mean_f**2))
+    volume = math.nan
+    if check_small_angle(small_angle) == "subtract":
+        volume = float(histogram.atomic_volume_angstrom3)
+        if not (math.isfinite(volume) and volume > 0):
+            raise SwaxsInputError("histogram: no atomic volume; expected one from pair_histogram(atoms, ...) "
+                                  "to subtract the small-angle scattering")
     reach = histogram.max_distance_angstrom * max(max_zoom, 1.0) + float(r.max())
     # the window's sinc tails, wrapped around by the transform's period 2L, stay below ~3e-5 of max|G|
     # (DST-I of n - 1 interior points is an FFT of length 2n: make n a fast length)
     length = scipy.fft.next_fast_len(int(math.ceil((reach + max(reach, 300.0)) / GRID_STEP_ANGSTROM)))
     length *= GRID_STEP_ANGSTROM
-    return RealSpaceSetup(histogram, r, q_min, q_max, weights, length)
+    return RealSpaceSetup(histogram, r, q_min, q_max, weights, length, self_weight, volume)
 
 
 def realspace_pdf(
@@ -202,7 +225,11 @@ def realspace_pdf(
     dq = math.pi / (n_grid * h)
     q = dq * np.arange(1, n_grid)
     window = _window(q, setup.q_min_inv_angstrom, setup.q_max_inv_angstrom, dq)
-    f_q *= window * np.exp(0.5 * (floor * q) ** 2 * (window > 0))
+    f_q *= np.exp(0.5 * (floor * q) ** 2 * (window > 0))
+    if math.isfinite(setup.atomic_volume_angstrom3):
+        taper = small_angle_taper(q, setup.atomic_volume_angstrom3 * zoom**3)
+        f_q -= taper * (f_q + setup.self_weight * q)
+    f_q *= window
     g = scipy.fft.dst(f_q, type=1) * (dq / math.pi)  # = (2/pi) dq sum_k F(Q_k) sin(Q_k r_j)
     grid = h * np.arange(1, n_grid)
     out = np.interp(setup.r_angstrom, np.concatenate(([0.0], grid)), np.concatenate(([0.0], g)))

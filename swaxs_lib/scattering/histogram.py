@@ -24,6 +24,7 @@ import numba
 import numpy as np
 from ase import Atoms
 
+from swaxs_lib.scattering.envelope import atomic_volume
 from swaxs_lib.scattering.kernels import N_MOMENTS, pair_moments, sine_series
 
 #: Product Q_max * dr of the fast mode's grid (see module docstring).
@@ -49,6 +50,9 @@ class PairHistogram:
         i, j between two.
     node_weights : numpy.ndarray (n_pairs, n_nodes)
         Lagrange weights on nodes r_m = m dr.
+    atomic_volume_angstrom3 : float
+        Volume per atom of the cluster (Å³, :func:`~swaxs_lib.scattering.envelope.atomic_volume`),
+        which sets where its small-angle scattering ends; NaN for fewer than two atoms.
     """
 
     elements: tuple[str, ...]
@@ -57,6 +61,7 @@ class PairHistogram:
     bin_width_angstrom: float
     bin_counts: np.ndarray
     node_weights: np.ndarray
+    atomic_volume_angstrom3: float = math.nan
 
     @property
     def r_angstrom(self) -> np.ndarray:
@@ -133,6 +138,7 @@ def pair_histogram(atoms: Atoms, bin_width_angstrom: float) -> PairHistogram:
         bin_width_angstrom=dr,
         bin_counts=moments_arr[:, :, 0].copy(),
         node_weights=np.array([_node_weights(m) for m in moments_arr]).reshape(len(pairs), -1),
+        atomic_volume_angstrom3=atomic_volume(positions) if len(positions) >= 2 else math.nan,
     )
 
 

@@ -8,13 +8,20 @@ Conventions (those of diffpy.srreal's DebyePDFCalculator):
 
 with F(Q) from the Debye sum over i != j, X-ray f(Q) at sin(theta)/lambda =
 Q/(4 pi), pairs damped by exp(-(B_i + B_j) Q^2/(16 pi^2)) (B = 8 pi^2 U_iso,
-so diffpy's Gaussian width sigma_ij^2 = U_i + U_j), no -4 pi rho0 r baseline
-(a cluster has no average density), and the optional Gaussian envelope
-exp(-(r Q_damp)^2 / 2).
+so diffpy's Gaussian width sigma_ij^2 = U_i + U_j), and the optional Gaussian
+envelope exp(-(r Q_damp)^2 / 2).
+
+By default (``small_angle="subtract"``) the particle's own small-angle
+scattering is taken out of F(Q) before the transform, as PDF extraction takes
+it out of a measurement: F(Q) - Q T(Q) S_total(Q), which turns G into
+4 pi r [rho(r) - rho0 gamma0(r)] (Farrow & Billinge 2009; the formula and its
+limits are in :mod:`swaxs_lib.scattering.envelope`).  ``small_angle="keep"``
+gives the plain Debye transform, diffpy.srreal's DebyePDFCalculator's
+convention: G = 4 pi r rho(r) over the Q window, no baseline.
 
 DebyeCalculator (1.1.x) sums i < j only: its ``fq`` and ``gr`` are exactly half
-of these, and its ``iq`` is half of :func:`debye_intensity`'s I(Q)
-(tests/test_references.py checks both factors).
+of the plain transform's, and its ``iq`` is half of :func:`debye_intensity`'s
+I(Q) (tests/test_references.py checks both factors).
 
 The integral is done by Simpson's rule on a uniform Q grid fine enough that
 (r_pair_max + r_max) dQ <= 0.2, where the rule's error is below 1e-5 of the
@@ -33,6 +40,7 @@ from ase import Atoms
 
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.scattering.debye import debye_intensity
+from swaxs_lib.scattering.envelope import atomic_volume, check_small_angle, small_angle_taper
 from swaxs_lib.scattering.histogram import PairHistogram, fast_bin_width, pair_histogram
 from swaxs_lib.scattering.kernels import sine_series
 
@@ -57,6 +65,9 @@ class PDFCurve:
         Integration limits.
     q_damp_inv_angstrom : float
         Gaussian envelope parameter (0 = none).
+    small_angle : str
+        ``"subtract"``: the particle's small-angle scattering was taken out of
+        ``f_q``; ``"keep"``: the plain Debye F(Q).
     """
 
     r_angstrom: np.ndarray
@@ -66,6 +77,7 @@ class PDFCurve:
     q_min_inv_angstrom: float
     q_max_inv_angstrom: float
     q_damp_inv_angstrom: float
+    small_angle: str = "subtract"
 
 
 def pair_distribution(
@@ -80,6 +92,7 @@ def pair_distribution(
     q_damp_inv_angstrom: float = 0.0,
     scale: float = 1.0,
     histogram: PairHistogram | None = None,
+    small_angle: str = "subtract",
 ) -> PDFCurve:
     """G(r) of a cluster, from its Debye F(Q) over [Q_min, Q_max].
 
@@ -103,6 +116,10 @@ def pair_distribution(
     histogram : PairHistogram, optional
         A histogram of ``atoms`` computed before, so that changing B, Q range
         or damping skips the pair loop (checked as in :func:`debye_intensity`).
+    small_angle : {"subtract", "keep"}
+        Take the particle's small-angle scattering out of F(Q), as PDF
+        extraction does with measured data (default), or keep it (the plain
+        Debye transform of diffpy's DebyePDFCalculator).
 
     Returns
     -------
@@ -121,6 +138,7 @@ def pair_distribution(
         raise SwaxsInputError(f"q_damp_inv_angstrom: got {q_damp_inv_angstrom!r}; expected a number >= 0")
     if len(atoms) < 2:
         raise SwaxsInputError(f"atoms: got {len(atoms)} atom(s); expected at least two for a pair distribution")
+    check_small_angle(small_angle)
 
     if histogram is None:
         histogram = pair_histogram(atoms, fast_bin_width(q_max * scale))
@@ -133,6 +151,12 @@ def pair_distribution(
         form_factor_source=form_factor_source, histogram=histogram, scale=scale,
     )
     f_q = curve.reduced_structure_function
+    if small_angle == "subtract":
+        volume = getattr(histogram, "atomic_volume_angstrom3", math.nan)
+        if not math.isfinite(volume):
+            volume = atomic_volume(atoms.positions)
+        s_total = curve.intensity / (curve.n_atoms * np.abs(curve.mean_f) ** 2)
+        f_q = f_q - q * small_angle_taper(q, volume * scale**3) * s_total
     dq = (q_max - q_min) / n_steps
     weights = np.full(n_steps + 1, 2.0)
     weights[1::2] = 4.0
@@ -143,5 +167,5 @@ def pair_distribution(
         g *= np.exp(-0.5 * (r * q_damp) ** 2)
     return PDFCurve(
         r_angstrom=r, g=g, q_inv_angstrom=q, f_q=f_q,
-        q_min_inv_angstrom=q_min, q_max_inv_angstrom=q_max, q_damp_inv_angstrom=q_damp,
+        q_min_inv_angstrom=q_min, q_max_inv_angstrom=q_max, q_damp_inv_angstrom=q_damp, small_angle=small_angle,
     )

@@ -38,6 +38,7 @@ from ase import Atoms
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.scattering.debye import DebyeCurve, debye_intensity
 from swaxs_lib.scattering.histogram import PairHistogram
+from swaxs_lib.scattering.envelope import SAS_CUTOFF, check_small_angle
 from swaxs_lib.scattering.pdf import PDF_PHASE_STEP, PDFCurve, pair_distribution
 from swaxs_lib.store.clusters import _atoms_of, cluster_hash
 from swaxs_lib.store.curve_rows import (
@@ -158,6 +159,7 @@ def cached_pdf(
     q_damp_inv_angstrom: float = 0.0,
     scale: float = 1.0,
     histogram: PairHistogram | None = None,
+    small_angle: str = "subtract",
 ) -> PDFCurve:
     """:func:`~swaxs_lib.scattering.pair_distribution`, through the store's cache.
 
@@ -178,6 +180,8 @@ def cached_pdf(
         "q_damp_inv_angstrom": _float(q_damp_inv_angstrom, "q_damp_inv_angstrom"),
         "scale": _float(scale, "scale"),
         "pdf_phase_step": PDF_PHASE_STEP,
+        # the low-pass that takes the particle's small-angle part out (swaxs_lib.scattering.envelope)
+        "small_angle": "keep" if check_small_angle(small_angle) == "keep" else f"subtract:{SAS_CUTOFF}",
     }
     atoms_only = _atoms_of(atoms)
     return cached_curve(
@@ -186,7 +190,7 @@ def cached_pdf(
                                   b_iso_angstrom2=b_iso_angstrom2, energy_kev=energy_kev,
                                   form_factor_source=form_factor_source,
                                   q_damp_inv_angstrom=q_damp_inv_angstrom, scale=scale,
-                                  histogram=histogram),
+                                  histogram=histogram, small_angle=small_angle),
     )
 
 

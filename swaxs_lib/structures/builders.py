@@ -1,5 +1,5 @@
 """Cluster builders: icosahedra, Marks decahedra, octahedra and their
-truncations, and spheres cut from fcc, bcc or hcp lattices.
+truncations, and spheres cut from fcc, bcc or hcp lattices or any crystal.
 
 Every builder returns plain ``ase.Atoms`` (centred on the centroid, no cell,
 no periodicity, shell index in ``tags`` where the shape has shells) and a
@@ -246,6 +246,56 @@ def lattice_sphere(
     atoms = Atoms(symbols=[symbol] * int(keep.sum()), positions=pos[keep])
     params = {"diameter_angstrom": diameter, "lattice": lattice}
     return _finish(atoms, "sphere", params, a)
+
+
+def crystal_sphere(crystal: Atoms, diameter_angstrom: float) -> Cluster:
+    """All sites of a periodic crystal within a sphere of ``diameter_angstrom`` centred on a site.
+
+    The sphere of :func:`lattice_sphere`, cut from any crystal (a cif's unit
+    cell: wurtzite CdSe, an alloy, an oxide) rather than an element's fcc, bcc
+    or hcp lattice.  It is centred on the site nearest the middle of the block
+    of cells it is cut from.
+
+    Parameters
+    ----------
+    crystal : ase.Atoms
+        A unit cell with its three lattice vectors and every site
+        (:func:`~swaxs_lib.structures.readers.read_crystal_cell`).
+    diameter_angstrom : float
+        Sphere diameter (Å), > 0.  A site exactly on the surface is kept.
+
+    Returns
+    -------
+    Cluster
+        ``info.parameters``: ``diameter_angstrom`` and ``crystal`` (the cell's
+        empirical formula, e.g. ``CdSe``).
+
+    Raises
+    ------
+    SwaxsInputError
+        A cell without volume, more than :data:`MAX_ATOMS` atoms expected.
+    """
+    diameter = _positive_float("diameter_angstrom", diameter_angstrom)
+    volume = abs(float(crystal.cell.volume)) if crystal.cell.rank == 3 else 0.0
+    if len(crystal) == 0 or volume <= 0:
+        raise SwaxsInputError("crystal: no unit cell with volume and atoms; expected a periodic crystal (a cif)")
+    per_atom = volume / len(crystal)
+    _check_size(math.pi / 6 * diameter**3 / per_atom, "diameter_angstrom")
+    radius = diameter / 2
+    # enough cells that the sphere fits whatever the cell's shape: the distance between opposite faces
+    heights = volume / np.linalg.norm(np.cross(crystal.cell[[1, 2, 0]], crystal.cell[[2, 0, 1]]), axis=1)
+    reps = [int(math.ceil(radius / h)) + 1 for h in heights]
+    block = Atoms(crystal.get_chemical_symbols(), scaled_positions=crystal.get_scaled_positions(wrap=True),
+                  cell=crystal.cell, pbc=True).repeat([2 * n + 1 for n in reps])
+    middle = block.cell.sum(axis=0) / 2
+    centre = block.positions[np.argmin(np.linalg.norm(block.positions - middle, axis=1))]
+    pos = block.positions - centre
+    keep = np.linalg.norm(pos, axis=1) <= radius * (1 + 1e-9)
+    atoms = Atoms(symbols=np.array(block.get_chemical_symbols())[keep].tolist(), positions=pos[keep])
+    if len(atoms) < 2:
+        raise SwaxsInputError(f"diameter_angstrom: got {diameter:g}; expected a sphere holding at least two sites")
+    params = {"diameter_angstrom": diameter, "crystal": crystal.get_chemical_formula(mode="metal", empirical=True)}
+    return _finish(atoms, "sphere", params, float(crystal.cell.lengths()[0]))
 
 
 def _octahedron(element, length, cutoff, lattice_constant_angstrom, shape, parameters=None) -> Cluster:

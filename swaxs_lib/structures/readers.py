@@ -1,4 +1,4 @@
-"""Read a cluster from an xyz, extxyz, cif or pdb file through ASE."""
+"""Read a cluster from an xyz, extxyz, cif or pdb file through ASE, or a crystal's unit cell from a cif."""
 
 from __future__ import annotations
 
@@ -137,3 +137,73 @@ def read_structure_bytes(data: bytes, filename: str) -> Cluster:
         warnings.warn(str(w.message).replace(str(path), name), stacklevel=2)
     info = dataclasses.replace(cluster.info, parameters=(("file", name),))
     return dataclasses.replace(cluster, info=info)
+
+
+#: Most sites a crystal's unit cell may list (a cif, read by :func:`read_crystal_cell`).
+MAX_CELL_ATOMS = 2000
+#: Smallest volume per site (Å³) of a unit cell: below any real solid's (diamond 5.7), above unit slips.
+MIN_CELL_VOLUME_PER_ATOM = 2.0
+
+
+def read_crystal_cell(source: str | os.PathLike | bytes, name: str | None = None) -> Atoms:
+    """A crystal's unit cell, every site of its space group, from a cif (path or bytes).
+
+    The counterpart of :func:`read_structure` for periodic crystals: the cell
+    is kept, the symmetry-equivalent sites are generated (ASE's cif reader),
+    and the cell is checked before anyone repeats it: at most
+    :data:`MAX_CELL_ATOMS` sites and at least :data:`MIN_CELL_VOLUME_PER_ATOM`
+    Å³ per site.
+
+    Parameters
+    ----------
+    source : path or bytes
+        A .cif file, or the bytes of an uploaded one (untrusted: read by ASE's
+        text parser, at most :data:`MAX_UPLOAD_BYTES`).
+    name : str, optional
+        The file's name in messages (bytes only).
+
+    Returns
+    -------
+    ase.Atoms
+        With its cell and ``pbc`` True.
+
+    Raises
+    ------
+    SwaxsInputError
+        One line naming the file: unreadable, no cell, too many sites, too dense.
+    """
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        label = Path(str(name or "upload.cif")).name
+        if len(source) > MAX_UPLOAD_BYTES:
+            raise SwaxsInputError(f"{label}: {len(source)} bytes; expected at most {MAX_UPLOAD_BYTES} bytes")
+        with tempfile.TemporaryDirectory(prefix="swaxs-cif-") as folder:
+            path = Path(folder) / "crystal.cif"
+            path.write_bytes(bytes(source))
+            try:
+                return read_crystal_cell(path)
+            except SwaxsInputError as exc:
+                raise SwaxsInputError(str(exc).replace(str(path), label)) from None
+    p = Path(source)
+    if not p.is_file() or p.stat().st_size == 0:
+        raise SwaxsInputError(f"{p}: no such file or empty; expected a crystal structure (.cif)")
+    if p.stat().st_size > MAX_UPLOAD_BYTES:
+        raise SwaxsInputError(f"{p}: {p.stat().st_size} bytes; expected at most {MAX_UPLOAD_BYTES} bytes")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            atoms = read(p, index=0, format="cif")
+    except Exception as exc:  # ASE raises many types for malformed files
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SwaxsInputError(f"{p}: could not be read as a cif ({detail}); expected a crystal structure") from None
+    if not isinstance(atoms, Atoms) or len(atoms) == 0 or atoms.cell.rank < 3:
+        raise SwaxsInputError(f"{p}: no unit cell with atoms; expected a cif with cell lengths, angles and sites")
+    if len(atoms) > MAX_CELL_ATOMS:
+        raise SwaxsInputError(f"{p}: {len(atoms)} sites in the unit cell; expected at most {MAX_CELL_ATOMS}")
+    per_atom = abs(atoms.cell.volume) / len(atoms)
+    if not per_atom >= MIN_CELL_VOLUME_PER_ATOM:
+        raise SwaxsInputError(f"{p}: {per_atom:.3g} Å³ per site; expected at least {MIN_CELL_VOLUME_PER_ATOM} Å³ "
+                              "(cell lengths in Å)")
+    if np.any(atoms.numbers <= 0):
+        raise SwaxsInputError(f"{p}: unknown element symbols; expected chemical symbols such as Cd")
+    atoms.pbc = True
+    return atoms
