@@ -348,9 +348,9 @@ def rank_test(rws: Sequence[float], n_independent: int, n_refined: Sequence[int]
 
 
 def _ratio(rw: float, rw_best: float) -> float:
-    if rw_best > 0:
-        return rw / rw_best
-    return 1.0 if rw == rw_best else math.inf
+    if rw == rw_best:  # the best itself, a tie, or every fit failed (inf)
+        return 1.0
+    return rw / rw_best if rw_best > 0 else math.inf
 
 
 def _check_alpha(alpha: float) -> None:
