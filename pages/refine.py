@@ -304,7 +304,7 @@ def legend(significance: dict, frame: pd.DataFrame) -> None:
     if significance.get("test"):
         factor = frame["sigma_nyquist_factor"].dropna() if "sigma_nyquist_factor" in frame.columns else []
         parts.append(f"**≈ best** (shaded): statistically indistinguishable from rank 1 — p vs best > α = "
-                     f"{significance['alpha']:g} in an F-test on (R_w / R_w,best)² with "
+                     f"{significance['alpha']:g} in a two-sided F-test on (R_w / R_w,best)² with "
                      f"{significance['n_independent_points']} independent points "
                      f"({md(significance['n_independent_method'])}) minus the refined parameters; "
                      + (f"ratios below {significance['rw_ratio_critical']:.3f} are within the noise. "
