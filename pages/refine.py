@@ -4,6 +4,10 @@ UI only: the sweep is a job of :mod:`swaxs_lib.jobs` (task ``sweep``, in
 :mod:`swaxs_lib.sweep`) that runs in worker processes outside this script, so
 the tab can close; the job's id is in the URL (``job=``), and reopening the
 link shows its progress or its ranking.  Fits are read back from the store.
+The ranking shows what the job's test found (:mod:`swaxs_lib.refine.significance`):
+candidates indistinguishable from the best, values the data do not determine
+(greyed), and a best candidate on the grid's edge (with a button that starts
+the extended grid).
 """
 
 from __future__ import annotations
@@ -44,7 +48,14 @@ FAMILIES = ("decahedron", "icosahedron", "cuboctahedron", "octahedron", "truncat
 KEEP = dict(persist_state="session")
 #: Columns of the ranking shown first (the CSV has them all).
 FIRST_COLUMNS = ("rank", "p", "q", "r", "shells", "length", "cutoff", "diameter_angstrom", "n_atoms", "rw",
+                 "indistinguishable_from_best", "p_value_vs_best", "rw_ratio_to_best",
                  "expansion", "expansion_sigma", "u_Au", "delta2", "qdamp", "scale")
+#: Columns of the CSV not shown in the table (flags drive the styling; the rest are in the caption).
+HIDDEN_COLUMNS = ("result_id", "rw_ratio_critical", "n_independent_points", "sigma_nyquist_factor")
+#: Flags of values the data do not determine (:mod:`swaxs_lib.refine.significance`).
+UNDETERMINED = ("at_bound", "sigma_exceeds_value")
+GREY = "color: #9e9e9e; font-style: italic"
+EQUIVALENT = "background-color: rgba(255, 193, 7, 0.14)"
 
 
 def default_grid_text(shape: str) -> str:
@@ -65,6 +76,14 @@ def start_sweep(dataset_id: str, shape: str, element: str, grid: str | None, opt
         return
     st.session_state[f"{PAGE}.job"] = job.id
     st.session_state[f"{PAGE}.sel"] = 1
+
+
+def extend_sweep(args: dict, grid: str) -> None:
+    """Button callback: the finished sweep's family, element and options on the extended grid, started."""
+    st.session_state[f"{PAGE}.shape"], st.session_state[f"{PAGE}.el"] = args["shape"], args["element"]
+    st.session_state[f"{PAGE}.grid"] = grid
+    start_sweep(args["dataset_id"], args["shape"], args["element"], grid, args.get("options") or {},
+                int(args.get("workers") or 2))
 
 
 def sweep_form(datasets) -> list[str]:
@@ -180,7 +199,8 @@ def crystal_panel(job_id: str) -> None:
         left, right = st.columns([3, 2])
         figure = fit_figure(x, data, fitted, name=summary["model"], height=400)
         left.plotly_chart(figure, config=plot_config(f"swaxs-crystal-{job_id}"), key=f"{PAGE}.crystal_plot")
-        right.dataframe({"parameter": [n for n, _ in out["values"]], "value": [t for _, t in out["values"]]},
+        right.dataframe({"parameter": [n for n, _ in out["values"]], "value": [t for _, t in out["values"]],
+                         "flag": [(summary.get(f"{n}_flag") or "").replace("_", " ") for n, _ in out["values"]]},
                         hide_index=True)
         with right:
             download_csv("Crystal fit (CSV)", {"r_angstrom": x, "data_g": data, "fitted_g": fitted,
@@ -209,16 +229,30 @@ def show_ranking(record) -> None:
         st.info("The sweep finished without a valid candidate.")
         return
     frame = pd.DataFrame(table).replace("", np.nan).infer_objects()
-    shown = [c for c in FIRST_COLUMNS if c in frame.columns] + [c for c in frame.columns
-                                                                 if c not in FIRST_COLUMNS and c != "result_id"]
+    shown = [c for c in FIRST_COLUMNS if c in frame.columns] + [
+        c for c in frame.columns if c not in FIRST_COLUMNS and c not in HIDDEN_COLUMNS and not c.endswith("_flag")]
     progress = out.get("progress", {})
     st.success(f"{md(record.message)} · {out.get('computed', 0)} refined, {out.get('reused', 0)} reused from the "
                f"store · best: {md(out.get('best'))}", icon=":material/check_circle:")
     for label, reason in out.get("skipped", []):
         st.caption(f"Left out {md(label)}: {md(reason)}")
+    significance = out.get("significance") or {}
+    verdict(significance, len(frame))
+    edge = significance.get("best_on_grid_edge")
+    if edge:
+        st.warning(md(edge["message"]), icon=":material/border_outer:")
+        if edge.get("extended_grid"):
+            st.button("Sweep the extended grid", icon=":material/open_in_full:", on_click=extend_sweep,
+                      args=(record.params.get("args", {}), edge["extended_grid"]), key=f"{PAGE}.extend",
+                      help=f"Starts the same sweep on {edge['extended_grid']}; fits already in the store are reused.")
     sel_key = url_key(PAGE, "sel", 1, parse_number(1, len(frame), int))
-    event = st.dataframe(frame[shown], hide_index=True, on_select="rerun", selection_mode="single-row",
-                         key=f"{PAGE}.table")
+    event = st.dataframe(styled(frame, shown), hide_index=True, on_select="rerun", selection_mode="single-row",
+                         key=f"{PAGE}.table", column_config={
+                             "indistinguishable_from_best": st.column_config.CheckboxColumn(
+                                 "≈ best", help="Statistically indistinguishable from rank 1 (see the legend)"),
+                             "p_value_vs_best": st.column_config.NumberColumn("p vs best", format="%.3g"),
+                             "rw_ratio_to_best": st.column_config.NumberColumn("R_w / best", format="%.4f")})
+    legend(significance, frame)
     rows = event.selection.rows if event is not None else []
     if rows:
         st.session_state[sel_key] = int(frame["rank"].iloc[rows[0]])
@@ -228,6 +262,62 @@ def show_ranking(record) -> None:
                f"Total {format_seconds(progress.get('elapsed_s'))}.")
     result_id = frame.loc[frame["rank"] == rank, "result_id"].iloc[0]
     show_fit(store().get_result(result_id), rank, record.params.get("args", {}))
+
+
+def verdict(significance: dict, n_rows: int) -> None:
+    """One line on what the data decide among the ranked candidates."""
+    if not significance.get("test"):
+        return
+    k = significance["n_indistinguishable"]
+    if significance.get("test_note"):
+        st.warning(md(significance["test_note"]), icon=":material/balance:")
+    elif n_rows > 1 and k == n_rows - 1:
+        st.warning(f"The data cannot tell these candidates apart: all {n_rows} are statistically "
+                   f"indistinguishable from the best (α = {significance['alpha']:g}). Read the ranking as a list of "
+                   "candidates consistent with the data, not as a verdict.", icon=":material/balance:")
+    elif k:
+        st.info(f"{k} of the other {n_rows - 1} candidates are statistically indistinguishable from the best "
+                f"(α = {significance['alpha']:g}, marked ≈ best).", icon=":material/balance:")
+    elif n_rows > 1:
+        st.info(f"The best candidate is significantly better than every other (α = {significance['alpha']:g}).",
+                icon=":material/balance:")
+
+
+def styled(frame: pd.DataFrame, shown: list[str]):
+    """The ranking's shown columns: rows indistinguishable from the best shaded, undetermined values greyed."""
+    flags = {c.removesuffix("_flag"): frame[c] for c in frame.columns if c.endswith("_flag")}
+    same = frame["indistinguishable_from_best"].fillna(False).astype(bool) if (
+        "indistinguishable_from_best" in frame.columns) else pd.Series(False, index=frame.index)
+
+    def style(column: pd.Series) -> list[str]:
+        base = column.name.removesuffix("_sigma")
+        weak = flags[base].isin(UNDETERMINED) if base in flags else pd.Series(False, index=frame.index)
+        return [";".join(s for s in (EQUIVALENT if eq else "", GREY if w else "") if s)
+                for eq, w in zip(same, weak)]
+
+    return frame[shown].style.apply(style, axis=0)
+
+
+def legend(significance: dict, frame: pd.DataFrame) -> None:
+    """What the shading, the greyed values and the test columns mean, with the test's numbers."""
+    parts = []
+    if significance.get("test"):
+        factor = frame["sigma_nyquist_factor"].dropna() if "sigma_nyquist_factor" in frame.columns else []
+        parts.append(f"**≈ best** (shaded): statistically indistinguishable from rank 1 — p vs best > α = "
+                     f"{significance['alpha']:g} in a two-sided F-test on (R_w / R_w,best)² with "
+                     f"{significance['n_independent_points']} independent points "
+                     f"({md(significance['n_independent_method'])}) minus the refined parameters; "
+                     + (f"ratios below {significance['rw_ratio_critical']:.3f} are within the noise. "
+                        if significance.get("rw_ratio_critical") else "")
+                     + "Hamilton, Acta Cryst. 18, 502 (1965).")
+        parts.append("*Grey italic*: not determined by the data (stopped at a bound, or uncertainty ≥ |value|"
+                     + (f", the uncertainty taken × {float(factor.iloc[0]):.3g} for the oversampled G(r)"
+                        if len(factor) and float(factor.iloc[0]) > 1 else "")
+                     + "); such parameters are also listed under *undetermined*.")
+    else:
+        parts.append("This sweep ran before rankings carried a significance test: run it again to see which "
+                     "candidates the data can tell apart (its fits are reused).")
+    st.caption(" ".join(parts))
 
 
 def show_fit(fit, rank: int, args: dict) -> None:
@@ -253,11 +343,17 @@ def show_fit(fit, rank: int, args: dict) -> None:
                     f"{info['diameter_angstrom'] / 10:.2f} nm")
         st.iframe(cluster_view(key, "sphere", "coordination", 340, 300), height=310)
     with numbers:
-        values = [(k, v, summary.get(f"{k}_sigma")) for k, v in summary.items()
+        values = [(k, v, summary.get(f"{k}_sigma"), summary.get(f"{k}_flag") or "") for k, v in summary.items()
                   if not k.endswith("_sigma") and isinstance(v, (int, float)) and k not in
-                  ("rw", "chi2_reduced", "x_min", "x_max", "n_points", "n_evaluations", "converged")]
-        st.dataframe({"parameter": [k for k, _, _ in values], "value": [f"{v:.5g}" for _, v, _ in values],
-                      "sigma": ["" if s is None else f"{s:.2g}" for _, _, s in values]}, hide_index=True)
+                  ("rw", "chi2_reduced", "x_min", "x_max", "n_points", "n_evaluations", "converged",
+                   "n_independent_points", "n_refined", "sigma_nyquist_factor")]
+        table = pd.DataFrame({"parameter": [k for k, *_ in values], "value": [f"{v:.5g}" for _, v, *_ in values],
+                              "sigma": ["" if s is None else f"{s:.2g}" for _, _, s, _ in values],
+                              "flag": [f.replace("_", " ") for *_, f in values]})
+        weak = [f in UNDETERMINED for *_, f in values]
+        st.dataframe(table.style.apply(lambda col: [GREY if w else "" for w in weak], axis=0), hide_index=True)
+        if any(weak):
+            st.caption("Grey: not determined by the data (at a bound, or uncertainty ≥ |value|).")
         link = {"ds": args.get("dataset_id"), "n": "1", "c1_shape": fit.params["shape"], "c1_el": fit.params["element"],
                 **{f"c1_{k}": str(v) for k, v in params.items()},
                 "exp": f"{100 * summary.get('expansion', 0.0):.2f}"}

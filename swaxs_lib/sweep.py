@@ -17,6 +17,19 @@ a range ``a..b`` (step 1) or ``a..b:step``; the grid is their product, with
 the shape's defaults for the names not given.  Combinations the shape's
 rules reject (an octahedron's cutoff >= length/2) are left out and reported.
 The default decahedron grid is the seed's 16 (p, q, r).
+
+What the ranking can tell
+-------------------------
+A ranking by R_w reads as a verdict even when the data cannot decide.  Every
+ranking therefore carries the test of :mod:`swaxs_lib.refine.significance`:
+for each candidate its R_w ratio to the best, the critical ratio and p-value
+of the F-test at ``alpha`` (0.05 unless set) with the Nyquist count of
+independent points, and whether it is *indistinguishable from the best*;
+each refined value's flag (fixed, stopped at a bound, or uncertainty >=
+value); and, when the best candidate sits on the edge of the grid (its value
+of a varied parameter is the grid's smallest or largest and the parameter
+could go further), that edge and a grid text extended past it
+(:func:`grid_edge`).
 """
 
 from __future__ import annotations
@@ -33,6 +46,13 @@ import numpy as np
 
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.io.measurement import Measurement
+from swaxs_lib.refine.significance import (
+    DEFAULT_ALPHA,
+    NYQUIST_METHOD,
+    POINTS_METHOD,
+    RankTest,
+    rank_test,
+)
 from swaxs_lib.structures import build_cluster
 from swaxs_lib.structures.parameters import (
     SHAPE_PARAMETERS,
@@ -41,7 +61,9 @@ from swaxs_lib.structures.parameters import (
 )
 
 #: Bump when a refinement of the same inputs would give other numbers (invalidates cached fits).
-REFINE_VERSION = "refine-2"  # 2: the particle's small-angle scattering is taken out of cluster G(r)
+#: refine-2: the particle's small-angle scattering is taken out of cluster G(r); summaries carry
+#: n_refined, n_independent_points and each value's flag.
+REFINE_VERSION = "refine-2"
 
 #: The seed's decahedron candidates (p, q, r).
 DEFAULT_DECAHEDRA = ((3, 1, 2), (3, 1, 3), (4, 1, 0), (4, 1, 1), (4, 1, 2), (4, 1, 3), (5, 1, 0), (5, 1, 1),
@@ -56,6 +78,8 @@ DEFAULT_GRIDS = {
 }
 #: Largest candidate (atoms) a sweep accepts: each is refined hundreds of times.
 MAX_CANDIDATE_ATOMS = 100_000
+#: Grid steps a suggested grid reaches past the edge the best candidate sits on.
+EDGE_EXTENSION_STEPS = 2
 _RANGE = re.compile(r"^(-?[\d.]+)\.\.(-?[\d.]+)(?::([\d.]+))?$")
 
 
@@ -149,21 +173,77 @@ class SweepRow:
 
 
 @dataclass(frozen=True)
+class GridEdge:
+    """The best candidate sits on the edge of the grid: the optimum may lie beyond it.
+
+    Attributes
+    ----------
+    edges : tuple of (parameter, side, value)
+        ``side`` is ``"lowest"`` or ``"highest"``: the best candidate's value is
+        the grid's smallest (largest) of a parameter the grid varies, and the
+        parameter's bounds allow going further.
+    extended_grid : str or None
+        Grid text (:func:`parse_grid`) reaching :data:`EDGE_EXTENSION_STEPS`
+        steps past each such edge, the other parameters as in the grid (a
+        product grid); None if it would exceed the grid limit.
+    """
+
+    edges: tuple[tuple[str, str, Any], ...]
+    extended_grid: str | None
+
+    def message(self) -> str:
+        where = ", ".join(f"{name} = {_fmt(value)} is the {side} tried" for name, side, value in self.edges)
+        text = f"The best candidate lies on the edge of the grid ({where}): the optimum may lie beyond it."
+        if self.extended_grid:
+            text += f" Extended grid: {self.extended_grid}"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"edges": [{"parameter": n, "side": side, "value": v} for n, side, v in self.edges],
+                "extended_grid": self.extended_grid, "message": self.message()}
+
+
+@dataclass(frozen=True)
 class SweepResult:
-    """Candidates ranked by R_w (best first), and those that could not be built or refined."""
+    """Candidates ranked by R_w (best first), those that could not be built or refined, and what the data decide.
+
+    ``test`` compares every row with the best (:func:`~swaxs_lib.refine.significance.rank_test`,
+    in row order); ``edge`` is set when the best candidate lies on the edge of the grid.
+    """
 
     rows: tuple[SweepRow, ...]
     skipped: tuple[tuple[str, str], ...] = field(default=())
     computed: int = 0
     reused: int = 0
+    test: RankTest | None = None
+    edge: GridEdge | None = None
+
+    def significance(self) -> dict[str, Any]:
+        """JSON-friendly: the test, alpha, N_ind, the candidates indistinguishable from the best, the grid edge."""
+        out: dict[str, Any] = {"test": None, "alpha": None, "n_independent_points": None,
+                               "n_independent_method": None, "rw_ratio_critical": None,
+                               "indistinguishable_from_best": [], "n_indistinguishable": 0, "test_note": "",
+                               "best_on_grid_edge": self.edge.to_dict() if self.edge is not None else None}
+        if self.test is not None:
+            t = self.test
+            out.update(test=t.test, alpha=t.alpha, n_independent_points=t.n_independent,
+                       n_independent_method=t.method, rw_ratio_critical=t.comparisons[t.best].rw_ratio_critical,
+                       indistinguishable_from_best=[self.rows[i].candidate.label() for i in t.indistinguishable],
+                       n_indistinguishable=len(t.indistinguishable), test_note=t.note)
+        return out
 
     def table(self) -> dict[str, list]:
-        """The ranking as CSV columns: rank, parameters, atoms, size, rw, refined values and sigmas."""
-        value_names: list[str] = []
+        """The ranking as CSV columns: rank, parameters, atoms, size, rw, the test against the best,
+        refined values with sigmas and flags, the undetermined parameters."""
+        bases: list[str] = []
         for row in self.rows:
             for key in row.summary:
-                if _is_value(key) and key not in value_names:
-                    value_names.append(key)
+                base = key.removesuffix("_sigma").removesuffix("_flag")
+                if _is_value(key) and base not in bases:
+                    bases.append(base)
+        # each value, then its sigma and its flag (stored summaries come back with sorted keys)
+        value_names = [n for b in bases for n in (b, f"{b}_sigma", f"{b}_flag")
+                       if any(n in row.summary for row in self.rows)]
         param_names: list[str] = []
         for row in self.rows:
             for name, _ in row.candidate.params:
@@ -172,7 +252,13 @@ class SweepResult:
         table: dict[str, list] = {"rank": [], "shape": [], "element": [], **{n: [] for n in param_names},
                                   "n_atoms": [], "diameter_angstrom": [], "rw": [],
                                   **{n: [] for n in value_names}, "result_id": []}
-        for row in self.rows:
+        tested = self.test is not None and len(self.test.comparisons) == len(self.rows)
+        if tested:
+            test_columns = {"rw_ratio_to_best": [], "rw_ratio_critical": [], "p_value_vs_best": [],
+                            "indistinguishable_from_best": [], "n_independent_points": []}
+            table = _insert_after(table, "rw", test_columns)
+        table = _insert_after(table, "result_id", {"undetermined": [], "sigma_nyquist_factor": []}, before=True)
+        for k, row in enumerate(self.rows):
             params = dict(row.candidate.params)
             table["rank"].append(row.rank)
             table["shape"].append(row.candidate.shape)
@@ -182,6 +268,16 @@ class SweepResult:
             table["n_atoms"].append(row.n_atoms)
             table["diameter_angstrom"].append(round(row.diameter_angstrom, 4))
             table["rw"].append(row.rw)
+            if tested:
+                c = self.test.comparisons[k]
+                table["rw_ratio_to_best"].append(round(c.rw_ratio, 6) if math.isfinite(c.rw_ratio) else "")
+                table["rw_ratio_critical"].append("" if c.rw_ratio_critical is None else round(c.rw_ratio_critical, 6))
+                table["p_value_vs_best"].append("" if c.p_value is None else float(f"{c.p_value:.4g}"))
+                table["indistinguishable_from_best"].append(bool(c.indistinguishable))
+                table["n_independent_points"].append(self.test.n_independent)
+            table["undetermined"].append(" ".join(row.summary.get("undetermined") or ()))
+            factor = row.summary.get("sigma_nyquist_factor")
+            table["sigma_nyquist_factor"].append("" if factor is None else round(float(factor), 4))
             for n in value_names:
                 v = row.summary.get(n)
                 table[n].append("" if v is None else v)
@@ -320,9 +416,10 @@ def sweep(
     dataset_id: str | None = None,
     workers: int | None = None,
     report: Callable[[int, int, str], None] | None = None,
+    alpha: float = DEFAULT_ALPHA,
     crystal: str | None = None,
 ) -> SweepResult:
-    """Refine every candidate of a grid against ``measurement`` and rank them by R_w.
+    """Refine every candidate of a grid against ``measurement``, rank them by R_w, say what the data decide.
 
     Parameters
     ----------
@@ -339,6 +436,8 @@ def sweep(
         Worker processes (default: the number of cores; 1 refines in this process).
     report : callable, optional
         ``report(done, total, note)`` after each candidate.
+    alpha : float
+        Significance level of the test against the best (:mod:`swaxs_lib.refine.significance`).
     crystal : str, optional
         The text of a cif: spheres (``shape="sphere"``) are cut from that
         crystal (:func:`~swaxs_lib.structures.builders.crystal_sphere`);
@@ -347,9 +446,13 @@ def sweep(
     Returns
     -------
     SweepResult
+        With ``test`` (every row against the best) and ``edge`` (None unless
+        the best lies on the grid's edge).
     """
+    from swaxs_lib.refine.significance import _check_alpha
     from swaxs_lib.structures.elements import check_element
 
+    _check_alpha(alpha)
     if crystal:
         from swaxs_lib.structures.readers import read_crystal_cell
 
@@ -427,18 +530,127 @@ def sweep(
                  result_id=record.id, from_cache=c in found and found[c] is not None)
         for k, (rw, c, out, record) in enumerate(rows)
     )
+    test = ranking_test(ranked, measurement.kind, alpha) if ranked else None
+    edge = grid_edge(shape, [c.params for c in candidates], ranked[0].candidate.params) if ranked else None
     return SweepResult(rows=ranked, skipped=tuple(skipped + failures), computed=len(todo) - len(failures),
-                       reused=len(candidates) - len(todo))
+                       reused=len(candidates) - len(todo), test=test, edge=edge)
+
+
+def ranking_test(rows: Sequence[SweepRow], kind: str, alpha: float = DEFAULT_ALPHA) -> RankTest:
+    """Every ranked fit against the best: the F-test of :func:`~swaxs_lib.refine.significance.rank_test`.
+
+    All rows are fits of the same data over the same range, so the best row's
+    independent-point count holds for all; each row's own P is used.
+    """
+    best = rows[0].summary
+    n_ind = int(best.get("n_independent_points") or best.get("n_points") or 0)
+    n_refined = [int(r.summary.get("n_refined") or 0) for r in rows]
+    return rank_test([r.rw for r in rows], n_ind, n_refined, alpha,
+                     method=NYQUIST_METHOD if kind == "gr" else POINTS_METHOD)
+
+
+def grid_edge(shape: str, grid: Sequence[Sequence[tuple[str, Any]]], best: Sequence[tuple[str, Any]]
+              ) -> GridEdge | None:
+    """Whether the best candidate lies on the edge of the grid, and the grid extended past that edge.
+
+    Parameters
+    ----------
+    shape : str
+    grid : sequence of parameter items
+        Every candidate's ``params`` (the grid need not be a product, e.g. the default decahedra).
+    best : parameter items
+        The best candidate's.
+
+    Returns
+    -------
+    GridEdge or None
+        None when, for every numeric parameter the grid varies, the best value
+        is inside the tried range or at a bound of the parameter itself (r = 0 of
+        a decahedron is a shape, not a grid limit).
+
+    Examples
+    --------
+    >>> grid = [(("p", p), ("q", 1), ("r", r)) for p in (3, 4, 5) for r in (0, 1, 2)]
+    >>> edge = grid_edge("decahedron", grid, (("p", 5), ("q", 1), ("r", 0)))
+    >>> edge.edges, edge.extended_grid
+    ((('p', 'highest', 5),), 'p=3..7,q=1,r=0..2')
+    >>> grid_edge("decahedron", grid, (("p", 4), ("q", 1), ("r", 1))) is None
+    True
+    """
+    table = {p.name: p for p in SHAPE_PARAMETERS[shape]}
+    best = dict(best)
+    axes: dict[str, list[Any]] = {}
+    for params in grid:
+        for name, value in params:
+            if name in table and value is not None and value not in axes.setdefault(name, []):
+                axes[name].append(value)
+    edges, texts = [], []
+    for name, values in axes.items():
+        parameter = table[name]
+        if parameter.kind == "choice" or len(values) < 2:
+            texts.append(f"{name}={'|'.join(map(_fmt, values))}")
+            continue
+        values = sorted(values)
+        step = min(b - a for a, b in zip(values, values[1:]))
+        low, high = [], []
+        if best.get(name) == values[0] and values[0] > parameter.minimum:
+            edges.append((name, "lowest", values[0]))
+            low = [v for k in range(EDGE_EXTENSION_STEPS, 0, -1)
+                   if (v := _round(values[0] - k * step)) >= parameter.minimum]
+        if best.get(name) == values[-1] and values[-1] < parameter.maximum:
+            edges.append((name, "highest", values[-1]))
+            high = [v for k in range(1, EDGE_EXTENSION_STEPS + 1)
+                    if (v := _round(values[-1] + k * step)) <= parameter.maximum]
+        texts.append(_axis_text(name, [*low, *values, *high], step, parameter.kind))
+    if not edges:
+        return None
+    extended = ",".join(texts)
+    try:
+        parse_grid(shape, extended)
+    except SwaxsInputError:
+        extended = None
+    return GridEdge(tuple(edges), extended)
+
+
+def _axis_text(name: str, values: list[Any], step: float, kind: str) -> str:
+    """``name=a..b[:step]`` for evenly spaced values, else ``name=a|b|c``."""
+    even = all(abs((b - a) - step) <= 1e-9 * max(1.0, abs(step)) for a, b in zip(values, values[1:]))
+    if not even:
+        return f"{name}={'|'.join(map(_fmt, values))}"
+    if kind == "int" and step == 1:
+        return f"{name}={_fmt(values[0])}..{_fmt(values[-1])}"
+    return f"{name}={_fmt(values[0])}..{_fmt(values[-1])}:{_fmt(step)}"
+
+
+def _round(x: Any) -> Any:
+    return x if isinstance(x, int) else round(float(x), 9)
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _insert_after(table: dict[str, list], key: str, new: dict[str, list], before: bool = False) -> dict[str, list]:
+    """``table`` with the columns of ``new`` right after (or before) column ``key``."""
+    out: dict[str, list] = {}
+    for name, column in table.items():
+        if before and name == key:
+            out.update(new)
+        out[name] = column
+        if not before and name == key:
+            out.update(new)
+    return out
 
 
 def sweep_task(store, args: Mapping[str, Any], report: Callable[[int, int, str], None]) -> dict[str, Any]:
-    """The ``sweep`` job (:mod:`swaxs_lib.jobs`): args dataset_id, shape, element, grid, options, workers."""
+    """The ``sweep`` job (:mod:`swaxs_lib.jobs`): args dataset_id, shape, element, grid, options, workers, alpha."""
     record = store.get_dataset(args["dataset_id"])
     result = sweep(store, record.measurement, args["shape"], args.get("element"), args.get("grid"),
                    args.get("options"), dataset_id=record.id, workers=args.get("workers"), report=report,
-                   crystal=args.get("cif_text"))
+                   alpha=float(args.get("alpha") or DEFAULT_ALPHA), crystal=args.get("cif_text"))
     return {"ranking": result.table(), "skipped": [list(s) for s in result.skipped], "computed": result.computed,
-            "reused": result.reused, "best": result.rows[0].candidate.label() if result.rows else None}
+            "reused": result.reused, "best": result.rows[0].candidate.label() if result.rows else None,
+            "significance": result.significance()}
 
 
 def _values(parameter, spec: str) -> list[Any]:
@@ -463,7 +675,8 @@ def _values(parameter, spec: str) -> list[Any]:
 
 def _is_value(key: str) -> bool:
     return key not in ("kind", "model", "rw", "chi2_reduced", "x_min", "x_max", "n_points", "weighting",
-                       "converged", "n_evaluations", "settings")
+                       "converged", "n_evaluations", "settings", "n_independent_points", "n_refined",
+                       "sigma_nyquist_factor", "undetermined")
 
 
 def _cores() -> int:
@@ -472,6 +685,6 @@ def _cores() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-__all__ = ["DEFAULT_DECAHEDRA", "DEFAULT_GRIDS", "REFINE_VERSION", "Candidate", "RefineOptions", "SweepResult",
-           "SweepRow", "candidates_for", "fit_key", "measurement_key", "parse_grid", "refine_candidate", "sweep",
-           "sweep_task"]
+__all__ = ["DEFAULT_DECAHEDRA", "DEFAULT_GRIDS", "EDGE_EXTENSION_STEPS", "REFINE_VERSION", "Candidate", "GridEdge",
+           "RefineOptions", "SweepResult", "SweepRow", "candidates_for", "fit_key", "grid_edge", "measurement_key",
+           "parse_grid", "ranking_test", "refine_candidate", "sweep", "sweep_task"]

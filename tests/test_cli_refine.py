@@ -36,9 +36,32 @@ def test_refine_a_decahedron_against_the_measured_au144_pdf(tmp_path):
     assert result["cluster"]["n_atoms"] == 100
     rows = list(csv.reader(out.open()))
     assert rows[0] == ["r_angstrom", "data_g", "fitted_g", "difference_g"] and len(rows) == 2852
+    # Q_max 26 (header), 1.5-30 Å: floor(28.5 * 26 / pi) = 235 independent points of the 2851
+    assert result["n_independent_points"] == 235 and result["n_refined"] == 5
+    assert {f"{n}_flag" for n in ("scale", "zoom", "u_Au", "delta2", "qdamp")} <= set(result)
+    assert result["undetermined"] == sorted(n for n in ("scale", "zoom", "u_Au", "delta2", "qdamp")
+                                            if result[f"{n}_flag"])
     # the JSON line is the only stdout; progress is on stderr
     assert len(swaxs("refine", AU144, "--shape", "icosahedron", "--shells", "3", "--element", "Au", "--out", out,
                      db=tmp_path / "s.duckdb").stdout.strip().splitlines()) == 1
+
+
+def test_refine_writes_the_values_with_their_flags(tmp_path):
+    values = tmp_path / "values.csv"
+    result = last_json(swaxs("refine", AU144, "--shape", "icosahedron", "--shells", "3", "--element", "Au",
+                             "--qdamp", "0.03", "--out", tmp_path / "fit.csv", "--values", values,
+                             db=tmp_path / "s.duckdb"))
+    rows = {r["parameter"]: r for r in csv.DictReader(values.open())}
+    assert list(next(csv.reader(values.open()))) == ["parameter", "value", "sigma", "unit", "refined", "flag"]
+    assert rows["qdamp"]["flag"] == "fixed" and rows["qdamp"]["refined"] == "0" and rows["qdamp"]["sigma"] == ""
+    assert float(rows["qdamp"]["value"]) == 0.03 and rows["u_Au"]["unit"] == "Å²"
+    for name, row in rows.items():
+        assert row["flag"] == result[f"{name}_flag"]
+        if row["flag"] == "at_bound":
+            assert row["sigma"] == ""
+    same = swaxs("refine", AU144, "--shape", "icosahedron", "--shells", "3", "--element", "Au",
+                 "--out", values, "--values", values, db=tmp_path / "s.duckdb")
+    assert same.returncode == 2 and "--values" in same.stderr
 
 
 def test_refine_bulk_nickel_with_the_crystal_model(tmp_path):
@@ -59,8 +82,26 @@ def test_sweep_ranks_and_reuses_its_fits(tmp_path):
     assert [int(r["rank"]) for r in rows] == [1, 2, 3, 4]
     assert [float(r["rw"]) for r in rows] == sorted(float(r["rw"]) for r in rows)
     assert {"p", "q", "r", "n_atoms", "rw", "zoom", "zoom_sigma", "result_id"} <= set(rows[0])
+    # what the data can tell: the test against the best, the flags, the grid edge
+    assert {"rw_ratio_to_best", "rw_ratio_critical", "p_value_vs_best", "indistinguishable_from_best",
+            "n_independent_points", "zoom_flag", "delta2_flag", "undetermined"} <= set(rows[0])
+    assert rows[0]["indistinguishable_from_best"] == "1" and rows[0]["p_value_vs_best"] == ""
+    same = [r["result_id"] for r in rows[1:] if r["indistinguishable_from_best"] == "1"]
+    assert first["n_indistinguishable"] == len(same) and first["alpha"] == 0.05
+    assert first["n_independent_points"] == 235 and "F-test" in first["test"]
+    assert all(float(r["p_value_vs_best"]) > 0.05 for r in rows[1:] if r["indistinguishable_from_best"] == "1")
+    assert all(float(r["p_value_vs_best"]) <= 0.05 for r in rows[1:] if r["indistinguishable_from_best"] == "0")
+    best = first["best"]["params"]
+    edge = first["best_on_grid_edge"]
+    # with p = 2..3 every best is on the edge in p; the extension stops at p = 1 (r = 0 is the shape's own bound)
+    assert edge["edges"][0] == {"parameter": "p", "side": "lowest" if best["p"] == 2 else "highest",
+                                "value": best["p"]}
+    assert edge["extended_grid"].startswith("p=1..3," if best["p"] == 2 else "p=2..5,")
     again = last_json(swaxs(*args, db=db))
     assert again["computed"] == 0 and again["reused"] == 4 and again["best"] == first["best"]
+    assert again["indistinguishable_from_best"] == first["indistinguishable_from_best"]
+    stricter = last_json(swaxs(*args, "--alpha", "0.5", db=db))
+    assert stricter["alpha"] == 0.5 and stricter["n_indistinguishable"] <= first["n_indistinguishable"]
 
 
 @pytest.mark.parametrize("args, flag", [
@@ -71,6 +112,7 @@ def test_sweep_ranks_and_reuses_its_fits(tmp_path):
     (("refine", AU144, "--model", "crystal"), "--cif"),
     (("sweep", AU144, "--shape", "decahedron", "--element", "Au", "--grid", "s=1..3"), "--grid"),
     (("sweep", AU144, "--shape", "decahedron"), "--element"),
+    (("sweep", AU144, "--shape", "decahedron", "--element", "Au", "--alpha", "1.5"), "--alpha"),
     (("sweep", "NoSuchDatasetIdxxxxxxx", "--shape", "decahedron", "--element", "Au"), "NoSuchDatasetIdxxxxxxx"),
 ])
 def test_bad_requests_exit_2_with_one_line_naming_the_flag(tmp_path, args, flag):

@@ -228,7 +228,7 @@ def test_data_page_renames_and_deletes_only_after_confirmation(db):
 def test_refine_page_runs_a_sweep_in_the_background_and_shows_the_ranking(db):
     import time
 
-    from swaxs_lib.jobs import get_job
+    from swaxs_lib.jobs import cancel, get_job
 
     path = ROOT / "tests/data/au144_pdf/Au144PET_100K-00000.gr"
     raw = path.read_bytes()
@@ -249,6 +249,24 @@ def test_refine_page_runs_a_sweep_in_the_background_and_shows_the_ranking(db):
     assert list(ranking["rank"]) == [1, 2] and set(ranking["p"]) == {2, 3}
     assert list(ranking["rw"]) == sorted(ranking["rw"])
     assert any(link.label == "Open in Compare" for link in again.page_link)
+    # what the data can tell: the test's column and its legend, flags used for styling but not shown
+    record = get_job(db, job_id)
+    assert list(ranking["indistinguishable_from_best"]) == record.result["ranking"]["indistinguishable_from_best"]
+    assert ranking["indistinguishable_from_best"].iloc[0] and not any(c.endswith("_flag") for c in ranking.columns)
+    assert "undetermined" in ranking.columns
+    legend = " ".join(c.value for c in again.caption)
+    assert "≈ best" in legend and "235 independent points" in legend and "Grey italic" in legend
+    verdicts = [m.value for m in [*again.info, *again.warning]]
+    assert any("cannot tell these candidates apart" in v or "significantly better" in v for v in verdicts)
+    # p = 2..3: the best is on the edge of the grid; the button starts the sweep on the extended grid
+    edge = record.result["significance"]["best_on_grid_edge"]
+    assert any("edge of the grid" in w.value for w in again.warning)
+    [b for b in again.button if b.label == "Sweep the extended grid"][0].click().run()
+    assert not again.exception
+    extended = again.session_state["refine.job"]
+    assert extended != job_id and again.session_state["refine.grid"] == edge["extended_grid"]
+    assert get_job(db, extended).params["args"]["grid"] == edge["extended_grid"]
+    cancel(db, extended)
 
 
 def test_refine_page_reports_a_bad_grid(db):

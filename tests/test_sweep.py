@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import math
+from pathlib import Path
+
 import numpy as np
 import pytest
+from scipy import stats
 
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.io import Measurement, read_measurement_bytes
@@ -11,8 +15,10 @@ from swaxs_lib.jobs import get_job, submit
 from swaxs_lib.scattering import pair_distribution
 from swaxs_lib.store import Store
 from swaxs_lib.structures import decahedron
-from swaxs_lib.sweep import DEFAULT_DECAHEDRA, candidates_for, parse_grid, sweep
+from swaxs_lib.sweep import DEFAULT_DECAHEDRA, candidates_for, grid_edge, parse_grid, sweep
 
+ROOT = Path(__file__).resolve().parents[1]
+AU_LAB = ROOT / "tests" / "data" / "au_np_scattbo" / "Experimental_PDF.gr"
 OPTIONS = {"q_min_inv_angstrom": 0.8, "q_max_inv_angstrom": 24.0, "fix": ["qdamp"]}
 
 
@@ -60,6 +66,14 @@ def test_sweep_ranks_the_true_decahedron_first_and_recovers_the_expansion(tmp_pa
     table = result.table()
     assert list(table)[:6] == ["rank", "shape", "element", "p", "q", "r"]
     assert table["rw"] == sorted(table["rw"])
+    # 1 % white noise, Q_max 24: the true cluster is indistinguishable from itself and from a few others,
+    # and the test does tell most candidates apart (it can say no)
+    assert table["indistinguishable_from_best"][0] is True and table["p_value_vs_best"][0] == ""
+    assert table["n_independent_points"][0] == math.floor((29.99 - 1.5) * 24.0 / math.pi)
+    assert table["indistinguishable_from_best"].count(False) >= 10
+    assert result.edge is None  # (5,1,1) lies inside the default grid's p = 3..7, r = 0..3
+    assert {"u_Au_flag", "delta2_flag", "qdamp_flag", "undetermined"} <= set(table)
+    assert set(table["qdamp_flag"]) == {"fixed"}
     stored = store.get_result(best.result_id)
     assert stored.kind == "fit" and len(stored.result["curves"]["fitted"]) == len(stored.result["curves"]["x"])
 
@@ -69,6 +83,8 @@ def test_sweep_ranks_the_true_decahedron_first_and_recovers_the_expansion(tmp_pa
     assert [r.result_id for r in again.rows] == [r.result_id for r in result.rows]
     larger = sweep(store, synthetic, "decahedron", "Au", "p=5|8,q=1,r=1", OPTIONS, workers=1)
     assert larger.computed == 1 and larger.reused == 1
+    # its best, p = 5, is the smallest p tried: the grid is extended two steps of 3 down, as far as p >= 1
+    assert larger.edge.edges == (("p", "lowest", 5),) and larger.edge.extended_grid == "p=2..8:3,q=1,r=1"
     # other options are other fits
     other = sweep(store, synthetic, "decahedron", "Au", "p=5,q=1,r=1", {**OPTIONS, "x_max": 20.0}, workers=1)
     assert other.computed == 1
@@ -85,3 +101,72 @@ def test_the_sweep_job_stores_the_ranking(tmp_path, synthetic):
     ranking = record.result["ranking"]
     assert ranking["p"][0] == 5 and ranking["rank"] == [1, 2]
     assert record.result["progress"]["done"] == 2
+    significance = record.result["significance"]
+    assert significance["alpha"] == 0.05 and significance["n_independent_points"] == ranking["n_independent_points"][0]
+    assert significance["best_on_grid_edge"]["edges"] == [{"parameter": "p", "side": "highest", "value": 5}]
+    assert significance["best_on_grid_edge"]["extended_grid"] == "p=4..7,q=1,r=1"
+
+
+def test_grid_edges_respect_the_parameters_own_bounds():
+    # r = 0 (an Ino decahedron) and p = 1 are limits of the shape, not of the grid
+    grid = [(("p", p), ("q", 1), ("r", r)) for p in (1, 2, 3) for r in (0, 1, 2)]
+    assert grid_edge("decahedron", grid, (("p", 1), ("q", 1), ("r", 0))) is None
+    # the default decahedra are not a product grid: the suggestion is the product of their values
+    default = [(("p", p), ("q", q), ("r", r)) for p, q, r in DEFAULT_DECAHEDRA]
+    edge = grid_edge("decahedron", default, (("p", 7), ("q", 1), ("r", 2)))
+    assert edge.edges == (("p", "highest", 7),) and edge.extended_grid == "p=3..9,q=1,r=0..3"
+    assert len(parse_grid("decahedron", edge.extended_grid)) == 28
+    # spheres: a float axis, a choice axis kept as it is, the upper bound (200 Å) respected
+    spheres = [(("diameter_angstrom", d), ("lattice", "fcc")) for d in (190.0, 195.0, 200.0)]
+    assert grid_edge("sphere", spheres, (("diameter_angstrom", 200.0), ("lattice", "fcc"))) is None
+    spheres = [(("diameter_angstrom", d), ("lattice", "fcc")) for d in (30.0, 32.5, 35.0)]
+    edge = grid_edge("sphere", spheres, (("diameter_angstrom", 35.0), ("lattice", "fcc")))
+    assert edge.extended_grid == "diameter_angstrom=30..40:2.5,lattice=fcc" and "35 is the highest" in edge.message()
+    # an uneven list stays a list
+    uneven = [(("shells", s),) for s in (3, 4, 6)]
+    assert grid_edge("icosahedron", uneven, (("shells", 3),)).extended_grid == "shells=2|3|4|6"  # shells >= 2
+
+
+def test_the_measured_au_pdf_cannot_tell_the_decahedra_apart(tmp_path):
+    """The Au lab PDF (Mo Kα, Q_max 10 1/Å): many decahedra are statistically indistinguishable from the best.
+
+    The independent-point count is worked out here from the file's header (qmax = 10.0) and the default fit
+    range 1.5-30 Å; the critical ratio from scipy's F quantile with nu = N_ind - 5 (scale, zoom, U_Au, delta2,
+    Q damping refined).
+    """
+    header = AU_LAB.read_text().split("#### start data")[0]
+    q_max = float(next(line.split("=")[1] for line in header.splitlines() if line.split("=")[0].strip() == "qmax"))
+    assert q_max == 10.0
+    n_ind = math.floor((30.0 - 1.5) * q_max / math.pi)  # 90 of the 2851 points in the range
+    store = Store(tmp_path / "au.duckdb")
+    raw = AU_LAB.read_bytes()
+    result = sweep(store, read_measurement_bytes(raw, AU_LAB.name), "decahedron", "Au", "p=3..5,q=1,r=1|2",
+                   workers=2)
+    table = result.table()
+    assert len(result.rows) == 6 and set(table["n_independent_points"]) == {n_ind}
+    nu = n_ind - 5
+    critical = math.sqrt(stats.f.ppf(0.975, nu, nu))  # 1.24
+    assert table["rw_ratio_critical"][0] == pytest.approx(critical, abs=1e-6)
+    best = table["rw"][0]
+    for rw, same, p in zip(table["rw"], table["indistinguishable_from_best"], table["p_value_vs_best"]):
+        assert same == (rw / best < critical)
+        if p != "":
+            assert p == pytest.approx(2 * stats.f.sf((rw / best) ** 2, nu, nu), rel=1e-3)
+    others = table["indistinguishable_from_best"][1:]
+    assert sum(others) >= 3, (table["rw"], others)  # measured: all 5 (R_w 0.637-0.691)
+    significance = result.significance()
+    assert significance["n_indistinguishable"] == sum(others)
+    assert significance["indistinguishable_from_best"] == [r.candidate.label() for r, s in
+                                                           zip(result.rows[1:], others) if s]
+    # what the data do not determine is flagged, never given an uncertainty as if it were measured
+    for k in range(len(result.rows)):
+        for name in ("scale", "zoom", "u_Au", "delta2", "qdamp"):
+            flag = table[f"{name}_flag"][k]
+            assert flag in ("", "at_bound", "sigma_exceeds_value")
+            assert (flag == "at_bound") == (table[f"{name}_sigma"][k] == "")
+            assert (name in table["undetermined"][k].split()) == (flag != "")
+    # at a larger alpha (a test readier to call a difference) no more candidates are equivalent; no refits
+    again = sweep(store, read_measurement_bytes(raw, AU_LAB.name), "decahedron", "Au", "p=3..5,q=1,r=1|2",
+                  workers=1, alpha=0.5)
+    assert again.computed == 0 and again.test.alpha == 0.5
+    assert len(again.test.indistinguishable) <= len(result.test.indistinguishable)

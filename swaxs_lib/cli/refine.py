@@ -5,7 +5,10 @@ recipe, :mod:`swaxs_lib.refine.cluster`), or with ``--model crystal|nanoparticle
 --cif FILE`` (or ``--lattice fcc --element Ni``) a periodic structure
 (:mod:`swaxs_lib.refine.crystal`).  ``sweep DATA --shape decahedron --element
 Au [--grid ...] --out ranking.csv`` refines a family and ranks it by R_w,
-reusing fits already in the store.  ``jobs`` lists the background jobs, or
+reusing fits already in the store, and says which candidates the data cannot
+tell from the best (F-test at ``--alpha``, :mod:`swaxs_lib.refine.significance`)
+and whether the best lies on the edge of the grid.  Both commands flag the
+refined values the data do not determine (``name_flag``, ``undetermined``).  ``jobs`` lists the background jobs, or
 shows/cancels one.  Progress goes to stderr (a bar on a terminal).
 """
 
@@ -77,6 +80,9 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
 
 def _cmd_refine(args: argparse.Namespace) -> dict[str, Any]:
     out = out_path(args.out, (".csv",))
+    values_out = None if args.values is None else out_path(args.values, (".csv",))
+    if values_out is not None and values_out.resolve() == out.resolve():
+        raise SwaxsInputError(f"--values: got {args.values!r}, the same file as --out; expected another file")
     options = _options(args)
     measurement, dataset_id = load_data(args.data, args)
     start_clock = time.perf_counter()
@@ -113,10 +119,21 @@ def _cmd_refine(args: argparse.Namespace) -> dict[str, Any]:
         described = {"structure": dict(fit.settings).get("structure")}
     seconds = time.perf_counter() - start_clock
     write_csv(out, fit.columns())
+    factor = fit.sigma_nyquist_factor
     for v in fit.values:
-        say(f"  {v.name:12s} {v.text()}")
-    say(f"R_w = {fit.rw:.4f} over {len(fit.x)} points in {seconds:.1f} s")
-    return {**fit.summary(), "out": str(out), "dataset": dataset_id or args.data, "seconds": round(seconds, 3),
+        say(f"  {v.name:12s} {v.text(factor)}")
+    say(f"R_w = {fit.rw:.4f} over {len(fit.x)} points ({fit.n_independent_points} independent) in {seconds:.1f} s")
+    if fit.undetermined():
+        say(f"not determined by the data: {', '.join(fit.undetermined())}")
+    summary = fit.summary()
+    if values_out is not None:
+        flags = fit.flags()
+        write_csv(values_out, {"parameter": [v.name for v in fit.values], "value": [v.value for v in fit.values],
+                               "sigma": ["" if v.uncertainty is None else v.uncertainty for v in fit.values],
+                               "unit": [v.unit for v in fit.values], "refined": [v.refined for v in fit.values],
+                               "flag": [flags[v.name] for v in fit.values]})
+        summary["values_out"] = str(values_out)
+    return {**summary, "out": str(out), "dataset": dataset_id or args.data, "seconds": round(seconds, 3),
             "cluster": described}
 
 
@@ -142,19 +159,31 @@ def _cmd_sweep(args: argparse.Namespace) -> dict[str, Any]:
     parse_grid(args.shape, args.grid)  # a bad grid fails before the data are read
     if args.workers is not None and not 1 <= args.workers <= 256:
         raise SwaxsInputError(f"--workers: got {args.workers}; expected 1 to 256")
+    if not (math.isfinite(args.alpha) and 0 < args.alpha < 1):
+        raise SwaxsInputError(f"--alpha: got {args.alpha}; expected a significance level between 0 and 1, e.g. 0.05")
     measurement, dataset_id = load_data(args.data, args)
     store = open_store(args)
     bar = ProgressBar(f"sweep {args.shape}")
     start = time.perf_counter()
     result = sweep(store, measurement, args.shape, args.element, args.grid, options, dataset_id=dataset_id,
-                   workers=args.workers, report=bar, crystal=crystal)
+                   workers=args.workers, report=bar, alpha=args.alpha, crystal=crystal)
     seconds = time.perf_counter() - start
     table = result.table()
     write_csv(out, table)
     for label, reason in result.skipped:
         say(f"left out {label}: {reason}")
-    for row in result.rows[:5]:
-        say(f"  {row.rank:3d}. {row.candidate.label():32s} R_w {row.rw:.4f}  {row.n_atoms} atoms")
+    significance = result.significance()
+    for k, row in enumerate(result.rows[:5]):
+        same = result.test is not None and result.test.comparisons[k].indistinguishable and k > 0
+        say(f"  {row.rank:3d}. {row.candidate.label():32s} R_w {row.rw:.4f}  {row.n_atoms} atoms"
+            + ("  ~ best" if same else ""))
+    if significance["test"] is not None:
+        say(f"{significance['n_indistinguishable']} of {len(result.rows) - 1} other candidates are indistinguishable "
+            f"from the best (R_w ratio < {significance['rw_ratio_critical'] or float('nan'):.3f}; F-test, alpha "
+            f"{significance['alpha']:g}, {significance['n_independent_points']} independent points)"
+            + (f"; {significance['test_note']}" if significance["test_note"] else ""))
+    if result.edge is not None:
+        say(result.edge.message())
     best = result.rows[0]
     return {
         "out": str(out), "dataset": dataset_id or args.data, "shape": args.shape, "element": best.candidate.element,
@@ -162,6 +191,7 @@ def _cmd_sweep(args: argparse.Namespace) -> dict[str, Any]:
         "skipped": len(result.skipped), "seconds": round(seconds, 3),
         "best": {"params": dict(best.candidate.params), "rw": best.rw, "n_atoms": best.n_atoms,
                  "result_id": best.result_id, **{k: v for k, v in best.summary.items() if k != "settings"}},
+        **significance,
         "db": str(store.path),
     }
 
@@ -208,6 +238,8 @@ def register(sub) -> None:
     _fit_flags(p)
     add_db_flag(p)
     p.add_argument("--out", required=True, metavar="FILE.csv", help="x, data, fitted and difference curves")
+    p.add_argument("--values", metavar="FILE.csv",
+                   help="also write the refined values: parameter, value, sigma, unit, refined, flag")
     p.set_defaults(func=_cmd_refine)
 
     p = sub.add_parser("sweep", help="refine a family of clusters against G(r) or I(Q), ranked by R_w")
@@ -220,6 +252,9 @@ def register(sub) -> None:
     p.add_argument("--grid", help='parameter grid, e.g. "p=3..7,q=1,r=0..3", "shells=3..8", '
                                   '"diameter_angstrom=20..40:2.5" (default: the family\'s)')
     p.add_argument("--workers", type=int, help="worker processes (default: the number of cores)")
+    p.add_argument("--alpha", type=float, default=0.05,
+                   help="significance level of the test that marks candidates indistinguishable from the best "
+                        "(default 0.05)")
     _fit_flags(p)
     add_db_flag(p)
     p.add_argument("--out", required=True, metavar="FILE.csv", help="the ranking, best first")

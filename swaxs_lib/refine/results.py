@@ -10,6 +10,13 @@ import numpy as np
 
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.io.measurement import VALUE_COLUMNS, X_COLUMNS
+from swaxs_lib.refine.significance import (
+    FLAG_AT_BOUND,
+    FLAG_SIGMA,
+    independent_points,
+    parameter_flag,
+    sigma_nyquist_factor,
+)
 
 
 @dataclass(frozen=True)
@@ -38,12 +45,24 @@ class RefinedValue:
     unit: str = ""
     refined: bool = True
 
-    def text(self) -> str:
-        """``0.01234(5) Å²``-like text for tables."""
+    def flag(self, factor: float = 1.0) -> str:
+        """Why this value is not a measurement (``""`` if it is one): see
+        :func:`~swaxs_lib.refine.significance.parameter_flag`; ``factor`` is the fit's Nyquist factor."""
+        return parameter_flag(self.name, self.value, self.uncertainty, self.refined, factor)
+
+    def text(self, factor: float = 1.0) -> str:
+        """``0.01234 ± 5e-05 Å²``-like text for tables, with what the data do not determine said."""
         unit = f" {self.unit}" if self.unit else ""
+        flag = self.flag(factor)
+        if flag == FLAG_AT_BOUND:
+            return f"{self.value:.6g}{unit} (at a bound: not determined)"
         if self.uncertainty is None or not math.isfinite(self.uncertainty) or self.uncertainty <= 0:
-            return f"{self.value:.6g}{unit}" + (" (at a bound)" if self.refined else " (fixed)")
-        return f"{self.value:.6g} ± {self.uncertainty:.2g}{unit}"
+            return f"{self.value:.6g}{unit} (fixed)"
+        text = f"{self.value:.6g} ± {self.uncertainty:.2g}{unit}"
+        if flag == FLAG_SIGMA:
+            text += (" (not determined: σ ≥ |value|)" if factor == 1 else
+                     f" (not determined: σ × {factor:.3g} (Nyquist) ≥ |value|)")
+        return text
 
 
 @dataclass(frozen=True)
@@ -130,15 +149,49 @@ class RefinementResult:
         return {x_name: self.x, f"data_{value}": self.data, f"fitted_{value}": self.fitted,
                 f"difference_{value}": self.difference}
 
+    @property
+    def n_refined(self) -> int:
+        """P: the parameters the fit refined, those that stopped at a bound included (not ``expansion``)."""
+        return sum(1 for v in self.values if v.refined and v.name != "expansion")
+
+    @property
+    def n_independent_points(self) -> int:
+        """N_ind of the fit range (:func:`~swaxs_lib.refine.significance.independent_points`)."""
+        q_max = dict(self.settings).get("q_max_inv_angstrom")
+        if self.kind == "gr" and q_max is None:
+            return int(len(self.x))
+        return independent_points(self.kind, self.x_min, self.x_max, int(len(self.x)), q_max)
+
+    @property
+    def sigma_nyquist_factor(self) -> float:
+        """What the uncertainties are multiplied by to count only independent points (1 for Q-space data)."""
+        return sigma_nyquist_factor(int(len(self.x)), self.n_independent_points, self.n_refined, self.weighting)
+
+    def flags(self) -> dict[str, str]:
+        """Parameter name -> why its value is not a measurement (``""``: it is one); see
+        :func:`~swaxs_lib.refine.significance.parameter_flag`."""
+        factor = self.sigma_nyquist_factor
+        return {v.name: v.flag(factor) for v in self.values}
+
+    def undetermined(self) -> list[str]:
+        """Refined parameters the data do not determine (stopped at a bound, or sigma >= |value|)."""
+        return sorted(name for name, flag in self.flags().items() if flag in (FLAG_AT_BOUND, FLAG_SIGMA))
+
     def summary(self) -> dict[str, Any]:
-        """JSON-friendly: R_w, every value and uncertainty (``name`` and ``name_sigma``), settings."""
+        """JSON-friendly: R_w, every value, its uncertainty and flag (``name``, ``name_sigma``,
+        ``name_flag``), the independent-point count, the undetermined parameters, settings."""
+        factor = self.sigma_nyquist_factor
         out: dict[str, Any] = {"kind": self.kind, "model": self.model, "rw": _finite(self.rw),
                                "chi2_reduced": _finite(self.chi2_reduced), "x_min": self.x_min,
-                               "x_max": self.x_max, "n_points": int(len(self.x)), "weighting": self.weighting,
+                               "x_max": self.x_max, "n_points": int(len(self.x)),
+                               "n_independent_points": self.n_independent_points, "n_refined": self.n_refined,
+                               "sigma_nyquist_factor": _finite(factor), "weighting": self.weighting,
                                "converged": self.converged, "n_evaluations": self.n_evaluations}
         for v in self.values:
             out[v.name] = _finite(v.value)
             out[f"{v.name}_sigma"] = None if v.uncertainty is None else _finite(v.uncertainty)
+            out[f"{v.name}_flag"] = v.flag(factor)
+        out["undetermined"] = self.undetermined()
         out["settings"] = {k: v for k, v in self.settings}
         return out
 

@@ -190,5 +190,10 @@ def test_a_sweep_survives_closing_the_tab_and_its_link_shows_the_ranking(app_url
         rows = list(csv.DictReader(io.StringIO(download.value.path().read_text())))
         assert [int(r["rank"]) for r in rows] == [1, 2, 3, 4]
         assert [float(r["rw"]) for r in rows] == sorted(float(r["rw"]) for r in rows)
+        # what the data can tell is on the page: the test's legend, and (p = 2..3) the grid's edge
+        assert rows[0]["indistinguishable_from_best"] == "1"
+        assert other.get_by_text("statistically indistinguishable from rank 1").count()
+        assert other.get_by_text("lies on the edge of the grid").count()
+        assert other.get_by_role("button", name="Sweep the extended grid").count() == 1
     finally:
         second.close()
