@@ -36,6 +36,7 @@ from swaxs_lib.structures.parameters import (
     supported_elements,
 )
 from swaxs_lib.structures.readers import FORMATS, read_structure_bytes
+from swaxs_lib.structures.sizes import SIZE_DEFINITIONS
 from swaxs_lib.viewer import cluster_view_html
 
 UPLOAD = "upload"
@@ -237,22 +238,33 @@ def cluster_view(key: tuple, style: str, color_by: str, width: int, height: int)
 
 
 def cluster_summary_line(cluster: Cluster) -> str:
-    """One line: formula, shape and parameters, atoms, diameter in nm."""
+    """One line: formula, shape and parameters, atoms, the outer and volume-equivalent diameters in nm."""
     info = cluster.info
     described = ", ".join(f"{name} = {value}" for name, value in info.parameters if name != "file")
     what = f"{info.formula} {info.shape}" + (f" ({described})" if described else "")
-    return f"{what}: {info.n_atoms:,} atoms, {info.diameter_angstrom / 10:.2f} nm"
+    return f"{what}: {info.n_atoms:,} atoms, {_sizes_text(info)}"
+
+
+def _sizes_text(info) -> str:
+    """'2.60 nm outer, 2.21 nm volume-equivalent': the sizes an image and SAXS/PDF compare with."""
+    if info.outer_diameter_angstrom is None:
+        return "a single atom"
+    return (f"{info.outer_diameter_angstrom / 10:.2f} nm outer, "
+            f"{info.volume_diameter_angstrom / 10:.2f} nm volume-equivalent")
 
 
 def cluster_summary(cluster: Cluster, *, container=None) -> None:
-    """Metrics of a cluster: atoms, diameter (Å and nm), radius of gyration, mean NN distance, formula."""
+    """Metrics of a cluster: atoms, its sizes (swaxs_lib.structures.sizes), radius of gyration, mean NN distance."""
     target = st if container is None else container
     info = cluster.info
     cells = target.columns(5)
     cells[0].metric("Atoms", f"{info.n_atoms:,}", help=f"Formula {info.formula}.")
-    cells[1].metric("Diameter", f"{info.diameter_angstrom / 10:.2f} nm",
-                    help="Largest distance between two atom centres.")
-    cells[1].caption(f"{info.diameter_angstrom:.2f} Å")
+    outer, volume = info.outer_diameter_angstrom, info.volume_diameter_angstrom
+    cells[1].metric("Outer diameter", "–" if outer is None else f"{outer / 10:.2f} nm",
+                    help=SIZE_DEFINITIONS["outer_diameter_angstrom"] + ". Extent (atom centre to atom centre) "
+                         f"{info.extent_angstrom:.2f} Å.")
+    cells[1].caption("–" if volume is None else f"volume-equivalent {volume / 10:.2f} nm",
+                     help=SIZE_DEFINITIONS["volume_diameter_angstrom"])
     cells[2].metric("Rg", f"{info.radius_of_gyration_angstrom:.2f} Å",
                     help="Radius of gyration: root-mean-square distance of the atom centres from their centroid "
                          "(unweighted).")

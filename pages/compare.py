@@ -261,7 +261,8 @@ def _figure(measurement, results, x_min: float, x_max: float, log_y: bool, log_x
 
 
 def _table(results) -> dict[str, list]:
-    rows = {"candidate": [], "shape": [], "formula": [], "parameters": [], "n_atoms": [], "diameter_angstrom": [],
+    rows = {"candidate": [], "shape": [], "formula": [], "parameters": [], "n_atoms": [], "extent_angstrom": [],
+            "volume_diameter_angstrom": [],
             "expansion": [], "b_iso_angstrom2": [], "scale": [], "background_c0": [], "background_c1": [], "rw": [],
             "fit_points": []}
     for i, _, cluster, comparison in results:
@@ -271,7 +272,9 @@ def _table(results) -> dict[str, list]:
         rows["formula"].append(info.formula)
         rows["parameters"].append(" ".join(f"{k}={v}" for k, v in info.parameters))
         rows["n_atoms"].append(info.n_atoms)
-        rows["diameter_angstrom"].append(round(info.diameter_angstrom, 3))
+        rows["extent_angstrom"].append(round(info.extent_angstrom, 3))
+        rows["volume_diameter_angstrom"].append(None if info.volume_diameter_angstrom is None
+                                                else round(info.volume_diameter_angstrom, 3))
         rows["expansion"].append(comparison.expansion)
         rows["b_iso_angstrom2"].append(comparison.b_iso_angstrom2)
         rows["scale"].append(fit.scale)

@@ -35,6 +35,7 @@ from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.ml.catalog import ELEMENTS, SHAPE_CLASSES, SHAPE_OF_CLASS
 from swaxs_lib.ml.models import default_model_dir, load_bundle
 from swaxs_lib.ml.predict import TOP_MATCHES, matches_columns, model_input, predict, prediction_row
+from swaxs_lib.structures.sizes import SIZE_DEFINITIONS
 
 PAGE = "predict"
 KEEP = {"persist_state": "session"}
@@ -93,10 +94,16 @@ def headline(p) -> None:
                      else "not predicted")
     cells[1].metric("Shape probability", "–" if p.shape_probability is None else f"{p.shape_probability:.0%}",
                     help="Calibrated (isotonic) probability of this shape.")
-    cells[2].metric("Diameter", "–" if p.diameter_nm is None else f"{p.diameter_nm:.2f} nm",
-                    help="Largest atom–atom distance; the interval covers 90 % of held-out samples (conformal).")
-    if p.diameter_interval_nm:
-        cells[2].caption(f"90 %: {p.diameter_interval_nm[0]:.2f}–{p.diameter_interval_nm[1]:.2f} nm")
+    cells[2].metric("Outer diameter", "–" if p.outer_diameter_nm is None else f"{p.outer_diameter_nm:.2f} nm",
+                    help=f"{SIZE_DEFINITIONS['outer_diameter_angstrom']}. The models predict the "
+                         "extent (atom centre to atom centre); the interval covers 90 % of held-out samples "
+                         "(conformal).")
+    if p.outer_diameter_interval_nm:
+        cells[2].caption(f"90 %: {p.outer_diameter_interval_nm[0]:.2f}–{p.outer_diameter_interval_nm[1]:.2f} nm; "
+                         f"extent {p.extent_nm:.2f} nm"
+                         + ("" if p.volume_diameter_nm is None else
+                            f"; volume-equivalent {p.volume_diameter_nm:.2f} nm"),
+                         help=SIZE_DEFINITIONS["volume_diameter_angstrom"])
     cells[3].metric("Atoms", "–" if p.n_atoms is None else f"{p.n_atoms:,}",
                     help="Predicted atom count, with its 90 % interval.")
     if p.n_atoms_interval:
@@ -165,7 +172,7 @@ def show_match(match, dataset_id: str) -> None:
     with side:
         st.metric("R_w", f"{match.rw:.4f}", help="Over the windows the curve covers; scale (and for I(Q) a constant "
                                                 "background) fitted by least squares.")
-        st.caption(f"{match.n_atoms:,} atoms, {match.diameter_nm:.2f} nm (library member; built here in "
+        st.caption(f"{match.n_atoms:,} atoms, extent {match.extent_nm:.2f} nm (library member; built here in "
                    f"{md(match.element)} at its own lattice constant)")
         links = match_links(match, dataset_id)
         st.page_link("pages/compare.py", label="Open in Compare", icon=":material/compare:",

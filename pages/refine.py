@@ -47,7 +47,8 @@ PAGE = "refine"
 FAMILIES = ("decahedron", "icosahedron", "cuboctahedron", "octahedron", "truncated-octahedron", "sphere")
 KEEP = dict(persist_state="session")
 #: Columns of the ranking shown first (the CSV has them all).
-FIRST_COLUMNS = ("rank", "p", "q", "r", "shells", "length", "cutoff", "diameter_angstrom", "n_atoms", "rw",
+FIRST_COLUMNS = ("rank", "p", "q", "r", "shells", "length", "cutoff", "diameter_angstrom", "n_atoms",
+                 "volume_diameter_angstrom", "rw",
                  "indistinguishable_from_best", "p_value_vs_best", "rw_ratio_to_best",
                  "expansion", "expansion_sigma", "u_Au", "delta2", "qdamp", "scale")
 #: Columns of the CSV not shown in the table (flags drive the styling; the rest are in the caption).
@@ -340,7 +341,8 @@ def show_fit(fit, rank: int, args: dict) -> None:
         key = (fit.params["shape"], fit.params["element"], tuple(sorted(params.items())))
         st.markdown(f"**{md(fit.params['element'])} {md(fit.params['shape'])}** "
                     f"{md(' '.join(f'{k}={v}' for k, v in params.items()))}: {info['n_atoms']:,} atoms, "
-                    f"{info['diameter_angstrom'] / 10:.2f} nm")
+                    f"{info['extent_angstrom'] / 10:.2f} nm atom-centre extent, "
+                    f"{(info.get('volume_diameter_angstrom') or float('nan')) / 10:.2f} nm volume-equivalent diameter")
         st.iframe(cluster_view(key, "sphere", "coordination", 340, 300), height=310)
     with numbers:
         values = [(k, v, summary.get(f"{k}_sigma"), summary.get(f"{k}_flag") or "") for k, v in summary.items()

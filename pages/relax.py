@@ -114,11 +114,13 @@ def trace_figure(trace: dict) -> go.Figure:
     steps = trace["step"]
     figure = make_subplots(rows=5, cols=1, shared_xaxes=True, vertical_spacing=0.035,
                            subplot_titles=("energy (eV/atom)", "largest force (eV/Å)", "mean bond length (Å)",
-                                           "diameter and radius of gyration (Å)", "R_w of the refit"))
+                                           "extent, volume-equivalent diameter and Rg (Å)", "R_w of the refit"))
     figure.add_trace(go.Scatter(x=steps, y=trace["energy_ev_per_atom"], mode="lines", name="E/atom"), row=1, col=1)
     figure.add_trace(go.Scatter(x=steps, y=trace["fmax_ev_per_angstrom"], mode="lines", name="fmax"), row=2, col=1)
     figure.add_trace(go.Scatter(x=steps, y=trace["mean_nn_angstrom"], mode="lines", name="mean bond"), row=3, col=1)
-    figure.add_trace(go.Scatter(x=steps, y=trace["diameter_angstrom"], mode="lines", name="diameter"), row=4, col=1)
+    figure.add_trace(go.Scatter(x=steps, y=trace["extent_angstrom"], mode="lines", name="extent"), row=4, col=1)
+    figure.add_trace(go.Scatter(x=steps, y=trace["volume_diameter_angstrom"], mode="lines",
+                                name="volume-equivalent diameter"), row=4, col=1)
     figure.add_trace(go.Scatter(x=steps, y=trace["radius_of_gyration_angstrom"], mode="lines", name="Rg"),
                      row=4, col=1)
     fitted = [(s, r) for s, r in zip(steps, trace.get("rw", [])) if r not in ("", None)]
@@ -198,7 +200,8 @@ def job_panel(job_id: str) -> list[str]:
         i = trace["step"].index(step)
         st.caption(f"Step {step}: E {trace['energy_ev_per_atom'][i]:.4f} eV/atom, fmax "
                    f"{trace['fmax_ev_per_angstrom'][i]:.3f} eV/Å, mean bond {trace['mean_nn_angstrom'][i]:.4f} Å, "
-                   f"diameter {trace['diameter_angstrom'][i]:.2f} Å")
+                   f"extent {trace['extent_angstrom'][i]:.2f} Å, volume-equivalent diameter "
+                   f"{trace['volume_diameter_angstrom'][i]:.2f} Å")
     with fit:
         curves = fit_curves(job_id, step)
         if curves is None:
@@ -241,7 +244,8 @@ def trajectory_text(job_id: str, symbols: list[str], trace: dict) -> str:
         rw = trace["rw"][k]
         steps.append(RelaxStep(step, trace["energy_ev_per_atom"][k], trace["fmax_ev_per_angstrom"][k],
                                trace["mean_nn_angstrom"][k], trace["radius_of_gyration_angstrom"][k],
-                               trace["diameter_angstrom"][k], positions, None if rw in ("", None) else rw))
+                               trace["extent_angstrom"][k], trace["volume_diameter_angstrom"][k], positions,
+                               None if rw in ("", None) else rw))
     return text_of(RelaxTrace(tuple(symbols), tuple(steps), "", "", 0.0, 0, False))
 
 

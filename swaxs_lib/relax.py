@@ -5,7 +5,8 @@ the relaxed structure fit the measured PDF better?  :func:`relax_cluster`
 runs ASE's ``BFGS`` (or ``FIRE``, ``LBFGS``) with ASE's EMT calculator (Al,
 Cu, Ag, Au, Ni, Pd, Pt; any other ASE calculator can be passed), and at every
 step records a :class:`RelaxStep`: energy per atom (eV), largest force
-(eV/Å), mean nearest-neighbour distance, radius of gyration and diameter (Å),
+(eV/Å), mean nearest-neighbour distance, radius of gyration, extent and
+volume-equivalent diameter (Å; :mod:`swaxs_lib.structures.sizes`),
 the positions, and -- when a measurement is given, at the first and last
 step and every ``refit_every`` steps -- the R_w and refined parameters of
 the refinement of that step's structure (:func:`swaxs_lib.refine.cluster.refine_cluster`:
@@ -48,7 +49,8 @@ class RelaxStep:
     energy_ev_per_atom : float
     fmax_ev_per_angstrom : float
         Largest force on an atom.
-    mean_nn_angstrom, radius_of_gyration_angstrom, diameter_angstrom : float
+    mean_nn_angstrom, radius_of_gyration_angstrom, extent_angstrom, volume_diameter_angstrom : float
+        Sizes as :mod:`swaxs_lib.structures.sizes` defines them.
     positions_angstrom : numpy.ndarray (n, 3)
     rw : float or None
         R_w of the refit of this structure, when one was made.
@@ -65,7 +67,8 @@ class RelaxStep:
     fmax_ev_per_angstrom: float
     mean_nn_angstrom: float
     radius_of_gyration_angstrom: float
-    diameter_angstrom: float
+    extent_angstrom: float
+    volume_diameter_angstrom: float
     positions_angstrom: np.ndarray
     rw: float | None = None
     refined: tuple[tuple[str, float], ...] = ()
@@ -120,7 +123,8 @@ class RelaxTrace:
             "fmax_ev_per_angstrom": [s.fmax_ev_per_angstrom for s in self.steps],
             "mean_nn_angstrom": [s.mean_nn_angstrom for s in self.steps],
             "radius_of_gyration_angstrom": [s.radius_of_gyration_angstrom for s in self.steps],
-            "diameter_angstrom": [s.diameter_angstrom for s in self.steps],
+            "extent_angstrom": [s.extent_angstrom for s in self.steps],
+            "volume_diameter_angstrom": [s.volume_diameter_angstrom for s in self.steps],
             "rw": ["" if s.rw is None else s.rw for s in self.steps],
         }
         for name in names:
@@ -223,7 +227,8 @@ def relax_cluster(
             fmax_ev_per_angstrom=float(np.sqrt((forces**2).sum(axis=1)).max()),
             mean_nn_angstrom=float(info.mean_nn_distance_angstrom or math.nan),
             radius_of_gyration_angstrom=float(info.radius_of_gyration_angstrom),
-            diameter_angstrom=float(info.diameter_angstrom), positions_angstrom=work.positions.copy(),
+            extent_angstrom=float(info.extent_angstrom),
+            volume_diameter_angstrom=float(info.volume_diameter_angstrom or math.nan), positions_angstrom=work.positions.copy(),
             rw=rw, refined=refined, elapsed_s=time.time() - progress.start, fit=fit,
         )
         return step

@@ -160,12 +160,17 @@ class Candidate:
 
 @dataclass(frozen=True)
 class SweepRow:
-    """One ranked candidate: its fit's summary, where it is stored, whether it was reused."""
+    """One ranked candidate: its fit's summary, where it is stored, whether it was reused.
+
+    Sizes as :mod:`swaxs_lib.structures.sizes` defines them: the largest atom-centre distance and the
+    diameter of the sphere with the cluster's volume.
+    """
 
     rank: int
     candidate: Candidate
     n_atoms: int
-    diameter_angstrom: float
+    extent_angstrom: float
+    volume_diameter_angstrom: float
     rw: float
     summary: Mapping[str, Any]
     result_id: str
@@ -250,7 +255,7 @@ class SweepResult:
                 if name not in param_names:
                     param_names.append(name)
         table: dict[str, list] = {"rank": [], "shape": [], "element": [], **{n: [] for n in param_names},
-                                  "n_atoms": [], "diameter_angstrom": [], "rw": [],
+                                  "n_atoms": [], "extent_angstrom": [], "volume_diameter_angstrom": [], "rw": [],
                                   **{n: [] for n in value_names}, "result_id": []}
         tested = self.test is not None and len(self.test.comparisons) == len(self.rows)
         if tested:
@@ -266,7 +271,8 @@ class SweepResult:
             for n in param_names:
                 table[n].append(params.get(n, ""))
             table["n_atoms"].append(row.n_atoms)
-            table["diameter_angstrom"].append(round(row.diameter_angstrom, 4))
+            table["extent_angstrom"].append(round(row.extent_angstrom, 4))
+            table["volume_diameter_angstrom"].append(round(row.volume_diameter_angstrom, 4))
             table["rw"].append(row.rw)
             if tested:
                 c = self.test.comparisons[k]
@@ -526,7 +532,9 @@ def sweep(
     rows.sort(key=lambda item: (item[0], item[1].label()))
     ranked = tuple(
         SweepRow(rank=k + 1, candidate=c, n_atoms=int(out["cluster"]["n_atoms"]),
-                 diameter_angstrom=float(out["cluster"]["diameter_angstrom"]), rw=rw, summary=out["summary"],
+                 extent_angstrom=float(out["cluster"]["extent_angstrom"]),
+                 volume_diameter_angstrom=float(out["cluster"]["volume_diameter_angstrom"] or math.nan),
+                 rw=rw, summary=out["summary"],
                  result_id=record.id, from_cache=c in found and found[c] is not None)
         for k, (rw, c, out, record) in enumerate(rows)
     )

@@ -132,18 +132,18 @@ def test_prediction_routes_by_coverage_and_reports_every_field(tiny):
     assert class_of_family(full.family) == full.shape_class and 0 < full.family_probability <= full.shape_probability
     assert sum(full.probabilities.values()) == pytest.approx(1.0, abs=1e-6)
     assert full.shape_probability == pytest.approx(max(full.shape_probabilities.values()))
-    lo, hi = full.diameter_interval_nm
-    assert lo < full.diameter_nm < hi and full.n_atoms_interval[0] <= full.n_atoms <= full.n_atoms_interval[1]
+    lo, hi = full.extent_interval_nm
+    assert lo < full.extent_nm < hi and full.n_atoms_interval[0] <= full.n_atoms <= full.n_atoms_interval[1]
     assert full.element in ELEMENTS and len(full.matches) == 5
     assert [m.rank for m in full.matches] == [1, 2, 3, 4, 5]
     assert all(a.rw <= b.rw for a, b in zip(full.matches, full.matches[1:]))
     waxs = q >= 2.0
     only_waxs = predict(bundle, "iq", q[waxs], iq[waxs])
-    assert only_waxs.diameter_nm is None and only_waxs.shape is not None and not only_waxs.in_domain
+    assert only_waxs.extent_nm is None and only_waxs.shape is not None and not only_waxs.in_domain
     assert any("no size" in w for w in only_waxs.warnings)
     saxs = q <= 1.0
     only_saxs = predict(bundle, "iq", q[saxs], iq[saxs])
-    assert only_saxs.shape is None and only_saxs.diameter_nm is not None
+    assert only_saxs.shape is None and only_saxs.extent_nm is not None
     with pytest.raises(SwaxsInputError, match="expected it to cover"):
         predict(bundle, "iq", q[(q > 1.2) & (q < 2)], iq[(q > 1.2) & (q < 2)])
     gr = predict(bundle, "gr", table.r_angstrom, table.gr[row].astype(float), element="Au")
@@ -218,12 +218,12 @@ def test_commands_build_train_evaluate_and_predict(tmp_path):
     out, matches = tmp_path / "p.csv", tmp_path / "m.csv"
     data = ROOT / "tests/data/au144_pdf/Au144PET_100K-00000.gr"
     result = last_json(swaxs("predict", data, "--models", models, "--out", out, "--matches", matches, db=db))
-    for key in ("shape", "shape_probability", "probabilities", "diameter_nm", "diameter_interval_nm", "n_atoms",
+    for key in ("shape", "shape_probability", "probabilities", "extent_nm", "extent_interval_nm", "outer_diameter_nm", "volume_diameter_nm", "n_atoms",
                 "element", "in_domain", "matches"):
         assert key in result
     rows = list(csv.DictReader(out.open()))
     assert len(rows) == 1 and rows[0]["shape"] == result["shape"]
-    assert float(rows[0]["diameter_low_nm"]) <= float(rows[0]["diameter_nm"]) <= float(rows[0]["diameter_high_nm"])
+    assert float(rows[0]["extent_low_nm"]) <= float(rows[0]["extent_nm"]) <= float(rows[0]["extent_high_nm"])
     assert len(list(csv.DictReader(matches.open()))) == 5
     bad = swaxs("predict", data, "--models", tmp_path, db=db)
     assert bad.returncode == 2 and "no manifest.json" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1

@@ -94,8 +94,8 @@ def test_measured_files_are_predicted_and_reported_next_to_their_source(measured
         p = measured[name]
         best = p.matches[0]
         lines.append(
-            f"| {name} | {says} | {p.shape_class} ({p.shape_probability:.2f}) | {p.family} | {p.diameter_nm:.2f} "
-            f"[{p.diameter_interval_nm[0]:.2f}, {p.diameter_interval_nm[1]:.2f}] | {p.n_atoms} | "
+            f"| {name} | {says} | {p.shape_class} ({p.shape_probability:.2f}) | {p.family} | {p.extent_nm:.2f} "
+            f"[{p.extent_interval_nm[0]:.2f}, {p.extent_interval_nm[1]:.2f}] | {p.n_atoms} | "
             f"{p.element} ({p.element_probability:.2f}) | {p.in_domain} | "
             f"{best.shape_class} {json.dumps(best.parameters)} {best.element} ({best.rw:.3f}) |")
     table = "\n".join(lines)
@@ -105,7 +105,7 @@ def test_measured_files_are_predicted_and_reported_next_to_their_source(measured
     with capsys.disabled():
         print("\n" + table)
     for p in measured.values():
-        assert abs(sum(p.probabilities.values()) - 1.0) < 1e-6 and np.isfinite(p.diameter_nm)
+        assert abs(sum(p.probabilities.values()) - 1.0) < 1e-6 and np.isfinite(p.extent_nm)
 
 
 @pytest.mark.parametrize("name", [
@@ -118,5 +118,5 @@ def test_measured_files_are_predicted_and_reported_next_to_their_source(measured
 ])
 def test_au144_size_interval_reaches_the_literature_core_size(measured, name):
     # what the sources support: the Au144 core is 1.6-2 nm across
-    lo, hi = measured[name].diameter_interval_nm
+    lo, hi = measured[name].extent_interval_nm
     assert lo <= 2.2 and hi >= 1.4, (name, lo, hi)

@@ -365,7 +365,7 @@ def icosahedron_iq(db):
 
 def _check_prediction_page(at: AppTest) -> None:
     """Structure every prediction shows: metrics, a probability chart summing to 1, 5 ranked matches, the 3D view."""
-    for label in ("Shape", "Shape probability", "Diameter", "Atoms", "Element", "In domain"):
+    for label in ("Shape", "Shape probability", "Outer diameter", "Atoms", "Element", "In domain"):
         metric(at, label)
     bars = _plotly(at, 0)["data"][0]
     assert bars["type"] == "bar" and bars["orientation"] == "h"
@@ -376,7 +376,7 @@ def _check_prediction_page(at: AppTest) -> None:
     matches = at.dataframe[1].value
     assert list(matches["rank"]) == [1, 2, 3, 4, 5]
     assert list(matches["rw"]) == sorted(matches["rw"])
-    assert {"shape_class", "shape", "family", "parameters", "element", "diameter_nm", "n_atoms"} <= set(matches.columns)
+    assert {"shape_class", "shape", "family", "parameters", "element", "extent_nm", "n_atoms"} <= set(matches.columns)
     overlay = _plotly(at, 1)
     assert overlay["data"][0]["name"] == "data" and len(overlay["data"]) == 6
     assert at.get("iframe"), "no 3D view"

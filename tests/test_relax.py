@@ -70,7 +70,7 @@ def test_the_relaxed_decahedron_contracts_below_bulk_au(relaxed):
     assert bulk_nn == pytest.approx(2.8681, abs=1e-3)
     assert end < bulk_nn
     assert (bulk_nn - end) / bulk_nn == pytest.approx(0.020, abs=0.004)
-    assert relaxed.steps[-1].diameter_angstrom < relaxed.steps[0].diameter_angstrom
+    assert relaxed.steps[-1].extent_angstrom < relaxed.steps[0].extent_angstrom
 
 
 def test_rw_at_step_0_equals_the_standalone_refinement():
@@ -95,8 +95,8 @@ def test_the_trajectory_reads_back_with_ase_to_the_same_positions(relaxed, tmp_p
         np.testing.assert_allclose(frame.positions, step.positions_angstrom, atol=1e-8)
         assert frame.info["step"] == step.step
     columns = relaxed.columns()
-    assert list(columns)[:7] == ["step", "energy_ev_per_atom", "fmax_ev_per_angstrom", "mean_nn_angstrom",
-                                 "radius_of_gyration_angstrom", "diameter_angstrom", "rw"]
+    assert list(columns)[:8] == ["step", "energy_ev_per_atom", "fmax_ev_per_angstrom", "mean_nn_angstrom",
+                                 "radius_of_gyration_angstrom", "extent_angstrom", "volume_diameter_angstrom", "rw"]
 
 
 def test_fire_and_another_calculator_can_be_chosen():
@@ -145,7 +145,7 @@ def test_relax_command_writes_trace_trajectory_and_best(tmp_path):
     result = json.loads(out.stdout.strip().splitlines()[-1])
     rows = list(csv.DictReader((tmp_path / "t.csv").open()))
     assert len(rows) == result["steps"] + 1
-    assert {"step", "energy_ev_per_atom", "fmax_ev_per_angstrom", "mean_nn_angstrom", "diameter_angstrom",
+    assert {"step", "energy_ev_per_atom", "fmax_ev_per_angstrom", "mean_nn_angstrom", "extent_angstrom",
             "rw"} <= set(rows[0])
     assert rows[0]["rw"] and float(rows[0]["rw"]) == pytest.approx(result["rw"][0])
     assert len(read(tmp_path / "t.extxyz", ":")) == len(rows)

@@ -316,7 +316,7 @@ def test_mean_nn_distance_of_fcc_clusters(cluster):
 def test_diameter_is_vertex_to_vertex(builder, shells):
     # opposite vertices of the outer shell, each k a/sqrt(2) from the centre
     expected = 2 * (shells - 1) * A_AU / math.sqrt(2)
-    assert builder("Au", shells).info.diameter_angstrom == pytest.approx(expected, abs=1e-9)
+    assert builder("Au", shells).info.extent_angstrom == pytest.approx(expected, abs=1e-9)
 
 
 @pytest.mark.parametrize("builder", [cuboctahedron, icosahedron])
@@ -336,7 +336,7 @@ def test_radius_of_gyration_of_55_atom_cuboctahedron():
 def test_single_atom_metadata():
     info = icosahedron("Au", 1).info
     assert info.n_atoms == 1
-    assert info.diameter_angstrom == 0.0
+    assert info.extent_angstrom == 0.0
     assert info.radius_of_gyration_angstrom == 0.0
     assert info.mean_nn_distance_angstrom is None
 
@@ -361,7 +361,7 @@ def test_lattice_constant_override_scales_every_distance(make):
     distance, index = cKDTree(scaled.atoms.positions).query(default.atoms.positions * ratio)
     assert distance.max() < 1e-9
     assert len(set(index.tolist())) == len(index)
-    assert scaled.info.diameter_angstrom == pytest.approx(default.info.diameter_angstrom * ratio, abs=1e-9)
+    assert scaled.info.extent_angstrom == pytest.approx(default.info.extent_angstrom * ratio, abs=1e-9)
     assert scaled.info.radius_of_gyration_angstrom == pytest.approx(default.info.radius_of_gyration_angstrom * ratio, abs=1e-9)
     assert scaled.info.mean_nn_distance_angstrom == pytest.approx(default.info.mean_nn_distance_angstrom * ratio, abs=1e-9)
 
@@ -375,8 +375,8 @@ def test_lattice_constant_override_sets_nn_distance():
 @pytest.mark.parametrize("diameter", [6.0, 10.0, 15.3, 22.2, 30.0])
 def test_sphere_diameter_within_one_bond_of_request(lattice, diameter):
     info = lattice_sphere("Au", diameter, lattice).info
-    assert info.diameter_angstrom <= diameter + 1e-9
-    assert info.diameter_angstrom > diameter - NN_AU
+    assert info.extent_angstrom <= diameter + 1e-9
+    assert info.extent_angstrom > diameter - NN_AU
     assert info.parameters == (("diameter_angstrom", diameter), ("lattice", lattice))
 
 

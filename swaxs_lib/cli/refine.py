@@ -190,6 +190,7 @@ def _cmd_sweep(args: argparse.Namespace) -> dict[str, Any]:
         "candidates": len(result.rows), "computed": result.computed, "reused": result.reused,
         "skipped": len(result.skipped), "seconds": round(seconds, 3),
         "best": {"params": dict(best.candidate.params), "rw": best.rw, "n_atoms": best.n_atoms,
+                 "extent_angstrom": best.extent_angstrom, "volume_diameter_angstrom": best.volume_diameter_angstrom,
                  "result_id": best.result_id, **{k: v for k, v in best.summary.items() if k != "settings"}},
         **significance,
         "db": str(store.path),

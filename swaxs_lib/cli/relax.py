@@ -3,7 +3,7 @@
 ``python -m swaxs_lib relax --shape decahedron --pqr 6,1,1 --element Au [--data ID_OR_FILE]
 [--fmax 0.05] [--steps 200] [--refit-every K] --trace trace.csv --trajectory traj.extxyz``
 writes one trace row per step (``step,energy_ev_per_atom,fmax_ev_per_angstrom,mean_nn_angstrom,
-radius_of_gyration_angstrom,diameter_angstrom,rw,...``), the trajectory (extended xyz, one frame a
+radius_of_gyration_angstrom,extent_angstrom,volume_diameter_angstrom,rw,...``), the trajectory (extended xyz, one frame a
 step) and optionally the best-R_w structure (``--best best.xyz``).
 """
 
@@ -72,7 +72,8 @@ def _cmd_relax(args: argparse.Namespace) -> dict[str, Any]:
         "energy_ev_per_atom": [first.energy_ev_per_atom, last.energy_ev_per_atom],
         "fmax_ev_per_angstrom": [first.fmax_ev_per_angstrom, last.fmax_ev_per_angstrom],
         "mean_nn_angstrom": [first.mean_nn_angstrom, last.mean_nn_angstrom],
-        "diameter_angstrom": [first.diameter_angstrom, last.diameter_angstrom],
+        "extent_angstrom": [first.extent_angstrom, last.extent_angstrom],
+        "volume_diameter_angstrom": [first.volume_diameter_angstrom, last.volume_diameter_angstrom],
         "rw": None if best is None else [first.rw, last.rw],
         "best_rw_step": None if best is None else best.step, "best_rw": None if best is None else best.rw,
         "dataset": dataset_id or args.data,

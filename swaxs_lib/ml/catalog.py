@@ -202,12 +202,12 @@ def families(max_diameter_angstrom: float = MAX_DIAMETER_ANGSTROM) -> dict[str, 
             if shape == "decahedron" and decahedron_atom_count(params["p"], params["q"], params["r"]) > 20_000:
                 break
             info = build_cluster(shape, TEMPLATE_ELEMENT, **params).info
-            if info.diameter_angstrom > limit:
+            if info.extent_angstrom > limit:
                 break
-            if info.diameter_angstrom < MIN_DIAMETER_ANGSTROM:
+            if info.extent_angstrom < MIN_DIAMETER_ANGSTROM:
                 continue
             members.append(Member(shape_class, family, len(members), shape, json.dumps(params, sort_keys=True),
-                                  info.n_atoms, info.diameter_angstrom))
+                                  info.n_atoms, info.extent_angstrom))
         out[family] = tuple(members)
     return out
 

@@ -53,7 +53,7 @@ class Match:
     family: str
     parameters: dict[str, Any]
     element: str
-    diameter_nm: float
+    extent_nm: float
     n_atoms: int
     rw: float
     scale: float
@@ -82,8 +82,17 @@ class Prediction:
         Every fine class's calibrated probability.
     shape_probabilities : dict
         Every ``shape`` name's probability.
-    diameter_nm, diameter_interval_nm
-        Predicted diameter (largest atom–atom distance, nm) and its 90 % interval.
+    extent_nm, extent_interval_nm
+        Predicted extent (largest distance between atom centres, nm: the
+        database's label) and its 90 % interval.
+    outer_diameter_nm, outer_diameter_interval_nm
+        The extent plus one atomic diameter (the element's bulk
+        nearest-neighbour distance; Au's when no element is known or
+        predicted): what a particle image (TEM) measures.
+    volume_diameter_nm, volume_diameter_interval_nm
+        Diameter of the sphere with the volume of ``n_atoms`` atoms of the
+        element's bulk volume: what a SAXS sphere fit or a PDF sphere envelope
+        measures.  The sizes are defined in :mod:`swaxs_lib.structures.sizes`.
     n_atoms, n_atoms_interval
         Predicted atom count and its 90 % interval.
     element, element_probability, element_probabilities
@@ -106,8 +115,8 @@ class Prediction:
     shape_probability: float | None
     probabilities: dict[str, float]
     shape_probabilities: dict[str, float]
-    diameter_nm: float | None
-    diameter_interval_nm: tuple[float, float] | None
+    extent_nm: float | None
+    extent_interval_nm: tuple[float, float] | None
     n_atoms: int | None
     n_atoms_interval: tuple[int, int] | None
     element: str | None
@@ -118,13 +127,18 @@ class Prediction:
     warnings: tuple[str, ...]
     models: tuple[str, ...]
     matches: tuple[Match, ...] = field(default=())
+    outer_diameter_nm: float | None = None
+    outer_diameter_interval_nm: tuple[float, float] | None = None
+    volume_diameter_nm: float | None = None
+    volume_diameter_interval_nm: tuple[float, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the command's output line."""
         out = {k: getattr(self, k) for k in ("kind", "shape", "shape_class", "family", "family_probability",
                                               "shape_probability", "probabilities",
-                                              "shape_probabilities", "diameter_nm", "diameter_interval_nm", "n_atoms",
-                                              "n_atoms_interval", "element", "element_probability",
+                                              "shape_probabilities", "extent_nm", "extent_interval_nm",
+                                              "outer_diameter_nm", "outer_diameter_interval_nm", "volume_diameter_nm",
+                                              "volume_diameter_interval_nm", "n_atoms", "n_atoms_interval", "element", "element_probability",
                                               "element_probabilities", "in_domain", "novelty", "models")}
         out["warnings"] = list(self.warnings)
         out["matches"] = [m.__dict__ for m in self.matches]
@@ -272,9 +286,10 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
         element_probs = {e: round(float(p), 6) for e, p in zip(ELEMENTS, proba)}
         element_pred = max(element_probs, key=element_probs.get)
         element_p = element_probs[element_pred]
-    lo, hi = bundle.manifest.get("diameter_range_nm", [0.75, 7.3])
+    lo, hi = bundle.manifest.get("diameter_range_nm", [0.75, 7.3])  # extents, as the labels
     if diameter is not None and not lo <= diameter <= hi:
-        warnings.append(f"predicted diameter {diameter:.2f} nm is outside the database's {lo}..{hi} nm")
+        warnings.append(f"predicted extent {diameter:.2f} nm is outside the database's {lo}..{hi} nm")
+    sizes = _instrument_sizes(diameter, interval, n_atoms, n_interval, element or element_pred)
     for model, score in novelty.items():
         if score > 1.0:
             warnings.append(f"novelty {score:.2f} for {model}: the curve is unlike the training data (> 1)")
@@ -282,11 +297,28 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
     return Prediction(
         kind=kind, shape=shape, shape_class=shape_class, family=family, family_probability=family_p,
         shape_probability=shape_p, probabilities=probabilities,
-        shape_probabilities=shape_probs, diameter_nm=diameter, diameter_interval_nm=interval, n_atoms=n_atoms,
+        shape_probabilities=shape_probs, extent_nm=diameter, extent_interval_nm=interval, n_atoms=n_atoms,
         n_atoms_interval=n_interval, element=element_pred, element_probability=element_p,
         element_probabilities=element_probs, in_domain=not warnings, novelty=novelty, warnings=tuple(warnings),
-        models=tuple(used), matches=matches,
+        models=tuple(used), matches=matches, **sizes,
     )
+
+
+def _instrument_sizes(extent, extent_interval, n_atoms, n_interval, element) -> dict[str, Any]:
+    """The outer and volume-equivalent diameters (nm) of a predicted extent and atom count (fcc bulk values)."""
+    from swaxs_lib.structures.elements import lattice_constant
+    from swaxs_lib.structures.sizes import volume_diameter
+
+    a = lattice_constant(element if element in ELEMENTS else "Au", "fcc")
+    nn_nm, v = a / math.sqrt(2) / 10.0, a**3 / 4
+    out: dict[str, Any] = {}
+    if extent is not None:
+        out["outer_diameter_nm"] = round(extent + nn_nm, 4)
+        out["outer_diameter_interval_nm"] = tuple(round(x + nn_nm, 4) for x in extent_interval)
+    if n_atoms is not None:
+        out["volume_diameter_nm"] = round(volume_diameter(n_atoms, v) / 10.0, 4)
+        out["volume_diameter_interval_nm"] = tuple(round(volume_diameter(n, v) / 10.0, 4) for n in n_interval)
+    return out
 
 
 def _plan(kind: str, x: np.ndarray, full_range_size: str) -> dict[str, Any]:
@@ -321,7 +353,7 @@ def library_search(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.nda
     return tuple(
         Match(rank=k + 1, shape_class=str(lib["shape_class"][i]), shape=str(lib["shape"][i]),
               family=str(lib["family"][i]), parameters=json.loads(str(lib["parameters_json"][i])),
-              element=str(lib["element"][i]), diameter_nm=round(float(lib["diameter_angstrom"][i]) / 10.0, 4),
+              element=str(lib["element"][i]), extent_nm=round(float(lib["diameter_angstrom"][i]) / 10.0, 4),
               n_atoms=int(lib["n_atoms"][i]), rw=round(float(rw[i]), 6), scale=float(scale[i]),
               background=float(background[i]), index=int(i))
         for k, i in enumerate(best)
@@ -374,13 +406,18 @@ def library_rw(lib: dict[str, np.ndarray], kind: str, x: np.ndarray, values: np.
 def prediction_row(result: dict[str, Any]) -> dict[str, Any]:
     """One CSV row of a prediction (``Prediction.to_dict()`` plus ``data``, the input's id or file):
     the summary, every class's probability, the best match."""
-    interval = result["diameter_interval_nm"] or (math.nan, math.nan)
+    interval = result["extent_interval_nm"] or (math.nan, math.nan)
     n_interval = result["n_atoms_interval"] or (math.nan, math.nan)
+    outer = result.get("outer_diameter_interval_nm") or (math.nan, math.nan)
+    volume = result.get("volume_diameter_interval_nm") or (math.nan, math.nan)
     row = {"data": result.get("data", ""), "kind": result["kind"], "shape": result["shape"] or "",
            "shape_class": result["shape_class"] or "", "family": result.get("family") or "",
            "shape_probability": _number(result["shape_probability"]),
-           "diameter_nm": _number(result["diameter_nm"]), "diameter_low_nm": interval[0],
-           "diameter_high_nm": interval[1], "n_atoms": _number(result["n_atoms"]), "n_atoms_low": n_interval[0],
+           "extent_nm": _number(result["extent_nm"]), "extent_low_nm": interval[0],
+           "extent_high_nm": interval[1], "outer_diameter_nm": _number(result.get("outer_diameter_nm")),
+           "outer_diameter_low_nm": outer[0], "outer_diameter_high_nm": outer[1],
+           "volume_diameter_nm": _number(result.get("volume_diameter_nm")), "volume_diameter_low_nm": volume[0],
+           "volume_diameter_high_nm": volume[1], "n_atoms": _number(result["n_atoms"]), "n_atoms_low": n_interval[0],
            "n_atoms_high": n_interval[1], "element": result["element"] or "",
            "element_probability": _number(result["element_probability"]), "in_domain": result["in_domain"]}
     for name, p in result["probabilities"].items():
@@ -395,7 +432,7 @@ def prediction_row(result: dict[str, Any]) -> dict[str, Any]:
 
 def matches_columns(matches: tuple[Match, ...]) -> dict[str, list]:
     """The matches as CSV columns; ``parameters`` as the builder's keyword arguments in sorted JSON."""
-    keys = ("rank", "shape_class", "shape", "family", "parameters", "element", "diameter_nm", "n_atoms", "rw",
+    keys = ("rank", "shape_class", "shape", "family", "parameters", "element", "extent_nm", "n_atoms", "rw",
             "scale", "background")
     return {k: [json.dumps(m.parameters, sort_keys=True) if k == "parameters" else getattr(m, k) for m in matches]
             for k in keys}

@@ -41,9 +41,9 @@ above Q_a (a Porod tail 2 pi rho0 (S/V) / Q^4 per atom, below 0.02 at Q_b for
 particles of 3 nm or more) and the Bragg intensity below Q_b (a peak's tail
 under 1e-3 of its height for particles of 2 nm or more).
 
-The volume per atom is estimated from the atoms (:func:`atomic_volume`): the
-convex hull of the atom centres, widened by half a layer (0.46 v^(1/3)) on
-every side, shared by the atoms.
+The volume per atom is estimated from the atoms
+(:func:`swaxs_lib.structures.sizes.atomic_volume`): the convex hull of the
+atom centres, widened by half a layer on every side, shared by the atoms.
 
 Validation
 ----------
@@ -71,66 +71,14 @@ import math
 import numpy as np
 
 from swaxs_lib.errors import SwaxsInputError
+from swaxs_lib.structures.sizes import atomic_volume  # noqa: F401  (the volume per atom, re-exported)
 
 #: Q_b v^(1/3) of the small-angle low-pass (below wurtzite's first peak at 5.13).
 SAS_CUTOFF = 4.4
 #: Q_a / Q_b: where the low-pass starts to fall.
 SAS_TAPER_START = 0.5
-#: Half a layer, in units of v^(1/3), by which the hull of the atom centres is widened.
-HALF_LAYER = 0.46
 #: What ``small_angle`` may be: remove the particle's SAS (as PDF extraction does) or keep it.
 SMALL_ANGLE_MODES = ("subtract", "keep")
-
-
-def atomic_volume(positions) -> float:
-    """Volume per atom (Å³) of a cluster: its widened convex hull over the number of atoms.
-
-    The hull of the atom centres misses half a layer on every side; it is
-    widened by h = 0.46 v^(1/3) as a sphere of the same volume-to-area ratio
-    would be, V = V_hull (1 + h A_hull / (3 V_hull))^3, and v = V / N solved
-    by fixed-point iteration.  Clusters too small or flat for a hull (fewer
-    than 5 atoms, or coplanar) get the value of a close-packed cluster of
-    their mean nearest-neighbour distance, d^3 / sqrt(2).
-
-    Parameters
-    ----------
-    positions : array_like (n_atoms, 3)
-        Atom positions (Å).
-
-    Returns
-    -------
-    float
-
-    Examples
-    --------
-    >>> from swaxs_lib.structures import lattice_sphere
-    >>> v = atomic_volume(lattice_sphere("Pt", 37.5).atoms.positions)
-    >>> round(v / (3.92**3 / 4), 2)   # the bulk fcc value a^3/4
-    1.08
-    """
-    pos = np.asarray(positions, dtype=float).reshape(-1, 3)
-    if len(pos) < 2 or not np.all(np.isfinite(pos)):
-        raise SwaxsInputError(f"positions: got {len(pos)} finite atom(s); expected at least two")
-    if len(pos) >= 5:
-        from scipy.spatial import ConvexHull, QhullError
-
-        try:
-            hull = ConvexHull(pos)
-        except QhullError:
-            hull = None
-        if hull is not None and hull.volume > 1e-6:
-            v = hull.volume / len(pos)
-            for _ in range(50):
-                widened = hull.volume * (1.0 + HALF_LAYER * v ** (1 / 3) * hull.area / (3.0 * hull.volume)) ** 3
-                v, previous = widened / len(pos), v
-                if abs(v - previous) <= 1e-10 * v:
-                    break
-            return float(v)
-    from scipy.spatial import cKDTree
-
-    d, _ = cKDTree(pos).query(pos, k=2)
-    nn = float(np.mean(d[:, 1]))
-    return nn**3 / math.sqrt(2.0)
 
 
 def small_angle_window(atomic_volume_angstrom3: float) -> tuple[float, float]:

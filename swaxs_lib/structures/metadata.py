@@ -38,11 +38,20 @@ class ClusterInfo:
         Hill-like formula, e.g. ``"Au147"``.
     n_atoms : int
         Number of atoms.
-    diameter_angstrom : float
+    extent_angstrom : float
         Largest distance between two atom centres (Å).
+    outer_diameter_angstrom : float or None
+        Extent plus one atomic diameter (the mean nearest-neighbour
+        distance): edge to edge, as in a particle image (Å).
+    volume_diameter_angstrom : float or None
+        Diameter of the sphere with the cluster's volume, N times the volume
+        per atom (Å): as a SAXS sphere fit or a PDF sphere envelope reads it.
     radius_of_gyration_angstrom : float
         Root-mean-square distance of atom centres from their centroid (Å),
         unweighted.
+
+    The sizes are defined once, in :mod:`swaxs_lib.structures.sizes`; the
+    two diameters are None for a single atom.
     mean_nn_distance_angstrom : float or None
         Mean bond length (Å) over bonded pairs (see module docstring); None for
         a single atom.
@@ -55,7 +64,9 @@ class ClusterInfo:
     elements: tuple[str, ...]
     formula: str
     n_atoms: int
-    diameter_angstrom: float
+    extent_angstrom: float
+    outer_diameter_angstrom: float | None
+    volume_diameter_angstrom: float | None
     radius_of_gyration_angstrom: float
     mean_nn_distance_angstrom: float | None
     lattice_constant_angstrom: float | None = field(default=None)
@@ -238,7 +249,10 @@ def describe(
     lattice_constant_angstrom: float | None = None,
 ) -> ClusterInfo:
     """Measure ``atoms`` and return its :class:`ClusterInfo`."""
+    from swaxs_lib.structures.sizes import cluster_sizes
+
     positions = atoms.positions
+    sizes = cluster_sizes(positions)
     symbols = atoms.get_chemical_symbols()
     counts: dict[str, int] = {}
     for s in symbols:
@@ -250,8 +264,14 @@ def describe(
         elements=tuple(sorted(counts)),
         formula=formula,
         n_atoms=len(atoms),
-        diameter_angstrom=max_pair_distance(positions),
-        radius_of_gyration_angstrom=radius_of_gyration(positions) if len(atoms) else 0.0,
+        extent_angstrom=sizes["extent_angstrom"],
+        outer_diameter_angstrom=_or_none(sizes["outer_diameter_angstrom"]),
+        volume_diameter_angstrom=_or_none(sizes["volume_diameter_angstrom"]),
+        radius_of_gyration_angstrom=sizes["radius_of_gyration_angstrom"],
         mean_nn_distance_angstrom=mean_nn_distance(positions),
         lattice_constant_angstrom=lattice_constant_angstrom,
     )
+
+
+def _or_none(value: float) -> float | None:
+    return None if not math.isfinite(value) else float(value)

@@ -62,7 +62,7 @@ def test_predict_page_draws_probabilities_matches_and_the_best_match_in_3d(app_u
     rows = list(csv.DictReader(io.StringIO(download.value.path().read_text())))
     assert [int(r["rank"]) for r in rows] == [1, 2, 3, 4, 5]
     assert [float(r["rw"]) for r in rows] == sorted(float(r["rw"]) for r in rows)
-    assert {"shape_class", "parameters", "element", "diameter_nm", "n_atoms", "scale"} <= set(rows[0])
+    assert {"shape_class", "parameters", "element", "extent_nm", "n_atoms", "scale"} <= set(rows[0])
 
     with page.expect_download(timeout=WAIT_MS) as download:
         page.get_by_role("button", name="Class probabilities (CSV)").click()
