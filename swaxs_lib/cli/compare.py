@@ -147,7 +147,7 @@ def _cmd_compare(args: argparse.Namespace) -> dict[str, Any]:
     _check_fit_options(args, measurement)
     store = open_store(args)
     taken = from_header(facts, choice, measurement, args)
-    say_header(facts, choice, taken)
+    say_header(facts, choice, taken, q_window=False)  # the "compare:" line says where Q came from
 
     n_atoms = cluster.info.n_atoms
     what = f"{measurement.kind} on {measurement.n_points} points"

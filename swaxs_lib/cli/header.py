@@ -17,7 +17,8 @@ from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.io.header import ElementChoice, HeaderFacts, choose_element, header_facts
 
 
-def header_element(args: argparse.Namespace, measurement, *, needed_for: str | None) -> tuple[HeaderFacts, ElementChoice]:
+def header_element(args: argparse.Namespace, measurement, *,
+                   needed_for: str | None) -> tuple[HeaderFacts, ElementChoice]:
     """Fill ``args.element`` from ``measurement``'s header when the user gave no ``--element``.
 
     Parameters
@@ -69,8 +70,12 @@ def from_header(facts: HeaderFacts, choice: ElementChoice | None, measurement, a
     )
 
 
-def say_header(facts: HeaderFacts, choice: ElementChoice | None, taken: dict[str, Any]) -> None:
-    """On stderr: what was taken from the header, a header the user overrode, a header that could not be read."""
+def say_header(facts: HeaderFacts, choice: ElementChoice | None, taken: dict[str, Any], *,
+               q_window: bool = True) -> None:
+    """On stderr: what was taken from the header, a header the user overrode, a header that could not be read.
+
+    ``q_window`` False: the command says where its Q window came from itself.
+    """
     for warning in facts.warnings:
         say(f"warning: {warning}")
     if choice is not None:
@@ -80,7 +85,7 @@ def say_header(facts: HeaderFacts, choice: ElementChoice | None, taken: dict[str
             say(choice.message)
     bounds = [(name, f"{label} {taken[key]:g} 1/Å") for name, label, key in
               (("qmin", "Q_min", "q_min_inv_angstrom"), ("qmax", "Q_max", "q_max_inv_angstrom")) if key in taken]
-    if bounds:
+    if bounds and q_window:
         said = [line.strip() for line in facts.q_lines
                 if any(re.search(rf"(?<![\w.]){name}\s*=", line) for name, _ in bounds)]
         say(f"{' and '.join(text for _, text in bounds)} from the header of {facts.source} ({'; '.join(said)})")

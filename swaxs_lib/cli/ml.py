@@ -128,8 +128,8 @@ def _cmd_predict(args: argparse.Namespace) -> dict[str, Any]:
     reader = {"kind": args.kind, "x_unit": args.q_unit}
     measurement, dataset_id = load_data(args.data, args, **{k: v for k, v in reader.items() if v is not None})
     facts, choice = header_element(args, measurement, needed_for=None)
-    say_header(facts, choice, facts.taken(element=choice.from_header))
     bundle = load_bundle(args.models)
+    say_header(facts, choice, facts.taken(element=choice.from_header))
     kind, x, values, notes = model_input(measurement.kind, measurement.x, measurement.values, args.element)
     for note in notes:
         say(note)

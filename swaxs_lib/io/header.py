@@ -61,7 +61,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 from ase.data import chemical_symbols
 
@@ -76,8 +76,8 @@ _SYMBOLS = frozenset(chemical_symbols[1:])
 _COMPOSITION_LINE = re.compile(r"^[\s#;!]*composition\s*(?:=|:)\s*(\S.*?)\s*$", re.IGNORECASE)
 _Q_LINE = {name: re.compile(rf"(?<![\w.]){name}\s*=\s*\S+") for name in ("qmin", "qmax")}
 #: A composition table's section line (PDFgetX2 Sample_Setup, PDFgetN Sample Material) and its row count.
-_TABLE_START = re.compile(r"#{3,}\s*(Sample_Setup information|Sample Material)\b.*?\b(?:num_atoms|numElements)\s*=\s*(\d+)",
-                          re.IGNORECASE)
+_TABLE_START = re.compile(r"#{3,}\s*(Sample_Setup information|Sample Material)\b.*?"
+                          r"\b(?:num_atoms|numElements)\s*=\s*(\d+)", re.IGNORECASE)
 _CELL_PREFIX = re.compile(r"^[#!;]+(?:L(?=\s))?\s*")
 _TOKEN = re.compile(r"\s*(?:(?P<symbol>[A-Z][a-z]?)|(?P<open>[(\[])|(?P<close>[)\]])|(?P<sep>[,;·])"
                     r"|(?P<number>\d+(?:\.\d*)?|\.\d+))")
@@ -415,6 +415,63 @@ def choose_element(given: str | None, facts: HeaderFacts, *, flag: str = "--elem
     return ElementChoice(element=None, from_header=False)
 
 
+def describe_use(facts: HeaderFacts, *, elements: Sequence[str] = (), q_min_inv_angstrom: float | None = None,
+                 q_max_inv_angstrom: float | None = None) -> str | None:
+    """One sentence for a page: what was taken from the header, what is set differently, what could not be read.
+
+    Parameters
+    ----------
+    facts : HeaderFacts
+    elements : sequence of str
+        The element(s) in use (a page's element choices); empty when the page uses none.
+    q_min_inv_angstrom, q_max_inv_angstrom : float, optional
+        The Q window in use (1/Å); None where the page does not use one (Q-space data).
+
+    Returns
+    -------
+    str or None
+        None when the header says nothing the page uses.
+
+    Examples
+    --------
+    >>> facts = HeaderFacts("JQ_S1.gr", (("Pt", 1.0),), "composition = Pt", ("composition = Pt",), "Pt",
+    ...                     q_min_inv_angstrom=1.0, q_max_inv_angstrom=22.0)
+    >>> describe_use(facts, elements=["Pt"], q_min_inv_angstrom=1.0, q_max_inv_angstrom=22.0)
+    'From the header of JQ_S1.gr: element Pt (composition = Pt), Q_min 1 1/Å, Q_max 22 1/Å.'
+    >>> print(describe_use(facts, elements=["Au"], q_min_inv_angstrom=0.5, q_max_inv_angstrom=22.0)
+    ...       .replace(". ", ".\\n"))
+    From the header of JQ_S1.gr: Q_max 22 1/Å.
+    Set here instead: element Au (the header says composition = Pt), Q_min 0.5 1/Å (the header says 1 1/Å).
+    """
+    taken: list[str] = []
+    instead: list[str] = []
+    notes = [f"{w[:1].upper()}{w[1:]}{'' if w.endswith('.') else '.'}" for w in facts.warnings]
+    if facts.element is not None and elements:
+        if facts.element in elements:
+            taken.append(f"element {facts.element} ({facts.composition_text}"
+                         + (f"; {facts.element_note})" if facts.element_note else ")"))
+        others = sorted({e for e in elements if e != facts.element})
+        if others:
+            instead.append(f"element {', '.join(others)} (the header says {facts.composition_text})")
+    elif facts.composition and elements:
+        notes.append(f"The header's {facts.composition_text}: {facts.element_note}.")
+    for label, header_value, used in (("Q_min", facts.q_min_inv_angstrom, q_min_inv_angstrom),
+                                      ("Q_max", facts.q_max_inv_angstrom, q_max_inv_angstrom)):
+        if header_value is None or used is None:
+            continue
+        if math.isclose(used, header_value, rel_tol=1e-5, abs_tol=1e-9):  # a link keeps 6 digits
+            taken.append(f"{label} {header_value:g} 1/Å")
+        else:
+            instead.append(f"{label} {used:g} 1/Å (the header says {header_value:g} 1/Å)")
+    parts = []
+    if taken:
+        parts.append(f"From the header of {facts.source}: {', '.join(taken)}.")
+    if instead:
+        parts.append(f"Set here instead: {', '.join(instead)}.")
+    parts += notes
+    return " ".join(parts) or None
+
+
 def _composition_line(header: tuple[str, ...]) -> tuple[str, str, tuple[str, ...]] | None:
     for line in header:
         match = _COMPOSITION_LINE.match(line)
@@ -489,5 +546,5 @@ def _q_window(measurement: Measurement, header: tuple[str, ...]) -> tuple[float 
     return window[0], window[1], tuple(lines)
 
 
-__all__ = ["LIGAND_ELEMENTS", "ElementChoice", "HeaderFacts", "choose_element", "cluster_element", "header_facts",
-           "header_q_range", "parse_composition"]
+__all__ = ["LIGAND_ELEMENTS", "ElementChoice", "HeaderFacts", "choose_element", "cluster_element", "describe_use",
+           "header_facts", "header_q_range", "parse_composition"]
