@@ -61,6 +61,17 @@ def test_compare_page_keeps_a_linked_element(db):  # noqa: F811
     pt = _add(db, "pt_np_jq_pdf/JQ_S1.gr")
     at = run("pages/compare.py", ds=pt, c1_shape="icosahedron", c1_shells="2", c1_el="Au", qmin="0.5")
     assert at.selectbox(key="compare.c1_el").value == "Au"
-    said = next(c for c in _captions(at) if "header" in c)
+    said = next(c for c in _captions(at) if c.startswith("From the header"))
     assert said.startswith("From the header of JQ_S1.gr: Q_max 21.9982 1/Å.")
     assert "element Au (the header says composition = Pt)" in said and "Q_min 0.5 1/Å (the header says 1 1/Å)" in said
+
+
+def test_data_page_says_what_the_header_gives(db):  # noqa: F811
+    cdse, pt = _add(db, "cdse_np_pdfgui/CdSe-3nm.gr"), _add(db, "pt_np_jq_pdf/JQ_S1.gr")
+    at = run("pages/data.py", ds=pt)
+    assert any(c.startswith("From the header of JQ_S1.gr: element Pt (composition = Pt), Q_min 1 1/Å, Q_max 21.9982")
+               for c in _captions(at))
+    at = run("pages/data.py", ds=cdse)
+    said = next(c for c in _captions(at) if c.startswith("From the header"))
+    assert said.startswith("From the header of CdSe-3nm.gr: Q_min 0.3 1/Å, Q_max 14 1/Å.")
+    assert "says Sample_Setup table: Cd 1, Se 1; 2 elements (Cd, Se)" in said and "left to the user" in said

@@ -423,7 +423,8 @@ def describe_use(facts: HeaderFacts, *, elements: Sequence[str] = (), q_min_inv_
     ----------
     facts : HeaderFacts
     elements : sequence of str
-        The element(s) in use (a page's element choices); empty when the page uses none.
+        The element(s) in use (a page's element choices); empty when the page uses none.  A
+        composition that names no single element is mentioned either way.
     q_min_inv_angstrom, q_max_inv_angstrom : float, optional
         The Q window in use (1/Å); None where the page does not use one (Q-space data).
 
@@ -453,8 +454,8 @@ def describe_use(facts: HeaderFacts, *, elements: Sequence[str] = (), q_min_inv_
         others = sorted({e for e in elements if e != facts.element})
         if others:
             instead.append(f"element {', '.join(others)} (the header says {facts.composition_text})")
-    elif facts.composition and elements:
-        notes.append(f"The header's {facts.composition_text}: {facts.element_note}.")
+    elif facts.composition:
+        notes.append(f"The header of {facts.source} says {facts.composition_text}; {facts.element_note}.")
     for label, header_value, used in (("Q_min", facts.q_min_inv_angstrom, q_min_inv_angstrom),
                                       ("Q_max", facts.q_max_inv_angstrom, q_max_inv_angstrom)):
         if header_value is None or used is None:
