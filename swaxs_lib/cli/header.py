@@ -50,8 +50,9 @@ def header_element(args: argparse.Namespace, measurement, *,
 
 
 def element_for_cluster(args: argparse.Namespace, measurement) -> tuple[HeaderFacts, ElementChoice | None]:
-    """:func:`header_element` for the cluster flags: needed with ``--shape``; not used with ``--structure``."""
-    if getattr(args, "structure", None) is not None:
+    """:func:`header_element` for the cluster flags: needed with ``--shape``; not used when a file
+    (``--structure``, or a crystal ``--cif`` to cut a sphere from) sets the elements."""
+    if getattr(args, "structure", None) is not None or getattr(args, "cif", None) is not None:
         return header_facts(measurement), None
     return header_element(args, measurement, needed_for=f"--shape {args.shape}" if args.shape else None)
 

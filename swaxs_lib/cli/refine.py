@@ -150,7 +150,10 @@ def _cmd_sweep(args: argparse.Namespace) -> dict[str, Any]:
     if args.workers is not None and not 1 <= args.workers <= 256:
         raise SwaxsInputError(f"--workers: got {args.workers}; expected 1 to 256")
     measurement, dataset_id = load_data(args.data, args)
-    facts, choice = header_element(args, measurement, needed_for=f"the {args.shape} family")
+    if getattr(args, "cif", None) is None:
+        facts, choice = header_element(args, measurement, needed_for=f"the {args.shape} family")
+    else:  # spheres cut from a crystal: the crystal sets the elements
+        facts, choice = header_facts(measurement), None
     store = open_store(args)
     taken = from_header(facts, choice, measurement, args)
     say_header(facts, choice, taken)
