@@ -23,7 +23,7 @@ from typing import Any
 
 import streamlit as st
 
-from pages._shared import parse_choice, store, url_key
+from pages._shared import follow_default, parse_choice, store, url_key
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.structures import SHAPES, Cluster, build_cluster, describe
 from swaxs_lib.structures.elements import check_element, lattice_constant
@@ -80,7 +80,8 @@ def _number_widget(target, parameter: ShapeParameter, key: str, slider: bool = F
 
 
 def cluster_controls(
-    page: str, *, slot: str = "", container=None, allow_upload: bool = True, sliders: bool = True
+    page: str, *, slot: str = "", container=None, allow_upload: bool = True, sliders: bool = True,
+    element_default: str | None = None,
 ) -> tuple[dict | None, list[str]]:
     """Draw the widgets that choose a cluster; return the choice and the URL names they use.
 
@@ -98,6 +99,9 @@ def cluster_controls(
     sliders : bool
         Sizes (shells, p, q, r, lengths, diameter) as sliders, stacked; else
         as number inputs side by side.
+    element_default : str, optional
+        The element the data imply (their file header's, see :func:`swaxs_lib.io.header.header_facts`):
+        the Element box follows it until the user (or a link) sets one.  None: Au, fixed.
 
     Returns
     -------
@@ -119,6 +123,8 @@ def cluster_controls(
         return _upload_controls(page, slot, target, names)
 
     element_key = url_key(page, slot + "el", "Au", _parse_element)
+    if element_default is not None:
+        follow_default(page, slot + "el", element_default if element_default in supported_elements() else "Au")
     target.selectbox("Element", supported_elements(), key=element_key, persist_state="session",
                      help="Au, Ag, Pt, Pd, Cu, Ni first; type to search the others.")
     names.append(slot + "el")

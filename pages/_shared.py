@@ -93,6 +93,31 @@ def url_key(page: str, name: str, default: Any, parse: Callable[[str], Any]) -> 
     return key
 
 
+def url_given(page: str, name: str) -> bool:
+    """Whether the URL holds a value of ``name`` that this session did not write (a link's, or a pasted one)."""
+    raw = st.query_params.get(name)
+    return raw is not None and st.session_state.get(_SYNCED, {}).get(page, {}).get(name) != raw
+
+
+def follow_default(page: str, name: str, value: Any) -> None:
+    """Let a URL-bound widget follow a data-dependent default (the file header's element) until the user sets it.
+
+    Call after :func:`url_key` and before the widget is drawn.  The widget takes ``value``
+    whenever it still holds what the page put there itself (its first default, or an earlier
+    dataset's header value); a value from a link or one the user picked is kept.
+    """
+    key = f"{page}.{name}"
+    auto = f"{key}._auto"
+    if url_given(page, name):
+        st.session_state[auto] = None  # a link's value is the user's
+        return
+    if auto not in st.session_state:
+        st.session_state[auto] = st.session_state[key]
+    if st.session_state[auto] is not None and st.session_state[key] == st.session_state[auto] \
+            and st.session_state[key] != value:
+        st.session_state[key] = st.session_state[auto] = value
+
+
 def show_url_warnings() -> None:
     """Show (once) the link parameters that could not be used."""
     for message in st.session_state.pop(_WARNINGS, []):

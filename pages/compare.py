@@ -15,12 +15,13 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from pages._cluster_widgets import cluster_controls, cluster_summary_line, get_cluster
+from pages._cluster_widgets import UPLOAD, cluster_controls, cluster_summary_line, get_cluster
 from pages._shared import (
     dataset_key,
     datasets_or_stop,
     download_csv,
     entry_guard,
+    md,
     parse_bool,
     parse_choice,
     parse_number,
@@ -40,6 +41,7 @@ from swaxs_lib.compare import (
 )
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.fitting import BACKGROUNDS
+from swaxs_lib.io.header import describe_use, header_facts
 
 PAGE = "compare"
 MAX_CANDIDATES = 3
@@ -156,6 +158,7 @@ dataset_id = top[0].selectbox("Dataset", list(labels), key=ds_key, format_func=l
 n_key = url_key(PAGE, "n", 1, parse_number(1, MAX_CANDIDATES, int))
 top[1].number_input("Candidates", min_value=1, max_value=MAX_CANDIDATES, step=1, key=n_key, **KEEP)
 measurement = load_measurement(dataset_id)
+facts = header_facts(measurement)
 x_lo, x_hi = float(measurement.x.min()), float(measurement.x.max())
 
 
@@ -170,7 +173,8 @@ def live_panel() -> None:
         tabs = st.tabs([f"Candidate {i + 1}" for i in range(n)])
         for i, tab in enumerate(tabs):
             with tab:
-                choice, used = cluster_controls(PAGE, slot=f"c{i + 1}_", sliders=True)
+                choice, used = cluster_controls(PAGE, slot=f"c{i + 1}_", sliders=True,
+                                                element_default=facts.element or "Au")
                 names += used
                 choices.append(choice)
         with st.container(border=True):
@@ -185,6 +189,11 @@ def live_panel() -> None:
     results = []
     start = time.perf_counter()
     with view:
+        said = describe_use(facts, elements=[c["element"] for c in choices if c and c["shape"] != UPLOAD],
+                            q_min_inv_angstrom=options.get("q_min_inv_angstrom"),
+                            q_max_inv_angstrom=options.get("q_max_inv_angstrom"))
+        if said:
+            st.caption(md(said))
         for i, choice in enumerate(choices):
             if choice is None:
                 continue

@@ -33,6 +33,7 @@ from pages._shared import (
 from swaxs_lib.corrections import subtract_background
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.io import MAX_INPUT_BYTES, read_measurement_bytes
+from swaxs_lib.io.header import describe_use, header_facts
 from swaxs_lib.io.measurement import X_UNITS
 from swaxs_lib.io.tables import csv_text
 from swaxs_lib.views import (
@@ -283,6 +284,11 @@ def preview_section(record, summaries) -> bool:
     st.subheader(md(record.name))
     st.caption(f"{describe(m)} · file {md(record.filename)} · uploaded "
                f"{record.created_at:%Y-%m-%d %H:%M} UTC · id `{record.id}`")
+    facts = header_facts(m)
+    window = facts.q_range_inv_angstrom if m.domain == "r" else None
+    if said := describe_use(facts, elements=[facts.element] if facts.element else [],
+                            q_min_inv_angstrom=window and window[0], q_max_inv_angstrom=window and window[1]):
+        st.caption(md(said) + " Compare, Refine, Relax and Predict use what it gives where you set nothing else.")
 
     views = views_for(m.kind)
     view_key = f"{PAGE}.view"

@@ -21,6 +21,7 @@ from pages._shared import (
     datasets_or_stop,
     download_csv,
     entry_guard,
+    follow_default,
     format_value,
     md,
     parse_choice,
@@ -32,6 +33,7 @@ from pages._shared import (
     url_key,
 )
 from swaxs_lib.errors import SwaxsInputError
+from swaxs_lib.io.header import describe_use, header_facts
 from swaxs_lib.ml.catalog import ELEMENTS, SHAPE_CLASSES, SHAPE_OF_CLASS
 from swaxs_lib.ml.models import default_model_dir, load_bundle
 from swaxs_lib.ml.predict import TOP_MATCHES, matches_columns, model_input, predict, prediction_row
@@ -192,12 +194,17 @@ ds_key, labels = dataset_key(PAGE, datasets)
 el_key = url_key(PAGE, "el", UNKNOWN, parse_choice(ELEMENT_CHOICES))
 match_key = url_key(PAGE, "match", 1, parse_number(1, TOP_MATCHES, int))
 show_url_warnings()
+facts = header_facts(load_measurement(st.session_state[ds_key]))
+follow_default(PAGE, "el", facts.element if facts.element in ELEMENTS else UNKNOWN)
 top = st.columns([4, 1, 1], vertical_alignment="bottom")
 dataset_id = top[0].selectbox("Dataset", list(labels), key=ds_key, format_func=labels.get, **KEEP)
 top[1].selectbox("Element (if known)", ELEMENT_CHOICES, key=el_key, **KEEP,
                  help="Restricts the library search to it and checks the domain; the models still predict one. "
-                      "S(Q) and F(Q) are turned into I(Q) with its form factor (gold if unknown).")
+                      "S(Q) and F(Q) are turned into I(Q) with its form factor (gold if unknown). "
+                      "Set from the file header's composition until you choose.")
 top[2].page_link("pages/data.py", label="Upload data", icon=":material/upload_file:")
+if said := describe_use(facts, elements=[st.session_state[el_key]]):
+    st.caption(md(said))
 url_names = ["ds", "el", "match"]
 element = None if st.session_state[el_key] == UNKNOWN else st.session_state[el_key]
 folder = str(default_model_dir())

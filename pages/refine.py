@@ -23,6 +23,7 @@ from pages._shared import (
     download_csv,
     entry_guard,
     fit_figure,
+    follow_default,
     md,
     parse_choice,
     parse_id,
@@ -36,6 +37,7 @@ from pages._shared import (
     watch_job,
 )
 from swaxs_lib.errors import SwaxsInputError
+from swaxs_lib.io.header import describe_use, header_facts
 from swaxs_lib.jobs import (
     format_seconds,
     submit,
@@ -97,7 +99,13 @@ def sweep_form(datasets) -> list[str]:
     shape_key = url_key(PAGE, "shape", "decahedron", parse_choice(FAMILIES))
     st.selectbox("Family", FAMILIES, key=shape_key, format_func=SHAPE_LABELS.get, **KEEP)
     el_key = url_key(PAGE, "el", "Au", parse_choice(supported_elements()))
+    facts = header_facts(m)
+    follow_default(PAGE, "el", facts.element if facts.element in supported_elements() else "Au")
     st.selectbox("Element", supported_elements(), key=el_key, **KEEP)
+    window = facts.q_range_inv_angstrom if m.domain == "r" else None
+    if said := describe_use(facts, elements=[st.session_state[el_key]], q_min_inv_angstrom=window and window[0],
+                            q_max_inv_angstrom=window and window[1]):
+        st.caption(md(said))
     shape = st.session_state[shape_key]
     grid_key = url_key(PAGE, "grid", "", str)
     st.text_input("Grid", key=grid_key, placeholder=default_grid_text(shape)[:80], **KEEP,

@@ -32,6 +32,7 @@ from pages._shared import (
     watch_job,
 )
 from swaxs_lib.errors import SwaxsInputError
+from swaxs_lib.io.header import describe_use, header_facts
 from swaxs_lib.jobs import (
     submit,
 )
@@ -74,14 +75,22 @@ def start_relax(cluster: dict, dataset_id: str | None, optimizer: str, fmax: flo
 
 def relax_form() -> list[str]:
     st.markdown("**Cluster**")
-    choice, names = cluster_controls(PAGE, sliders=True)
     datasets = store().list_datasets()
     labels = {NO_DATA: "none (relax only)", **{d.id: f"{d.name} ({d.kind}, {d.n_points} points)" for d in datasets}}
     ds_key = url_key(PAGE, "ds", NO_DATA, str)
     if st.session_state[ds_key] not in labels:
         st.session_state[ds_key] = NO_DATA
+    data = None if st.session_state[ds_key] == NO_DATA else store().get_dataset(st.session_state[ds_key]).measurement
+    facts = None if data is None else header_facts(data)
+    choice, names = cluster_controls(PAGE, sliders=True, element_default=(facts and facts.element) or "Au")
     st.selectbox("Refit against", list(labels), key=ds_key, format_func=labels.get, **KEEP,
                  help="Each traced structure is refined against this dataset (G(r) in real space, I(Q) by Debye).")
+    if facts is not None:
+        window = facts.q_range_inv_angstrom if data.domain == "r" else None
+        elements = [choice["element"]] if choice and choice["shape"] != UPLOAD else []
+        if said := describe_use(facts, elements=elements, q_min_inv_angstrom=window and window[0],
+                                q_max_inv_angstrom=window and window[1]):
+            st.caption(md(said))
     opt_key = url_key(PAGE, "opt", "BFGS", parse_choice(OPTIMIZERS))
     st.segmented_control("Optimiser", OPTIMIZERS, key=opt_key, **KEEP,
                          help="ASE's BFGS (the seed's), FIRE, or LBFGS (for thousands of atoms).")

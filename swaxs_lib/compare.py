@@ -39,6 +39,7 @@ from ase import Atoms
 
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.fitting import ScaleFit, fit_scale_background
+from swaxs_lib.io.header import header_q_range
 from swaxs_lib.io.measurement import VALUE_COLUMNS, X_COLUMNS, Measurement
 from swaxs_lib.scattering import (
     PairHistogram,
@@ -104,16 +105,12 @@ class Comparison:
 
 
 def pdf_q_range(measurement: Measurement) -> tuple[float, float] | None:
-    """(Q_min, Q_max) in 1/Å of a G(r) file's transform, from its header; None if absent."""
-    meta = dict(measurement.metadata)
-    try:
-        q_min = float(meta["header_qmin"])
-        q_max = float(meta["header_qmax"])
-    except (KeyError, ValueError):
-        return None
-    if not (0 <= q_min < q_max):
-        return None
-    return q_min, q_max
+    """(Q_min, Q_max) in 1/Å of a G(r) file's transform, from its header; None if absent.
+
+    See :func:`swaxs_lib.io.header.header_q_range` (and :func:`~swaxs_lib.io.header.header_facts`
+    for everything else a header says).
+    """
+    return header_q_range(measurement)
 
 
 def histogram_for(atoms: Atoms, measurement: Measurement, *, max_expansion: float = 0.1,

@@ -14,6 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 AU144 = ROOT / "tests" / "data" / "au144_pdf" / "Au144PET_100K-00000.gr"
 NI = ROOT / "tests" / "data" / "ni_srfit" / "ni-q27r100-neutron.gr"
+CDSE = ROOT / "tests" / "data" / "cdse_np_pdfgui" / "CdSe-3nm.gr"
 
 
 def swaxs(*args, db: Path) -> subprocess.CompletedProcess:
@@ -109,9 +110,10 @@ def test_sweep_ranks_and_reuses_its_fits(tmp_path):
     (("refine", AU144, "--shape", "decahedron", "--pqr", "3,1,1", "--element", "Au", "--x-min", "9",
       "--x-max", "2"), "--x-min"),
     (("refine", AU144, "--shape", "decahedron", "--pqr", "3,1,1", "--element", "Au", "--qdamp", "3"), "--qdamp"),
-    (("refine", AU144, "--model", "crystal"), "--cif"),
+    # CdSe's header names two elements and no cluster metal: neither --element nor the header gives one
+    (("refine", CDSE, "--model", "crystal"), "--cif"),
     (("sweep", AU144, "--shape", "decahedron", "--element", "Au", "--grid", "s=1..3"), "--grid"),
-    (("sweep", AU144, "--shape", "decahedron"), "--element"),
+    (("sweep", CDSE, "--shape", "decahedron"), "--element"),
     (("sweep", AU144, "--shape", "decahedron", "--element", "Au", "--alpha", "1.5"), "--alpha"),
     (("sweep", "NoSuchDatasetIdxxxxxxx", "--shape", "decahedron", "--element", "Au"), "NoSuchDatasetIdxxxxxxx"),
 ])

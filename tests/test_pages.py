@@ -415,8 +415,12 @@ def test_predict_page_for_a_measured_pdf_hands_the_match_to_compare_and_refine(d
     _check_prediction_page(at)
     layout = _plotly(at, 1)["layout"]
     assert layout["xaxis"]["title"]["text"] == "r (Å)" and layout["yaxis"]["title"]["text"] == "G(r) (1/Å²)"
-    assert _query(at, "el") == "unknown" and _query(at, "match") == "1"
+    # the header's composition (Au144 S60 C180) gives the element: the library search is restricted to Au
+    assert _query(at, "el") == "Au" and _query(at, "match") == "1"
+    assert any("element Au (composition = Au144 S60 C180; ligand elements S, C ignored" in c.value.replace("\\", "")
+               for c in at.caption)
     best = at.dataframe[1].value.iloc[0]
+    assert best["element"] == "Au"
     links = {link.label: dict(parse_qsl(link.proto.query_string)) for link in at.page_link}
 
     compare = run("pages/compare.py", **links["Open in Compare"])

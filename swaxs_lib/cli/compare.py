@@ -5,7 +5,10 @@ the cluster's I(Q), S(Q), F(Q) or G(r) on the measurement's points
 (:func:`swaxs_lib.compare.compare_cluster`), fits a scale and optional
 background, writes the curves as CSV and prints R_w and the fit as JSON.
 The model goes through the store's curve cache, so repeating a comparison
-computes nothing new.
+computes nothing new.  Without ``--element`` (and without ``--structure``) the
+element is the one the data header's composition names, as the header's
+``qmin``/``qmax`` give a G(r)'s Q window; stderr says so and the JSON line's
+``from_header`` records it.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import numpy as np
 
 from swaxs_lib.cli.common import out_path, say, write_csv
 from swaxs_lib.cli.data import add_db_flag, load_data, open_store
+from swaxs_lib.cli.header import element_for_cluster, from_header, say_header
 from swaxs_lib.cli.structure import (
     _check_scattering_flags,
     _structure_args,
@@ -138,9 +142,12 @@ def _cmd_compare(args: argparse.Namespace) -> dict[str, Any]:
     _check_flags(args)
     measurement, dataset_id = load_data(args.data, args)
     q_min, q_max, q_source = _q_range(args, measurement)
+    facts, choice = element_for_cluster(args, measurement)
     cluster = cluster_from_args(args)
     _check_fit_options(args, measurement)
     store = open_store(args)
+    taken = from_header(facts, choice, measurement, args)
+    say_header(facts, choice, taken, q_window=False)  # the "compare:" line says where Q came from
 
     n_atoms = cluster.info.n_atoms
     what = f"{measurement.kind} on {measurement.n_points} points"
@@ -188,6 +195,7 @@ def _cmd_compare(args: argparse.Namespace) -> dict[str, Any]:
         "q_range_source": q_source,
         "q_damp_inv_angstrom": result.q_damp_inv_angstrom,
         "small_angle": args.small_angle if measurement.domain == "r" else None,
+        "from_header": taken,
         "model_from_cache": from_cache,
         "seconds": round(seconds, 4),
         "columns": list(columns),
@@ -200,7 +208,7 @@ def register(sub) -> None:
     """Add the compare command to ``sub`` (argparse subparsers)."""
     p = sub.add_parser("compare", help="fit a cluster's model curve (scale, background) to measured data; R_w and CSV")
     p.add_argument("data", metavar="DATA", help="stored dataset id or data file (I(Q), S(Q), F(Q) or G(r))")
-    _structure_args(p)
+    _structure_args(p, with_data=True)
     p.add_argument("--expansion", type=float, default=0.0,
                    help="lattice expansion: distances times 1 + expansion (-0.1 to 0.1, default 0)")
     p.add_argument("--b-iso", type=float, default=0.0, help="Debye–Waller B (Å²) for every element (default 0)")

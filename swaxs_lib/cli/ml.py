@@ -4,7 +4,9 @@
 it again after an interruption), ``train`` fits and calibrates the models on
 it and evaluates them on its test splits (writing a model folder), ``evaluate``
 scores a model folder on a database's test splits, and ``predict DATA``
-says what a measured curve is.  Progress goes to stderr.
+says what a measured curve is (without ``--element``, with the element the
+data header's composition names, if any: ``from_header`` in its JSON line).
+Progress goes to stderr.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 from swaxs_lib.cli.common import out_path, say, write_csv
 from swaxs_lib.cli.data import add_db_flag, load_data, open_store
+from swaxs_lib.cli.header import header_element, say_header
 from swaxs_lib.cli.refine import ProgressBar
 from swaxs_lib.errors import SwaxsInputError
 
@@ -124,7 +127,9 @@ def _cmd_predict(args: argparse.Namespace) -> dict[str, Any]:
         raise SwaxsInputError(f"--top: got {args.top}; expected 1 to 100")
     reader = {"kind": args.kind, "x_unit": args.q_unit}
     measurement, dataset_id = load_data(args.data, args, **{k: v for k, v in reader.items() if v is not None})
+    facts, choice = header_element(args, measurement, needed_for=None)
     bundle = load_bundle(args.models)
+    say_header(facts, choice, facts.taken(element=choice.from_header))
     kind, x, values, notes = model_input(measurement.kind, measurement.x, measurement.values, args.element)
     for note in notes:
         say(note)
@@ -132,6 +137,7 @@ def _cmd_predict(args: argparse.Namespace) -> dict[str, Any]:
     result = prediction.to_dict()
     result["warnings"] = list(notes) + result["warnings"]
     result["data"] = dataset_id or args.data
+    result["from_header"] = facts.taken(element=choice.from_header)
     if out:
         write_csv(out, {k: [v] for k, v in prediction_row(result).items()})
     if matches_out:
@@ -176,7 +182,8 @@ def register(sub) -> None:
     p.add_argument("data", metavar="DATA", help="stored dataset id or data file (I(Q), S(Q), F(Q) or G(r))")
     p.add_argument("--kind", choices=["iq", "sq", "fq", "gr"], help="what the file holds (default: from the file)")
     p.add_argument("--q-unit", choices=["inv_angstrom", "inv_nm"], help="Q unit of the file (default: from the file)")
-    p.add_argument("--element", help="the sample's element if known (restricts the library search)")
+    p.add_argument("--element", help="the sample's element if known (restricts the library search; "
+                                     "default: the one the data header's composition names)")
     p.add_argument("--models", metavar="DIR", help="model folder (default: the shipped one)")
     p.add_argument("--top", type=int, default=5, help="library matches to report (default 5)")
     p.add_argument("--out", metavar="FILE.csv", help="one CSV row: shape, probabilities, size, interval, element")

@@ -3,12 +3,15 @@
 ``refine DATA <structure flags> --out fit.csv`` refines one cluster (srfit
 recipe, :mod:`swaxs_lib.refine.cluster`), or with ``--model crystal|nanoparticle
 --cif FILE`` (or ``--lattice fcc --element Ni``) a periodic structure
-(:mod:`swaxs_lib.refine.crystal`).  ``sweep DATA --shape decahedron --element
-Au [--grid ...] --out ranking.csv`` refines a family and ranks it by R_w,
+(:mod:`swaxs_lib.refine.crystal`).  ``sweep DATA --shape decahedron [--element
+Au] [--grid ...] --out ranking.csv`` refines a family and ranks it by R_w,
 reusing fits already in the store, and says which candidates the data cannot
 tell from the best (F-test at ``--alpha``, :mod:`swaxs_lib.refine.significance`)
 and whether the best lies on the edge of the grid.  Both commands flag the
-refined values the data do not determine (``name_flag``, ``undetermined``).  ``jobs`` lists the background jobs, or
+refined values the data do not determine (``name_flag``, ``undetermined``).
+Without ``--element`` the element is the one the data header's composition
+names (:mod:`swaxs_lib.io.header`), as its ``qmin``/``qmax`` give the Q window;
+the JSON line's ``from_header`` says what was taken.  ``jobs`` lists the background jobs, or
 shows/cancels one.  Progress goes to stderr (a bar on a terminal).
 """
 
@@ -22,8 +25,10 @@ from typing import Any
 
 from swaxs_lib.cli.common import out_path, say, write_csv
 from swaxs_lib.cli.data import add_db_flag, load_data, open_store
+from swaxs_lib.cli.header import element_for_cluster, from_header, header_element, say_header
 from swaxs_lib.cli.structure import _structure_args, cluster_from_args
 from swaxs_lib.errors import SwaxsInputError
+from swaxs_lib.io.header import header_facts
 
 _FIXABLE = ("scale", "zoom", "u", "delta2", "qdamp", "b", "c0", "c1", "a", "b", "c", "spdiameter")
 
@@ -89,7 +94,10 @@ def _cmd_refine(args: argparse.Namespace) -> dict[str, Any]:
     if args.model == "cluster":
         from swaxs_lib.refine.cluster import refine_cluster
 
+        facts, choice = element_for_cluster(args, measurement)
         cluster = cluster_from_args(args)
+        taken = from_header(facts, choice, measurement, args)
+        say_header(facts, choice, taken)
         say(f"refine: {cluster.info.n_atoms} atoms ({cluster.info.formula} {cluster.info.shape}) against "
             f"{dataset_id or args.data} ({measurement.kind}, {measurement.n_points} points)")
         fit = refine_cluster(measurement, cluster.atoms, x_min=options["x_min"], x_max=options["x_max"],
@@ -104,13 +112,20 @@ def _cmd_refine(args: argparse.Namespace) -> dict[str, Any]:
             refine_crystal,
         )
 
+        facts, choice = header_facts(measurement), None
+        if args.cif is None:
+            facts, choice = header_element(args, measurement, needed_for=None)
         if args.cif is not None:
             structure = read_crystal(args.cif)
         elif args.element is not None:
             structure = bulk_structure(args.element, args.lattice or "fcc", args.lattice_constant_angstrom)
         else:
             raise SwaxsInputError("--cif: missing; --model crystal/nanoparticle needs --cif FILE or --element "
-                                  "(with --lattice fcc|bcc)")
+                                  "(with --lattice fcc|bcc)" + (f", and {choice.message}" if choice.message else
+                                                                f", and the header of {measurement.source} states "
+                                                                "no composition"))
+        taken = from_header(facts, choice, measurement, args, q_min=False)
+        say_header(facts, choice, taken)
         say(f"refine: {args.model} model of {structure.composition} against {dataset_id or args.data}")
         fit = refine_crystal(measurement, structure, nanoparticle=args.model == "nanoparticle",
                              x_min=options["x_min"], x_max=options["x_max"],
@@ -134,7 +149,7 @@ def _cmd_refine(args: argparse.Namespace) -> dict[str, Any]:
                                "flag": [flags[v.name] for v in fit.values]})
         summary["values_out"] = str(values_out)
     return {**summary, "out": str(out), "dataset": dataset_id or args.data, "seconds": round(seconds, 3),
-            "cluster": described}
+            "cluster": described, "from_header": taken}
 
 
 def _cmd_sweep(args: argparse.Namespace) -> dict[str, Any]:
@@ -152,9 +167,9 @@ def _cmd_sweep(args: argparse.Namespace) -> dict[str, Any]:
                                   "--element (the crystal sets the elements)")
         read_crystal_cell(args.cif)  # a bad file fails before the data are read
         crystal = Path(args.cif).read_text(errors="replace")
-    elif args.shape is None or args.element is None:
-        raise SwaxsInputError("--shape and --element: both needed, e.g. --shape decahedron --element Au "
-                              "(or --shape sphere --cif FILE)")
+    elif args.shape is None:
+        raise SwaxsInputError("--shape: missing; expected the family, e.g. --shape decahedron (and --element Au "
+                              "unless the data header names the element)")
     options = _options(args)
     parse_grid(args.shape, args.grid)  # a bad grid fails before the data are read
     if args.workers is not None and not 1 <= args.workers <= 256:
@@ -162,7 +177,13 @@ def _cmd_sweep(args: argparse.Namespace) -> dict[str, Any]:
     if not (math.isfinite(args.alpha) and 0 < args.alpha < 1):
         raise SwaxsInputError(f"--alpha: got {args.alpha}; expected a significance level between 0 and 1, e.g. 0.05")
     measurement, dataset_id = load_data(args.data, args)
+    if getattr(args, "cif", None) is None:
+        facts, choice = header_element(args, measurement, needed_for=f"the {args.shape} family")
+    else:  # spheres cut from a crystal: the crystal sets the elements
+        facts, choice = header_facts(measurement), None
     store = open_store(args)
+    taken = from_header(facts, choice, measurement, args)
+    say_header(facts, choice, taken)
     bar = ProgressBar(f"sweep {args.shape}")
     start = time.perf_counter()
     result = sweep(store, measurement, args.shape, args.element, args.grid, options, dataset_id=dataset_id,
@@ -193,6 +214,7 @@ def _cmd_sweep(args: argparse.Namespace) -> dict[str, Any]:
                  "extent_angstrom": best.extent_angstrom, "volume_diameter_angstrom": best.volume_diameter_angstrom,
                  "result_id": best.result_id, **{k: v for k, v in best.summary.items() if k != "settings"}},
         **significance,
+        "from_header": taken,
         "db": str(store.path),
     }
 
@@ -232,7 +254,7 @@ def register(sub) -> None:
     """Add the refine, sweep and jobs commands to ``sub``."""
     p = sub.add_parser("refine", help="refine a cluster (or a crystal) against G(r) or I(Q); values, R_w, CSV")
     p.add_argument("data", metavar="DATA", help="stored dataset id or data file")
-    _structure_args(p)
+    _structure_args(p, with_data=True)
     p.add_argument("--model", choices=["cluster", "crystal", "nanoparticle"], default="cluster",
                    help="discrete cluster (default), bulk crystal, or crystal in a sphere of refined diameter")
     p.add_argument("--radiation", choices=["X", "N"], default="X", help="crystal models: X-ray or neutron")
@@ -247,7 +269,7 @@ def register(sub) -> None:
     p.add_argument("data", metavar="DATA", help="stored dataset id or data file")
     p.add_argument("--shape", choices=["icosahedron", "decahedron", "octahedron", "cuboctahedron",
                                        "truncated-octahedron", "sphere"], help="the family")
-    p.add_argument("--element", help="chemical symbol, e.g. Au")
+    p.add_argument("--element", help="chemical symbol, e.g. Au (default: the data header's composition)")
     p.add_argument("--cif", metavar="FILE", help="--shape sphere: cut the spheres from this crystal (cif) instead "
                                                  "of an element's fcc/bcc/hcp lattice")
     p.add_argument("--grid", help='parameter grid, e.g. "p=3..7,q=1,r=0..3", "shells=3..8", '

@@ -1,10 +1,12 @@
 """The ``relax`` command: ASE BFGS/FIRE on a cluster with EMT, traced per step, refitted against data.
 
-``python -m swaxs_lib relax --shape decahedron --pqr 6,1,1 --element Au [--data ID_OR_FILE]
+``python -m swaxs_lib relax --shape decahedron --pqr 6,1,1 [--element Au] [--data ID_OR_FILE]
 [--fmax 0.05] [--steps 200] [--refit-every K] --trace trace.csv --trajectory traj.extxyz``
 writes one trace row per step (``step,energy_ev_per_atom,fmax_ev_per_angstrom,mean_nn_angstrom,
 radius_of_gyration_angstrom,extent_angstrom,volume_diameter_angstrom,rw,...``), the trajectory (extended xyz, one frame a
-step) and optionally the best-R_w structure (``--best best.xyz``).
+step) and optionally the best-R_w structure (``--best best.xyz``).  ``--element`` may be left out
+with ``--data`` whose header names the element (as the header's ``qmin``/``qmax`` give the refits'
+Q window); the JSON line's ``from_header`` records what was taken.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 from swaxs_lib.cli.common import out_path, say, write_csv
 from swaxs_lib.cli.data import add_db_flag, load_data
+from swaxs_lib.cli.header import element_for_cluster, from_header, say_header
 from swaxs_lib.cli.refine import ProgressBar, _fit_flags, _options
 from swaxs_lib.cli.structure import _structure_args, cluster_from_args
 from swaxs_lib.errors import SwaxsInputError
@@ -35,10 +38,16 @@ def _cmd_relax(args: argparse.Namespace) -> dict[str, Any]:
     if args.refit_every < 1:
         raise SwaxsInputError(f"--refit-every: got {args.refit_every}; expected an integer >= 1")
     options = _options(args)
-    cluster = cluster_from_args(args)
     measurement, dataset_id = (None, None) if args.data is None else load_data(args.data, args)
+    taken: dict[str, Any] = {}
+    if measurement is not None:
+        facts, choice = element_for_cluster(args, measurement)
+    cluster = cluster_from_args(args)
     if measurement is None and best_out is not None:
         raise SwaxsInputError("--best: needs --data (the best structure is the one with the lowest R_w)")
+    if measurement is not None:
+        taken = from_header(facts, choice, measurement, args)
+        say_header(facts, choice, taken)
     say(f"relax: {cluster.info.n_atoms} atoms ({cluster.info.formula} {cluster.info.shape}), {args.optimizer} + "
         f"EMT to fmax {args.fmax} eV/Å or {args.steps} steps" + (f", refit against {dataset_id or args.data} "
                                                                    f"every {args.refit_every} steps" if measurement else ""))
@@ -76,14 +85,14 @@ def _cmd_relax(args: argparse.Namespace) -> dict[str, Any]:
         "volume_diameter_angstrom": [first.volume_diameter_angstrom, last.volume_diameter_angstrom],
         "rw": None if best is None else [first.rw, last.rw],
         "best_rw_step": None if best is None else best.step, "best_rw": None if best is None else best.rw,
-        "dataset": dataset_id or args.data,
+        "dataset": dataset_id or args.data, "from_header": taken,
     }
 
 
 def register(sub) -> None:
     """Add the relax command to ``sub``."""
     p = sub.add_parser("relax", help="relax a cluster (ASE BFGS/FIRE + EMT), trace every step, refit against data")
-    _structure_args(p)
+    _structure_args(p, with_data=True)
     p.add_argument("--data", metavar="ID_OR_FILE", help="refit each traced structure against this G(r) or I(Q)")
     p.add_argument("--optimizer", choices=["BFGS", "FIRE", "LBFGS"], default="BFGS", help="ASE optimiser (BFGS)")
     p.add_argument("--fmax", type=float, default=0.05, help="stop when every force is below this (eV/Å; 0.05)")

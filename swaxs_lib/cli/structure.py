@@ -13,12 +13,13 @@ from swaxs_lib.cli.common import out_path, q_grid, say, write_csv
 from swaxs_lib.errors import SwaxsInputError
 
 
-def _structure_args(parser: argparse.ArgumentParser, from_file: bool = True) -> None:
+def _structure_args(parser: argparse.ArgumentParser, from_file: bool = True, with_data: bool = False) -> None:
     group = parser.add_argument_group("structure (a file, or the cluster flags)")
     if from_file:
         group.add_argument("--structure", metavar="FILE", help="read the cluster from an xyz/extxyz/cif/pdb file")
     group.add_argument("--shape", choices=list(_shape_names()), help="cluster shape to build")
-    group.add_argument("--element", help="chemical symbol, e.g. Au")
+    group.add_argument("--element", help="chemical symbol, e.g. Au" + (
+        " (default: the one the data header's composition names)" if with_data else ""))
     group.add_argument("--shells", type=int, help="icosahedron/cuboctahedron shells (central atom = shell 1)")
     group.add_argument("--pqr", metavar="P,Q,R", help="Marks decahedron indices, e.g. 3,1,2")
     group.add_argument("--length", type=int, help="octahedron edge length in atoms")
