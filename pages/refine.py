@@ -42,8 +42,10 @@ from swaxs_lib.jobs import (
     format_seconds,
     submit,
 )
+from swaxs_lib.structures import structure_text
 from swaxs_lib.structures.parameters import supported_elements
-from swaxs_lib.sweep import DEFAULT_DECAHEDRA, DEFAULT_GRIDS, parse_grid
+from swaxs_lib.sweep import DEFAULT_DECAHEDRA, DEFAULT_GRIDS, Candidate, parse_grid
+from swaxs_lib.viewer import cluster_view_html
 
 PAGE = "refine"
 FAMILIES = ("decahedron", "icosahedron", "cuboctahedron", "octahedron", "truncated-octahedron", "sphere")
@@ -61,19 +63,30 @@ GREY = "color: #9e9e9e; font-style: italic"
 EQUIVALENT = "background-color: rgba(255, 193, 7, 0.14)"
 
 
+@st.cache_resource(max_entries=8, show_spinner=False)
+def crystal_sphere_cluster(cif_text: str, diameter_angstrom: float):
+    """A sweep's sphere cut from an uploaded crystal (rebuilt from the fit's stored cif)."""
+    return Candidate("sphere", "", (("diameter_angstrom", float(diameter_angstrom)),), cif_text).build()
+
+
 def default_grid_text(shape: str) -> str:
     if shape == "decahedron":
         return " ".join(f"({p},{q},{r})" for p, q, r in DEFAULT_DECAHEDRA)
     return DEFAULT_GRIDS[shape]
 
 
-def start_sweep(dataset_id: str, shape: str, element: str, grid: str | None, options: dict, workers: int) -> None:
-    """Button callback: submit the sweep job and put its id in the URL."""
+def start_sweep(dataset_id: str, shape: str, element: str, grid: str | None, options: dict, workers: int,
+                cif: tuple | None = None) -> None:
+    """Button callback: submit the sweep job and put its id in the URL (``cif``: (name, text) to cut spheres from)."""
     try:
         parse_grid(shape, grid)
-        label = f"sweep {element} {shape} vs {store().get_dataset(dataset_id).name}"
-        job = submit(store(), "sweep", {"dataset_id": dataset_id, "shape": shape, "element": element, "grid": grid,
-                                        "options": options, "workers": workers}, dataset_id=dataset_id, label=label)
+        args = {"dataset_id": dataset_id, "shape": shape, "element": element, "grid": grid, "options": options,
+                "workers": workers}
+        what = f"{element} {shape}"
+        if cif is not None:
+            args["cif_text"], args["element"], what = cif[1], None, f"{shape} of {cif[0]}"
+        label = f"sweep {what} vs {store().get_dataset(dataset_id).name}"
+        job = submit(store(), "sweep", args, dataset_id=dataset_id, label=label)
     except SwaxsInputError as exc:
         st.session_state[f"{PAGE}._error"] = str(exc)
         return
@@ -107,6 +120,17 @@ def sweep_form(datasets) -> list[str]:
                             q_max_inv_angstrom=window and window[1]):
         st.caption(md(said))
     shape = st.session_state[shape_key]
+    sphere_cif = None
+    if shape == "sphere":
+        upload = st.file_uploader("Cut the spheres from a crystal (cif)", type=["cif"], key=f"{PAGE}.sphere_cif",
+                                  help="Instead of the element's fcc lattice: any crystal, e.g. wurtzite CdSe; its "
+                                       "sites and elements are used (at most 1 MB). Compare the ranking with the "
+                                       "attenuated crystal of the same cif below.")
+        if upload is not None:
+            if upload.size > 2**20:
+                st.error(f"{md(upload.name)}: {upload.size} bytes; expected at most 1 MB", icon=":material/error:")
+                return names
+            sphere_cif = (upload.name, upload.getvalue().decode("utf-8", errors="replace"))
     grid_key = url_key(PAGE, "grid", "", str)
     st.text_input("Grid", key=grid_key, placeholder=default_grid_text(shape)[:80], **KEEP,
                   help='Empty: the default grid (shown). E.g. "p=3..7,q=1,r=0..3", "shells=3..8", '
@@ -145,7 +169,8 @@ def sweep_form(datasets) -> list[str]:
         st.error(str(exc), icon=":material/error:")
         return names
     st.button("Start the sweep", type="primary", icon=":material/play_arrow:", on_click=start_sweep,
-              args=(record.id, shape, st.session_state[el_key], grid, options, int(st.session_state[workers_key])))
+              args=(record.id, shape, st.session_state[el_key], grid, options, int(st.session_state[workers_key]),
+                    sphere_cif))
     if message := st.session_state.pop(f"{PAGE}._error", None):
         st.error(message, icon=":material/error:")
     return names + crystal_form(options)
@@ -347,11 +372,19 @@ def show_fit(fit, rank: int, args: dict) -> None:
     with view:
         params = dict(fit.params.get("params", {}))
         key = (fit.params["shape"], fit.params["element"], tuple(sorted(params.items())))
+        cif_text = fit.params.get("crystal_cif")
         st.markdown(f"**{md(fit.params['element'])} {md(fit.params['shape'])}** "
                     f"{md(' '.join(f'{k}={v}' for k, v in params.items()))}: {info['n_atoms']:,} atoms, "
                     f"{info['extent_angstrom'] / 10:.2f} nm atom-centre extent, "
                     f"{(info.get('volume_diameter_angstrom') or float('nan')) / 10:.2f} nm volume-equivalent diameter")
-        st.iframe(cluster_view(key, "sphere", "coordination", 340, 300), height=310)
+        if cif_text:
+            sphere = crystal_sphere_cluster(cif_text, params["diameter_angstrom"])
+            st.iframe(cluster_view_html(sphere.atoms, style="sphere", color_by="element", width=340, height=300),
+                      height=310)
+            st.download_button("This sphere (xyz)", structure_text(sphere.atoms, "xyz"),
+                               f"swaxs-sphere-{fit.id}.xyz", key=f"{PAGE}.sphere_xyz", icon=":material/download:")
+        else:
+            st.iframe(cluster_view(key, "sphere", "coordination", 340, 300), height=310)
     with numbers:
         values = [(k, v, summary.get(f"{k}_sigma"), summary.get(f"{k}_flag") or "") for k, v in summary.items()
                   if not k.endswith("_sigma") and isinstance(v, (int, float)) and k not in
@@ -367,8 +400,11 @@ def show_fit(fit, rank: int, args: dict) -> None:
         link = {"ds": args.get("dataset_id"), "n": "1", "c1_shape": fit.params["shape"], "c1_el": fit.params["element"],
                 **{f"c1_{k}": str(v) for k, v in params.items()},
                 "exp": f"{100 * summary.get('expansion', 0.0):.2f}"}
-        st.page_link("pages/compare.py", label="Open in Compare", icon=":material/compare:",
-                     query_params={k: v for k, v in link.items() if v is not None})
+        if cif_text:
+            st.caption("A sphere cut from an uploaded crystal: download it (xyz) and upload it on Compare.")
+        else:
+            st.page_link("pages/compare.py", label="Open in Compare", icon=":material/compare:",
+                         query_params={k: v for k, v in link.items() if v is not None})
 
 
 entry_guard()

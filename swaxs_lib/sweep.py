@@ -487,7 +487,7 @@ def sweep(
         return store.add_result(
             "fit", {"page": "sweep", "shape": candidate.shape, "element": candidate.element,
                     "params": dict(candidate.params), "options": options.to_dict(), "data_key": data_key,
-                    "version": REFINE_VERSION},
+                    "version": REFINE_VERSION, **({"crystal_cif": candidate.crystal} if candidate.crystal else {})},
             result={**out}, message=f"{candidate.label()}: R_w {summary['rw']:.4f}", dataset_id=dataset_id,
             cluster_hash=out["cluster_hash"], cache_key=keys[candidate],
         )
@@ -532,8 +532,9 @@ def sweep(
     rows.sort(key=lambda item: (item[0], item[1].label()))
     ranked = tuple(
         SweepRow(rank=k + 1, candidate=c, n_atoms=int(out["cluster"]["n_atoms"]),
-                 extent_angstrom=float(out["cluster"]["extent_angstrom"]),
-                 volume_diameter_angstrom=float(out["cluster"]["volume_diameter_angstrom"] or math.nan),
+                 # fits stored before the sizes were named hold only "diameter_angstrom" (the extent)
+                 extent_angstrom=float(out["cluster"].get("extent_angstrom", out["cluster"].get("diameter_angstrom"))),
+                 volume_diameter_angstrom=float(out["cluster"].get("volume_diameter_angstrom") or math.nan),
                  rw=rw, summary=out["summary"],
                  result_id=record.id, from_cache=c in found and found[c] is not None)
         for k, (rw, c, out, record) in enumerate(rows)
