@@ -1,0 +1,110 @@
+"""Fit parameters as a table (name, unit, start, bounds, description) and the user's starts and bounds.
+
+One table per model drives the recipe, the command line's ``--start``,
+``--bounds``, ``--fix`` (and ``--free``) and the Refine page's inputs, as
+:mod:`swaxs_lib.structures.parameters` does for cluster builders.  Per-element
+and per-site parameters share a base name: ``u`` stands for every ``u_<El>``,
+``xyz`` for every free coordinate (``z_Se1``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+from swaxs_lib.errors import SwaxsInputError
+
+#: Suffix that puts a unit into a CSV column or JSON key.
+UNIT_SUFFIX = {"Å": "_angstrom", "Å²": "_angstrom2", "1/Å": "_inv_angstrom", "": ""}
+
+
+@dataclass(frozen=True)
+class FitParameter:
+    """One row of a model's parameter table.
+
+    Attributes
+    ----------
+    name : str
+        Base name (``u`` for ``u_<El>``).
+    unit : str
+        ``"Å"``, ``"Å²"``, ``"1/Å"`` or ``""``.
+    start, low, high : float
+        Default start and bounds (NaN: taken from the structure).
+    description : str
+        One sentence for ``--help``, tooltips and the docs.
+    refined : bool
+        Refined unless fixed (``False``: held unless freed).
+    refinable : bool
+        ``False`` for a setting that no optimiser can move (pdffit2's ``rcut``).
+    """
+
+    name: str
+    unit: str
+    start: float
+    low: float
+    high: float
+    description: str
+    refined: bool = True
+    refinable: bool = True
+
+    def label(self, name: str | None = None) -> str:
+        """``"u_Cd (Å²)"``: the name with its unit, for widgets and tables."""
+        name = name or self.name
+        return f"{name} ({self.unit})" if self.unit else name
+
+
+def column_name(name: str, unit: str) -> str:
+    """The CSV/JSON name of a value: ``a`` in Å -> ``a_angstrom``; dimensionless names unchanged."""
+    return name + UNIT_SUFFIX.get(unit, "")
+
+
+def base_name(name: str, table: Mapping[str, FitParameter], coordinates: Iterable[str] = ()) -> str | None:
+    """The table row a (possibly per-element or per-site) name belongs to, or None."""
+    if name in table:
+        return name
+    if name in set(coordinates) and "xyz" in table:
+        return "xyz"
+    head = name.split("_", 1)[0]
+    return head if head in table and head != name and table[head].name in ("u", "b") else None
+
+
+def check_names(what: str, names: Iterable[str], known: Iterable[str]) -> None:
+    """Raise when a name in ``names`` (from ``--start``, ``--bounds``, ``--fix``) is not in ``known``."""
+    known = list(dict.fromkeys(known))
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise SwaxsInputError(f"{what}: unknown parameter(s) {', '.join(unknown)}; expected some of "
+                              f"{', '.join(known)}")
+
+
+def resolve_bounds(name: str, base: str, default: tuple[float, float],
+                   bounds: Mapping[str, tuple[float, float]]) -> tuple[float, float]:
+    """The bounds of ``name``: its own, else its base name's (``u`` for ``u_Cd``), else ``default``.
+
+    Raises
+    ------
+    SwaxsInputError
+        Low not below high, or a NaN.
+    """
+    low, high = bounds.get(name, bounds.get(base, default))
+    low, high = float(low), float(high)
+    if math.isnan(low) or math.isnan(high) or not low < high:
+        raise SwaxsInputError(f"bounds {name}: got {low:g}:{high:g}; expected LOW < HIGH")
+    return low, high
+
+
+def check_start(name: str, value, low: float, high: float) -> float:
+    """``value`` as a float inside [low, high], or a SwaxsInputError naming the parameter."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise SwaxsInputError(f"start {name}: got {value!r}; expected a number") from None
+    if not math.isfinite(v) or not (low <= v <= high):
+        raise SwaxsInputError(f"start {name}: got {value!r}; expected a number from {low:g} to {high:g} "
+                              f"(change the bounds with --bounds {name}=LOW:HIGH)")
+    return v
+
+
+__all__ = ["FitParameter", "UNIT_SUFFIX", "base_name", "check_names", "check_start", "column_name",
+           "resolve_bounds"]
