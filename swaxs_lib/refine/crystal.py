@@ -88,13 +88,15 @@ from swaxs_lib.compare import DEFAULT_PDF_Q_RANGE, pdf_q_range
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.io.measurement import Measurement
 from swaxs_lib.refine.cluster import _weights, collect, fit_range, least_squares_scale
-from swaxs_lib.refine.parameters import FitParameter, check_names, check_start, resolve_bounds
+from swaxs_lib.refine.parameters import FitParameter, check_names, check_start, clip_default, resolve_bounds
 from swaxs_lib.refine.qwindow import TAPER_ANGSTROM, low_q_part
 from swaxs_lib.refine.results import RefinementResult
 from swaxs_lib.refine.symmetry import FreeCoordinates, free_coordinates
 from swaxs_lib.structures.elements import check_element, lattice_constant
 
 _INF = math.inf
+#: Start of a freed qbroad without a given start: G(r) depends on qbroad², flat at 0.
+QBROAD_FREED_START = 0.01
 #: The crystal models' parameters; ``u`` stands for every ``u_<El>``, ``xyz`` for every free coordinate.
 CRYSTAL_PARAMETERS: dict[str, FitParameter] = {p.name: p for p in (
     FitParameter("scale", "", 1.0, 0.0, _INF, "Data scale (PDFgui's dscale); starts from a linear least-squares fit."),
@@ -113,8 +115,8 @@ CRYSTAL_PARAMETERS: dict[str, FitParameter] = {p.name: p for p in (
                  "(0: off).", refined=False, refinable=False),
     FitParameter("qdamp", "1/Å", 0.01, 0.0, 0.2, "Gaussian damping exp(-(Q_damp r)²/2) of the instrument's Q "
                  "resolution; fix it from a calibrant."),
-    FitParameter("qbroad", "1/Å", 0.0, 0.0, 0.2, "Peak broadening ∝ Q_broad² r² from the Q resolution.",
-                 refined=False),
+    FitParameter("qbroad", "1/Å", 0.0, 0.0, 0.2, "Peak broadening ∝ Q_broad² r² from the Q resolution; starts "
+                 f"at {QBROAD_FREED_START} 1/Å when refined (its slope is 0 at 0).", refined=False),
     FitParameter("spdiameter", "Å", 50.0, 5.0, 2000.0, "Diameter of the spherical envelope (nanoparticle only)."),
 )}
 #: Base names freed in each stage (those not refined at all are skipped).
@@ -389,16 +391,16 @@ def crystal_recipe(
         elif row.refinable and not (base == "spdiameter" and not nanoparticle) and not (base == "sratio" and rcut <= 0):
             members.append((base, base, getattr(generator, base), row.start, (row.low, row.high)))
     names = [m[0] for m in members]
-    check_names("start", [k for k in start if k != "rcut"], names + list(dict.fromkeys(m[1] for m in members)))
+    check_names("start", list(start), names + list(dict.fromkeys(m[1] for m in members)) + ["rcut"])
     check_names("bounds", list(bounds), names + list(dict.fromkeys(m[1] for m in members)))
     for name, base, target, default, default_bounds in members:
         low, high = resolve_bounds(name, base, default_bounds, bounds)
         if name in start or base in start:
             value = start.get(name, start.get(base))
         elif base == "scale":
-            value = least_squares_scale(generator(profile.x), profile.y)
+            value = clip_default(least_squares_scale(generator(profile.x), profile.y), low, high)
         else:
-            value = target.getValue() if default is None else default
+            value = clip_default(target.getValue() if default is None else default, low, high)
         var = recipe.addVar(target, check_start(name, value, low, high), tags=list(dict.fromkeys([base, name])))
         var.boundRange(low if math.isfinite(low) else -np.inf, high if math.isfinite(high) else np.inf)
     lat = structure.lattice
@@ -561,10 +563,13 @@ def refine_crystal(
     fixed = {fix} if isinstance(fix, str) else set(fix)
     freed = {free} if isinstance(free, str) else set(free)
     bases = _base_of(recipe)
-    known = list(bases) + list(dict.fromkeys(bases.values()))
-    check_names("fix", sorted(fixed - {"rcut"}), known)
+    # any row of the table may be named (holding xyz of fcc Ni is harmless), and the model's own names
+    known = list(bases) + list(CRYSTAL_PARAMETERS)
+    check_names("fix", sorted(fixed), known)
     check_names("free", sorted(freed), known)
     refined = _refined_names(recipe, fixed, freed)
+    if "qbroad" in refined and "qbroad" not in (start or {}):
+        recipe.get("qbroad").setValue(QBROAD_FREED_START)
     total, converged, message, chi2 = 0, True, "", math.nan
     plan = [[n for n in refined if bases[n] in set(stage)] for stage in (stages or CRYSTAL_STAGES)]
     plan = [names for k, names in enumerate(plan) if names and (k == 0 or names != plan[k - 1])]
@@ -619,7 +624,7 @@ def crystal_task(store, args: Mapping[str, Any], report: Callable[..., None]) ->
 
     ``args``: ``dataset_id``; ``element`` and ``lattice`` (fcc, bcc) or ``cif_text``;
     ``nanoparticle``; ``radiation``; ``options`` (x_min, x_max, q_min_inv_angstrom,
-    q_max_inv_angstrom, fix, free, start, bounds).
+    q_max_inv_angstrom, fix, free, start, bounds, adp).
     """
     import tempfile
     from pathlib import Path
@@ -639,7 +644,8 @@ def crystal_task(store, args: Mapping[str, Any], report: Callable[..., None]) ->
                          radiation=args.get("radiation", "X"), x_min=options.get("x_min"), x_max=options.get("x_max"),
                          q_min_inv_angstrom=options.get("q_min_inv_angstrom"),
                          q_max_inv_angstrom=options.get("q_max_inv_angstrom"), fix=options.get("fix", ()),
-                         free=options.get("free", ()), start=options.get("start"), bounds=bounds)
+                         free=options.get("free", ()), start=options.get("start"), bounds=bounds,
+                         adp=options.get("adp") or "isotropic")
     return {"summary": fit.summary(), "curves": {"x": fit.x.tolist(), "data": fit.data.tolist(),
                                                  "fitted": fit.fitted.tolist()},
             "values": [[v.name, v.text()] for v in fit.values], "parameters": fit.parameter_row()}

@@ -94,6 +94,11 @@ def resolve_bounds(name: str, base: str, default: tuple[float, float],
     return low, high
 
 
+def clip_default(value: float, low: float, high: float) -> float:
+    """A default (not user-given) start moved inside bounds the user narrowed."""
+    return float(min(max(float(value), low), high))
+
+
 def check_start(name: str, value, low: float, high: float) -> float:
     """``value`` as a float inside [low, high], or a SwaxsInputError naming the parameter."""
     try:
@@ -106,5 +111,36 @@ def check_start(name: str, value, low: float, high: float) -> float:
     return v
 
 
-__all__ = ["FitParameter", "UNIT_SUFFIX", "base_name", "check_names", "check_start", "column_name",
-           "resolve_bounds"]
+def table_options(table: Mapping[str, FitParameter], refined: Mapping[str, bool],
+                  starts: Mapping[str, float | None], lows: Mapping[str, float | None],
+                  highs: Mapping[str, float | None]) -> dict[str, object]:
+    """``fix``, ``free``, ``start`` and ``bounds`` from a form built on ``table`` (None: not given).
+
+    A parameter refined against its table default goes to ``free``, one held
+    against it to ``fix``; a bound given on one side only keeps the table's
+    other side.
+
+    Raises
+    ------
+    SwaxsInputError
+        A name not in ``table``, or bounds with LOW >= HIGH.
+    """
+    check_names("form", [*refined, *starts, *lows, *highs], list(table))
+    fix = [n for n, on in refined.items() if table[n].refinable and table[n].refined and not on]
+    free = [n for n, on in refined.items() if table[n].refinable and not table[n].refined and on]
+    start = {n: float(v) for n, v in starts.items() if v is not None}
+    bounds: dict[str, tuple[float, float]] = {}
+    for name in dict.fromkeys([*lows, *highs]):
+        low, high = lows.get(name), highs.get(name)
+        if low is None and high is None:
+            continue
+        low = table[name].low if low is None else float(low)
+        high = table[name].high if high is None else float(high)
+        if not low < high:
+            raise SwaxsInputError(f"bounds {name}: got {low:g}:{high:g}; expected LOW < HIGH")
+        bounds[name] = (low, high)
+    return {"fix": fix, "free": free, "start": start, "bounds": bounds}
+
+
+__all__ = ["FitParameter", "UNIT_SUFFIX", "base_name", "check_names", "check_start", "clip_default",
+           "column_name", "resolve_bounds", "table_options"]
