@@ -251,7 +251,8 @@ def crystal_panel(job_id: str) -> None:
         if "space_group" in settings:
             st.caption(f"Space group {md(settings['space_group'])}; free coordinates: "
                        f"{md(', '.join(settings.get('free_coordinates') or []) or 'none')}; "
-                       f"U {md(settings.get('adp', 'diagonal'))}; Q_min {settings.get('q_min_inv_angstrom', 0):g} 1/Å; "
+                       f"U {md(settings.get('adp', 'diagonal'))}; "
+                       f"Q_min {settings.get('q_min_inv_angstrom', 0):g} 1/Å; "
                        f"{len(settings.get('starts', []))} start(s) of the last stage")
         left, right = st.columns([3, 2])
         figure = fit_figure(x, data, fitted, name=summary["model"], height=400)

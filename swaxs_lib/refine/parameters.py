@@ -59,16 +59,6 @@ def column_name(name: str, unit: str) -> str:
     return name + UNIT_SUFFIX.get(unit, "")
 
 
-def base_name(name: str, table: Mapping[str, FitParameter], coordinates: Iterable[str] = ()) -> str | None:
-    """The table row a (possibly per-element or per-site) name belongs to, or None."""
-    if name in table:
-        return name
-    if name in set(coordinates) and "xyz" in table:
-        return "xyz"
-    head = name.split("_", 1)[0]
-    return head if head in table and head != name and table[head].name in ("u", "b") else None
-
-
 def check_names(what: str, names: Iterable[str], known: Iterable[str]) -> None:
     """Raise when a name in ``names`` (from ``--start``, ``--bounds``, ``--fix``) is not in ``known``."""
     known = list(dict.fromkeys(known))
@@ -142,5 +132,5 @@ def table_options(table: Mapping[str, FitParameter], refined: Mapping[str, bool]
     return {"fix": fix, "free": free, "start": start, "bounds": bounds}
 
 
-__all__ = ["FitParameter", "UNIT_SUFFIX", "base_name", "check_names", "check_start", "clip_default",
+__all__ = ["FitParameter", "UNIT_SUFFIX", "check_names", "check_start", "clip_default",
            "column_name", "resolve_bounds", "table_options"]

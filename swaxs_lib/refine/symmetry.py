@@ -144,13 +144,14 @@ def symmetry_operations(structure: Structure) -> list[tuple[np.ndarray, np.ndarr
 def _space_group_name(operations) -> str:
     from diffpy.structure.spacegroups import SpaceGroupList
 
-    ours = {(tuple(np.rint(R).astype(int).ravel()), tuple(np.round(t * 24).astype(int) % 24))
-            for R, t, _ in operations}
+    def key(R, t):  # translations are multiples of 1/24 in every standard setting
+        return tuple(np.rint(R).astype(int).ravel()), tuple(np.round(np.asarray(t) % 1.0 * 24).astype(int) % 24)
+
+    ours = {key(R, t) for R, t, _ in operations}
     for sg in SpaceGroupList:
         if len(sg.symop_list) != len(ours):
             continue
-        theirs = {(tuple(np.rint(op.R).astype(int).ravel()), tuple(np.round(np.asarray(op.t) % 1.0 * 24).astype(int) % 24))
-                  for op in sg.symop_list}
+        theirs = {key(op.R, op.t) for op in sg.symop_list}
         if theirs == ours:
             return sg.short_name
     return f"{len(ours)} operations"
