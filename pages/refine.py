@@ -42,6 +42,8 @@ from swaxs_lib.jobs import (
     format_seconds,
     submit,
 )
+from swaxs_lib.refine.crystal import ADP_MODELS, CRYSTAL_PARAMETERS
+from swaxs_lib.refine.parameters import table_options
 from swaxs_lib.structures import structure_text
 from swaxs_lib.structures.parameters import supported_elements
 from swaxs_lib.sweep import DEFAULT_DECAHEDRA, DEFAULT_GRIDS, Candidate, parse_grid
@@ -179,14 +181,68 @@ def sweep_form(datasets) -> list[str]:
 def start_crystal(dataset_id: str, element: str, lattice: str, nanoparticle: bool, cif: tuple | None,
                   options: dict) -> None:
     """Button callback: submit the crystal-model refinement job, put its id in the URL."""
+    try:
+        grid = table_options(CRYSTAL_PARAMETERS, *crystal_grid_values())
+    except SwaxsInputError as exc:
+        st.session_state[f"{PAGE}._cerror"] = str(exc)
+        return
+    fix = sorted({*options.get("fix", ()), *grid["fix"]} - set(grid["free"]))
+    start = {**options.get("start", {}), **grid["start"]}
+    if not st.session_state.get(f"{PAGE}.cxyz", True):
+        fix.append("xyz")
+    crystal_options = {"x_min": options.get("x_min"), "x_max": options.get("x_max"), "fix": fix,
+                       "free": grid["free"], "start": start, "bounds": grid["bounds"],
+                       "q_min_inv_angstrom": st.session_state.get(f"{PAGE}.cqmin"),
+                       "adp": st.session_state.get(f"{PAGE}.cadp") or "isotropic"}
     args = {"dataset_id": dataset_id, "element": element, "lattice": lattice, "nanoparticle": nanoparticle,
-            "options": {k: v for k, v in options.items() if k in ("x_min", "x_max", "fix", "start")}}
+            "options": crystal_options}
     what = f"{element} {lattice}"
     if cif is not None:
         args["cif_text"], what = cif[1], cif[0]
     label = f"{'nanoparticle' if nanoparticle else 'crystal'} {what} vs {store().get_dataset(dataset_id).name}"
     job = submit(store(), "crystal", args, dataset_id=dataset_id, label=label)
     st.session_state[f"{PAGE}.cjob"] = job.id
+
+
+#: Rows of the crystal table offered on the page (free coordinates have their own switch).
+CRYSTAL_ROWS = ("scale", "a", "b", "c", "u", "delta1", "delta2", "sratio", "rcut", "qdamp", "qbroad", "spdiameter")
+
+
+def crystal_grid_values() -> tuple[dict, dict, dict, dict]:
+    """(refined, starts, lows, highs) as the start-and-bounds grid holds them (None: not given)."""
+    state = st.session_state
+    refined = {n: bool(state.get(f"{PAGE}.cp.{n}.on", CRYSTAL_PARAMETERS[n].refined)) for n in CRYSTAL_ROWS
+               if CRYSTAL_PARAMETERS[n].refinable}
+    starts = {n: state.get(f"{PAGE}.cp.{n}.start") for n in CRYSTAL_ROWS}
+    lows = {n: state.get(f"{PAGE}.cp.{n}.low") for n in CRYSTAL_ROWS if CRYSTAL_PARAMETERS[n].refinable}
+    highs = {n: state.get(f"{PAGE}.cp.{n}.high") for n in CRYSTAL_ROWS if CRYSTAL_PARAMETERS[n].refinable}
+    return refined, starts, lows, highs
+
+
+def crystal_grid(options: dict) -> None:
+    """Refine / start / low / high for every parameter of the crystal table, units in the labels."""
+    st.caption("Empty: the table's default (start from the structure for a, b, c; from a least-squares scale). "
+               "b and c apply to cells that have them, spdiameter to the nanoparticle, sratio to pairs closer "
+               "than rcut (a setting, never refined).")
+    fixed_qdamp = "qdamp" in options.get("fix", ())
+    for name in CRYSTAL_ROWS:
+        row = CRYSTAL_PARAMETERS[name]
+        label = row.label("u_<El>" if name == "u" else name)
+        on, start, low, high = st.columns([1.3, 1, 1, 1], vertical_alignment="bottom")
+        if row.refinable:
+            default = row.refined and not (name == "qdamp" and fixed_qdamp)
+            on.checkbox(label, value=default, key=f"{PAGE}.cp.{name}.on", help=row.description, **KEEP)
+        else:
+            on.markdown(label, help=row.description)
+        default_start = options.get("start", {}).get(name, row.start)
+        auto = name == "scale" or default_start != default_start  # NaN: from the structure
+        start.number_input(f"{label} start", value=None, format="%.6g", key=f"{PAGE}.cp.{name}.start",
+                           placeholder="auto" if auto else f"{default_start:g}", **KEEP)
+        if row.refinable:
+            low.number_input(f"{label} low", value=None, format="%.6g", key=f"{PAGE}.cp.{name}.low",
+                             placeholder=f"{row.low:g}", **KEEP)
+            high.number_input(f"{label} high", value=None, format="%.6g", key=f"{PAGE}.cp.{name}.high",
+                              placeholder=f"{row.high:g}", **KEEP)
 
 
 def crystal_form(options: dict) -> list[str]:
@@ -211,9 +267,23 @@ def crystal_form(options: dict) -> list[str]:
                 st.error(f"{md(upload.name)}: {upload.size} bytes; expected at most 1 MB", icon=":material/error:")
                 return ["lat", "np"]
             cif = (upload.name, upload.getvalue().decode("utf-8", errors="replace"))
+        left, right = st.columns(2)
+        left.selectbox("Displacements (U per element)", ADP_MODELS, key=f"{PAGE}.cadp", **KEEP,
+                       help="isotropic: truly isotropic U; diagonal: PDFgui's u11 = u22 = u33 with zero cross "
+                            "terms (the same for cubic cells, not for hexagonal ones)")
+        right.number_input("Q_min of the transform (1/Å)", min_value=0.0, max_value=20.0, value=None,
+                           format="%.3g", key=f"{PAGE}.cqmin", placeholder="0 (as PDFgui)", **KEEP,
+                           help="pdffit2 has none; a value takes the model's F(Q) below it out, as the data's "
+                                "transform did")
+        st.toggle("Refine the coordinates the space group leaves free", value=True, key=f"{PAGE}.cxyz", **KEEP,
+                  help="e.g. z of Se in wurtzite; the symmetry is found from the atoms")
+        if st.toggle("Start values and bounds", key=f"{PAGE}.cgrid", **KEEP):
+            crystal_grid(options)
         st.button("Refine the crystal model", icon=":material/play_arrow:", on_click=start_crystal,
                   args=(record.id, st.session_state[f"{PAGE}.el"], st.session_state[lat_key],
                         bool(st.session_state[np_key]), cif, options))
+        if message := st.session_state.pop(f"{PAGE}._cerror", None):
+            st.error(message, icon=":material/error:")
     return ["lat", "np"]
 
 
@@ -226,10 +296,17 @@ def crystal_panel(job_id: str) -> None:
         return
     out = record.result
     summary, curves = out["summary"], out["curves"]
+    settings = summary.get("settings", {})
     x, data, fitted = (np.asarray(curves[k]) for k in ("x", "data", "fitted"))
     with st.container(border=True):
         st.markdown(f"**{md(record.params.get('label'))}**: R_w **{summary['rw']:.4f}** over "
                     f"{summary['x_min']:g}–{summary['x_max']:g} Å")
+        if "space_group" in settings:
+            st.caption(f"Space group {md(settings['space_group'])}; free coordinates: "
+                       f"{md(', '.join(settings.get('free_coordinates') or []) or 'none')}; "
+                       f"U {md(settings.get('adp', 'diagonal'))}; "
+                       f"Q_min {settings.get('q_min_inv_angstrom', 0):g} 1/Å; "
+                       f"{len(settings.get('starts', []))} start(s) of the last stage")
         left, right = st.columns([3, 2])
         figure = fit_figure(x, data, fitted, name=summary["model"], height=400)
         left.plotly_chart(figure, config=plot_config(f"swaxs-crystal-{job_id}"), key=f"{PAGE}.crystal_plot")
@@ -240,6 +317,9 @@ def crystal_panel(job_id: str) -> None:
             download_csv("Crystal fit (CSV)", {"r_angstrom": x, "data_g": data, "fitted_g": fitted,
                                                "difference_g": data - fitted},
                          f"swaxs-crystal-{job_id}.csv", key=f"{PAGE}.crystal_csv")
+            if out.get("parameters"):
+                download_csv("Parameters (CSV)", {k: ["" if v is None else v] for k, v in out["parameters"].items()},
+                             f"swaxs-crystal-{job_id}-parameters.csv", key=f"{PAGE}.crystal_params_csv")
 
 
 def job_panel(job_id: str) -> None:

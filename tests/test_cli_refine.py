@@ -71,6 +71,28 @@ def test_refine_bulk_nickel_with_the_crystal_model(tmp_path):
     assert result["model"] == "crystal" and result["a"] == pytest.approx(3.527, abs=0.002)
 
 
+def test_refine_crystal_with_start_bounds_free_and_a_parameter_table(tmp_path):
+    out, params = tmp_path / "ni.csv", tmp_path / "ni-parameters.csv"
+    result = last_json(swaxs("refine", NI, "--model", "crystal", "--element", "Ni", "--radiation", "N",
+                             "--q-max", "27", "--x-max", "20", "--start", "rcut=2.6,a=3.52", "--start", "u=0.004",
+                             "--bounds", "delta2=0:3", "--free", "qbroad", "--out", out, "--params-out", params,
+                             db=tmp_path / "s.duckdb"))
+    assert result["a"] == pytest.approx(3.527, abs=0.002) and result["settings"]["rcut_angstrom"] == 2.6
+    assert result["settings"]["freed"] == ["qbroad"] and result["qbroad_sigma"] > 0 and result["sratio_sigma"] > 0
+    assert result["delta2"] <= 3.0
+    rows = list(csv.DictReader(params.open()))
+    assert len(rows) == 1 and float(rows[0]["a_angstrom"]) == pytest.approx(result["a"])
+    assert {"u_Ni_angstrom2", "u_Ni_angstrom2_sigma", "qbroad_inv_angstrom", "sratio", "rw"} <= set(rows[0])
+    assert result["parameters"]["qdamp_inv_angstrom"] == result["qdamp"]
+
+
+def test_refine_a_cluster_within_bounds(tmp_path):
+    result = last_json(swaxs("refine", AU144, "--shape", "decahedron", "--pqr", "3,1,1", "--element", "Au",
+                             "--bounds", "zoom=0.99:1.0", "--start", "u_Au=0.01", "--out", tmp_path / "fit.csv",
+                             db=tmp_path / "s.duckdb"))
+    assert 0.99 <= result["zoom"] <= 1.0
+
+
 def test_sweep_ranks_and_reuses_its_fits(tmp_path):
     db = tmp_path / "s.duckdb"
     imported = last_json(swaxs("import", AU144, db=db))
@@ -112,6 +134,13 @@ def test_sweep_ranks_and_reuses_its_fits(tmp_path):
     (("refine", AU144, "--shape", "decahedron", "--pqr", "3,1,1", "--element", "Au", "--qdamp", "3"), "--qdamp"),
     # CdSe's header names two elements and no cluster metal: neither --element nor the header gives one
     (("refine", CDSE, "--model", "crystal"), "--cif"),
+    (("refine", NI, "--model", "crystal", "--element", "Ni", "--start", "a=big"), "--start"),
+    (("refine", NI, "--model", "crystal", "--element", "Ni", "--bounds", "a=4:3"), "--bounds"),
+    (("refine", NI, "--model", "crystal", "--element", "Ni", "--start", "z_Se1=0.3"), "start: unknown"),
+    (("refine", NI, "--model", "crystal", "--element", "Ni", "--adp", "anisotropic"), "--adp"),
+    (("refine", AU144, "--shape", "decahedron", "--pqr", "3,1,1", "--element", "Au", "--bounds", "zoom=1:0.9"),
+     "--bounds"),
+    (("refine", AU144, "--shape", "decahedron", "--pqr", "3,1,1", "--element", "Au", "--free", "qbroad"), "--free"),
     (("sweep", AU144, "--shape", "decahedron", "--element", "Au", "--grid", "s=1..3"), "--grid"),
     (("sweep", CDSE, "--shape", "decahedron"), "--element"),
     (("sweep", AU144, "--shape", "decahedron", "--element", "Au", "--alpha", "1.5"), "--alpha"),

@@ -329,6 +329,40 @@ def test_refine_page_fits_a_piece_of_crystal_to_the_same_pdf(db):
     assert any("crystal Ni fcc" in m.value and "R_w" in m.value for m in again.markdown)
 
 
+def test_refine_page_sends_the_start_values_and_bounds_of_the_crystal_grid(db):
+    import time
+
+    from swaxs_lib.jobs import get_job
+
+    path = ROOT / "tests/data/ni_srfit/ni-q27r60-xray.gr"
+    raw = path.read_bytes()
+    dataset = db.add_dataset("Ni", raw, path.name, read_measurement_bytes(raw, path.name)).id
+    at = run("pages/refine.py", ds=dataset, el="Ni", np="0", xmax="10")
+    at.toggle(key="refine.cgrid").set_value(True).run()
+    labels = {n.label for n in at.number_input}
+    assert {"a (Å) start", "u_<El> (Å²) high", "qbroad (1/Å) low", "rcut (Å) start"} <= labels
+    at.number_input(key="refine.cp.u.high").set_value(0.004)
+    at.number_input(key="refine.cp.rcut.start").set_value(2.6)
+    at.checkbox(key="refine.cp.qbroad.on").check()
+    at.checkbox(key="refine.cp.delta2.on").uncheck().run()
+    [b for b in at.button if b.label == "Refine the crystal model"][0].click().run()
+    assert not at.exception
+    record = get_job(db, at.session_state["refine.cjob"])
+    options = record.params["args"]["options"]
+    assert options["bounds"] == {"u": [0.0, 0.004]}  # the low side stays the table's
+    assert options["free"] == ["qbroad"] and "delta2" in options["fix"] and options["start"]["rcut"] == 2.6
+    deadline = time.time() + 120
+    while get_job(db, record.id).status in ("queued", "running") and time.time() < deadline:
+        time.sleep(0.5)
+    record = get_job(db, record.id)
+    assert record.status == "done", record.message
+    summary = record.result["summary"]
+    assert summary["u_Ni"] == pytest.approx(0.004) and summary["delta2"] == 0.0  # the bound binds; delta2 held
+    assert summary["qbroad"] > 0 and summary["sratio_sigma"] > 0
+    again = run("pages/refine.py", cjob=record.id)
+    assert "Parameters (CSV)" in {b.label for b in again.get("download_button")}
+
+
 # -- Predict ------------------------------------------------------------------------------------------
 
 def _model_present() -> bool:

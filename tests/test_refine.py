@@ -113,6 +113,21 @@ def test_pdf_refinement_recovers_known_parameters_from_noisy_debye_route_data():
     assert not next(v for v in fit.values if v.name == "qdamp").refined
 
 
+def test_pdf_refinement_keeps_to_the_bounds_the_user_gives():
+    atoms = icosahedron("Au", 3).atoms
+    r = np.arange(1.0, 15.0, 0.02)
+    g = 0.8 * pair_distribution(atoms, r, 0.5, 20.0, b_iso_angstrom2=8 * np.pi**2 * 0.008, scale=1.01).g
+    data = Measurement("gr", r, g, None, "synthetic.gr", "angstrom")
+    free = refine_cluster(data, atoms, q_min_inv_angstrom=0.5, q_max_inv_angstrom=20.0, fix=("delta2", "qdamp"))
+    assert free.value("zoom") == pytest.approx(1.01, abs=1e-4)
+    # the table's start (1.0) lies outside these bounds: it moves in; the true zoom (1.01) lies outside: a bound
+    bounded = refine_cluster(data, atoms, q_min_inv_angstrom=0.5, q_max_inv_angstrom=20.0, fix=("delta2", "qdamp"),
+                             bounds={"zoom": (1.02, 1.05), "u_Au": (0.001, 0.02)}, start={"u": 0.01})
+    assert bounded.value("zoom") == pytest.approx(1.02)
+    assert bounded.uncertainty("zoom") is None and next(v for v in bounded.values if v.name == "zoom").refined
+    assert bounded.rw > 10 * free.rw
+
+
 def test_iq_refinement_recovers_scale_background_zoom_and_b_from_exact_sums():
     atoms = icosahedron("Au", 4).atoms
     q = np.linspace(0.8, 12.0, 400)
@@ -139,3 +154,9 @@ def test_refine_rejects_bad_requests():
         refine_cluster(data, atoms, fix=("temperature",))
     with pytest.raises(SwaxsInputError, match="start zoom"):
         refine_cluster(data, atoms, start={"zoom": 1.5})
+    with pytest.raises(SwaxsInputError, match="start: unknown parameter.*spdiameter"):
+        refine_cluster(data, atoms, start={"spdiameter": 30.0})
+    with pytest.raises(SwaxsInputError, match="bounds: unknown parameter.*b_Au"):
+        refine_cluster(data, atoms, bounds={"b_Au": (0.1, 1.0)})
+    with pytest.raises(SwaxsInputError, match="bounds zoom: got 1.05:1"):
+        refine_cluster(data, atoms, bounds={"zoom": (1.05, 1.0)})

@@ -61,18 +61,67 @@ class ProgressBar:
         self._last = line[:150]
 
 
-def _options(args: argparse.Namespace) -> dict[str, Any]:
+def _split(items: list[str] | None) -> list[str]:
+    """Items of a repeatable, comma-separated flag (``--start a=1,b=2 --start c=3``)."""
+    return [part.strip() for item in (items or []) for part in str(item).split(",") if part.strip()]
+
+
+def parse_starts(items: list[str] | None) -> dict[str, float]:
+    """``--start NAME=VALUE`` (repeatable, or comma-separated) as a mapping.
+
+    Raises
+    ------
+    SwaxsInputError
+        An item is not NAME=VALUE with a finite number.
+    """
+    out: dict[str, float] = {}
+    for part in _split(items):
+        name, sep, text = part.partition("=")
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not sep or not name.strip() or not math.isfinite(value):
+            raise SwaxsInputError(f"--start: got {part!r}; expected NAME=VALUE with a number, e.g. --start u=0.01")
+        out[name.strip()] = value
+    return out
+
+
+def parse_bounds(items: list[str] | None) -> dict[str, tuple[float, float]]:
+    """``--bounds NAME=LOW:HIGH`` (repeatable, or comma-separated; ``inf`` allowed) as a mapping.
+
+    Raises
+    ------
+    SwaxsInputError
+        An item is not NAME=LOW:HIGH with numbers, LOW < HIGH.
+    """
+    out: dict[str, tuple[float, float]] = {}
+    for part in _split(items):
+        name, sep, text = part.partition("=")
+        low_text, colon, high_text = text.partition(":")
+        try:
+            low, high = float(low_text), float(high_text)
+        except ValueError:
+            low = high = math.nan
+        if not sep or not colon or not name.strip() or not low < high:
+            raise SwaxsInputError(f"--bounds: got {part!r}; expected NAME=LOW:HIGH with LOW < HIGH, "
+                                  "e.g. --bounds spdiameter=10:80")
+        out[name.strip()] = (low, high)
+    return out
+
+
+def _options(args: argparse.Namespace, *, check_fix: bool = True) -> dict[str, Any]:
     for name in ("x_min", "x_max", "q_min", "q_max", "qdamp"):
         value = getattr(args, name, None)
         if value is not None and not math.isfinite(value):
             raise SwaxsInputError(f"--{name.replace('_', '-')}: got {value}; expected a finite number")
     if args.x_min is not None and args.x_max is not None and args.x_min >= args.x_max:
         raise SwaxsInputError(f"--x-min: got {args.x_min} >= --x-max {args.x_max}; expected --x-min < --x-max")
-    fix = [f.strip() for f in (args.fix or "").split(",") if f.strip()]
-    for name in fix:
+    fix = _split([args.fix] if args.fix else [])
+    for name in fix if check_fix else ():
         if name not in _FIXABLE:
             raise SwaxsInputError(f"--fix: unknown parameter {name!r}; expected some of {', '.join(sorted(set(_FIXABLE)))}")
-    start: dict[str, float] = {}
+    start = parse_starts(getattr(args, "start", None))
     if args.qdamp is not None:
         if not 0 <= args.qdamp <= 0.2:
             raise SwaxsInputError(f"--qdamp: got {args.qdamp}; expected 0 to 0.2 (1/Å), e.g. from a calibrant")
@@ -83,27 +132,43 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
             "q_max_inv_angstrom": args.q_max, "background": args.background, "fix": fix, "start": start}
 
 
+def _after(first: str):
+    """A progress callback that says ``first`` before its first line: a rejected request prints one line only."""
+    pending = [first]
+
+    def progress(line: str) -> None:
+        if pending:
+            say(pending.pop())
+        say(line)
+    return progress
+
+
 def _cmd_refine(args: argparse.Namespace) -> dict[str, Any]:
     out = out_path(args.out, (".csv",))
     values_out = None if args.values is None else out_path(args.values, (".csv",))
     if values_out is not None and values_out.resolve() == out.resolve():
         raise SwaxsInputError(f"--values: got {args.values!r}, the same file as --out; expected another file")
-    options = _options(args)
+    params_out = out_path(args.params_out, (".csv",)) if args.params_out else None
+    crystal = args.model != "cluster"
+    options = _options(args, check_fix=not crystal)  # crystal names (u_Cd, z_Se1) are checked by the model
+    bounds = parse_bounds(args.bounds)
+    if not crystal and (args.free or args.adp):
+        raise SwaxsInputError(f"--{'free' if args.free else 'adp'}: only for --model crystal or nanoparticle")
     measurement, dataset_id = load_data(args.data, args)
     start_clock = time.perf_counter()
-    if args.model == "cluster":
+    if not crystal:
         from swaxs_lib.refine.cluster import refine_cluster
 
         facts, choice = element_for_cluster(args, measurement)
         cluster = cluster_from_args(args)
         taken = from_header(facts, choice, measurement, args)
         say_header(facts, choice, taken)
-        say(f"refine: {cluster.info.n_atoms} atoms ({cluster.info.formula} {cluster.info.shape}) against "
-            f"{dataset_id or args.data} ({measurement.kind}, {measurement.n_points} points)")
+        progress = _after(f"refine: {cluster.info.n_atoms} atoms ({cluster.info.formula} {cluster.info.shape}) "
+                          f"against {dataset_id or args.data} ({measurement.kind}, {measurement.n_points} points)")
         fit = refine_cluster(measurement, cluster.atoms, x_min=options["x_min"], x_max=options["x_max"],
                              q_min_inv_angstrom=options["q_min_inv_angstrom"],
                              q_max_inv_angstrom=options["q_max_inv_angstrom"], background=options["background"],
-                             fix=options["fix"], start=options["start"], progress=say)
+                             fix=options["fix"], start=options["start"], bounds=bounds, progress=progress)
         described = cluster.info.to_dict()
     else:
         from swaxs_lib.refine.crystal import (
@@ -124,14 +189,19 @@ def _cmd_refine(args: argparse.Namespace) -> dict[str, Any]:
                                   "(with --lattice fcc|bcc)" + (f", and {choice.message}" if choice.message else
                                                                 f", and the header of {measurement.source} states "
                                                                 "no composition"))
+        # crystals take Q_min 0 unless --q-min is given (PDFgui's convention; their model has no small-angle part)
         taken = from_header(facts, choice, measurement, args, q_min=False)
         say_header(facts, choice, taken)
-        say(f"refine: {args.model} model of {structure.composition} against {dataset_id or args.data}")
+        progress = _after(f"refine: {args.model} model of {structure.composition} against {dataset_id or args.data}")
         fit = refine_crystal(measurement, structure, nanoparticle=args.model == "nanoparticle",
                              x_min=options["x_min"], x_max=options["x_max"],
+                             q_min_inv_angstrom=options["q_min_inv_angstrom"],
                              q_max_inv_angstrom=options["q_max_inv_angstrom"], radiation=args.radiation,
-                             fix=options["fix"], start=options["start"], progress=say)
-        described = {"structure": dict(fit.settings).get("structure")}
+                             fix=options["fix"], free=_split([args.free] if args.free else []),
+                             start=options["start"], bounds=bounds, adp=args.adp or "isotropic", progress=progress)
+        settings = dict(fit.settings)
+        described = {"structure": settings.get("structure"), "space_group": settings.get("space_group"),
+                     "free_coordinates": settings.get("free_coordinates")}
     seconds = time.perf_counter() - start_clock
     write_csv(out, fit.columns())
     factor = fit.sigma_nyquist_factor
@@ -148,8 +218,12 @@ def _cmd_refine(args: argparse.Namespace) -> dict[str, Any]:
                                "unit": [v.unit for v in fit.values], "refined": [v.refined for v in fit.values],
                                "flag": [flags[v.name] for v in fit.values]})
         summary["values_out"] = str(values_out)
-    return {**summary, "out": str(out), "dataset": dataset_id or args.data, "seconds": round(seconds, 3),
-            "cluster": described, "from_header": taken}
+    row = fit.parameter_row()
+    if params_out is not None:
+        write_csv(params_out, {k: ["" if v is None else v] for k, v in row.items()})
+        summary["params_out"] = str(params_out)
+    return {**summary, "parameters": row, "out": str(out), "dataset": dataset_id or args.data,
+            "seconds": round(seconds, 3), "cluster": described, "from_header": taken}
 
 
 def _cmd_sweep(args: argparse.Namespace) -> dict[str, Any]:
@@ -242,12 +316,14 @@ def _cmd_jobs(args: argparse.Namespace) -> dict[str, Any]:
 def _fit_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--x-min", type=float, help="fit range start (Å for G(r), 1/Å for I(Q); G(r) default 1.5 Å)")
     p.add_argument("--x-max", type=float, help="fit range end (G(r) default: min(r_max, 30 Å))")
-    p.add_argument("--q-min", type=float, help="G(r): Q_min of the experiment (1/Å; default the file header's)")
+    p.add_argument("--q-min", type=float, help="G(r): Q_min of the experiment (1/Å; default the file header's; "
+                                                "crystal models: 0, as PDFgui)")
     p.add_argument("--q-max", type=float, help="G(r): Q_max of the experiment (1/Å; default the file header's)")
     p.add_argument("--qdamp", type=float, help="G(r): fix Q damping at this value (1/Å), e.g. from a calibrant")
     p.add_argument("--background", choices=["none", "constant", "linear"], default="constant",
                    help="I(Q): background refined with the scale (default constant)")
-    p.add_argument("--fix", metavar="NAMES", help="comma-separated parameters held at their start, e.g. delta2,u")
+    p.add_argument("--fix", metavar="NAMES", help="comma-separated parameters held at their start, e.g. delta2,u "
+                                                  "(u for every u_<El>; crystal models: xyz for every coordinate)")
 
 
 def register(sub) -> None:
@@ -258,11 +334,23 @@ def register(sub) -> None:
     p.add_argument("--model", choices=["cluster", "crystal", "nanoparticle"], default="cluster",
                    help="discrete cluster (default), bulk crystal, or crystal in a sphere of refined diameter")
     p.add_argument("--radiation", choices=["X", "N"], default="X", help="crystal models: X-ray or neutron")
+    p.add_argument("--adp", choices=["isotropic", "diagonal"],
+                   help="crystal models: one U per element, truly isotropic (default) or PDFgui's "
+                        "u11=u22=u33 with zero cross terms (differs for non-orthogonal cells)")
     _fit_flags(p)
+    p.add_argument("--start", action="append", metavar="NAME=VALUE",
+                   help="start value of a parameter (repeatable or comma-separated), e.g. --start u=0.01,delta2=2; "
+                        "crystal models: a, c, u_Cd, z_Se1, spdiameter, ..., and rcut (Å, a setting)")
+    p.add_argument("--bounds", action="append", metavar="NAME=LOW:HIGH",
+                   help="bounds of a parameter (repeatable or comma-separated), e.g. --bounds spdiameter=10:80")
+    p.add_argument("--free", metavar="NAMES",
+                   help="crystal models: parameters held by default but refined here, e.g. qbroad,delta1")
     add_db_flag(p)
     p.add_argument("--out", required=True, metavar="FILE.csv", help="x, data, fitted and difference curves")
     p.add_argument("--values", metavar="FILE.csv",
                    help="also write the refined values: parameter, value, sigma, unit, refined, flag")
+    p.add_argument("--params-out", metavar="FILE.csv",
+                   help="one row: R_w, every value and its sigma, units in the column names")
     p.set_defaults(func=_cmd_refine)
 
     p = sub.add_parser("sweep", help="refine a family of clusters against G(r) or I(Q), ranked by R_w")

@@ -55,6 +55,7 @@ from scipy.optimize import least_squares
 from swaxs_lib.compare import DEFAULT_PDF_Q_RANGE, pdf_q_range
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.io.measurement import Measurement
+from swaxs_lib.refine.parameters import check_names, check_start, clip_default, resolve_bounds
 from swaxs_lib.refine.realspace import realspace_pdf, realspace_setup
 from swaxs_lib.refine.results import RefinedValue, RefinementResult, rw_of
 from swaxs_lib.scattering import (
@@ -141,6 +142,7 @@ def cluster_recipe(
     background: str = "constant",
     histogram: PairHistogram | None = None,
     start: Mapping[str, float] | None = None,
+    bounds: Mapping[str, tuple[float, float]] | None = None,
 ) -> tuple[FitRecipe, dict[str, Any]]:
     """Build the FitRecipe of a cluster against a measurement (nothing is refined yet).
 
@@ -161,6 +163,9 @@ def cluster_recipe(
         Starting values by fit name: ``scale``, ``zoom``, ``delta2``,
         ``qdamp``, ``u_<El>`` (or ``u`` for all), ``b_<El>`` (or ``b``),
         ``c0``, ``c1``.
+    bounds : mapping of name to (low, high), optional
+        Bounds by the same names, replacing the table's (:data:`PDF_PARAMETERS`,
+        :data:`IQ_PARAMETERS`).
 
     Returns
     -------
@@ -172,7 +177,7 @@ def cluster_recipe(
     Raises
     ------
     SwaxsInputError
-        A bad range, background or starting value.
+        A bad range, background, starting value or bounds, or an unknown name.
     """
     if not isinstance(measurement, Measurement):
         raise SwaxsInputError(f"measurement: got {type(measurement).__name__}; expected a Measurement")
@@ -228,20 +233,32 @@ def cluster_recipe(
     scale_start = start.get("scale")
     if scale_start is None:
         scale_start = least_squares_scale(generator(profile.x), profile.y)
+    bounds = dict(bounds or {})
+    known: list[str] = []
     for name, (unit, default, low, high) in table.items():
         if name in ("c0", "c1") and (is_pdf or (name == "c1" and background != "linear")
                                      or (name == "c0" and background == "none")):
             continue
+        known.append(name)
         if name in ("u", "b"):
             for element in elements:
                 par = getattr(generator, f"{name}_{element}")
-                value = start.get(f"{name}_{element}", start.get(name, default))
-                recipe.addVar(par, _check_start(f"{name}_{element}", value, low, high), tags=[name]).boundRange(low, high)
+                lo_el, hi_el = resolve_bounds(f"{name}_{element}", name, (low, high), bounds)
+                value = start.get(f"{name}_{element}", start.get(name, clip_default(default, lo_el, hi_el)))
+                recipe.addVar(par, check_start(f"{name}_{element}", value, lo_el, hi_el),
+                              tags=[name]).boundRange(lo_el, hi_el)
+                known.append(f"{name}_{element}")
             continue
-        value = scale_start if name == "scale" else start.get(name, default)
+        low, high = resolve_bounds(name, name, (low, high), bounds)
+        if name == "scale":
+            value = scale_start if "scale" in start else clip_default(scale_start, low, high)
+        else:
+            value = start.get(name, clip_default(default, low, high))
         target = getattr(contribution, name) if name in ("scale", "c0", "c1") else getattr(generator, name)
-        var = recipe.addVar(target, _check_start(name, value, low, high), tags=[name])
+        var = recipe.addVar(target, check_start(name, value, low, high), tags=[name])
         var.boundRange(low if math.isfinite(low) else -np.inf, high if math.isfinite(high) else np.inf)
+    check_names("start", list(start), known)
+    check_names("bounds", list(bounds), known)
     settings["elements"] = list(elements)
     settings["histogram_bin_angstrom"] = histogram.bin_width_angstrom
     return recipe, settings
@@ -290,13 +307,14 @@ def refine_cluster(
     start: Mapping[str, float] | None = None,
     histogram: PairHistogram | None = None,
     stages: Sequence[Sequence[str]] | None = None,
+    bounds: Mapping[str, tuple[float, float]] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> RefinementResult:
     """Refine a cluster against G(r) or I(Q): build the recipe, optimise in stages, collect.
 
     Parameters
     ----------
-    measurement, atoms, x_min, x_max, q_min_inv_angstrom, q_max_inv_angstrom, background, histogram, start
+    measurement, atoms, x_min, x_max, q_min_inv_angstrom, q_max_inv_angstrom, background, histogram, start, bounds
         As :func:`cluster_recipe`.
     fix : iterable of str
         Parameters held at their starting value (``qdamp`` from a calibrant,
@@ -326,6 +344,7 @@ def refine_cluster(
     recipe, settings = cluster_recipe(
         measurement, atoms, x_min=x_min, x_max=x_max, q_min_inv_angstrom=q_min_inv_angstrom,
         q_max_inv_angstrom=q_max_inv_angstrom, background=background, histogram=histogram, start=start,
+        bounds=bounds,
     )
     at_bounds: list[str] = []
     evaluations = optimise(recipe, stages or (PDF_STAGES if is_pdf else IQ_STAGES), fixed, progress=progress,
@@ -445,15 +464,7 @@ def _weights(kind: str, y: np.ndarray, sigma, inside: np.ndarray) -> tuple[str, 
     return "uniform", np.ones_like(y)
 
 
-def _check_start(name: str, value: Any, low: float, high: float) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise SwaxsInputError(f"start {name}: got {value!r}; expected a number") from None
-    if not math.isfinite(v) or not (low <= v <= high):
-        raise SwaxsInputError(f"start {name}: got {value!r}; expected a number from {low:g} to {high:g}")
-    return v
-
+_check_start = check_start  # the old private name
 
 __all__ = ["ClusterIQGenerator", "ClusterPDFGenerator", "IQ_STAGES", "PDF_STAGES", "cluster_recipe",
            "collect", "optimise", "refine_cluster"]

@@ -195,6 +195,23 @@ class RefinementResult:
         out["settings"] = {k: v for k, v in self.settings}
         return out
 
+    def parameter_row(self) -> dict[str, float | None]:
+        """Every value and its uncertainty under a name carrying its unit (one CSV row / JSON object).
+
+        ``a`` in Å becomes ``a_angstrom`` and ``a_angstrom_sigma``; ``u_Cd`` in
+        Å² ``u_Cd_angstrom2``; ``qdamp`` ``qdamp_inv_angstrom``; dimensionless
+        names (``scale``, ``sratio``, ``z_Se1``) stay as they are.  A sigma is
+        None for a value held fixed or stopped at a bound.
+        """
+        from swaxs_lib.refine.parameters import column_name
+
+        out: dict[str, float | None] = {"rw": _finite(self.rw)}
+        for v in self.values:
+            name = column_name(v.name, v.unit)
+            out[name] = _finite(v.value)
+            out[f"{name}_sigma"] = None if v.uncertainty is None else _finite(v.uncertainty)
+        return out
+
 
 def _finite(x: float) -> float | None:
     x = float(x)
