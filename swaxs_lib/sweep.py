@@ -142,7 +142,14 @@ class SweepResult:
     reused: int = 0
 
     def table(self) -> dict[str, list]:
-        """The ranking as CSV columns: rank, parameters, atoms, size, rw, refined values and sigmas."""
+        """The ranking as CSV columns: rank, parameters, atoms, size, rw, refined values and sigmas.
+
+        Each column appears once.  A grid parameter keeps its name and the
+        grid's value (as in ``--grid`` and the sweep's ``best.params``); a
+        derived column of the same name is left out: in a sphere sweep
+        ``diameter_angstrom`` is the sphere's nominal diameter, the grid value,
+        not the built cluster's largest centre-to-centre distance.
+        """
         value_names: list[str] = []
         for row in self.rows:
             for key in row.summary:
@@ -153,23 +160,16 @@ class SweepResult:
             for name, _ in row.candidate.params:
                 if name not in param_names:
                     param_names.append(name)
-        table: dict[str, list] = {"rank": [], "shape": [], "element": [], **{n: [] for n in param_names},
-                                  "n_atoms": [], "diameter_angstrom": [], "rw": [],
-                                  **{n: [] for n in value_names}, "result_id": []}
+        table: dict[str, list] = {}
         for row in self.rows:
-            params = dict(row.candidate.params)
-            table["rank"].append(row.rank)
-            table["shape"].append(row.candidate.shape)
-            table["element"].append(row.candidate.element)
-            for n in param_names:
-                table[n].append(params.get(n, ""))
-            table["n_atoms"].append(row.n_atoms)
-            table["diameter_angstrom"].append(round(row.diameter_angstrom, 4))
-            table["rw"].append(row.rw)
-            for n in value_names:
-                v = row.summary.get(n)
-                table[n].append("" if v is None else v)
-            table["result_id"].append(row.result_id)
+            params = {n: dict(row.candidate.params).get(n, "") for n in param_names}
+            values = {"rank": row.rank, "shape": row.candidate.shape, "element": row.candidate.element, **params,
+                      "n_atoms": row.n_atoms, "diameter_angstrom": round(row.diameter_angstrom, 4), "rw": row.rw,
+                      **{n: "" if row.summary.get(n) is None else row.summary[n] for n in value_names},
+                      "result_id": row.result_id}
+            values.update(params)  # a grid parameter keeps the grid's value over a derived column of its name
+            for name, value in values.items():
+                table.setdefault(name, []).append(value)
         return table
 
 

@@ -85,3 +85,23 @@ def test_the_sweep_job_stores_the_ranking(tmp_path, synthetic):
     ranking = record.result["ranking"]
     assert ranking["p"][0] == 5 and ranking["rank"] == [1, 2]
     assert record.result["progress"]["done"] == 2
+
+
+def test_a_grid_parameter_named_like_a_derived_column_appears_once_with_the_grid_value():
+    # the README's sphere sweep: the grid's diameter_angstrom and the cluster's size share a name
+    from swaxs_lib.io.tables import csv_text
+    from swaxs_lib.sweep import Candidate, SweepResult, SweepRow
+
+    def row(rank, d, extent, params_extra=()):
+        c = Candidate("sphere", "Au", (("diameter_angstrom", d), ("lattice", "fcc"), *params_extra))
+        return SweepRow(rank, c, 100 + rank, extent, 0.1 * rank, {"scale": 1.0, "scale_sigma": 0.01, "rw": 0.1},
+                        f"id{rank}", False)
+
+    table = SweepResult(rows=(row(1, 20.0, 19.38), row(2, 22.5, 21.04))).table()
+    assert list(table) == ["rank", "shape", "element", "diameter_angstrom", "lattice", "n_atoms", "rw", "scale",
+                           "scale_sigma", "result_id"]
+    assert table["diameter_angstrom"] == [20.0, 22.5] and table["n_atoms"] == [101, 102]
+    csv_text(table)  # equal lengths: writable
+    # any name: a (hypothetical) grid parameter named like a refined value keeps the grid's value
+    table = SweepResult(rows=(row(1, 20.0, 19.38, (("scale", 2),)),)).table()
+    assert table["scale"] == [2] and table["scale_sigma"] == [0.01]
