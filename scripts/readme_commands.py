@@ -34,7 +34,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Mapping
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -155,11 +155,13 @@ def write_two_theta_scan(path: Path, wavelength_angstrom: float = SCAN_WAVELENGT
 
 def run_readme_commands(workdir: Path, python: str = sys.executable, readme: Path = README,
                         commands: list[ReadmeCommand] | None = None,
+                        faster: Mapping[str, tuple[str, ...]] = FASTER,
                         on_each: Callable[[Outcome], None] | None = None, timeout_s: float = 900) -> Iterator[Outcome]:
     """Run the README's command lines in ``workdir`` with ``python``; yield one :class:`Outcome` per line.
 
     ``swaxs_lib`` is imported from this checkout (``PYTHONPATH``); the store is
-    ``workdir/store.duckdb`` (``SWAXS_DB``, no ``--db`` added).
+    ``workdir/store.duckdb`` (``SWAXS_DB``, no ``--db`` added); ``faster[command]``
+    is appended to each line of that command (default :data:`FASTER`).
     """
     workdir = Path(workdir)
     env = {k: v for k, v in os.environ.items() if k not in ("SWAXS_DEBUG", "SWAXS_MODELS", "PYTHONPATH")}
@@ -196,7 +198,7 @@ def run_readme_commands(workdir: Path, python: str = sys.executable, readme: Pat
         problem, done, seconds = None, None, 0.0
         try:
             args = [value_of(t) if t in PLACEHOLDERS else t for t in readme_command.args]
-            args += FASTER.get(readme_command.command, ())
+            args += faster.get(readme_command.command, ())
             argv += args
             unknown = [t for t in readme_command.args if re.fullmatch(r"[A-Z][A-Z_]+", t) and t not in PLACEHOLDERS]
             if unknown:
