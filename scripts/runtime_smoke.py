@@ -16,7 +16,7 @@ diffpy.pdffit2 for the crystal models) fails here.  Plain Python, no pytest.
    measured G(r) in a temporary store and linked (``ds=``); no exception and
    no error box.
 3. The pages' background jobs (:data:`PAGE_JOBS`), which run in worker
-   processes of the same environment: a sweep and an attenuated-crystal
+   processes of the same environment: a sphere sweep and an attenuated-crystal
    refinement from the Refine page, a relaxation with refits from the Relax
    page; each must finish ``done`` and its link must show the result.
 
@@ -59,8 +59,8 @@ PAGE_DATA = DATA / "au144_pdf" / "Au144PET_100K-00000.gr"
 PAGE_TIMEOUT_S = 300
 #: Page, its link (``{ds}``: the Au144 G(r), ``{ni}``: the Ni X-ray G(r)), the button, the session key of the job.
 PAGE_JOBS = (
-    ("pages/refine.py", {"ds": "{ds}", "grid": "p=2..3,q=1,r=0", "workers": "1", "xmax": "12"}, "Start the sweep",
-     "refine.job", "job"),
+    ("pages/refine.py", {"ds": "{ds}", "shape": "sphere", "el": "Au", "grid": "diameter_angstrom=10..12.5:2.5",
+                         "workers": "1", "xmax": "12"}, "Start the sweep", "refine.job", "job"),
     ("pages/refine.py", {"ds": "{ni}", "el": "Ni", "np": "1", "xmax": "10"}, "Refine the crystal model",
      "refine.cjob", "cjob"),
     ("pages/relax.py", {"shape": "decahedron", "p": "2", "q": "1", "r": "1", "ds": "{ds}", "steps": "4",
