@@ -48,7 +48,8 @@ from readme_commands import (  # noqa: E402
 #: Flags appended here on top of the README test's FASTER (appended flags win): the smoke run looks for missing
 #: packages, not for numbers, so smaller problems do (tests/test_readme_commands.py runs the documented sizes).
 SMOKE_FASTER: dict[str, tuple[str, ...]] = {
-    "sweep": ("--grid", "p=3..4,q=1,r=1", "--x-max", "12"),   # 2 small decahedra instead of the default 16
+    # the README's first sweep line is a decahedron sweep: 2 small decahedra instead of its default 16
+    "sweep": ("--grid", "p=3..4,q=1,r=1", "--x-max", "12"),
     "relax": ("--pqr", "3,1,1", "--steps", "5"),              # 100 atoms; refits at steps 0 and 5
     "refine": ("--x-max", "15"),                               # shorter fit ranges (cluster, crystal, nanoparticle)
     "train": ("--models", "shape_waxs,size_saxs"),              # one classifier and one regressor of the six models
