@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# Install what the tests need into .venv (Debian's chromium for the browser tests and GSL,
-# which diffpy.pdffit2 compiles against) and run them.
+# Run the tests. First, what the run command installs (requirements.txt alone) goes into its own
+# .venv-runtime, where `pip check` must pass and every command and page must run on shipped data
+# (scripts/runtime_smoke.py): a dependency missing from requirements.txt fails here, before the test
+# requirements could hide it. Then the test requirements go into .venv and pytest runs. Debian's chromium
+# (browser tests) and libgsl-dev (diffpy.pdffit2 compiles against it) come from apt-get, as root or via sudo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SUDO=""; if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null; then SUDO=sudo; fi
-if ! command -v chromium >/dev/null || ! command -v gsl-config >/dev/null; then
-  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium libgsl-dev >/dev/null
-fi
-python3 -m venv .venv
-.venv/bin/python -m pip install -q -r requirements-test.txt
-# pdffit2 ships no wheel for Python 3.11: a build made without GSL installs but cannot import.
-if ! .venv/bin/python -c "import diffpy.pdffit2" 2>/dev/null; then
-  .venv/bin/python -m pip install -q --no-cache-dir --force-reinstall --no-deps "$(grep -i '^diffpy.pdffit2==' requirements-test.txt)"
-fi
+source scripts/venv.sh
+apt_install gsl-config:libgsl-dev chromium:chromium
+
+make_venv .venv-runtime requirements.txt
+.venv-runtime/bin/python -m pip check
+.venv-runtime/bin/python scripts/runtime_smoke.py
+
+make_venv .venv requirements-test.txt
 .venv/bin/python -m pytest -q "$@"

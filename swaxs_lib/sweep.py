@@ -238,8 +238,13 @@ class SweepResult:
         return out
 
     def table(self) -> dict[str, list]:
-        """The ranking as CSV columns: rank, parameters, atoms, size, rw, the test against the best,
-        refined values with sigmas and flags, the undetermined parameters."""
+        """The ranking as CSV columns: rank, parameters, atoms, sizes, rw, the test against the best,
+        refined values with sigmas and flags, the undetermined parameters.
+
+        Each column appears once: the grid's parameters (a sphere's ``diameter_angstrom`` is the cut
+        sphere) are named apart from the built cluster's sizes (``extent_angstrom``,
+        ``volume_diameter_angstrom``: :mod:`swaxs_lib.structures.sizes`).
+        """
         bases: list[str] = []
         for row in self.rows:
             for key in row.summary:

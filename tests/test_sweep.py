@@ -170,3 +170,20 @@ def test_the_measured_au_pdf_cannot_tell_the_decahedra_apart(tmp_path):
                   workers=1, alpha=0.5)
     assert again.computed == 0 and again.test.alpha == 0.5
     assert len(again.test.indistinguishable) <= len(result.test.indistinguishable)
+
+
+def test_a_sphere_sweeps_grid_diameter_and_the_clusters_sizes_are_separate_columns():
+    # the README's sphere sweep once failed: the grid's diameter_angstrom and the cluster's size shared a name
+    from swaxs_lib.io.tables import csv_text
+    from swaxs_lib.sweep import Candidate, SweepResult, SweepRow
+
+    def row(rank, d, extent, volume):
+        c = Candidate("sphere", "Au", (("diameter_angstrom", d), ("lattice", "fcc")))
+        return SweepRow(rank, c, 100 + rank, extent, volume, 0.1 * rank,
+                        {"scale": 1.0, "scale_sigma": 0.01, "rw": 0.1}, f"id{rank}", False)
+
+    table = SweepResult(rows=(row(1, 20.0, 19.38, 20.9), row(2, 22.5, 21.04, 23.1))).table()
+    assert [c for c in table if "diameter" in c or "extent" in c] == [
+        "diameter_angstrom", "extent_angstrom", "volume_diameter_angstrom"]
+    assert table["diameter_angstrom"] == [20.0, 22.5] and table["extent_angstrom"] == [19.38, 21.04]
+    csv_text(table)  # equal lengths: writable
