@@ -197,7 +197,9 @@ def run_readme_commands(workdir: Path, python: str = sys.executable, readme: Pat
         argv = [python, "-m", "swaxs_lib"]
         problem, done, seconds = None, None, 0.0
         try:
-            args = [value_of(t) if t in PLACEHOLDERS else t for t in readme_command.args]
+            # placeholders, and the shipped files the README names by their path in the repository
+            args = [value_of(t) if t in PLACEHOLDERS else str(ROOT / t) if t.startswith("tests/data/") else t
+                    for t in readme_command.args]
             args += faster.get(readme_command.command, ())
             argv += args
             unknown = [t for t in readme_command.args if re.fullmatch(r"[A-Z][A-Z_]+", t) and t not in PLACEHOLDERS]
