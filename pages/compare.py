@@ -126,9 +126,15 @@ def model_controls(measurement, x_lo: float, x_hi: float) -> tuple[dict, list[st
         qdamp_key = url_key(PAGE, "qdamp", 0.0, parse_number(0.0, 0.2))
         st.slider("Q damping (1/Å)", 0.0, 0.2, step=0.005, key=qdamp_key, format="%.3f", **KEEP,
                   help="Instrument resolution: G(r) × exp(−(r·Qdamp)²/2).")
-        names += ["qmin", "qmax", "qdamp"]
+        sas_key = url_key(PAGE, "sas", True, lambda t: t in ("1", "true", "True"))
+        st.toggle("Take out the particle's small-angle scattering", key=sas_key, **KEEP,
+                  help="As PDF extraction does with the data: a measured G(r) holds no small-angle part "
+                       "(Farrow & Billinge 2009). Off: the plain Debye transform, whose smooth hump from 2 to 20 Å "
+                       "a fit would have to absorb.")
+        names += ["qmin", "qmax", "qdamp", "sas"]
         options.update(q_min_inv_angstrom=st.session_state[qmin_key], q_max_inv_angstrom=st.session_state[qmax_key],
-                       q_damp_inv_angstrom=st.session_state[qdamp_key])
+                       q_damp_inv_angstrom=st.session_state[qdamp_key],
+                       small_angle="subtract" if st.session_state[sas_key] else "keep")
     options["x_range"] = st.session_state[xr_key]
     return options, names
 
