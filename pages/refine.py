@@ -98,10 +98,13 @@ def start_sweep(dataset_id: str, shape: str, element: str, grid: str | None, opt
 
 def extend_sweep(args: dict, grid: str) -> None:
     """Button callback: the finished sweep's family, element and options on the extended grid, started."""
-    st.session_state[f"{PAGE}.shape"], st.session_state[f"{PAGE}.el"] = args["shape"], args["element"]
+    st.session_state[f"{PAGE}.shape"] = args["shape"]
+    if args.get("element"):
+        st.session_state[f"{PAGE}.el"] = args["element"]
     st.session_state[f"{PAGE}.grid"] = grid
-    start_sweep(args["dataset_id"], args["shape"], args["element"], grid, args.get("options") or {},
-                int(args.get("workers") or 2))
+    cif = ("the sweep's crystal", args["cif_text"]) if args.get("cif_text") else None
+    start_sweep(args["dataset_id"], args["shape"], args.get("element"), grid, args.get("options") or {},
+                int(args.get("workers") or 2), cif)
 
 
 def sweep_form(datasets) -> list[str]:
@@ -455,7 +458,8 @@ def show_fit(fit, rank: int, args: dict) -> None:
         cif_text = fit.params.get("crystal_cif")
         st.markdown(f"**{md(fit.params['element'])} {md(fit.params['shape'])}** "
                     f"{md(' '.join(f'{k}={v}' for k, v in params.items()))}: {info['n_atoms']:,} atoms, "
-                    f"{info['extent_angstrom'] / 10:.2f} nm atom-centre extent, "
+                    f"{info.get('extent_angstrom', info.get('diameter_angstrom', float('nan'))) / 10:.2f} nm "
+                    "atom-centre extent, "
                     f"{(info.get('volume_diameter_angstrom') or float('nan')) / 10:.2f} nm volume-equivalent diameter")
         if cif_text:
             sphere = crystal_sphere_cluster(cif_text, params["diameter_angstrom"])

@@ -39,6 +39,7 @@ from swaxs_lib.jobs import (
 from swaxs_lib.relax import (
     EMT_ELEMENTS,
     OPTIMIZERS,
+    RelaxTrace,
     decode_curves,
     decode_positions,
     fit_key,
@@ -167,6 +168,7 @@ def job_panel(job_id: str) -> list[str]:
     def draw_trace(now) -> None:
         trace = (now.result or {}).get("trace")
         if trace and trace.get("step"):
+            trace = RelaxTrace.upgrade_columns(trace)
             st.plotly_chart(trace_figure(trace), config=plot_config(f"swaxs-relax-{job_id}"), key=f"{PAGE}.trace")
 
     record = watch_job(job_id, cancel_key=f"{PAGE}.cancel", draw=draw_trace, at_most=True)
@@ -179,7 +181,7 @@ def job_panel(job_id: str) -> list[str]:
         st.caption("The relaxation runs on the server: this tab can close; the link brings it back.")
         return []
     out = record.result
-    trace, symbols = out["trace"], out["symbols"]
+    trace, symbols = RelaxTrace.upgrade_columns(out["trace"]), out["symbols"]
     last = trace["step"][-1]
     if record.status == "done":
         st.success(f"{md(record.message)} · {out['n_steps']} steps, "

@@ -110,6 +110,16 @@ class RelaxTrace:
         fitted = [s for s in self.steps if s.rw is not None]
         return min(fitted, key=lambda s: s.rw) if fitted else None
 
+    @staticmethod
+    def upgrade_columns(columns: Mapping[str, list]) -> dict[str, list]:
+        """A stored trace's columns under today's names: traces stored before the sizes were named
+        (:mod:`swaxs_lib.structures.sizes`) have ``diameter_angstrom`` (the extent) and no volume diameter."""
+        out = dict(columns)
+        if "extent_angstrom" not in out and "diameter_angstrom" in out:
+            out["extent_angstrom"] = out.pop("diameter_angstrom")
+            out.setdefault("volume_diameter_angstrom", [math.nan] * len(out["extent_angstrom"]))
+        return out
+
     def columns(self) -> dict[str, list]:
         """The trace as CSV columns, one row per step (``rw`` and refined values empty without a refit)."""
         names: list[str] = []

@@ -63,7 +63,7 @@ from swaxs_lib.structures.parameters import (
 #: Bump when a refinement of the same inputs would give other numbers (invalidates cached fits).
 #: refine-2: the particle's small-angle scattering is taken out of cluster G(r); summaries carry
 #: n_refined, n_independent_points and each value's flag.
-REFINE_VERSION = "refine-2"
+REFINE_VERSION = "refine-3"  # 3: the volume per atom from Voronoi cells
 
 #: The seed's decahedron candidates (p, q, r).
 DEFAULT_DECAHEDRA = ((3, 1, 2), (3, 1, 3), (4, 1, 0), (4, 1, 1), (4, 1, 2), (4, 1, 3), (5, 1, 0), (5, 1, 1),
@@ -356,6 +356,9 @@ def candidates_for(shape: str, element: str, grid: Iterable[Mapping[str, Any]], 
     valid, skipped = [], []
     for values in grid:
         label = f"{element} {shape} " + " ".join(f"{k}={v}" for k, v in values.items())
+        if per_atom is not None and values.get("lattice", "fcc") != "fcc":  # parse_grid fills in the default
+            raise SwaxsInputError(f"--grid: lattice={values['lattice']} with --cif; expected diameter_angstrom only "
+                                  "(the crystal sets the lattice)")
         try:
             params = check_parameters(shape, values)
             if per_atom is not None:

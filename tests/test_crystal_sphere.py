@@ -76,6 +76,47 @@ def test_crystal_cells_that_would_run_away_are_refused(tmp_path):
         crystal_sphere(read_crystal_cell(CIF), 1.0)
 
 
+CELL = """data_x
+_cell_length_a {a}
+_cell_length_b {a}
+_cell_length_c {c}
+_cell_angle_alpha 90
+_cell_angle_beta 90
+_cell_angle_gamma 90
+_symmetry_space_group_name_H-M '{group}'
+loop_
+_atom_site_label
+_atom_site_type_symbol
+_atom_site_fract_x
+_atom_site_fract_y
+_atom_site_fract_z
+_atom_site_occupancy
+{sites}
+"""
+
+
+@pytest.mark.parametrize("a, c, group, sites, message", [
+    # a disordered alloy: ASE would keep one element of the mixed site
+    (3.9, 3.9, "F m -3 m", "Pt1 Pt 0 0 0 0.5\nNi1 Ni 0 0 0 0.5", "partly occupied or mixed"),
+    # a site listed twice, 0.04 Å apart after the symmetry is applied
+    (3.9, 3.9, "F m -3 m", "Pt1 Pt 0 0 0 1\nPt2 Pt 0 0.5 0.51 1", "apart"),
+    # a flat cell: dense enough per site, but a sphere would need 10^8 cells of it
+    (1000.0, 2e-6, "P 1", "Pt1 Pt 0 0 0 1", "cell height|per site"),
+    # 400 listed sites x 192 operations: refused before ASE expands them (which took 15 s for 1,200)
+    (60.0, 60.0, "F m -3 m", "\n".join(f"Pt{k} Pt {0.1 + 0.0019 * k:.4f} 0.2 0.3 1" for k in range(400)),
+     "symmetry operations"),
+])
+def test_crystal_cells_that_are_not_one_ordered_crystal_are_refused(a, c, group, sites, message):
+    text = CELL.format(a=a, c=c, group=group, sites=sites).encode()
+    with pytest.raises(SwaxsInputError, match=message):
+        read_crystal_cell(text, "hostile.cif")
+
+
+def test_a_cif_sweep_takes_no_lattice():
+    with pytest.raises(SwaxsInputError, match="lattice=bcc with --cif"):
+        candidates_for("sphere", "CdSe", [{"diameter_angstrom": 12.0, "lattice": "bcc"}], CIF.read_text())
+
+
 def test_the_command_line_cuts_a_sphere_from_a_cif(tmp_path):
     info = last_json(swaxs("cluster", "--shape", "sphere", "--cif", CIF, "--diameter-angstrom", "24",
                            "--out", tmp_path / "s.xyz"))

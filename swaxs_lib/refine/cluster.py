@@ -464,7 +464,6 @@ def _weights(kind: str, y: np.ndarray, sigma, inside: np.ndarray) -> tuple[str, 
     return "uniform", np.ones_like(y)
 
 
-_check_start = check_start  # the old private name
 
 __all__ = ["ClusterIQGenerator", "ClusterPDFGenerator", "IQ_STAGES", "PDF_STAGES", "cluster_recipe",
            "collect", "optimise", "refine_cluster"]

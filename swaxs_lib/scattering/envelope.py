@@ -42,8 +42,8 @@ particles of 3 nm or more) and the Bragg intensity below Q_b (a peak's tail
 under 1e-3 of its height for particles of 2 nm or more).
 
 The volume per atom is estimated from the atoms
-(:func:`swaxs_lib.structures.sizes.atomic_volume`): the convex hull of the
-atom centres, widened by half a layer on every side, shared by the atoms.
+(:func:`swaxs_lib.structures.sizes.atomic_volume`): the median Voronoi cell of
+the atoms nearest the cluster's centre.
 
 Validation
 ----------
@@ -77,6 +77,8 @@ from swaxs_lib.structures.sizes import atomic_volume  # noqa: F401  (the volume 
 SAS_CUTOFF = 4.4
 #: Q_a / Q_b: where the low-pass starts to fall.
 SAS_TAPER_START = 0.5
+#: Names the low-pass and the volume per atom it is placed by: part of every cached curve's key (bump on a change).
+SAS_VERSION = f"lowpass {SAS_CUTOFF}/v^(1/3) from {SAS_TAPER_START} Q_b; v: median central Voronoi cell"
 #: What ``small_angle`` may be: remove the particle's SAS (as PDF extraction does) or keep it.
 SMALL_ANGLE_MODES = ("subtract", "keep")
 
@@ -105,5 +107,5 @@ def check_small_angle(small_angle: str) -> str:
     return small_angle
 
 
-__all__ = ["SAS_CUTOFF", "SMALL_ANGLE_MODES", "atomic_volume", "check_small_angle", "small_angle_taper",
+__all__ = ["SAS_CUTOFF", "SAS_VERSION", "SMALL_ANGLE_MODES", "atomic_volume", "check_small_angle", "small_angle_taper",
            "small_angle_window"]

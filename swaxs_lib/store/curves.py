@@ -38,7 +38,7 @@ from ase import Atoms
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.scattering.debye import DebyeCurve, debye_intensity
 from swaxs_lib.scattering.histogram import PairHistogram
-from swaxs_lib.scattering.envelope import SAS_CUTOFF, check_small_angle
+from swaxs_lib.scattering.envelope import SAS_VERSION, check_small_angle
 from swaxs_lib.scattering.pdf import PDF_PHASE_STEP, PDFCurve, pair_distribution
 from swaxs_lib.store.clusters import _atoms_of, cluster_hash
 from swaxs_lib.store.curve_rows import (
@@ -181,7 +181,7 @@ def cached_pdf(
         "scale": _float(scale, "scale"),
         "pdf_phase_step": PDF_PHASE_STEP,
         # the low-pass that takes the particle's small-angle part out (swaxs_lib.scattering.envelope)
-        "small_angle": "keep" if check_small_angle(small_angle) == "keep" else f"subtract:{SAS_CUTOFF}",
+        "small_angle": "keep" if check_small_angle(small_angle) == "keep" else f"subtract: {SAS_VERSION}",
     }
     atoms_only = _atoms_of(atoms)
     return cached_curve(

@@ -37,6 +37,8 @@ from swaxs_lib.structures.metadata import ClusterInfo, describe
 
 #: Largest cluster a builder makes; beyond this the Debye sum stops being live.
 MAX_ATOMS = 2_000_000
+#: Most sites of the block of cells a sphere is cut from (a flat cell would need far more than the sphere holds).
+MAX_BLOCK_ATOMS = 4 * MAX_ATOMS
 
 
 #: p + 2r beyond which a decahedron has more than MAX_ATOMS atoms whatever q is.
@@ -285,6 +287,10 @@ def crystal_sphere(crystal: Atoms, diameter_angstrom: float) -> Cluster:
     # enough cells that the sphere fits whatever the cell's shape: the distance between opposite faces
     heights = volume / np.linalg.norm(np.cross(crystal.cell[[1, 2, 0]], crystal.cell[[2, 0, 1]]), axis=1)
     reps = [int(math.ceil(radius / h)) + 1 for h in heights]
+    block_atoms = len(crystal) * math.prod(2 * n + 1 for n in reps)
+    if block_atoms > MAX_BLOCK_ATOMS:
+        raise SwaxsInputError(f"crystal: a {diameter:g} Å sphere needs a block of {block_atoms} sites of this cell; "
+                              f"expected at most {MAX_BLOCK_ATOMS} (cell heights {', '.join(f'{h:.3g}' for h in heights)} Å)")
     block = Atoms(crystal.get_chemical_symbols(), scaled_positions=crystal.get_scaled_positions(wrap=True),
                   cell=crystal.cell, pbc=True).repeat([2 * n + 1 for n in reps])
     middle = block.cell.sum(axis=0) / 2

@@ -48,10 +48,9 @@ class ClusterInfo:
         per atom (Å): as a SAXS sphere fit or a PDF sphere envelope reads it.
     radius_of_gyration_angstrom : float
         Root-mean-square distance of atom centres from their centroid (Å),
-        unweighted.
-
-    The sizes are defined once, in :mod:`swaxs_lib.structures.sizes`; the
-    two diameters are None for a single atom.
+        unweighted.  The sizes are defined once, in
+        :mod:`swaxs_lib.structures.sizes`; the two diameters are None for a
+        single atom.
     mean_nn_distance_angstrom : float or None
         Mean bond length (Å) over bonded pairs (see module docstring); None for
         a single atom.

@@ -143,6 +143,10 @@ def read_structure_bytes(data: bytes, filename: str) -> Cluster:
 MAX_CELL_ATOMS = 2000
 #: Smallest volume per site (Å³) of a unit cell: below any real solid's (diamond 5.7), above unit slips.
 MIN_CELL_VOLUME_PER_ATOM = 2.0
+#: Shortest distance (Å) between two sites, periodic images included, and shortest cell height.
+MIN_SITE_DISTANCE_ANGSTROM = 0.5
+#: Most sites a cif may list times its symmetry operations (checked before ASE expands them).
+MAX_EXPANDED_SITES = 20_000
 
 
 def read_crystal_cell(source: str | os.PathLike | bytes, name: str | None = None) -> Atoms:
@@ -150,9 +154,13 @@ def read_crystal_cell(source: str | os.PathLike | bytes, name: str | None = None
 
     The counterpart of :func:`read_structure` for periodic crystals: the cell
     is kept, the symmetry-equivalent sites are generated (ASE's cif reader),
-    and the cell is checked before anyone repeats it: at most
-    :data:`MAX_CELL_ATOMS` sites and at least :data:`MIN_CELL_VOLUME_PER_ATOM`
-    Å³ per site.
+    and the cell is checked before anyone repeats it: the listed sites times
+    the symmetry operations at most :data:`MAX_EXPANDED_SITES` (counted before
+    the expansion), at most :data:`MAX_CELL_ATOMS` sites, at least
+    :data:`MIN_CELL_VOLUME_PER_ATOM` Å³ per site, no two sites (periodic images
+    included) and no cell height below :data:`MIN_SITE_DISTANCE_ANGSTROM`, and
+    every site fully occupied (a mixed or partly occupied site is refused, not
+    silently given one element).
 
     Parameters
     ----------
@@ -170,7 +178,8 @@ def read_crystal_cell(source: str | os.PathLike | bytes, name: str | None = None
     Raises
     ------
     SwaxsInputError
-        One line naming the file: unreadable, no cell, too many sites, too dense.
+        One line naming the file: unreadable, no cell, too many sites, too
+        dense, overlapping or partly occupied sites.
     """
     if isinstance(source, (bytes, bytearray, memoryview)):
         label = Path(str(name or "upload.cif")).name
@@ -191,7 +200,10 @@ def read_crystal_cell(source: str | os.PathLike | bytes, name: str | None = None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            _check_cif_size(p)
             atoms = read(p, index=0, format="cif")
+    except SwaxsInputError:
+        raise
     except Exception as exc:  # ASE raises many types for malformed files
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SwaxsInputError(f"{p}: could not be read as a cif ({detail}); expected a crystal structure") from None
@@ -205,5 +217,41 @@ def read_crystal_cell(source: str | os.PathLike | bytes, name: str | None = None
                               "(cell lengths in Å)")
     if np.any(atoms.numbers <= 0):
         raise SwaxsInputError(f"{p}: unknown element symbols; expected chemical symbols such as Cd")
+    mixed = [site for site, share in (atoms.info.get("occupancy") or {}).items()
+             if len(share) > 1 or any(abs(float(x) - 1.0) > 1e-3 for x in share.values())]
+    if mixed:
+        raise SwaxsInputError(f"{p}: {len(mixed)} partly occupied or mixed site(s); expected fully occupied sites "
+                              "(a disordered alloy is not one crystal)")
+    heights = abs(atoms.cell.volume) / np.linalg.norm(np.cross(atoms.cell[[1, 2, 0]], atoms.cell[[2, 0, 1]]), axis=1)
+    if heights.min() < MIN_SITE_DISTANCE_ANGSTROM:
+        raise SwaxsInputError(f"{p}: a cell height of {heights.min():.3g} Å; expected at least "
+                              f"{MIN_SITE_DISTANCE_ANGSTROM} Å (cell lengths in Å)")
     atoms.pbc = True
+    if len(atoms) > 1:
+        from ase.geometry import get_distances
+
+        _, d = get_distances(atoms.positions, cell=atoms.cell, pbc=True)
+        d[np.diag_indices_from(d)] = np.inf
+        if d.min() < MIN_SITE_DISTANCE_ANGSTROM:
+            raise SwaxsInputError(f"{p}: two sites {d.min():.3g} Å apart; expected at least "
+                                  f"{MIN_SITE_DISTANCE_ANGSTROM} Å (a site listed twice, or a wrong coordinate)")
     return atoms
+
+
+def _check_cif_size(path: Path) -> None:
+    """Refuse a cif whose listed sites times symmetry operations exceed :data:`MAX_EXPANDED_SITES`, unexpanded."""
+    from ase.io.cif import parse_cif
+
+    for block in parse_cif(str(path)):
+        sites = len(block.get("_atom_site_label") or block.get("_atom_site_type_symbol") or ())
+        operations = len(block.get("_symmetry_equiv_pos_as_xyz") or block.get("_space_group_symop_operation_xyz")
+                         or ())
+        if not operations:  # only a space group's name or number: ASE expands with all its operations
+            try:
+                operations = block.get_spacegroup(True).nsymop
+            except Exception:  # no or an unknown space group: ASE will say so when it reads the file
+                operations = 1
+        if sites * operations > MAX_EXPANDED_SITES:
+            raise SwaxsInputError(f"{path}: {sites} sites x {operations} symmetry operations; expected at most "
+                                  f"{MAX_EXPANDED_SITES} sites in the unit cell")
+        return

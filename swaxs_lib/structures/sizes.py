@@ -44,8 +44,8 @@ import numpy as np
 
 from swaxs_lib.errors import SwaxsInputError
 
-#: Half a layer, in units of v^(1/3), by which the hull of the atom centres is widened.
-HALF_LAYER = 0.46
+#: Atoms nearest the centre whose Voronoi cells give the volume per atom.
+CORE_ATOMS = 64
 
 #: Each size's name and what it means (the pages' tooltips and the CSV documentation use these).
 SIZE_DEFINITIONS = {
@@ -59,16 +59,18 @@ SIZE_DEFINITIONS = {
 
 
 def atomic_volume(positions) -> float:
-    """Volume per atom (Å³) of a cluster: its widened convex hull over the number of atoms.
+    """Volume per atom (Å³) of a cluster: the median Voronoi cell of the atoms nearest its centre.
 
-    The hull of the atom centres misses half a layer on every side; it is
-    widened by h = 0.46 v^(1/3) as a sphere of the same volume-to-area ratio
-    would be, V = V_hull (1 + h A_hull / (3 V_hull))^3, and v = V / N solved
-    by fixed-point iteration.  Within 11 % above the bulk value for fcc, bcc
-    and wurtzite clusters of 2–4 nm (tests/test_envelope.py).  Clusters too
-    small or flat for a hull (fewer than 5 atoms, or coplanar) get the value
-    of a close-packed solid of their mean nearest-neighbour distance,
-    d^3 / sqrt(2).
+    The Voronoi cell of an atom is the space closer to it than to any other
+    atom; in a crystal every cell holds exactly the volume per atom.  The cells
+    of the 64 atoms nearest the centroid are computed (from the atoms within
+    three nearest-neighbour distances d of them), those that reach more than
+    1.5 d from their atom (open to the outside: surface atoms) are left out,
+    and the median of the rest is taken.  Exact for fcc, bcc and wurtzite
+    clusters; the cluster's own value for strained ones (icosahedra: 6–8 %
+    above bulk).  Clusters without such a cell (a dimer, a flat sheet, a
+    chain) get the value of a close-packed solid of their mean
+    nearest-neighbour distance, d^3 / sqrt(2).
 
     Parameters
     ----------
@@ -83,28 +85,41 @@ def atomic_volume(positions) -> float:
     --------
     >>> from swaxs_lib.structures import lattice_sphere
     >>> v = atomic_volume(lattice_sphere("Pt", 37.5).atoms.positions)
-    >>> round(v / (3.92**3 / 4), 2)   # the bulk fcc value a^3/4
-    1.08
+    >>> round(v / (3.92**3 / 4), 6)   # the bulk fcc value a^3/4
+    1.0
     """
+    from scipy.spatial import ConvexHull, QhullError, Voronoi, cKDTree
+
     pos = np.asarray(positions, dtype=float).reshape(-1, 3)
     if len(pos) < 2 or not np.all(np.isfinite(pos)):
         raise SwaxsInputError(f"positions: got {len(pos)} finite atom(s); expected at least two")
-    if len(pos) >= 5:
-        from scipy.spatial import ConvexHull, QhullError
-
+    nn = _nearest_neighbour(pos)
+    if not nn > 0:
+        raise SwaxsInputError("positions: atoms on top of each other; expected distinct positions")
+    fallback = nn**3 / math.sqrt(2.0)
+    if len(pos) < 5:
+        return fallback
+    distance = np.linalg.norm(pos - pos.mean(axis=0), axis=1)
+    core = np.argsort(distance, kind="stable")[:CORE_ATOMS]
+    patch = np.nonzero(distance <= distance[core].max() + 3.0 * nn)[0]
+    try:
+        voronoi = Voronoi(pos[patch])
+    except QhullError:  # flat or collinear
+        return fallback
+    where = {int(atom): k for k, atom in enumerate(patch)}
+    volumes = []
+    for atom in core:
+        region = voronoi.regions[voronoi.point_region[where[int(atom)]]]
+        if not region or -1 in region:
+            continue
+        corners = voronoi.vertices[region]
+        if np.linalg.norm(corners - pos[atom], axis=1).max() > 1.5 * nn:
+            continue
         try:
-            hull = ConvexHull(pos)
+            volumes.append(ConvexHull(corners).volume)
         except QhullError:
-            hull = None
-        if hull is not None and hull.volume > 1e-6:
-            v = hull.volume / len(pos)
-            for _ in range(50):
-                widened = hull.volume * (1.0 + HALF_LAYER * v ** (1 / 3) * hull.area / (3.0 * hull.volume)) ** 3
-                v, previous = widened / len(pos), v
-                if abs(v - previous) <= 1e-10 * v:
-                    break
-            return float(v)
-    return _nearest_neighbour(pos) ** 3 / math.sqrt(2.0)
+            continue
+    return float(np.median(volumes)) if volumes else fallback
 
 
 def volume_diameter(n_atoms: float, atomic_volume_angstrom3: float) -> float:
