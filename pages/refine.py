@@ -398,6 +398,10 @@ def verdict(significance: dict, n_rows: int) -> None:
     elif n_rows > 1:
         st.info(f"The best candidate is significantly better than every other (α = {significance['alpha']:g}).",
                 icon=":material/balance:")
+    if (size := significance.get("size")) and n_rows > 1:
+        st.caption(f"Size: volume-equivalent diameter {size['best'] / 10:.2f} nm; the candidates the data cannot "
+                   f"tell from the best span {size['window'][0] / 10:.2f}–{size['window'][1] / 10:.2f} nm "
+                   "(docs/sizes.md).")
 
 
 def styled(frame: pd.DataFrame, shown: list[str]):

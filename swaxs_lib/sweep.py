@@ -235,7 +235,22 @@ class SweepResult:
                        n_independent_method=t.method, rw_ratio_critical=t.comparisons[t.best].rw_ratio_critical,
                        indistinguishable_from_best=[self.rows[i].candidate.label() for i in t.indistinguishable],
                        n_indistinguishable=len(t.indistinguishable), test_note=t.note)
+        out["size"] = self.size_window()
         return out
+
+    def size_window(self) -> dict[str, Any] | None:
+        """The sizes the data allow: the best candidate's volume-equivalent diameter and the range of those of
+        the candidates indistinguishable from it (docs/sizes.md), or None before a test or without sizes."""
+        if not self.rows or self.test is None:
+            return None
+        sizes = [self.rows[i].volume_diameter_angstrom for i in (0, *self.test.indistinguishable)
+                 if i < len(self.rows)]
+        sizes = [d for d in sizes if math.isfinite(d)]
+        if not sizes:
+            return None
+        return {"measure": "volume_diameter_angstrom", "best": round(self.rows[0].volume_diameter_angstrom, 3),
+                "window": [round(min(sizes), 3), round(max(sizes), 3)],
+                "note": "the candidates statistically indistinguishable from the best span this window"}
 
     def table(self) -> dict[str, list]:
         """The ranking as CSV columns: rank, parameters, atoms, sizes, rw, the test against the best,

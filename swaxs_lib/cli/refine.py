@@ -277,6 +277,10 @@ def _cmd_sweep(args: argparse.Namespace) -> dict[str, Any]:
             f"from the best (R_w ratio < {significance['rw_ratio_critical'] or float('nan'):.3f}; F-test, alpha "
             f"{significance['alpha']:g}, {significance['n_independent_points']} independent points)"
             + (f"; {significance['test_note']}" if significance["test_note"] else ""))
+    if significance.get("size"):
+        size = significance["size"]
+        say(f"size: volume-equivalent diameter {size['best']:.1f} Å; the candidates the data cannot tell from the "
+            f"best span {size['window'][0]:.1f}-{size['window'][1]:.1f} Å")
     if result.edge is not None:
         say(result.edge.message())
     best = result.rows[0]
