@@ -39,7 +39,10 @@ baseline.  The shape enters exactly (octahedra, decahedra, relaxed or uploaded
 clusters alike), with no envelope model to choose.  What is left out: the SAS
 above Q_a (a Porod tail 2 pi rho0 (S/V) / Q^4 per atom, below 0.02 at Q_b for
 particles of 3 nm or more) and the Bragg intensity below Q_b (a peak's tail
-under 1e-3 of its height for particles of 2 nm or more).
+under 1e-3 of its height for particles of 2 nm or more).  Below about 1.5 nm
+the two overlap: the small-angle scattering of a 13- or 55-atom cluster
+reaches past Q_b and its broad first peak begins below it, so the split is a
+convention there, as the extraction's own is.
 
 The volume per atom is estimated from the atoms
 (:func:`swaxs_lib.structures.sizes.atomic_volume`): the median Voronoi cell of
