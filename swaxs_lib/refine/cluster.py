@@ -419,8 +419,10 @@ def collect(recipe: FitRecipe, kind: str, model: str, settings: dict[str, Any],
     n_free = len(results.varnames)
     chi2 = float(np.sum(weights * (y - fitted) ** 2))
     reduced = chi2 / max(len(x) - n_free, 1)
-    # without measured sigma the weights are relative: scale the Jacobian errors by the misfit
-    factor = 1.0 if settings["weighting"] == "sigma" else math.sqrt(reduced)
+    # without measured sigma the weights are relative: scale the Jacobian errors by the misfit; with sigmas
+    # that do not explain the misfit (chi2_red > 1: PDFgetX2's dG are often 100 times too small) as well, as
+    # Rietveld programs do, so that an uncertainty is never smaller than the misfit allows (PDFgui does not)
+    factor = math.sqrt(reduced) if settings["weighting"] != "sigma" or reduced > 1.0 else 1.0
     if units is None:
         units = {**{k: v[0] for k, v in PDF_PARAMETERS.items()}, **{k: v[0] for k, v in IQ_PARAMETERS.items()}}
     values, seen = [], set()
