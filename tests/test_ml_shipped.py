@@ -87,7 +87,7 @@ def measured(bundle):
 
 
 def test_measured_files_are_predicted_and_reported_next_to_their_source(measured, capsys):
-    lines = ["| file | SOURCE.md says | shape (p) | family | diameter nm [90 %] | atoms | element (p) | in domain | "
+    lines = ["| file | SOURCE.md says | shape (p) | family | extent nm [90 %] | atoms | element (p) | in domain | "
              "best library match (R_w) |",
              "|---|---|---|---|---|---|---|---|---|"]
     for name, _, _, says in MEASURED:
