@@ -42,6 +42,7 @@ from swaxs_lib.jobs import (
     format_seconds,
     submit,
 )
+from swaxs_lib.refine.cluster import IQ_PARAMETERS, PDF_PARAMETERS
 from swaxs_lib.refine.crystal import ADP_MODELS, CRYSTAL_PARAMETERS
 from swaxs_lib.refine.parameters import table_options
 from swaxs_lib.structures import structure_text
@@ -159,6 +160,7 @@ def sweep_form(datasets) -> list[str]:
             options["fix"], options["start"] = ["qdamp"], {"qdamp": st.session_state[qdamp_key]}
     else:
         options["background"] = "constant"
+    starts_and_bounds(PDF_PARAMETERS if m.domain == "r" else IQ_PARAMETERS, options)
     workers_key = url_key(PAGE, "workers", 2, parse_number(1, 16, int))
     st.number_input("Worker processes", min_value=1, max_value=16, step=1, key=workers_key, **KEEP,
                     help="Candidates refined at once (low priority: the dashboard stays responsive).")
@@ -189,8 +191,9 @@ def start_crystal(dataset_id: str, element: str, lattice: str, nanoparticle: boo
     except SwaxsInputError as exc:
         st.session_state[f"{PAGE}._cerror"] = str(exc)
         return
-    fix = sorted({*options.get("fix", ()), *grid["fix"]} - set(grid["free"]))
-    start = {**options.get("start", {}), **grid["start"]}
+    # from the sweep's form only the calibrant's Q damping carries over (the rest are the cluster model's)
+    fix = sorted({*(f for f in options.get("fix", ()) if f == "qdamp"), *grid["fix"]} - set(grid["free"]))
+    start = {**{k: v for k, v in options.get("start", {}).items() if k == "qdamp"}, **grid["start"]}
     if not st.session_state.get(f"{PAGE}.cxyz", True):
         fix.append("xyz")
     crystal_options = {"x_min": options.get("x_min"), "x_max": options.get("x_max"), "fix": fix,
@@ -246,6 +249,25 @@ def crystal_grid(options: dict) -> None:
                              placeholder=f"{row.low:g}", **KEEP)
             high.number_input(f"{label} high", value=None, format="%.6g", key=f"{PAGE}.cp.{name}.high",
                               placeholder=f"{row.high:g}", **KEEP)
+
+
+def starts_and_bounds(table: dict, options: dict) -> None:
+    """Start values and bounds of the cluster model's parameters, for every candidate (empty: the table's)."""
+    with st.expander("Start values and bounds", icon=":material/tune:"):
+        st.caption("For every candidate; empty fields keep the defaults shown. U (or B) applies to every element.")
+        for name, (unit, default, low, high) in table.items():
+            label = f"{name} ({unit})" if unit else name
+            cells = st.columns(3)
+            start = cells[0].number_input(f"{label} start", value=None, format="%.5g", key=f"{PAGE}.start_{name}",
+                                          placeholder=f"{default:g}" if name != "scale" else "least squares")
+            lo = cells[1].number_input(f"{label} low", value=None, format="%.5g", key=f"{PAGE}.low_{name}",
+                                       placeholder=f"{low:g}")
+            hi = cells[2].number_input(f"{label} high", value=None, format="%.5g", key=f"{PAGE}.high_{name}",
+                                       placeholder=f"{high:g}")
+            if start is not None and name not in options["start"]:
+                options["start"][name] = start
+            if lo is not None or hi is not None:
+                options.setdefault("bounds", {})[name] = (low if lo is None else lo, high if hi is None else hi)
 
 
 def crystal_form(options: dict) -> list[str]:

@@ -99,6 +99,8 @@ class RefineOptions:
         Parameters held at their start.
     start : tuple of (str, float)
         Starting values.
+    bounds : tuple of (str, float, float)
+        Bounds (low, high) replacing the parameter table's.
     """
 
     x_min: float | None = None
@@ -108,6 +110,7 @@ class RefineOptions:
     background: str = "constant"
     fix: tuple[str, ...] = ()
     start: tuple[tuple[str, float], ...] = ()
+    bounds: tuple[tuple[str, float, float], ...] = ()
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any] | None) -> "RefineOptions":
@@ -118,11 +121,17 @@ class RefineOptions:
                                   f"{', '.join(cls.__dataclass_fields__)}")
         start = values.get("start") or ()
         start = tuple(sorted((str(k), float(v)) for k, v in (start.items() if isinstance(start, Mapping) else start)))
-        return cls(**{**values, "fix": tuple(sorted(values.get("fix") or ())), "start": start})
+        bounds = values.get("bounds") or ()
+        bounds = tuple(sorted((str(k), float(lo), float(hi)) for k, (lo, hi) in
+                              (bounds.items() if isinstance(bounds, Mapping) else ((b[0], b[1:]) for b in bounds))))
+        return cls(**{**values, "fix": tuple(sorted(values.get("fix") or ())), "start": start, "bounds": bounds})
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["fix"], out["start"] = list(self.fix), dict(self.start)
+        out["bounds"] = {k: [lo, hi] for k, lo, hi in self.bounds}
+        if not self.bounds:  # options without bounds keep the cache keys they had
+            del out["bounds"]
         return out
 
 
@@ -424,6 +433,7 @@ def refine_candidate(measurement: Measurement, candidate: Candidate, options: Re
         measurement, cluster.atoms, x_min=options.x_min, x_max=options.x_max,
         q_min_inv_angstrom=options.q_min_inv_angstrom, q_max_inv_angstrom=options.q_max_inv_angstrom,
         background=options.background, fix=options.fix, start=dict(options.start),
+        bounds={k: (lo, hi) for k, lo, hi in options.bounds},
     )
     from swaxs_lib.store import cluster_hash
 

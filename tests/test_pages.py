@@ -286,6 +286,19 @@ def test_refine_page_runs_a_sweep_in_the_background_and_shows_the_ranking(db):
     cancel(db, extended)
 
 
+def test_refine_page_sends_start_values_and_bounds_to_every_candidate(db):
+    from swaxs_lib.jobs import get_job
+
+    dataset = add_text_dataset(db, "g", np.linspace(1, 20, 200), np.sin(np.linspace(1, 20, 200)), "x.gr")
+    at = run("pages/refine.py", ds=dataset, grid="p=2..3,q=1,r=0", workers="1")
+    at.number_input(key="refine.start_delta2").set_value(2.0).run()
+    at.number_input(key="refine.high_u").set_value(0.03).run()
+    [b for b in at.button if b.label == "Start the sweep"][0].click().run()
+    assert not at.exception
+    options = get_job(db, at.session_state["refine.job"]).params["args"]["options"]
+    assert options["start"] == {"delta2": 2.0} and options["bounds"] == {"u": [0.0, 0.03]}
+
+
 def test_refine_page_reports_a_bad_grid(db):
     dataset = add_text_dataset(db, "g", np.linspace(1, 20, 200), np.sin(np.linspace(1, 20, 200)), "x.gr")
     at = run("pages/refine.py", ds=dataset, grid="p=1..3,s=2")

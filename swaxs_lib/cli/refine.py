@@ -129,7 +129,8 @@ def _options(args: argparse.Namespace, *, check_fix: bool = True) -> dict[str, A
         if "qdamp" not in fix:
             fix.append("qdamp")
     return {"x_min": args.x_min, "x_max": args.x_max, "q_min_inv_angstrom": args.q_min,
-            "q_max_inv_angstrom": args.q_max, "background": args.background, "fix": fix, "start": start}
+            "q_max_inv_angstrom": args.q_max, "background": args.background, "fix": fix, "start": start,
+            "bounds": parse_bounds(getattr(args, "bounds", None))}
 
 
 def _after(first: str):
@@ -151,7 +152,7 @@ def _cmd_refine(args: argparse.Namespace) -> dict[str, Any]:
     params_out = out_path(args.params_out, (".csv",)) if args.params_out else None
     crystal = args.model != "cluster"
     options = _options(args, check_fix=not crystal)  # crystal names (u_Cd, z_Se1) are checked by the model
-    bounds = parse_bounds(args.bounds)
+    bounds = options["bounds"]
     if not crystal and (args.free or args.adp):
         raise SwaxsInputError(f"--{'free' if args.free else 'adp'}: only for --model crystal or nanoparticle")
     measurement, dataset_id = load_data(args.data, args)
@@ -371,6 +372,11 @@ def register(sub) -> None:
                    help="significance level of the test that marks candidates indistinguishable from the best "
                         "(default 0.05)")
     _fit_flags(p)
+    p.add_argument("--start", action="append", metavar="NAME=VALUE",
+                   help="start value of a parameter for every candidate (repeatable or comma-separated), "
+                        "e.g. --start u=0.01,delta2=2")
+    p.add_argument("--bounds", action="append", metavar="NAME=LOW:HIGH",
+                   help="bounds of a parameter for every candidate, e.g. --bounds delta2=0:5,u=0.002:0.03")
     add_db_flag(p)
     p.add_argument("--out", required=True, metavar="FILE.csv", help="the ranking, best first")
     p.set_defaults(func=_cmd_sweep)
