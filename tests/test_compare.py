@@ -73,7 +73,7 @@ def sas_closed_form(positions, r, q_min, q_max):
     S_total = 1 + (2/N) Σ_{i<j} sinc(Q r_ij), T = 1 below Q_b/2, a raised cosine to 0 at
     Q_b = 4.4 / v^(1/3); Simpson's rule on 4,001 points of [q_min, Q_b] (T = 0 above).
     """
-    from swaxs_lib.scattering.envelope import atomic_volume
+    from swaxs_lib.structures.sizes import atomic_volume
 
     q_b = 4.4 / atomic_volume(positions) ** (1 / 3)
     if q_min >= q_b:

@@ -20,8 +20,9 @@ from ase.io import read
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.refine.realspace import realspace_pdf, realspace_setup
 from swaxs_lib.scattering import pair_distribution, pair_histogram
-from swaxs_lib.scattering.envelope import atomic_volume, small_angle_taper, small_angle_window
+from swaxs_lib.scattering.envelope import small_angle_taper, small_angle_window
 from swaxs_lib.structures import decahedron, icosahedron, lattice_sphere
+from swaxs_lib.structures.sizes import atomic_volume
 
 from .test_refine_crystal import DATA
 

@@ -23,7 +23,7 @@ from swaxs_lib.scattering import (
     pair_distribution,
     pair_histogram,
 )
-from swaxs_lib.scattering.envelope import atomic_volume
+from swaxs_lib.structures.sizes import atomic_volume
 from swaxs_lib.structures import decahedron, icosahedron
 
 R = np.arange(0.0, 30.0001, 0.01)

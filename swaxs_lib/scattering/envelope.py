@@ -79,7 +79,6 @@ import math
 import numpy as np
 
 from swaxs_lib.errors import SwaxsInputError
-from swaxs_lib.structures.sizes import atomic_volume  # noqa: F401  (the volume per atom, re-exported)
 
 #: Q_b v^(1/3) of the small-angle low-pass (below wurtzite's first peak at 5.13).
 SAS_CUTOFF = 4.4
@@ -115,5 +114,5 @@ def check_small_angle(small_angle: str) -> str:
     return small_angle
 
 
-__all__ = ["SAS_CUTOFF", "SAS_VERSION", "SMALL_ANGLE_MODES", "atomic_volume", "check_small_angle", "small_angle_taper",
+__all__ = ["SAS_CUTOFF", "SAS_VERSION", "SMALL_ANGLE_MODES", "check_small_angle", "small_angle_taper",
            "small_angle_window"]

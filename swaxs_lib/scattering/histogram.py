@@ -24,8 +24,8 @@ import numba
 import numpy as np
 from ase import Atoms
 
-from swaxs_lib.scattering.envelope import atomic_volume
 from swaxs_lib.scattering.kernels import N_MOMENTS, pair_moments, sine_series
+from swaxs_lib.structures.sizes import atomic_volume
 
 #: Product Q_max * dr of the fast mode's grid (see module docstring).
 FAST_Q_DR = 0.2
@@ -51,7 +51,7 @@ class PairHistogram:
     node_weights : numpy.ndarray (n_pairs, n_nodes)
         Lagrange weights on nodes r_m = m dr.
     atomic_volume_angstrom3 : float
-        Volume per atom of the cluster (Å³, :func:`~swaxs_lib.scattering.envelope.atomic_volume`),
+        Volume per atom of the cluster (Å³, :func:`~swaxs_lib.structures.sizes.atomic_volume`),
         which sets where its small-angle scattering ends; NaN for fewer than two atoms.
     """
 

@@ -40,9 +40,10 @@ from ase import Atoms
 
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.scattering.debye import debye_intensity
-from swaxs_lib.scattering.envelope import atomic_volume, check_small_angle, small_angle_taper
+from swaxs_lib.scattering.envelope import check_small_angle, small_angle_taper
 from swaxs_lib.scattering.histogram import PairHistogram, fast_bin_width, pair_histogram
 from swaxs_lib.scattering.kernels import sine_series
+from swaxs_lib.structures.sizes import atomic_volume
 
 #: Largest (r_pair_max + r_max) * dQ of the integration grid.
 PDF_PHASE_STEP = 0.2
@@ -152,7 +153,7 @@ def pair_distribution(
     )
     f_q = curve.reduced_structure_function
     if small_angle == "subtract":
-        volume = getattr(histogram, "atomic_volume_angstrom3", math.nan)
+        volume = histogram.atomic_volume_angstrom3  # NaN only in a histogram built by hand
         if not math.isfinite(volume):
             volume = atomic_volume(atoms.positions)
         s_total = curve.intensity / (curve.n_atoms * np.abs(curve.mean_f) ** 2)
