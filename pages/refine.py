@@ -253,13 +253,13 @@ def crystal_grid(options: dict) -> None:
 
 def starts_and_bounds(table: dict, options: dict) -> None:
     """Start values and bounds of the cluster model's parameters, for every candidate (empty: the table's)."""
-    with st.expander("Start values and bounds", icon=":material/tune:"):
+    with st.expander("Cluster model: start values and bounds", icon=":material/tune:"):
         st.caption("For every candidate; empty fields keep the defaults shown. U (or B) applies to every element.")
         for name, (unit, default, low, high) in table.items():
             label = f"{name} ({unit})" if unit else name
             cells = st.columns(3)
             start = cells[0].number_input(f"{label} start", value=None, format="%.5g", key=f"{PAGE}.start_{name}",
-                                          placeholder=f"{default:g}" if name != "scale" else "least squares")
+                                          placeholder=f"{default:g}" if name != "scale" else "auto")
             lo = cells[1].number_input(f"{label} low", value=None, format="%.5g", key=f"{PAGE}.low_{name}",
                                        placeholder=f"{low:g}")
             hi = cells[2].number_input(f"{label} high", value=None, format="%.5g", key=f"{PAGE}.high_{name}",
