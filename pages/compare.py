@@ -40,7 +40,8 @@ from swaxs_lib.compare import (
     pdf_q_range,
 )
 from swaxs_lib.errors import SwaxsInputError
-from swaxs_lib.fitting import BACKGROUNDS
+from swaxs_lib.fit.linear import BACKGROUNDS
+from swaxs_lib.models import get_model
 from swaxs_lib.io.header import describe_use, header_facts
 
 PAGE = "compare"
@@ -90,14 +91,19 @@ def _clusters_link_params(slot: str, names: list[str]) -> dict[str, str]:
 
 
 def model_controls(measurement, x_lo: float, x_hi: float) -> tuple[dict, list[str]]:
-    """Expansion, B, background, fit range and (for G(r)) the transform's Q range."""
+    """The model's parameters (from its table), background, fit range and (for G(r)) the transform's Q range."""
     domain = measurement.domain
-    exp_key = url_key(PAGE, "exp", 0.0, parse_number(-5.0, 5.0))
-    st.slider("Lattice expansion (%)", -5.0, 5.0, step=0.1, key=exp_key, **KEEP,
-              help="Every interatomic distance × (1 + expansion): +1 % is what ~1 % larger lattice gives.")
-    b_key = url_key(PAGE, "b", 0.5, parse_number(0.0, 5.0))
-    st.slider("Debye–Waller B (Å²)", 0.0, 5.0, step=0.05, key=b_key, **KEEP,
-              help="Thermal and static disorder: pair terms damped by exp(−B Q²/8π²); B = 8π² ⟨u²⟩.")
+    spec = get_model("cluster", measurement.kind)
+    values, names = {}, []
+    for row in spec.parameters:  # the model's table: held at the slider's value; scale and background are fitted
+        if row.name in spec.linear:
+            continue
+        default = 0.0 if row.name == "qdamp" else row.start
+        key = url_key(PAGE, row.name, default, parse_number(row.low, row.high))
+        st.slider(row.widget_label(), row.low, row.high, step=_nice_step((row.high - row.low) / 160), key=key, **KEEP,
+                  format="%.4g", help=row.description)
+        values[row.name] = st.session_state[key]
+        names.append(row.name)
     bg_key = url_key(PAGE, "bg", "constant" if domain == "q" else "none", parse_choice(BACKGROUNDS))
     st.segmented_control("Background", BACKGROUNDS, key=bg_key, **KEEP,
                          help="Fitted by least squares together with the scale: c0, or c0 + c1·x.")
@@ -109,9 +115,8 @@ def model_controls(measurement, x_lo: float, x_hi: float) -> tuple[dict, list[st
     unit = "1/Å" if domain == "q" else "Å"
     st.slider(f"Fit range ({'Q' if domain == 'q' else 'r'}, {unit})", x_lo, x_hi, step=step, key=xr_key, **KEEP,
               format="%.4g")
-    names = ["exp", "b", "bg", "xr"]
-    options = dict(expansion=st.session_state[exp_key] / 100, b_iso_angstrom2=st.session_state[b_key],
-                   background=st.session_state[bg_key])
+    names += ["bg", "xr"]
+    options = dict(values=values, background=st.session_state[bg_key])
     if domain == "r":
         header = pdf_q_range(measurement)
         q_default = header or DEFAULT_PDF_Q_RANGE
@@ -123,17 +128,13 @@ def model_controls(measurement, x_lo: float, x_hi: float) -> tuple[dict, list[st
         qmax_key = url_key(PAGE, "qmax", float(q_default[1]), parse_number(1.0, 60.0))
         right.number_input("Q_max (1/Å)", 1.0, 60.0, step=0.5, key=qmax_key, **KEEP,
                            help="Termination ripples of the model follow this Q_max.")
-        qdamp_key = url_key(PAGE, "qdamp", 0.0, parse_number(0.0, 0.2))
-        st.slider("Q damping (1/Å)", 0.0, 0.2, step=0.005, key=qdamp_key, format="%.3f", **KEEP,
-                  help="Instrument resolution: G(r) × exp(−(r·Qdamp)²/2).")
         sas_key = url_key(PAGE, "sas", True, lambda t: t in ("1", "true", "True"))
         st.toggle("Take out the particle's small-angle scattering", key=sas_key, **KEEP,
                   help="As PDF extraction does with the data: a measured G(r) holds no small-angle part "
                        "(Farrow & Billinge 2009). Off: the plain Debye transform, whose smooth hump from 2 to 20 Å "
                        "a fit would have to absorb.")
-        names += ["qmin", "qmax", "qdamp", "sas"]
+        names += ["qmin", "qmax", "sas"]
         options.update(q_min_inv_angstrom=st.session_state[qmin_key], q_max_inv_angstrom=st.session_state[qmax_key],
-                       q_damp_inv_angstrom=st.session_state[qdamp_key],
                        small_angle="subtract" if st.session_state[sas_key] else "keep")
     options["x_range"] = st.session_state[xr_key]
     return options, names
@@ -276,28 +277,20 @@ def _figure(measurement, results, x_min: float, x_max: float, log_y: bool, log_x
 
 
 def _table(results) -> dict[str, list]:
-    rows = {"candidate": [], "shape": [], "formula": [], "parameters": [], "n_atoms": [], "extent_angstrom": [],
-            "volume_diameter_angstrom": [],
-            "expansion": [], "b_iso_angstrom2": [], "scale": [], "background_c0": [], "background_c1": [], "rw": [],
-            "fit_points": []}
+    """One row per candidate: identifiers, then every parameter with its unit and sigma (the fit's own names), R_w."""
+    rows = []
     for i, _, cluster, comparison in results:
         info, fit = cluster.info, comparison.fit
-        rows["candidate"].append(i + 1)
-        rows["shape"].append(info.shape)
-        rows["formula"].append(info.formula)
-        rows["parameters"].append(" ".join(f"{k}={v}" for k, v in info.parameters))
-        rows["n_atoms"].append(info.n_atoms)
-        rows["extent_angstrom"].append(round(info.extent_angstrom, 3))
-        rows["volume_diameter_angstrom"].append(None if info.volume_diameter_angstrom is None
-                                                else round(info.volume_diameter_angstrom, 3))
-        rows["expansion"].append(comparison.expansion)
-        rows["b_iso_angstrom2"].append(comparison.b_iso_angstrom2)
-        rows["scale"].append(fit.scale)
-        rows["background_c0"].append(fit.background[0] if fit.background else 0.0)
-        rows["background_c1"].append(fit.background[1] if len(fit.background) > 1 else 0.0)
-        rows["rw"].append(fit.rw)
-        rows["fit_points"].append(fit.n_points)
-    return rows
+        row = {"candidate": i + 1, "shape": info.shape, "formula": info.formula,
+               "parameters": " ".join(f"{k}={v}" for k, v in info.parameters), "n_atoms": info.n_atoms,
+               "extent_angstrom": round(info.extent_angstrom, 3),
+               "volume_diameter_angstrom": None if info.volume_diameter_angstrom is None
+               else round(info.volume_diameter_angstrom, 3)}
+        row.update({k: v for k, v in comparison.result.parameter_row().items() if k != "rw"})
+        row.update(rw=fit.rw, fit_points=fit.n_points)
+        rows.append(row)
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    return {c: [row.get(c) for row in rows] for c in columns}
 
 
 def _downloads(results, dataset_id: str) -> None:
@@ -318,8 +311,8 @@ def _save_button(results, dataset_id: str) -> None:
             fit = comparison.fit
             store().add_result(
                 "fit",
-                {"page": "compare", "cluster": cluster.info.to_dict(), "expansion": comparison.expansion,
-                 "b_iso_angstrom2": comparison.b_iso_angstrom2, "background": fit.background_model,
+                {"page": "compare", "cluster": cluster.info.to_dict(), "values": comparison.values,
+                 "background": fit.background_model,
                  "x_min": fit.x_min, "x_max": fit.x_max, "q_range_inv_angstrom": comparison.q_range_inv_angstrom,
                  "q_damp_inv_angstrom": comparison.q_damp_inv_angstrom},
                 result={"rw": fit.rw, "scale": fit.scale, "background": list(fit.background),

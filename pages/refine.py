@@ -42,9 +42,9 @@ from swaxs_lib.jobs import (
     format_seconds,
     submit,
 )
-from swaxs_lib.refine.cluster import IQ_PARAMETERS, PDF_PARAMETERS
-from swaxs_lib.refine.crystal import ADP_MODELS, CRYSTAL_PARAMETERS
-from swaxs_lib.refine.parameters import table_options
+from swaxs_lib.models import get_model
+from swaxs_lib.models.crystal import ADP_MODELS, CRYSTAL_PARAMETERS
+from swaxs_lib.models.parameters import table_options
 from swaxs_lib.structures import structure_text
 from swaxs_lib.structures.parameters import supported_elements
 from swaxs_lib.sweep import DEFAULT_DECAHEDRA, DEFAULT_GRIDS, Candidate, parse_grid
@@ -160,7 +160,7 @@ def sweep_form(datasets) -> list[str]:
             options["fix"], options["start"] = ["qdamp"], {"qdamp": st.session_state[qdamp_key]}
     else:
         options["background"] = "constant"
-    starts_and_bounds(PDF_PARAMETERS if m.domain == "r" else IQ_PARAMETERS, options)
+    starts_and_bounds(get_model("cluster", m.kind).parameters, options)
     workers_key = url_key(PAGE, "workers", 2, parse_number(1, 16, int))
     st.number_input("Worker processes", min_value=1, max_value=16, step=1, key=workers_key, **KEEP,
                     help="Candidates refined at once (low priority: the dashboard stays responsive).")
@@ -211,7 +211,8 @@ def start_crystal(dataset_id: str, element: str, lattice: str, nanoparticle: boo
 
 
 #: Rows of the crystal table offered on the page (free coordinates have their own switch).
-CRYSTAL_ROWS = ("scale", "a", "b", "c", "u", "delta1", "delta2", "sratio", "rcut", "qdamp", "qbroad", "spdiameter")
+#: The crystal table's rows shown as inputs (free coordinates depend on the structure: refined by default).
+CRYSTAL_ROWS = tuple(name for name in CRYSTAL_PARAMETERS if name != "xyz")
 
 
 def crystal_grid_values() -> tuple[dict, dict, dict, dict]:
@@ -251,15 +252,16 @@ def crystal_grid(options: dict) -> None:
                               placeholder=f"{row.high:g}", **KEEP)
 
 
-def starts_and_bounds(table: dict, options: dict) -> None:
-    """Start values and bounds of the cluster model's parameters, for every candidate (empty: the table's)."""
+def starts_and_bounds(rows, options: dict) -> None:
+    """Start values and bounds of the cluster model's parameters (its table's rows), for every candidate."""
     with st.expander("Cluster model: start values and bounds", icon=":material/tune:"):
         st.caption("For every candidate; empty fields keep the defaults shown. U (or B) applies to every element.")
-        for name, (unit, default, low, high) in table.items():
-            label = f"{name} ({unit})" if unit else name
+        for row in rows:
+            name, default, low, high, label = row.name, row.start, row.low, row.high, row.label()
             cells = st.columns(3)
             start = cells[0].number_input(f"{label} start", value=None, format="%.5g", key=f"{PAGE}.start_{name}",
-                                          placeholder=f"{default:g}" if name != "scale" else "auto")
+                                          placeholder=f"{default:g}" if name != "scale" else "auto",
+                                          help=row.description)
             lo = cells[1].number_input(f"{label} low", value=None, format="%.5g", key=f"{PAGE}.low_{name}",
                                        placeholder=f"{low:g}")
             hi = cells[2].number_input(f"{label} high", value=None, format="%.5g", key=f"{PAGE}.high_{name}",
@@ -509,12 +511,23 @@ def show_fit(fit, rank: int, args: dict) -> None:
             st.caption("Grey: not determined by the data (at a bound, or uncertainty ≥ |value|).")
         link = {"ds": args.get("dataset_id"), "n": "1", "c1_shape": fit.params["shape"], "c1_el": fit.params["element"],
                 **{f"c1_{k}": str(v) for k, v in params.items()},
-                "exp": f"{100 * summary.get('expansion', 0.0):.2f}"}
+                **_compare_values(summary)}
         if cif_text:
             st.caption("A sphere cut from an uploaded crystal: download it (xyz) and upload it on Compare.")
         else:
             st.page_link("pages/compare.py", label="Open in Compare", icon=":material/compare:",
                          query_params={k: v for k, v in link.items() if v is not None})
+
+
+def _compare_values(summary: dict) -> dict[str, str]:
+    """The refined model values as the Compare page's URL holds them (its sliders: one U or B for all elements)."""
+    out = {name: f"{summary[name]:.6g}" for name in ("zoom", "qdamp", "delta2") if summary.get(name) is not None}
+    for base in ("u", "b"):
+        per = [v for k, v in summary.items() if k.startswith(f"{base}_") and not k.endswith(("_sigma", "_flag"))
+               and isinstance(v, (int, float))]
+        if per:
+            out[base] = f"{float(np.mean(per)):.6g}"
+    return out
 
 
 entry_guard()

@@ -1,19 +1,19 @@
-"""A cluster's simulated curve against a measured one: model, scale, background, R_w.
+"""A cluster's model curve against a measured one: model, scale, background, R_w.
 
-:func:`compare_cluster` computes the model on the measurement's own points
-(I(Q), S(Q) or F(Q) from the Debye equation, G(r) from its transform over the
-experiment's Q range), then fits a scale and optional background with
-:func:`~swaxs_lib.fitting.fit_scale_background`.  Structural parameters (lattice
-expansion, Debye–Waller B, Q damping) are not refined here: they are the
-values a user sets by hand, as on the live Compare page; refinement of them
-is :mod:`swaxs_lib.refine`'s job.
+:func:`compare_cluster` computes the cluster model of :mod:`swaxs_lib.models`
+on the measurement's own points (I(Q), S(Q), F(Q) from the Debye equation,
+:mod:`~swaxs_lib.models.cluster_iq`; G(r) in real space over the experiment's
+Q window, :mod:`~swaxs_lib.models.cluster_gr`, the refinement's own model),
+holds its parameters at the values given (``values`` by the model table's
+names: ``zoom``, ``b`` or ``u``, ``qdamp``, ``delta2``) and fits a scale and
+optional background exactly (:func:`swaxs_lib.fit.engine.linear_fit`).  This is
+the Compare page's live path and what ``refine`` does when only the scale (and
+background) are free: the two give the same R_w.  Fit range, weights and Q
+window: :mod:`swaxs_lib.fit.window`.
 
-Lattice expansion ``e`` multiplies every interatomic distance by ``1 + e``.
-A histogram of the cluster's pair distances (from
-:func:`~swaxs_lib.scattering.pair_histogram`) can be passed to skip the pair
-loop, which is what makes a slider redraw take milliseconds; with a
-:class:`~swaxs_lib.store.Store` the model curve goes through its cache, so
-a parameter set seen before (by anyone) is read back instead of computed.
+A pair histogram of the cluster (:func:`histogram_for`) can be passed to skip
+the pair loop, which is what makes a slider redraw take milliseconds; with a
+:class:`~swaxs_lib.store.Store` the model curve goes through its cache.
 
 Examples
 --------
@@ -31,25 +31,23 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from typing import Mapping
 
 import numpy as np
 from ase import Atoms
 
 from swaxs_lib.errors import SwaxsInputError
-from swaxs_lib.fitting import ScaleFit, fit_scale_background
+from swaxs_lib.fit.engine import linear_fit
+from swaxs_lib.fit.linear import ScaleFit
+from swaxs_lib.fit.result import RefinementResult
+from swaxs_lib.fit.window import DEFAULT_PDF_Q_RANGE, transform_q_range
 from swaxs_lib.io.header import header_q_range
 from swaxs_lib.io.measurement import VALUE_COLUMNS, X_COLUMNS, Measurement
-from swaxs_lib.scattering import (
-    PairHistogram,
-    debye_intensity,
-    fast_bin_width,
-    pair_distribution,
-)
-
-#: Q range (1/Å) of the G(r) transform when the file's header gives none.
-DEFAULT_PDF_Q_RANGE = (0.5, 25.0)
+from swaxs_lib.models import get_model
+from swaxs_lib.models import cluster_gr, cluster_iq
+from swaxs_lib.scattering import PairHistogram
 
 
 @dataclass(frozen=True)
@@ -67,15 +65,14 @@ class Comparison:
     model : numpy.ndarray
         The unscaled model on ``x``.
     fit : ScaleFit
-        Scale, background, R_w and the fitted curve.
-    expansion : float
-        Lattice expansion used (0.02 = distances 2 % longer).
-    b_iso_angstrom2 : float or dict
-        Debye–Waller B used (Å²).
+        Scale, background, R_w and the fitted curve on every point.
+    result : RefinementResult
+        The same fit as every other fit reports it: each parameter (the held
+        ones too) with its uncertainty, flags, settings.
+    values : dict
+        The model's held parameters by table name (``zoom``, ``u_<El>`` or ``b_<El>``, ``qdamp``, ``delta2``).
     q_range_inv_angstrom : tuple of float or None
         (Q_min, Q_max) of the G(r) transform; None for Q-space data.
-    q_damp_inv_angstrom : float
-        Q damping of G(r) (1/Å); 0 for Q-space data.
     """
 
     kind: str
@@ -83,10 +80,18 @@ class Comparison:
     data: np.ndarray
     model: np.ndarray
     fit: ScaleFit
-    expansion: float
-    b_iso_angstrom2: float | dict
-    q_range_inv_angstrom: tuple[float, float] | None
-    q_damp_inv_angstrom: float
+    result: RefinementResult
+    values: dict = field(default_factory=dict)
+    q_range_inv_angstrom: tuple[float, float] | None = None
+
+    @property
+    def expansion(self) -> float:
+        """zoom - 1: every distance is (1 + expansion) times the cluster's."""
+        return float(self.values.get("zoom", 1.0)) - 1.0
+
+    @property
+    def q_damp_inv_angstrom(self) -> float:
+        return float(self.values.get("qdamp", 0.0))
 
     @property
     def residual(self) -> np.ndarray:
@@ -122,8 +127,7 @@ def histogram_for(atoms: Atoms, measurement: Measurement, *, max_expansion: floa
     atoms : ase.Atoms
     measurement : Measurement
     max_expansion : float
-        Largest lattice expansion the histogram will be used with: the bin
-        width is chosen for Q_max × (1 + max_expansion).
+        Largest lattice expansion the histogram will be used with (at most 0.1, the zoom's bound).
     q_max_inv_angstrom : float, optional
         For G(r), the largest transform Q_max that will be asked for
         (default: the file's, or 25 1/Å).
@@ -131,35 +135,35 @@ def histogram_for(atoms: Atoms, measurement: Measurement, *, max_expansion: floa
     Returns
     -------
     PairHistogram
+        The one the model's refinement builds (``histogram_for`` of
+        :mod:`~swaxs_lib.models.cluster_gr` / :mod:`~swaxs_lib.models.cluster_iq`).
     """
-    from swaxs_lib.scattering import pair_histogram
-
     if measurement.domain == "q":
-        q_max = float(np.max(measurement.x))
-    else:
-        q_max = q_max_inv_angstrom or (pdf_q_range(measurement) or DEFAULT_PDF_Q_RANGE)[1]
-    return pair_histogram(atoms, fast_bin_width(max(q_max, 1e-3) * (1 + max(max_expansion, 0.0))))
+        return cluster_iq.histogram_for(atoms, float(np.max(measurement.x)))
+    q_max = q_max_inv_angstrom or (pdf_q_range(measurement) or DEFAULT_PDF_Q_RANGE)[1]
+    return cluster_gr.histogram_for(atoms, q_max)
 
 
 def compare_cluster(
     measurement: Measurement,
     atoms: Atoms,
+    values: Mapping[str, float] | None = None,
     *,
-    expansion: float = 0.0,
-    b_iso_angstrom2: float | Mapping[str, float] = 0.0,
+    expansion: float | None = None,
+    b_iso_angstrom2: float | Mapping[str, float] | None = None,
     background: str = "none",
     weighting: str = "auto",
     x_min: float | None = None,
     x_max: float | None = None,
     q_min_inv_angstrom: float | None = None,
     q_max_inv_angstrom: float | None = None,
-    q_damp_inv_angstrom: float = 0.0,
+    q_damp_inv_angstrom: float | None = None,
     energy_kev: float | None = None,
     histogram: PairHistogram | None = None,
     store=None,
     small_angle: str = "subtract",
 ) -> Comparison:
-    """Model ``atoms`` on ``measurement``'s points and fit scale (and background).
+    """Model ``atoms`` on ``measurement``'s points, parameters held, and fit scale (and background).
 
     Parameters
     ----------
@@ -167,21 +171,26 @@ def compare_cluster(
         I(Q), S(Q), F(Q) or G(r).
     atoms : ase.Atoms
         The cluster (Å).
-    expansion : float
-        Isotropic lattice expansion (dimensionless; -0.1 to 0.1).
-    b_iso_angstrom2 : float or mapping
-        Debye–Waller B (Å²), one for all elements or per element.
+    values : mapping, optional
+        The model's parameters by table name (:func:`swaxs_lib.models.get_model`
+        ``("cluster", kind)``): ``zoom``; ``b`` (Å², I(Q)) or ``u`` (Å², G(r)),
+        one for all elements or ``b_<El>``/``u_<El>``; G(r) also ``qdamp``
+        (1/Å) and ``delta2`` (Å²).  Missing ones take the table's defaults,
+        except B/U and Q damping, which default to 0 here.
+    expansion : float, optional
+        Shorthand for ``zoom = 1 + expansion`` (-0.1 to 0.1).
+    b_iso_angstrom2 : float or mapping, optional
+        Shorthand for the Debye–Waller B (Å²): ``b`` for I(Q), ``u = B / 8π²`` for G(r).
     background : {"none", "constant", "linear"}
     weighting : {"auto", "sigma", "relative", "uniform"}
-        See :mod:`swaxs_lib.fitting`.
     x_min, x_max : float, optional
-        Fit range in the data's units (1/Å or Å).
+        Fit range in the data's units (1/Å or Å); defaults: :mod:`swaxs_lib.fit.window`.
     q_min_inv_angstrom, q_max_inv_angstrom : float, optional
         G(r) only: the transform's Q range; default the file header's, else 0.5–25 1/Å.
-    q_damp_inv_angstrom : float
-        G(r) only: Q damping (1/Å).
+    q_damp_inv_angstrom : float, optional
+        Shorthand for ``qdamp`` (G(r), 1/Å).
     energy_kev : float, optional
-        X-ray energy for anomalous form factors.
+        I(Q) only: X-ray energy for anomalous form factors.
     histogram : PairHistogram, optional
         ``atoms``'s pair histogram (:func:`histogram_for`), to skip the pair loop.
     store : Store, optional
@@ -189,7 +198,7 @@ def compare_cluster(
     small_angle : {"subtract", "keep"}
         G(r) only: take the particle's small-angle scattering out of the model,
         as PDF extraction does with the data (default; see
-        :mod:`swaxs_lib.scattering.envelope`), or keep the plain Debye transform.
+        :mod:`swaxs_lib.scattering.envelope`), or keep it.
 
     Returns
     -------
@@ -198,50 +207,85 @@ def compare_cluster(
     Raises
     ------
     SwaxsInputError
-        An out-of-range parameter, or what :func:`fit_scale_background` rejects.
+        An unknown parameter, a value outside its table's bounds, or what
+        :func:`~swaxs_lib.fit.window.fit_window` rejects.
     """
-    if not (np.isfinite(expansion) and -0.1 <= expansion <= 0.1):
-        raise SwaxsInputError(f"expansion: got {expansion}; expected a number between -0.1 and 0.1")
-    if not (np.isfinite(q_damp_inv_angstrom) and q_damp_inv_angstrom >= 0):
-        raise SwaxsInputError(f"q_damp_inv_angstrom: got {q_damp_inv_angstrom}; expected a number >= 0")
-    b_iso = dict(b_iso_angstrom2) if isinstance(b_iso_angstrom2, Mapping) else float(b_iso_angstrom2)
-    factor = 1.0 + float(expansion)
-    x = measurement.x
-    q_range = None
-    if measurement.domain == "q":
-        model = _q_model(measurement.kind, atoms, x, factor, b_iso, energy_kev, histogram, store)
-        q_damp = 0.0
-    else:
-        default = pdf_q_range(measurement) or DEFAULT_PDF_Q_RANGE
-        q_range = (float(default[0] if q_min_inv_angstrom is None else q_min_inv_angstrom),
-                   float(default[1] if q_max_inv_angstrom is None else q_max_inv_angstrom))
-        if not (0 <= q_range[0] < q_range[1] <= 100):
-            raise SwaxsInputError(f"Q range: got {q_range[0]:g}..{q_range[1]:g} 1/Å; expected 0 <= Q_min < Q_max <= 100")
-        q_damp = float(q_damp_inv_angstrom)
-        kwargs = dict(b_iso_angstrom2=b_iso, energy_kev=energy_kev, q_damp_inv_angstrom=q_damp, scale=factor,
-                      small_angle=small_angle)
-        if store is not None:
-            from swaxs_lib.store import cached_pdf
-
-            model = cached_pdf(store, atoms, x, *q_range, histogram=histogram, **kwargs).g
+    spec = get_model("cluster", measurement.kind)
+    is_pdf = measurement.kind == "gr"
+    given = dict(values or {})
+    if expansion is not None:
+        if not (np.isfinite(expansion) and -0.1 <= expansion <= 0.1):
+            raise SwaxsInputError(f"expansion: got {expansion}; expected a number between -0.1 and 0.1")
+        given["zoom"] = 1.0 + float(expansion)
+    if b_iso_angstrom2 is not None:
+        per = dict(b_iso_angstrom2) if isinstance(b_iso_angstrom2, Mapping) else None
+        factor = 1.0 / (8 * math.pi**2) if is_pdf else 1.0
+        base = "u" if is_pdf else "b"
+        if per is None:
+            given[base] = float(b_iso_angstrom2) * factor
         else:
-            model = pair_distribution(atoms, x, *q_range, histogram=histogram, **kwargs).g
-    fit = fit_scale_background(
-        x, measurement.values, model, sigma=measurement.uncertainties, background=background,
-        weighting=weighting, kind=measurement.kind, x_min=x_min, x_max=x_max,
-    )
-    return Comparison(
-        kind=measurement.kind, x=x, data=measurement.values, model=model, fit=fit, expansion=float(expansion),
-        b_iso_angstrom2=b_iso, q_range_inv_angstrom=q_range, q_damp_inv_angstrom=q_damp,
-    )
-
-
-def _q_model(kind, atoms, q, factor, b_iso, energy_kev, histogram, store) -> np.ndarray:
-    kwargs = dict(b_iso_angstrom2=b_iso, energy_kev=energy_kev, scale=factor)
-    if store is not None:
-        from swaxs_lib.store import cached_intensity
-
-        curve = cached_intensity(store, atoms, q, histogram=histogram, **kwargs)
+            given.update({f"{base}_{el}": float(b) * factor for el, b in per.items()})
+    if q_damp_inv_angstrom is not None:
+        if not is_pdf and q_damp_inv_angstrom:
+            raise SwaxsInputError("q_damp_inv_angstrom: only for G(r) data")
+        if is_pdf:
+            given["qdamp"] = float(q_damp_inv_angstrom)
+    if energy_kev is not None and is_pdf:
+        raise SwaxsInputError("energy_kev: the G(r) model weights pairs by f(0), as PDFgui does; "
+                              "expected no energy for G(r) data")
+    held = _held_values(spec, given, atoms)
+    x = np.asarray(measurement.x, dtype=float)
+    q_range = None
+    if is_pdf:
+        q_range = transform_q_range(measurement, q_min_inv_angstrom, q_max_inv_angstrom)
+        if histogram is None:
+            histogram = cluster_gr.histogram_for(atoms, q_range[1])
+        u = {k[2:]: v for k, v in held.items() if k.startswith("u_")}
+        model = cluster_gr.model_curve(histogram, x, *q_range, zoom=held["zoom"], u=u, delta2=held["delta2"],
+                                       qdamp=held["qdamp"], small_angle=small_angle, store=store, atoms=atoms)
     else:
-        curve = debye_intensity(atoms, q, histogram=histogram, **kwargs)
-    return curve.values(kind)
+        if histogram is None:
+            histogram = cluster_iq.histogram_for(atoms, float(x.max()))
+        b = {k[2:]: v for k, v in held.items() if k.startswith("b_")}
+        model = cluster_iq.model_curve(atoms, histogram, x, measurement.kind, zoom=held["zoom"], b=b,
+                                       energy_kev=energy_kev, store=store)
+    settings = {"kind": measurement.kind, "source": measurement.source, "n_atoms": len(atoms), "model": spec.name}
+    if q_range is not None:
+        settings.update(q_min_inv_angstrom=q_range[0], q_max_inv_angstrom=q_range[1], small_angle=small_angle)
+    units = {p.name: p.unit for p in spec.parameters}
+    result, fit = linear_fit(measurement.kind, "cluster", x, measurement.values, model, measurement.uncertainties,
+                             held, units, background=background, weighting=weighting, x_min=x_min, x_max=x_max,
+                             settings=settings)
+    return Comparison(kind=measurement.kind, x=x, data=measurement.values, model=model, fit=fit, result=result,
+                      values=held, q_range_inv_angstrom=q_range)
+
+
+def _held_values(spec, given: Mapping[str, float], atoms: Atoms) -> dict[str, float]:
+    """Every non-linear parameter of ``spec`` for these atoms' elements: given, else the default (B, U, qdamp: 0)."""
+    elements = sorted(set(atoms.get_chemical_symbols()))
+    zero_default = {"b", "u", "qdamp"}
+    out: dict[str, float] = {}
+    known: list[str] = []
+    for row in spec.parameters:
+        if row.name in spec.linear:
+            continue
+        names = [f"{row.name}_{el}" for el in elements] if row.name in spec.per_element else [row.name]
+        known += [row.name, *names]
+        for name in names:
+            value = given.get(name, given.get(row.name, 0.0 if row.name in zero_default else row.start))
+            try:
+                value = float(value)
+            except (TypeError, ValueError):
+                raise SwaxsInputError(f"{name}: got {value!r}; expected a number") from None
+            if not (math.isfinite(value) and row.low <= value <= row.high):
+                raise SwaxsInputError(f"{name}: got {value:g}; expected a number from {row.low:g} to {row.high:g}"
+                                      + (f" {row.unit}" if row.unit else ""))
+            out[name] = value
+    unknown = [n for n in given if n not in known]
+    if unknown:
+        raise SwaxsInputError(f"{unknown[0]}: not a parameter of the {spec.name} model; expected some of "
+                              f"{', '.join(dict.fromkeys(known))}")
+    return out
+
+
+__all__ = ["Comparison", "DEFAULT_PDF_Q_RANGE", "compare_cluster", "histogram_for", "pdf_q_range"]

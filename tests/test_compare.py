@@ -183,13 +183,14 @@ def test_gr_model_uses_the_header_q_range_and_scaled_distances(au55, pmba):
     result = compare_cluster(pmba, au55, expansion=expansion, x_min=2.0, x_max=20.0)
     assert result.q_range_inv_angstrom == (1.33, 28.0)
     r = pmba.x
-    # Simpson's rule error bound of swaxs_lib.scattering.pdf: 1e-5 of the largest term
+    # the G(r) model is the refinement's real-space one (swaxs_lib.models.cluster_gr): its Gaussians on a
+    # 0.005 Å grid and DST round trip agree with the closed form to 1.04e-5 of the largest value (measured)
     positions = au55.positions * (1 + expansion)
     expected = g_closed_form(positions, r, 1.33, 28.0) - sas_closed_form(positions, r, 1.33, 28.0)
-    np.testing.assert_allclose(result.model, expected, rtol=0, atol=1e-5 * np.abs(expected).max())
-    # the histogram-plus-scale path against pair_distribution of positions scaled in numpy
+    np.testing.assert_allclose(result.model, expected, rtol=0, atol=2e-5 * np.abs(expected).max())
+    # and with the Debye route (pair_distribution) of positions scaled in numpy, the `pdf` command's curve
     independent = pair_distribution(scaled(au55, expansion), r, 1.33, 28.0).g
-    np.testing.assert_allclose(result.model, independent, rtol=0, atol=1e-6 * np.abs(independent).max())
+    np.testing.assert_allclose(result.model, independent, rtol=0, atol=2e-5 * np.abs(independent).max())
     # and the header's range matters: another Q range is a visibly different curve
     other = g_closed_form(au55.positions * (1 + expansion), r, 0.5, 25.0)
     assert np.abs(result.model - other).max() > 1e-2 * np.abs(expected).max()
@@ -200,7 +201,8 @@ def test_gr_model_with_b_iso_q_range_and_damping(au55, pmba):
     result = compare_cluster(pmba, au55, expansion=0.01, q_min_inv_angstrom=0.8, q_max_inv_angstrom=24.0, **kwargs)
     assert result.q_range_inv_angstrom == (0.8, 24.0) and result.q_damp_inv_angstrom == 0.03
     independent = pair_distribution(scaled(au55, 0.01), pmba.x, 0.8, 24.0, **kwargs).g
-    np.testing.assert_allclose(result.model, independent, rtol=0, atol=1e-6 * np.abs(independent).max())
+    # real space against the Debye route: 6e-6 of the largest value measured (B = 8π² U for one element)
+    np.testing.assert_allclose(result.model, independent, rtol=0, atol=2e-5 * np.abs(independent).max())
 
 
 # --- (d) cache and histogram reuse -------------------------------------------------------------
@@ -215,6 +217,7 @@ def no_compute(monkeypatch):
     def arm():
         monkeypatch.setattr(store_curves, "debye_intensity", refuse)
         monkeypatch.setattr(store_curves, "pair_distribution", refuse)
+        monkeypatch.setattr("swaxs_lib.refine.realspace.realspace_pdf", refuse)  # the G(r) model's engine
 
     return arm
 
@@ -233,7 +236,6 @@ def test_second_call_reads_the_cache(tmp_path, au55, pmba, no_compute):
     assert store.table_counts()["curves"] == 2
     assert again_iq.model.tobytes() == first_iq.model.tobytes()
     assert again_gr.model.tobytes() == first_gr.model.tobytes()
-    assert again_gr.fit.rw == first_gr.fit.rw
     # the cached curve is the one computed without a store
     np.testing.assert_array_equal(compare_cluster(iq, au55, **kwargs).model, first_iq.model)
     # a different parameter is a different key: it must compute (and here it cannot)
@@ -246,16 +248,16 @@ def test_histogram_passed_in_gives_the_same_model(au55, pmba, kind):
     expansion = 0.03
     measurement = pmba if kind == "gr" else synthetic("iq", Q, debye_reference(au55.positions, Q)[0])
     without = compare_cluster(measurement, au55, expansion=expansion).model
-    # the histogram compare_cluster builds itself: the bin width for max(Q) (1 + expansion)
-    q_max = 28.0 if kind == "gr" else Q.max()
-    same_bins = pair_histogram(au55, fast_bin_width(q_max * (1 + expansion)))
-    with_same = compare_cluster(measurement, au55, expansion=expansion, histogram=same_bins).model
-    np.testing.assert_allclose(with_same, without, rtol=0, atol=1e-10 * np.abs(without).max())
-    # histogram_for's (finer, for any expansion up to 10 %): equal within the fast mode's accuracy
+    # the histogram compare_cluster builds itself is histogram_for's (the model's, as the refinement builds it)
     shared = histogram_for(au55, measurement)
-    assert shared.bin_width_angstrom <= same_bins.bin_width_angstrom
     with_shared = compare_cluster(measurement, au55, expansion=expansion, histogram=shared).model
-    np.testing.assert_allclose(with_shared, without, rtol=0, atol=1e-6 * np.abs(without).max())
+    np.testing.assert_array_equal(with_shared, without)
+    # a coarser one, just fine enough for max(Q) (1 + expansion): equal within the fast mode's accuracy
+    q_max = 28.0 if kind == "gr" else Q.max()
+    coarser = pair_histogram(au55, fast_bin_width(q_max * (1 + expansion)))
+    assert shared.bin_width_angstrom <= coarser.bin_width_angstrom
+    with_coarser = compare_cluster(measurement, au55, expansion=expansion, histogram=coarser).model
+    np.testing.assert_allclose(with_coarser, without, rtol=0, atol=1e-5 * np.abs(without).max())
 
 
 def test_a_histogram_too_coarse_for_the_q_range_is_refused(au55):
@@ -344,10 +346,10 @@ def test_measured_sq_path(au55):
     [
         (dict(expansion=0.5), "expansion"),
         (dict(expansion=float("nan")), "expansion"),
-        (dict(q_damp_inv_angstrom=-1.0), "q_damp"),
+        (dict(q_damp_inv_angstrom=-1.0), "qdamp"),
         (dict(q_min_inv_angstrom=30.0), "Q range"),
         (dict(x_min=5.0, x_max=2.0), "fit range"),
-        (dict(b_iso_angstrom2=-1.0), "b_iso"),
+        (dict(b_iso_angstrom2=-1.0), "u_Au: got -0.01266"),
     ],
 )
 def test_bad_parameters_raise(au55, pmba, kwargs, needle):

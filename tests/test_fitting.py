@@ -1,4 +1,4 @@
-"""Scale-and-background least squares and R_w (swaxs_lib.fitting).
+"""Scale-and-background least squares and R_w (swaxs_lib.fit.linear).
 
 References (none produced by swaxs):
 
@@ -20,7 +20,7 @@ import pytest
 from scipy.optimize import lsq_linear
 
 from swaxs_lib.errors import SwaxsInputError
-from swaxs_lib.fitting import fit_scale_background
+from swaxs_lib.fit.linear import fit_scale_background
 
 X = np.linspace(0.5, 10.0, 60)
 MODEL = 1e4 * np.exp(-0.3 * X) + 50.0 * np.sin(X) ** 2  # positive, not a polynomial in x
@@ -157,7 +157,7 @@ def test_auto_ignores_uncertainties_that_are_not_all_positive():
     sigma[3] = 0.0
     y = 1.3 * MODEL + np.sin(7 * X)
     assert fit_scale_background(X, y, MODEL, sigma=sigma, kind="iq").weighting == "relative"
-    assert fit_scale_background(X, y, MODEL, sigma=sigma, kind="gr").weighting == "uniform"
+    assert fit_scale_background(X, y, MODEL, sigma=sigma, kind="gr", x_min=0.0).weighting == "uniform"
     # asked for explicitly, the σ = 0 point is left out instead
     fit = fit_scale_background(X, y, MODEL, sigma=sigma, weighting="sigma")
     assert fit.n_points == len(X) - 1 and not fit.in_fit[3]

@@ -159,8 +159,8 @@ def expanded_decahedron_iq(db):
 def test_compare_page_rw_vanishes_at_the_true_expansion(expanded_decahedron_iq):
     common = dict(ds=expanded_decahedron_iq, c1_shape="decahedron", c1_el="Au", c1_p="3", c1_q="1", c1_r="1",
                   b="0.5", bg="none")
-    right = float(metric(run("pages/compare.py", exp="2", **common), "R_w"))
-    wrong = float(metric(run("pages/compare.py", exp="0", **common), "R_w"))
+    right = float(metric(run("pages/compare.py", zoom="1.02", **common), "R_w"))
+    wrong = float(metric(run("pages/compare.py", zoom="1", **common), "R_w"))
     # fast mode vs the exact sum agree to ~1e-7 relative (tests/test_debye.py): R_w is that small
     assert right < 1e-5
     assert wrong > 0.05
@@ -168,7 +168,7 @@ def test_compare_page_rw_vanishes_at_the_true_expansion(expanded_decahedron_iq):
 
 def test_compare_page_slider_move_changes_rw_and_the_url(expanded_decahedron_iq):
     at = run("pages/compare.py", ds=expanded_decahedron_iq, c1_shape="decahedron", c1_p="3", c1_q="1", c1_r="1",
-             exp="2", b="0.5", bg="none")
+             zoom="1.02", b="0.5", bg="none")
     before = float(metric(at, "R_w"))
     at.slider(key="compare.b").set_value(2.0).run()
     assert not at.exception
@@ -193,12 +193,12 @@ def test_compare_page_with_measured_pdf_and_two_candidates(db):
 def test_compare_page_takes_out_the_particles_small_angle_part_unless_told_to_keep_it(db):
     # Pt JQ_S1: a 3.5 nm sphere fits far better without the small-angle hump (measured R_w
     # 0.262 with it taken out, against 0.731 kept, from the Q_min 0.1 1/Å that xPDFsuite headers often give,
-    # at B 0.9 Å², Q damping 0.04 1/Å)
+    # at U 0.0115 Å² (B 0.9 Å²), Q damping 0.04 1/Å)
     path = ROOT / "tests/data/pt_np_jq_pdf/JQ_S1.gr"
     raw = path.read_bytes()
     dataset = db.add_dataset("Pt", raw, path.name, read_measurement_bytes(raw, path.name)).id
     at = run("pages/compare.py", ds=dataset, n="1", c1_shape="sphere", c1_diameter_angstrom="35", c1_el="Pt",
-             b="0.9", qdamp="0.04", qmin="0.1")
+             u="0.0115", qdamp="0.04", qmin="0.1")
     assert at.toggle(key="compare.sas").value is True
     taken_out = float(metric(at, "R_w"))
     at.toggle(key="compare.sas").set_value(False).run()

@@ -15,7 +15,7 @@ import pytest
 from scipy import stats
 
 from swaxs_lib.errors import SwaxsInputError
-from swaxs_lib.refine.results import RefinedValue, RefinementResult
+from swaxs_lib.fit.result import RefinedValue, RefinementResult
 from swaxs_lib.refine.significance import (
     critical_rw_ratio,
     independent_points,

@@ -29,12 +29,15 @@ from swaxs_lib.cli.structure import (
     cluster_from_args,
 )
 from swaxs_lib.errors import SwaxsInputError
-from swaxs_lib.fitting import BACKGROUNDS, WEIGHTINGS
+from swaxs_lib.fit.linear import BACKGROUNDS
+from swaxs_lib.fit.window import Q_MAX_LIMIT as _Q_MAX_LIMIT
+from swaxs_lib.fit.window import WEIGHTINGS
+from swaxs_lib.models import get_model
+from swaxs_lib.models.parameters import parse_starts, table_help
 
 #: Largest |expansion| and Q_max (1/Å) that compare_cluster accepts; checked
 #: here too so that a bad flag fails before any work, named by its flag.
 _EXPANSION_LIMIT = 0.1
-_Q_MAX_LIMIT = 100.0
 
 #: Library parameter names (start of a SwaxsInputError message) -> the flag.
 _FLAGS = {
@@ -46,6 +49,7 @@ _FLAGS = {
     "background": "--background",
     "b_iso_angstrom2": "--b-iso",
     "energy_kev": "--energy-kev",
+    **{name: "--start" for name in ("zoom", "b", "u", "qdamp", "delta2")},
 }
 
 
@@ -65,7 +69,13 @@ def _finite_or_none(value: float | None) -> float | None:
 
 def _check_flags(args: argparse.Namespace) -> None:
     """The numeric flags that do not need the data, each named when wrong."""
-    if not (np.isfinite(args.expansion) and abs(args.expansion) <= _EXPANSION_LIMIT):
+    starts = parse_starts(args.start)
+    for flag, value, names in (("--expansion", args.expansion, ("zoom",)), ("--b-iso", args.b_iso, ("b", "u")),
+                               ("--qdamp", args.qdamp, ("qdamp",))):
+        clash = [n for n in starts if n in names or n.split("_")[0] in names]
+        if value is not None and clash:
+            raise SwaxsInputError(f"{flag}: given with --start {clash[0]}; expected one of the two")
+    if args.expansion is not None and not (np.isfinite(args.expansion) and abs(args.expansion) <= _EXPANSION_LIMIT):
         raise SwaxsInputError(
             f"--expansion: got {args.expansion}; expected a number between -{_EXPANSION_LIMIT} and {_EXPANSION_LIMIT}"
         )
@@ -117,7 +127,7 @@ def _check_fit_options(args: argparse.Namespace, measurement) -> None:
     A model of ones stands in for the cluster's curve: the checks that can
     fail (range, usable points, weights) do not depend on the model's values.
     """
-    from swaxs_lib.fitting import fit_scale_background
+    from swaxs_lib.fit.linear import fit_scale_background
 
     first, last = float(measurement.x.min()), float(measurement.x.max())
     unit = "Å" if measurement.domain == "r" else "1/Å"
@@ -158,9 +168,9 @@ def _cmd_compare(args: argparse.Namespace) -> dict[str, Any]:
     start = time.perf_counter()
     try:
         result = compare_cluster(
-            measurement, cluster.atoms, expansion=args.expansion, b_iso_angstrom2=args.b_iso,
+            measurement, cluster.atoms, parse_starts(args.start), expansion=args.expansion, b_iso_angstrom2=args.b_iso,
             background=args.background, weighting=args.weighting, x_min=args.x_min, x_max=args.x_max,
-            q_min_inv_angstrom=q_min, q_max_inv_angstrom=q_max, q_damp_inv_angstrom=args.qdamp or 0.0,
+            q_min_inv_angstrom=q_min, q_max_inv_angstrom=q_max, q_damp_inv_angstrom=args.qdamp,
             energy_kev=args.energy_kev, store=store, small_angle=args.small_angle,
         )
     except SwaxsInputError as exc:
@@ -187,13 +197,15 @@ def _cmd_compare(args: argparse.Namespace) -> dict[str, Any]:
         "x_min": fit.x_min,
         "x_max": fit.x_max,
         "x_unit": "angstrom" if measurement.domain == "r" else "inv_angstrom",
-        "expansion": result.expansion,
+        "expansion": args.expansion if args.expansion is not None else result.expansion,
         "b_iso_angstrom2": args.b_iso,
         "energy_kev": args.energy_kev,
         "q_min_inv_angstrom": q_min,
         "q_max_inv_angstrom": q_max,
         "q_range_source": q_source,
-        "q_damp_inv_angstrom": result.q_damp_inv_angstrom,
+        "q_damp_inv_angstrom": result.q_damp_inv_angstrom if measurement.domain == "r" else 0.0,
+        "values": result.values,
+        "parameters": result.result.parameter_row(),
         "small_angle": args.small_angle if measurement.domain == "r" else None,
         "from_header": taken,
         "model_from_cache": from_cache,
@@ -209,9 +221,14 @@ def register(sub) -> None:
     p = sub.add_parser("compare", help="fit a cluster's model curve (scale, background) to measured data; R_w and CSV")
     p.add_argument("data", metavar="DATA", help="stored dataset id or data file (I(Q), S(Q), F(Q) or G(r))")
     _structure_args(p, with_data=True)
-    p.add_argument("--expansion", type=float, default=0.0,
-                   help="lattice expansion: distances times 1 + expansion (-0.1 to 0.1, default 0)")
-    p.add_argument("--b-iso", type=float, default=0.0, help="Debye–Waller B (Å²) for every element (default 0)")
+    p.add_argument("--start", action="append", metavar="NAME=VALUE",
+                   help="hold a model parameter at this value (repeatable or comma-separated; scale and background "
+                        "are fitted): I(Q) " + table_help(get_model("cluster_iq").parameters[1:3]) + "; G(r) "
+                        + table_help(get_model("cluster_gr").parameters[1:]) + "; per element b_Au, u_Pd")
+    p.add_argument("--expansion", type=float,
+                   help="lattice expansion: distances times 1 + expansion (-0.1 to 0.1, default 0; = --start zoom=1+E)")
+    p.add_argument("--b-iso", type=float, help="Debye–Waller B (Å²) for every element (default 0; "
+                                                             "G(r): U = B/8π²)")
     p.add_argument("--energy-kev", type=float, help="X-ray energy (keV) for anomalous f', f''")
     p.add_argument("--background", choices=list(BACKGROUNDS), default="none",
                    help="background fitted with the scale: none, constant c0, or linear c0 + c1 x (default none)")

@@ -29,8 +29,20 @@ from swaxs_lib.cli.header import element_for_cluster, from_header, header_elemen
 from swaxs_lib.cli.structure import _structure_args, cluster_from_args
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.io.header import header_facts
+from swaxs_lib.models import all_models, families
+from swaxs_lib.models.parameters import parse_bounds, parse_starts, table_help
+from swaxs_lib.models.parameters import split_items as _split
 
-_FIXABLE = ("scale", "zoom", "u", "delta2", "qdamp", "b", "c0", "c1", "a", "b", "c", "spdiameter")
+
+
+def _fixable() -> list[str]:
+    """Every parameter name of every model's table (``--fix`` is checked against the model later too)."""
+    return list(dict.fromkeys(p.name for m in all_models() for p in m.parameters))
+
+
+def _models_help() -> str:
+    """One line per model: its family, title and parameter table (names with units)."""
+    return "; ".join(f"{m.family} ({'/'.join(m.kinds)}): {table_help(m.parameters)}" for m in all_models())
 
 
 class ProgressBar:
@@ -61,55 +73,6 @@ class ProgressBar:
         self._last = line[:150]
 
 
-def _split(items: list[str] | None) -> list[str]:
-    """Items of a repeatable, comma-separated flag (``--start a=1,b=2 --start c=3``)."""
-    return [part.strip() for item in (items or []) for part in str(item).split(",") if part.strip()]
-
-
-def parse_starts(items: list[str] | None) -> dict[str, float]:
-    """``--start NAME=VALUE`` (repeatable, or comma-separated) as a mapping.
-
-    Raises
-    ------
-    SwaxsInputError
-        An item is not NAME=VALUE with a finite number.
-    """
-    out: dict[str, float] = {}
-    for part in _split(items):
-        name, sep, text = part.partition("=")
-        try:
-            value = float(text)
-        except ValueError:
-            value = math.nan
-        if not sep or not name.strip() or not math.isfinite(value):
-            raise SwaxsInputError(f"--start: got {part!r}; expected NAME=VALUE with a number, e.g. --start u=0.01")
-        out[name.strip()] = value
-    return out
-
-
-def parse_bounds(items: list[str] | None) -> dict[str, tuple[float, float]]:
-    """``--bounds NAME=LOW:HIGH`` (repeatable, or comma-separated; ``inf`` allowed) as a mapping.
-
-    Raises
-    ------
-    SwaxsInputError
-        An item is not NAME=LOW:HIGH with numbers, LOW < HIGH.
-    """
-    out: dict[str, tuple[float, float]] = {}
-    for part in _split(items):
-        name, sep, text = part.partition("=")
-        low_text, colon, high_text = text.partition(":")
-        try:
-            low, high = float(low_text), float(high_text)
-        except ValueError:
-            low = high = math.nan
-        if not sep or not colon or not name.strip() or not low < high:
-            raise SwaxsInputError(f"--bounds: got {part!r}; expected NAME=LOW:HIGH with LOW < HIGH, "
-                                  "e.g. --bounds spdiameter=10:80")
-        out[name.strip()] = (low, high)
-    return out
-
-
 def _options(args: argparse.Namespace, *, check_fix: bool = True) -> dict[str, Any]:
     for name in ("x_min", "x_max", "q_min", "q_max", "qdamp"):
         value = getattr(args, name, None)
@@ -119,8 +82,8 @@ def _options(args: argparse.Namespace, *, check_fix: bool = True) -> dict[str, A
         raise SwaxsInputError(f"--x-min: got {args.x_min} >= --x-max {args.x_max}; expected --x-min < --x-max")
     fix = _split([args.fix] if args.fix else [])
     for name in fix if check_fix else ():
-        if name not in _FIXABLE:
-            raise SwaxsInputError(f"--fix: unknown parameter {name!r}; expected some of {', '.join(sorted(set(_FIXABLE)))}")
+        if name not in _fixable():
+            raise SwaxsInputError(f"--fix: unknown parameter {name!r}; expected some of {', '.join(sorted(_fixable()))}")
     start = parse_starts(getattr(args, "start", None))
     if args.qdamp is not None:
         if not 0 <= args.qdamp <= 0.2:
@@ -336,8 +299,8 @@ def register(sub) -> None:
     p = sub.add_parser("refine", help="refine a cluster (or a crystal) against G(r) or I(Q); values, R_w, CSV")
     p.add_argument("data", metavar="DATA", help="stored dataset id or data file")
     _structure_args(p, with_data=True)
-    p.add_argument("--model", choices=["cluster", "crystal", "nanoparticle"], default="cluster",
-                   help="discrete cluster (default), bulk crystal, or crystal in a sphere of refined diameter")
+    p.add_argument("--model", choices=list(families()), default="cluster",
+                   help="; ".join(f"{m.family}: {m.title}" for m in all_models()))
     p.add_argument("--radiation", choices=["X", "N"], default="X", help="crystal models: X-ray or neutron")
     p.add_argument("--adp", choices=["isotropic", "diagonal"],
                    help="crystal models: one U per element, truly isotropic (default) or PDFgui's "
@@ -345,7 +308,7 @@ def register(sub) -> None:
     _fit_flags(p)
     p.add_argument("--start", action="append", metavar="NAME=VALUE",
                    help="start value of a parameter (repeatable or comma-separated), e.g. --start u=0.01,delta2=2; "
-                        "crystal models: a, c, u_Cd, z_Se1, spdiameter, ..., and rcut (Å, a setting)")
+                        "per-element names u_Cd, free coordinates z_Se1; the tables: " + _models_help())
     p.add_argument("--bounds", action="append", metavar="NAME=LOW:HIGH",
                    help="bounds of a parameter (repeatable or comma-separated), e.g. --bounds spdiameter=10:80")
     p.add_argument("--free", metavar="NAMES",

@@ -150,7 +150,7 @@ def _check_scattering_flags(args: argparse.Namespace) -> None:
     """Check the flags shared by debye and pdf before any work, naming each flag."""
     from swaxs_lib.scattering.form_factors import check_energy_kev
 
-    if not (np.isfinite(args.b_iso) and args.b_iso >= 0):
+    if args.b_iso is not None and not (np.isfinite(args.b_iso) and args.b_iso >= 0):
         raise SwaxsInputError(f"--b-iso: got {args.b_iso}; expected a number >= 0 (Å²)")
     if args.energy_kev is not None:
         try:

@@ -97,12 +97,12 @@ def test_decahedron_is_drawn_in_3d(app_url, page):
 
 
 def test_slider_changes_rw_and_the_copied_link_reopens_the_same_view(app_url, au144_id, browser, page):
-    page.goto(f"{app_url}/compare?ds={au144_id}&c1_shape=decahedron&c1_p=3&c1_q=1&c1_r=1&b=0.5")
+    page.goto(f"{app_url}/compare?ds={au144_id}&c1_shape=decahedron&c1_p=3&c1_q=1&c1_r=1&u=0.006")
     first = rw_value(page)
     wait_idle(page)
-    slider = page.get_by_role("slider", name="Debye–Waller B (Å²)")
+    slider = page.get_by_role("slider", name="Displacement U_iso (Å²)")
     slider.focus()
-    for _ in range(10):  # steps of 0.05 Å²
+    for _ in range(10):  # steps of 0.001 Å²
         slider.press("ArrowRight")
         page.wait_for_timeout(100)
     page.wait_for_function(
@@ -112,25 +112,25 @@ def test_slider_changes_rw_and_the_copied_link_reopens_the_same_view(app_url, au
     page.wait_for_timeout(1000)
     wait_idle(page)
     b_now = float(slider.get_attribute("aria-valuetext"))
-    assert 0.6 <= b_now <= 1.0
+    assert 0.012 <= b_now <= 0.02
     second = rw_value(page)
     assert second != first
     save_screenshot(page, "compare-after-slider")
 
     b_text = f"{b_now:.6g}"
-    page.wait_for_function("(b) => new URLSearchParams(location.search).get('b') === b", arg=b_text, timeout=WAIT_MS)
+    page.wait_for_function("(b) => new URLSearchParams(location.search).get('u') === b", arg=b_text, timeout=WAIT_MS)
     link_box = page.locator('[data-testid="stSidebar"] iframe').first.content_frame.locator("#url")
-    expect(link_box).to_have_value(re.compile(rf"[?&]b={re.escape(b_text)}(&|$)"), timeout=WAIT_MS)
+    expect(link_box).to_have_value(re.compile(rf"[?&]u={re.escape(b_text)}(&|$)"), timeout=WAIT_MS)
     link = link_box.input_value()
     params = parse_qs(urlparse(link).query)
-    assert params["b"] == [b_text] and params["ds"] == [au144_id] and params["c1_p"] == ["3"]
+    assert params["u"] == [b_text] and params["ds"] == [au144_id] and params["c1_p"] == ["3"]
 
     fresh = browser.new_context(viewport={"width": 1280, "height": 800})
     try:
         other = fresh.new_page()
         other.goto(link)
         assert rw_value(other) == second
-        shown = other.get_by_role("slider", name="Debye–Waller B (Å²)").get_attribute("aria-valuetext")
+        shown = other.get_by_role("slider", name="Displacement U_iso (Å²)").get_attribute("aria-valuetext")
         assert float(shown) == b_now
         wait_idle(other)
         save_screenshot(other, "compare-from-copied-link")

@@ -1,4 +1,11 @@
-"""What a refinement returns: refined values with uncertainties, curves, R_w and the settings used."""
+"""What a fit returns: values with uncertainties, curves, R_w and the settings used; frozen, versioned JSON.
+
+:class:`RefinementResult` is the one result of every fit (the linear path of
+the Compare page and ``compare``, srfit refinements of clusters and
+crystals).  ``to_json``/``from_json`` round-trip it exactly (floats as JSON
+numbers, arrays as lists, non-finite values as strings), with
+:data:`SCHEMA` recorded so that a later version can migrate what it reads.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +16,9 @@ from typing import Any
 import numpy as np
 
 from swaxs_lib.errors import SwaxsInputError
+
+#: Version of :meth:`RefinementResult.to_json`'s layout.
+SCHEMA = "fit-result/1"
 from swaxs_lib.io.measurement import VALUE_COLUMNS, X_COLUMNS
 from swaxs_lib.refine.significance import (
     FLAG_AT_BOUND,
@@ -195,6 +205,42 @@ class RefinementResult:
         out["settings"] = {k: v for k, v in self.settings}
         return out
 
+    def to_json(self) -> dict[str, Any]:
+        """Everything, JSON-friendly, with ``schema``: :meth:`from_json` gives back an equal result."""
+        return {
+            "schema": SCHEMA, "kind": self.kind, "model": self.model, "rw": _number(self.rw),
+            "chi2_reduced": _number(self.chi2_reduced),
+            "values": [{"name": v.name, "value": _number(v.value),
+                        "uncertainty": None if v.uncertainty is None else _number(v.uncertainty),
+                        "unit": v.unit, "refined": v.refined} for v in self.values],
+            "x": _to_jsonable(self.x), "data": _to_jsonable(self.data), "fitted": _to_jsonable(self.fitted),
+            "x_min": _number(self.x_min), "x_max": _number(self.x_max), "weighting": self.weighting,
+            "n_evaluations": int(self.n_evaluations), "converged": bool(self.converged), "message": self.message,
+            "settings": [[k, _to_jsonable(v)] for k, v in self.settings],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "RefinementResult":
+        """The result :meth:`to_json` wrote.
+
+        Raises
+        ------
+        SwaxsInputError
+            Another schema.
+        """
+        if data.get("schema") != SCHEMA:
+            raise SwaxsInputError(f"fit result: schema {data.get('schema')!r}; expected {SCHEMA}")
+        values = tuple(RefinedValue(v["name"], _from_number(v["value"]),
+                                    None if v["uncertainty"] is None else _from_number(v["uncertainty"]),
+                                    v.get("unit", ""), bool(v.get("refined", True))) for v in data["values"])
+        arrays = {k: np.array([_from_number(v) for v in data[k]], dtype=float) for k in ("x", "data", "fitted")}
+        settings = tuple((k, v) for k, v in data.get("settings", []))
+        return cls(kind=data["kind"], model=data["model"], rw=_from_number(data["rw"]),
+                   chi2_reduced=_from_number(data["chi2_reduced"]), values=values, **arrays,
+                   x_min=_from_number(data["x_min"]), x_max=_from_number(data["x_max"]),
+                   weighting=data["weighting"], n_evaluations=int(data["n_evaluations"]),
+                   converged=bool(data["converged"]), message=data["message"], settings=settings)
+
     def parameter_row(self) -> dict[str, float | None]:
         """Every value and its uncertainty under a name carrying its unit (one CSV row / JSON object).
 
@@ -203,7 +249,7 @@ class RefinementResult:
         names (``scale``, ``sratio``, ``z_Se1``) stay as they are.  A sigma is
         None for a value held fixed or stopped at a bound.
         """
-        from swaxs_lib.refine.parameters import column_name
+        from swaxs_lib.models.parameters import column_name
 
         out: dict[str, float | None] = {"rw": _finite(self.rw)}
         for v in self.values:
@@ -211,6 +257,29 @@ class RefinementResult:
             out[name] = _finite(v.value)
             out[f"{name}_sigma"] = None if v.uncertainty is None else _finite(v.uncertainty)
         return out
+
+
+def _number(x: float):
+    x = float(x)
+    return x if math.isfinite(x) else repr(x)  # "inf", "nan": JSON has no such numbers
+
+
+def _from_number(x) -> float:
+    return float(x)  # also "inf", "nan"
+
+
+def _to_jsonable(value):
+    if isinstance(value, np.ndarray):
+        return [_number(v) for v in value.tolist()]
+    if isinstance(value, (np.floating, float)):
+        return _number(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, dict):
+        return {str(k): _to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_to_jsonable(v) for v in value]
+    return value
 
 
 def _finite(x: float) -> float | None:
@@ -225,4 +294,4 @@ def rw_of(y: np.ndarray, y_fit: np.ndarray, weights: np.ndarray) -> float:
     return math.sqrt(num / den) if den > 0 else math.inf
 
 
-__all__ = ["RefinedValue", "RefinementResult", "rw_of"]
+__all__ = ["RefinedValue", "RefinementResult", "SCHEMA", "rw_of"]

@@ -10,19 +10,9 @@ The agreement factor is the weighted profile R of Rietveld and PDF refinement
 
     R_w = sqrt( sum w (y - y_fit)^2 / sum w y^2 )
 
-Weights
--------
-``"sigma"``
-    w = 1/σ² from the data's uncertainties (all must be > 0).
-``"relative"``
-    w = 1/y², i.e. every point's relative misfit counts equally: the usual
-    choice for I(Q) spanning decades when no σ is given.  Points with y <= 0
-    are left out of the fit.
-``"uniform"``
-    w = 1: the usual choice for G(r), S(Q) and F(Q).
-``"auto"``
-    ``"sigma"`` when uncertainties are given and all > 0; otherwise
-    ``"relative"`` for I(Q) and ``"uniform"`` for the other kinds.
+Weights and the default fit range are those of every fit: :mod:`swaxs_lib.fit.window`.
+The standard uncertainties of scale and background come from the weighted
+normal equations, (AᵀWA)⁻¹, times χ²_red when the weights are not 1/σ².
 
 References
 ----------
@@ -45,9 +35,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from swaxs_lib.errors import SwaxsInputError
+from swaxs_lib.fit.window import WEIGHTINGS, fit_window
+from swaxs_lib.io.measurement import Measurement
 
 BACKGROUNDS = ("none", "constant", "linear")
-WEIGHTINGS = ("auto", "sigma", "relative", "uniform")
 
 
 @dataclass(frozen=True)
@@ -77,6 +68,12 @@ class ScaleFit:
         ``scale * model + background`` over *all* points given (not only the fit range).
     in_fit : numpy.ndarray of bool
         Which points entered the fit.
+    uncertainties : tuple of float
+        Standard uncertainties of ``(scale, *background)``.
+    n_excluded : int
+        Points in range left out (I <= 0 under relative weights).
+    chi2 : float
+        Σ w (y - y_fit)² over the fit.
     """
 
     scale: float
@@ -90,6 +87,9 @@ class ScaleFit:
     n_points: int
     fitted: np.ndarray
     in_fit: np.ndarray
+    uncertainties: tuple[float, ...] = ()
+    n_excluded: int = 0
+    chi2: float = float("nan")
 
     def background_curve(self, x: np.ndarray) -> np.ndarray:
         """The fitted background at ``x`` (zeros when there is none)."""
@@ -142,8 +142,6 @@ def fit_scale_background(
     """
     if background not in BACKGROUNDS:
         raise SwaxsInputError(f"background: got {background!r}; expected one of {', '.join(BACKGROUNDS)}")
-    if weighting not in WEIGHTINGS:
-        raise SwaxsInputError(f"weighting: got {weighting!r}; expected one of {', '.join(WEIGHTINGS)}")
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     model = np.asarray(model, dtype=float)
@@ -153,23 +151,12 @@ def fit_scale_background(
         sigma = np.asarray(sigma, dtype=float)
         if sigma.shape != x.shape:
             raise SwaxsInputError(f"sigma: got shape {sigma.shape}; expected {x.shape}")
-    lo = float(np.min(x)) if x_min is None else float(x_min)
-    hi = float(np.max(x)) if x_max is None else float(x_max)
-    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
-        raise SwaxsInputError(f"fit range: got {lo:g}..{hi:g}; expected x_min < x_max")
-    in_fit = (x >= lo) & (x <= hi) & np.isfinite(y) & np.isfinite(model)
-    used = _weighting(weighting, sigma, kind)
-    if used == "sigma":
-        in_fit &= np.isfinite(sigma) & (sigma > 0)
-        w = np.zeros_like(y)
-        w[in_fit] = 1.0 / sigma[in_fit] ** 2
-    elif used == "relative":
-        in_fit &= y > 0
-        w = np.zeros_like(y)
-        w[in_fit] = 1.0 / y[in_fit] ** 2
-    else:
-        w = in_fit.astype(float)
     n_bg = BACKGROUNDS.index(background)
+    data = Measurement(kind, x, y, sigma, "data", "angstrom" if kind == "gr" else "inv_angstrom")
+    window = fit_window(data, x_min, x_max, weighting=weighting, n_parameters=1 + n_bg)
+    in_fit = window.mask & np.isfinite(model)
+    lo, hi = window.x_min, window.x_max
+    w = np.where(in_fit, window.weights, 0.0)
     n = int(in_fit.sum())
     if n < 1 + n_bg + 1:
         raise SwaxsInputError(f"fit range {lo:g}..{hi:g}: has {n} usable points; expected at least {n_bg + 2}")
@@ -178,25 +165,20 @@ def fit_scale_background(
     root_w = np.sqrt(w[in_fit])
     if not np.any(design[:, 0] != 0):
         raise SwaxsInputError(f"model: is zero over the fit range {lo:g}..{hi:g}; expected a curve to scale")
-    coef, *_ = np.linalg.lstsq(design * root_w[:, None], y[in_fit] * root_w, rcond=None)
+    a = design * root_w[:, None]
+    coef, *_ = np.linalg.lstsq(a, y[in_fit] * root_w, rcond=None)
     fitted = np.column_stack(columns) @ coef
     misfit = float(np.sum(w[in_fit] * (y[in_fit] - fitted[in_fit]) ** 2))
     norm = float(np.sum(w[in_fit] * y[in_fit] ** 2))
     rw = float(np.sqrt(misfit / norm)) if norm > 0 else float("inf")
     dof = n - design.shape[1]
-    chi2 = misfit / dof if used == "sigma" and dof > 0 else None
+    chi2 = misfit / dof if window.weighting == "sigma" and dof > 0 else None
+    covariance = np.linalg.pinv(a.T @ a)
+    if window.weighting != "sigma" and dof > 0:
+        covariance = covariance * (misfit / dof)
     return ScaleFit(
         scale=float(coef[0]), background=tuple(float(c) for c in coef[1:]), background_model=background,
-        weighting=used, rw=rw, chi2_reduced=chi2, x_min=lo, x_max=hi, n_points=n, fitted=fitted, in_fit=in_fit,
+        weighting=window.weighting, rw=rw, chi2_reduced=chi2, x_min=lo, x_max=hi, n_points=n, fitted=fitted,
+        in_fit=in_fit, uncertainties=tuple(float(np.sqrt(max(v, 0.0))) for v in np.diag(covariance)),
+        n_excluded=window.n_excluded, chi2=misfit,
     )
-
-
-def _weighting(weighting: str, sigma: np.ndarray | None, kind: str) -> str:
-    has_sigma = sigma is not None and bool(np.all(np.isfinite(sigma) & (sigma > 0)))
-    if weighting == "sigma" and sigma is None:
-        raise SwaxsInputError("weighting: got 'sigma' but the data have no uncertainties; expected relative or uniform")
-    if weighting != "auto":
-        return weighting
-    if has_sigma:
-        return "sigma"
-    return "relative" if kind == "iq" else "uniform"

@@ -37,6 +37,8 @@ class FitParameter:
         Refined unless fixed (``False``: held unless freed).
     refinable : bool
         ``False`` for a setting that no optimiser can move (pdffit2's ``rcut``).
+    title : str
+        A few words for a widget (``"Debye–Waller B"``); default the name.
     """
 
     name: str
@@ -47,11 +49,16 @@ class FitParameter:
     description: str
     refined: bool = True
     refinable: bool = True
+    title: str = ""
 
     def label(self, name: str | None = None) -> str:
         """``"u_Cd (Å²)"``: the name with its unit, for widgets and tables."""
         name = name or self.name
         return f"{name} ({self.unit})" if self.unit else name
+
+    def widget_label(self) -> str:
+        """``"Debye–Waller B (Å²)"``: the title (or name) with its unit, for a page's slider."""
+        return self.label(self.title or self.name)
 
 
 def column_name(name: str, unit: str) -> str:
@@ -132,5 +139,60 @@ def table_options(table: Mapping[str, FitParameter], refined: Mapping[str, bool]
     return {"fix": fix, "free": free, "start": start, "bounds": bounds}
 
 
-__all__ = ["FitParameter", "UNIT_SUFFIX", "check_names", "check_start", "clip_default",
-           "column_name", "resolve_bounds", "table_options"]
+def split_items(items: list[str] | None) -> list[str]:
+    """Items of a repeatable, comma-separated flag (``--start a=1,b=2 --start c=3``)."""
+    return [part.strip() for item in (items or []) for part in str(item).split(",") if part.strip()]
+
+
+def parse_starts(items: list[str] | None) -> dict[str, float]:
+    """``--start NAME=VALUE`` (repeatable, or comma-separated) as a mapping.
+
+    Raises
+    ------
+    SwaxsInputError
+        An item is not NAME=VALUE with a finite number.
+    """
+    out: dict[str, float] = {}
+    for part in split_items(items):
+        name, sep, text = part.partition("=")
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not sep or not name.strip() or not math.isfinite(value):
+            raise SwaxsInputError(f"--start: got {part!r}; expected NAME=VALUE with a number, e.g. --start u=0.01")
+        out[name.strip()] = value
+    return out
+
+
+def parse_bounds(items: list[str] | None) -> dict[str, tuple[float, float]]:
+    """``--bounds NAME=LOW:HIGH`` (repeatable, or comma-separated; ``inf`` allowed) as a mapping.
+
+    Raises
+    ------
+    SwaxsInputError
+        An item is not NAME=LOW:HIGH with numbers, LOW < HIGH.
+    """
+    out: dict[str, tuple[float, float]] = {}
+    for part in split_items(items):
+        name, sep, text = part.partition("=")
+        low_text, colon, high_text = text.partition(":")
+        try:
+            low, high = float(low_text), float(high_text)
+        except ValueError:
+            low = high = math.nan
+        if not sep or not colon or not name.strip() or not low < high:
+            raise SwaxsInputError(f"--bounds: got {part!r}; expected NAME=LOW:HIGH with LOW < HIGH, "
+                                  "e.g. --bounds spdiameter=10:80")
+        out[name.strip()] = (low, high)
+    return out
+
+
+
+def table_help(rows: Iterable[FitParameter]) -> str:
+    """``scale, zoom, u (Å²), ...``: the names a flag accepts, with units, for ``--help``."""
+    return ", ".join(p.label() for p in rows)
+
+
+__all__ = ["FitParameter", "UNIT_SUFFIX", "check_names", "check_start", "clip_default", "column_name",
+           "parse_bounds", "parse_starts", "resolve_bounds", "split_items", "table_help", "table_options"]

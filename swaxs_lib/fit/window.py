@@ -1,0 +1,184 @@
+"""What a fit sees of the data: the fit range, the weights, and a G(r)'s transform Q window.
+
+Every fit in swaxs (the Compare page and ``compare``, ``refine``, ``sweep``,
+relaxation refits, crystal refinements) takes its data through this module,
+so that they agree on one set of defaults:
+
+Fit range (:data:`GR_FIT_RANGE_ANGSTROM`)
+    G(r): from 1.5 Å (below the first neighbour peak G(r) is the -4πρ₀r
+    baseline plus termination ripples) to the smaller of the last point and
+    30 Å.  I(Q), S(Q), F(Q): the whole curve.  Both inclusive.
+Weights (``weighting``)
+    ``"sigma"``: w = 1/σ² from the data's uncertainties;
+    ``"relative"``: w = 1/y² (every point's relative misfit counts the same:
+    I(Q) over decades without σ); ``"uniform"``: w = 1 (G(r), S(Q), F(Q)
+    without σ); ``"auto"`` (default): ``"sigma"`` when every point in range has
+    σ > 0, otherwise ``"relative"`` for I(Q) and ``"uniform"`` for the rest.
+    With relative weights, points with y <= 0 carry no weight: they are left
+    out of the fit, counted in :attr:`FitWindow.n_excluded` and warned about.
+Transform window (:data:`DEFAULT_PDF_Q_RANGE`)
+    A G(r)'s Q_min..Q_max: the file header's (PDFgetX3 ``qmin``/``qmax``),
+    else 0.5..25 1/Å; 0 <= Q_min < Q_max <= 100 1/Å.
+Points
+    A fit needs more points in range than it has free parameters.
+
+Examples
+--------
+>>> import numpy as np
+>>> from swaxs_lib.io import Measurement
+>>> r = np.arange(0.5, 40.0, 0.5)
+>>> window = fit_window(Measurement("gr", r, np.sin(r), None, "x.gr", "angstrom"))
+>>> window.x_min, window.x_max, window.weighting, int(window.mask.sum())
+(1.5, 30.0, 'uniform', 58)
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from swaxs_lib.errors import SwaxsInputError
+from swaxs_lib.io.header import header_q_range
+from swaxs_lib.io.measurement import Measurement
+
+#: Default G(r) fit range (Å): from the first value to the smaller of the last point and the second.
+GR_FIT_RANGE_ANGSTROM = (1.5, 30.0)
+#: Q range (1/Å) of a G(r)'s transform when the file's header gives none.
+DEFAULT_PDF_Q_RANGE = (0.5, 25.0)
+#: Largest Q_max (1/Å) of a transform window.
+Q_MAX_LIMIT = 100.0
+WEIGHTINGS = ("auto", "sigma", "relative", "uniform")
+
+
+@dataclass(frozen=True)
+class FitWindow:
+    """The points a fit uses and their weights.
+
+    Attributes
+    ----------
+    x_min, x_max : float
+        The fit range (inclusive; Å or 1/Å).
+    mask : numpy.ndarray of bool
+        Over all the measurement's points: which enter the fit.
+    weighting : str
+        ``"sigma"``, ``"relative"`` or ``"uniform"`` (never ``"auto"``).
+    dy : numpy.ndarray
+        Over all points: the weight's σ (w = 1/dy²): the uncertainties, |y|, or 1.
+    n_excluded : int
+        Points in range left out because relative weights need y > 0.
+    """
+
+    x_min: float
+    x_max: float
+    mask: np.ndarray
+    weighting: str
+    dy: np.ndarray
+    n_excluded: int = 0
+
+    @property
+    def n_points(self) -> int:
+        return int(self.mask.sum())
+
+    @property
+    def weights(self) -> np.ndarray:
+        """w = 1/dy² on the points in the fit, 0 elsewhere."""
+        w = np.zeros_like(self.dy)
+        w[self.mask] = 1.0 / self.dy[self.mask] ** 2
+        return w
+
+
+def default_fit_range(kind: str, x: np.ndarray) -> tuple[float, float]:
+    """(x_min, x_max) a fit uses when the user gives none (module docstring)."""
+    x = np.asarray(x, dtype=float)
+    if kind == "gr":
+        return GR_FIT_RANGE_ANGSTROM[0], min(float(np.nanmax(x)), GR_FIT_RANGE_ANGSTROM[1])
+    return float(np.nanmin(x)), float(np.nanmax(x))
+
+
+def fit_window(measurement: Measurement, x_min: float | None = None, x_max: float | None = None, *,
+               weighting: str = "auto", n_parameters: int = 1) -> FitWindow:
+    """The points and weights of a fit of ``measurement`` (module docstring for the defaults).
+
+    Parameters
+    ----------
+    measurement : Measurement
+    x_min, x_max : float, optional
+        Fit range in the data's units; defaults: :func:`default_fit_range`.
+    weighting : {"auto", "sigma", "relative", "uniform"}
+    n_parameters : int
+        Free parameters of the fit: it needs more points than these.
+
+    Returns
+    -------
+    FitWindow
+
+    Raises
+    ------
+    SwaxsInputError
+        An unknown weighting, ``"sigma"`` without uncertainties, a non-finite
+        or inverted range, or too few usable points.
+    """
+    if weighting not in WEIGHTINGS:
+        raise SwaxsInputError(f"weighting: got {weighting!r}; expected one of {', '.join(WEIGHTINGS)}")
+    x = np.asarray(measurement.x, dtype=float)
+    y = np.asarray(measurement.values, dtype=float)
+    lo_default, hi_default = default_fit_range(measurement.kind, x)
+    lo = lo_default if x_min is None else float(x_min)
+    hi = hi_default if x_max is None else float(x_max)
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        raise SwaxsInputError(f"fit range: got {lo:g}..{hi:g}; expected x_min < x_max")
+    mask = (x >= lo) & (x <= hi) & np.isfinite(y)
+    sigma = measurement.uncertainties
+    has_sigma = sigma is not None and bool(np.all(np.isfinite(sigma[mask]) & (sigma[mask] > 0)))
+    if weighting == "sigma" and sigma is None:
+        raise SwaxsInputError("weighting: got 'sigma' but the data have no uncertainties; expected relative or uniform")
+    used = weighting if weighting != "auto" else (
+        "sigma" if has_sigma else "relative" if measurement.kind == "iq" else "uniform")
+    n_excluded = 0
+    if used == "sigma":
+        s = np.asarray(sigma, dtype=float)
+        good = np.isfinite(s) & (s > 0)
+        mask &= good
+        dy = np.where(good, s, 1.0)
+    elif used == "relative":
+        n_excluded = int(np.sum(mask & (y <= 0)))
+        mask &= y > 0
+        dy = np.where(y > 0, np.abs(y), 1.0)
+        if n_excluded:
+            warnings.warn(f"{measurement.source}: {n_excluded} point(s) with I <= 0 in the fit range "
+                          f"{lo:g}..{hi:g} carry no relative weight and are left out", stacklevel=2)
+    else:
+        dy = np.ones_like(y)
+    n = int(mask.sum())
+    if n <= n_parameters:
+        raise SwaxsInputError(f"fit range {lo:g}..{hi:g}: has {n} usable points of {measurement.source}; "
+                              f"expected more than the {n_parameters} free parameter(s)")
+    return FitWindow(x_min=lo, x_max=hi, mask=mask, weighting=used, dy=dy, n_excluded=n_excluded)
+
+
+def transform_q_range(measurement: Measurement, q_min: float | None = None, q_max: float | None = None,
+                      *, q_min_default: float | None = None) -> tuple[float, float]:
+    """(Q_min, Q_max) in 1/Å of a G(r)'s transform: given values, else the header's, else the default.
+
+    ``q_min_default`` replaces the header's Q_min when given (the crystal
+    models' Q_min defaults to 0, PDFgui's model).
+
+    Raises
+    ------
+    SwaxsInputError
+        Not 0 <= Q_min < Q_max <= :data:`Q_MAX_LIMIT`.
+    """
+    header = header_q_range(measurement) or DEFAULT_PDF_Q_RANGE
+    lo = header[0] if q_min_default is None else q_min_default
+    lo = float(lo if q_min is None else q_min)
+    hi = float(header[1] if q_max is None else q_max)
+    if not (math.isfinite(lo) and math.isfinite(hi) and 0 <= lo < hi <= Q_MAX_LIMIT):
+        raise SwaxsInputError(f"Q range: got {lo:g}..{hi:g} 1/Å; expected 0 <= Q_min < Q_max <= {Q_MAX_LIMIT:g}")
+    return lo, hi
+
+
+__all__ = ["DEFAULT_PDF_Q_RANGE", "FitWindow", "GR_FIT_RANGE_ANGSTROM", "Q_MAX_LIMIT", "WEIGHTINGS",
+           "default_fit_range", "fit_window", "transform_q_range"]
