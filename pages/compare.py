@@ -41,6 +41,7 @@ from swaxs_lib.compare import (
 )
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.fit.linear import BACKGROUNDS
+from swaxs_lib.fit.window import default_fit_range
 from swaxs_lib.models import get_model
 from swaxs_lib.io.header import describe_use, header_facts
 
@@ -110,7 +111,8 @@ def model_controls(measurement, x_lo: float, x_hi: float) -> tuple[dict, list[st
     if st.session_state[bg_key] is None:  # a segmented control can be clicked off
         st.session_state[bg_key] = "none"
     step = _nice_step((x_hi - x_lo) / 300)
-    lo_default, hi_default = (x_lo, x_hi) if domain == "q" else (max(x_lo, 1.5), min(x_hi, 30.0))
+    lo_default, hi_default = default_fit_range(measurement.kind, measurement.x)
+    lo_default, hi_default = max(lo_default, x_lo), min(hi_default, x_hi)
     xr_key = url_key(PAGE, "xr", (lo_default, hi_default), parse_range(x_lo, x_hi))
     unit = "1/Å" if domain == "q" else "Å"
     st.slider(f"Fit range ({'Q' if domain == 'q' else 'r'}, {unit})", x_lo, x_hi, step=step, key=xr_key, **KEEP,

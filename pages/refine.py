@@ -42,6 +42,7 @@ from swaxs_lib.jobs import (
     format_seconds,
     submit,
 )
+from swaxs_lib.fit.window import default_fit_range
 from swaxs_lib.models import get_model
 from swaxs_lib.models.crystal import ADP_MODELS, CRYSTAL_PARAMETERS
 from swaxs_lib.models.parameters import table_options
@@ -142,14 +143,14 @@ def sweep_form(datasets) -> list[str]:
                   help='Empty: the default grid (shown). E.g. "p=3..7,q=1,r=0..3", "shells=3..8", '
                        '"diameter_angstrom=20..40:2.5"; a|b|c lists values.')
     unit = "Å" if m.domain == "r" else "1/Å"
-    x_lo, x_hi = float(m.x.min()), float(m.x.max())
+    x_lo, x_hi = default_fit_range(m.kind, m.x)
     left, right = st.columns(2)
     xmin_key = url_key(PAGE, "xmin", None, parse_number(0.0, 1e4))
     xmax_key = url_key(PAGE, "xmax", None, parse_number(0.0, 1e4))
     left.number_input(f"Fit from ({unit})", min_value=0.0, max_value=1e4, value=None, key=xmin_key, **KEEP,
-                      placeholder="1.5" if m.domain == "r" else f"{x_lo:.3g}")
+                      placeholder=f"{x_lo:.3g}")
     right.number_input(f"Fit to ({unit})", min_value=0.0, max_value=1e4, value=None, key=xmax_key, **KEEP,
-                       placeholder=f"{min(x_hi, 30.0):.3g}" if m.domain == "r" else f"{x_hi:.3g}")
+                       placeholder=f"{x_hi:.3g}")
     options = {"x_min": st.session_state[xmin_key], "x_max": st.session_state[xmax_key], "fix": [], "start": {}}
     qdamp_key = url_key(PAGE, "qdamp", None, parse_number(0.0, 0.2))
     if m.domain == "r":
