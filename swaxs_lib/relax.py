@@ -30,6 +30,7 @@ from ase import Atoms
 
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.structures.metadata import describe
+from swaxs_lib.tasks import register_task
 
 #: Elements ASE's EMT has parameters for.
 EMT_ELEMENTS = ("Al", "Cu", "Ag", "Au", "Ni", "Pd", "Pt")
@@ -318,6 +319,7 @@ def decode_positions(data: bytes) -> np.ndarray:
     return np.frombuffer(zlib.decompress(data), dtype="<f8").reshape(-1, 3).copy()
 
 
+@register_task("relax")
 def relax_task(store, args: Mapping[str, Any], report: Callable[..., None]) -> dict[str, Any]:
     """The ``relax`` job (:mod:`swaxs_lib.jobs`).
 

@@ -59,6 +59,7 @@ from swaxs_lib.structures.parameters import (
     check_parameters,
     estimated_atom_count,
 )
+from swaxs_lib.tasks import register_task
 
 #: Bump when a refinement of the same inputs would give other numbers (invalidates cached fits).
 #: refine-2: the particle's small-angle scattering is taken out of cluster G(r); summaries carry
@@ -684,6 +685,7 @@ def _insert_after(table: dict[str, list], key: str, new: dict[str, list], before
     return out
 
 
+@register_task("sweep")
 def sweep_task(store, args: Mapping[str, Any], report: Callable[[int, int, str], None]) -> dict[str, Any]:
     """The ``sweep`` job (:mod:`swaxs_lib.jobs`): args dataset_id, shape, element, grid, options, workers, alpha."""
     record = store.get_dataset(args["dataset_id"])

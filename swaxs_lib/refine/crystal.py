@@ -113,6 +113,7 @@ from swaxs_lib.refine.qwindow import TAPER_ANGSTROM, low_q_part
 from swaxs_lib.refine.results import RefinementResult
 from swaxs_lib.refine.symmetry import FreeCoordinates, free_coordinates
 from swaxs_lib.structures.elements import check_element, lattice_constant
+from swaxs_lib.tasks import register_task
 
 _INF = math.inf
 #: Start of a freed qbroad without a given start: G(r) depends on qbroad², flat at 0.
@@ -639,6 +640,7 @@ __all__ = ["CRYSTAL_PARAMETERS", "CRYSTAL_STAGES", "CrystalPDFGenerator", "bulk_
            "crystal_task", "read_crystal", "refine_crystal"]
 
 
+@register_task("crystal")
 def crystal_task(store, args: Mapping[str, Any], report: Callable[..., None]) -> dict[str, Any]:
     """The ``crystal`` job (:mod:`swaxs_lib.jobs`): a bulk or attenuated-crystal refinement of a stored G(r).
 
