@@ -641,7 +641,7 @@ __all__ = ["CRYSTAL_PARAMETERS", "CRYSTAL_STAGES", "CrystalPDFGenerator", "bulk_
 
 
 @register_task("crystal")
-def crystal_task(store, args: Mapping[str, Any], report: Callable[..., None]) -> dict[str, Any]:
+def crystal_task(store, args: Mapping[str, Any], report: Callable[..., None]):
     """The ``crystal`` job (:mod:`swaxs_lib.jobs`): a bulk or attenuated-crystal refinement of a stored G(r).
 
     ``args``: ``dataset_id``; ``element`` and ``lattice`` (fcc, bcc) or ``cif_text``;
@@ -668,6 +668,6 @@ def crystal_task(store, args: Mapping[str, Any], report: Callable[..., None]) ->
                          q_max_inv_angstrom=options.get("q_max_inv_angstrom"), fix=options.get("fix", ()),
                          free=options.get("free", ()), start=options.get("start"), bounds=bounds,
                          adp=options.get("adp") or "isotropic")
-    return {"summary": fit.summary(), "curves": {"x": fit.x.tolist(), "data": fit.data.tolist(),
-                                                 "fitted": fit.fitted.tolist()},
-            "values": [[v.name, v.text()] for v in fit.values], "parameters": fit.parameter_row()}
+    from swaxs_lib.store.fits import StoredFit
+
+    return StoredFit.from_fit(fit, producer="crystal", dataset_id=record.id)  # the job stores its to_json
