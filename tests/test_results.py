@@ -209,3 +209,27 @@ def test_newer_schemas_and_unreadable_data_are_refused(cls, data):
     if cls is not JobProgress:  # progress reads missing fields as nothing done
         with pytest.raises(SwaxsInputError, match="not readable"):
             cls.from_json({"schema": 1})
+
+
+def test_a_sweep_reuses_a_fit_row_stored_before_schemas(store):
+    # the measurement the old row was fitted to, made as tests/data/stored_rows_v0.json's _source says
+    from swaxs_lib.io import read_measurement_bytes
+    from swaxs_lib.scattering import pair_distribution
+    from swaxs_lib.sweep import RefineOptions, fit_key, measurement_key, sweep
+
+    old = OLD["sweep_fit"]
+    r = np.arange(1.0, 30.0, 0.01)
+    g = 0.7 * pair_distribution(decahedron("Au", 5, 1, 1).atoms, r, 0.8, 24.0, b_iso_angstrom2=0.6, scale=1.02).g
+    noisy = g + np.random.default_rng(20261202).normal(0, 0.01 * np.abs(g).max(), r.size)
+    raw = "\n".join(f"{x:.3f} {y:.8g}" for x, y in zip(r, noisy)).encode()
+    measurement = read_measurement_bytes(raw, "synthetic.gr")
+    assert measurement_key(measurement) == old["params"]["data_key"]
+    options = {"q_min_inv_angstrom": 0.8, "q_max_inv_angstrom": 24.0, "fix": ["qdamp"]}
+    candidate = Candidate("decahedron", "Au", (("p", 5), ("q", 1), ("r", 1)))
+    key = fit_key(old["params"]["data_key"], candidate, RefineOptions.from_mapping(options))
+    row = store.add_result("fit", old["params"], result=old["result"], cluster_hash=old["cluster_hash"], cache_key=key)
+    result = sweep(store, measurement, "decahedron", "Au", "p=5,q=1,r=1", options, workers=1)
+    assert (result.computed, result.reused) == (0, 1)
+    best = result.best
+    assert best.result_id == row.id and best.summary == old["result"]["summary"] and best.n_atoms == 282
+    assert best.volume_diameter_angstrom == old["result"]["cluster"]["volume_diameter_angstrom"]
