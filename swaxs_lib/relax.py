@@ -137,6 +137,8 @@ class RelaxTrace:
     settings : tuple of (str, Any)
     """
 
+    SCHEMA: ClassVar[int] = 1
+
     symbols: tuple[str, ...]
     steps: tuple[RelaxStep, ...]
     optimizer: str
@@ -145,8 +147,6 @@ class RelaxTrace:
     max_steps: int
     converged: bool
     settings: tuple[tuple[str, Any], ...] = field(default=())
-
-    SCHEMA: ClassVar[int] = 1
 
     __eq__ = fields_equal
 

@@ -53,13 +53,13 @@ from swaxs_lib.refine.significance import (
     RankTest,
     rank_test,
 )
+from swaxs_lib.store.fits import StoredFit, read_fit, save_fit
 from swaxs_lib.structures import build_cluster
 from swaxs_lib.structures.parameters import (
     SHAPE_PARAMETERS,
     check_parameters,
     estimated_atom_count,
 )
-from swaxs_lib.store.fits import StoredFit, read_fit, save_fit
 from swaxs_lib.tasks import register_task
 from swaxs_lib.versioned import SCHEMA_KEY, as_mapping, fields_equal, plain, reading, schema_of
 
@@ -175,7 +175,8 @@ class Candidate:
         with reading("sweep fit inputs"):
             inputs = fit.inputs
             return cls(str(inputs["shape"]), str(inputs["element"]),
-                       tuple((str(k), v) for k, v in dict(inputs["params"]).items()), str(inputs.get("crystal_cif") or ""))
+                       tuple((str(k), v) for k, v in dict(inputs["params"]).items()),
+                       str(inputs.get("crystal_cif") or ""))
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON (versioned with the :class:`SweepRow` that holds it)."""
@@ -246,6 +247,8 @@ class GridEdge:
         product grid); None if it would exceed the grid limit.
     """
 
+    SCHEMA: ClassVar[int] = 1
+
     edges: tuple[tuple[str, str, Any], ...]
     extended_grid: str | None
 
@@ -259,8 +262,6 @@ class GridEdge:
     def to_dict(self) -> dict[str, Any]:
         return {"edges": [{"parameter": n, "side": side, "value": v} for n, side, v in self.edges],
                 "extended_grid": self.extended_grid, "message": self.message()}
-
-    SCHEMA: ClassVar[int] = 1
 
     def to_json(self) -> dict[str, Any]:
         """:meth:`to_dict` with the schema version (:mod:`swaxs_lib.versioned`)."""
@@ -283,6 +284,8 @@ class SweepResult:
     ``test`` compares every row with the best (:func:`~swaxs_lib.refine.significance.rank_test`,
     in row order); ``edge`` is set when the best candidate lies on the edge of the grid.
     """
+
+    SCHEMA: ClassVar[int] = 1
 
     rows: tuple[SweepRow, ...]
     skipped: tuple[tuple[str, str], ...] = field(default=())
@@ -377,8 +380,6 @@ class SweepResult:
                 table[n].append("" if v is None else v)
             table["result_id"].append(row.result_id)
         return table
-
-    SCHEMA: ClassVar[int] = 1
 
     @property
     def best(self) -> SweepRow | None:

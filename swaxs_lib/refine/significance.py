@@ -274,6 +274,8 @@ class RankTest:
         ``""``, or why the test could not be made (nu <= 0).
     """
 
+    SCHEMA: ClassVar[int] = 1
+
     comparisons: tuple[RwComparison, ...]
     best: int
     alpha: float
@@ -281,8 +283,6 @@ class RankTest:
     test: str = TEST_NAME
     method: str = NYQUIST_METHOD
     note: str = ""
-
-    SCHEMA: ClassVar[int] = 1
 
     @property
     def indistinguishable(self) -> tuple[int, ...]:
