@@ -144,6 +144,9 @@ def submit(store: Store, task: str, params: Mapping[str, Any], *, dataset_id: st
         The job's row (``status`` "queued", or the final one if not detached).
     """
     target = task_target(task)  # SwaxsInputError for an unknown name
+    if detach and target.startswith("__main__:"):
+        raise SwaxsInputError(f"task {task!r}: defined in a script run as __main__, which a worker process cannot "
+                              "import; expected it in an importable module (or detach=False)")
     record = store.add_result("job", {"task": task, "target": target, "args": dict(params), "label": label or task},
                               status="queued", message=f"{label or task}: queued", dataset_id=dataset_id)
     if not detach:

@@ -205,3 +205,16 @@ def test_job_progress_round_trips_and_reads_the_old_shape():
     assert JobProgress.from_json(old) == JobProgress(2, 2, 0.97, 0.0, "Au decahedron (5,1,1): refined")
     with pytest.raises(SwaxsInputError, match="schema 2 was written by a newer swaxs"):
         JobProgress.from_json({**p.to_json(), "schema": 2})
+
+
+def test_a_task_in_a_script_run_as_main_is_refused_for_a_worker(store, tmp_path):
+    script = tmp_path / "mine.py"
+    script.write_text("import sys\nfrom swaxs_lib.jobs import submit\nfrom swaxs_lib.store import Store\n"
+                      "from swaxs_lib.tasks import register_task\n\n@register_task('in-main')\n"
+                      "def in_main(store, args, report):\n    return {'ok': True}\n\n"
+                      "store = Store(sys.argv[1])\nprint(submit(store, 'in-main', {}, detach=False).result['ok'])\n"
+                      "submit(store, 'in-main', {})\n")
+    out = subprocess.run([sys.executable, str(script), str(store.path)], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.stdout.strip() == "True"  # in this process it runs
+    assert "SwaxsInputError: task 'in-main': defined in a script run as __main__" in out.stderr
