@@ -40,15 +40,18 @@ from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.io.header import describe_use, header_facts
 from swaxs_lib.jobs import (
     format_seconds,
+    progress_of,
     submit,
 )
 from swaxs_lib.fit.window import default_fit_range
 from swaxs_lib.models import get_model
 from swaxs_lib.models.crystal import ADP_MODELS, CRYSTAL_PARAMETERS
 from swaxs_lib.models.parameters import table_options
+from swaxs_lib.refine.significance import RankTest
+from swaxs_lib.store.fits import StoredFit, read_fit
 from swaxs_lib.structures import structure_text
 from swaxs_lib.structures.parameters import supported_elements
-from swaxs_lib.sweep import DEFAULT_DECAHEDRA, DEFAULT_GRIDS, Candidate, parse_grid
+from swaxs_lib.sweep import DEFAULT_DECAHEDRA, DEFAULT_GRIDS, Candidate, SweepResult, parse_grid
 from swaxs_lib.viewer import cluster_view_html
 
 PAGE = "refine"
@@ -322,13 +325,16 @@ def crystal_panel(job_id: str) -> None:
     if record.status != "done":
         st.error(md(record.message), icon=":material/error:")
         return
-    out = record.result
-    summary, curves = out["summary"], out["curves"]
-    settings = summary.get("settings", {})
-    x, data, fitted = (np.asarray(curves[k]) for k in ("x", "data", "fitted"))
+    try:
+        fit = StoredFit.from_json(record.result or {})
+    except SwaxsInputError as exc:
+        st.error(f"This fit cannot be read: {md(exc)}", icon=":material/error:")
+        return
+    settings = fit.settings
+    c = fit.curves
     with st.container(border=True):
-        st.markdown(f"**{md(record.params.get('label'))}**: R_w **{summary['rw']:.4f}** over "
-                    f"{summary['x_min']:g}–{summary['x_max']:g} Å")
+        st.markdown(f"**{md(record.params.get('label'))}**: R_w **{fit.rw:.4f}** over "
+                    f"{fit.x_min:g}–{fit.x_max:g} Å")
         if "space_group" in settings:
             st.caption(f"Space group {md(settings['space_group'])}; free coordinates: "
                        f"{md(', '.join(settings.get('free_coordinates') or []) or 'none')}; "
@@ -336,17 +342,15 @@ def crystal_panel(job_id: str) -> None:
                        f"Q_min {settings.get('q_min_inv_angstrom', 0):g} 1/Å; "
                        f"{len(settings.get('starts', []))} start(s) of the last stage")
         left, right = st.columns([3, 2])
-        figure = fit_figure(x, data, fitted, name=summary["model"], height=400)
+        figure = fit_figure(c.x, c.data, c.fitted, name=fit.model, height=400)
         left.plotly_chart(figure, config=plot_config(f"swaxs-crystal-{job_id}"), key=f"{PAGE}.crystal_plot")
-        right.dataframe({"parameter": [n for n, _ in out["values"]], "value": [t for _, t in out["values"]],
-                         "flag": [(summary.get(f"{n}_flag") or "").replace("_", " ") for n, _ in out["values"]]},
-                        hide_index=True)
+        values, flags = fit.values(), fit.flags()
+        right.dataframe({"parameter": [v.name for v in values], "value": [v.text() for v in values],
+                         "flag": [flags.get(v.name, "").replace("_", " ") for v in values]}, hide_index=True)
         with right:
-            download_csv("Crystal fit (CSV)", {"r_angstrom": x, "data_g": data, "fitted_g": fitted,
-                                               "difference_g": data - fitted},
-                         f"swaxs-crystal-{job_id}.csv", key=f"{PAGE}.crystal_csv")
-            if out.get("parameters"):
-                download_csv("Parameters (CSV)", {k: ["" if v is None else v] for k, v in out["parameters"].items()},
+            download_csv("Crystal fit (CSV)", fit.columns(), f"swaxs-crystal-{job_id}.csv", key=f"{PAGE}.crystal_csv")
+            if values:
+                download_csv("Parameters (CSV)", {k: ["" if v is None else v] for k, v in fit.parameter_row().items()},
                              f"swaxs-crystal-{job_id}-parameters.csv", key=f"{PAGE}.crystal_params_csv")
 
 
@@ -365,28 +369,30 @@ def job_panel(job_id: str) -> None:
 
 
 def show_ranking(record) -> None:
-    out = record.result or {}
-    table = out.get("ranking") or {}
-    if not table or not table.get("rank"):
+    try:
+        result = SweepResult.from_json(record.result or {})
+    except SwaxsInputError as exc:
+        st.error(f"This sweep's result cannot be read: {md(exc)}", icon=":material/error:")
+        return
+    if not result.rows:
         st.info("The sweep finished without a valid candidate.")
         return
+    table = result.table()
     frame = pd.DataFrame(table).replace("", np.nan).infer_objects()
     shown = [c for c in FIRST_COLUMNS if c in frame.columns] + [
         c for c in frame.columns if c not in FIRST_COLUMNS and c not in HIDDEN_COLUMNS and not c.endswith("_flag")]
-    progress = out.get("progress", {})
-    st.success(f"{md(record.message)} · {out.get('computed', 0)} refined, {out.get('reused', 0)} reused from the "
-               f"store · best: {md(out.get('best'))}", icon=":material/check_circle:")
-    for label, reason in out.get("skipped", []):
+    st.success(f"{md(record.message)} · {result.computed} refined, {result.reused} reused from the "
+               f"store · best: {md(result.best.candidate.label())}", icon=":material/check_circle:")
+    for label, reason in result.skipped:
         st.caption(f"Left out {md(label)}: {md(reason)}")
-    significance = out.get("significance") or {}
-    verdict(significance, len(frame))
-    edge = significance.get("best_on_grid_edge")
-    if edge:
-        st.warning(md(edge["message"]), icon=":material/border_outer:")
-        if edge.get("extended_grid"):
+    verdict(result, len(frame))
+    edge = result.edge
+    if edge is not None:
+        st.warning(md(edge.message()), icon=":material/border_outer:")
+        if edge.extended_grid:
             st.button("Sweep the extended grid", icon=":material/open_in_full:", on_click=extend_sweep,
-                      args=(record.params.get("args", {}), edge["extended_grid"]), key=f"{PAGE}.extend",
-                      help=f"Starts the same sweep on {edge['extended_grid']}; fits already in the store are reused.")
+                      args=(record.params.get("args", {}), edge.extended_grid), key=f"{PAGE}.extend",
+                      help=f"Starts the same sweep on {edge.extended_grid}; fits already in the store are reused.")
     sel_key = url_key(PAGE, "sel", 1, parse_number(1, len(frame), int))
     event = st.dataframe(styled(frame, shown), hide_index=True, on_select="rerun", selection_mode="single-row",
                          key=f"{PAGE}.table", column_config={
@@ -394,36 +400,37 @@ def show_ranking(record) -> None:
                                  "≈ best", help="Statistically indistinguishable from rank 1 (see the legend)"),
                              "p_value_vs_best": st.column_config.NumberColumn("p vs best", format="%.3g"),
                              "rw_ratio_to_best": st.column_config.NumberColumn("R_w / best", format="%.4f")})
-    legend(significance, frame)
+    legend(result.test, frame)
     rows = event.selection.rows if event is not None else []
     if rows:
         st.session_state[sel_key] = int(frame["rank"].iloc[rows[0]])
     rank = int(st.session_state[sel_key])
     download_csv("Ranking (CSV)", table, f"swaxs-sweep-{record.id}.csv", key=f"{PAGE}.ranking_csv")
     st.caption(f"Click a row to see its fit; showing rank {rank}. "
-               f"Total {format_seconds(progress.get('elapsed_s'))}.")
-    result_id = frame.loc[frame["rank"] == rank, "result_id"].iloc[0]
-    show_fit(store().get_result(result_id), rank, record.params.get("args", {}))
+               f"Total {format_seconds(progress_of(record).elapsed_s)}.")
+    row = next(r for r in result.rows if r.rank == rank)
+    show_fit(store().get_result(row.result_id), rank, record.params.get("args", {}))
 
 
-def verdict(significance: dict, n_rows: int) -> None:
+def verdict(result: SweepResult, n_rows: int) -> None:
     """One line on what the data decide among the ranked candidates."""
-    if not significance.get("test"):
+    test = result.test
+    if test is None:
         return
-    k = significance["n_indistinguishable"]
-    if significance.get("test_note"):
-        st.warning(md(significance["test_note"]), icon=":material/balance:")
+    k = len(test.indistinguishable)
+    if test.note:
+        st.warning(md(test.note), icon=":material/balance:")
     elif n_rows > 1 and k == n_rows - 1:
         st.warning(f"The data cannot tell these candidates apart: all {n_rows} are statistically "
-                   f"indistinguishable from the best (α = {significance['alpha']:g}). Read the ranking as a list of "
+                   f"indistinguishable from the best (α = {test.alpha:g}). Read the ranking as a list of "
                    "candidates consistent with the data, not as a verdict.", icon=":material/balance:")
     elif k:
         st.info(f"{k} of the other {n_rows - 1} candidates are statistically indistinguishable from the best "
-                f"(α = {significance['alpha']:g}, marked ≈ best).", icon=":material/balance:")
+                f"(α = {test.alpha:g}, marked ≈ best).", icon=":material/balance:")
     elif n_rows > 1:
-        st.info(f"The best candidate is significantly better than every other (α = {significance['alpha']:g}).",
+        st.info(f"The best candidate is significantly better than every other (α = {test.alpha:g}).",
                 icon=":material/balance:")
-    if (size := significance.get("size")) and n_rows > 1:
+    if (size := result.size_window()) and n_rows > 1:
         st.caption(f"Size: volume-equivalent diameter {size['best'] / 10:.2f} nm; the candidates the data cannot "
                    f"tell from the best span {size['window'][0] / 10:.2f}–{size['window'][1] / 10:.2f} nm "
                    "(docs/sizes.md).")
@@ -444,17 +451,17 @@ def styled(frame: pd.DataFrame, shown: list[str]):
     return frame[shown].style.apply(style, axis=0)
 
 
-def legend(significance: dict, frame: pd.DataFrame) -> None:
+def legend(test: RankTest | None, frame: pd.DataFrame) -> None:
     """What the shading, the greyed values and the test columns mean, with the test's numbers."""
     parts = []
-    if significance.get("test"):
+    if test is not None:
         factor = frame["sigma_nyquist_factor"].dropna() if "sigma_nyquist_factor" in frame.columns else []
+        critical = test.comparisons[test.best].rw_ratio_critical
         parts.append(f"**≈ best** (shaded): statistically indistinguishable from rank 1 — p vs best > α = "
-                     f"{significance['alpha']:g} in a two-sided F-test on (R_w / R_w,best)² with "
-                     f"{significance['n_independent_points']} independent points "
-                     f"({md(significance['n_independent_method'])}) minus the refined parameters; "
-                     + (f"ratios below {significance['rw_ratio_critical']:.3f} are within the noise. "
-                        if significance.get("rw_ratio_critical") else "")
+                     f"{test.alpha:g} in a two-sided F-test on (R_w / R_w,best)² with "
+                     f"{test.n_independent} independent points "
+                     f"({md(test.method)}) minus the refined parameters; "
+                     + (f"ratios below {critical:.3f} are within the noise. " if critical else "")
                      + "Hamilton, Acta Cryst. 18, 502 (1965).")
         parts.append("*Grey italic*: not determined by the data (stopped at a bound, or uncertainty ≥ |value|"
                      + (f", the uncertainty taken × {float(factor.iloc[0]):.3g} for the oversampled G(r)"
@@ -466,54 +473,44 @@ def legend(significance: dict, frame: pd.DataFrame) -> None:
     st.caption(" ".join(parts))
 
 
-def show_fit(fit, rank: int, args: dict) -> None:
-    out = fit.result or {}
-    curves, summary, info = out["curves"], out["summary"], out["cluster"]
-    x, data, fitted = (np.asarray(curves[k]) for k in ("x", "data", "fitted"))
-    kind = summary["kind"]
+def show_fit(record, rank: int, args: dict) -> None:
+    fit = read_fit(record)  # fits stored by earlier versions included
+    candidate = Candidate.of_fit(fit)
+    c, info = fit.curves, fit.cluster
     plot = st.container()
     with plot:
-        figure = fit_figure(x, data, fitted, name=f"rank {rank} (R_w {summary['rw']:.4f})", kind=kind)
-        st.plotly_chart(figure, config=plot_config(f"swaxs-fit-{fit.id}"), key=f"{PAGE}.fit_plot")
-        column = "r_angstrom" if kind == "gr" else "q_inv_angstrom"
-        value = "g" if kind == "gr" else "intensity"
-        download_csv("This fit (CSV)", {column: x, f"data_{value}": data, f"fitted_{value}": fitted,
-                                        f"difference_{value}": data - fitted},
-                     f"swaxs-fit-{fit.id}.csv", key=f"{PAGE}.fit_csv")
+        figure = fit_figure(c.x, c.data, c.fitted, name=f"rank {rank} (R_w {fit.rw:.4f})", kind=fit.kind)
+        st.plotly_chart(figure, config=plot_config(f"swaxs-fit-{record.id}"), key=f"{PAGE}.fit_plot")
+        download_csv("This fit (CSV)", fit.columns(), f"swaxs-fit-{record.id}.csv", key=f"{PAGE}.fit_csv")
     view, numbers = st.columns(2)
     with view:
-        params = dict(fit.params.get("params", {}))
-        key = (fit.params["shape"], fit.params["element"], tuple(sorted(params.items())))
-        cif_text = fit.params.get("crystal_cif")
-        st.markdown(f"**{md(fit.params['element'])} {md(fit.params['shape'])}** "
-                    f"{md(' '.join(f'{k}={v}' for k, v in params.items()))}: {info['n_atoms']:,} atoms, "
-                    f"{info.get('extent_angstrom', info.get('diameter_angstrom', float('nan'))) / 10:.2f} nm "
-                    "atom-centre extent, "
-                    f"{(info.get('volume_diameter_angstrom') or float('nan')) / 10:.2f} nm volume-equivalent diameter")
-        if cif_text:
-            sphere = crystal_sphere_cluster(cif_text, params["diameter_angstrom"])
+        params = dict(candidate.params)
+        key = (candidate.shape, candidate.element, tuple(sorted(params.items())))
+        st.markdown(f"**{md(candidate.element)} {md(candidate.shape)}** "
+                    f"{md(' '.join(f'{k}={v}' for k, v in params.items()))}: {info.n_atoms:,} atoms, "
+                    f"{info.extent_angstrom / 10:.2f} nm atom-centre extent, "
+                    f"{(info.volume_diameter_angstrom or float('nan')) / 10:.2f} nm volume-equivalent diameter")
+        if candidate.crystal:
+            sphere = crystal_sphere_cluster(candidate.crystal, params["diameter_angstrom"])
             st.iframe(cluster_view_html(sphere.atoms, style="sphere", color_by="element", width=340, height=300),
                       height=310)
             st.download_button("This sphere (xyz)", structure_text(sphere.atoms, "xyz"),
-                               f"swaxs-sphere-{fit.id}.xyz", key=f"{PAGE}.sphere_xyz", icon=":material/download:")
+                               f"swaxs-sphere-{record.id}.xyz", key=f"{PAGE}.sphere_xyz", icon=":material/download:")
         else:
             st.iframe(cluster_view(key, "sphere", "coordination", 340, 300), height=310)
     with numbers:
-        values = [(k, v, summary.get(f"{k}_sigma"), summary.get(f"{k}_flag") or "") for k, v in summary.items()
-                  if not k.endswith("_sigma") and isinstance(v, (int, float)) and k not in
-                  ("rw", "chi2_reduced", "x_min", "x_max", "n_points", "n_evaluations", "converged",
-                   "n_independent_points", "n_refined", "sigma_nyquist_factor")]
-        table = pd.DataFrame({"parameter": [k for k, *_ in values], "value": [f"{v:.5g}" for _, v, *_ in values],
-                              "sigma": ["" if s is None else f"{s:.2g}" for _, _, s, _ in values],
-                              "flag": [f.replace("_", " ") for *_, f in values]})
-        weak = [f in UNDETERMINED for *_, f in values]
+        values, flags = fit.values(), fit.flags()
+        table = pd.DataFrame({"parameter": [v.name for v in values], "value": [f"{v.value:.5g}" for v in values],
+                              "sigma": ["" if v.uncertainty is None else f"{v.uncertainty:.2g}" for v in values],
+                              "flag": [flags.get(v.name, "").replace("_", " ") for v in values]})
+        weak = [flags.get(v.name, "") in UNDETERMINED for v in values]
         st.dataframe(table.style.apply(lambda col: [GREY if w else "" for w in weak], axis=0), hide_index=True)
         if any(weak):
             st.caption("Grey: not determined by the data (at a bound, or uncertainty ≥ |value|).")
-        link = {"ds": args.get("dataset_id"), "n": "1", "c1_shape": fit.params["shape"], "c1_el": fit.params["element"],
+        link = {"ds": args.get("dataset_id"), "n": "1", "c1_shape": candidate.shape, "c1_el": candidate.element,
                 **{f"c1_{k}": str(v) for k, v in params.items()},
-                **_compare_values(summary)}
-        if cif_text:
+                **_compare_values(fit.summary)}
+        if candidate.crystal:
             st.caption("A sphere cut from an uploaded crystal: download it (xyz) and upload it on Compare.")
         else:
             st.page_link("pages/compare.py", label="Open in Compare", icon=":material/compare:",

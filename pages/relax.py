@@ -44,6 +44,7 @@ from swaxs_lib.relax import (
     decode_positions,
     fit_key,
     frame_key,
+    job_trace,
 )
 from swaxs_lib.structures import structure_text
 from swaxs_lib.viewer import cluster_view_html, trajectory_view_html
@@ -120,20 +121,24 @@ def relax_form() -> list[str]:
     return names
 
 
-def trace_figure(trace: dict) -> go.Figure:
-    steps = trace["step"]
+def trace_figure(trace: RelaxTrace) -> go.Figure:
+    steps = [s.step for s in trace.steps]
+
+    def of(name: str) -> list[float]:
+        return [getattr(s, name) for s in trace.steps]
+
     figure = make_subplots(rows=5, cols=1, shared_xaxes=True, vertical_spacing=0.035,
                            subplot_titles=("energy (eV/atom)", "largest force (eV/Å)", "mean bond length (Å)",
                                            "extent, volume-equivalent diameter and Rg (Å)", "R_w of the refit"))
-    figure.add_trace(go.Scatter(x=steps, y=trace["energy_ev_per_atom"], mode="lines", name="E/atom"), row=1, col=1)
-    figure.add_trace(go.Scatter(x=steps, y=trace["fmax_ev_per_angstrom"], mode="lines", name="fmax"), row=2, col=1)
-    figure.add_trace(go.Scatter(x=steps, y=trace["mean_nn_angstrom"], mode="lines", name="mean bond"), row=3, col=1)
-    figure.add_trace(go.Scatter(x=steps, y=trace["extent_angstrom"], mode="lines", name="extent"), row=4, col=1)
-    figure.add_trace(go.Scatter(x=steps, y=trace["volume_diameter_angstrom"], mode="lines",
+    figure.add_trace(go.Scatter(x=steps, y=of("energy_ev_per_atom"), mode="lines", name="E/atom"), row=1, col=1)
+    figure.add_trace(go.Scatter(x=steps, y=of("fmax_ev_per_angstrom"), mode="lines", name="fmax"), row=2, col=1)
+    figure.add_trace(go.Scatter(x=steps, y=of("mean_nn_angstrom"), mode="lines", name="mean bond"), row=3, col=1)
+    figure.add_trace(go.Scatter(x=steps, y=of("extent_angstrom"), mode="lines", name="extent"), row=4, col=1)
+    figure.add_trace(go.Scatter(x=steps, y=of("volume_diameter_angstrom"), mode="lines",
                                 name="volume-equivalent diameter"), row=4, col=1)
-    figure.add_trace(go.Scatter(x=steps, y=trace["radius_of_gyration_angstrom"], mode="lines", name="Rg"),
+    figure.add_trace(go.Scatter(x=steps, y=of("radius_of_gyration_angstrom"), mode="lines", name="Rg"),
                      row=4, col=1)
-    fitted = [(s, r) for s, r in zip(steps, trace.get("rw", [])) if r not in ("", None)]
+    fitted = [(s.step, s.rw) for s in trace.steps if s.rw is not None]
     if fitted:
         figure.add_trace(go.Scatter(x=[s for s, _ in fitted], y=[r for _, r in fitted], mode="lines+markers",
                                     name="R_w"), row=5, col=1)
@@ -166,9 +171,8 @@ def fit_curves(job_id: str, step: int):
 
 def job_panel(job_id: str) -> list[str]:
     def draw_trace(now) -> None:
-        trace = (now.result or {}).get("trace")
-        if trace and trace.get("step"):
-            trace = RelaxTrace.upgrade_columns(trace)
+        trace = job_trace(now.result)
+        if trace is not None:
             st.plotly_chart(trace_figure(trace), config=plot_config(f"swaxs-relax-{job_id}"), key=f"{PAGE}.trace")
 
     record = watch_job(job_id, cancel_key=f"{PAGE}.cancel", draw=draw_trace, at_most=True)
@@ -177,16 +181,17 @@ def job_panel(job_id: str) -> list[str]:
     running = record.status in ("queued", "running")
     if record.status == "failed":
         st.error(md(record.message), icon=":material/error:")
-    if running or not record.result or not record.result.get("trace"):
+    trace = None if running else job_trace(record.result)
+    if trace is None:
         st.caption("The relaxation runs on the server: this tab can close; the link brings it back.")
         return []
-    out = record.result
-    trace, symbols = RelaxTrace.upgrade_columns(out["trace"]), out["symbols"]
-    last = trace["step"][-1]
+    symbols = list(trace.symbols)
+    last = trace.steps[-1].step
+    best = trace.best_rw_step()
     if record.status == "done":
-        st.success(f"{md(record.message)} · {out['n_steps']} steps, "
-                   f"{'converged' if out['converged'] else 'stopped before fmax was reached'}"
-                   + (f" · best R_w {out['best_rw']:.4f} at step {out['best_rw_step']}" if out.get("best_rw") else ""),
+        st.success(f"{md(record.message)} · {last} steps, "
+                   f"{'converged' if trace.converged else 'stopped before fmax was reached'}"
+                   + (f" · best R_w {best.rw:.4f} at step {best.step}" if best is not None else ""),
                    icon=":material/check_circle:")
     step_key = url_key(PAGE, "step", 0, parse_number(0, 100_000, int))
     st.session_state[step_key] = min(int(st.session_state[step_key] or 0), last)
@@ -208,56 +213,47 @@ def job_panel(job_id: str) -> list[str]:
 
                 st.iframe(cluster_view_html(Atoms(symbols, positions=positions), color_by="coordination",
                                             width=340, height=360), height=370)
-        i = trace["step"].index(step)
-        st.caption(f"Step {step}: E {trace['energy_ev_per_atom'][i]:.4f} eV/atom, fmax "
-                   f"{trace['fmax_ev_per_angstrom'][i]:.3f} eV/Å, mean bond {trace['mean_nn_angstrom'][i]:.4f} Å, "
-                   f"extent {trace['extent_angstrom'][i]:.2f} Å, volume-equivalent diameter "
-                   f"{trace['volume_diameter_angstrom'][i]:.2f} Å")
+        now = trace.at_step(step)
+        st.caption(f"Step {step}: E {now.energy_ev_per_atom:.4f} eV/atom, fmax "
+                   f"{now.fmax_ev_per_angstrom:.3f} eV/Å, mean bond {now.mean_nn_angstrom:.4f} Å, "
+                   f"extent {now.extent_angstrom:.2f} Å, volume-equivalent diameter "
+                   f"{now.volume_diameter_angstrom:.2f} Å")
     with fit:
         curves = fit_curves(job_id, step)
         if curves is None:
-            refitted = [s for s, r in zip(trace["step"], trace.get("rw", [])) if r not in ("", None)]
+            refitted = [s.step for s in trace.steps if s.rw is not None]
             st.caption("No refit at this step" + (f"; refits at steps {', '.join(map(str, refitted[:12]))}"
                                                    + ("…" if len(refitted) > 12 else "") if refitted else "."))
         else:
             x, data, fitted = curves
             kind = dataset_kind(record.params.get("args", {}).get("dataset_id"))
             figure = fit_figure(x, data, fitted, name=f"step {step}", kind=kind, height=390)
-            figure.update_layout(title=f"refit at step {step}: R_w {trace['rw'][i]:.4f}")
+            figure.update_layout(title=f"refit at step {step}" + (f": R_w {now.rw:.4f}" if now.rw is not None else ""))
             st.plotly_chart(figure, config=plot_config(f"swaxs-relax-{job_id}-fit-{step}"), key=f"{PAGE}.fit")
     buttons = st.columns(3)
     with buttons[0]:
-        download_csv("Trace (CSV)", trace, f"swaxs-relax-{job_id}-trace.csv", key=f"{PAGE}.trace_csv")
-    buttons[1].download_button("Trajectory (extxyz)", lambda: trajectory_text(job_id, symbols, trace),
+        download_csv("Trace (CSV)", trace.columns(), f"swaxs-relax-{job_id}-trace.csv", key=f"{PAGE}.trace_csv")
+    buttons[1].download_button("Trajectory (extxyz)", lambda: trajectory_text(job_id, trace),
                                file_name=f"swaxs-relax-{job_id}.extxyz", on_click="ignore",
                                icon=":material/download:", key=f"{PAGE}.traj")
-    best = out.get("best_rw_step")
-    if best is not None and (positions := frame(job_id, best)) is not None:
+    if best is not None and (positions := frame(job_id, best.step)) is not None:
         from ase import Atoms
 
-        buttons[2].download_button(f"Best-R_w structure, step {best} (xyz)",
+        buttons[2].download_button(f"Best-R_w structure, step {best.step} (xyz)",
                                    structure_text(Atoms(symbols, positions=positions), "xyz"),
                                    file_name=f"swaxs-relax-{job_id}-best.xyz", on_click="ignore",
                                    icon=":material/download:", key=f"{PAGE}.best")
     return ["step", "play"]
 
 
-def trajectory_text(job_id: str, symbols: list[str], trace: dict) -> str:
+def trajectory_text(job_id: str, trace: RelaxTrace) -> str:
     """Every stored frame as extended xyz (built on demand, when the button is clicked)."""
-    from swaxs_lib.relax import RelaxStep, RelaxTrace
+    from dataclasses import replace
+
     from swaxs_lib.relax import trajectory_text as text_of
 
-    steps = []
-    for k, step in enumerate(trace["step"]):
-        positions = frame(job_id, step)
-        if positions is None:
-            continue
-        rw = trace["rw"][k]
-        steps.append(RelaxStep(step, trace["energy_ev_per_atom"][k], trace["fmax_ev_per_angstrom"][k],
-                               trace["mean_nn_angstrom"][k], trace["radius_of_gyration_angstrom"][k],
-                               trace["extent_angstrom"][k], trace["volume_diameter_angstrom"][k], positions,
-                               None if rw in ("", None) else rw))
-    return text_of(RelaxTrace(tuple(symbols), tuple(steps), "", "", 0.0, 0, False))
+    steps = tuple(replace(s, positions_angstrom=p) for s in trace.steps if (p := frame(job_id, s.step)) is not None)
+    return text_of(replace(trace, steps=steps))
 
 
 entry_guard()

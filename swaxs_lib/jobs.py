@@ -17,10 +17,15 @@ a task may use several worker processes itself (a sweep does, through
 heartbeat with every progress report; :func:`get_job` marks a running job
 whose worker is gone as failed, with the reason, instead of letting it hang.
 
-Tasks are functions ``task(store, params, report) -> dict`` registered in
-:data:`TASKS` by dotted name; ``report(done, total, note="")`` records
-progress (and, with ``extra=``, partial results a page can draw while the
-job runs) and raises :class:`JobCancelled` once the job was cancelled.
+Tasks are functions ``task(store, params, report) -> result`` that register
+themselves where they are defined (:func:`swaxs_lib.tasks.register_task`);
+the job row records the task's ``"module:qualname"`` and the worker imports
+it from there (:mod:`swaxs_lib.tasks` says how).  The result is a mapping or
+a typed result with ``to_json()`` (:mod:`swaxs_lib.versioned`), stored as
+that JSON beside the job's ``progress`` and ``worker``.
+``report(done, total, note="")`` records progress (and, with ``extra=``,
+partial results a page can draw while the job runs) and raises
+:class:`JobCancelled` once the job was cancelled.
 
 Examples
 --------
@@ -36,7 +41,6 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
-import importlib
 import math
 import multiprocessing
 import os
@@ -45,19 +49,14 @@ import subprocess
 import sys
 import time
 import traceback
-from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any, Callable, ClassVar, Mapping
 
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.store import ResultRecord, Store
+from swaxs_lib.tasks import find_task, register_task, task_target
+from swaxs_lib.versioned import SCHEMA_KEY, as_mapping, reading, schema_of
 
-#: Task name -> "module:function".
-TASKS: dict[str, str] = {
-    "selftest": "swaxs_lib.jobs:_selftest",
-    "sweep": "swaxs_lib.sweep:sweep_task",
-    "relax": "swaxs_lib.relax:relax_task",
-    "crystal": "swaxs_lib.refine.crystal:crystal_task",
-}
 #: Seconds between progress writes (reports in between only update memory).
 REPORT_EVERY_S = 0.5
 #: A running job whose heartbeat is older than this, on this host, with no live worker, has crashed.
@@ -86,7 +85,12 @@ class JobProgress:
         Estimate: elapsed / done * (total - done); None before the first unit.
     note : str
         What it is doing now.
+
+    Stored in a job's row as :meth:`to_json` (``result["progress"]``); :meth:`from_json`
+    reads it back, rows stored before the schema key included.
     """
+
+    SCHEMA: ClassVar[int] = 1
 
     done: int
     total: int
@@ -98,6 +102,22 @@ class JobProgress:
     def fraction(self) -> float:
         return 0.0 if self.total <= 0 else min(self.done / self.total, 1.0)
 
+    def to_json(self) -> dict[str, Any]:
+        """``{"schema", "done", "total", "elapsed_s", "remaining_s", "note"}``."""
+        return {SCHEMA_KEY: self.SCHEMA, "done": self.done, "total": self.total, "elapsed_s": self.elapsed_s,
+                "remaining_s": self.remaining_s, "note": self.note}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | str) -> "JobProgress":
+        """The progress :meth:`to_json` wrote (version 0, before the key, has the same fields); missing
+        fields read as nothing done yet."""
+        data = as_mapping(data, "job progress")
+        schema_of(data, "job progress", cls.SCHEMA)
+        with reading("job progress"):
+            remaining = data.get("remaining_s")
+            return cls(int(data.get("done", 0)), int(data.get("total", 0)), float(data.get("elapsed_s", 0.0)),
+                       None if remaining is None else float(remaining), str(data.get("note", "")))
+
 
 def submit(store: Store, task: str, params: Mapping[str, Any], *, dataset_id: str | None = None,
            detach: bool = True, label: str | None = None) -> ResultRecord:
@@ -107,7 +127,7 @@ def submit(store: Store, task: str, params: Mapping[str, Any], *, dataset_id: st
     ----------
     store : Store
     task : str
-        A key of :data:`TASKS`.
+        A registered task's name (:func:`swaxs_lib.tasks.register_task`; import its module first).
     params : mapping
         The task's arguments, JSON-serialisable.
     dataset_id : str, optional
@@ -123,9 +143,11 @@ def submit(store: Store, task: str, params: Mapping[str, Any], *, dataset_id: st
     ResultRecord
         The job's row (``status`` "queued", or the final one if not detached).
     """
-    if task not in TASKS:
-        raise SwaxsInputError(f"task: got {task!r}; expected one of {', '.join(TASKS)}")
-    record = store.add_result("job", {"task": task, "args": dict(params), "label": label or task},
+    target = task_target(task)  # SwaxsInputError for an unknown name
+    if detach and target.startswith("__main__:"):
+        raise SwaxsInputError(f"task {task!r}: defined in a script run as __main__, which a worker process cannot "
+                              "import; expected it in an importable module (or detach=False)")
+    record = store.add_result("job", {"task": task, "target": target, "args": dict(params), "label": label or task},
                               status="queued", message=f"{label or task}: queued", dataset_id=dataset_id)
     if not detach:
         run_job(store, record.id)
@@ -188,9 +210,7 @@ def _last_line(path) -> str:
 
 def progress_of(record: ResultRecord) -> JobProgress:
     """The :class:`JobProgress` stored in a job's row."""
-    p = (record.result or {}).get("progress") or {}
-    return JobProgress(int(p.get("done", 0)), int(p.get("total", 0)), float(p.get("elapsed_s", 0.0)),
-                       p.get("remaining_s"), str(p.get("note", "")))
+    return JobProgress.from_json((record.result or {}).get("progress") or {})
 
 
 def cancel(store: Store, job_id: str) -> ResultRecord:
@@ -213,7 +233,7 @@ def run_job(store: Store, job_id: str) -> None:
 
     The status moves to running (with this process's pid, host and a
     heartbeat), progress is written at most every :data:`REPORT_EVERY_S`, and
-    the job ends done (``result`` = the task's dict plus the final progress),
+    the job ends done (``result`` = the task's result as JSON plus the final progress),
     failed (``message`` = the reason, the traceback in ``result``) or
     cancelled.
     """
@@ -222,15 +242,14 @@ def run_job(store: Store, job_id: str) -> None:
         return
     label = record.params.get("label", "job")
     start = time.time()
-    state = {"last": 0.0, "progress": {"done": 0, "total": 0, "elapsed_s": 0.0, "remaining_s": None, "note": ""},
-             "extra": {}}
+    state = {"last": 0.0, "progress": JobProgress(0, 0, 0.0, None, ""), "extra": {}}
     worker = {"pid": os.getpid(), "host": socket.gethostname()}
 
     def write(note: str | None = None) -> None:
         # atomically, only while still running: a cancel in between is never overwritten
-        written = store.update_result(job_id, result={**state["extra"], "progress": state["progress"],
+        written = store.update_result(job_id, result={**state["extra"], "progress": state["progress"].to_json(),
                                                       "worker": worker, "heartbeat": time.time()},
-                                      message=f"{label}: {note or state['progress']['note'] or 'running'}",
+                                      message=f"{label}: {note or state['progress'].note or 'running'}",
                                       if_status="running")
         if written is None:
             raise JobCancelled()
@@ -241,20 +260,22 @@ def run_job(store: Store, job_id: str) -> None:
             state["extra"] = dict(extra)
         elapsed = time.time() - start
         remaining = remaining_seconds(elapsed, done, total)
-        state["progress"] = {"done": int(done), "total": int(total), "elapsed_s": round(elapsed, 2),
-                             "remaining_s": None if remaining is None else round(remaining, 1), "note": note}
+        state["progress"] = JobProgress(int(done), int(total), round(elapsed, 2),
+                                        None if remaining is None else round(remaining, 1), note)
         now = time.monotonic()
         if force or now - state["last"] >= REPORT_EVERY_S or done == total:
             state["last"] = now
             write()
 
     started = store.update_result(job_id, status="running", message=f"{label}: started", if_status="queued",
-                                  result={"progress": state["progress"], "worker": worker, "heartbeat": time.time()})
+                                  result={"progress": state["progress"].to_json(), "worker": worker,
+                                          "heartbeat": time.time()})
     if started is None:  # cancelled before it started
         return
     try:
-        task = _task(record.params["task"])
+        task = find_task(record.params["task"], record.params.get("target"))  # rows before targets: by name
         output = task(store, {**record.params.get("args", {}), "job_id": job_id}, report)
+        output = output.to_json() if hasattr(output, "to_json") else dict(output)
     except JobCancelled:
         store.update_result(job_id, message=f"{label}: cancelled after {time.time() - start:.0f} s",
                             if_status="cancelled")
@@ -265,9 +286,8 @@ def run_job(store: Store, job_id: str) -> None:
     except Exception as exc:  # a task's bug must end the job with its reason, not hang it
         _fail(store, job_id, label, f"{type(exc).__name__}: {exc}", traceback.format_exc())
         return
-    state["progress"]["elapsed_s"] = round(time.time() - start, 2)
-    state["progress"]["remaining_s"] = 0.0
-    store.update_result(job_id, status="done", result={**dict(output), "progress": state["progress"],
+    progress = replace(state["progress"], elapsed_s=round(time.time() - start, 2), remaining_s=0.0)
+    store.update_result(job_id, status="done", result={**output, "progress": progress.to_json(),
                                                        "worker": worker},
                         message=f"{label}: done in {time.time() - start:.1f} s", if_status="running")
 
@@ -314,13 +334,6 @@ def _fail(store: Store, job_id: str, label: str, reason: str, trace: str | None)
                         result={**current, "error": line, "traceback": trace}, if_status="running")
 
 
-def _task(name: str) -> Callable[[Store, dict, Callable], Mapping[str, Any]]:
-    if name not in TASKS:
-        raise SwaxsInputError(f"task {name!r}: not known to this version; expected one of {', '.join(TASKS)}")
-    module, function = TASKS[name].split(":")
-    return getattr(importlib.import_module(module), function)
-
-
 def _worker_gone(record: ResultRecord) -> bool:
     info = (record.result or {}).get("worker") or {}
     heartbeat = (record.result or {}).get("heartbeat")
@@ -358,6 +371,7 @@ def _zombie_or_other(pid: int) -> bool:
         return True
 
 
+@register_task("selftest")
 def _selftest(store: Store, args: Mapping[str, Any], report: Callable[[int, int, str], None]) -> dict[str, Any]:
     """A task for tests: ``steps`` units of ``seconds`` each; ``fail_at`` raises, ``crash_at`` exits."""
     steps = int(args.get("steps", 3))
@@ -405,5 +419,5 @@ if __name__ == "__main__":
     sys.exit(main())
 
 
-__all__ = ["TASKS", "JobCancelled", "JobProgress", "cancel", "format_seconds", "get_job", "list_jobs",
+__all__ = ["JobCancelled", "JobProgress", "cancel", "format_seconds", "get_job", "list_jobs",
            "progress_of", "run_job", "submit", "worker_pool"]

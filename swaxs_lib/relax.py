@@ -22,14 +22,25 @@ from __future__ import annotations
 import io
 import math
 import time
-from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, ClassVar, Mapping
 
 import numpy as np
 from ase import Atoms
 
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.structures.metadata import describe
+from swaxs_lib.tasks import register_task
+from swaxs_lib.versioned import (
+    SCHEMA_KEY,
+    array_from_json,
+    array_to_json,
+    as_mapping,
+    fields_equal,
+    plain,
+    reading,
+    schema_of,
+)
 
 #: Elements ASE's EMT has parameters for.
 EMT_ELEMENTS = ("Al", "Cu", "Ag", "Au", "Ni", "Pd", "Pt")
@@ -51,7 +62,9 @@ class RelaxStep:
         Largest force on an atom.
     mean_nn_angstrom, radius_of_gyration_angstrom, extent_angstrom, volume_diameter_angstrom : float
         Sizes as :mod:`swaxs_lib.structures.sizes` defines them.
-    positions_angstrom : numpy.ndarray (n, 3)
+    positions_angstrom : numpy.ndarray (n, 3) or None
+        None when kept apart: a relax job stores every step's positions as a blob
+        (:func:`frame_key`) and its trace without them.
     rw : float or None
         R_w of the refit of this structure, when one was made.
     refined : tuple of (str, float)
@@ -59,7 +72,8 @@ class RelaxStep:
     elapsed_s : float
         Since the start of the relaxation.
     fit : RefinementResult or None
-        The refit itself (curves included), when one was made.
+        The refit itself (curves included), when one was made; not part of the
+        JSON nor of equality (a relax job stores its curves as blobs, :func:`fit_key`).
     """
 
     step: int
@@ -69,11 +83,42 @@ class RelaxStep:
     radius_of_gyration_angstrom: float
     extent_angstrom: float
     volume_diameter_angstrom: float
-    positions_angstrom: np.ndarray
+    positions_angstrom: np.ndarray | None
     rw: float | None = None
     refined: tuple[tuple[str, float], ...] = ()
     elapsed_s: float = 0.0
-    fit: Any = None
+    fit: Any = field(default=None, compare=False)
+
+    __eq__ = fields_equal  # positions element by element, NaN sizes equal
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON (versioned with the :class:`RelaxTrace` that holds it); positions as (n, 3) lists or None."""
+        return {"step": self.step, "energy_ev_per_atom": self.energy_ev_per_atom,
+                "fmax_ev_per_angstrom": self.fmax_ev_per_angstrom, "mean_nn_angstrom": self.mean_nn_angstrom,
+                "radius_of_gyration_angstrom": self.radius_of_gyration_angstrom,
+                "extent_angstrom": self.extent_angstrom, "volume_diameter_angstrom": self.volume_diameter_angstrom,
+                "positions_angstrom": None if self.positions_angstrom is None
+                else array_to_json(self.positions_angstrom),
+                "rw": self.rw, "refined": [[name, value] for name, value in self.refined], "elapsed_s": self.elapsed_s}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "RelaxStep":
+        with reading("relaxation step"):
+            positions = data.get("positions_angstrom")
+            rw = data.get("rw")
+            return cls(
+                step=int(data["step"]), energy_ev_per_atom=float(data["energy_ev_per_atom"]),
+                fmax_ev_per_angstrom=float(data["fmax_ev_per_angstrom"]),
+                mean_nn_angstrom=float(data["mean_nn_angstrom"]),
+                radius_of_gyration_angstrom=float(data["radius_of_gyration_angstrom"]),
+                extent_angstrom=float(data["extent_angstrom"]),
+                volume_diameter_angstrom=float(data["volume_diameter_angstrom"]),
+                positions_angstrom=None if positions is None
+                else array_from_json(positions, "relaxation step positions").reshape(-1, 3),
+                rw=None if rw is None else float(rw),
+                refined=tuple((str(name), float(value)) for name, value in data.get("refined") or ()),
+                elapsed_s=float(data.get("elapsed_s", 0.0)),
+            )
 
 
 @dataclass(frozen=True)
@@ -92,6 +137,8 @@ class RelaxTrace:
     settings : tuple of (str, Any)
     """
 
+    SCHEMA: ClassVar[int] = 1
+
     symbols: tuple[str, ...]
     steps: tuple[RelaxStep, ...]
     optimizer: str
@@ -101,9 +148,56 @@ class RelaxTrace:
     converged: bool
     settings: tuple[tuple[str, Any], ...] = field(default=())
 
+    __eq__ = fields_equal
+
     def atoms(self, step: int = -1) -> Atoms:
-        """The structure at a step (default the last)."""
-        return Atoms(self.symbols, positions=self.steps[step].positions_angstrom)
+        """The structure at a step (default the last).
+
+        Raises
+        ------
+        SwaxsInputError
+            The trace was stored without positions (a job's: read its frames, :func:`frame_key`).
+        """
+        positions = self.steps[step].positions_angstrom
+        if positions is None:
+            raise SwaxsInputError(f"relaxation step {self.steps[step].step}: stored without positions; expected "
+                                  "a trace with them (a job keeps them apart, under frame_key)")
+        return Atoms(self.symbols, positions=positions)
+
+    def at_step(self, step: int) -> RelaxStep:
+        """The traced step numbered ``step`` (IndexError when it was not traced)."""
+        for s in self.steps:
+            if s.step == step:
+                return s
+        raise IndexError(f"step {step} is not in this trace")
+
+    def without_positions(self) -> "RelaxTrace":
+        """The trace with every step's positions left out (what a relax job stores; its frames are blobs)."""
+        return replace(self, steps=tuple(replace(s, positions_angstrom=None) for s in self.steps))
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON (:mod:`swaxs_lib.versioned`); positions included unless left out (:meth:`without_positions`)."""
+        return {SCHEMA_KEY: self.SCHEMA, "symbols": list(self.symbols), "steps": [s.to_json() for s in self.steps],
+                "optimizer": self.optimizer, "calculator": self.calculator,
+                "fmax_target_ev_per_angstrom": self.fmax_target_ev_per_angstrom, "max_steps": self.max_steps,
+                "converged": self.converged, "settings": [[k, plain(v)] for k, v in self.settings]}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | str) -> "RelaxTrace":
+        """What :meth:`to_json` wrote; a relax job's result stored before the schema key (its trace as CSV
+        columns) is migrated (:func:`swaxs_lib.legacy_rows.relax_trace`)."""
+        data = as_mapping(data, "relaxation trace")
+        if schema_of(data, "relaxation trace", cls.SCHEMA) == 0:
+            from swaxs_lib.legacy_rows import relax_trace
+
+            return relax_trace(data)
+        with reading("relaxation trace"):
+            return cls(symbols=tuple(str(x) for x in data["symbols"]),
+                       steps=tuple(RelaxStep.from_json(s) for s in data["steps"]),
+                       optimizer=str(data["optimizer"]), calculator=str(data["calculator"]),
+                       fmax_target_ev_per_angstrom=float(data["fmax_target_ev_per_angstrom"]),
+                       max_steps=int(data["max_steps"]), converged=bool(data["converged"]),
+                       settings=tuple((str(k), v) for k, v in data.get("settings") or ()))
 
     def best_rw_step(self) -> RelaxStep | None:
         """The refitted step with the lowest R_w."""
@@ -273,7 +367,7 @@ def relax_cluster(
     return RelaxTrace(
         symbols=tuple(work.get_chemical_symbols()), steps=tuple(steps), optimizer=optimizer, calculator=calc_name,
         fmax_target_ev_per_angstrom=float(fmax_ev_per_angstrom), max_steps=max_steps, converged=converged,
-        settings=tuple(sorted({"refit_every": refit_every, **{k: v for k, v in options.items()}}.items())),
+        settings=tuple(sorted(plain({"refit_every": refit_every, **options}).items())),  # JSON types: round trips
     )
 
 
@@ -318,15 +412,17 @@ def decode_positions(data: bytes) -> np.ndarray:
     return np.frombuffer(zlib.decompress(data), dtype="<f8").reshape(-1, 3).copy()
 
 
-def relax_task(store, args: Mapping[str, Any], report: Callable[..., None]) -> dict[str, Any]:
+@register_task("relax")
+def relax_task(store, args: Mapping[str, Any], report: Callable[..., None]) -> RelaxTrace:
     """The ``relax`` job (:mod:`swaxs_lib.jobs`).
 
     ``args``: ``cluster`` ({"shape", "element", "params"} or {"key": store
     hash}), optional ``dataset_id``, ``optimizer``, ``fmax``, ``steps``,
     ``refit_every``, ``options`` (refinement), and ``job_id`` (for the frame
     keys).  Every step's positions go to the store as a blob
-    (:func:`frame_key`); the trace so far is in the job's result while it
-    runs, so a page draws it live.
+    (:func:`frame_key`), and its refit's curves too (:func:`fit_key`); the
+    trace, without positions, is in the job's result (:meth:`RelaxTrace.to_json`),
+    so far while it runs (a page draws it live; :func:`job_trace` reads it).
     """
     from swaxs_lib.structures import build_cluster
 
@@ -337,6 +433,7 @@ def relax_task(store, args: Mapping[str, Any], report: Callable[..., None]) -> d
         atoms = build_cluster(spec["shape"], spec["element"], **dict(spec.get("params", {}))).atoms
     measurement = store.get_dataset(args["dataset_id"]).measurement if args.get("dataset_id") else None
     job_id = args["job_id"]
+    fmax = float(args.get("fmax", 0.05))
     rows: list[RelaxStep] = []
     symbols = tuple(atoms.get_chemical_symbols())
 
@@ -346,23 +443,28 @@ def relax_task(store, args: Mapping[str, Any], report: Callable[..., None]) -> d
             store.put_blob(fit_key(job_id, step.step), encode_curves(step.fit))
         if rows and rows[-1].step == step.step:  # the last step again, now with its refit
             rows.pop()
-        rows.append(step)
-        partial = RelaxTrace(symbols, tuple(rows), args.get("optimizer", "BFGS"), "", 0.0, progress.max_steps, False)
+        rows.append(replace(step, positions_angstrom=None, fit=None))  # both are blobs now
+        partial = RelaxTrace(symbols, tuple(rows), args.get("optimizer", "BFGS"), "", fmax, progress.max_steps, False)
         note = f"step {step.step}: fmax {step.fmax_ev_per_angstrom:.3f} eV/Å" + (
             f", R_w {step.rw:.4f}" if step.rw is not None else "")
-        report(step.step, progress.max_steps, note, extra={"trace": partial.columns(), "symbols": list(symbols)},
-               force=step.rw is not None)
+        report(step.step, progress.max_steps, note, extra=partial.to_json(), force=step.rw is not None)
 
     trace = relax_cluster(
-        atoms, optimizer=args.get("optimizer", "BFGS"), fmax_ev_per_angstrom=float(args.get("fmax", 0.05)),
+        atoms, optimizer=args.get("optimizer", "BFGS"), fmax_ev_per_angstrom=fmax,
         max_steps=int(args.get("steps", 200)), measurement=measurement, refit_every=int(args.get("refit_every", 1)),
         refine_options=args.get("options"), on_step=on_step,
     )
-    last = trace.steps[-1]
-    best = trace.best_rw_step()
-    return {"trace": trace.columns(), "symbols": list(symbols), "converged": trace.converged,
-            "n_steps": last.step, "calculator": trace.calculator, "optimizer": trace.optimizer,
-            "best_rw_step": None if best is None else best.step, "best_rw": None if best is None else best.rw}
+    return trace.without_positions()  # the job stores its to_json
+
+
+def job_trace(result: Mapping[str, Any] | None) -> RelaxTrace | None:
+    """The trace in a relax job's result (the steps so far while it runs), None before its first step.
+
+    Results stored before traces carried a schema version are read too (:meth:`RelaxTrace.from_json`).
+    """
+    if not result or not (result.get("steps") or (result.get("trace") or {}).get("step")):
+        return None
+    return RelaxTrace.from_json(result)
 
 
 def _refit(measurement, atoms: Atoms, options: Mapping[str, Any]):
@@ -402,4 +504,4 @@ def _optimizer(name: str, atoms: Atoms):
 
 __all__ = ["EMT_ELEMENTS", "OPTIMIZERS", "RelaxProgress", "RelaxStep", "RelaxTrace", "decode_curves",
            "decode_positions", "emt_calculator", "encode_curves", "encode_positions", "fit_key", "frame_key",
-           "relax_cluster", "relax_task", "trajectory_text"]
+           "job_trace", "relax_cluster", "relax_task", "trajectory_text"]

@@ -39,8 +39,8 @@ import itertools
 import json
 import math
 import re
-from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Callable, ClassVar, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -53,12 +53,15 @@ from swaxs_lib.refine.significance import (
     RankTest,
     rank_test,
 )
+from swaxs_lib.store.fits import StoredFit, read_fit, save_fit
 from swaxs_lib.structures import build_cluster
 from swaxs_lib.structures.parameters import (
     SHAPE_PARAMETERS,
     check_parameters,
     estimated_atom_count,
 )
+from swaxs_lib.tasks import register_task
+from swaxs_lib.versioned import SCHEMA_KEY, as_mapping, fields_equal, plain, reading, schema_of
 
 #: Bump when a refinement of the same inputs would give other numbers (invalidates cached fits).
 #: refine-2: the particle's small-angle scattering is taken out of cluster G(r); summaries carry
@@ -166,6 +169,26 @@ class Candidate:
         return f"{self.element} {self.shape} " + " ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
                                                           for k, v in self.params)
 
+    @classmethod
+    def of_fit(cls, fit: StoredFit) -> "Candidate":
+        """The candidate a sweep's stored fit refined (from the fit's inputs, its cif included)."""
+        with reading("sweep fit inputs"):
+            inputs = fit.inputs
+            return cls(str(inputs["shape"]), str(inputs["element"]),
+                       tuple((str(k), v) for k, v in dict(inputs["params"]).items()),
+                       str(inputs.get("crystal_cif") or ""))
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON (versioned with the :class:`SweepRow` that holds it)."""
+        return {"shape": self.shape, "element": self.element, "params": [[k, v] for k, v in self.params],
+                "crystal": self.crystal}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "Candidate":
+        with reading("sweep candidate"):
+            return cls(str(data["shape"]), str(data["element"]), tuple((str(k), v) for k, v in data["params"]),
+                       str(data.get("crystal") or ""))
+
 
 @dataclass(frozen=True)
 class SweepRow:
@@ -174,6 +197,8 @@ class SweepRow:
     Sizes as :mod:`swaxs_lib.structures.sizes` defines them: the largest atom-centre distance and the
     diameter of the sphere with the cluster's volume.
     """
+
+    SCHEMA: ClassVar[int] = 1
 
     rank: int
     candidate: Candidate
@@ -184,6 +209,26 @@ class SweepRow:
     summary: Mapping[str, Any]
     result_id: str
     from_cache: bool
+
+    __eq__ = fields_equal  # NaN sizes (fits stored before the sizes were named) equal themselves
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON (:mod:`swaxs_lib.versioned`); the summary as the fit's."""
+        return {SCHEMA_KEY: self.SCHEMA, "rank": self.rank, "candidate": self.candidate.to_json(),
+                "n_atoms": self.n_atoms, "extent_angstrom": self.extent_angstrom,
+                "volume_diameter_angstrom": self.volume_diameter_angstrom, "rw": self.rw,
+                "summary": plain(self.summary), "result_id": self.result_id, "from_cache": self.from_cache}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | str) -> "SweepRow":
+        data = as_mapping(data, "sweep row")
+        schema_of(data, "sweep row", cls.SCHEMA)  # rows of version 0 exist only inside a ranking table
+        with reading("sweep row"):
+            return cls(rank=int(data["rank"]), candidate=Candidate.from_json(data["candidate"]),
+                       n_atoms=int(data["n_atoms"]), extent_angstrom=float(data["extent_angstrom"]),
+                       volume_diameter_angstrom=float(data["volume_diameter_angstrom"]), rw=float(data["rw"]),
+                       summary=dict(data["summary"]), result_id=str(data["result_id"]),
+                       from_cache=bool(data["from_cache"]))
 
 
 @dataclass(frozen=True)
@@ -202,6 +247,8 @@ class GridEdge:
         product grid); None if it would exceed the grid limit.
     """
 
+    SCHEMA: ClassVar[int] = 1
+
     edges: tuple[tuple[str, str, Any], ...]
     extended_grid: str | None
 
@@ -216,6 +263,19 @@ class GridEdge:
         return {"edges": [{"parameter": n, "side": side, "value": v} for n, side, v in self.edges],
                 "extended_grid": self.extended_grid, "message": self.message()}
 
+    def to_json(self) -> dict[str, Any]:
+        """:meth:`to_dict` with the schema version (:mod:`swaxs_lib.versioned`)."""
+        return {SCHEMA_KEY: self.SCHEMA, **self.to_dict()}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | str) -> "GridEdge":
+        """What :meth:`to_json` or :meth:`to_dict` wrote (version 0: a ranking's ``best_on_grid_edge``)."""
+        data = as_mapping(data, "grid edge")
+        schema_of(data, "grid edge", cls.SCHEMA)
+        with reading("grid edge"):
+            return cls(tuple((str(e["parameter"]), str(e["side"]), e["value"]) for e in data["edges"]),
+                       data.get("extended_grid"))
+
 
 @dataclass(frozen=True)
 class SweepResult:
@@ -224,6 +284,8 @@ class SweepResult:
     ``test`` compares every row with the best (:func:`~swaxs_lib.refine.significance.rank_test`,
     in row order); ``edge`` is set when the best candidate lies on the edge of the grid.
     """
+
+    SCHEMA: ClassVar[int] = 1
 
     rows: tuple[SweepRow, ...]
     skipped: tuple[tuple[str, str], ...] = field(default=())
@@ -318,6 +380,34 @@ class SweepResult:
                 table[n].append("" if v is None else v)
             table["result_id"].append(row.result_id)
         return table
+
+    @property
+    def best(self) -> SweepRow | None:
+        """The best-ranked row (None when no candidate was refined)."""
+        return self.rows[0] if self.rows else None
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON (:mod:`swaxs_lib.versioned`): what a sweep job stores."""
+        return {SCHEMA_KEY: self.SCHEMA, "rows": [r.to_json() for r in self.rows],
+                "skipped": [[label, reason] for label, reason in self.skipped], "computed": self.computed,
+                "reused": self.reused, "test": None if self.test is None else self.test.to_json(),
+                "edge": None if self.edge is None else self.edge.to_json()}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | str) -> "SweepResult":
+        """What :meth:`to_json` wrote; a sweep job's result stored before the schema key (its ranking as CSV
+        columns) is migrated (:func:`swaxs_lib.legacy_rows.sweep_result`)."""
+        data = as_mapping(data, "sweep result")
+        if schema_of(data, "sweep result", cls.SCHEMA) == 0:
+            from swaxs_lib.legacy_rows import sweep_result
+
+            return sweep_result(data)
+        with reading("sweep result"):
+            return cls(rows=tuple(SweepRow.from_json(r) for r in data["rows"]),
+                       skipped=tuple((str(label), str(reason)) for label, reason in data.get("skipped") or ()),
+                       computed=int(data["computed"]), reused=int(data["reused"]),
+                       test=None if data.get("test") is None else RankTest.from_json(data["test"]),
+                       edge=None if data.get("edge") is None else GridEdge.from_json(data["edge"]))
 
 
 def parse_grid(shape: str, text: str | None) -> list[dict[str, Any]]:
@@ -421,10 +511,10 @@ def fit_key(data_key: str, candidate: Candidate, options: RefineOptions) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def refine_candidate(measurement: Measurement, candidate: Candidate, options: RefineOptions) -> dict[str, Any]:
-    """Build and refine one candidate; a JSON-friendly dict (summary, curves, cluster facts).
+def refine_candidate(measurement: Measurement, candidate: Candidate, options: RefineOptions) -> StoredFit:
+    """Build and refine one candidate: its fit as the store keeps it (summary, curves, cluster facts).
 
-    Runs in a worker process: everything it returns is plain data.
+    Runs in a worker process: what it returns is plain data and arrays.
     """
     from swaxs_lib.refine.cluster import refine_cluster
 
@@ -437,11 +527,7 @@ def refine_candidate(measurement: Measurement, candidate: Candidate, options: Re
     )
     from swaxs_lib.store import cluster_hash
 
-    return {
-        "summary": fit.summary(),
-        "curves": {"x": fit.x.tolist(), "data": fit.data.tolist(), "fitted": fit.fitted.tolist()},
-        "cluster": cluster.info.to_dict(), "cluster_hash": cluster_hash(cluster),
-    }
+    return StoredFit.from_fit(fit, producer="sweep", cluster=cluster.info, cluster_hash=cluster_hash(cluster))
 
 
 def sweep(
@@ -515,15 +601,12 @@ def sweep(
         report(done, total, f"{done} of {total} from the cache" if done else "starting")
     records = {c: r for c, r in found.items() if r is not None}
 
-    def save(candidate: Candidate, out: dict[str, Any]):
-        summary = out["summary"]
-        return store.add_result(
-            "fit", {"page": "sweep", "shape": candidate.shape, "element": candidate.element,
-                    "params": dict(candidate.params), "options": options.to_dict(), "data_key": data_key,
-                    "version": REFINE_VERSION, **({"crystal_cif": candidate.crystal} if candidate.crystal else {})},
-            result={**out}, message=f"{candidate.label()}: R_w {summary['rw']:.4f}", dataset_id=dataset_id,
-            cluster_hash=out["cluster_hash"], cache_key=keys[candidate],
-        )
+    def save(candidate: Candidate, fit: StoredFit):
+        inputs = {"page": "sweep", "shape": candidate.shape, "element": candidate.element,
+                  "params": dict(candidate.params), "options": options.to_dict(), "data_key": data_key,
+                  "version": REFINE_VERSION, **({"crystal_cif": candidate.crystal} if candidate.crystal else {})}
+        return save_fit(store, replace(fit, inputs=inputs, dataset_id=dataset_id), cache_key=keys[candidate],
+                        message=f"{candidate.label()}: R_w {fit.rw:.4f}")
 
     failures: list[tuple[str, str]] = []
     if todo:
@@ -560,17 +643,15 @@ def sweep(
                     raise
     rows = []
     for c, record in records.items():
-        out = record.result or {}
-        rows.append((float(out["summary"].get("rw") or math.inf), c, out, record))
+        fit = read_fit(record)  # fits stored by earlier versions included
+        rows.append((fit.rw, c, fit, record))
     rows.sort(key=lambda item: (item[0], item[1].label()))
     ranked = tuple(
-        SweepRow(rank=k + 1, candidate=c, n_atoms=int(out["cluster"]["n_atoms"]),
-                 # fits stored before the sizes were named hold only "diameter_angstrom" (the extent)
-                 extent_angstrom=float(out["cluster"].get("extent_angstrom", out["cluster"].get("diameter_angstrom"))),
-                 volume_diameter_angstrom=float(out["cluster"].get("volume_diameter_angstrom") or math.nan),
-                 rw=rw, summary=out["summary"],
+        SweepRow(rank=k + 1, candidate=c, n_atoms=fit.cluster.n_atoms, extent_angstrom=fit.cluster.extent_angstrom,
+                 volume_diameter_angstrom=fit.cluster.volume_diameter_angstrom or math.nan,
+                 rw=rw, summary=fit.summary,
                  result_id=record.id, from_cache=c in found and found[c] is not None)
-        for k, (rw, c, out, record) in enumerate(rows)
+        for k, (rw, c, fit, record) in enumerate(rows)
     )
     test = ranking_test(ranked, measurement.kind, alpha) if ranked else None
     edge = grid_edge(shape, [c.params for c in candidates], ranked[0].candidate.params) if ranked else None
@@ -684,15 +765,16 @@ def _insert_after(table: dict[str, list], key: str, new: dict[str, list], before
     return out
 
 
-def sweep_task(store, args: Mapping[str, Any], report: Callable[[int, int, str], None]) -> dict[str, Any]:
-    """The ``sweep`` job (:mod:`swaxs_lib.jobs`): args dataset_id, shape, element, grid, options, workers, alpha."""
+@register_task("sweep")
+def sweep_task(store, args: Mapping[str, Any], report: Callable[[int, int, str], None]) -> SweepResult:
+    """The ``sweep`` job (:mod:`swaxs_lib.jobs`): args dataset_id, shape, element, grid, options, workers, alpha.
+
+    The job stores the result's :meth:`~SweepResult.to_json`; :meth:`SweepResult.from_json` reads it back.
+    """
     record = store.get_dataset(args["dataset_id"])
-    result = sweep(store, record.measurement, args["shape"], args.get("element"), args.get("grid"),
-                   args.get("options"), dataset_id=record.id, workers=args.get("workers"), report=report,
-                   alpha=float(args.get("alpha") or DEFAULT_ALPHA), crystal=args.get("cif_text"))
-    return {"ranking": result.table(), "skipped": [list(s) for s in result.skipped], "computed": result.computed,
-            "reused": result.reused, "best": result.rows[0].candidate.label() if result.rows else None,
-            "significance": result.significance()}
+    return sweep(store, record.measurement, args["shape"], args.get("element"), args.get("grid"),
+                 args.get("options"), dataset_id=record.id, workers=args.get("workers"), report=report,
+                 alpha=float(args.get("alpha") or DEFAULT_ALPHA), crystal=args.get("cif_text"))
 
 
 def _values(parameter, spec: str) -> list[Any]:

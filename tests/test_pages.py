@@ -267,8 +267,10 @@ def test_refine_page_runs_a_sweep_in_the_background_and_shows_the_ranking(db):
     assert list(ranking["rw"]) == sorted(ranking["rw"])
     assert any(link.label == "Open in Compare" for link in again.page_link)
     # what the data can tell: the test's column and its legend, flags used for styling but not shown
-    record = get_job(db, job_id)
-    assert list(ranking["indistinguishable_from_best"]) == record.result["ranking"]["indistinguishable_from_best"]
+    from swaxs_lib.sweep import SweepResult
+
+    result = SweepResult.from_json(get_job(db, job_id).result)
+    assert list(ranking["indistinguishable_from_best"]) == [c.indistinguishable for c in result.test.comparisons]
     assert ranking["indistinguishable_from_best"].iloc[0] and not any(c.endswith("_flag") for c in ranking.columns)
     assert "undetermined" in ranking.columns
     legend = " ".join(c.value for c in again.caption)
@@ -276,13 +278,13 @@ def test_refine_page_runs_a_sweep_in_the_background_and_shows_the_ranking(db):
     verdicts = [m.value for m in [*again.info, *again.warning]]
     assert any("cannot tell these candidates apart" in v or "significantly better" in v for v in verdicts)
     # p = 2..3: the best is on the edge of the grid; the button starts the sweep on the extended grid
-    edge = record.result["significance"]["best_on_grid_edge"]
+    edge = result.edge
     assert any("edge of the grid" in w.value for w in again.warning)
     [b for b in again.button if b.label == "Sweep the extended grid"][0].click().run()
     assert not again.exception
     extended = again.session_state["refine.job"]
-    assert extended != job_id and again.session_state["refine.grid"] == edge["extended_grid"]
-    assert get_job(db, extended).params["args"]["grid"] == edge["extended_grid"]
+    assert extended != job_id and again.session_state["refine.grid"] == edge.extended_grid
+    assert get_job(db, extended).params["args"]["grid"] == edge.extended_grid
     cancel(db, extended)
 
 
@@ -327,9 +329,12 @@ def test_relax_page_runs_a_relaxation_and_shows_its_trace_fit_and_downloads(db):
     assert any("best R_w" in s.value for s in again.success)
     labels = {b.label for b in again.get("download_button")}
     assert {"Trace (CSV)", "Trajectory (extxyz)"} <= labels and any(lbl.startswith("Best-R_w") for lbl in labels)
-    again.slider(key="relax.step").set_value(int(record.result["n_steps"])).run()
+    from swaxs_lib.relax import job_trace
+
+    last = job_trace(record.result).steps[-1].step
+    again.slider(key="relax.step").set_value(last).run()
     assert not again.exception
-    assert again.query_params["step"] in (str(record.result["n_steps"]), [str(record.result["n_steps"])])
+    assert again.query_params["step"] in (str(last), [str(last)])
 
 
 def test_relax_page_refuses_an_element_emt_does_not_know(db):
@@ -354,7 +359,9 @@ def test_refine_page_fits_a_piece_of_crystal_to_the_same_pdf(db):
         time.sleep(0.5)
     record = get_job(db, job_id)
     assert record.status == "done", record.message
-    assert record.result["summary"]["a"] == pytest.approx(3.527, abs=0.005)  # as tests/test_refine_crystal.py
+    from swaxs_lib.store.fits import StoredFit
+
+    assert StoredFit.from_json(record.result).value("a") == pytest.approx(3.527, abs=0.005)  # as test_refine_crystal
     again = run("pages/refine.py", cjob=job_id)
     assert any("crystal Ni fcc" in m.value and "R_w" in m.value for m in again.markdown)
 
@@ -386,9 +393,11 @@ def test_refine_page_sends_the_start_values_and_bounds_of_the_crystal_grid(db):
         time.sleep(0.5)
     record = get_job(db, record.id)
     assert record.status == "done", record.message
-    summary = record.result["summary"]
-    assert summary["u_Ni"] == pytest.approx(0.004) and summary["delta2"] == 0.0  # the bound binds; delta2 held
-    assert summary["qbroad"] > 0 and summary["sratio_sigma"] > 0
+    from swaxs_lib.store.fits import StoredFit
+
+    fit = StoredFit.from_json(record.result)
+    assert fit.value("u_Ni") == pytest.approx(0.004) and fit.value("delta2") == 0.0  # the bound binds; delta2 held
+    assert fit.value("qbroad") > 0 and fit.summary["sratio_sigma"] > 0
     again = run("pages/refine.py", cjob=record.id)
     assert "Parameters (CSV)" in {b.label for b in again.get("download_button")}
 

@@ -21,7 +21,15 @@ from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.io import read_measurement, read_measurement_bytes
 from swaxs_lib.jobs import get_job, submit
 from swaxs_lib.refine.cluster import refine_cluster
-from swaxs_lib.relax import decode_curves, decode_positions, fit_key, frame_key, relax_cluster, trajectory_text
+from swaxs_lib.relax import (
+    decode_curves,
+    decode_positions,
+    fit_key,
+    frame_key,
+    job_trace,
+    relax_cluster,
+    trajectory_text,
+)
 from swaxs_lib.store import Store
 from swaxs_lib.structures import decahedron
 
@@ -121,10 +129,12 @@ def test_the_relax_job_stores_the_trace_and_every_frame(tmp_path):
                                   "dataset_id": dataset.id, "steps": 8, "refit_every": 4}, detach=False)
     record = get_job(store, job.id)
     assert record.status == "done", record.message
-    trace = record.result["trace"]
+    stored = job_trace(record.result)
+    trace = stored.columns()
     n = len(trace["step"])
-    assert trace["step"] == list(range(n)) and record.result["n_steps"] == n - 1
-    assert trace["rw"][0] != "" and record.result["best_rw"] == min(r for r in trace["rw"] if r != "")
+    assert trace["step"] == list(range(n)) and stored.steps[-1].step == n - 1
+    assert trace["rw"][0] != "" and stored.best_rw_step().rw == min(r for r in trace["rw"] if r != "")
+    assert all(s.positions_angstrom is None for s in stored.steps)  # the frames are blobs
     assert len(store.blob_keys(f"relax/{job.id}/frame/")) == n
     refitted = [s for s, rw in zip(trace["step"], trace["rw"]) if rw != ""]
     assert [int(k.rsplit("/", 1)[1]) for k in store.blob_keys(f"relax/{job.id}/fit/")] == refitted

@@ -11,11 +11,12 @@ from scipy import stats
 
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.io import Measurement, read_measurement_bytes
-from swaxs_lib.jobs import get_job, submit
+from swaxs_lib.jobs import get_job, progress_of, submit
 from swaxs_lib.scattering import pair_distribution
 from swaxs_lib.store import Store
+from swaxs_lib.store.fits import read_fit
 from swaxs_lib.structures import decahedron
-from swaxs_lib.sweep import DEFAULT_DECAHEDRA, candidates_for, grid_edge, parse_grid, sweep
+from swaxs_lib.sweep import DEFAULT_DECAHEDRA, Candidate, SweepResult, candidates_for, grid_edge, parse_grid, sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 AU_LAB = ROOT / "tests" / "data" / "au_np_scattbo" / "Experimental_PDF.gr"
@@ -74,8 +75,10 @@ def test_sweep_ranks_the_true_decahedron_first_and_recovers_the_expansion(tmp_pa
     assert result.edge is None  # (5,1,1) lies inside the default grid's p = 3..7, r = 0..3
     assert {"u_Au_flag", "delta2_flag", "qdamp_flag", "undetermined"} <= set(table)
     assert set(table["qdamp_flag"]) == {"fixed"}
-    stored = store.get_result(best.result_id)
-    assert stored.kind == "fit" and len(stored.result["curves"]["fitted"]) == len(stored.result["curves"]["x"])
+    stored = read_fit(store.get_result(best.result_id))
+    assert stored.producer == "sweep" and len(stored.curves.fitted) == len(stored.curves.x) > 2000
+    assert Candidate.of_fit(stored) == best.candidate and stored.cluster.n_atoms == best.n_atoms
+    assert stored.summary == best.summary and stored.dataset_id is None
 
     # the same sweep again computes nothing; a larger one only its new candidates
     again = sweep(store, synthetic, "decahedron", "Au", None, OPTIONS, workers=2)
@@ -98,10 +101,11 @@ def test_the_sweep_job_stores_the_ranking(tmp_path, synthetic):
                                   "grid": "p=4..5,q=1,r=1", "options": OPTIONS, "workers": 1}, detach=False)
     record = get_job(store, job.id)
     assert record.status == "done", record.message
-    ranking = record.result["ranking"]
+    result = SweepResult.from_json(record.result)
+    ranking = result.table()
     assert ranking["p"][0] == 5 and ranking["rank"] == [1, 2]
-    assert record.result["progress"]["done"] == 2
-    significance = record.result["significance"]
+    assert progress_of(record).done == 2
+    significance = result.significance()
     assert significance["alpha"] == 0.05 and significance["n_independent_points"] == ranking["n_independent_points"][0]
     assert significance["best_on_grid_edge"]["edges"] == [{"parameter": "p", "side": "highest", "value": 5}]
     assert significance["best_on_grid_edge"]["extended_grid"] == "p=4..7,q=1,r=1"

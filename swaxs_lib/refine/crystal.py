@@ -59,6 +59,7 @@ from swaxs_lib.models.crystal import (
 )
 from swaxs_lib.models.parameters import check_start
 from swaxs_lib.refine.symmetry import free_coordinates
+from swaxs_lib.tasks import register_task
 
 
 def crystal_recipe(
@@ -267,7 +268,8 @@ __all__ = ["CRYSTAL_PARAMETERS", "CRYSTAL_STAGES", "CrystalPDFGenerator", "bulk_
            "crystal_task", "read_crystal", "refine_crystal"]
 
 
-def crystal_task(store, args: Mapping[str, Any], report: Callable[..., None]) -> dict[str, Any]:
+@register_task("crystal")
+def crystal_task(store, args: Mapping[str, Any], report: Callable[..., None]):
     """The ``crystal`` job (:mod:`swaxs_lib.jobs`): a bulk or attenuated-crystal refinement of a stored G(r).
 
     ``args``: ``dataset_id``; ``element`` and ``lattice`` (fcc, bcc) or ``cif_text``;
@@ -294,6 +296,6 @@ def crystal_task(store, args: Mapping[str, Any], report: Callable[..., None]) ->
                          q_max_inv_angstrom=options.get("q_max_inv_angstrom"), fix=options.get("fix", ()),
                          free=options.get("free", ()), start=options.get("start"), bounds=bounds,
                          adp=options.get("adp") or "isotropic")
-    return {"summary": fit.summary(), "curves": {"x": fit.x.tolist(), "data": fit.data.tolist(),
-                                                 "fitted": fit.fitted.tolist()},
-            "values": [[v.name, v.text()] for v in fit.values], "parameters": fit.parameter_row()}
+    from swaxs_lib.store.fits import StoredFit
+
+    return StoredFit.from_fit(fit, producer="crystal", dataset_id=record.id)  # the job stores its to_json

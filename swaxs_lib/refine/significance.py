@@ -107,11 +107,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, ClassVar, Mapping, Sequence
 
 from scipy import stats
 
 from swaxs_lib.errors import SwaxsInputError
+from swaxs_lib.versioned import SCHEMA_KEY, as_mapping, reading, schema_of
 
 #: Significance level of the ranking test unless the user sets another.
 DEFAULT_ALPHA = 0.05
@@ -243,6 +244,18 @@ class RwComparison:
     indistinguishable: bool
     nu: int
 
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON (versioned with the :class:`RankTest` that holds it)."""
+        return {"rw_ratio": self.rw_ratio, "rw_ratio_critical": self.rw_ratio_critical, "p_value": self.p_value,
+                "indistinguishable": self.indistinguishable, "nu": self.nu}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "RwComparison":
+        with reading("R_w comparison"):
+            critical, p = data.get("rw_ratio_critical"), data.get("p_value")
+            return cls(float(data["rw_ratio"]), None if critical is None else float(critical),
+                       None if p is None else float(p), bool(data["indistinguishable"]), int(data["nu"]))
+
 
 @dataclass(frozen=True)
 class RankTest:
@@ -261,6 +274,8 @@ class RankTest:
         ``""``, or why the test could not be made (nu <= 0).
     """
 
+    SCHEMA: ClassVar[int] = 1
+
     comparisons: tuple[RwComparison, ...]
     best: int
     alpha: float
@@ -273,6 +288,23 @@ class RankTest:
     def indistinguishable(self) -> tuple[int, ...]:
         """Indices of the fits the data cannot tell from the best (the best excluded)."""
         return tuple(i for i, c in enumerate(self.comparisons) if c.indistinguishable and i != self.best)
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON with the schema version (:mod:`swaxs_lib.versioned`)."""
+        return {SCHEMA_KEY: self.SCHEMA, "comparisons": [c.to_json() for c in self.comparisons], "best": self.best,
+                "alpha": self.alpha, "n_independent": self.n_independent, "test": self.test, "method": self.method,
+                "note": self.note}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | str) -> "RankTest":
+        """What :meth:`to_json` wrote (rankings stored before it kept the test in their table's columns:
+        :func:`swaxs_lib.legacy_rows.sweep_result` reads those)."""
+        data = as_mapping(data, "rank test")
+        schema_of(data, "rank test", cls.SCHEMA)
+        with reading("rank test"):
+            return cls(tuple(RwComparison.from_json(c) for c in data["comparisons"]), int(data["best"]),
+                       float(data["alpha"]), int(data["n_independent"]), str(data["test"]), str(data["method"]),
+                       str(data.get("note") or ""))
 
 
 def critical_rw_ratio(nu: float, nu_best: float, alpha: float = DEFAULT_ALPHA) -> float:

@@ -77,6 +77,37 @@ class ClusterInfo:
         out["elements"] = list(self.elements)
         return out
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ClusterInfo":
+        """The inverse of :meth:`to_dict`.  Dicts stored before the sizes were named
+        (:mod:`swaxs_lib.structures.sizes`) hold the extent as ``diameter_angstrom`` and no outer or
+        volume-equivalent diameter (read as None).
+
+        Raises
+        ------
+        SwaxsInputError
+            A field missing or of the wrong type.
+        """
+        try:
+            extent = data["extent_angstrom"] if "extent_angstrom" in data else data["diameter_angstrom"]
+            return cls(
+                shape=str(data["shape"]), parameters=tuple((str(k), v) for k, v in dict(data["parameters"]).items()),
+                elements=tuple(str(e) for e in data["elements"]), formula=str(data["formula"]),
+                n_atoms=int(data["n_atoms"]), extent_angstrom=float(extent),
+                outer_diameter_angstrom=_optional_float(data.get("outer_diameter_angstrom")),
+                volume_diameter_angstrom=_optional_float(data.get("volume_diameter_angstrom")),
+                radius_of_gyration_angstrom=float(data["radius_of_gyration_angstrom"]),
+                mean_nn_distance_angstrom=_optional_float(data.get("mean_nn_distance_angstrom")),
+                lattice_constant_angstrom=_optional_float(data.get("lattice_constant_angstrom")),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SwaxsInputError(f"cluster info: {type(exc).__name__} {exc}; expected the fields "
+                                  "ClusterInfo.to_dict writes") from None
+
+
+def _optional_float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
 
 def radius_of_gyration(positions: np.ndarray) -> float:
     """Unweighted radius of gyration (Å) of ``positions`` (n, 3)."""
