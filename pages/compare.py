@@ -43,6 +43,7 @@ from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.fit.linear import BACKGROUNDS
 from swaxs_lib.fit.window import default_fit_range
 from swaxs_lib.models import get_model
+from swaxs_lib.store.fits import StoredFit, save_fit
 from swaxs_lib.io.header import describe_use, header_facts
 
 PAGE = "compare"
@@ -311,17 +312,12 @@ def _save_button(results, dataset_id: str) -> None:
     if st.button("Save these fits to the store", icon=":material/save:"):
         for i, _, cluster, comparison in results:
             fit = comparison.fit
-            store().add_result(
-                "fit",
-                {"page": "compare", "cluster": cluster.info.to_dict(), "values": comparison.values,
-                 "background": fit.background_model,
-                 "x_min": fit.x_min, "x_max": fit.x_max, "q_range_inv_angstrom": comparison.q_range_inv_angstrom,
-                 "q_damp_inv_angstrom": comparison.q_damp_inv_angstrom},
-                result={"rw": fit.rw, "scale": fit.scale, "background": list(fit.background),
-                        "n_points": fit.n_points, "weighting": fit.weighting},
-                message=f"{cluster.info.formula} {cluster.info.shape}: R_w {fit.rw:.4f}",
-                dataset_id=dataset_id,
-            )
+            save_fit(store(), StoredFit.from_fit(
+                comparison.result, producer="compare", cluster=cluster.info, dataset_id=dataset_id,
+                inputs={"page": "compare", "cluster": cluster.info.to_dict(), "values": comparison.values,
+                        "background": fit.background_model, "x_min": fit.x_min, "x_max": fit.x_max,
+                        "q_range_inv_angstrom": comparison.q_range_inv_angstrom}),
+                message=f"{cluster.info.formula} {cluster.info.shape}: R_w {fit.rw:.4f}")
         st.toast(f"Saved {len(results)} fit(s); they are listed on the Home page.")
 
 

@@ -167,8 +167,9 @@ def test_a_fit_result_survives_json(pt, pt309):
     for name in ("x", "data", "fitted"):
         assert getattr(back, name).tobytes() == getattr(fit, name).tobytes()
     assert back.summary() == json.loads(json.dumps(fit.summary()))
-    with pytest.raises(SwaxsInputError, match="schema"):
-        RefinementResult.from_json({**fit.to_json(), "schema": "fit-result/0"})
+    assert RefinementResult.from_json(text) == back  # from the text too; equal field by field
+    with pytest.raises(SwaxsInputError, match="newer swaxs"):
+        RefinementResult.from_json({**fit.to_json(), "schema": 99})
 
 
 def test_compare_refuses_what_the_table_refuses(pt, pt309):
@@ -180,3 +181,17 @@ def test_compare_refuses_what_the_table_refuses(pt, pt309):
         compare_cluster(pt, pt309, energy_kev=20.0)
     hist = histogram_for(pt309, pt)
     assert compare_cluster(pt, pt309, HELD, histogram=hist).fit.rw == compare_cluster(pt, pt309, HELD).fit.rw
+
+
+def test_a_comparison_is_stored_in_the_one_fit_schema(tmp_path, pt, pt309):
+    """What the Compare page's save button writes: a StoredFit row that read_fit gives back."""
+    from swaxs_lib.store import Store
+    from swaxs_lib.store.fits import StoredFit, read_fit, save_fit
+
+    store = Store(tmp_path / "s.duckdb")
+    comparison = compare_cluster(pt, pt309, HELD)
+    record = save_fit(store, StoredFit.from_fit(comparison.result, producer="compare", inputs={"values": HELD}))
+    fit = read_fit(store.get_result(record.id))
+    assert fit.producer == "compare" and fit.kind == "gr" and fit.model == "cluster"
+    assert fit.rw == comparison.fit.rw and fit.summary["u_Pt"] == HELD["u"]
+    assert fit.summary["scale_sigma"] > 0 and fit.summary["u_Pt_sigma"] is None

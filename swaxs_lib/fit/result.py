@@ -11,14 +11,25 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
 from swaxs_lib.errors import SwaxsInputError
 
-#: Version of :meth:`RefinementResult.to_json`'s layout.
-SCHEMA = "fit-result/1"
+from swaxs_lib.versioned import (
+    SCHEMA_KEY,
+    array_from_json,
+    array_to_json,
+    as_mapping,
+    fields_equal,
+    plain,
+    reading,
+    schema_of,
+)
+
+#: Version of :meth:`RefinementResult.to_json`'s layout (:mod:`swaxs_lib.versioned`).
+SCHEMA = 1
 from swaxs_lib.io.measurement import VALUE_COLUMNS, X_COLUMNS
 from swaxs_lib.refine.significance import (
     FLAG_AT_BOUND,
@@ -205,41 +216,44 @@ class RefinementResult:
         out["settings"] = {k: v for k, v in self.settings}
         return out
 
+    __eq__ = fields_equal
+
     def to_json(self) -> dict[str, Any]:
-        """Everything, JSON-friendly, with ``schema``: :meth:`from_json` gives back an equal result."""
+        """Everything in JSON types, with ``schema`` (:mod:`swaxs_lib.versioned`)."""
         return {
-            "schema": SCHEMA, "kind": self.kind, "model": self.model, "rw": _number(self.rw),
-            "chi2_reduced": _number(self.chi2_reduced),
-            "values": [{"name": v.name, "value": _number(v.value),
-                        "uncertainty": None if v.uncertainty is None else _number(v.uncertainty),
-                        "unit": v.unit, "refined": v.refined} for v in self.values],
-            "x": _to_jsonable(self.x), "data": _to_jsonable(self.data), "fitted": _to_jsonable(self.fitted),
-            "x_min": _number(self.x_min), "x_max": _number(self.x_max), "weighting": self.weighting,
+            SCHEMA_KEY: SCHEMA, "kind": self.kind, "model": self.model, "rw": float(self.rw),
+            "chi2_reduced": float(self.chi2_reduced),
+            "values": [{"name": v.name, "value": float(v.value),
+                        "uncertainty": None if v.uncertainty is None else float(v.uncertainty),
+                        "unit": v.unit, "refined": bool(v.refined)} for v in self.values],
+            "x": array_to_json(self.x), "data": array_to_json(self.data), "fitted": array_to_json(self.fitted),
+            "x_min": float(self.x_min), "x_max": float(self.x_max), "weighting": self.weighting,
             "n_evaluations": int(self.n_evaluations), "converged": bool(self.converged), "message": self.message,
-            "settings": [[k, _to_jsonable(v)] for k, v in self.settings],
+            "settings": plain([[k, v] for k, v in self.settings]),
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "RefinementResult":
-        """The result :meth:`to_json` wrote.
+    def from_json(cls, data: Mapping[str, Any] | str) -> "RefinementResult":
+        """The result :meth:`to_json` wrote (a mapping or its JSON text); settings come back in JSON types.
 
         Raises
         ------
         SwaxsInputError
-            Another schema.
+            Not what ``to_json`` writes, or a newer schema.
         """
-        if data.get("schema") != SCHEMA:
-            raise SwaxsInputError(f"fit result: schema {data.get('schema')!r}; expected {SCHEMA}")
-        values = tuple(RefinedValue(v["name"], _from_number(v["value"]),
-                                    None if v["uncertainty"] is None else _from_number(v["uncertainty"]),
-                                    v.get("unit", ""), bool(v.get("refined", True))) for v in data["values"])
-        arrays = {k: np.array([_from_number(v) for v in data[k]], dtype=float) for k in ("x", "data", "fitted")}
-        settings = tuple((k, v) for k, v in data.get("settings", []))
-        return cls(kind=data["kind"], model=data["model"], rw=_from_number(data["rw"]),
-                   chi2_reduced=_from_number(data["chi2_reduced"]), values=values, **arrays,
-                   x_min=_from_number(data["x_min"]), x_max=_from_number(data["x_max"]),
-                   weighting=data["weighting"], n_evaluations=int(data["n_evaluations"]),
-                   converged=bool(data["converged"]), message=data["message"], settings=settings)
+        data = as_mapping(data, "fit result")
+        schema_of(data, "fit result", SCHEMA)
+        with reading("fit result"):
+            values = tuple(RefinedValue(v["name"], float(v["value"]),
+                                        None if v["uncertainty"] is None else float(v["uncertainty"]),
+                                        v.get("unit", ""), bool(v.get("refined", True))) for v in data["values"])
+            return cls(kind=data["kind"], model=data["model"], rw=float(data["rw"]),
+                       chi2_reduced=float(data["chi2_reduced"]), values=values,
+                       x=array_from_json(data["x"], "x"), data=array_from_json(data["data"], "data"),
+                       fitted=array_from_json(data["fitted"], "fitted"), x_min=float(data["x_min"]),
+                       x_max=float(data["x_max"]), weighting=data["weighting"],
+                       n_evaluations=int(data["n_evaluations"]), converged=bool(data["converged"]),
+                       message=data["message"], settings=tuple((k, v) for k, v in data.get("settings", [])))
 
     def parameter_row(self) -> dict[str, float | None]:
         """Every value and its uncertainty under a name carrying its unit (one CSV row / JSON object).
@@ -257,29 +271,6 @@ class RefinementResult:
             out[name] = _finite(v.value)
             out[f"{name}_sigma"] = None if v.uncertainty is None else _finite(v.uncertainty)
         return out
-
-
-def _number(x: float):
-    x = float(x)
-    return x if math.isfinite(x) else repr(x)  # "inf", "nan": JSON has no such numbers
-
-
-def _from_number(x) -> float:
-    return float(x)  # also "inf", "nan"
-
-
-def _to_jsonable(value):
-    if isinstance(value, np.ndarray):
-        return [_number(v) for v in value.tolist()]
-    if isinstance(value, (np.floating, float)):
-        return _number(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, dict):
-        return {str(k): _to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_to_jsonable(v) for v in value]
-    return value
 
 
 def _finite(x: float) -> float | None:
