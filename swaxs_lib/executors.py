@@ -10,6 +10,9 @@ executor is, in this order of precedence:
    :class:`concurrent.futures.Executor` (a ``ThreadPoolExecutor``, Dask's
    ``Client.get_executor()``) or an object with a ``get_executor()`` method
    (a ``distributed.Client``).  The caller owns it: it is not shut down here.
+   A thread pool runs the tasks in this process, so numba kernels run
+   concurrently: the ``omp`` and ``tbb`` threading layers allow that, numba's
+   fallback ``workqueue`` layer aborts.
 2. the factory named by the environment variable :data:`EXECUTOR_ENV`
    (``SWAXS_EXECUTOR="package.module:function"``), called with the number of
    workers; this is how a deployment sends the jobs the pages submit to a
