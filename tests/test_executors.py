@@ -244,3 +244,34 @@ def test_a_cancelled_sweep_keeps_what_it_finished_and_refines_nothing_more(tmp_p
     # the rest is computed by the next sweep, the two finished ones reused
     again = sweep(store, synthetic, "decahedron", "Au", GRID, OPTIONS, workers=1)
     assert again.reused == 2 and again.computed == 4 and len(calls) == 6
+
+
+def test_a_database_build_stores_the_same_rows_whichever_executor_runs_it(tmp_path):
+    from swaxs_lib.ml.database import BuildSpec, build_database, plan_batches
+
+    spec = BuildSpec(train_per_class=4, test_per_class=2, max_diameter_angstrom=14.0, batch_size=4, library=False)
+    n_batches = len(plan_batches(spec))
+    threads = CountingThreadPool()
+    tables = {}
+    for label, kwargs in (("serial", {"workers": 1}), ("pool", {"workers": 2}), ("given", {"executor": threads})):
+        store = Store(tmp_path / f"{label}.duckdb")
+        build_database(store, "x", spec, **kwargs)
+        tables[label] = store.load_samples("x")
+    threads.shutdown()
+    assert threads.submitted == n_batches
+    reference = tables["serial"]
+    for label in ("pool", "given"):
+        table = tables[label]
+        assert np.array_equal(table.iq, reference.iq) and np.array_equal(table.gr, reference.gr), label
+        assert all(list(table.labels[k]) == list(reference.labels[k]) for k in reference.labels), label
+
+    # a build stopped from its progress callback keeps the batches stored and starts no other
+    store = Store(tmp_path / "stopped.duckdb")
+
+    def progress(done, total, note):
+        if done > 0:
+            raise JobCancelled()
+
+    with pytest.raises(JobCancelled):
+        build_database(store, "x", spec, workers=1, progress=progress)
+    assert len(store.done_batches("x")) == 1
