@@ -13,7 +13,7 @@ or result (:func:`get_job`), or cancel it (:func:`cancel`).
 Workers run at a lower scheduling priority (``nice`` +10) with one numba
 thread each, so interactive sessions on a shared server stay responsive;
 a task may use several worker processes itself (a sweep does, through
-:func:`worker_pool`).  Each worker records its pid and host and renews a
+:mod:`swaxs_lib.executors`).  Each worker records its pid and host and renews a
 heartbeat with every progress report; :func:`get_job` marks a running job
 whose worker is gone as failed, with the reason, instead of letting it hang.
 
@@ -40,9 +40,7 @@ Examples
 from __future__ import annotations
 
 import argparse
-import concurrent.futures
 import math
-import multiprocessing
 import os
 import socket
 import subprocess
@@ -53,6 +51,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable, ClassVar, Mapping
 
 from swaxs_lib.errors import SwaxsInputError
+from swaxs_lib.executors import WORKER_ENV, WORKER_NICENESS, worker_init
 from swaxs_lib.store import ResultRecord, Store
 from swaxs_lib.tasks import find_task, register_task, task_target
 from swaxs_lib.versioned import SCHEMA_KEY, as_mapping, reading, schema_of
@@ -61,10 +60,6 @@ from swaxs_lib.versioned import SCHEMA_KEY, as_mapping, reading, schema_of
 REPORT_EVERY_S = 0.5
 #: A running job whose heartbeat is older than this, on this host, with no live worker, has crashed.
 STALE_AFTER_S = 30.0
-#: Scheduling priority added to workers (nice), so that interactive users come first.
-WORKER_NICENESS = 10
-#: Environment of worker processes: one numba/OpenMP thread each.
-WORKER_ENV = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE"}
 
 
 class JobCancelled(Exception):
@@ -292,41 +287,6 @@ def run_job(store: Store, job_id: str) -> None:
                         message=f"{label}: done in {time.time() - start:.1f} s", if_status="running")
 
 
-def worker_pool(n_workers: int | None = None) -> concurrent.futures.ProcessPoolExecutor:
-    """A pool of spawned worker processes (never forked: numba's OpenMP cannot fork), one thread each.
-
-    ``n_workers`` defaults to the number of cores.  The workers inherit this
-    process's priority: a job's (lowered by its worker) or a terminal's.
-    """
-    n = max(1, int(n_workers or os.cpu_count() or 1))
-    context = multiprocessing.get_context("spawn")
-    return concurrent.futures.ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=_pool_init)
-
-
-def _pool_init() -> None:
-    os.environ.update(WORKER_ENV)
-    try:
-        import numba
-
-        numba.set_num_threads(1)
-    except Exception:  # the environment above already asks for one thread
-        pass
-
-
-def _worker_init() -> None:
-    os.environ.update(WORKER_ENV)
-    try:
-        os.nice(WORKER_NICENESS)
-    except OSError:  # already at the lowest priority, or not allowed
-        pass
-    try:
-        import numba
-
-        numba.set_num_threads(1)
-    except Exception:  # numba not imported yet or fewer threads: the environment above already says 1
-        pass
-
-
 def _fail(store: Store, job_id: str, label: str, reason: str, trace: str | None) -> None:
     line = reason.strip().splitlines()[0] if reason.strip() else "unknown error"
     current = store.get_result(job_id).result or {}
@@ -393,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("job_id")
     run.add_argument("--db", required=True)
     args = parser.parse_args(argv)
-    _worker_init()
+    worker_init(WORKER_NICENESS)
     run_job(Store(args.db), args.job_id)
     return 0
 
@@ -420,4 +380,4 @@ if __name__ == "__main__":
 
 
 __all__ = ["JobCancelled", "JobProgress", "cancel", "format_seconds", "get_job", "list_jobs",
-           "progress_of", "run_job", "submit", "worker_pool"]
+           "progress_of", "run_job", "submit"]

@@ -6,9 +6,10 @@ refinement options.  Every candidate is built, refined
 result whose cache key hashes everything that determines it (the
 measurement's numbers, the candidate, the options, :data:`REFINE_VERSION`):
 rerunning a sweep, or a larger one that contains it, computes only the
-candidates not seen before.  Candidates are refined in parallel worker
-processes (:func:`swaxs_lib.jobs.worker_pool`); each is stored as soon as it
-is done, so an interrupted sweep keeps what it finished.
+candidates not seen before.  Candidates are refined by an executor
+(:mod:`swaxs_lib.executors`: parallel worker processes by default, this
+process for one worker, or any executor passed in); each is stored as soon
+as it is done, so an interrupted sweep keeps what it finished.
 
 Grids
 -----
@@ -34,6 +35,8 @@ could go further), that edge and a grid text extended past it
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import itertools
 import json
@@ -45,6 +48,7 @@ from typing import Any, Callable, ClassVar, Iterable, Mapping, Sequence
 import numpy as np
 
 from swaxs_lib.errors import SwaxsInputError
+from swaxs_lib.executors import map_as_completed, open_executor
 from swaxs_lib.io.measurement import Measurement
 from swaxs_lib.refine.significance import (
     DEFAULT_ALPHA,
@@ -543,6 +547,7 @@ def sweep(
     report: Callable[[int, int, str], None] | None = None,
     alpha: float = DEFAULT_ALPHA,
     crystal: str | None = None,
+    executor: Any = None,
 ) -> SweepResult:
     """Refine every candidate of a grid against ``measurement``, rank them by R_w, say what the data decide.
 
@@ -560,13 +565,18 @@ def sweep(
     workers : int, optional
         Worker processes (default: the number of cores; 1 refines in this process).
     report : callable, optional
-        ``report(done, total, note)`` after each candidate.
+        ``report(done, total, note)`` after each candidate; an exception it
+        raises (the job runner's ``JobCancelled``) stops the sweep, the
+        candidates not yet started cancelled, those finished kept.
     alpha : float
         Significance level of the test against the best (:mod:`swaxs_lib.refine.significance`).
     crystal : str, optional
         The text of a cif: spheres (``shape="sphere"``) are cut from that
         crystal (:func:`~swaxs_lib.structures.builders.crystal_sphere`);
         ``element`` is then ignored and the crystal's formula used.
+    executor : concurrent.futures.Executor or distributed.Client, optional
+        Runs the refinements instead of local workers (``workers`` is then
+        ignored) and is left running (:func:`swaxs_lib.executors.open_executor`).
 
     Returns
     -------
@@ -610,37 +620,19 @@ def sweep(
 
     failures: list[tuple[str, str]] = []
     if todo:
-        n_workers = max(1, min(int(workers or 0) or _cores(), len(todo)))
-        if n_workers == 1:
-            for c in todo:
+        refine = functools.partial(refine_candidate, measurement, options=options)
+        with open_executor(workers, executor, n_tasks=len(todo)) as pool, \
+                contextlib.closing(map_as_completed(pool, refine, todo)) as outcomes:
+            for c, out, error in outcomes:
                 try:
-                    records[c] = save(c, refine_candidate(measurement, c, options))
+                    if error is not None:
+                        raise error
+                    records[c] = save(c, out)
                 except SwaxsInputError as exc:
                     failures.append((c.label(), str(exc)))
                 done += 1
                 if report is not None:
                     report(done, total, note(c, "refined"))
-        else:
-            from swaxs_lib.jobs import worker_pool
-
-            with worker_pool(n_workers) as pool:
-                futures = {pool.submit(refine_candidate, measurement, c, options): c for c in todo}
-                import concurrent.futures
-
-                try:
-                    for future in concurrent.futures.as_completed(futures):
-                        c = futures[future]
-                        try:
-                            records[c] = save(c, future.result())
-                        except SwaxsInputError as exc:
-                            failures.append((c.label(), str(exc)))
-                        done += 1
-                        if report is not None:
-                            report(done, total, note(c, "refined"))
-                except BaseException:  # cancelled or interrupted: do not wait for the queue
-                    for f in futures:
-                        f.cancel()
-                    raise
     rows = []
     for c, record in records.items():
         fit = read_fit(record)  # fits stored by earlier versions included
@@ -801,12 +793,6 @@ def _is_value(key: str) -> bool:
     return key not in ("kind", "model", "rw", "chi2_reduced", "x_min", "x_max", "n_points", "weighting",
                        "converged", "n_evaluations", "settings", "n_independent_points", "n_refined",
                        "sigma_nyquist_factor", "undetermined")
-
-
-def _cores() -> int:
-    import os
-
-    return max(1, os.cpu_count() or 1)
 
 
 __all__ = ["DEFAULT_DECAHEDRA", "DEFAULT_GRIDS", "EDGE_EXTENSION_STEPS", "REFINE_VERSION", "Candidate", "GridEdge",

@@ -4,10 +4,11 @@ The plan is a pure function of the :class:`BuildSpec` (seed included): every
 batch is one family of one split with up to ``batch_size`` samples, and each
 sample's random numbers come from ``SeedSequence([seed, split, family,
 chunk, index])``, so any batch can be recomputed anywhere, in any order, by
-any scheduler (``run_batch`` takes and returns plain data; a Dask client can
-``map`` it) and gives the same curves.  :func:`build_database` runs the
-batches not yet stored, stores each as it finishes (one transaction), and
-reports progress; after an interruption it resumes where it stopped.
+any scheduler (``run_batch`` takes and returns plain data: any executor of
+:mod:`swaxs_lib.executors` runs it) and gives the same curves.
+:func:`build_database` runs the batches not yet stored, stores each as it
+finishes (one transaction), and reports progress; after an interruption it
+resumes where it stopped.
 
 Splits: ``train`` (polydispersity 0 with probability 0.35, else uniform
 0–30 %), ``test-mono`` (monodisperse) and ``test-poly20`` (20 % polydisperse)
@@ -26,6 +27,7 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
@@ -36,6 +38,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from swaxs_lib.errors import SwaxsInputError
+from swaxs_lib.executors import executor_width, map_as_completed, open_executor
 from swaxs_lib.ml.catalog import ELEMENTS, SHAPE_CLASSES, element_scale, families, family_names, family_of_class
 from swaxs_lib.ml.simulate import Q_GRID, R_GRID, clean_variant, draw_variant, simulate
 from swaxs_lib.store import Store
@@ -180,6 +183,7 @@ def build_database(
     workers: int | None = None,
     progress: Progress | None = None,
     map_batches: Callable[[Callable, Iterable[Batch]], Iterable[dict]] | None = None,
+    executor: Any = None,
 ) -> dict[str, Any]:
     """Build (or resume) database ``name`` in ``store``.
 
@@ -193,11 +197,14 @@ def build_database(
     workers : int, optional
         Worker processes (default: the number of cores); 1 runs in this process.
     progress : callable, optional
-        ``progress(done_samples, total_samples, note)``.
+        ``progress(done_samples, total_samples, note)``; an exception it raises
+        stops the build, the batches not yet started cancelled, those stored kept.
     map_batches : callable, optional
-        ``map_batches(run_batch, batches)`` yielding results as they finish, for
-        another scheduler (e.g. ``lambda f, b: (fut.result() for fut in
-        distributed.as_completed(client.map(f, list(b))))``).
+        ``map_batches(run_batch, batches)`` yielding results as they finish:
+        for a caller that schedules the batches itself.  Prefer ``executor``.
+    executor : concurrent.futures.Executor or distributed.Client, optional
+        Runs the batches instead of local workers (``workers`` is then
+        ignored) and is left running (:func:`swaxs_lib.executors.open_executor`).
 
     Returns
     -------
@@ -216,7 +223,7 @@ def build_database(
     curves, samples = 0, {}
     if progress:
         progress(done, total, f"{len(todo)} of {len(plan)} batches to compute")
-    for result in _run(todo, workers, map_batches):
+    for result in _run(todo, workers, map_batches, executor):
         store.put_batch(name, result["key"], result["split"], result["samples"], result["n_curves"], result["compute_s"])
         curves += result["n_curves"]
         done += len(result["samples"])
@@ -230,26 +237,26 @@ def build_database(
             "samples_total": total, "batches_skipped": len(plan) - len(todo)}
 
 
-def _run(todo: list[Batch], workers: int | None, map_batches) -> Iterable[dict]:
+def _run(todo: list[Batch], workers: int | None, map_batches, executor) -> Iterable[dict]:
     if not todo:
         return
     if map_batches is not None:
         yield from map_batches(run_batch, todo)
         return
-    if workers == 1:
-        for batch in todo:
-            yield run_batch(batch)
-        return
-    import concurrent.futures
+    with open_executor(workers, executor, n_tasks=len(todo)) as pool:
+        # several at a time: big families first, so the last batches to finish are short ones;
+        # one at a time: the plan's order
+        order = todo if executor_width(pool) == 1 else sorted(todo, key=_cost, reverse=True)
+        with contextlib.closing(map_as_completed(pool, run_batch, order)) as outcomes:
+            for _, result, error in outcomes:
+                if error is not None:
+                    raise error
+                yield result
 
-    from swaxs_lib.jobs import worker_pool
 
-    # big families first, so the last batches to finish are short ones
-    order = sorted(todo, key=lambda b: -b.count * (1 + ("sphere" in b.family)))
-    with worker_pool(workers) as pool:
-        futures = [pool.submit(run_batch, b) for b in order]
-        for future in concurrent.futures.as_completed(futures):
-            yield future.result()
+def _cost(batch: Batch) -> int:
+    """A batch's relative cost: its samples, twice for spheres (the largest clusters)."""
+    return batch.count * (1 + ("sphere" in batch.family))
 
 
 def _json(value: Any) -> str:
