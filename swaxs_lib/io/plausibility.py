@@ -370,8 +370,8 @@ def check_x_unit(measurement: Measurement) -> UnitCheck:
     if assumed:
         what = "no Guinier region" if m.kind == "iq" else "no strong peak"
         message = (f"{name}: the file does not state the unit of {unit_word}; read as {current}. The curve cannot "
-                   f"tell ({what}; {unit_word} {m.x[0]:.4g}–{m.x[-1]:.4g} fits either unit): set the x unit "
-                   "if it is not " + current + ".")
+                   f"tell: it has {what}, and its range, {m.x[0]:.4g}–{m.x[-1]:.4g}, is plausible in either unit. "
+                   f"Set the x unit if it is not {current}.")
     return UnitCheck("undecided", "", None, "", "", m.x_unit, assumed, None, message)
 
 
