@@ -1,10 +1,14 @@
 """Data page: upload measured curves, preview them, subtract a solvent, store, rename, delete.
 
-UI only: reading is :func:`swaxs_lib.io.read_measurement_bytes`, views are
-:mod:`swaxs_lib.views`, subtraction is :func:`swaxs_lib.corrections.subtract_background`,
-storage is :class:`swaxs_lib.store.Store`.  The preview's choices (dataset, view,
-x range, background and its factors) live in the URL.  File and dataset names come
-from users, so they are escaped wherever they go into markdown.
+UI only: reading is :func:`swaxs_lib.io.read_measurement_bytes`, the unit check
+:func:`swaxs_lib.io.plausibility.check_x_unit`, views are :mod:`swaxs_lib.views`,
+subtraction is :func:`swaxs_lib.corrections.subtract_background`, storage is
+:class:`swaxs_lib.store.Store` (:meth:`~swaxs_lib.store.Store.find_identical_dataset`
+recognises a file uploaded again).  Each uploaded file has its own reading options (kind,
+x unit, wavelength); a file the browser refused (over the size cap) is named in the page
+body.  The preview's choices (dataset, view, x range, background and its factors) live in
+the URL.  File and dataset names come from users, so they are escaped wherever they go
+into markdown.
 """
 
 from __future__ import annotations
@@ -60,8 +64,12 @@ _FLASH = "data._flash"
 _CONFIRM = "data._confirm_delete"
 #: Largest upload (MB, as Streamlit counts them: 2**20 bytes): the readers' limit.
 UPLOAD_CAP_MB = MAX_INPUT_BYTES // 2**20
-#: Finds the files the browser refused (over the size cap) in the uploader and tells the page.  The
-#: uploader shows them only as a red chip with the reason on hover; this reads the chips' reason text.
+#: Finds the files the browser refused (over the size cap) in the uploader and tells the page.
+#: Streamlit's uploader checks the size in the browser and never sends such a file, so the server
+#: cannot see it; the uploader shows it only as a red chip with the reason on hover.  This script
+#: (an st.components.v2 component, run in the page) reads those chips: Streamlit 1.67's
+#: ``stFileChip`` with ``aria-invalid`` and its ``role="alert"`` text.  tests/browser/test_upload.py
+#: fails if a Streamlit upgrade changes them.
 REFUSED_WATCHER_JS = """
 export default function (component) {
   const { setStateValue, data } = component;
@@ -262,7 +270,8 @@ def reading_options(file_id: str, all_ids: list[str]) -> tuple[str | None, str |
     kind = columns[0].selectbox("Kind", list(KIND_TITLES), format_func=KIND_TITLES.get, key=keys[0])
     unit = columns[1].selectbox("x unit", ["auto", *X_UNITS], format_func=UNIT_TITLES.get, key=keys[1])
     wavelength = columns[2].number_input("Wavelength (Å), for 2θ", min_value=0.001, max_value=100.0, value=None,
-                                         format="%.5f", key=keys[2], help="Used to convert 2θ to Q; headers often state it.")
+                                         format="%.5f", key=keys[2],
+                                         help="Used to convert 2θ to Q; headers often state it.")
     if len(all_ids) > 1:
         others = [i for i in all_ids if i != file_id]
         columns[3].button("Use for all files", key=f"{PAGE}.read_all.{file_id}", on_click=set_reading,
@@ -329,7 +338,8 @@ def upload_card(upload, all_ids: list[str], by_sha: dict) -> tuple[tuple | None,
         left, middle, right = st.columns([3, 1, 1], vertical_alignment="bottom")
         left.text_input("Name in the store", value=PurePath(upload.name).stem, key=name_key, max_chars=200)
         with middle:
-            download_csv("Preview (CSV)", view.columns(), f"{stem}-{view.view}.csv", key=f"{PAGE}.upload_csv.{file_id}")
+            download_csv("Preview (CSV)", view.columns(), f"{stem}-{view.view}.csv",
+                         key=f"{PAGE}.upload_csv.{file_id}")
         item = (data, upload.name, m, name_key)
         doubtful = check.verdict == "implausible"
         right.button("Save as read" if doubtful else "Save to store", key=f"{PAGE}.save.{file_id}",
