@@ -664,3 +664,19 @@ def test_a_failed_job_with_a_traceback_is_called_a_fault_with_details(db):
     assert "selftest failure at step 1" in error and "not in the input" in error
     assert any("traceback" in x.label for x in at.expander)
     assert any("ValueError: selftest failure at step 1" in c.value for c in at.code)
+
+
+def test_data_page_use_for_all_files_copies_one_files_reading_options(db):
+    saxs = _sphere_saxs(np.geomspace(0.05, 5.0, 120), 0.1)
+    other = _sphere_saxs(np.geomspace(0.06, 4.0, 100), 0.1, radius_angstrom=15.0)
+    at = app("pages/data.py")
+    at.run()
+    at.file_uploader(key="data.upload").set_value([("a.dat", saxs, "text/plain"), ("b.dat", other, "text/plain")]).run()
+    assert sum("Guinier R\\_g" in w.value for w in at.warning) == 2
+    first, second = _keyed(at.selectbox, "data.read_unit.").values()
+    first.set_value("inv_nm").run()
+    assert sum("Guinier R\\_g" in w.value for w in at.warning) == 1  # only the file that was set
+    [copy] = [b for b in at.button if b.key == "data.read_all." + next(iter(_keyed(at.selectbox, "data.read_unit.")))]
+    copy.click().run()
+    assert [s.value for s in _keyed(at.selectbox, "data.read_unit.").values()] == ["inv_nm", "inv_nm"]
+    assert not any("Guinier R\\_g" in w.value for w in at.warning)
