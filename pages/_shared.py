@@ -291,6 +291,38 @@ def watch_job(job_id: str, *, cancel_key: str | None = None, draw: Callable[[Any
     return record
 
 
+def show_job_failure(record, what: str) -> bool:
+    """Say in the page body, in words, that a job failed or was cancelled; True when it did.
+
+    A failure shows the reason (the input that was refused, an unexpected error, or a worker
+    that died), what to do about it, and the worker's traceback, when it left one, folded away
+    for a bug report.
+    ``what`` names the job for a person: ``"sweep"``, ``"relaxation"``.
+    """
+    if record.status == "failed":
+        result = record.result or {}
+        reason = result.get("error") or record.message or "no reason was recorded"
+        trace = result.get("traceback")
+        if trace:
+            advice = ("An unexpected error in swaxs, not in the input: start it again; if it repeats, the details "
+                      "below are for a bug report")
+        elif result.get("error"):
+            advice = "Change what the message names and start it again"
+        else:
+            advice = "The worker process stopped without a word (killed, or out of memory?): start it again"
+        label = record.params.get("label")
+        job = f"job `{record.id}`" + (f", {md(label)}" if label else "")
+        st.error(f"**This {md(what)} failed:** {md(reason)}  \n{advice} ({job}).", icon=":material/error:")
+        if trace:
+            with st.expander("Details for a bug report (the worker's traceback)", icon=":material/bug_report:"):
+                st.code(trace, language=None)
+        return True
+    if record.status == "cancelled":
+        st.info(f"This {md(what)} was cancelled: {md(record.message or 'cancelled')}.", icon=":material/cancel:")
+        return True
+    return False
+
+
 def fit_figure(x, data, fitted, *, name: str, kind: str = "gr", height: int = 520):
     """Data (markers), a fit (line) and data − fit in a panel beneath, as on the Compare page."""
     import plotly.graph_objects as go

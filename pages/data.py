@@ -1,14 +1,19 @@
 """Data page: upload measured curves, preview them, subtract a solvent, store, rename, delete.
 
-UI only: reading is :func:`swaxs_lib.io.read_measurement_bytes`, views are
-:mod:`swaxs_lib.views`, subtraction is :func:`swaxs_lib.corrections.subtract_background`,
-storage is :class:`swaxs_lib.store.Store`.  The preview's choices (dataset, view,
-x range, background and its factors) live in the URL.  File and dataset names come
-from users, so they are escaped wherever they go into markdown.
+UI only: reading is :func:`swaxs_lib.io.read_measurement_bytes`, the unit check
+:func:`swaxs_lib.io.plausibility.check_x_unit`, views are :mod:`swaxs_lib.views`,
+subtraction is :func:`swaxs_lib.corrections.subtract_background`, storage is
+:class:`swaxs_lib.store.Store` (:meth:`~swaxs_lib.store.Store.find_identical_dataset`
+recognises a file uploaded again).  Each uploaded file has its own reading options (kind,
+x unit, wavelength); a file the browser refused (over the size cap) is named in the page
+body.  The preview's choices (dataset, view, x range, background and its factors) live in
+the URL.  File and dataset names come from users, so they are escaped wherever they go
+into markdown.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from pathlib import PurePath
 
@@ -35,6 +40,7 @@ from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.io import MAX_INPUT_BYTES, read_measurement_bytes
 from swaxs_lib.io.header import describe_use, header_facts
 from swaxs_lib.io.measurement import X_UNITS
+from swaxs_lib.io.plausibility import check_x_unit
 from swaxs_lib.io.tables import csv_text
 from swaxs_lib.views import (
     ALL_VIEWS,
@@ -56,6 +62,47 @@ VIEW_NAMES = ["ds", "view", "xmin", "xmax"]
 SUBTRACT_NAMES = ["bg", "scale", "ts", "tb", "thick"]
 _FLASH = "data._flash"
 _CONFIRM = "data._confirm_delete"
+#: Largest upload (MB, as Streamlit counts them: 2**20 bytes): the readers' limit.
+UPLOAD_CAP_MB = MAX_INPUT_BYTES // 2**20
+#: Finds the files the browser refused (over the size cap) in the uploader and tells the page.
+#: Streamlit's uploader checks the size in the browser and never sends such a file, so the server
+#: cannot see it; the uploader shows it only as a red chip with the reason on hover.  This script
+#: (an st.components.v2 component, run in the page) reads those chips: Streamlit 1.67's
+#: ``stFileChip`` with ``aria-invalid`` and its ``role="alert"`` text.  tests/browser/test_upload.py
+#: fails if a Streamlit upgrade changes them.
+REFUSED_WATCHER_JS = """
+export default function (component) {
+  const { setStateValue, data } = component;
+  let last = JSON.stringify(data.known);
+  function scan() {
+    const root = document.querySelector(data.selector);
+    const chips = root ? root.querySelectorAll('[data-testid="stFileChip"][aria-invalid="true"]') : [];
+    const found = Array.from(chips).map((chip) => {
+      const name = chip.querySelector('[data-testid="stFileChipName"]');
+      const label = chip.getAttribute("aria-label") || "";
+      const alert = chip.querySelector('[role="alert"]');
+      return {
+        name: name ? name.textContent : label.split(", ")[0],
+        size: label.includes(", ") ? label.split(", ").pop() : "",
+        error: alert ? alert.textContent.replace(/^Error:\\s*/, "") : "",
+      };
+    });
+    const text = JSON.stringify(found);
+    if (text !== last) {
+      last = text;
+      setStateValue("refused", found);
+    }
+  }
+  const observer = new MutationObserver(scan);
+  observer.observe(document.body, { childList: true, subtree: true, attributes: true,
+                                    attributeFilter: ["aria-invalid"] });
+  scan();
+  return () => observer.disconnect();
+}
+"""
+refused_watcher = st.components.v2.component("swaxs_refused_uploads", js=REFUSED_WATCHER_JS)
+
+
 def flash(level: str, text: str) -> None:
     """Queue a message for the next run (callbacks cannot draw)."""
     st.session_state.setdefault(_FLASH, []).append((level, text))
@@ -68,23 +115,44 @@ def show_flash() -> None:
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def read_upload(data: bytes, filename: str, kind: str | None, x_unit: str | None, wavelength: float | None):
-    """The reader's Measurement for uploaded bytes (cached by content and options)."""
-    return read_measurement_bytes(data, filename, kind=kind, x_unit=x_unit, wavelength_angstrom=wavelength)
+    """The reader's Measurement for uploaded bytes and what its features say of the unit (cached)."""
+    m = read_measurement_bytes(data, filename, kind=kind, x_unit=x_unit, wavelength_angstrom=wavelength)
+    return m, check_x_unit(m)
 
 
 # -- callbacks (run before the next script run, so they may set widget state) -----------------
 
 
 def save_uploads(items) -> None:
-    """Store each (bytes, file name, measurement, name key) upload."""
+    """Store each (bytes, file name, measurement, name key) upload, unless it is stored already."""
     for data, filename, measurement, name_key in items:
         try:
+            existing = store().find_identical_dataset(data, measurement)
+            if existing is not None:
+                flash("info", f"{md(filename)} is already stored, read the same way, as **{md(existing.name)}** "
+                              f"(`{existing.id}`): not stored again.")
+                st.session_state[f"{PAGE}.ds"] = existing.id
+                continue
             record = store().add_dataset(st.session_state.get(name_key, ""), data, filename, measurement)
         except SwaxsInputError as exc:
             flash("error", md(exc))
             continue
         st.session_state[f"{PAGE}.ds"] = record.id
         flash("success", f"Stored **{md(record.name)}** from {md(filename)} as `{record.id}`.")
+
+
+def open_dataset(dataset_id: str) -> None:
+    """Show a stored dataset in the preview below."""
+    dataset_changed()
+    st.session_state[f"{PAGE}.ds"] = dataset_id
+
+
+def set_reading(file_ids, kind: str, unit: str, wavelength) -> None:
+    """Give these files these reading options."""
+    for file_id in file_ids:
+        st.session_state[f"{PAGE}.read_kind.{file_id}"] = kind
+        st.session_state[f"{PAGE}.read_unit.{file_id}"] = unit
+        st.session_state[f"{PAGE}.read_wavelength.{file_id}"] = wavelength
 
 
 def save_subtracted(result, sample_name: str, background_name: str, name_key: str) -> None:
@@ -94,6 +162,12 @@ def save_subtracted(result, sample_name: str, background_name: str, name_key: st
             f"# {dict(result.metadata).get('corrections', '')}\n" + csv_text(measurement_columns(result)))
     filename = f"{slug(sample_name)}-minus-{slug(background_name)}.csv"
     try:
+        existing = store().find_identical_dataset(text.encode(), result)
+        if existing is not None:
+            st.session_state[f"{PAGE}.ds"] = existing.id
+            st.session_state[f"{PAGE}.bg"] = None
+            flash("info", f"This subtraction is already stored as **{md(existing.name)}** (`{existing.id}`).")
+            return
         record = store().add_dataset(name, text.encode(), filename, result)
     except SwaxsInputError as exc:
         flash("error", md(exc))
@@ -169,66 +243,139 @@ def describe(m) -> str:
             f"{sigma} uncertainties · x unit in file: {UNIT_TITLES.get(m.x_unit, m.x_unit)}")
 
 
+def refused_uploads() -> list[dict]:
+    """The files the browser refused to upload (name, size, reason), as the uploader's chips say."""
+    key = f"{PAGE}.refused"
+    known = (st.session_state.get(key) or {}).get("refused") or []
+    result = refused_watcher(key=key, data={"selector": f".st-key-{PAGE}-upload", "known": known},
+                             default={"refused": []}, on_refused_change=lambda: None)
+    return list(getattr(result, "refused", None) or [])
+
+
+def show_refused(refused) -> None:
+    """Say in the page body why each refused file was not uploaded."""
+    for chip in refused:
+        name, size, reason = md(chip.get("name", "?")), md(chip.get("size", "")), md(chip.get("error", ""))
+        text = f"**{name}**{f' ({size})' if size else ''} was not uploaded: {reason or 'the browser refused it'}"
+        if "or smaller" in reason or not reason:
+            text += (f" Files are read up to {UPLOAD_CAP_MB} MB each, here and on the command line: keep the "
+                     "Q or r range you need, or fewer columns, and upload that.")
+        st.error(text + " Remove it from the list above with its ✕.", icon=":material/block:")
+
+
+def reading_options(file_id: str, all_ids: list[str]) -> tuple[str | None, str | None, float | None]:
+    """This file's kind, x unit and wavelength (None: what the file says)."""
+    keys = [f"{PAGE}.read_{name}.{file_id}" for name in ("kind", "unit", "wavelength")]
+    columns = st.columns([2, 2, 2, 1.4] if len(all_ids) > 1 else [1, 1, 1], vertical_alignment="bottom")
+    kind = columns[0].selectbox("Kind", list(KIND_TITLES), format_func=KIND_TITLES.get, key=keys[0])
+    unit = columns[1].selectbox("x unit", ["auto", *X_UNITS], format_func=UNIT_TITLES.get, key=keys[1])
+    wavelength = columns[2].number_input("Wavelength (Å), for 2θ", min_value=0.001, max_value=100.0, value=None,
+                                         format="%.5f", key=keys[2],
+                                         help="Used to convert 2θ to Q; headers often state it.")
+    if len(all_ids) > 1:
+        others = [i for i in all_ids if i != file_id]
+        columns[3].button("Use for all files", key=f"{PAGE}.read_all.{file_id}", on_click=set_reading,
+                          args=(others, kind, unit, wavelength), icon=":material/content_copy:",
+                          help="Give every uploaded file these reading options.")
+    return (None if kind == "auto" else kind, None if unit == "auto" else unit, wavelength)
+
+
+def upload_card(upload, all_ids: list[str], by_sha: dict) -> tuple[tuple | None, bool]:
+    """One uploaded file: its reading options, what was read, checks, preview and Save.
+
+    Returns the item to save (None when unreadable or stored already) and whether the unit check doubts it.
+    """
+    data = upload.getvalue()
+    sha = hashlib.sha256(data).hexdigest()
+    file_id = upload.file_id
+    with st.container(border=True):
+        st.markdown(f"**{md(upload.name)}** · {len(data):,} bytes · sha256 `{sha[:16]}…`")
+        kind, unit, wavelength = reading_options(file_id, all_ids)
+        try:
+            m, check = read_upload(data, upload.name, kind, unit, wavelength)
+        except SwaxsInputError as exc:
+            st.error(f"**{md(upload.name)} could not be read.** {md(exc)}  \nIf the reading options above do not "
+                     "fit the file, change them; otherwise correct the file and upload it again.",
+                     icon=":material/error:")
+            return None, False
+        unit_note = [p for p in m.metadata if p[0] == "x_unit_assumed"]
+        for note in reader_assumptions(dataclasses.replace(m, metadata=tuple(p for p in m.metadata
+                                                                             if p not in unit_note))):
+            st.info(md(note) + " (Kind, above.)", icon=":material/info:")
+        if check.message:
+            (st.warning if check.warn else st.info)(md(check.message), icon=":material/straighten:")
+        if check.suggested_x_unit is not None:
+            st.button(f"Read it with {UNIT_TITLES[check.suggested_x_unit]}", key=f"{PAGE}.fix_unit.{file_id}",
+                      on_click=set_reading, args=([file_id], kind or "auto", check.suggested_x_unit, wavelength),
+                      icon=":material/auto_fix_high:")
+        st.caption(describe(m))
+        existing = store().find_identical_dataset(data, m) if sha in by_sha else None
+        if existing is None and sha in by_sha:
+            other = by_sha[sha]
+            st.caption(f"The same bytes are stored as {md(other.name)} (`{other.id}`), read differently "
+                       f"({KIND_TITLES[other.kind]}, {UNIT_TITLES.get(other.x_unit, other.x_unit)}); saving stores "
+                       "this reading as another dataset.")
+        views = views_for(m.kind)
+        preview_key = f"{PAGE}.upload_view.{file_id}"
+        if len(views) > 1:
+            chosen = st.segmented_control("Preview", views, format_func=VIEW_TITLES.get, key=preview_key,
+                                          default=views[0]) or views[0]
+        else:
+            chosen = views[0]
+        view = view_curve(m, chosen)
+        stem = slug(PurePath(upload.name).stem)
+        st.plotly_chart(figure([(upload.name, view)], ""), config=plot_config(stem),
+                        key=f"{PAGE}.upload_plot.{file_id}")
+        if existing is not None:
+            left, right = st.columns([4, 1], vertical_alignment="center")
+            left.info(f"**Already stored**, read the same way, as **{md(existing.name)}** (`{existing.id}`), "
+                      f"uploaded {existing.created_at:%Y-%m-%d %H:%M} UTC: it is not stored twice.",
+                      icon=":material/inventory_2:")
+            right.button("Open it", key=f"{PAGE}.open.{file_id}", on_click=open_dataset, args=(existing.id,),
+                         icon=":material/open_in_new:", type="primary")
+            return None, False
+        name_key = f"{PAGE}.upload_name.{file_id}"
+        left, middle, right = st.columns([3, 1, 1], vertical_alignment="bottom")
+        left.text_input("Name in the store", value=PurePath(upload.name).stem, key=name_key, max_chars=200)
+        with middle:
+            download_csv("Preview (CSV)", view.columns(), f"{stem}-{view.view}.csv",
+                         key=f"{PAGE}.upload_csv.{file_id}")
+        item = (data, upload.name, m, name_key)
+        doubtful = check.verdict == "implausible"
+        right.button("Save as read" if doubtful else "Save to store", key=f"{PAGE}.save.{file_id}",
+                     on_click=save_uploads, args=([item],), icon=":material/save:",
+                     type="secondary" if doubtful else "primary",
+                     help="The unit check above doubts this reading." if doubtful else None)
+        return item, doubtful
+
+
 def upload_section(summaries) -> None:
     st.header("Upload")
     files = st.file_uploader(
         "Measured curves: drag and drop one or more files",
-        type=UPLOAD_TYPES, accept_multiple_files=True, key=f"{PAGE}.upload",
+        type=UPLOAD_TYPES, accept_multiple_files=True, key=f"{PAGE}.upload", max_upload_size=UPLOAD_CAP_MB,
         help=f"Column text, PDFgetX .gr/.sq/.fq/.iq, pyFAI/Fit2D .chi, canSAS XML, NXcanSAS HDF5; "
-             f"at most {MAX_INPUT_BYTES // 2**20} MB each.",
+             f"at most {UPLOAD_CAP_MB} MB each.",
     )
-    with st.expander("Reading options, for files that do not say", icon=":material/tune:"):
-        left, middle, right = st.columns(3)
-        kind = left.selectbox("Kind", list(KIND_TITLES), format_func=KIND_TITLES.get, key=f"{PAGE}.read_kind")
-        unit = middle.selectbox("x unit", ["auto", *X_UNITS], format_func=UNIT_TITLES.get, key=f"{PAGE}.read_unit")
-        wavelength = right.number_input("Wavelength (Å), for 2θ", min_value=0.001, max_value=100.0, value=None,
-                                        format="%.5f", key=f"{PAGE}.read_wavelength",
-                                        help="Used to convert 2θ to Q; headers often state it.")
-        st.caption("These apply to every uploaded file and override what a file's header says.")
+    refused = refused_uploads()
+    show_refused(refused)
     if not files:
-        st.caption("Nothing uploaded yet. Or from a shell: `python -m swaxs_lib import FILE`.")
+        if not refused:
+            st.caption(f"Nothing uploaded yet (at most {UPLOAD_CAP_MB} MB per file). Or from a shell: "
+                       "`python -m swaxs_lib import FILE`.")
         return
+    if len(files) > 1:
+        st.caption("Each file is read with its own options: kind and x unit come from the file unless you set them.")
     by_sha = {d.raw_sha256: d for d in summaries}
-    readable = []
-    for upload in files:
-        data = upload.getvalue()
-        sha = hashlib.sha256(data).hexdigest()
-        with st.container(border=True):
-            st.markdown(f"**{md(upload.name)}** · {len(data):,} bytes · sha256 `{sha[:16]}…`")
-            try:
-                m = read_upload(data, upload.name, None if kind == "auto" else kind,
-                                None if unit == "auto" else unit, wavelength)
-            except SwaxsInputError as exc:
-                st.error(md(exc), icon=":material/error:")
-                continue
-            for note in reader_assumptions(m):
-                st.info(md(note) + " (Reading options, above.)", icon=":material/info:")
-            st.caption(describe(m))
-            if sha in by_sha:
-                st.caption(f"These bytes are already stored as {md(by_sha[sha].name)} (`{by_sha[sha].id}`).")
-            views = views_for(m.kind)
-            preview_key = f"{PAGE}.upload_view.{upload.file_id}"
-            if len(views) > 1:
-                chosen = st.segmented_control("Preview", views, format_func=VIEW_TITLES.get, key=preview_key,
-                                              default=views[0]) or views[0]
-            else:
-                chosen = views[0]
-            view = view_curve(m, chosen)
-            stem = slug(PurePath(upload.name).stem)
-            st.plotly_chart(figure([(upload.name, view)], ""), config=plot_config(stem),
-                            key=f"{PAGE}.upload_plot.{upload.file_id}")
-            name_key = f"{PAGE}.upload_name.{upload.file_id}"
-            left, middle, right = st.columns([3, 1, 1], vertical_alignment="bottom")
-            left.text_input("Name in the store", value=PurePath(upload.name).stem, key=name_key, max_chars=200)
-            with middle:
-                download_csv("Preview (CSV)", view.columns(), f"{stem}-{view.view}.csv",
-                             key=f"{PAGE}.upload_csv.{upload.file_id}")
-            item = (data, upload.name, m, name_key)
-            right.button("Save to store", key=f"{PAGE}.save.{upload.file_id}", on_click=save_uploads, args=([item],),
-                         icon=":material/save:", type="primary")
-            readable.append(item)
+    all_ids = [upload.file_id for upload in files]
+    cards = [(upload.name, upload_card(upload, all_ids, by_sha)) for upload in files]
+    readable = [item for _, (item, _) in cards if item is not None]
+    doubtful = [name for name, (item, doubt) in cards if item is not None and doubt]
     if len(readable) > 1:
-        st.button(f"Save all {len(readable)} readable files", key=f"{PAGE}.save_all", on_click=save_uploads,
+        if doubtful:
+            st.caption(f"The unit check doubts the reading of {md(', '.join(doubtful))} (see above); "
+                       "Save all stores it as read.")
+        st.button(f"Save all {len(readable)} new files", key=f"{PAGE}.save_all", on_click=save_uploads,
                   args=(readable,), icon=":material/library_add:")
 
 
@@ -372,13 +519,17 @@ def preview_section(record, summaries) -> bool:
     return result is not None or background is not None
 
 
-def stored_section(summaries) -> bool:
-    """The table and the preview; returns whether subtraction settings belong in the URL."""
+def stored_section(summaries) -> list[str]:
+    """The table and the preview; returns the names of the settings that belong in the URL.
+
+    The view and x range only while a dataset is previewed (a link must not say ``view=log-log``
+    beside an upload's G(r)), the subtraction only while one is set up.
+    """
     st.header(f"Stored datasets ({len(summaries)})")
     show_flash()
     if not summaries:
         st.caption("None yet: upload a file above, or `python -m swaxs_lib import FILE`.")
-        return False
+        return []
     datasets_table(summaries)
     by_id = {d.id: d for d in summaries}
     ds_key = f"{PAGE}.ds"
@@ -392,13 +543,13 @@ def stored_section(summaries) -> bool:
                  placeholder="Choose a dataset")
     dataset_id = st.session_state[ds_key]
     if dataset_id is None:
-        return False
+        return []
     try:
         record = store().get_dataset(dataset_id)
     except SwaxsInputError as exc:  # deleted by someone else since the list was read
         st.warning(md(exc), icon=":material/warning:")
-        return False
-    return preview_section(record, summaries)
+        return []
+    return VIEW_NAMES + (SUBTRACT_NAMES if preview_section(record, summaries) else [])
 
 
 # -- the page ------------------------------------------------------------------------------------
@@ -419,5 +570,4 @@ show_url_warnings()
 summaries_now = store().list_datasets()
 upload_section(summaries_now)
 st.divider()
-subtracting = stored_section(summaries_now)
-sync_url(PAGE, VIEW_NAMES + (SUBTRACT_NAMES if subtracting else []))
+sync_url(PAGE, stored_section(summaries_now))

@@ -30,6 +30,7 @@ from pages._shared import (
     parse_number,
     plot_config,
     recent_jobs,
+    show_job_failure,
     show_url_warnings,
     store,
     sync_url,
@@ -322,8 +323,7 @@ def crystal_panel(job_id: str) -> None:
     record = watch_job(job_id)
     if record is None or record.status in ("queued", "running"):
         return
-    if record.status != "done":
-        st.error(md(record.message), icon=":material/error:")
+    if show_job_failure(record, "crystal refinement") or record.status != "done":
         return
     try:
         fit = StoredFit.from_json(record.result or {})
@@ -362,8 +362,7 @@ def job_panel(job_id: str) -> None:
     if record.status in ("queued", "running"):
         st.caption("The sweep runs on the server: this tab can close; the link brings it back.")
         return
-    if record.status != "done":
-        (st.error if record.status == "failed" else st.info)(md(record.message or record.status))
+    if show_job_failure(record, "sweep") or record.status != "done":
         return
     show_ranking(record)
 

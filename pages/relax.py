@@ -25,6 +25,7 @@ from pages._shared import (
     parse_number,
     plot_config,
     recent_jobs,
+    show_job_failure,
     show_url_warnings,
     store,
     sync_url,
@@ -179,11 +180,11 @@ def job_panel(job_id: str) -> list[str]:
     if record is None:
         return []
     running = record.status in ("queued", "running")
-    if record.status == "failed":
-        st.error(md(record.message), icon=":material/error:")
+    ended = show_job_failure(record, "relaxation")
     trace = None if running else job_trace(record.result)
     if trace is None:
-        st.caption("The relaxation runs on the server: this tab can close; the link brings it back.")
+        if not ended:
+            st.caption("The relaxation runs on the server: this tab can close; the link brings it back.")
         return []
     symbols = list(trace.symbols)
     last = trace.steps[-1].step

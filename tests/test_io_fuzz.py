@@ -8,7 +8,8 @@ separators, truncating, and overwriting bytes; each is read under every file ext
 The property (no reference numbers involved): the only exception is SwaxsInputError, its
 message starts with the file name; a result has finite, non-negative, strictly increasing x
 of at least two points, and values (and uncertainties, if any) of the same length, finite,
-uncertainties non-negative.
+uncertainties non-negative; the unit check (:func:`swaxs_lib.io.plausibility.check_x_unit`)
+answers for every curve read, without an exception.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from hypothesis import strategies as st
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.io import KINDS, X_UNITS, read_measurement_bytes
 from swaxs_lib.io import nxcansas
+from swaxs_lib.io.plausibility import check_x_unit
 
 EXTENSIONS = [".txt", ".dat", ".csv", ".xy", ".xye", ".chi", ".gr", ".sq", ".fq", ".iq", ".h5", ".nxs", ".xml", ""]
 
@@ -67,6 +69,10 @@ def check(data: bytes, filename: str) -> None:
     if m.uncertainties is not None:
         assert m.uncertainties.shape == m.x.shape
         assert np.isfinite(m.uncertainties).all() and (m.uncertainties >= 0).all()
+    # whatever was read, the unit check answers (and never raises)
+    unit = check_x_unit(m)
+    assert unit.verdict in ("plausible", "implausible", "undecided") and isinstance(unit.message, str)
+    assert unit.suggested_x_unit is None or unit.suggested_x_unit in X_UNITS
 
 
 @st.composite

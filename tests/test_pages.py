@@ -529,3 +529,154 @@ def test_predict_page_reports_bad_links_and_an_uncovered_curve_without_a_traceba
     assert any("match='9' ignored" in w.value for w in at.warning)
     assert any("expected it to cover" in e.value for e in at.error)
     assert _query(at, "el") == "unknown"
+
+
+# -- issue 15: per-file reading options, unit check, identical uploads, failed jobs --------------------------
+
+
+def _sphere_saxs(q_file: np.ndarray, q_to_inv_angstrom: float, radius_angstrom: float = 10.0) -> bytes:
+    """I(Q) of a sphere (closed form) written with the file's Q column ``q_file``, no header."""
+    qr = q_file * q_to_inv_angstrom * radius_angstrom
+    intensity = 1e4 * (3 * (np.sin(qr) - qr * np.cos(qr)) / qr**3) ** 2 + 0.05
+    return "".join(f"{a:.6g} {b:.6g}\n" for a, b in zip(q_file, intensity)).encode()
+
+
+def _keyed(widgets, prefix: str) -> dict[str, object]:
+    """Per-file widgets by file name order: key suffix (the upload's file id) -> widget."""
+    return {w.key[len(prefix):]: w for w in widgets if w.key and w.key.startswith(prefix)}
+
+
+def test_data_page_reads_each_uploaded_file_with_its_own_options(db):
+    """A SAXS curve in 1/nm set to 1/nm beside a PDF left as the file says: both read, both stored right."""
+    saxs = _sphere_saxs(np.geomspace(0.05, 5.0, 120), 0.1)
+    pdf = (ROOT / "tests" / "data" / "pt_np_jq_pdf" / "JQ_S1.gr").read_bytes()
+    at = app("pages/data.py")
+    at.run()
+    at.file_uploader(key="data.upload").set_value([("pt_saxs.dat", saxs, "text/plain"),
+                                                   ("JQ_S1.gr", pdf, "text/plain")]).run()
+    assert not at.exception and not at.error
+    units = list(_keyed(at.selectbox, "data.read_unit.").values())
+    assert len(units) == 2
+    # the SAXS file's unit check doubts 1/Å and names 1/nm; the PDF has no unit warning
+    warnings = [w.value for w in at.warning]
+    assert any("pt\\_saxs.dat" in w and "Guinier R\\_g" in w and "Q in 1/nm" in w for w in warnings), warnings
+    assert not any("JQ\\_S1" in w for w in warnings)
+    units[0].set_value("inv_nm").run()  # the first card is the first file
+    assert not at.exception and not at.error
+    assert not any("Guinier" in w.value for w in at.warning)
+    assert any("Q 0.005–0.5 1/Å" in c.value for c in at.caption)
+    assert any("G(r) · 5001 points · r 0–50 Å" in c.value for c in at.caption)
+    [save_all] = [b for b in at.button if b.label.startswith("Save all")]
+    save_all.click().run()
+    stored = {d.filename: db.get_dataset(d.id).measurement for d in db.list_datasets()}
+    assert set(stored) == {"pt_saxs.dat", "JQ_S1.gr"}
+    assert stored["pt_saxs.dat"].x[0] == pytest.approx(0.005) and stored["pt_saxs.dat"].x_unit == "inv_nm"
+    assert stored["JQ_S1.gr"].x_unit == "angstrom" and stored["JQ_S1.gr"].x[-1] == pytest.approx(50.0)
+
+
+def test_data_page_unit_check_button_rereads_the_file_and_flags_an_unlabelled_unit(db):
+    saxs = _sphere_saxs(np.geomspace(0.05, 5.0, 120), 0.1)
+    at = app("pages/data.py")
+    at.run()
+    at.file_uploader(key="data.upload").upload("np.dat", saxs, "text/plain").run()
+    [fix] = [b for b in at.button if b.label == "Read it with Q in 1/nm"]
+    assert [b.label for b in at.button if b.key and b.key.startswith("data.save.")] == ["Save as read"]
+    fix.click().run()
+    assert not at.exception
+    assert list(_keyed(at.selectbox, "data.read_unit.").values())[0].value == "inv_nm"
+    assert not [b for b in at.button if b.label.startswith("Read it with")]
+    assert [b.label for b in at.button if b.key and b.key.startswith("data.save.")] == ["Save to store"]
+    # a file that states no unit and whose curve cannot tell is still flagged before saving
+    alumina = (ROOT / "tests" / "data" / "alumina_usaxs" / "Alumina_usaxs_irena_input.csv").read_bytes()
+    at.file_uploader(key="data.upload").set_value(("usaxs.csv", alumina, "text/csv")).run()
+    assert any("does not state the unit of Q" in w.value and "cannot tell" in w.value for w in at.warning)
+
+
+def test_data_page_offers_identical_bytes_as_the_stored_dataset(db):
+    pdf = (ROOT / "tests" / "data" / "pt_np_jq_pdf" / "JQ_S1.gr").read_bytes()
+    first = db.add_dataset("Pt S1", pdf, "JQ_S1.gr", read_measurement_bytes(pdf, "JQ_S1.gr"))
+    at = app("pages/data.py")
+    at.run()
+    at.file_uploader(key="data.upload").upload("copy of S1.gr", pdf, "text/plain").run()
+    assert not at.exception
+    assert any("Already stored" in i.value and first.id in i.value for i in at.info)
+    assert not [b for b in at.button if b.key and b.key.startswith("data.save")]
+    [open_it] = [b for b in at.button if b.label == "Open it"]
+    open_it.click().run()
+    assert at.selectbox(key="data.ds").value == first.id
+    # read another way (r in nm) it is a new reading, and may be stored
+    list(_keyed(at.selectbox, "data.read_unit.").values())[0].set_value("nm").run()
+    assert any("read differently" in c.value for c in at.caption)
+    assert [b.label for b in at.button if b.key and b.key.startswith("data.save.")] == ["Save as read"]
+    assert [d.id for d in db.list_datasets()] == [first.id]
+
+
+def test_data_page_unreadable_upload_says_file_line_and_what_was_expected(db):
+    at = app("pages/data.py")
+    at.run()
+    at.file_uploader(key="data.upload").upload("run9.dat", b"# Q I\n0.1 5\n0.2 4\n0.2 3\n", "text/plain").run()
+    [error] = [e.value for e in at.error]
+    assert "run9.dat could not be read" in error and "line 4" in error and "expected" in error
+
+
+def test_data_page_url_keeps_no_view_while_no_dataset_is_previewed(db):
+    at = app("pages/data.py")
+    at.run()
+    pdf = (ROOT / "tests" / "data" / "pt_np_jq_pdf" / "JQ_S1.gr").read_bytes()
+    at.file_uploader(key="data.upload").upload("JQ_S1.gr", pdf, "text/plain").run()
+    assert "view" not in at.query_params
+
+
+def _failed_job(db: Store, task: str, args: dict, label: str):
+    import swaxs_lib.relax  # noqa: F401  (registers the tasks)
+    import swaxs_lib.sweep  # noqa: F401
+    from swaxs_lib.jobs import submit
+
+    job = submit(db, task, args, detach=False, label=label)
+    assert job.status == "failed", job
+    return job
+
+
+def test_refine_page_shows_a_failed_sweeps_reason_in_the_body(db):
+    dataset = add_text_dataset(db, "Pt", np.linspace(1.0, 20.0, 200), np.sin(np.linspace(1.0, 20.0, 200)),
+                               filename="pt.gr")
+    job = _failed_job(db, "sweep", {"dataset_id": dataset, "shape": "icosahedron", "element": "Pt",
+                                    "grid": "shells=abc", "options": {}, "workers": 1}, "sweep Pt icosahedron")
+    at = run("pages/refine.py", job=job.id)
+    [error] = [e.value for e in at.error if "failed" in e.value]
+    assert "This sweep failed:" in error and "shells=abc" in error and job.id in error
+
+
+def test_relax_page_shows_a_failed_relaxations_reason_and_not_that_it_runs(db):
+    job = _failed_job(db, "relax", {"cluster": {"key": "no-such-cluster"}, "optimizer": "FIRE", "fmax": 0.05,
+                                    "steps": 5, "refit_every": 1}, "relax a missing cluster")
+    at = run("pages/relax.py", job=job.id)
+    [error] = [e.value for e in at.error if "failed" in e.value]
+    assert "This relaxation failed:" in error and "no\\-such\\-cluster" in error
+    assert not any("runs on the server" in c.value for c in at.caption)
+
+
+def test_a_failed_job_with_a_traceback_is_called_a_fault_with_details(db):
+    add_text_dataset(db, "Pt", np.linspace(1.0, 20.0, 50), np.ones(50), filename="pt.gr")  # the page needs one
+    job = _failed_job(db, "selftest", {"steps": 3, "fail_at": 1}, "selftest")
+    at = run("pages/refine.py", job=job.id)
+    [error] = [e.value for e in at.error if "failed" in e.value]
+    assert "selftest failure at step 1" in error and "not in the input" in error
+    assert any("traceback" in x.label for x in at.expander)
+    assert any("ValueError: selftest failure at step 1" in c.value for c in at.code)
+
+
+def test_data_page_use_for_all_files_copies_one_files_reading_options(db):
+    saxs = _sphere_saxs(np.geomspace(0.05, 5.0, 120), 0.1)
+    other = _sphere_saxs(np.geomspace(0.06, 4.0, 100), 0.1, radius_angstrom=15.0)
+    at = app("pages/data.py")
+    at.run()
+    at.file_uploader(key="data.upload").set_value([("a.dat", saxs, "text/plain"), ("b.dat", other, "text/plain")]).run()
+    assert sum("Guinier R\\_g" in w.value for w in at.warning) == 2
+    first, second = _keyed(at.selectbox, "data.read_unit.").values()
+    first.set_value("inv_nm").run()
+    assert sum("Guinier R\\_g" in w.value for w in at.warning) == 1  # only the file that was set
+    [copy] = [b for b in at.button if b.key == "data.read_all." + next(iter(_keyed(at.selectbox, "data.read_unit.")))]
+    copy.click().run()
+    assert [s.value for s in _keyed(at.selectbox, "data.read_unit.").values()] == ["inv_nm", "inv_nm"]
+    assert not any("Guinier R\\_g" in w.value for w in at.warning)

@@ -612,3 +612,38 @@ def test_a_store_passed_to_a_forked_worker_works(store):
     done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert [d.name for d in store.list_datasets()] == ["renamed in a child"]
+
+
+# ---------------------------------------------------------------- identical uploads
+
+
+def test_identical_bytes_read_the_same_way_find_the_first_dataset(store):
+    """The same file uploaded again is recognised by its bytes (sha256 from hashlib) and its reading."""
+    from swaxs_lib.io import read_measurement_bytes
+
+    pdf = Path(REPO, "tests", "data", "pt_np_jq_pdf", "JQ_S1.gr").read_bytes()
+    first = store.add_dataset("Pt S1", pdf, "JQ_S1.gr", read_measurement_bytes(pdf, "JQ_S1.gr"))
+    store.add_dataset("other", pdf[:-1], "cut.gr", read_measurement_bytes(pdf[:-1], "cut.gr"))
+    again = read_measurement_bytes(pdf, "renamed copy.gr")  # another name, the same bytes
+    found = store.find_identical_dataset(pdf, again)
+    assert found is not None and found.id == first.id and found.raw_sha256 == hashlib.sha256(pdf).hexdigest()
+    assert store.find_identical_dataset(pdf).id == first.id  # bytes alone
+    # the same bytes read another way are another dataset
+    assert store.find_identical_dataset(pdf, read_measurement_bytes(pdf, "JQ_S1.gr", x_unit="nm")) is None
+    # a second copy stored anyway: the first one is still the one offered
+    store.add_dataset("Pt S1 again", pdf, "JQ_S1.gr", again)
+    assert store.find_identical_dataset(pdf, again).id == first.id
+    assert store.find_identical_dataset(b"never uploaded") is None
+    with pytest.raises(SwaxsInputError, match="raw_bytes"):
+        store.find_identical_dataset("text, not bytes")
+
+
+def test_identical_reading_compares_every_array_bit(store):
+    m = measurement()
+    store.add_dataset("a", RAW, "a.dat", m)
+    assert store.find_identical_dataset(RAW, m) is not None  # NaN, inf and -0.0 included
+    nudged = m.values.copy()
+    nudged[-1] = np.nextafter(nudged[-1], 1.0)
+    assert store.find_identical_dataset(RAW, Measurement(**{**m.__dict__, "values": nudged})) is None
+    no_sigma = Measurement(**{**m.__dict__, "uncertainties": None})
+    assert store.find_identical_dataset(RAW, no_sigma) is None

@@ -93,7 +93,7 @@ class Store(DatasetsMixin, ClustersMixin, ResultsMixin, BlobsMixin, SimulationsM
     Notes
     -----
     Datasets: :meth:`add_dataset`, :meth:`get_dataset`, :meth:`list_datasets`,
-    :meth:`rename_dataset`, :meth:`delete_dataset`.  Clusters:
+    :meth:`rename_dataset`, :meth:`delete_dataset`, :meth:`find_identical_dataset`.  Clusters:
     :meth:`add_cluster`, :meth:`get_cluster`.  Results: :meth:`add_result`,
     :meth:`update_result`, :meth:`get_result`, :meth:`list_results`,
     :meth:`delete_result`.  Curves: :func:`cached_intensity`,

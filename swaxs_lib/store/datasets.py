@@ -157,6 +157,53 @@ class DatasetsMixin:
                                                     measurement.x_unit, wavelength, header, metadata),
         )
 
+    def find_identical_dataset(self, raw_bytes: bytes, measurement: Measurement | None = None) -> DatasetSummary | None:
+        """The first stored dataset uploaded from exactly these bytes and, given a measurement, read the same way.
+
+        Uploading a file again should offer the dataset already made from it rather than
+        store a second copy.  The bytes are matched by their sha256; with ``measurement``,
+        only a dataset whose stored curve is the same reading (kind, x unit, wavelength,
+        and every x, value and uncertainty bit for bit) counts, so the same file read with
+        another unit or kind is not called identical.
+
+        Parameters
+        ----------
+        raw_bytes : bytes
+            The uploaded file.
+        measurement : Measurement, optional
+            What a reader made of them.
+
+        Returns
+        -------
+        DatasetSummary or None
+            The oldest such dataset, or None.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from swaxs_lib.io import read_measurement_bytes
+        >>> from swaxs_lib.store import Store
+        >>> store = Store(tempfile.mkdtemp() + "/s.duckdb")
+        >>> raw = b"# q_nm^-1 I\\n1 5\\n2 4\\n"
+        >>> first = store.add_dataset("run 1", raw, "run1.dat", read_measurement_bytes(raw, "run1.dat"))
+        >>> store.find_identical_dataset(raw, read_measurement_bytes(raw, "copy.dat")).id == first.id
+        True
+        >>> store.find_identical_dataset(raw, read_measurement_bytes(raw, "copy.dat", kind="sq")) is None
+        True
+        """
+        if not isinstance(raw_bytes, (bytes, bytearray, memoryview)):
+            raise SwaxsInputError(f"raw_bytes: got {type(raw_bytes).__name__}; expected bytes")
+        sha = hashlib.sha256(bytes(raw_bytes)).hexdigest()
+        with self.session() as cur:
+            rows = cur.execute(
+                f'SELECT {_SUMMARY_COLUMNS}, wavelength_angstrom, x, "values", uncertainties FROM datasets '
+                "WHERE raw_sha256 = ? ORDER BY created_at, id", [sha],
+            ).fetchall()
+        for row in rows:
+            if measurement is None or _same_reading(row, measurement):
+                return _summary(row)
+        return None
+
     def get_dataset(self, dataset_id: str) -> DatasetRecord:
         """The dataset with this id, its measurement rebuilt from the stored arrays.
 
@@ -216,6 +263,20 @@ class DatasetsMixin:
             row = cur.execute("DELETE FROM datasets WHERE id = ? RETURNING id", [dataset_id]).fetchone()
         if row is None:
             raise SwaxsInputError(f"dataset id {dataset_id!r}: no such dataset in {self.path}")
+
+
+def _same_reading(row, m: Measurement) -> bool:
+    """Whether a row of ``_SUMMARY_COLUMNS`` + wavelength, x, values, uncertainties holds the curve ``m``."""
+    kind, x_unit, wavelength, x, values, sigma = row[3], row[4], row[9], row[10], row[11], row[12]
+    if (kind, x_unit) != (m.kind, m.x_unit) or (wavelength is None) != (m.wavelength_angstrom is None):
+        return False
+    if wavelength is not None and wavelength != float(m.wavelength_angstrom):
+        return False
+    if (sigma is None) != (m.uncertainties is None):
+        return False
+    pairs = [(x, m.x), (values, m.values)] + ([] if sigma is None else [(sigma, m.uncertainties)])
+    return all(np.array_equal(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64), equal_nan=True)
+               for a, b in pairs)
 
 
 def _measurement(kind, x, values, sigma, source, x_unit, wavelength, header_json, metadata_json) -> Measurement:
