@@ -56,6 +56,20 @@ def test_import_prints_id_kind_points_and_range(store):
     assert len(alumina["id"]) >= 16 and alumina["id"] != au144["id"]
 
 
+def test_import_again_finds_the_stored_dataset_and_checks_the_unit(store, tmp_path):
+    db, alumina, au144 = store
+    again = last_json(swaxs("import", AU144, db=db))
+    assert again["existing"] is True and again["id"] == au144["id"]
+    assert au144["existing"] is False and au144["unit_check"]["verdict"] == "plausible"
+    # the same G(r) with r in nm but labelled nothing: read as Å, its first peak lands at 0.28 Å
+    rows = np.loadtxt(AU144, comments="#", skiprows=27)
+    shrunk = tmp_path / "au144_nm.gr"
+    np.savetxt(shrunk, np.column_stack([rows[:, 0] / 10, rows[:, 1]]))
+    result = swaxs("import", shrunk, db=tmp_path / "other.duckdb")
+    out = last_json(result)
+    assert out["unit_check"]["verdict"] == "implausible" and "warning:" in result.stderr
+
+
 def test_datasets_lists_both(store):
     db, alumina, au144 = store
     listed = last_json(swaxs("datasets", db=db))["datasets"]

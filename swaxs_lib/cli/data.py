@@ -86,14 +86,26 @@ def _columns(measurement) -> dict[str, np.ndarray]:
 
 def _cmd_import(args: argparse.Namespace) -> dict[str, Any]:
     from swaxs_lib.io import read_input_file, read_measurement_bytes
+    from swaxs_lib.io.plausibility import check_x_unit
 
     path = Path(args.file)
     raw = read_input_file(path)
     measurement = read_measurement_bytes(raw, path.name, **_reader_options(args))
+    check = check_x_unit(measurement)
+    if check.message:
+        say(f"warning: {check.message}")
     store = open_store(args)
-    record = store.add_dataset(args.name or path.stem, raw, path.name, measurement)
-    say(f"stored {path.name} as {record.id} in {store.path}")
-    return _summary(measurement, id=record.id, name=record.name, filename=record.filename)
+    same = store.find_identical_dataset(raw, measurement)
+    if same is not None:
+        say(f"{path.name}: already stored as {same.id} ({same.name!r}), read the same way; not stored twice")
+        record, existing = same, True
+    else:
+        record, existing = store.add_dataset(args.name or path.stem, raw, path.name, measurement), False
+        say(f"stored {path.name} as {record.id} in {store.path}")
+    return _summary(measurement, id=record.id, name=record.name, filename=record.filename, existing=existing,
+                    unit_check={"verdict": check.verdict, "feature": check.feature, "value": check.value,
+                                "expected": check.expected, "unit_assumed": check.unit_assumed,
+                                "suggested_x_unit": check.suggested_x_unit})
 
 
 def _cmd_datasets(args: argparse.Namespace) -> dict[str, Any]:
