@@ -529,3 +529,119 @@ def test_predict_page_reports_bad_links_and_an_uncovered_curve_without_a_traceba
     assert any("match='9' ignored" in w.value for w in at.warning)
     assert any("expected it to cover" in e.value for e in at.error)
     assert _query(at, "el") == "unknown"
+
+
+# -- hand-offs to Compare: every value carried, the same R_w shown (issue 15, item 2) ----------------
+
+PT_JQ_GR = ROOT / "tests/data/pt_np_jq_pdf/JQ_S1.gr"
+
+
+def _links(at: AppTest) -> dict[str, dict[str, str]]:
+    from urllib.parse import parse_qsl
+
+    return {link.label: dict(parse_qsl(link.proto.query_string)) for link in at.page_link}
+
+
+def _compare_rw(link: dict[str, str]) -> str:
+    """The R_w the Compare page shows (its metric, 4 decimals) when opened with ``link``."""
+    compare = run("pages/compare.py", **link)
+    assert not compare.warning, [w.value for w in compare.warning]  # no link value was refused
+    return metric(compare, "R_w, candidate 1")
+
+
+def _add_file(db: Store, path: Path, name: str) -> str:
+    raw = path.read_bytes()
+    return db.add_dataset(name, raw, path.name, read_measurement_bytes(raw, path.name)).id
+
+
+def _wait(db: Store, job_id: str, limit_s: float = 240):
+    import time
+
+    from swaxs_lib.jobs import get_job
+
+    deadline = time.time() + limit_s
+    while get_job(db, job_id).status in ("queued", "running") and time.time() < deadline:
+        time.sleep(0.5)
+    record = get_job(db, job_id)
+    assert record.status == "done", record.message
+    return record
+
+
+@needs_model
+def test_predict_hands_compare_the_library_curves_model_and_shows_compares_rw(db):
+    """Pt nanoparticle PDF (JQ_S1): the Compare link carries B, Q damping, delta2, Q window, fit range, background.
+
+    Independent check of the model carried: Compare's R_w, from the cluster built here and the real-space
+    model on the data's own points, is within 0.005 of the library search's, computed from the stored
+    library curve interpolated onto the library grid (measured: 0.1509 vs 0.15087).
+    """
+    dataset = _add_file(db, PT_JQ_GR, "Pt JQ S1")
+    at = run("pages/predict.py", ds=dataset)
+    search_rw = float(at.dataframe[1].value.iloc[0]["rw"])
+    shown = metric(at, "R_w in Compare")
+    link = _links(at)["Open in Compare"]
+    # 0.6 Å² = B of the library's curves (swaxs_lib.ml.simulate: clean_variant), U = B / 8π²
+    assert float(link["u"]) == pytest.approx(0.6 / (8 * np.pi**2), rel=1e-5)
+    assert (link["qdamp"], link["delta2"], link["zoom"], link["bg"], link["sas"]) == ("0.03", "0", "1", "none", "1")
+    assert (link["qmin"], link["qmax"], link["xr"]) == ("1", "22", "2,30")
+    assert abs(float(shown) - search_rw) < 0.005, (shown, search_rw)
+    assert _compare_rw(link) == shown
+
+
+@needs_model
+def test_predict_hands_compare_an_iq_match_with_the_same_rw(icosahedron_iq):
+    at = run("pages/predict.py", ds=icosahedron_iq, el="Au")
+    shown = metric(at, "R_w in Compare")
+    link = _links(at)["Open in Compare"]
+    assert (link["b"], link["bg"], link["xr"]) == ("0.6", "constant", "0.02,10")
+    assert "u" not in link and "qmin" not in link
+    assert _compare_rw(link) == shown
+
+
+def test_refine_hands_compare_the_refined_values_range_and_q_window_with_the_same_rw(db):
+    """A sweep with its own fit range (2.2–24 Å) and a calibrant's Q damping (0.04): both reach Compare."""
+    dataset = _add_file(db, AU144_GR, "Au144")
+    at = run("pages/refine.py", ds=dataset, grid="p=3,q=1,r=0", workers="1", xmin="2.2", xmax="24", qdamp="0.04")
+    [b for b in at.button if b.label == "Start the sweep"][0].click().run()
+    assert not at.exception
+    job_id = at.session_state["refine.job"]
+    record = _wait(db, job_id)
+    again = run("pages/refine.py", job=job_id)
+    ranked = float(again.dataframe[0].value.iloc[0]["rw"])
+    shown = metric(again, "R_w in Compare")
+    assert shown == f"{ranked:.4f}"
+    link = _links(again)["Open in Compare"]
+    # the header's Q window (qmin=0.8, qmax=26 in Au144PET_100K-00000.gr), the sweep's range and Q damping
+    assert (link["xr"], link["qmin"], link["qmax"], link["qdamp"], link["bg"]) == ("2.2,24", "0.8", "26", "0.04",
+                                                                                    "none")
+    from swaxs_lib.sweep import SweepResult
+
+    fit = db.get_result(SweepResult.from_json(record.result).best.result_id).result["summary"]
+    for name, key in (("zoom", "zoom"), ("u_Au", "u"), ("delta2", "delta2")):
+        assert float(link[key]) == pytest.approx(fit[name], rel=1e-5)
+    assert _compare_rw(link) == shown
+
+
+def test_relax_hands_compare_the_relaxed_structure_and_its_refit_with_the_same_rw(db):
+    dataset = _add_file(db, AU144_GR, "Au144")
+    at = run("pages/relax.py", shape="decahedron", p="2", q="1", r="1", ds=dataset, steps="8", every="4")
+    [b for b in at.button if b.label == "Start the relaxation"][0].click().run()
+    job_id = at.session_state["relax.job"]
+    record = _wait(db, job_id)
+    from swaxs_lib.relax import decode_positions, frame_key, job_trace
+
+    last = job_trace(record.result).steps[-1]
+    assert last.rw is not None
+    again = run("pages/relax.py", job=job_id, step=str(last.step))
+    shown = metric(again, f"R_w in Compare, step {last.step}")
+    assert shown == f"{last.rw:.4f}"
+    link = _links(again)["Open this structure in Compare"]
+    assert link["c1_shape"] == "upload"
+    # the stored structure is the relaxed frame of that step, atom for atom
+    stored = db.get_cluster(link["c1_cluster"]).atoms
+    assert np.array_equal(stored.positions, decode_positions(db.get_blob(frame_key(job_id, last.step))))
+    refined = dict(last.refined)
+    assert float(link["zoom"]) == pytest.approx(refined["zoom"], rel=1e-5)
+    assert float(link["u"]) == pytest.approx(refined["u_Au"], rel=1e-5, abs=1e-9)
+    assert (link["xr"], link["qmin"], link["qmax"]) == ("1.5,30", "0.8", "26")  # the refit's defaults
+    assert _compare_rw(link) == shown
