@@ -645,3 +645,107 @@ def test_relax_hands_compare_the_relaxed_structure_and_its_refit_with_the_same_r
     assert float(link["u"]) == pytest.approx(refined["u_Au"], rel=1e-5, abs=1e-9)
     assert (link["xr"], link["qmin"], link["qmax"]) == ("1.5,30", "0.8", "26")  # the refit's defaults
     assert _compare_rw(link) == shown
+
+
+# -- a job link restores its page's form (issue 15, item 3) -------------------------------------------
+
+def _start_and_cancel(at: AppTest, button: str, job_key: str, db: Store) -> str:
+    """Click the form's start button; cancel the job at once (only its stored settings matter here)."""
+    from swaxs_lib.jobs import cancel
+
+    [b for b in at.button if b.label == button][0].click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    job_id = at.session_state[job_key]
+    cancel(db, job_id)
+    return job_id
+
+
+def test_refine_job_link_restores_the_sweep_form_from_the_stored_job(db):
+    from swaxs_lib.jobs import get_job
+
+    r = np.linspace(1, 20, 200)
+    job_data = add_text_dataset(db, "g1", r, np.sin(r), "one.gr")
+    add_text_dataset(db, "g2 (newest, the default)", r, np.cos(r), "two.gr")
+    at = run("pages/refine.py", ds=job_data, shape="icosahedron", el="Pt", grid="shells=3..4", xmin="2.5",
+             xmax="18", qdamp="0.045", workers="1")
+    at.number_input(key="refine.start_delta2").set_value(1.5).run()
+    at.number_input(key="refine.high_u").set_value(0.03).run()
+    job_id = _start_and_cancel(at, "Start the sweep", "refine.job", db)
+    args = get_job(db, job_id).params["args"]
+    assert (args["shape"], args["element"], args["grid"]) == ("icosahedron", "Pt", "shells=3..4")
+
+    again = run("pages/refine.py", job=job_id)  # a fresh session: nothing but the link
+    assert again.selectbox(key="refine.ds").value == job_data
+    assert again.selectbox(key="refine.shape").value == "icosahedron"
+    assert again.selectbox(key="refine.el").value == "Pt"
+    assert again.text_input(key="refine.grid").value == "shells=3..4"
+    assert (again.number_input(key="refine.xmin").value, again.number_input(key="refine.xmax").value) == (2.5, 18.0)
+    assert again.number_input(key="refine.qdamp").value == 0.045
+    assert again.number_input(key="refine.workers").value == 1
+    assert again.number_input(key="refine.start_delta2").value == 1.5
+    assert again.number_input(key="refine.high_u").value == 0.03
+    assert again.number_input(key="refine.low_u").value is None  # the bound's other side stays the table's
+    assert (_query(again, "shape"), _query(again, "xmin")) == ("icosahedron", "2.5")
+    # a value the link gives itself wins over the job's
+    override = run("pages/refine.py", job=job_id, shape="cuboctahedron")
+    assert override.selectbox(key="refine.shape").value == "cuboctahedron"
+    assert override.selectbox(key="refine.el").value == "Pt"
+
+
+def test_refine_crystal_job_link_restores_the_crystal_form(db):
+    path = ROOT / "tests/data/ni_srfit/ni-q27r60-xray.gr"
+    dataset = _add_file(db, path, "Ni")
+    add_text_dataset(db, "newer", np.linspace(1, 20, 200), np.sin(np.linspace(1, 20, 200)), "x.gr")
+    at = run("pages/refine.py", ds=dataset, el="Ni", lat="bcc", np="0", xmax="12")
+    at.selectbox(key="refine.cadp").set_value("diagonal")
+    at.number_input(key="refine.cqmin").set_value(1.0)
+    at.toggle(key="refine.cxyz").set_value(False)
+    at.toggle(key="refine.cgrid").set_value(True).run()
+    at.number_input(key="refine.cp.u.high").set_value(0.004)
+    at.checkbox(key="refine.cp.delta2.on").uncheck().run()
+    job_id = _start_and_cancel(at, "Refine the crystal model", "refine.cjob", db)
+
+    again = run("pages/refine.py", cjob=job_id)
+    assert again.selectbox(key="refine.ds").value == dataset
+    assert again.selectbox(key="refine.el").value == "Ni"
+    assert again.number_input(key="refine.xmax").value == 12.0
+    assert again.session_state["refine.lat"] == "bcc" and again.session_state["refine.np"] is False
+    assert again.selectbox(key="refine.cadp").value == "diagonal"
+    assert again.number_input(key="refine.cqmin").value == 1.0
+    assert again.toggle(key="refine.cxyz").value is False
+    assert again.toggle(key="refine.cgrid").value is True
+    assert again.number_input(key="refine.cp.u.high").value == 0.004
+    assert again.checkbox(key="refine.cp.delta2.on").value is False
+    assert again.checkbox(key="refine.cp.u.on").value is True
+
+
+def test_relax_job_link_restores_the_form_from_the_stored_job(db):
+    r = np.linspace(1, 20, 200)
+    dataset = add_text_dataset(db, "g1", r, np.sin(r), "one.gr")
+    add_text_dataset(db, "g2", r, np.cos(r), "two.gr")
+    at = run("pages/relax.py", shape="decahedron", el="Pt", p="3", q="2", r="1", ds=dataset, opt="FIRE",
+             fmax="0.1", steps="7", every="3")
+    job_id = _start_and_cancel(at, "Start the relaxation", "relax.job", db)
+
+    again = run("pages/relax.py", job=job_id)
+    assert again.selectbox(key="relax.shape").value == "decahedron"
+    assert again.selectbox(key="relax.el").value == "Pt"
+    assert [again.slider(key=f"relax.{n}").value for n in ("p", "q", "r")] == [3, 2, 1]
+    assert again.selectbox(key="relax.ds").value == dataset
+    assert again.session_state["relax.opt"] == "FIRE"
+    assert again.number_input(key="relax.fmax").value == 0.1
+    assert again.number_input(key="relax.steps").value == 7
+    assert again.number_input(key="relax.every").value == 3
+
+
+def test_relax_job_link_of_a_stored_structure_restores_the_upload(db):
+    from ase.cluster import Icosahedron
+
+    key = db.add_cluster(Icosahedron("Cu", 2))
+    at = run("pages/relax.py", shape="upload", cluster=key, steps="5")
+    job_id = _start_and_cancel(at, "Start the relaxation", "relax.job", db)
+    again = run("pages/relax.py", job=job_id)
+    assert again.selectbox(key="relax.shape").value == "upload"
+    assert again.session_state["relax.cluster"] == key
+    assert again.selectbox(key="relax.ds").value == "none"
+    assert again.number_input(key="relax.steps").value == 5
