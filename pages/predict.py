@@ -220,7 +220,7 @@ def show_match(match, dataset_id: str) -> None:
                       help="What Compare shows for this match: the library curve's model (below) on the data's own "
                            "points, scale and background fitted exactly.")
         st.caption(_model_caption(match, model))
-        st.caption(f"{match.n_atoms:,} atoms, extent {match.extent_nm:.2f} nm (library member; built here in "
+        st.caption(f"{match.n_atoms:,} atoms, extent {match.extent_nm:.2f} nm (the library member, in "
                    f"{md(match.element)} at its own lattice constant)")
         st.page_link("pages/compare.py", label="Open in Compare", icon=":material/compare:",
                      query_params=links["compare"])
@@ -304,7 +304,10 @@ table = matches_columns(p.matches)
 shown = {k: v for k, v in table.items() if k not in ("scale", "background")}
 shown["parameters"] = [parameters_text(m.parameters) for m in p.matches]
 event = st.dataframe(shown, hide_index=True, on_select="rerun", selection_mode="single-row",
-                     key=f"{PAGE}.table.{dataset_id}.{st.session_state[el_key]}")
+                     key=f"{PAGE}.table.{dataset_id}.{st.session_state[el_key]}",
+                     column_config={"rw": st.column_config.NumberColumn(
+                         "R_w (search)", format="%.4f", help="On the library's grid and windows; the match's R_w "
+                                                             "in Compare is shown with it below.")})
 rows = event.selection.rows if event is not None else []
 if rows:
     st.session_state[match_key] = int(table["rank"][rows[0]])

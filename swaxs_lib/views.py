@@ -413,7 +413,8 @@ class CompareModel:
     def query(self) -> dict[str, str]:
         """The Compare page's URL parameters (besides the dataset and the candidate): values, ``bg``, ``xr``,
         and for G(r) ``qmin``, ``qmax``, ``sas``."""
-        out = {name: _text(value) for name, value in self.values.items()}
+        # a refined value within 1e-10 of zero (Q damping 9e-19 1/Å) is zero to every curve: written as 0
+        out = {name: _text(0.0 if abs(value) < 1e-10 else value) for name, value in self.values.items()}
         out["bg"] = self.background
         out["xr"] = ",".join(_range_text(self.x_min, self.x_max))
         if self.kind == "gr":

@@ -58,7 +58,12 @@ TOP_MATCHES = 5
 
 @dataclass(frozen=True)
 class Match:
-    """One library curve and how well it fits."""
+    """One library curve and how well it fits.
+
+    ``parameters`` are the builder's keyword arguments of the member in its
+    element (:func:`member_parameters`): ``build_cluster(shape, element,
+    **parameters)`` gives the library's atoms.  ``index`` is its row in the library.
+    """
 
     rank: int
     shape_class: str
@@ -351,6 +356,29 @@ def _plan(kind: str, x: np.ndarray, full_range_size: str) -> dict[str, Any]:
             "element": "element_waxs" if covers["waxs"] else None, "missing": missing}
 
 
+def member_parameters(shape: str, element: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    """A library member's builder parameters in its element, from the gold template's (the library's labels).
+
+    The library scales each gold template by the ratio of nearest-neighbour
+    distances (:func:`swaxs_lib.ml.catalog.element_scale`): a shell count stays,
+    a sphere's diameter (Å) scales with it (6 significant digits, which cut the
+    same atoms: checked for Ni spheres up to 72 Å of every lattice).
+
+    Examples
+    --------
+    >>> member_parameters("sphere", "Ni", {"diameter_angstrom": 27.0, "lattice": "bcc"})
+    {'diameter_angstrom': 23.2941, 'lattice': 'bcc'}
+    >>> member_parameters("icosahedron", "Ni", {"shells": 4})
+    {'shells': 4}
+    """
+    from swaxs_lib.ml.catalog import element_scale
+
+    out = dict(parameters)
+    if "diameter_angstrom" in out:
+        out["diameter_angstrom"] = float(f"{float(out['diameter_angstrom']) * element_scale(element):.6g}")
+    return out
+
+
 def library_search(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *,
                    element: str | None = None, top: int = TOP_MATCHES) -> tuple[Match, ...]:
     """The ``top`` library curves closest to the data by R_w (see the module docstring)."""
@@ -365,7 +393,9 @@ def library_search(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.nda
     best = candidates[np.argsort(rw[candidates])[:top]]
     return tuple(
         Match(rank=k + 1, shape_class=str(lib["shape_class"][i]), shape=str(lib["shape"][i]),
-              family=str(lib["family"][i]), parameters=json.loads(str(lib["parameters_json"][i])),
+              family=str(lib["family"][i]),
+              parameters=member_parameters(str(lib["shape"][i]), str(lib["element"][i]),
+                                           json.loads(str(lib["parameters_json"][i]))),
               element=str(lib["element"][i]), extent_nm=round(float(lib["diameter_angstrom"][i]) / 10.0, 4),
               n_atoms=int(lib["n_atoms"][i]), rw=round(float(rw[i]), 6), scale=float(scale[i]),
               background=float(background[i]), index=int(i))
@@ -504,4 +534,4 @@ def _number(value) -> float:
 
 
 __all__ = ["TOP_MATCHES", "Match", "Prediction", "library_model", "library_rw", "library_search", "matches_columns",
-           "model_input", "predict", "prediction_row"]
+           "member_parameters", "model_input", "predict", "prediction_row"]
