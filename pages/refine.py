@@ -587,7 +587,8 @@ def restore_sweep_form(args: dict) -> None:
     start = dict(options.get("start") or {})
     values = {"ds": args.get("dataset_id"), "shape": args.get("shape"), "grid": args.get("grid") or "",
               "xmin": options.get("x_min"), "xmax": options.get("x_max"), "workers": int(args.get("workers") or 2),
-              "qdamp": start.pop("qdamp") if "qdamp" in (options.get("fix") or ()) and "qdamp" in start else None}
+              "qdamp": start.pop("qdamp") if "qdamp" in (options.get("fix") or ()) and "qdamp" in start else None,
+              "sel": 1}  # its ranking from the top, not another sweep's selected rank
     if args.get("element"):
         values["el"] = args["element"]
     try:

@@ -333,7 +333,7 @@ def restore_form(job_id: str) -> None:
     spec = dict(args.get("cluster") or {})
     values: dict = {"ds": args.get("dataset_id") or NO_DATA, "opt": args.get("optimizer", "BFGS"),
                     "fmax": float(args.get("fmax", 0.05)), "steps": int(args.get("steps", 200)),
-                    "every": int(args.get("refit_every", 1))}
+                    "every": int(args.get("refit_every", 1)), "step": 0, "play": False}
     if "key" in spec:
         values.update(shape=UPLOAD, cluster=spec["key"])
     else:
