@@ -749,3 +749,25 @@ def test_relax_job_link_of_a_stored_structure_restores_the_upload(db):
     assert again.session_state["relax.cluster"] == key
     assert again.selectbox(key="relax.ds").value == "none"
     assert again.number_input(key="relax.steps").value == 5
+
+
+def test_refine_hands_compare_a_sphere_cut_from_a_crystal_as_its_stored_atoms(db):
+    """CdSe spheres cut from the wurtzite cif (PDFgui's example) against CdSe-3nm.gr: Compare opens the sphere
+    by its stored hash; one U per element refined, Compare holds their mean and the page says so."""
+    import swaxs_lib.sweep  # noqa: F401  (registers the sweep task)
+    from swaxs_lib.jobs import submit
+
+    dataset = _add_file(db, ROOT / "tests/data/cdse_np_pdfgui/CdSe-3nm.gr", "CdSe 3 nm")
+    cif = (ROOT / "tests/data/cdse_np_pdfgui/CdSe-wurtzite.cif").read_text()
+    job = submit(db, "sweep", {"dataset_id": dataset, "shape": "sphere", "element": None, "cif_text": cif,
+                               "grid": "diameter_angstrom=30", "options": {"x_max": 20.0}, "workers": 1},
+                 dataset_id=dataset, label="sweep CdSe spheres")
+    _wait(db, job.id)
+    again = run("pages/refine.py", job=job.id)
+    shown = metric(again, "R_w in Compare")
+    link = _links(again)["Open in Compare"]
+    assert link["c1_shape"] == "upload" and "c1_el" not in link
+    atoms = db.get_cluster(link["c1_cluster"]).atoms
+    assert sorted(set(atoms.get_chemical_symbols())) == ["Cd", "Se"]
+    assert any("Compare holds one u for every element" in c.value for c in again.caption)
+    assert _compare_rw(link) == shown
