@@ -62,8 +62,15 @@ def _wait_done(app_db, job_id: str):
 def test_predict_match_opens_in_compare_with_the_same_rw(app_url, app_db, page):
     dataset = _store_file(app_db, PT_JQ, "Pt nanoparticles JQ S1 (hand-off)")
     page.set_viewport_size({"width": 1400, "height": 2300})
-    page.goto(f"{app_url}/predict?ds={dataset}")
+    # this session has been on Compare with other values: the link's must replace every one of them
+    page.goto(f"{app_url}/compare?ds={dataset}&c1_shape=icosahedron&c1_el=Pt&c1_shells=4&zoom=1.05&u=0.02"
+              "&qdamp=0&delta2=2&xr=3,20&qmin=0.5&qmax=25")
+    rw_value(page)
+    wait_idle(page)
+    page.get_by_role("link", name="Predict").first.click()  # in-app navigation: the same session
+    page.wait_for_url("**/predict**", timeout=WAIT_MS)
     shown = _metric(page, "R_w in Compare")
+    assert f"ds={dataset}" in page.url
     wait_idle(page)
     save_screenshot(page, "handoff-predict")
     assert _follow(page, "Open in Compare") == shown
