@@ -17,6 +17,7 @@ search's R_w, on the library's grid, is in the table.
 
 from __future__ import annotations
 
+import math
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -99,7 +100,8 @@ def compare_rw(dataset_id: str, cluster_key: tuple, query: tuple) -> float:
 
 
 def match_links(match, dataset_id: str) -> dict[str, dict[str, str]]:
-    """Query parameters that open ``match`` on the Compare (with the library curve's model), Refine and Clusters pages."""
+    """Query parameters that open ``match`` on the Compare (with the library curve's model), Refine and Clusters
+    pages."""
     params = {k: format_value(v) for k, v in match.parameters.items()}
     return {
         "compare": {"ds": dataset_id, "n": "1", "c1_shape": match.shape, "c1_el": match.element,
@@ -116,9 +118,9 @@ def _model_caption(match, model) -> str:
     """The search's own R_w and the model the Compare link carries, in words."""
     v = model.values
     if model.kind == "gr":
-        what = (f"U {v['u']:.4g} Å² (B {v['u'] * 8 * 3.141592653589793 ** 2:.2g} Å²), Q damping {v['qdamp']:g} 1/Å, "
-                f"delta2 {v['delta2']:g} Å², Q window {model.q_min_inv_angstrom:g}–{model.q_max_inv_angstrom:g} 1/Å, "
-                f"fit {model.x_min:g}–{model.x_max:g} Å")
+        what = (f"U {v['u']:.4g} Å² (B {v['u'] * 8 * math.pi ** 2:.2g} Å²), Q damping {v['qdamp']:g} 1/Å, "
+                f"delta2 {v['delta2']:g} Å², Q window {model.q_min_inv_angstrom:g}–"
+                f"{model.q_max_inv_angstrom:g} 1/Å, fit {model.x_min:g}–{model.x_max:g} Å")
     else:
         what = f"B {v['b']:g} Å², {model.background} background, fit {model.x_min:g}–{model.x_max:g} 1/Å"
     return (f"Library search: R_w {match.rw:.4f} (the table's; data interpolated onto the library's grid). "
