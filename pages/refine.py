@@ -522,6 +522,12 @@ def compare_rw(dataset_id: str, cluster_key: tuple, query: tuple) -> float:
                            store=store()).fit.rw
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def stored_sphere(cif_text: str, diameter_angstrom: float) -> str:
+    """A sphere cut from a crystal, stored as a cluster (Compare opens it by hash): its hash."""
+    return store().add_cluster(crystal_sphere_cluster(cif_text, diameter_angstrom))
+
+
 def compare_link(fit: StoredFit, candidate: Candidate, dataset_id: str | None) -> None:
     """The R_w Compare shows for this fit, and the link that opens it there with every refined value.
 
@@ -536,8 +542,7 @@ def compare_link(fit: StoredFit, candidate: Candidate, dataset_id: str | None) -
         return
     params = dict(candidate.params)
     if candidate.crystal:
-        sphere = crystal_sphere_cluster(candidate.crystal, params["diameter_angstrom"])
-        cluster_key: tuple = (UPLOAD, store().add_cluster(sphere))
+        cluster_key: tuple = (UPLOAD, stored_sphere(candidate.crystal, params["diameter_angstrom"]))
         link = {"c1_shape": UPLOAD, "c1_cluster": cluster_key[1]}
     else:
         cluster_key = (candidate.shape, candidate.element, tuple(sorted(params.items())))
