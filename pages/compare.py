@@ -41,7 +41,7 @@ from swaxs_lib.compare import (
 )
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.fit.linear import BACKGROUNDS
-from swaxs_lib.fit.window import default_fit_range
+from swaxs_lib.fit.window import Q_MAX_LIMIT, default_fit_range
 from swaxs_lib.models import get_model
 from swaxs_lib.store.fits import StoredFit, save_fit
 from swaxs_lib.io.header import describe_use, header_facts
@@ -128,8 +128,9 @@ def model_controls(measurement, x_lo: float, x_hi: float) -> tuple[dict, list[st
         left.number_input("Q_min (1/Å)", 0.0, 50.0, step=0.1, key=qmin_key, **KEEP,
                           help="Of the measured G(r)'s Fourier transform: " +
                                ("from the file header." if header else "the file gives none, set it."))
-        qmax_key = url_key(PAGE, "qmax", float(q_default[1]), parse_number(1.0, 60.0))
-        right.number_input("Q_max (1/Å)", 1.0, 60.0, step=0.5, key=qmax_key, **KEEP,
+        # Q_max up to the limit every fit takes, so that a header's or a Refine link's Q_max is not refused
+        qmax_key = url_key(PAGE, "qmax", float(q_default[1]), parse_number(1.0, Q_MAX_LIMIT))
+        right.number_input("Q_max (1/Å)", 1.0, Q_MAX_LIMIT, step=0.5, key=qmax_key, **KEEP,
                            help="Termination ripples of the model follow this Q_max.")
         sas_key = url_key(PAGE, "sas", True, lambda t: t in ("1", "true", "True"))
         st.toggle("Take out the particle's small-angle scattering", key=sas_key, **KEEP,

@@ -7,15 +7,22 @@ element with their intervals, the domain check's warnings, novelty, the top
 matches overlaid on the data, the chosen match in 3D, and links that open it
 in Compare, Refine or Clusters.  The model bundle is loaded once per server;
 every choice lives in the URL.
+
+The Compare link carries the library curve's whole model
+(:func:`swaxs_lib.ml.predict.library_model`: B, Q damping, delta2, Q window,
+background, fit range), and the R_w shown beside it is Compare's own
+(:func:`swaxs_lib.compare.compare_cluster` with the link's values); the
+search's R_w, on the library's grid, is in the table.
 """
 
 from __future__ import annotations
 
+import math
 
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages._cluster_widgets import cluster_view
+from pages._cluster_widgets import cluster_for_key, cluster_view
 from pages._shared import (
     dataset_key,
     datasets_or_stop,
@@ -36,8 +43,17 @@ from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.io.header import describe_use, header_facts
 from swaxs_lib.ml.catalog import ELEMENTS, SHAPE_CLASSES, SHAPE_OF_CLASS
 from swaxs_lib.ml.models import default_model_dir, load_bundle
-from swaxs_lib.ml.predict import TOP_MATCHES, matches_columns, model_input, predict, prediction_row
+from swaxs_lib.compare import compare_cluster
+from swaxs_lib.ml.predict import (
+    TOP_MATCHES,
+    library_model,
+    matches_columns,
+    model_input,
+    predict,
+    prediction_row,
+)
 from swaxs_lib.structures.sizes import SIZE_DEFINITIONS
+from swaxs_lib.views import compare_kwargs
 
 PAGE = "predict"
 KEEP = {"persist_state": "session"}
@@ -75,17 +91,40 @@ def parameters_text(parameters: dict) -> str:
     return " ".join(f"{k}={format_value(v)}" for k, v in parameters.items())
 
 
+@st.cache_data(max_entries=32, show_spinner="Fitting the match as Compare does...")
+def compare_rw(dataset_id: str, cluster_key: tuple, query: tuple) -> float:
+    """R_w of the cluster on the dataset with a Compare link's values: the number the Compare page shows."""
+    m = load_measurement(dataset_id)
+    return compare_cluster(m, cluster_for_key(cluster_key).atoms, **compare_kwargs(m.kind, dict(query)),
+                           store=store()).fit.rw
+
+
 def match_links(match, dataset_id: str) -> dict[str, dict[str, str]]:
-    """Query parameters that open ``match`` on the Compare, Refine and Clusters pages."""
+    """Query parameters that open ``match`` on the Compare (with the library curve's model), Refine and Clusters
+    pages."""
     params = {k: format_value(v) for k, v in match.parameters.items()}
     return {
         "compare": {"ds": dataset_id, "n": "1", "c1_shape": match.shape, "c1_el": match.element,
-                    **{f"c1_{k}": v for k, v in params.items()}},
+                    **{f"c1_{k}": v for k, v in params.items()},
+                    **library_model(match, load_measurement(dataset_id)).query()},
         # a one-candidate sweep: the grid is exactly this candidate
         "refine": {"ds": dataset_id, "shape": match.shape, "el": match.element,
                    "grid": ",".join(f"{k}={v}" for k, v in params.items())},
         "clusters": {"shape": match.shape, "el": match.element, **params},
     }
+
+
+def _model_caption(match, model) -> str:
+    """The search's own R_w and the model the Compare link carries, in words."""
+    v = model.values
+    if model.kind == "gr":
+        what = (f"U {v['u']:.4g} Å² (B {v['u'] * 8 * math.pi ** 2:.2g} Å²), Q damping {v['qdamp']:g} 1/Å, "
+                f"delta2 {v['delta2']:g} Å², Q window {model.q_min_inv_angstrom:g}–"
+                f"{model.q_max_inv_angstrom:g} 1/Å, fit {model.x_min:g}–{model.x_max:g} Å")
+    else:
+        what = f"B {v['b']:g} Å², {model.background} background, fit {model.x_min:g}–{model.x_max:g} 1/Å"
+    return (f"Library search: R_w {match.rw:.4f} (the table's; data interpolated onto the library's grid). "
+            f"Compare opens the library curve's model: {what}, zoom {v['zoom']:g}.")
 
 
 def headline(p) -> None:
@@ -172,11 +211,19 @@ def show_match(match, dataset_id: str) -> None:
         else:
             st.iframe(html, height=VIEW_HEIGHT_PX + 10)
     with side:
-        st.metric("R_w", f"{match.rw:.4f}", help="Over the windows the curve covers; scale (and for I(Q) a constant "
-                                                "background) fitted by least squares.")
-        st.caption(f"{match.n_atoms:,} atoms, extent {match.extent_nm:.2f} nm (library member; built here in "
-                   f"{md(match.element)} at its own lattice constant)")
         links = match_links(match, dataset_id)
+        model = library_model(match, load_measurement(dataset_id))
+        try:
+            rw = compare_rw(dataset_id, key, tuple(model.query().items()))
+        except SwaxsInputError as exc:
+            st.error(f"Compare cannot fit this match: {md(exc)}", icon=":material/error:")
+        else:
+            st.metric("R_w in Compare", f"{rw:.4f}",
+                      help="What Compare shows for this match: the library curve's model (below) on the data's own "
+                           "points, scale and background fitted exactly.")
+        st.caption(_model_caption(match, model))
+        st.caption(f"{match.n_atoms:,} atoms, extent {match.extent_nm:.2f} nm (the library member, in "
+                   f"{md(match.element)} at its own lattice constant)")
         st.page_link("pages/compare.py", label="Open in Compare", icon=":material/compare:",
                      query_params=links["compare"])
         st.page_link("pages/refine.py", label="Refine this candidate", icon=":material/tune:",
@@ -259,7 +306,10 @@ table = matches_columns(p.matches)
 shown = {k: v for k, v in table.items() if k not in ("scale", "background")}
 shown["parameters"] = [parameters_text(m.parameters) for m in p.matches]
 event = st.dataframe(shown, hide_index=True, on_select="rerun", selection_mode="single-row",
-                     key=f"{PAGE}.table.{dataset_id}.{st.session_state[el_key]}")
+                     key=f"{PAGE}.table.{dataset_id}.{st.session_state[el_key]}",
+                     column_config={"rw": st.column_config.NumberColumn(
+                         "R_w (search)", format="%.4f", help="On the library's grid and windows; the match's R_w "
+                                                             "in Compare is shown with it below.")})
 rows = event.selection.rows if event is not None else []
 if rows:
     st.session_state[match_key] = int(table["rank"][rows[0]])

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from pages._cluster_widgets import SHAPE_LABELS, cluster_view
+from pages._cluster_widgets import SHAPE_LABELS, UPLOAD, cluster_for_key, cluster_view
 from pages._shared import (
     dataset_key,
     datasets_or_stop,
@@ -24,6 +24,7 @@ from pages._shared import (
     entry_guard,
     fit_figure,
     follow_default,
+    format_value,
     md,
     parse_choice,
     parse_id,
@@ -34,9 +35,11 @@ from pages._shared import (
     show_url_warnings,
     store,
     sync_url,
+    url_given,
     url_key,
     watch_job,
 )
+from swaxs_lib.compare import compare_cluster
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.io.header import describe_use, header_facts
 from swaxs_lib.jobs import (
@@ -54,6 +57,7 @@ from swaxs_lib.structures import structure_text
 from swaxs_lib.structures.parameters import supported_elements
 from swaxs_lib.sweep import DEFAULT_DECAHEDRA, DEFAULT_GRIDS, Candidate, SweepResult, parse_grid
 from swaxs_lib.viewer import cluster_view_html
+from swaxs_lib.views import compare_kwargs, compare_model_of_fit
 
 PAGE = "refine"
 FAMILIES = ("decahedron", "icosahedron", "cuboctahedron", "octahedron", "truncated-octahedron", "sphere")
@@ -506,25 +510,145 @@ def show_fit(record, rank: int, args: dict) -> None:
         st.dataframe(table.style.apply(lambda col: [GREY if w else "" for w in weak], axis=0), hide_index=True)
         if any(weak):
             st.caption("Grey: not determined by the data (at a bound, or uncertainty ≥ |value|).")
-        link = {"ds": args.get("dataset_id"), "n": "1", "c1_shape": candidate.shape, "c1_el": candidate.element,
-                **{f"c1_{k}": str(v) for k, v in params.items()},
-                **_compare_values(fit.summary)}
-        if candidate.crystal:
-            st.caption("A sphere cut from an uploaded crystal: download it (xyz) and upload it on Compare.")
-        else:
-            st.page_link("pages/compare.py", label="Open in Compare", icon=":material/compare:",
-                         query_params={k: v for k, v in link.items() if v is not None})
+        compare_link(fit, candidate, args.get("dataset_id"))
 
 
-def _compare_values(summary: dict) -> dict[str, str]:
-    """The refined model values as the Compare page's URL holds them (its sliders: one U or B for all elements)."""
-    out = {name: f"{summary[name]:.6g}" for name in ("zoom", "qdamp", "delta2") if summary.get(name) is not None}
-    for base in ("u", "b"):
-        per = [v for k, v in summary.items() if k.startswith(f"{base}_") and not k.endswith(("_sigma", "_flag"))
-               and isinstance(v, (int, float))]
-        if per:
-            out[base] = f"{float(np.mean(per)):.6g}"
-    return out
+@st.cache_data(max_entries=32, show_spinner="Fitting as Compare does...")
+def compare_rw(dataset_id: str, cluster_key: tuple, query: tuple) -> float:
+    """R_w of the cluster on the dataset with a Compare link's values: the number the Compare page shows."""
+    m = store().get_dataset(dataset_id).measurement
+    return compare_cluster(m, cluster_for_key(cluster_key).atoms, **compare_kwargs(m.kind, dict(query)),
+                           store=store()).fit.rw
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def stored_sphere(cif_text: str, diameter_angstrom: float) -> str:
+    """A sphere cut from a crystal, stored as a cluster (Compare opens it by hash): its hash."""
+    return store().add_cluster(crystal_sphere_cluster(cif_text, diameter_angstrom))
+
+
+def compare_link(fit: StoredFit, candidate: Candidate, dataset_id: str | None) -> None:
+    """The R_w Compare shows for this fit, and the link that opens it there with every refined value.
+
+    The link holds the candidate (a sphere cut from a crystal as its stored atoms), the refined values
+    (:func:`swaxs_lib.views.compare_model_of_fit`), the fit range, background and Q window.
+    """
+    try:
+        measurement = store().get_dataset(dataset_id).measurement
+        model = compare_model_of_fit(measurement, fit.summary, fit.settings)
+    except SwaxsInputError as exc:
+        st.caption(f"Cannot open this fit in Compare: {md(exc)}")
+        return
+    params = dict(candidate.params)
+    if candidate.crystal:
+        cluster_key: tuple = (UPLOAD, stored_sphere(candidate.crystal, params["diameter_angstrom"]))
+        link = {"c1_shape": UPLOAD, "c1_cluster": cluster_key[1]}
+    else:
+        cluster_key = (candidate.shape, candidate.element, tuple(sorted(params.items())))
+        link = {"c1_shape": candidate.shape, "c1_el": candidate.element,
+                **{f"c1_{k}": format_value(v) for k, v in params.items()}}
+    query = model.query()
+    try:
+        rw = compare_rw(dataset_id, cluster_key, tuple(query.items()))
+    except SwaxsInputError as exc:
+        st.caption(f"Compare cannot fit these values: {md(exc)}")
+        return
+    st.metric("R_w in Compare", f"{rw:.4f}", help="What Compare shows for this fit: the refined values held, scale "
+                                                  "and background fitted exactly over the same range.")
+    if f"{rw:.4f}" != f"{fit.rw:.4f}":
+        st.caption(f"The refinement ended at R_w {fit.rw:.4f}: its scale or background stopped short of the exact "
+                   "least-squares values Compare fits (at a bound: Compare lets the scale go negative).")
+    for note in model.notes:
+        st.caption(md(note))
+    st.page_link("pages/compare.py", label="Open in Compare", icon=":material/compare:",
+                 query_params={"ds": dataset_id, "n": "1", **link, **query})
+
+
+def _seed(values: dict) -> None:
+    """Set form widgets to a job's settings; a value the URL gives itself wins (a link's own choice)."""
+    for name, value in values.items():
+        if st.query_params.get(name) is None:
+            st.session_state[f"{PAGE}.{name}"] = value
+    if "el" in values:
+        st.session_state[f"{PAGE}.el._auto"] = None  # the job's element, not the file header's
+
+
+def _table_fields(rows, start: dict, bounds: dict, key: str) -> dict:
+    """The start/low/high inputs (``key`` formats their names from ``field`` and ``name``) of a parameter
+    table's rows for a job's starts and bounds; None where the job took the default."""
+    fields = {}
+    for row in rows:
+        low, high = bounds.get(row.name) or (None, None)
+        fields[key.format(field="start", name=row.name)] = start.get(row.name)
+        fields[key.format(field="low", name=row.name)] = None if low is None or low == row.low else float(low)
+        fields[key.format(field="high", name=row.name)] = None if high is None or high == row.high else float(high)
+    return fields
+
+
+def restore_sweep_form(args: dict) -> None:
+    """The sweep form as the job was started: dataset, family, element, grid, fit range, Q damping, starts, bounds."""
+    options = dict(args.get("options") or {})
+    start = dict(options.get("start") or {})
+    values = {"ds": args.get("dataset_id"), "shape": args.get("shape"), "grid": args.get("grid") or "",
+              "xmin": options.get("x_min"), "xmax": options.get("x_max"), "workers": int(args.get("workers") or 2),
+              "qdamp": start.pop("qdamp") if "qdamp" in (options.get("fix") or ()) and "qdamp" in start else None,
+              "sel": 1}  # its ranking from the top, not another sweep's selected rank
+    if args.get("element"):
+        values["el"] = args["element"]
+    try:
+        kind = store().get_dataset(args.get("dataset_id")).measurement.kind
+    except SwaxsInputError:
+        kind = "gr"
+    values.update(_table_fields(get_model("cluster", kind).parameters, start, options.get("bounds") or {},
+                                "{field}_{name}"))
+    _seed({k: v for k, v in values.items() if v is not None or k not in ("ds", "shape")})
+    if args.get("cif_text"):
+        st.session_state[f"{PAGE}._restored"] = ("This sweep cut its spheres from an uploaded cif: upload it again "
+                                                 "to start it anew.")
+
+
+def restore_crystal_form(args: dict) -> None:
+    """The crystal form as the job was started: dataset, element, lattice, envelope, fit range, the table's grid."""
+    options = dict(args.get("options") or {})
+    fix, free = set(options.get("fix") or ()), set(options.get("free") or ())
+    start = dict(options.get("start") or {})
+    values = {"ds": args.get("dataset_id"), "lat": args.get("lattice") or "fcc",
+              "np": bool(args.get("nanoparticle", True)), "xmin": options.get("x_min"), "xmax": options.get("x_max"),
+              "cadp": options.get("adp") or "isotropic", "cqmin": options.get("q_min_inv_angstrom"),
+              "cxyz": "xyz" not in fix,
+              "qdamp": start.pop("qdamp") if "qdamp" in fix and "qdamp" in start else None}
+    if args.get("element"):
+        values["el"] = args["element"]
+    rows = [CRYSTAL_PARAMETERS[n] for n in CRYSTAL_ROWS]
+    grid = _table_fields(rows, start, options.get("bounds") or {}, "cp.{name}.{field}")
+    for row in rows:
+        if row.refinable:
+            on = row.name in free or (row.refined and row.name not in fix)
+            if row.name == "qdamp" and values["qdamp"] is not None:
+                on = False
+            grid[f"cp.{row.name}.on"] = on
+    changed = any(v is not None for k, v in grid.items() if not k.endswith(".on")) or any(
+        grid[f"cp.{r.name}.on"] != r.refined for r in rows if r.refinable and r.name != "qdamp")
+    values.update(grid, cgrid=changed)
+    _seed({k: v for k, v in values.items() if v is not None or k not in ("ds", "lat")})
+    if args.get("cif_text"):
+        st.session_state[f"{PAGE}._restored"] = ("This crystal model used an uploaded cif: upload it again to "
+                                                 "refine it anew.")
+
+
+def restore_from_links(job_key: str, cjob_key: str) -> None:
+    """A link (or a recent job) that names a job fills the form with that job's settings, not the defaults."""
+    from swaxs_lib.jobs import get_job
+
+    for name, key, restore in (("cjob", cjob_key, restore_crystal_form), ("job", job_key, restore_sweep_form)):
+        if st.session_state[key] is None or not url_given(PAGE, name):
+            continue
+        try:
+            record = get_job(store(), st.session_state[key])
+        except SwaxsInputError:
+            continue  # the panel says so
+        if record.params.get("task") == {"cjob": "crystal", "job": "sweep"}[name]:
+            restore(dict(record.params.get("args") or {}))
 
 
 entry_guard()
@@ -534,10 +658,13 @@ st.caption("Refine a family of clusters against a measurement (diffpy.srfit reci
 all_datasets = datasets_or_stop()
 job_key = url_key(PAGE, "job", None, parse_id)
 cjob_key = url_key(PAGE, "cjob", None, parse_id)
+restore_from_links(job_key, cjob_key)
 show_url_warnings()
 form, results = st.columns([1, 2.6], gap="medium")
 with form:
     with st.container(border=True):
+        if note := st.session_state.pop(f"{PAGE}._restored", None):
+            st.info(note, icon=":material/upload_file:")
         url_names = sweep_form(all_datasets)
     recent_jobs("sweep", "pages/refine.py", "Recent sweeps")
 url_names = url_names + ["job", "sel", "cjob"]

@@ -29,9 +29,11 @@ from pages._shared import (
     show_url_warnings,
     store,
     sync_url,
+    url_given,
     url_key,
     watch_job,
 )
+from swaxs_lib.compare import compare_cluster
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.io.header import describe_use, header_facts
 from swaxs_lib.jobs import (
@@ -48,7 +50,9 @@ from swaxs_lib.relax import (
     job_trace,
 )
 from swaxs_lib.structures import structure_text
+from swaxs_lib.structures.parameters import LATTICE_CONSTANT
 from swaxs_lib.viewer import cluster_view_html, trajectory_view_html
+from swaxs_lib.views import compare_kwargs, compare_model_of_fit
 
 PAGE = "relax"
 KEEP = dict(persist_state="session")
@@ -231,6 +235,7 @@ def job_panel(job_id: str) -> list[str]:
             figure = fit_figure(x, data, fitted, name=f"step {step}", kind=kind, height=390)
             figure.update_layout(title=f"refit at step {step}" + (f": R_w {now.rw:.4f}" if now.rw is not None else ""))
             st.plotly_chart(figure, config=plot_config(f"swaxs-relax-{job_id}-fit-{step}"), key=f"{PAGE}.fit")
+            compare_link(job_id, record.params.get("args", {}).get("dataset_id"), trace, now)
     buttons = st.columns(3)
     with buttons[0]:
         download_csv("Trace (CSV)", trace.columns(), f"swaxs-relax-{job_id}-trace.csv", key=f"{PAGE}.trace_csv")
@@ -247,6 +252,60 @@ def job_panel(job_id: str) -> list[str]:
     return ["step", "play"]
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def stored_frame(job_id: str, step: int, symbols: tuple[str, ...]) -> str | None:
+    """The structure at a step, stored as a cluster (shape "relaxed", its job and step as parameters): its hash."""
+    from ase import Atoms
+
+    from swaxs_lib.structures import Cluster, describe
+
+    positions = frame(job_id, step)
+    if positions is None:
+        return None
+    atoms = Atoms(symbols, positions=positions)
+    return store().add_cluster(Cluster(atoms=atoms, info=describe(atoms, "relaxed", {"job": job_id, "step": step})))
+
+
+@st.cache_data(max_entries=64, show_spinner="Fitting as Compare does...")
+def compare_rw(dataset_id: str, cluster: str, query: tuple) -> float:
+    """R_w of a stored cluster on the dataset with a Compare link's values: the number the Compare page shows."""
+    m = store().get_dataset(dataset_id).measurement
+    return compare_cluster(m, store().get_cluster(cluster).atoms, **compare_kwargs(m.kind, dict(query)),
+                           store=store()).fit.rw
+
+
+def compare_link(job_id: str, dataset_id: str | None, trace: RelaxTrace, now) -> None:
+    """The R_w Compare shows for the refit at this step, and the link that opens the structure there with it.
+
+    The step's structure is stored as a cluster (Compare opens it by hash, as an upload); the link holds
+    the refit's values (:func:`swaxs_lib.views.compare_model_of_fit`) with the relaxation's refit options
+    (fit range, background and Q window: the refinement's defaults where it gave none).
+    """
+    if now.rw is None or dataset_id is None:
+        return
+    try:
+        measurement = store().get_dataset(dataset_id).measurement
+        model = compare_model_of_fit(measurement, dict(now.refined), dict(trace.settings))
+        cluster = stored_frame(job_id, now.step, tuple(trace.symbols))
+        if cluster is None:
+            return
+        query = model.query()
+        rw = compare_rw(dataset_id, cluster, tuple(query.items()))
+    except SwaxsInputError as exc:
+        st.caption(f"Cannot open this refit in Compare: {md(exc)}")
+        return
+    st.metric(f"R_w in Compare, step {now.step}", f"{rw:.4f}",
+              help="What Compare shows for this structure: the refit's values held, scale and background fitted "
+                   "exactly over the same range.")
+    if f"{rw:.4f}" != f"{now.rw:.4f}":
+        st.caption(f"The refit ended at R_w {now.rw:.4f}: its scale or background stopped short of the exact "
+                   "least-squares values Compare fits.")
+    for note in model.notes:
+        st.caption(md(note))
+    st.page_link("pages/compare.py", label="Open this structure in Compare", icon=":material/compare:",
+                 query_params={"ds": dataset_id, "n": "1", "c1_shape": UPLOAD, "c1_cluster": cluster, **query})
+
+
 def trajectory_text(job_id: str, trace: RelaxTrace) -> str:
     """Every stored frame as extended xyz (built on demand, when the button is clicked)."""
     from dataclasses import replace
@@ -257,11 +316,44 @@ def trajectory_text(job_id: str, trace: RelaxTrace) -> str:
     return text_of(replace(trace, steps=steps))
 
 
+def restore_form(job_id: str) -> None:
+    """A link (or a recent job) that names a relax job fills the form with its settings, not the defaults.
+
+    The cluster (shape, element, parameters; or a stored structure by hash), the dataset refitted against,
+    optimiser, fmax, steps and refit interval; a value the URL gives itself wins.
+    """
+    from swaxs_lib.jobs import get_job
+
+    try:
+        record = get_job(store(), job_id)
+    except SwaxsInputError:
+        return  # the panel says so
+    if record.params.get("task") != "relax":
+        return
+    args = dict(record.params.get("args") or {})
+    spec = dict(args.get("cluster") or {})
+    values: dict = {"ds": args.get("dataset_id") or NO_DATA, "opt": args.get("optimizer", "BFGS"),
+                    "fmax": float(args.get("fmax", 0.05)), "steps": int(args.get("steps", 200)),
+                    "every": int(args.get("refit_every", 1)), "step": 0, "play": False}
+    if "key" in spec:
+        values.update(shape=UPLOAD, cluster=spec["key"])
+    else:
+        params = dict(spec.get("params") or {})
+        values.update(shape=spec.get("shape"), el=spec.get("element"), a=params.pop(LATTICE_CONSTANT.name, None),
+                      **params)
+    for name, value in values.items():
+        if st.query_params.get(name) is None and (value is not None or name == "a"):
+            st.session_state[f"{PAGE}.{name}"] = value
+    st.session_state[f"{PAGE}.el._auto"] = None  # the job's element, not the dataset header's
+
+
 entry_guard()
 st.title("Relax")
 st.caption("Relax a cluster with ASE's BFGS (or FIRE) and EMT, and see energy, forces, size and, against a dataset, "
            "the refit's R_w at every step: does the relaxed structure fit better? Runs in the background.")
 job_key = url_key(PAGE, "job", None, parse_id)
+if st.session_state[job_key] is not None and url_given(PAGE, "job"):
+    restore_form(st.session_state[job_key])
 show_url_warnings()
 form, results = st.columns([1, 2.6], gap="medium")
 with form:

@@ -1,4 +1,5 @@
-"""How a measured curve is drawn: log/linear, Kratky, Porod and Guinier views, with units.
+"""How a measured curve is drawn (log/linear, Kratky, Porod and Guinier views, with units), and a fit as the
+Compare page shows it (:class:`CompareModel`, what a hand-off link carries).
 
 A view turns a :class:`~swaxs_lib.io.measurement.Measurement` into the (x, y)
 that a plot shows, the axis labels with their units, whether each axis is
@@ -32,6 +33,19 @@ References
    Academic Press (1982), ch. 2 (Guinier law) and ch. 3 (Porod law).
 .. [2] B. R. Pauw, J. Phys.: Condens. Matter 25, 383201 (2013).
 
+Hand-offs to Compare
+--------------------
+A page that opens a fit in Compare (Predict's library match, Refine's ranked
+candidate, Relax's refit at a step) describes it as a :class:`CompareModel`:
+the held values by the Compare page's names (``zoom``, one ``u`` or ``b`` for
+every element, ``qdamp``, ``delta2``), the background, the fit range, the
+G(r) transform's Q window and the small-angle switch.  :meth:`CompareModel.query`
+is the text the link carries; :meth:`CompareModel.compare_kwargs` reads that
+text back into the arguments of :func:`swaxs_lib.compare.compare_cluster`,
+so the R_w a source page computes with them is the one Compare shows (scale
+and background are fitted exactly there, as they are at the optimum of a
+refinement).
+
 Examples
 --------
 >>> import numpy as np
@@ -47,7 +61,8 @@ Examples
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -344,6 +359,197 @@ def reader_assumptions(measurement: Measurement) -> tuple[str, ...]:
     return tuple(notes)
 
 
+#: The Compare page's backgrounds (``bg=``), as :data:`swaxs_lib.fit.linear.BACKGROUNDS`.
+COMPARE_BACKGROUNDS = ("none", "constant", "linear")
+
+
+@dataclass(frozen=True)
+class CompareModel:
+    """A cluster model as the Compare page holds it: what a link must carry for Compare to show the same fit.
+
+    Attributes
+    ----------
+    kind : str
+        The measurement's kind (``"gr"``, ``"iq"``, ``"sq"``, ``"fq"``).
+    values : dict
+        The held parameters by the Compare page's URL names: ``zoom``; ``u``
+        (Å², G(r)) or ``b`` (Å², Q-space), one for every element; G(r) also
+        ``qdamp`` (1/Å) and ``delta2`` (Å²).
+    background : str
+        ``"none"``, ``"constant"`` or ``"linear"`` (fitted exactly, with the scale).
+    x_min, x_max : float
+        The fit range (Å or 1/Å), inside the data's x range (the Compare slider's bounds).
+    q_min_inv_angstrom, q_max_inv_angstrom : float or None
+        The G(r) transform's Q window; None for Q-space data.
+    small_angle : str or None
+        ``"subtract"`` or ``"keep"`` for G(r); None otherwise.
+    notes : tuple of str
+        What Compare cannot hold exactly (per-element U or B that differ: Compare
+        holds their mean); empty when the link reproduces the fit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> m = Measurement("gr", np.arange(1.0, 40.0, 0.01), np.ones(3900), None, "x.gr", "angstrom")
+    >>> model = compare_model_of_fit(m, {"zoom": 0.99, "u_Au": 0.008, "delta2": 2.0, "qdamp": 0.04},
+    ...                              {"x_min": 1.5, "x_max": 30.0, "q_min_inv_angstrom": 0.8, "q_max_inv_angstrom": 26})
+    >>> model.query()
+    {'zoom': '0.99', 'u': '0.008', 'delta2': '2', 'qdamp': '0.04', 'bg': 'none', 'xr': '1.5,30', 'qmin': '0.8', \
+'qmax': '26', 'sas': '1'}
+    >>> model.compare_kwargs()["values"]
+    {'zoom': 0.99, 'u': 0.008, 'delta2': 2.0, 'qdamp': 0.04}
+    """
+
+    kind: str
+    values: dict[str, float]
+    background: str
+    x_min: float
+    x_max: float
+    q_min_inv_angstrom: float | None = None
+    q_max_inv_angstrom: float | None = None
+    small_angle: str | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    def query(self) -> dict[str, str]:
+        """The Compare page's URL parameters (besides the dataset and the candidate): values, ``bg``, ``xr``,
+        and for G(r) ``qmin``, ``qmax``, ``sas``."""
+        # a refined value within 1e-10 of zero (Q damping 9e-19 1/Å) is zero to every curve: written as 0
+        out = {name: _text(0.0 if abs(value) < 1e-10 else value) for name, value in self.values.items()}
+        out["bg"] = self.background
+        out["xr"] = ",".join(_range_text(self.x_min, self.x_max))
+        if self.kind == "gr":
+            out["qmin"] = _text(self.q_min_inv_angstrom)
+            out["qmax"] = _text(self.q_max_inv_angstrom)
+            out["sas"] = "1" if self.small_angle != "keep" else "0"
+        return out
+
+    def compare_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of :func:`swaxs_lib.compare.compare_cluster` read back from :meth:`query`'s text,
+        as the Compare page reads its URL: R_w computed with them is the R_w Compare shows."""
+        return compare_kwargs(self.kind, self.query())
+
+
+def compare_kwargs(kind: str, query: Mapping[str, str]) -> dict[str, Any]:
+    """The arguments of :func:`swaxs_lib.compare.compare_cluster` that a Compare link's text stands for.
+
+    Parameters
+    ----------
+    kind : str
+        The measurement's kind.
+    query : mapping of str to str
+        :meth:`CompareModel.query` (the values, ``bg``, ``xr``; for G(r) ``qmin``, ``qmax``, ``sas``).
+
+    Examples
+    --------
+    >>> compare_kwargs("iq", {"zoom": "1.01", "b": "0.6", "bg": "constant", "xr": "0.02,10"})
+    {'values': {'zoom': 1.01, 'b': 0.6}, 'background': 'constant', 'x_min': 0.02, 'x_max': 10.0}
+    """
+    x_min, x_max = (float(v) for v in query["xr"].split(","))
+    names = [n for n in query if n not in ("bg", "xr", "qmin", "qmax", "sas")]
+    kwargs: dict[str, Any] = {"values": {name: float(query[name]) for name in names},
+                              "background": query["bg"], "x_min": x_min, "x_max": x_max}
+    if kind == "gr":
+        kwargs.update(q_min_inv_angstrom=float(query["qmin"]), q_max_inv_angstrom=float(query["qmax"]),
+                      small_angle="subtract" if query.get("sas", "1") == "1" else "keep")
+    return kwargs
+
+
+def compare_model_of_fit(measurement: Measurement, values: Mapping[str, Any],
+                         settings: Mapping[str, Any] | None = None) -> CompareModel:
+    """The Compare page's model of a cluster fit: its refined values held, its range, background and Q window.
+
+    Parameters
+    ----------
+    measurement : Measurement
+        The data the fit was made against.
+    values : mapping
+        The fit's values by the model table's names (a fit summary, a relaxation
+        step's ``refined``): ``zoom``, ``u_<El>`` or ``b_<El>`` (or ``u``/``b``),
+        ``qdamp``, ``delta2``; others (``scale``, ``c0``, ``*_sigma``) are ignored:
+        Compare fits scale and background exactly, which at a refinement's
+        optimum gives the refined ones.
+    settings : mapping, optional
+        How the fit was made (a summary's ``settings``, or the options it was
+        given): ``x_min``, ``x_max``, ``background``, ``q_min_inv_angstrom``,
+        ``q_max_inv_angstrom``, ``small_angle``.  Missing ones take the defaults
+        every refinement takes (:mod:`swaxs_lib.fit.window`; background constant
+        for Q-space data, none for G(r); small-angle part subtracted).
+
+    Returns
+    -------
+    CompareModel
+
+    Raises
+    ------
+    SwaxsInputError
+        A background Compare does not have, or a value that is not a number.
+    """
+    from swaxs_lib.fit.window import default_fit_range, transform_q_range
+    from swaxs_lib.models import get_model
+
+    settings = dict(settings or {})
+    kind = measurement.kind
+    spec = get_model("cluster", kind)
+    held: dict[str, float] = {}
+    notes: list[str] = []
+    for row in spec.parameters:
+        if row.name in spec.linear:
+            continue
+        if row.name in spec.per_element:
+            per = {k: _number(v, k) for k, v in values.items()
+                   if k.startswith(f"{row.name}_") and not k.endswith(("_sigma", "_flag")) and v is not None}
+            if row.name in values and values[row.name] is not None:
+                per.setdefault(row.name, _number(values[row.name], row.name))
+            if per:
+                held[row.name] = float(np.mean(list(per.values())))
+                if max(per.values()) - min(per.values()) > 1e-12:
+                    notes.append(f"{', '.join(f'{k} = {v:.4g}' for k, v in per.items())}: Compare holds one "
+                                 f"{row.name} for every element, their mean {held[row.name]:.4g}; its R_w differs")
+        elif values.get(row.name) is not None:
+            held[row.name] = _number(values[row.name], row.name)
+    x = np.asarray(measurement.x, dtype=float)
+    lo_default, hi_default = default_fit_range(kind, x)
+    x_min = settings.get("x_min")
+    x_max = settings.get("x_max")
+    x_min = lo_default if x_min is None else float(x_min)
+    x_max = hi_default if x_max is None else float(x_max)
+    background = settings.get("background") or ("none" if kind == "gr" else "constant")
+    if background not in COMPARE_BACKGROUNDS:
+        raise SwaxsInputError(f"background: got {background!r}; expected one of {', '.join(COMPARE_BACKGROUNDS)}")
+    q_range = small_angle = None
+    if kind == "gr":
+        q_range = transform_q_range(measurement, settings.get("q_min_inv_angstrom"),
+                                    settings.get("q_max_inv_angstrom"))
+        small_angle = "keep" if settings.get("small_angle") == "keep" else "subtract"
+    return CompareModel(
+        kind=kind, values=held, background=str(background), x_min=max(x_min, float(x.min())),
+        x_max=min(x_max, float(x.max())), q_min_inv_angstrom=None if q_range is None else q_range[0],
+        q_max_inv_angstrom=None if q_range is None else q_range[1], small_angle=small_angle,
+        notes=tuple(notes),
+    )
+
+
+def _number(value: Any, name: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise SwaxsInputError(f"{name}: got {value!r}; expected a number") from None
+    if not math.isfinite(number):
+        raise SwaxsInputError(f"{name}: got {value!r}; expected a finite number")
+    return number
+
+
+def _text(value: float) -> str:
+    """A number as a link's text (6 significant digits, as the pages write their URLs)."""
+    return f"{float(value):.6g}"
+
+
+def _range_text(lo: float, hi: float) -> tuple[str, str]:
+    """A fit range as a link's text that reads back to exactly these bounds (the same points in the fit):
+    6 significant digits when they do, else in full."""
+    return tuple(text if float(text := _text(v)) == v else repr(float(v)) for v in (lo, hi))
+
+
 def _bound(value, name: str, default: float) -> float:
     if value is None:
         return default
@@ -357,6 +563,7 @@ def _bound(value, name: str, default: float) -> float:
 
 
 __all__ = [
-    "ALL_VIEWS", "IQ_VIEWS", "VALUE_COLUMNS", "VIEWS", "VIEW_TITLES", "X_COLUMNS", "CurveView",
-    "intensity_unit", "measurement_columns", "reader_assumptions", "view_curve", "views_for",
+    "ALL_VIEWS", "COMPARE_BACKGROUNDS", "IQ_VIEWS", "VALUE_COLUMNS", "VIEWS", "VIEW_TITLES", "X_COLUMNS",
+    "CompareModel", "CurveView", "compare_kwargs", "compare_model_of_fit", "intensity_unit", "measurement_columns",
+    "reader_assumptions", "view_curve", "views_for",
 ]

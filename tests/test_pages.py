@@ -680,3 +680,244 @@ def test_data_page_use_for_all_files_copies_one_files_reading_options(db):
     copy.click().run()
     assert [s.value for s in _keyed(at.selectbox, "data.read_unit.").values()] == ["inv_nm", "inv_nm"]
     assert not any("Guinier R\\_g" in w.value for w in at.warning)
+
+# -- hand-offs to Compare: every value carried, the same R_w shown (issue 15, item 2) ----------------
+
+PT_JQ_GR = ROOT / "tests/data/pt_np_jq_pdf/JQ_S1.gr"
+
+
+def _links(at: AppTest) -> dict[str, dict[str, str]]:
+    from urllib.parse import parse_qsl
+
+    return {link.label: dict(parse_qsl(link.proto.query_string)) for link in at.page_link}
+
+
+def _compare_rw(link: dict[str, str]) -> str:
+    """The R_w the Compare page shows (its metric, 4 decimals) when opened with ``link``."""
+    compare = run("pages/compare.py", **link)
+    assert not compare.warning, [w.value for w in compare.warning]  # no link value was refused
+    return metric(compare, "R_w, candidate 1")
+
+
+def _add_file(db: Store, path: Path, name: str) -> str:
+    raw = path.read_bytes()
+    return db.add_dataset(name, raw, path.name, read_measurement_bytes(raw, path.name)).id
+
+
+def _wait(db: Store, job_id: str, limit_s: float = 240):
+    import time
+
+    from swaxs_lib.jobs import get_job
+
+    deadline = time.time() + limit_s
+    while get_job(db, job_id).status in ("queued", "running") and time.time() < deadline:
+        time.sleep(0.5)
+    record = get_job(db, job_id)
+    assert record.status == "done", record.message
+    return record
+
+
+@needs_model
+def test_predict_hands_compare_the_library_curves_model_and_shows_compares_rw(db):
+    """Pt nanoparticle PDF (JQ_S1): the Compare link carries B, Q damping, delta2, Q window, fit range, background.
+
+    Independent check of the model carried: Compare's R_w, from the cluster built here and the real-space
+    model on the data's own points, is within 0.005 of the library search's, computed from the stored
+    library curve interpolated onto the library grid (measured: 0.1509 vs 0.15087).
+    """
+    dataset = _add_file(db, PT_JQ_GR, "Pt JQ S1")
+    at = run("pages/predict.py", ds=dataset)
+    search_rw = float(at.dataframe[1].value.iloc[0]["rw"])
+    shown = metric(at, "R_w in Compare")
+    link = _links(at)["Open in Compare"]
+    # 0.6 Å² = B of the library's curves (swaxs_lib.ml.simulate: clean_variant), U = B / 8π²
+    assert float(link["u"]) == pytest.approx(0.6 / (8 * np.pi**2), rel=1e-5)
+    assert (link["qdamp"], link["delta2"], link["zoom"], link["bg"], link["sas"]) == ("0.03", "0", "1", "none", "1")
+    assert (link["qmin"], link["qmax"], link["xr"]) == ("1", "22", "2,30")
+    assert abs(float(shown) - search_rw) < 0.005, (shown, search_rw)
+    assert _compare_rw(link) == shown
+
+
+@needs_model
+def test_predict_hands_compare_an_iq_match_with_the_same_rw(icosahedron_iq):
+    at = run("pages/predict.py", ds=icosahedron_iq, el="Au")
+    shown = metric(at, "R_w in Compare")
+    link = _links(at)["Open in Compare"]
+    assert (link["b"], link["bg"], link["xr"]) == ("0.6", "constant", "0.02,10")
+    assert "u" not in link and "qmin" not in link
+    assert _compare_rw(link) == shown
+
+
+def test_refine_hands_compare_the_refined_values_range_and_q_window_with_the_same_rw(db):
+    """A sweep with its own fit range (2.2–24 Å) and a calibrant's Q damping (0.04): both reach Compare."""
+    dataset = _add_file(db, AU144_GR, "Au144")
+    at = run("pages/refine.py", ds=dataset, grid="p=3,q=1,r=0", workers="1", xmin="2.2", xmax="24", qdamp="0.04")
+    [b for b in at.button if b.label == "Start the sweep"][0].click().run()
+    assert not at.exception
+    job_id = at.session_state["refine.job"]
+    record = _wait(db, job_id)
+    again = run("pages/refine.py", job=job_id)
+    ranked = float(again.dataframe[0].value.iloc[0]["rw"])
+    shown = metric(again, "R_w in Compare")
+    assert shown == f"{ranked:.4f}"
+    link = _links(again)["Open in Compare"]
+    # the header's Q window (qmin=0.8, qmax=26 in Au144PET_100K-00000.gr), the sweep's range and Q damping
+    assert (link["xr"], link["qmin"], link["qmax"], link["qdamp"], link["bg"]) == ("2.2,24", "0.8", "26", "0.04",
+                                                                                    "none")
+    from swaxs_lib.sweep import SweepResult
+
+    fit = db.get_result(SweepResult.from_json(record.result).best.result_id).result["summary"]
+    for name, key in (("zoom", "zoom"), ("u_Au", "u"), ("delta2", "delta2")):
+        assert float(link[key]) == pytest.approx(fit[name], rel=1e-5)
+    assert _compare_rw(link) == shown
+
+
+def test_relax_hands_compare_the_relaxed_structure_and_its_refit_with_the_same_rw(db):
+    dataset = _add_file(db, AU144_GR, "Au144")
+    at = run("pages/relax.py", shape="decahedron", p="2", q="1", r="1", ds=dataset, steps="8", every="4")
+    [b for b in at.button if b.label == "Start the relaxation"][0].click().run()
+    job_id = at.session_state["relax.job"]
+    record = _wait(db, job_id)
+    from swaxs_lib.relax import decode_positions, frame_key, job_trace
+
+    last = job_trace(record.result).steps[-1]
+    assert last.rw is not None
+    again = run("pages/relax.py", job=job_id, step=str(last.step))
+    shown = metric(again, f"R_w in Compare, step {last.step}")
+    assert shown == f"{last.rw:.4f}"
+    link = _links(again)["Open this structure in Compare"]
+    assert link["c1_shape"] == "upload"
+    # the stored structure is the relaxed frame of that step, atom for atom
+    stored = db.get_cluster(link["c1_cluster"]).atoms
+    assert np.array_equal(stored.positions, decode_positions(db.get_blob(frame_key(job_id, last.step))))
+    refined = dict(last.refined)
+    assert float(link["zoom"]) == pytest.approx(refined["zoom"], rel=1e-5)
+    assert float(link["u"]) == pytest.approx(refined["u_Au"], rel=1e-5, abs=1e-9)
+    assert (link["xr"], link["qmin"], link["qmax"]) == ("1.5,30", "0.8", "26")  # the refit's defaults
+    assert _compare_rw(link) == shown
+
+
+# -- a job link restores its page's form (issue 15, item 3) -------------------------------------------
+
+def _start_and_cancel(at: AppTest, button: str, job_key: str, db: Store) -> str:
+    """Click the form's start button; cancel the job at once (only its stored settings matter here)."""
+    from swaxs_lib.jobs import cancel
+
+    [b for b in at.button if b.label == button][0].click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    job_id = at.session_state[job_key]
+    cancel(db, job_id)
+    return job_id
+
+
+def test_refine_job_link_restores_the_sweep_form_from_the_stored_job(db):
+    from swaxs_lib.jobs import get_job
+
+    r = np.linspace(1, 20, 200)
+    job_data = add_text_dataset(db, "g1", r, np.sin(r), "one.gr")
+    add_text_dataset(db, "g2 (newest, the default)", r, np.cos(r), "two.gr")
+    at = run("pages/refine.py", ds=job_data, shape="icosahedron", el="Pt", grid="shells=3..4", xmin="2.5",
+             xmax="18", qdamp="0.045", workers="1")
+    at.number_input(key="refine.start_delta2").set_value(1.5).run()
+    at.number_input(key="refine.high_u").set_value(0.03).run()
+    job_id = _start_and_cancel(at, "Start the sweep", "refine.job", db)
+    args = get_job(db, job_id).params["args"]
+    assert (args["shape"], args["element"], args["grid"]) == ("icosahedron", "Pt", "shells=3..4")
+
+    again = run("pages/refine.py", job=job_id)  # a fresh session: nothing but the link
+    assert again.selectbox(key="refine.ds").value == job_data
+    assert again.selectbox(key="refine.shape").value == "icosahedron"
+    assert again.selectbox(key="refine.el").value == "Pt"
+    assert again.text_input(key="refine.grid").value == "shells=3..4"
+    assert (again.number_input(key="refine.xmin").value, again.number_input(key="refine.xmax").value) == (2.5, 18.0)
+    assert again.number_input(key="refine.qdamp").value == 0.045
+    assert again.number_input(key="refine.workers").value == 1
+    assert again.number_input(key="refine.start_delta2").value == 1.5
+    assert again.number_input(key="refine.high_u").value == 0.03
+    assert again.number_input(key="refine.low_u").value is None  # the bound's other side stays the table's
+    assert (_query(again, "shape"), _query(again, "xmin")) == ("icosahedron", "2.5")
+    # a value the link gives itself wins over the job's
+    override = run("pages/refine.py", job=job_id, shape="cuboctahedron")
+    assert override.selectbox(key="refine.shape").value == "cuboctahedron"
+    assert override.selectbox(key="refine.el").value == "Pt"
+
+
+def test_refine_crystal_job_link_restores_the_crystal_form(db):
+    path = ROOT / "tests/data/ni_srfit/ni-q27r60-xray.gr"
+    dataset = _add_file(db, path, "Ni")
+    add_text_dataset(db, "newer", np.linspace(1, 20, 200), np.sin(np.linspace(1, 20, 200)), "x.gr")
+    at = run("pages/refine.py", ds=dataset, el="Ni", lat="bcc", np="0", xmax="12")
+    at.selectbox(key="refine.cadp").set_value("diagonal")
+    at.number_input(key="refine.cqmin").set_value(1.0)
+    at.toggle(key="refine.cxyz").set_value(False)
+    at.toggle(key="refine.cgrid").set_value(True).run()
+    at.number_input(key="refine.cp.u.high").set_value(0.004)
+    at.checkbox(key="refine.cp.delta2.on").uncheck().run()
+    job_id = _start_and_cancel(at, "Refine the crystal model", "refine.cjob", db)
+
+    again = run("pages/refine.py", cjob=job_id)
+    assert again.selectbox(key="refine.ds").value == dataset
+    assert again.selectbox(key="refine.el").value == "Ni"
+    assert again.number_input(key="refine.xmax").value == 12.0
+    assert again.session_state["refine.lat"] == "bcc" and again.session_state["refine.np"] is False
+    assert again.selectbox(key="refine.cadp").value == "diagonal"
+    assert again.number_input(key="refine.cqmin").value == 1.0
+    assert again.toggle(key="refine.cxyz").value is False
+    assert again.toggle(key="refine.cgrid").value is True
+    assert again.number_input(key="refine.cp.u.high").value == 0.004
+    assert again.checkbox(key="refine.cp.delta2.on").value is False
+    assert again.checkbox(key="refine.cp.u.on").value is True
+
+
+def test_relax_job_link_restores_the_form_from_the_stored_job(db):
+    r = np.linspace(1, 20, 200)
+    dataset = add_text_dataset(db, "g1", r, np.sin(r), "one.gr")
+    add_text_dataset(db, "g2", r, np.cos(r), "two.gr")
+    at = run("pages/relax.py", shape="decahedron", el="Pt", p="3", q="2", r="1", ds=dataset, opt="FIRE",
+             fmax="0.1", steps="7", every="3")
+    job_id = _start_and_cancel(at, "Start the relaxation", "relax.job", db)
+
+    again = run("pages/relax.py", job=job_id)
+    assert again.selectbox(key="relax.shape").value == "decahedron"
+    assert again.selectbox(key="relax.el").value == "Pt"
+    assert [again.slider(key=f"relax.{n}").value for n in ("p", "q", "r")] == [3, 2, 1]
+    assert again.selectbox(key="relax.ds").value == dataset
+    assert again.session_state["relax.opt"] == "FIRE"
+    assert again.number_input(key="relax.fmax").value == 0.1
+    assert again.number_input(key="relax.steps").value == 7
+    assert again.number_input(key="relax.every").value == 3
+
+
+def test_relax_job_link_of_a_stored_structure_restores_the_upload(db):
+    from ase.cluster import Icosahedron
+
+    key = db.add_cluster(Icosahedron("Cu", 2))
+    at = run("pages/relax.py", shape="upload", cluster=key, steps="5")
+    job_id = _start_and_cancel(at, "Start the relaxation", "relax.job", db)
+    again = run("pages/relax.py", job=job_id)
+    assert again.selectbox(key="relax.shape").value == "upload"
+    assert again.session_state["relax.cluster"] == key
+    assert again.selectbox(key="relax.ds").value == "none"
+    assert again.number_input(key="relax.steps").value == 5
+
+
+def test_refine_hands_compare_a_sphere_cut_from_a_crystal_as_its_stored_atoms(db):
+    """CdSe spheres cut from the wurtzite cif (PDFgui's example) against CdSe-3nm.gr: Compare opens the sphere
+    by its stored hash; one U per element refined, Compare holds their mean and the page says so."""
+    import swaxs_lib.sweep  # noqa: F401  (registers the sweep task)
+    from swaxs_lib.jobs import submit
+
+    dataset = _add_file(db, ROOT / "tests/data/cdse_np_pdfgui/CdSe-3nm.gr", "CdSe 3 nm")
+    cif = (ROOT / "tests/data/cdse_np_pdfgui/CdSe-wurtzite.cif").read_text()
+    job = submit(db, "sweep", {"dataset_id": dataset, "shape": "sphere", "element": None, "cif_text": cif,
+                               "grid": "diameter_angstrom=30", "options": {"x_max": 20.0}, "workers": 1},
+                 dataset_id=dataset, label="sweep CdSe spheres")
+    _wait(db, job.id)
+    again = run("pages/refine.py", job=job.id)
+    shown = metric(again, "R_w in Compare")
+    link = _links(again)["Open in Compare"]
+    assert link["c1_shape"] == "upload" and "c1_el" not in link
+    atoms = db.get_cluster(link["c1_cluster"]).atoms
+    assert sorted(set(atoms.get_chemical_symbols())) == ["Cd", "Se"]
+    assert any("Compare holds one u for every element" in c.value for c in again.caption)
+    assert _compare_rw(link) == shown

@@ -18,6 +18,16 @@ w = 1 for G(r); the scale must be positive and the background non-negative
 (where the free fit breaks that, the scale alone is fitted; a curve that
 still needs a negative scale gets R_w = inf).
 
+A match opened in Compare (:func:`library_model`) is the library curve's own
+model: the member built in its element at the element's lattice constant,
+the library's B (Å²), Q damping, delta2 and, for G(r), its transform window,
+fitted over the search's window(s) with Compare's exact least-squares scale
+(and background) on the data's own points.  Its R_w is close to the
+search's (for G(r) within about 0.005: the search interpolates the data
+onto the library's grid, and its scale must be positive; for I(Q) the
+range also covers the gap between the SAXS and WAXS windows and Compare
+weights by the data's uncertainties when it has them): the page shows both.
+
 ``in_domain`` is False, with the reason in ``warnings``, when the curve
 misses a model's window, the element given is not one of the database's,
 the predicted diameter lies outside the database's sizes, or the novelty
@@ -29,7 +39,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -39,13 +49,21 @@ from swaxs_lib.ml.experts import class_probabilities, family_classes
 from swaxs_lib.ml.features import WINDOWS, features
 from swaxs_lib.ml.models import ModelBundle, full_range_size_model
 
+if TYPE_CHECKING:
+    from swaxs_lib.views import CompareModel
+
 #: Matches reported.
 TOP_MATCHES = 5
 
 
 @dataclass(frozen=True)
 class Match:
-    """One library curve and how well it fits."""
+    """One library curve and how well it fits.
+
+    ``parameters`` are the builder's keyword arguments of the member in its
+    element (:func:`member_parameters`): ``build_cluster(shape, element,
+    **parameters)`` gives the library's atoms.  ``index`` is its row in the library.
+    """
 
     rank: int
     shape_class: str
@@ -338,6 +356,29 @@ def _plan(kind: str, x: np.ndarray, full_range_size: str) -> dict[str, Any]:
             "element": "element_waxs" if covers["waxs"] else None, "missing": missing}
 
 
+def member_parameters(shape: str, element: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    """A library member's builder parameters in its element, from the gold template's (the library's labels).
+
+    The library scales each gold template by the ratio of nearest-neighbour
+    distances (:func:`swaxs_lib.ml.catalog.element_scale`): a shell count stays,
+    a sphere's diameter (Å) scales with it (6 significant digits, which cut the
+    same atoms: checked for Ni spheres up to 72 Å of every lattice).
+
+    Examples
+    --------
+    >>> member_parameters("sphere", "Ni", {"diameter_angstrom": 27.0, "lattice": "bcc"})
+    {'diameter_angstrom': 23.2941, 'lattice': 'bcc'}
+    >>> member_parameters("icosahedron", "Ni", {"shells": 4})
+    {'shells': 4}
+    """
+    from swaxs_lib.ml.catalog import element_scale
+
+    out = dict(parameters)
+    if "diameter_angstrom" in out:
+        out["diameter_angstrom"] = float(f"{float(out['diameter_angstrom']) * element_scale(element):.6g}")
+    return out
+
+
 def library_search(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *,
                    element: str | None = None, top: int = TOP_MATCHES) -> tuple[Match, ...]:
     """The ``top`` library curves closest to the data by R_w (see the module docstring)."""
@@ -352,7 +393,9 @@ def library_search(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.nda
     best = candidates[np.argsort(rw[candidates])[:top]]
     return tuple(
         Match(rank=k + 1, shape_class=str(lib["shape_class"][i]), shape=str(lib["shape"][i]),
-              family=str(lib["family"][i]), parameters=json.loads(str(lib["parameters_json"][i])),
+              family=str(lib["family"][i]),
+              parameters=member_parameters(str(lib["shape"][i]), str(lib["element"][i]),
+                                           json.loads(str(lib["parameters_json"][i]))),
               element=str(lib["element"][i]), extent_nm=round(float(lib["diameter_angstrom"][i]) / 10.0, 4),
               n_atoms=int(lib["n_atoms"][i]), rw=round(float(rw[i]), 6), scale=float(scale[i]),
               background=float(background[i]), index=int(i))
@@ -403,6 +446,54 @@ def library_rw(lib: dict[str, np.ndarray], kind: str, x: np.ndarray, values: np.
     return rw, s, b
 
 
+def library_model(match: Match, measurement) -> "CompareModel":
+    """The library curve of ``match`` as a Compare page model (module docstring): what its hand-off link carries.
+
+    Parameters
+    ----------
+    match : Match
+    measurement : Measurement
+        The measured curve the match was found for (any kind; S(Q) and F(Q)
+        are compared as they are, not converted).
+
+    Returns
+    -------
+    swaxs_lib.views.CompareModel
+        zoom 1 + the library's expansion (0); ``u`` = B / 8π² (G(r)) or ``b`` = B
+        (Q-space) with the library's B; G(r) also its ``qdamp``, ``delta2`` and
+        Q window, no background, fit range its window (2–30 Å); Q-space a
+        constant background (as the search) over the covered windows' span.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from swaxs_lib.io import Measurement
+    >>> m = Measurement("gr", np.arange(0.5, 40.0, 0.01), np.ones(3950), None, "x.gr", "angstrom")
+    >>> match = Match(1, "fcc_octahedron", "octahedron", "octahedron", {"length": 5}, "Pt", 1.1, 85, 0.2, 1.0, 0.0, 0)
+    >>> library_model(match, m).query()
+    {'zoom': '1', 'u': '0.00759909', 'delta2': '0', 'qdamp': '0.03', 'bg': 'none', 'xr': '2,30', 'qmin': '1', \
+'qmax': '22', 'sas': '1'}
+    """
+    from swaxs_lib.ml.simulate import clean_variant
+    from swaxs_lib.views import compare_model_of_fit
+
+    variant = clean_variant(match.element)
+    x = np.asarray(measurement.x, dtype=float)
+    if measurement.kind == "gr":
+        window = WINDOWS["gr"]
+        values = {"zoom": 1.0 + variant.expansion, "u": variant.b_iso_angstrom2 / (8 * math.pi**2),
+                  "delta2": variant.delta2_angstrom2, "qdamp": variant.q_damp_inv_angstrom}
+        settings = {"x_min": window.low, "x_max": window.high, "background": "none",
+                    "q_min_inv_angstrom": variant.pdf_q_min_inv_angstrom,
+                    "q_max_inv_angstrom": variant.pdf_q_max_inv_angstrom, "small_angle": "subtract"}
+    else:
+        covered = [w for w in (WINDOWS["saxs"], WINDOWS["waxs"]) if w.covered_by(x)] or [WINDOWS["iq"]]
+        values = {"zoom": 1.0 + variant.expansion, "b": variant.b_iso_angstrom2}
+        settings = {"x_min": min(w.low for w in covered), "x_max": max(w.high for w in covered),
+                    "background": "constant"}
+    return compare_model_of_fit(measurement, values, settings)
+
+
 def prediction_row(result: dict[str, Any]) -> dict[str, Any]:
     """One CSV row of a prediction (``Prediction.to_dict()`` plus ``data``, the input's id or file):
     the summary, every class's probability, the best match."""
@@ -442,5 +533,5 @@ def _number(value) -> float:
     return math.nan if value is None else value
 
 
-__all__ = ["TOP_MATCHES", "Match", "Prediction", "library_rw", "library_search", "matches_columns", "model_input",
-           "predict", "prediction_row"]
+__all__ = ["TOP_MATCHES", "Match", "Prediction", "library_model", "library_rw", "library_search", "matches_columns",
+           "member_parameters", "model_input", "predict", "prediction_row"]
