@@ -50,7 +50,7 @@ def home() -> None:
     if datasets:
         table = {
             "id": [d.id for d in datasets], "name": [d.name for d in datasets], "kind": [d.kind for d in datasets],
-            "points": [d.n_points for d in datasets], "file": [d.filename for d in datasets],
+            "n_points": [d.n_points for d in datasets], "filename": [d.filename for d in datasets],
             "uploaded_utc": [d.created_at.strftime("%Y-%m-%d %H:%M") for d in datasets],
         }
         st.dataframe(pd.DataFrame(table), hide_index=True)

@@ -141,7 +141,7 @@ with right:
                              yaxis_title="bonded pairs", height=340, margin=dict(l=10, r=10, t=40, b=10),
                              bargap=0)
         st.plotly_chart(figure, config=plot_config(f"{stem}-nn-distances"), key="nn-plot")
-        download_csv("NN distances (CSV)", {"distance_angstrom": hist.distance_angstrom, "count": hist.count},
+        download_csv("NN distances (CSV)", {"distance_angstrom": hist.distance_angstrom, "n_pairs": hist.count},
                      f"{stem}-nn-distances.csv", key="nn-csv")
     numbers, atoms_with = coordination_table(key)
     with columns[1]:
@@ -151,7 +151,7 @@ with right:
                              yaxis_title="atoms", height=340, margin=dict(l=10, r=10, t=40, b=10),
                              xaxis=dict(dtick=1))
         st.plotly_chart(figure, config=plot_config(f"{stem}-coordination"), key="cn-plot")
-        download_csv("Coordination numbers (CSV)", {"coordination_number": numbers, "atoms": atoms_with},
+        download_csv("Coordination numbers (CSV)", {"coordination_number": numbers, "n_atoms": atoms_with},
                      f"{stem}-coordination.csv", key="cn-csv")
 
     st.markdown("**Download the structure**")

@@ -12,6 +12,8 @@ the extended grid).
 
 from __future__ import annotations
 
+from fnmatch import fnmatchcase
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -44,7 +46,7 @@ from swaxs_lib.jobs import (
     submit,
 )
 from swaxs_lib.fit.window import default_fit_range
-from swaxs_lib.models import get_model
+from swaxs_lib.models import get_model, with_units
 from swaxs_lib.models.crystal import ADP_MODELS, CRYSTAL_PARAMETERS
 from swaxs_lib.models.parameters import table_options
 from swaxs_lib.refine.significance import RankTest
@@ -57,11 +59,12 @@ from swaxs_lib.viewer import cluster_view_html
 PAGE = "refine"
 FAMILIES = ("decahedron", "icosahedron", "cuboctahedron", "octahedron", "truncated-octahedron", "sphere")
 KEEP = dict(persist_state="session")
-#: Columns of the ranking shown first (the CSV has them all).
+#: Columns of the ranking shown first, as patterns (the CSV has them all, named as in docs/csv.md).
 FIRST_COLUMNS = ("rank", "p", "q", "r", "shells", "length", "cutoff", "diameter_angstrom", "n_atoms",
                  "volume_diameter_angstrom", "rw",
                  "indistinguishable_from_best", "p_value_vs_best", "rw_ratio_to_best",
-                 "expansion", "expansion_sigma", "u_Au", "delta2", "qdamp", "scale")
+                 "expansion", "expansion_sigma", "u_*_angstrom2", "b_*_angstrom2", "delta2_angstrom2",
+                 "qdamp_inv_angstrom", "scale")
 #: Columns of the CSV not shown in the table (flags drive the styling; the rest are in the caption).
 HIDDEN_COLUMNS = ("result_id", "rw_ratio_critical", "n_independent_points", "sigma_nyquist_factor")
 #: Flags of values the data do not determine (:mod:`swaxs_lib.refine.significance`).
@@ -377,10 +380,10 @@ def show_ranking(record) -> None:
     if not result.rows:
         st.info("The sweep finished without a valid candidate.")
         return
-    table = result.table()
+    table = with_units(result.table(), "cluster")  # the command line's names (docs/csv.md)
     frame = pd.DataFrame(table).replace("", np.nan).infer_objects()
-    shown = [c for c in FIRST_COLUMNS if c in frame.columns] + [
-        c for c in frame.columns if c not in FIRST_COLUMNS and c not in HIDDEN_COLUMNS and not c.endswith("_flag")]
+    first = list(dict.fromkeys(c for pattern in FIRST_COLUMNS for c in frame.columns if fnmatchcase(c, pattern)))
+    shown = first + [c for c in frame.columns if c not in first and c not in HIDDEN_COLUMNS and not c.endswith("_flag")]
     st.success(f"{md(record.message)} · {result.computed} refined, {result.reused} reused from the "
                f"store · best: {md(result.best.candidate.label())}", icon=":material/check_circle:")
     for label, reason in result.skipped:

@@ -215,7 +215,13 @@ class RelaxTrace:
         return out
 
     def columns(self) -> dict[str, list]:
-        """The trace as CSV columns, one row per step (``rw`` and refined values empty without a refit)."""
+        """The trace as CSV columns, one row per step (``rw`` and refined values empty without a refit).
+
+        The refined values are named with their units (``u_Pt_angstrom2``,
+        ``qdamp_inv_angstrom``: :func:`swaxs_lib.models.unit_column`).
+        """
+        from swaxs_lib.models import unit_column
+
         names: list[str] = []
         for s in self.steps:
             for k, _ in s.refined:
@@ -232,7 +238,7 @@ class RelaxTrace:
             "rw": ["" if s.rw is None else s.rw for s in self.steps],
         }
         for name in names:
-            out[name] = [dict(s.refined).get(name, "") for s in self.steps]
+            out[unit_column(name, "cluster")] = [dict(s.refined).get(name, "") for s in self.steps]
         out["elapsed_s"] = [round(s.elapsed_s, 4) for s in self.steps]
         return out
 
