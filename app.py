@@ -7,6 +7,8 @@ UI; the science is in ``swaxs_lib``.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
@@ -74,7 +76,10 @@ def home() -> None:
         st.caption("No fits or jobs yet: save a fit on the Compare page, or start a sweep on the Refine page.")
 
 
-st.set_page_config(page_title="swaxs", page_icon=":material/blur_on:", layout="wide")
+#: The tab's icon, served by this server (a ``:material/...:`` icon is fetched from Google's font host).
+FAVICON = Path(__file__).resolve().parent / "static" / "favicon.png"
+
+st.set_page_config(page_title="swaxs", page_icon=str(FAVICON), layout="wide")
 navigation = st.navigation(
     [st.Page(home, title="Home", icon=":material/home:", default=True)]
     + [st.Page(path, title=title, icon=icon, url_path=name) for name, (path, title, icon, _) in PAGES.items()]
