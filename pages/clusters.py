@@ -46,7 +46,7 @@ from swaxs_lib.viewer import COLOR_BY, STYLES, coordination_color
 PAGE = "clusters"
 #: Above this many atoms the 3D view (several MB of coordinates in the page) waits for a click.
 LARGE_CLUSTER_ATOMS = 50_000
-VIEW_WIDTH_PX, VIEW_HEIGHT_PX = 680, 480
+VIEW_HEIGHT_PX = 480
 COLOR_LABELS = {"element": "element", "coordination": "coordination number"}
 
 
@@ -128,9 +128,9 @@ with right:
         draw = bool(st.session_state[draw_key])
     if draw:
         with st.spinner("Preparing the 3D view..."):
-            html = cluster_view(key, st.session_state[style_key], st.session_state[color_key],
-                                VIEW_WIDTH_PX, VIEW_HEIGHT_PX)
-        st.iframe(html, height=VIEW_HEIGHT_PX + 10)
+            html = cluster_view(key, st.session_state[style_key], st.session_state[color_key], "100%",
+                                VIEW_HEIGHT_PX)
+        st.iframe(html, height=VIEW_HEIGHT_PX)
 
     columns = st.columns(2)
     hist = nn_histogram(key, float(st.session_state[bin_key]))

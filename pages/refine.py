@@ -70,6 +70,8 @@ HIDDEN_COLUMNS = ("result_id", "rw_ratio_critical", "n_independent_points", "sig
 #: Flags of values the data do not determine (:mod:`swaxs_lib.refine.significance`).
 UNDETERMINED = ("at_bound", "sigma_exceeds_value")
 GREY = "color: #9e9e9e; font-style: italic"
+#: Flags as a table shows them (short enough for a narrow column).
+FLAG_TEXT = {"at_bound": "at a bound", "sigma_exceeds_value": "σ ≥ |value|", "fixed": "fixed"}
 EQUIVALENT = "background-color: rgba(255, 193, 7, 0.14)"
 
 
@@ -344,12 +346,14 @@ def crystal_panel(job_id: str) -> None:
                        f"U {md(settings.get('adp', 'diagonal'))}; "
                        f"Q_min {settings.get('q_min_inv_angstrom', 0):g} 1/Å; "
                        f"{len(settings.get('starts', []))} start(s) of the last stage")
-        left, right = st.columns([3, 2])
+        left, right = st.columns([1, 1])
         figure = fit_figure(c.x, c.data, c.fitted, name=fit.model, height=400)
         left.plotly_chart(figure, config=plot_config(f"swaxs-crystal-{job_id}"), key=f"{PAGE}.crystal_plot")
         values, flags = fit.values(), fit.flags()
+        # "fixed" is in the value's text already; the other flags in words short enough for the column
         right.dataframe({"parameter": [v.name for v in values], "value": [v.text() for v in values],
-                         "flag": [flags.get(v.name, "").replace("_", " ") for v in values]}, hide_index=True)
+                         "flag": ["" if (f := flags.get(v.name, "")) == "fixed" else FLAG_TEXT.get(f, f)
+                                  for v in values]}, hide_index=True)
         with right:
             download_csv("Crystal fit (CSV)", fit.columns(), f"swaxs-crystal-{job_id}.csv", key=f"{PAGE}.crystal_csv")
             if values:
@@ -402,7 +406,8 @@ def show_ranking(record) -> None:
                              "indistinguishable_from_best": st.column_config.CheckboxColumn(
                                  "≈ best", help="Statistically indistinguishable from rank 1 (see the legend)"),
                              "p_value_vs_best": st.column_config.NumberColumn("p vs best", format="%.3g"),
-                             "rw_ratio_to_best": st.column_config.NumberColumn("R_w / best", format="%.4f")})
+                             "rw_ratio_to_best": st.column_config.NumberColumn("R_w / best", format="%.4f"),
+                             **ranking_titles(shown)})
     legend(result.test, frame)
     rows = event.selection.rows if event is not None else []
     if rows:
@@ -413,6 +418,23 @@ def show_ranking(record) -> None:
                f"Total {format_seconds(progress_of(record).elapsed_s)}.")
     row = next(r for r in result.rows if r.rank == rank)
     show_fit(store().get_result(row.result_id), rank, record.params.get("args", {}))
+
+
+def ranking_titles(columns: list[str]) -> dict:
+    """Column titles of the shown ranking: the CSV's names (docs/csv.md) as words with units, sensible digits."""
+    number = st.column_config.NumberColumn
+    titles = {"n_atoms": number("atoms", format="%d"), "rw": number("R_w", format="%.4f"),
+              "extent_angstrom": number("extent (Å)", format="%.2f"),
+              "volume_diameter_angstrom": number("vol.-eq. diameter (Å)", format="%.2f"),
+              "diameter_angstrom": number("sphere diameter (Å)", format="%.4g"),
+              "expansion": number("expansion", format="%.4f"), "scale": number("scale", format="%.4g")}
+    for name in columns:
+        for suffix, unit in (("_angstrom2", "Å²"), ("_inv_angstrom", "1/Å")):
+            base = name.removesuffix("_sigma")
+            if base.endswith(suffix):
+                words = base.removesuffix(suffix) + (" σ" if name.endswith("_sigma") else "")
+                titles[name] = number(f"{words} ({unit})", format="%.4g")
+    return {name: config for name, config in titles.items() if name in columns}
 
 
 def verdict(result: SweepResult, n_rows: int) -> None:
@@ -451,7 +473,10 @@ def styled(frame: pd.DataFrame, shown: list[str]):
         return [";".join(s for s in (EQUIVALENT if eq else "", GREY if w else "") if s)
                 for eq, w in zip(same, weak)]
 
-    return frame[shown].style.apply(style, axis=0)
+    styler = frame[shown].style.apply(style, axis=0)
+    if "p_value_vs_best" in shown:  # rank 1 is not compared with itself: a dash, not "None"
+        styler = styler.format("{:.3g}", subset=["p_value_vs_best"], na_rep="–")
+    return styler
 
 
 def legend(test: RankTest | None, frame: pd.DataFrame) -> None:
@@ -495,17 +520,17 @@ def show_fit(record, rank: int, args: dict) -> None:
                     f"{(info.volume_diameter_angstrom or float('nan')) / 10:.2f} nm volume-equivalent diameter")
         if candidate.crystal:
             sphere = crystal_sphere_cluster(candidate.crystal, params["diameter_angstrom"])
-            st.iframe(cluster_view_html(sphere.atoms, style="sphere", color_by="element", width=340, height=300),
-                      height=310)
+            st.iframe(cluster_view_html(sphere.atoms, style="sphere", color_by="element", height=300), height=300)
             st.download_button("This sphere (xyz)", structure_text(sphere.atoms, "xyz"),
                                f"swaxs-sphere-{record.id}.xyz", key=f"{PAGE}.sphere_xyz", icon=":material/download:")
         else:
-            st.iframe(cluster_view(key, "sphere", "coordination", 340, 300), height=310)
+            st.iframe(cluster_view(key, "sphere", "coordination", "100%", 300), height=300)
     with numbers:
         values, flags = fit.values(), fit.flags()
-        table = pd.DataFrame({"parameter": [v.name for v in values], "value": [f"{v.value:.5g}" for v in values],
+        table = pd.DataFrame({"parameter": [v.name for v in values],
+                              "value": [f"{v.value:.5g}" + (f" {v.unit}" if v.unit else "") for v in values],
                               "sigma": ["" if v.uncertainty is None else f"{v.uncertainty:.2g}" for v in values],
-                              "flag": [flags.get(v.name, "").replace("_", " ") for v in values]})
+                              "flag": [FLAG_TEXT.get(flags.get(v.name, ""), flags.get(v.name, "")) for v in values]})
         weak = [flags.get(v.name, "") in UNDETERMINED for v in values]
         st.dataframe(table.style.apply(lambda col: [GREY if w else "" for w in weak], axis=0), hide_index=True)
         if any(weak):
