@@ -432,6 +432,8 @@ def relax_task(store, args: Mapping[str, Any], report: Callable[..., None]) -> R
     """
     from swaxs_lib.structures import build_cluster
 
+    max_steps = int(args.get("steps", 200))
+    report(0, max_steps, "building the cluster", force=True)  # the total from the start, not "0 of 0"
     spec = dict(args["cluster"])
     if "key" in spec:
         atoms = store.get_cluster(spec["key"]).atoms
@@ -457,7 +459,7 @@ def relax_task(store, args: Mapping[str, Any], report: Callable[..., None]) -> R
 
     trace = relax_cluster(
         atoms, optimizer=args.get("optimizer", "BFGS"), fmax_ev_per_angstrom=fmax,
-        max_steps=int(args.get("steps", 200)), measurement=measurement, refit_every=int(args.get("refit_every", 1)),
+        max_steps=max_steps, measurement=measurement, refit_every=int(args.get("refit_every", 1)),
         refine_options=args.get("options"), on_step=on_step,
     )
     return trace.without_positions()  # the job stores its to_json
