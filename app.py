@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 import swaxs_lib
-from pages._shared import download_csv, sidebar, store
+from pages._shared import download_csv, page_style, sidebar, store
 
 PAGES = {
     "data": ("pages/data.py", "Data", ":material/upload_file:",
@@ -63,14 +63,17 @@ def home() -> None:
     results = db.list_results(limit=20)
     st.subheader("Recent results")
     if results:
+        names = {d.id: d.name for d in datasets}
         table = {
             "id": [r.id for r in results], "kind": [r.kind for r in results], "status": [r.status for r in results],
             "dataset_id": [r.dataset_id or "" for r in results],
-            "rw": [(r.result or {}).get("rw", ((r.result or {}).get("summary") or {}).get("rw")) for r in results],
+            "dataset": [names.get(r.dataset_id, "") for r in results],
+            "rw": [r.best_rw() for r in results],
             "summary": [r.message or "" for r in results],
             "updated_utc": [r.updated_at.strftime("%Y-%m-%d %H:%M") for r in results],
         }
-        st.dataframe(pd.DataFrame(table), hide_index=True)
+        st.dataframe(pd.DataFrame(table), hide_index=True,
+                     column_config={"rw": st.column_config.NumberColumn("R_w (best)", format="%.4f")})
         download_csv("Recent results (CSV)", table, "swaxs-results.csv", key="home-results-csv")
     else:
         st.caption("No fits or jobs yet: save a fit on the Compare page, or start a sweep on the Refine page.")
@@ -84,5 +87,6 @@ navigation = st.navigation(
     [st.Page(home, title="Home", icon=":material/home:", default=True)]
     + [st.Page(path, title=title, icon=icon, url_path=name) for name, (path, title, icon, _) in PAGES.items()]
 )
+page_style()
 sidebar()
 navigation.run()

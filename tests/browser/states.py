@@ -86,13 +86,20 @@ def page_states(ids: dict[str, str]) -> dict[str, str]:
     }
 
 
+#: True once the script run has finished (``stApp``'s ``data-test-script-state``) and no spinner is left.
+_IDLE = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    const state = app ? app.getAttribute('data-test-script-state') : 'initial';
+    return !['initial', 'running', 'rerunRequested'].includes(state)
+        && !document.querySelector('[data-testid="stSpinner"], [data-testid="stStatusWidget"]');
+}"""
+
+
 def wait_idle(page, timeout_ms: int = WAIT_MS) -> None:
-    """Until Streamlit has finished its run (the status widget gone), the plots drawn and the 3D views loaded."""
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
-                           timeout=timeout_ms)
-    page.wait_for_timeout(800)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
-                           timeout=timeout_ms)
+    """Until Streamlit has finished its run (no spinner left), the plots drawn and the 3D views loaded."""
+    for _ in range(2):  # again after a pause: a run may start a rerun (a URL sync, a fragment)
+        page.wait_for_function(_IDLE, timeout=timeout_ms)
+        page.wait_for_timeout(800)
     for frame in page.frames[1:]:  # the 3D views: their canvas drawn
         try:
             if frame.evaluate("() => !!document.querySelector('script[src*=\"3Dmol\"]')"):
