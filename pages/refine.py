@@ -405,7 +405,7 @@ def show_ranking(record) -> None:
                          key=f"{PAGE}.table", column_config={
                              "indistinguishable_from_best": st.column_config.CheckboxColumn(
                                  "≈ best", help="Statistically indistinguishable from rank 1 (see the legend)"),
-                             "p_value_vs_best": st.column_config.NumberColumn("p vs best", format="%.3g"),
+                             "p_value_vs_best": st.column_config.TextColumn("p vs best"),
                              "rw_ratio_to_best": st.column_config.NumberColumn("R_w / best", format="%.4f"),
                              **ranking_titles(shown)})
     legend(result.test, frame)
@@ -473,10 +473,10 @@ def styled(frame: pd.DataFrame, shown: list[str]):
         return [";".join(s for s in (EQUIVALENT if eq else "", GREY if w else "") if s)
                 for eq, w in zip(same, weak)]
 
-    styler = frame[shown].style.apply(style, axis=0)
+    table = frame[shown].copy()
     if "p_value_vs_best" in shown:  # rank 1 is not compared with itself: a dash, not "None"
-        styler = styler.format("{:.3g}", subset=["p_value_vs_best"], na_rep="–")
-    return styler
+        table["p_value_vs_best"] = [f"{p:.3g}" if p == p else "–" for p in table["p_value_vs_best"]]
+    return table.style.apply(style, axis=0)
 
 
 def legend(test: RankTest | None, frame: pd.DataFrame) -> None:
@@ -510,7 +510,7 @@ def show_fit(record, rank: int, args: dict) -> None:
         figure = fit_figure(c.x, c.data, c.fitted, name=f"rank {rank} (R_w {fit.rw:.4f})", kind=fit.kind)
         st.plotly_chart(figure, config=plot_config(f"swaxs-fit-{record.id}"), key=f"{PAGE}.fit_plot")
         download_csv("This fit (CSV)", fit.columns(), f"swaxs-fit-{record.id}.csv", key=f"{PAGE}.fit_csv")
-    view, numbers = st.columns(2)
+    view, numbers = st.columns([3, 5])
     with view:
         params = dict(candidate.params)
         key = (candidate.shape, candidate.element, tuple(sorted(params.items())))

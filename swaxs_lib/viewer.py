@@ -14,6 +14,7 @@ the zoom leaves room for the spheres drawn around the outermost atom centres.
 from __future__ import annotations
 
 import colorsys
+import re
 
 import numpy as np
 import py3Dmol
@@ -69,8 +70,7 @@ def cluster_view_html(
     view.addModel(_xyz(atoms), "xyz")
     for color, indices in _colour_groups(atoms, color_by).items():
         view.setStyle({"index": indices}, _style(style, color))
-    _fit(view, atoms.positions, style)
-    return _FILL + view._make_html()
+    return _fitted_html(view, atoms.positions, style)
 
 
 def trajectory_view_html(
@@ -106,9 +106,8 @@ def trajectory_view_html(
         for k, atoms in enumerate(structures):
             for color, indices in _colour_groups(atoms, color_by).items():
                 view.setStyle({"frame": k, "index": indices}, _style(style, color))
-    _fit(view, np.concatenate(frames), style)
     view.animate({"loop": "forward", "interval": int(interval_ms)})
-    return _FILL + view._make_html()
+    return _fitted_html(view, np.concatenate(frames), style)
 
 
 def coordination_color(n: int) -> str:
@@ -147,19 +146,42 @@ def _colour_groups(atoms: Atoms, color_by: str) -> dict[str, list[int]]:
     return groups
 
 
-def _fit(view, positions: np.ndarray, style: str) -> None:
-    """Zoom so that the drawn spheres, not only the atom centres, fit the view.
+def _fitted_html(view, positions: np.ndarray, style: str) -> str:
+    """The view's HTML, zoomed so that the drawn spheres, not only the atom centres, fit its frame,
+    now and whenever the frame changes size.
 
-    3Dmol's ``zoomTo`` fits the atom centres (their bounding box's diagonal:
-    ``viewer.zoomTo``); the spheres reach ``radius`` further, so the view is
-    zoomed out by R / (R + radius) with R half that diagonal, and by a further
-    0.92 for a margin.
+    3Dmol's ``zoomTo`` fits the atom centres (their bounding sphere) into the
+    view's height; the spheres reach ``radius`` further, so the view is zoomed
+    out by R / (R + radius) with R half the centres' bounding-box diagonal, by
+    a further 0.92 for a margin, and, in a frame narrower than it is tall, by
+    width / height.  A page's frame often gets its width only after the view
+    was drawn (a column laid out later), so a ``ResizeObserver`` zooms again.
     """
     positions = np.asarray(positions, dtype=float)
     half_diagonal = 0.5 * float(np.linalg.norm(positions.max(axis=0) - positions.min(axis=0)))
     radius = _style(style, "#000000").get("sphere", {}).get("radius", 0.25)
+    factor = 0.92 * half_diagonal / (half_diagonal + radius) if half_diagonal > 0 else 0.5
     view.zoomTo()
-    view.zoom(0.92 * half_diagonal / (half_diagonal + radius) if half_diagonal > 0 else 0.5)
+    view.zoom(factor)
+    html = view._make_html()
+    viewer = re.search(r"var (viewer_\d+) = null;", html).group(1)
+    box = viewer.replace("viewer_", "3dmolviewer_")
+    refit = f"""<script>
+$3Dmolpromise.then(function() {{
+  const box = document.getElementById("{box}");
+  const fit = function() {{
+    if (!{viewer} || !box.clientWidth || !box.clientHeight) return;
+    {viewer}.resize();
+    {viewer}.zoomTo();
+    {viewer}.zoom({factor:.6f} * Math.min(1, box.clientWidth / box.clientHeight));
+    {viewer}.render();
+  }};
+  if (typeof ResizeObserver !== "undefined") new ResizeObserver(fit).observe(box);
+  fit();
+}});
+</script>
+"""
+    return _FILL + html + refit
 
 
 def _style(style: str, color: str) -> dict:

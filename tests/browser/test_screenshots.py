@@ -1,6 +1,6 @@
 """A screenshot of every page in a realistic state, under tests/artifacts/ (``page-<name>.png``), for a person.
 
-Each page is opened from its link (:mod:`tests.browser.states`) in a 1440 × 900 window and drawn in
+Each page is opened from its link (:mod:`tests.browser.states`) in a 1280 × 800 window and drawn in
 full; the checks are what a screenshot would show wrong at a glance: a traceback, an error box, a
 metric cut short with "…", a 3D view larger than its frame, a progress bar counting to zero.
 """
@@ -20,7 +20,7 @@ def states(app_db):
 
 @pytest.fixture(scope="module")
 def wide_page(browser):
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    context = browser.new_context(viewport={"width": 1280, "height": 800})  # a laptop; the issue was seen here
     page = context.new_page()
     yield page
     context.close()

@@ -106,3 +106,21 @@ def test_playing_a_trajectory_keeps_the_coordination_colours(page, tmp_path):
     gold = "#ffd123"  # Jmol's Au
     assert count(gold) < 50 and all(count(coordination_color(n)) > 200 for n in (5, 7, 8)), (
         count(gold), [count(coordination_color(n)) for n in (5, 7, 8, 9)])
+
+
+def test_a_view_zooms_again_when_its_frame_is_narrowed_after_drawing(page, tmp_path):
+    # a page lays out its columns after the view has drawn: at 1280 px Relax's frame ended 290 px wide, 360 tall
+    atoms = cuboctahedron("Au", 6).atoms
+    html = cluster_view_html(atoms, height=360, script_url=SCRIPT.as_uri())
+    _frame_page(page, tmp_path, html, "viewer-narrowed-before", 600, 360)
+    page.evaluate("document.querySelector('iframe').width = 260")
+    page.wait_for_timeout(800)
+    shot = tmp_path / "narrowed.png"
+    page.locator("iframe").screenshot(path=str(shot))
+    save_screenshot(page, "viewer-narrowed")
+    pixels = np.asarray(Image.open(shot).convert("RGB")).astype(int)
+    assert pixels.shape[:2] == (360, 260)
+    rows, columns = np.nonzero(pixels.sum(axis=-1) < 720)
+    assert columns.min() > 2 and columns.max() < 257 and rows.min() > 2 and rows.max() < 357, (
+        columns.min(), columns.max(), rows.min(), rows.max())
+    assert columns.max() - columns.min() > 0.6 * 260
