@@ -360,9 +360,11 @@ def plot_config(file_name: str) -> dict:
 
 # -- the look every page shares ---------------------------------------------------------------------
 
-#: CSS for every page.  A metric's label and value wrap instead of ending in "…": a shape name
-#: ("truncated-octahedron") or a size ("4.73 nm") in a narrow column is read whole, on two lines.
+#: CSS for every page.  Metric values a size smaller than Streamlit's 2.25rem, so that five or six in
+#: a row fit a laptop's width ("2.858 Å", "truncated-octahedron"); where they still do not, a metric's
+#: label and value wrap instead of ending in "…", and are read whole on two lines.
 PAGE_CSS = """
+[data-testid="stMetricValue"] { font-size: 1.8rem; }
 [data-testid="stMetricValue"] > div, [data-testid="stMetricValue"] > div p,
 [data-testid="stMetricLabel"] > div, [data-testid="stMetricLabel"] > div p {
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important;

@@ -108,7 +108,7 @@ info = cluster.info
 
 with right:
     cluster_summary(cluster)
-    caption, link = st.columns([3, 1], vertical_alignment="center")
+    caption, link = st.columns([5, 2], vertical_alignment="center")
     if info.lattice_constant_angstrom is not None:
         caption.caption(cluster_summary_line(cluster))
     else:
@@ -147,7 +147,8 @@ with right:
     with columns[1]:
         figure = go.Figure(go.Bar(x=numbers, y=atoms_with, marker_color=[coordination_color(int(n)) for n in numbers],
                                   hovertemplate="CN %{x}: %{y} atoms<extra></extra>"))
-        figure.update_layout(title="Coordination numbers (the 3D view's colours)", xaxis_title="coordination number",
+        # the bars have the 3D view's colours
+        figure.update_layout(title="Coordination numbers", xaxis_title="coordination number",
                              yaxis_title="atoms", height=340, margin=dict(l=10, r=10, t=40, b=10),
                              xaxis=dict(dtick=1))
         st.plotly_chart(figure, config=plot_config(f"{stem}-coordination"), key="cn-plot")

@@ -47,7 +47,7 @@ ELEMENT_CHOICES = (UNKNOWN, *ELEMENTS)
 SHAPE_COLORS = {"icosahedron": "#d62728", "decahedron": "#1f77b4", "octahedron": "#2ca02c",
                 "truncated-octahedron": "#9467bd", "cuboctahedron": "#ff7f0e", "sphere": "#8c564b"}
 MATCH_COLORS = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e")
-VIEW_WIDTH_PX, VIEW_HEIGHT_PX = 520, 380
+VIEW_HEIGHT_PX = 380
 
 
 @st.cache_resource(max_entries=2, show_spinner="Loading the models...")
