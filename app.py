@@ -7,11 +7,13 @@ UI; the science is in ``swaxs_lib``.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
 import swaxs_lib
-from pages._shared import download_csv, sidebar, store
+from pages._shared import download_csv, page_style, sidebar, store
 
 PAGES = {
     "data": ("pages/data.py", "Data", ":material/upload_file:",
@@ -50,7 +52,7 @@ def home() -> None:
     if datasets:
         table = {
             "id": [d.id for d in datasets], "name": [d.name for d in datasets], "kind": [d.kind for d in datasets],
-            "points": [d.n_points for d in datasets], "file": [d.filename for d in datasets],
+            "n_points": [d.n_points for d in datasets], "filename": [d.filename for d in datasets],
             "uploaded_utc": [d.created_at.strftime("%Y-%m-%d %H:%M") for d in datasets],
         }
         st.dataframe(pd.DataFrame(table), hide_index=True)
@@ -61,23 +63,30 @@ def home() -> None:
     results = db.list_results(limit=20)
     st.subheader("Recent results")
     if results:
+        names = {d.id: d.name for d in datasets}
         table = {
             "id": [r.id for r in results], "kind": [r.kind for r in results], "status": [r.status for r in results],
             "dataset_id": [r.dataset_id or "" for r in results],
-            "rw": [(r.result or {}).get("rw", ((r.result or {}).get("summary") or {}).get("rw")) for r in results],
+            "dataset": [names.get(r.dataset_id, "") for r in results],
+            "rw": [r.best_rw() for r in results],
             "summary": [r.message or "" for r in results],
             "updated_utc": [r.updated_at.strftime("%Y-%m-%d %H:%M") for r in results],
         }
-        st.dataframe(pd.DataFrame(table), hide_index=True)
+        st.dataframe(pd.DataFrame(table), hide_index=True,
+                     column_config={"rw": st.column_config.NumberColumn("R_w (best)", format="%.4f")})
         download_csv("Recent results (CSV)", table, "swaxs-results.csv", key="home-results-csv")
     else:
         st.caption("No fits or jobs yet: save a fit on the Compare page, or start a sweep on the Refine page.")
 
 
-st.set_page_config(page_title="swaxs", page_icon=":material/blur_on:", layout="wide")
+#: The tab's icon, served by this server (a ``:material/...:`` icon is fetched from Google's font host).
+FAVICON = Path(__file__).resolve().parent / "static" / "favicon.png"
+
+st.set_page_config(page_title="swaxs", page_icon=str(FAVICON), layout="wide")
 navigation = st.navigation(
     [st.Page(home, title="Home", icon=":material/home:", default=True)]
     + [st.Page(path, title=title, icon=icon, url_path=name) for name, (path, title, icon, _) in PAGES.items()]
 )
+page_style()
 sidebar()
 navigation.run()

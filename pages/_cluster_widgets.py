@@ -238,8 +238,9 @@ def cluster_file_stem(choice: dict) -> str:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def cluster_view(key: tuple, style: str, color_by: str, width: int, height: int) -> str:
-    """The 3D view's HTML for a cluster (cached, so that the same view does not reload on a rerun)."""
+def cluster_view(key: tuple, style: str, color_by: str, width: int | str, height: int) -> str:
+    """The 3D view's HTML for a cluster (cached, so that the same view does not reload on a rerun);
+    ``width="100%"`` fills the frame it is put in."""
     return cluster_view_html(_cluster(key).atoms, style=style, color_by=color_by, width=width, height=height)
 
 

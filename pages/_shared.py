@@ -261,7 +261,7 @@ def watch_job(job_id: str, *, cancel_key: str | None = None, draw: Callable[[Any
     is called on every poll (a live trace).  None when no job has this id
     (a warning is shown).
     """
-    from swaxs_lib.jobs import cancel, format_seconds, get_job, progress_of
+    from swaxs_lib.jobs import cancel, get_job, progress_of
 
     try:
         record = get_job(store(), job_id)
@@ -275,10 +275,7 @@ def watch_job(job_id: str, *, cancel_key: str | None = None, draw: Callable[[Any
         now = get_job(store(), job_id)
         p = progress_of(now)
         if now.status in ("queued", "running"):
-            count = f"{p.done} of at most {p.total}" if at_most else f"{p.done}/{p.total}"
-            left = "" if at_most else f" · {format_seconds(p.remaining_s)} left"
-            st.progress(p.fraction, text=f"{md(now.message or now.status)} · {count} · "
-                                         f"{format_seconds(p.elapsed_s)} elapsed{left}")
+            st.progress(p.fraction, text=progress_text(now.message or now.status, p, at_most))
             if cancel_key is not None and st.button("Cancel", icon=":material/stop:", key=cancel_key):
                 cancel(store(), job_id)
                 st.rerun()
@@ -321,6 +318,24 @@ def show_job_failure(record, what: str) -> bool:
         st.info(f"This {md(what)} was cancelled: {md(record.message or 'cancelled')}.", icon=":material/cancel:")
         return True
     return False
+
+
+def progress_text(message: str, p, at_most: bool = False) -> str:
+    """A progress bar's line: the job's message, done of total, time elapsed and left.
+
+    Before the worker has said how much there is to do (``total`` 0: queued, or
+    building), no count and no estimate: "0 of at most 0" says nothing true.
+    """
+    from swaxs_lib.jobs import format_seconds
+
+    parts = [md(message)]
+    if p.total > 0:
+        parts.append(f"{p.done} of at most {p.total}" if at_most else f"{p.done} of {p.total}")
+    if p.elapsed_s > 0:
+        parts.append(f"{format_seconds(p.elapsed_s)} elapsed")
+    if p.total > 0 and not at_most and p.done > 0:
+        parts.append(f"{format_seconds(p.remaining_s)} left")
+    return " · ".join(parts)
 
 
 def fit_figure(x, data, fitted, *, name: str, kind: str = "gr", height: int = 520):
@@ -373,6 +388,27 @@ def plot_config(file_name: str) -> dict:
         "toImageButtonOptions": {"format": st.session_state.get("plot_format", "png"), "filename": file_name,
                                  "scale": 2},
     }
+
+
+# -- the look every page shares ---------------------------------------------------------------------
+
+#: CSS for every page.  Metric values a size smaller than Streamlit's 2.25rem, so that five or six in
+#: a row fit a laptop's width ("2.858 Å", "truncated-octahedron"); where they still do not, a metric's
+#: label and value wrap instead of ending in "…", and are read whole on two lines.
+PAGE_CSS = """
+[data-testid="stMetricValue"] { font-size: 1.8rem; }
+[data-testid="stMetricValue"] > div, [data-testid="stMetricValue"] > div p,
+[data-testid="stMetricLabel"] > div, [data-testid="stMetricLabel"] > div p {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+  overflow-wrap: break-word;
+}
+[data-testid="stMetricValue"] > div p { line-height: 1.15; }
+"""
+
+
+def page_style() -> None:
+    """Apply :data:`PAGE_CSS` (a style-only ``st.html`` takes no room on the page)."""
+    st.html(f"<style>{PAGE_CSS}</style>")
 
 
 # -- the shared sidebar --------------------------------------------------------------------------

@@ -46,7 +46,7 @@ from swaxs_lib.viewer import COLOR_BY, STYLES, coordination_color
 PAGE = "clusters"
 #: Above this many atoms the 3D view (several MB of coordinates in the page) waits for a click.
 LARGE_CLUSTER_ATOMS = 50_000
-VIEW_WIDTH_PX, VIEW_HEIGHT_PX = 680, 480
+VIEW_HEIGHT_PX = 480
 COLOR_LABELS = {"element": "element", "coordination": "coordination number"}
 
 
@@ -108,7 +108,7 @@ info = cluster.info
 
 with right:
     cluster_summary(cluster)
-    caption, link = st.columns([3, 1], vertical_alignment="center")
+    caption, link = st.columns([5, 2], vertical_alignment="center")
     if info.lattice_constant_angstrom is not None:
         caption.caption(cluster_summary_line(cluster))
     else:
@@ -128,9 +128,9 @@ with right:
         draw = bool(st.session_state[draw_key])
     if draw:
         with st.spinner("Preparing the 3D view..."):
-            html = cluster_view(key, st.session_state[style_key], st.session_state[color_key],
-                                VIEW_WIDTH_PX, VIEW_HEIGHT_PX)
-        st.iframe(html, height=VIEW_HEIGHT_PX + 10)
+            html = cluster_view(key, st.session_state[style_key], st.session_state[color_key], "100%",
+                                VIEW_HEIGHT_PX)
+        st.iframe(html, height=VIEW_HEIGHT_PX)
 
     columns = st.columns(2)
     hist = nn_histogram(key, float(st.session_state[bin_key]))
@@ -141,17 +141,18 @@ with right:
                              yaxis_title="bonded pairs", height=340, margin=dict(l=10, r=10, t=40, b=10),
                              bargap=0)
         st.plotly_chart(figure, config=plot_config(f"{stem}-nn-distances"), key="nn-plot")
-        download_csv("NN distances (CSV)", {"distance_angstrom": hist.distance_angstrom, "count": hist.count},
+        download_csv("NN distances (CSV)", {"distance_angstrom": hist.distance_angstrom, "n_pairs": hist.count},
                      f"{stem}-nn-distances.csv", key="nn-csv")
     numbers, atoms_with = coordination_table(key)
     with columns[1]:
         figure = go.Figure(go.Bar(x=numbers, y=atoms_with, marker_color=[coordination_color(int(n)) for n in numbers],
                                   hovertemplate="CN %{x}: %{y} atoms<extra></extra>"))
-        figure.update_layout(title="Coordination numbers (the 3D view's colours)", xaxis_title="coordination number",
+        # the bars have the 3D view's colours
+        figure.update_layout(title="Coordination numbers", xaxis_title="coordination number",
                              yaxis_title="atoms", height=340, margin=dict(l=10, r=10, t=40, b=10),
                              xaxis=dict(dtick=1))
         st.plotly_chart(figure, config=plot_config(f"{stem}-coordination"), key="cn-plot")
-        download_csv("Coordination numbers (CSV)", {"coordination_number": numbers, "atoms": atoms_with},
+        download_csv("Coordination numbers (CSV)", {"coordination_number": numbers, "n_atoms": atoms_with},
                      f"{stem}-coordination.csv", key="cn-csv")
 
     st.markdown("**Download the structure**")

@@ -382,8 +382,8 @@ def upload_section(summaries) -> None:
 def datasets_table(summaries) -> None:
     table = {
         "id": [d.id for d in summaries], "name": [d.name for d in summaries], "kind": [d.kind for d in summaries],
-        "points": [d.n_points for d in summaries], "file": [d.filename for d in summaries],
-        "bytes": [d.n_bytes for d in summaries],
+        "n_points": [d.n_points for d in summaries], "filename": [d.filename for d in summaries],
+        "n_bytes": [d.n_bytes for d in summaries],
         "uploaded_utc": [d.created_at.strftime("%Y-%m-%d %H:%M") for d in summaries],
     }
     st.dataframe(pd.DataFrame(table), hide_index=True)

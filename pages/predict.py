@@ -63,7 +63,7 @@ ELEMENT_CHOICES = (UNKNOWN, *ELEMENTS)
 SHAPE_COLORS = {"icosahedron": "#d62728", "decahedron": "#1f77b4", "octahedron": "#2ca02c",
                 "truncated-octahedron": "#9467bd", "cuboctahedron": "#ff7f0e", "sphere": "#8c564b"}
 MATCH_COLORS = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e")
-VIEW_WIDTH_PX, VIEW_HEIGHT_PX = 520, 380
+VIEW_HEIGHT_PX = 380
 
 
 @st.cache_resource(max_entries=2, show_spinner="Loading the models...")
@@ -129,7 +129,7 @@ def _model_caption(match, model) -> str:
 
 def headline(p) -> None:
     """Shape, size, element and domain as metrics; every warning."""
-    cells = st.columns([2.4, 1.3, 1.2, 1.1, 1.0, 1.0])
+    cells = st.columns([2.6, 1.2, 1.4, 1.1, 0.9, 0.9])  # "4.73 nm" on one line at 1280 px
     cells[0].metric("Shape", p.shape or "–", help="Most probable shape, its fine classes summed.")
     cells[0].caption(f"class {p.shape_class}, family {p.family} ({p.family_probability:.0%})" if p.shape_class
                      else "not predicted")
@@ -205,7 +205,7 @@ def show_match(match, dataset_id: str) -> None:
                     f"{md(parameters_text(match.parameters))} ({md(match.family)})")
         try:
             with st.spinner("Preparing the 3D view..."):
-                html = cluster_view(key, "sphere", "element", VIEW_WIDTH_PX, VIEW_HEIGHT_PX)
+                html = cluster_view(key, "sphere", "element", "100%", VIEW_HEIGHT_PX)
         except SwaxsInputError as exc:
             st.error(str(exc), icon=":material/error:")
         else:

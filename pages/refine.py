@@ -12,6 +12,8 @@ the extended grid).
 
 from __future__ import annotations
 
+from fnmatch import fnmatchcase
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -48,7 +50,7 @@ from swaxs_lib.jobs import (
     submit,
 )
 from swaxs_lib.fit.window import default_fit_range
-from swaxs_lib.models import get_model
+from swaxs_lib.models import get_model, with_units
 from swaxs_lib.models.crystal import ADP_MODELS, CRYSTAL_PARAMETERS
 from swaxs_lib.models.parameters import table_options
 from swaxs_lib.refine.significance import RankTest
@@ -62,16 +64,19 @@ from swaxs_lib.views import compare_kwargs, compare_model_of_fit
 PAGE = "refine"
 FAMILIES = ("decahedron", "icosahedron", "cuboctahedron", "octahedron", "truncated-octahedron", "sphere")
 KEEP = dict(persist_state="session")
-#: Columns of the ranking shown first (the CSV has them all).
+#: Columns of the ranking shown first, as patterns (the CSV has them all, named as in docs/csv.md).
 FIRST_COLUMNS = ("rank", "p", "q", "r", "shells", "length", "cutoff", "diameter_angstrom", "n_atoms",
                  "volume_diameter_angstrom", "rw",
                  "indistinguishable_from_best", "p_value_vs_best", "rw_ratio_to_best",
-                 "expansion", "expansion_sigma", "u_Au", "delta2", "qdamp", "scale")
+                 "expansion", "expansion_sigma", "u_*_angstrom2", "b_*_angstrom2", "delta2_angstrom2",
+                 "qdamp_inv_angstrom", "scale")
 #: Columns of the CSV not shown in the table (flags drive the styling; the rest are in the caption).
 HIDDEN_COLUMNS = ("result_id", "rw_ratio_critical", "n_independent_points", "sigma_nyquist_factor")
 #: Flags of values the data do not determine (:mod:`swaxs_lib.refine.significance`).
 UNDETERMINED = ("at_bound", "sigma_exceeds_value")
 GREY = "color: #9e9e9e; font-style: italic"
+#: Flags as a table shows them (short enough for a narrow column).
+FLAG_TEXT = {"at_bound": "at a bound", "sigma_exceeds_value": "σ ≥ |value|", "fixed": "fixed"}
 EQUIVALENT = "background-color: rgba(255, 193, 7, 0.14)"
 
 
@@ -345,12 +350,14 @@ def crystal_panel(job_id: str) -> None:
                        f"U {md(settings.get('adp', 'diagonal'))}; "
                        f"Q_min {settings.get('q_min_inv_angstrom', 0):g} 1/Å; "
                        f"{len(settings.get('starts', []))} start(s) of the last stage")
-        left, right = st.columns([3, 2])
+        left, right = st.columns([1, 1])
         figure = fit_figure(c.x, c.data, c.fitted, name=fit.model, height=400)
         left.plotly_chart(figure, config=plot_config(f"swaxs-crystal-{job_id}"), key=f"{PAGE}.crystal_plot")
         values, flags = fit.values(), fit.flags()
+        # "fixed" is in the value's text already; the other flags in words short enough for the column
         right.dataframe({"parameter": [v.name for v in values], "value": [v.text() for v in values],
-                         "flag": [flags.get(v.name, "").replace("_", " ") for v in values]}, hide_index=True)
+                         "flag": ["" if (f := flags.get(v.name, "")) == "fixed" else FLAG_TEXT.get(f, f)
+                                  for v in values]}, hide_index=True)
         with right:
             download_csv("Crystal fit (CSV)", fit.columns(), f"swaxs-crystal-{job_id}.csv", key=f"{PAGE}.crystal_csv")
             if values:
@@ -380,10 +387,10 @@ def show_ranking(record) -> None:
     if not result.rows:
         st.info("The sweep finished without a valid candidate.")
         return
-    table = result.table()
+    table = with_units(result.table(), "cluster")  # the command line's names (docs/csv.md)
     frame = pd.DataFrame(table).replace("", np.nan).infer_objects()
-    shown = [c for c in FIRST_COLUMNS if c in frame.columns] + [
-        c for c in frame.columns if c not in FIRST_COLUMNS and c not in HIDDEN_COLUMNS and not c.endswith("_flag")]
+    first = list(dict.fromkeys(c for pattern in FIRST_COLUMNS for c in frame.columns if fnmatchcase(c, pattern)))
+    shown = first + [c for c in frame.columns if c not in first and c not in HIDDEN_COLUMNS and not c.endswith("_flag")]
     st.success(f"{md(record.message)} · {result.computed} refined, {result.reused} reused from the "
                f"store · best: {md(result.best.candidate.label())}", icon=":material/check_circle:")
     for label, reason in result.skipped:
@@ -401,8 +408,9 @@ def show_ranking(record) -> None:
                          key=f"{PAGE}.table", column_config={
                              "indistinguishable_from_best": st.column_config.CheckboxColumn(
                                  "≈ best", help="Statistically indistinguishable from rank 1 (see the legend)"),
-                             "p_value_vs_best": st.column_config.NumberColumn("p vs best", format="%.3g"),
-                             "rw_ratio_to_best": st.column_config.NumberColumn("R_w / best", format="%.4f")})
+                             "p_value_vs_best": st.column_config.TextColumn("p vs best"),
+                             "rw_ratio_to_best": st.column_config.NumberColumn("R_w / best", format="%.4f"),
+                             **ranking_titles(shown)})
     legend(result.test, frame)
     rows = event.selection.rows if event is not None else []
     if rows:
@@ -413,6 +421,23 @@ def show_ranking(record) -> None:
                f"Total {format_seconds(progress_of(record).elapsed_s)}.")
     row = next(r for r in result.rows if r.rank == rank)
     show_fit(store().get_result(row.result_id), rank, record.params.get("args", {}))
+
+
+def ranking_titles(columns: list[str]) -> dict:
+    """Column titles of the shown ranking: the CSV's names (docs/csv.md) as words with units, sensible digits."""
+    number = st.column_config.NumberColumn
+    titles = {"n_atoms": number("atoms", format="%d"), "rw": number("R_w", format="%.4f"),
+              "extent_angstrom": number("extent (Å)", format="%.2f"),
+              "volume_diameter_angstrom": number("vol.-eq. diameter (Å)", format="%.2f"),
+              "diameter_angstrom": number("sphere diameter (Å)", format="%.4g"),
+              "expansion": number("expansion", format="%.4f"), "scale": number("scale", format="%.4g")}
+    for name in columns:
+        for suffix, unit in (("_angstrom2", "Å²"), ("_inv_angstrom", "1/Å")):
+            base = name.removesuffix("_sigma")
+            if base.endswith(suffix):
+                words = base.removesuffix(suffix) + (" σ" if name.endswith("_sigma") else "")
+                titles[name] = number(f"{words} ({unit})", format="%.4g")
+    return {name: config for name, config in titles.items() if name in columns}
 
 
 def verdict(result: SweepResult, n_rows: int) -> None:
@@ -451,7 +476,10 @@ def styled(frame: pd.DataFrame, shown: list[str]):
         return [";".join(s for s in (EQUIVALENT if eq else "", GREY if w else "") if s)
                 for eq, w in zip(same, weak)]
 
-    return frame[shown].style.apply(style, axis=0)
+    table = frame[shown].copy()
+    if "p_value_vs_best" in shown:  # rank 1 is not compared with itself: a dash, not "None"
+        table["p_value_vs_best"] = [f"{p:.3g}" if p == p else "–" for p in table["p_value_vs_best"]]
+    return table.style.apply(style, axis=0)
 
 
 def legend(test: RankTest | None, frame: pd.DataFrame) -> None:
@@ -485,7 +513,7 @@ def show_fit(record, rank: int, args: dict) -> None:
         figure = fit_figure(c.x, c.data, c.fitted, name=f"rank {rank} (R_w {fit.rw:.4f})", kind=fit.kind)
         st.plotly_chart(figure, config=plot_config(f"swaxs-fit-{record.id}"), key=f"{PAGE}.fit_plot")
         download_csv("This fit (CSV)", fit.columns(), f"swaxs-fit-{record.id}.csv", key=f"{PAGE}.fit_csv")
-    view, numbers = st.columns(2)
+    view, numbers = st.columns([3, 5])
     with view:
         params = dict(candidate.params)
         key = (candidate.shape, candidate.element, tuple(sorted(params.items())))
@@ -495,17 +523,17 @@ def show_fit(record, rank: int, args: dict) -> None:
                     f"{(info.volume_diameter_angstrom or float('nan')) / 10:.2f} nm volume-equivalent diameter")
         if candidate.crystal:
             sphere = crystal_sphere_cluster(candidate.crystal, params["diameter_angstrom"])
-            st.iframe(cluster_view_html(sphere.atoms, style="sphere", color_by="element", width=340, height=300),
-                      height=310)
+            st.iframe(cluster_view_html(sphere.atoms, style="sphere", color_by="element", height=300), height=300)
             st.download_button("This sphere (xyz)", structure_text(sphere.atoms, "xyz"),
                                f"swaxs-sphere-{record.id}.xyz", key=f"{PAGE}.sphere_xyz", icon=":material/download:")
         else:
-            st.iframe(cluster_view(key, "sphere", "coordination", 340, 300), height=310)
+            st.iframe(cluster_view(key, "sphere", "coordination", "100%", 300), height=300)
     with numbers:
         values, flags = fit.values(), fit.flags()
-        table = pd.DataFrame({"parameter": [v.name for v in values], "value": [f"{v.value:.5g}" for v in values],
+        table = pd.DataFrame({"parameter": [v.name for v in values],
+                              "value": [f"{v.value:.5g}" + (f" {v.unit}" if v.unit else "") for v in values],
                               "sigma": ["" if v.uncertainty is None else f"{v.uncertainty:.2g}" for v in values],
-                              "flag": [flags.get(v.name, "").replace("_", " ") for v in values]})
+                              "flag": [FLAG_TEXT.get(flags.get(v.name, ""), flags.get(v.name, "")) for v in values]})
         weak = [flags.get(v.name, "") in UNDETERMINED for v in values]
         st.dataframe(table.style.apply(lambda col: [GREY if w else "" for w in weak], axis=0), hide_index=True)
         if any(weak):

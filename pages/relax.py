@@ -135,9 +135,11 @@ def trace_figure(trace: RelaxTrace) -> go.Figure:
     figure = make_subplots(rows=5, cols=1, shared_xaxes=True, vertical_spacing=0.035,
                            subplot_titles=("energy (eV/atom)", "largest force (eV/Å)", "mean bond length (Å)",
                                            "extent, volume-equivalent diameter and Rg (Å)", "R_w of the refit"))
-    figure.add_trace(go.Scatter(x=steps, y=of("energy_ev_per_atom"), mode="lines", name="E/atom"), row=1, col=1)
-    figure.add_trace(go.Scatter(x=steps, y=of("fmax_ev_per_angstrom"), mode="lines", name="fmax"), row=2, col=1)
-    figure.add_trace(go.Scatter(x=steps, y=of("mean_nn_angstrom"), mode="lines", name="mean bond"), row=3, col=1)
+    # one line per panel is named by the panel's title; only the sizes' panel (three lines) has a legend
+    alone = dict(mode="lines", showlegend=False)
+    figure.add_trace(go.Scatter(x=steps, y=of("energy_ev_per_atom"), name="E/atom", **alone), row=1, col=1)
+    figure.add_trace(go.Scatter(x=steps, y=of("fmax_ev_per_angstrom"), name="fmax", **alone), row=2, col=1)
+    figure.add_trace(go.Scatter(x=steps, y=of("mean_nn_angstrom"), name="mean bond", **alone), row=3, col=1)
     figure.add_trace(go.Scatter(x=steps, y=of("extent_angstrom"), mode="lines", name="extent"), row=4, col=1)
     figure.add_trace(go.Scatter(x=steps, y=of("volume_diameter_angstrom"), mode="lines",
                                 name="volume-equivalent diameter"), row=4, col=1)
@@ -146,10 +148,15 @@ def trace_figure(trace: RelaxTrace) -> go.Figure:
     fitted = [(s.step, s.rw) for s in trace.steps if s.rw is not None]
     if fitted:
         figure.add_trace(go.Scatter(x=[s for s, _ in fitted], y=[r for _, r in fitted], mode="lines+markers",
-                                    name="R_w"), row=5, col=1)
-    figure.update_yaxes(type="log", exponentformat="power", row=2, col=1)
+                                    name="R_w", showlegend=False), row=5, col=1)
+    # 1, 2, 5 in each decade, written as numbers (plotly's own log ticks crowd a short range with bare digits)
+    figure.update_yaxes(type="log", tickvals=[m * 10.0**e for e in range(-4, 4) for m in (1, 2, 5)],
+                        tickformat="~g", row=2, col=1)
     figure.update_xaxes(title_text="step", row=5, col=1)
-    figure.update_layout(height=860, margin=dict(l=60, r=20, t=40, b=40), legend=dict(orientation="h", y=1.06))
+    low, high = figure.layout.yaxis4.domain
+    figure.update_layout(height=860, margin=dict(l=60, r=20, t=40, b=40),
+                         legend=dict(x=1, xanchor="right", y=(low + high) / 2, yanchor="middle",
+                                     bgcolor="rgba(255, 255, 255, 0.8)"))
     return figure
 
 
@@ -210,14 +217,14 @@ def job_panel(job_id: str) -> list[str]:
         if st.session_state[play_key]:
             stride = max(1, (last + 1) // MAX_ANIMATION_FRAMES)
             frames = [f for k in range(0, last + 1, stride) if (f := frame(job_id, k)) is not None]
-            st.iframe(trajectory_view_html(symbols, frames, width=340, height=360), height=370)
+            st.iframe(trajectory_view_html(symbols, frames, color_by="coordination", height=360), height=360)
         else:
             positions = frame(job_id, step)
             if positions is not None:
                 from ase import Atoms
 
                 st.iframe(cluster_view_html(Atoms(symbols, positions=positions), color_by="coordination",
-                                            width=340, height=360), height=370)
+                                            height=360), height=360)
         now = trace.at_step(step)
         st.caption(f"Step {step}: E {now.energy_ev_per_atom:.4f} eV/atom, fmax "
                    f"{now.fmax_ev_per_angstrom:.3f} eV/Å, mean bond {now.mean_nn_angstrom:.4f} Å, "
@@ -245,7 +252,7 @@ def job_panel(job_id: str) -> list[str]:
     if best is not None and (positions := frame(job_id, best.step)) is not None:
         from ase import Atoms
 
-        buttons[2].download_button(f"Best-R_w structure, step {best.step} (xyz)",
+        buttons[2].download_button(f"Step {best.step}, best R_w (xyz)",
                                    structure_text(Atoms(symbols, positions=positions), "xyz"),
                                    file_name=f"swaxs-relax-{job_id}-best.xyz", on_click="ignore",
                                    icon=":material/download:", key=f"{PAGE}.best")

@@ -215,7 +215,13 @@ class RelaxTrace:
         return out
 
     def columns(self) -> dict[str, list]:
-        """The trace as CSV columns, one row per step (``rw`` and refined values empty without a refit)."""
+        """The trace as CSV columns, one row per step (``rw`` and refined values empty without a refit).
+
+        The refined values are named with their units (``u_Pt_angstrom2``,
+        ``qdamp_inv_angstrom``: :func:`swaxs_lib.models.unit_column`).
+        """
+        from swaxs_lib.models import unit_column
+
         names: list[str] = []
         for s in self.steps:
             for k, _ in s.refined:
@@ -232,7 +238,7 @@ class RelaxTrace:
             "rw": ["" if s.rw is None else s.rw for s in self.steps],
         }
         for name in names:
-            out[name] = [dict(s.refined).get(name, "") for s in self.steps]
+            out[unit_column(name, "cluster")] = [dict(s.refined).get(name, "") for s in self.steps]
         out["elapsed_s"] = [round(s.elapsed_s, 4) for s in self.steps]
         return out
 
@@ -426,6 +432,8 @@ def relax_task(store, args: Mapping[str, Any], report: Callable[..., None]) -> R
     """
     from swaxs_lib.structures import build_cluster
 
+    max_steps = int(args.get("steps", 200))
+    report(0, max_steps, "building the cluster", force=True)  # the total from the start, not "0 of 0"
     spec = dict(args["cluster"])
     if "key" in spec:
         atoms = store.get_cluster(spec["key"]).atoms
@@ -451,7 +459,7 @@ def relax_task(store, args: Mapping[str, Any], report: Callable[..., None]) -> R
 
     trace = relax_cluster(
         atoms, optimizer=args.get("optimizer", "BFGS"), fmax_ev_per_angstrom=fmax,
-        max_steps=int(args.get("steps", 200)), measurement=measurement, refit_every=int(args.get("refit_every", 1)),
+        max_steps=max_steps, measurement=measurement, refit_every=int(args.get("refit_every", 1)),
         refine_options=args.get("options"), on_step=on_step,
     )
     return trace.without_positions()  # the job stores its to_json

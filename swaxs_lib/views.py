@@ -138,10 +138,10 @@ class CurveView:
     n_dropped: int = 0
 
     def columns(self) -> dict[str, np.ndarray]:
-        """The plotted numbers as CSV columns (``uncertainty`` is sigma of the y column)."""
+        """The plotted numbers as CSV columns (``<y column>_sigma``: one standard deviation of y)."""
         columns = {self.x_column: self.x, self.y_column: self.y}
         if self.y_uncertainty is not None:
-            columns["uncertainty"] = self.y_uncertainty
+            columns[f"{self.y_column}_sigma"] = self.y_uncertainty
         return columns
 
 
@@ -307,17 +307,19 @@ def view_curve(
 
 
 def measurement_columns(measurement: Measurement) -> dict[str, np.ndarray]:
-    """A measurement as CSV columns with units in their names (x, values, uncertainty if any).
+    """A measurement as CSV columns with units in their names (x, values, their sigma if any).
 
     Examples
     --------
-    >>> m = Measurement("gr", np.array([1.0, 2.0]), np.array([0.5, -0.5]), None, "au.gr", "angstrom")
+    >>> m = Measurement("gr", np.array([1.0, 2.0]), np.array([0.5, -0.5]), np.array([0.1, 0.1]), "au.gr",
+    ...                 "angstrom")
     >>> list(measurement_columns(m))
-    ['r_angstrom', 'g']
+    ['r_angstrom', 'g_inv_angstrom2', 'g_inv_angstrom2_sigma']
     """
-    columns = {X_COLUMNS[measurement.domain]: measurement.x, VALUE_COLUMNS[measurement.kind]: measurement.values}
+    value = VALUE_COLUMNS[measurement.kind]
+    columns = {X_COLUMNS[measurement.domain]: measurement.x, value: measurement.values}
     if measurement.uncertainties is not None:
-        columns["uncertainty"] = measurement.uncertainties
+        columns[f"{value}_sigma"] = measurement.uncertainties
     return columns
 
 

@@ -266,7 +266,7 @@ def test_pdf_grid_peak_and_closed_form(tmp_path, flags, positions):
         "--q-min", "0.5", "--q-max", "25", "--out", out,
     )
     info = last_json(result)
-    data = read_csv(out, "r_angstrom,g")
+    data = read_csv(out, "r_angstrom,g_inv_angstrom2")
     r = 1.0 + 0.01 * np.arange(1901)
     assert data.shape == (1901, 2) and info["r_points"] == 1901
     np.testing.assert_allclose(data[:, 0], r, rtol=0, atol=1e-10)
@@ -282,7 +282,7 @@ def test_pdf_grid_peak_and_closed_form(tmp_path, flags, positions):
     swaxs("pdf", *flags, "--element", "Au", "--r-min", "1", "--r-max", "20", "--r-step", "0.01",
           "--q-min", "0.5", "--q-max", "25", "--small-angle", "keep", "--out", out)
     expected = g_closed_form(positions(), r, 0.5, 25.0)
-    np.testing.assert_allclose(read_csv(out, "r_angstrom,g")[:, 1], expected, rtol=0,
+    np.testing.assert_allclose(read_csv(out, "r_angstrom,g_inv_angstrom2")[:, 1], expected, rtol=0,
                                atol=1e-5 * np.abs(expected).max())
 
 

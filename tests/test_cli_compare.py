@@ -34,7 +34,8 @@ ROOT = Path(__file__).resolve().parents[1]
 AU144_PMBA = ROOT / "tests" / "data" / "au144_pdf" / "Au144pMBA.gr"
 AU_SQ = ROOT / "tests" / "data" / "au_np_scattbo" / "Experimental_Sq.sq"
 ICO55 = ["--shape", "icosahedron", "--element", "Au", "--shells", "3"]
-GR_COLUMNS = ["r_angstrom", "data_g", "model_g", "fitted_g", "residual_g", "in_fit"]
+GR_COLUMNS = ["r_angstrom", "data_g_inv_angstrom2", "model_g_inv_angstrom2", "fitted_g_inv_angstrom2",
+              "residual_g_inv_angstrom2", "in_fit"]
 IQ_COLUMNS = ["q_inv_angstrom", "data_intensity", "model_intensity", "fitted_intensity", "residual_intensity", "in_fit"]
 
 

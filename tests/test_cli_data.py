@@ -81,11 +81,11 @@ def test_export_round_trips_the_file_in_its_units(store, tmp_path):
     db, alumina, au144 = store
     out = tmp_path / "a.csv"
     last_json(swaxs("export", alumina["id"], "--out", out, db=db))
-    assert out.read_text().splitlines()[0] == "q_inv_angstrom,intensity,uncertainty"
+    assert out.read_text().splitlines()[0] == "q_inv_angstrom,intensity,intensity_sigma"
     np.testing.assert_allclose(np.loadtxt(out, delimiter=",", skiprows=1), np.loadtxt(ALUMINA, delimiter=","), rtol=1e-11)
     out = tmp_path / "g.csv"
     last_json(swaxs("export", au144["id"], "--out", out, db=db))
-    assert out.read_text().splitlines()[0] == "r_angstrom,g"
+    assert out.read_text().splitlines()[0] == "r_angstrom,g_inv_angstrom2"
     data = np.loadtxt(out, delimiter=",", skiprows=1)
     np.testing.assert_allclose(data[:, 0], np.arange(3001) * 0.01, atol=1e-9)
 

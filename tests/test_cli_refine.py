@@ -36,7 +36,8 @@ def test_refine_a_decahedron_against_the_measured_au144_pdf(tmp_path):
     assert {"scale", "zoom", "u_Au", "delta2", "qdamp", "zoom_sigma"} <= set(result)
     assert result["cluster"]["n_atoms"] == 100
     rows = list(csv.reader(out.open()))
-    assert rows[0] == ["r_angstrom", "data_g", "fitted_g", "difference_g"] and len(rows) == 2852
+    assert rows[0] == ["r_angstrom", "data_g_inv_angstrom2", "fitted_g_inv_angstrom2",
+                       "difference_g_inv_angstrom2"] and len(rows) == 2852
     # Q_max 26 (header), 1.5-30 Å: floor(28.5 * 26 / pi) = 235 independent points of the 2851
     assert result["n_independent_points"] == 235 and result["n_refined"] == 5
     assert {f"{n}_flag" for n in ("scale", "zoom", "u_Au", "delta2", "qdamp")} <= set(result)
@@ -107,7 +108,12 @@ def test_sweep_ranks_and_reuses_its_fits(tmp_path):
     assert {"p", "q", "r", "n_atoms", "rw", "zoom", "zoom_sigma", "result_id"} <= set(rows[0])
     # what the data can tell: the test against the best, the flags, the grid edge
     assert {"rw_ratio_to_best", "rw_ratio_critical", "p_value_vs_best", "indistinguishable_from_best",
-            "n_independent_points", "zoom_flag", "delta2_flag", "undetermined"} <= set(rows[0])
+            "n_independent_points", "zoom_flag", "delta2_angstrom2_flag", "undetermined"} <= set(rows[0])
+    # units in the names of the values that have one (docs/csv.md), each followed by its sigma and flag
+    header = list(rows[0])
+    for name in ("u_Au_angstrom2", "delta2_angstrom2", "qdamp_inv_angstrom"):
+        assert header[header.index(name) + 1: header.index(name) + 3] == [f"{name}_sigma", f"{name}_flag"]
+    assert not {"u_Au", "delta2", "qdamp"} & set(header)
     assert rows[0]["indistinguishable_from_best"] == "1" and rows[0]["p_value_vs_best"] == ""
     same = [r["result_id"] for r in rows[1:] if r["indistinguishable_from_best"] == "1"]
     assert first["n_indistinguishable"] == len(same) and first["alpha"] == 0.05

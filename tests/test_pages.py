@@ -328,7 +328,7 @@ def test_relax_page_runs_a_relaxation_and_shows_its_trace_fit_and_downloads(db):
     again = run("pages/relax.py", job=job_id, step="0")
     assert any("best R_w" in s.value for s in again.success)
     labels = {b.label for b in again.get("download_button")}
-    assert {"Trace (CSV)", "Trajectory (extxyz)"} <= labels and any(lbl.startswith("Best-R_w") for lbl in labels)
+    assert {"Trace (CSV)", "Trajectory (extxyz)"} <= labels and any(lbl.endswith("best R_w (xyz)") for lbl in labels)
     from swaxs_lib.relax import job_trace
 
     last = job_trace(record.result).steps[-1].step

@@ -165,3 +165,30 @@ def test_relax_command_writes_trace_trajectory_and_best(tmp_path):
                           "--element", "Au", "--fmax", "-1", "--trace", str(tmp_path / "x.csv")],
                          cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
     assert bad.returncode == 2 and "--fmax" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_the_relax_job_says_its_step_limit_before_the_first_step(tmp_path):
+    # the Relax page once showed "0 of at most 0" while the cluster was built and the first refit ran
+    from swaxs_lib.relax import relax_task
+
+    calls = []
+    relax_task(Store(tmp_path / "r.duckdb"), {"cluster": {"shape": "decahedron", "element": "Au",
+                                                          "params": {"p": 2, "q": 1, "r": 0}},
+                                              "steps": 3, "job_id": "test"},
+               lambda done, total, note="", **kw: calls.append((done, total, note)))
+    assert calls[0] == (0, 3, "building the cluster")
+    assert all(total == 3 for _, total, _ in calls)
+
+
+def test_the_trace_names_the_refined_values_with_their_units():
+    # docs/csv.md: the refit's values in the trace carry units, as in the Compare table and the ranking
+    from swaxs_lib.relax import RelaxStep, RelaxTrace
+
+    step = RelaxStep(step=0, energy_ev_per_atom=-0.1, fmax_ev_per_angstrom=0.5, mean_nn_angstrom=2.8,
+                     radius_of_gyration_angstrom=5.0, extent_angstrom=12.0, volume_diameter_angstrom=13.0,
+                     positions_angstrom=None,
+                     rw=0.3, refined=(("scale", 1.0), ("u_Au", 0.01), ("delta2", 2.0), ("qdamp", 0.04),
+                                      ("b_Au", 0.8)))
+    trace = RelaxTrace(("Au",), (step,), "BFGS", "EMT", 0.05, 1, False)
+    assert list(trace.columns())[7:] == ["rw", "scale", "u_Au_angstrom2", "delta2_angstrom2", "qdamp_inv_angstrom",
+                                         "b_Au_angstrom2", "elapsed_s"]

@@ -124,7 +124,7 @@ def test_uncertainties_propagate_to_first_order():
     np.testing.assert_allclose(view_curve(m, "porod").y_uncertainty, q**4 * sigma)
     np.testing.assert_allclose(view_curve(m, "guinier").y_uncertainty, sigma / values)
     np.testing.assert_array_equal(view_curve(m, "log-log").y_uncertainty, sigma)
-    assert list(view_curve(m, "kratky").columns())[-1] == "uncertainty"
+    assert list(view_curve(m, "kratky").columns())[-1] == "q2_intensity_inv_angstrom2_sigma"
     assert view_curve(iq(q, values), "kratky").y_uncertainty is None
 
 
@@ -132,10 +132,10 @@ def test_g_of_r_f_of_q_and_s_of_q_have_one_linear_view_with_units():
     r = np.linspace(1.0, 20.0, 5)
     gr = view_curve(Measurement("gr", r, np.sin(r), None, "au.gr", "angstrom"))
     assert (gr.view, gr.x_label, gr.y_label, gr.x_log, gr.y_log) == ("lin-lin", "r (Å)", "G(r) (1/Å²)", False, False)
-    assert list(gr.columns()) == ["r_angstrom", "g"]
+    assert list(gr.columns()) == ["r_angstrom", "g_inv_angstrom2"]
     np.testing.assert_array_equal(gr.y, np.sin(r))  # negative G kept on a linear axis
     fq = view_curve(Measurement("fq", r, np.cos(r), None, "au.fq", "inv_angstrom"))
-    assert (fq.y_label, fq.y_column) == ("F(Q) (1/Å)", "f")
+    assert (fq.y_label, fq.y_column) == ("F(Q) (1/Å)", "f_inv_angstrom")
     sq = view_curve(Measurement("sq", r, 1 + np.cos(r), None, "au.sq", "inv_angstrom"))
     assert (sq.x_label, sq.y_label, sq.y_column) == ("Q (1/Å)", "S(Q)", "s")
     assert views_for("gr") == views_for("sq") == ("lin-lin",)
@@ -191,7 +191,7 @@ def test_measured_ludox_sans_in_absolute_units():
 def test_measured_g_of_r_columns_and_no_assumptions():
     m = read_measurement(DATA / "au144_pdf" / "Au144pMBA.gr")
     columns = measurement_columns(m)
-    assert list(columns) == ["r_angstrom", "g"]
+    assert list(columns) == ["r_angstrom", "g_inv_angstrom2"]
     assert len(columns["r_angstrom"]) == 2001
     assert reader_assumptions(m) == ()
 

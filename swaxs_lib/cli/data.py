@@ -78,9 +78,10 @@ def _summary(measurement, **extra: Any) -> dict[str, Any]:
 
 
 def _columns(measurement) -> dict[str, np.ndarray]:
-    columns = {X_COLUMNS[measurement.domain]: measurement.x, VALUE_COLUMNS[measurement.kind]: measurement.values}
+    value = VALUE_COLUMNS[measurement.kind]
+    columns = {X_COLUMNS[measurement.domain]: measurement.x, value: measurement.values}
     if measurement.uncertainties is not None:
-        columns["uncertainty"] = measurement.uncertainties
+        columns[f"{value}_sigma"] = measurement.uncertainties
     return columns
 
 

@@ -29,7 +29,7 @@ from swaxs_lib.cli.header import element_for_cluster, from_header, header_elemen
 from swaxs_lib.cli.structure import _structure_args, cluster_from_args
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.io.header import header_facts
-from swaxs_lib.models import all_models, families
+from swaxs_lib.models import all_models, families, with_units
 from swaxs_lib.models.parameters import parse_bounds, parse_starts, table_help
 from swaxs_lib.models.parameters import split_items as _split
 
@@ -227,7 +227,7 @@ def _cmd_sweep(args: argparse.Namespace) -> dict[str, Any]:
     result = sweep(store, measurement, args.shape, args.element, args.grid, options, dataset_id=dataset_id,
                    workers=args.workers, report=bar, alpha=args.alpha, crystal=crystal)
     seconds = time.perf_counter() - start
-    table = result.table()
+    table = with_units(result.table(), "cluster")  # u_Au_angstrom2, qdamp_inv_angstrom (docs/csv.md)
     write_csv(out, table)
     for label, reason in result.skipped:
         say(f"left out {label}: {reason}")

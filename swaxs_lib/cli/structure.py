@@ -11,6 +11,7 @@ import numpy as np
 
 from swaxs_lib.cli.common import out_path, q_grid, say, write_csv
 from swaxs_lib.errors import SwaxsInputError
+from swaxs_lib.io.measurement import VALUE_COLUMNS, X_COLUMNS
 
 
 def _structure_args(parser: argparse.ArgumentParser, from_file: bool = True, with_data: bool = False) -> None:
@@ -195,7 +196,7 @@ def _cmd_debye(args: argparse.Namespace) -> dict[str, Any]:
         form_factor_source=args.form_factor,
     )
     seconds = time.perf_counter() - start
-    write_csv(out, {"q_inv_angstrom": q, "intensity": curve.intensity})
+    write_csv(out, {X_COLUMNS["q"]: q, VALUE_COLUMNS["iq"]: curve.intensity})
     return {
         "out": str(out), "mode": mode, "q_points": len(q), "seconds": round(seconds, 4),
         "intensity_at_q_min": float(curve.intensity[0]), "bin_width_angstrom": curve.bin_width_angstrom,
@@ -227,7 +228,7 @@ def _cmd_pdf(args: argparse.Namespace) -> dict[str, Any]:
         form_factor_source=args.form_factor, q_damp_inv_angstrom=args.qdamp, small_angle=args.small_angle,
     )
     seconds = time.perf_counter() - start
-    write_csv(out, {"r_angstrom": r, "g": curve.g})
+    write_csv(out, {X_COLUMNS["r"]: r, VALUE_COLUMNS["gr"]: curve.g})
     return {
         "out": str(out), "r_points": n_r, "q_min_inv_angstrom": args.q_min, "q_max_inv_angstrom": args.q_max,
         "small_angle": args.small_angle, "seconds": round(seconds, 4), "g_max": float(curve.g.max()),
@@ -259,7 +260,7 @@ def register(sub) -> None:
     p.add_argument("--out", required=True, metavar="FILE.csv")
     p.set_defaults(func=_cmd_debye)
 
-    p = sub.add_parser("pdf", help="cluster G(r) to CSV (r_angstrom,g)")
+    p = sub.add_parser("pdf", help="cluster G(r) to CSV (r_angstrom,g_inv_angstrom2)")
     _structure_args(p)
     p.add_argument("--r-min", type=float, default=1.0, help="first r (Å, default 1)")
     p.add_argument("--r-max", type=float, default=30.0, help="last r (Å, default 30)")

@@ -18,9 +18,10 @@ X_UNITS = ("inv_angstrom", "inv_nm", "two_theta_deg", "angstrom", "nm")
 #: CSV name of the abscissa per domain, unit in the name (Q in 1/Å, r in Å).
 X_COLUMNS = {"q": "q_inv_angstrom", "r": "r_angstrom"}
 
-#: CSV name of the values per kind, as every download and ``--out`` file writes them:
-#: I(Q) (data units), S(Q) (dimensionless), F(Q) (1/Å), G(r) (1/Å²).
-VALUE_COLUMNS = {"iq": "intensity", "sq": "s", "fq": "f", "gr": "g"}
+#: CSV name of the values per kind, as every download and ``--out`` file writes them (docs/csv.md), the
+#: unit in the name where it is fixed: I(Q) (the data's own units: the file's, or arbitrary), S(Q)
+#: (dimensionless), F(Q) (1/Å), G(r) (1/Å²).  An uncertainty is ``<name>_sigma``.
+VALUE_COLUMNS = {"iq": "intensity", "sq": "s", "fq": "f_inv_angstrom", "gr": "g_inv_angstrom2"}
 
 
 @dataclass(frozen=True)

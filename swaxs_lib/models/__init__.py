@@ -29,9 +29,12 @@ import importlib
 import pkgutil
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Iterable, Mapping, TypeVar
 
 from swaxs_lib.errors import SwaxsInputError
-from swaxs_lib.models.parameters import FitParameter
+from swaxs_lib.models.parameters import UNIT_SUFFIX, FitParameter, column_name
+
+V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -142,4 +145,83 @@ def get_model(family_or_name: str, kind: str | None = None) -> ModelSpec:
     raise SwaxsInputError(f"model {family_or_name}: fits {', '.join(kinds)} data; got {kind}")
 
 
-__all__ = ["FitParameter", "ModelSpec", "all_models", "families", "get_model"]
+def _specs(models: str | ModelSpec | Iterable[ModelSpec]) -> tuple[ModelSpec, ...]:
+    if isinstance(models, ModelSpec):
+        return (models,)
+    if isinstance(models, str):
+        found = tuple(m for m in all_models() if m.family == models)
+        if not found:
+            raise SwaxsInputError(f"model family: got {models!r}; expected one of {', '.join(families())}")
+        return found
+    return tuple(models)
+
+
+def unit_column(key: str, models: str | ModelSpec | Iterable[ModelSpec]) -> str:
+    """The CSV name of a model's value, its uncertainty or its flag, with the value's unit.
+
+    Stored summaries and traces name values as the fit does (``u_Pt``,
+    ``qdamp_sigma``, ``delta2_flag``); a table written for people carries the
+    unit as :func:`~swaxs_lib.models.parameters.column_name` spells it, before
+    the ``_sigma`` or ``_flag`` suffix, as
+    :meth:`~swaxs_lib.fit.result.RefinementResult.parameter_row` does.
+
+    Parameters
+    ----------
+    key : str
+        A value's name, optionally followed by ``_sigma`` or ``_flag``.
+    models : str, ModelSpec or iterable of ModelSpec
+        Whose tables name the values (the first that knows ``key`` decides); a
+        family's name (``"cluster"``) stands for its models.
+
+    Returns
+    -------
+    str
+        The name with its unit; a key no table knows (``rw``, ``expansion``, ``n_atoms``) unchanged.
+
+    Examples
+    --------
+    >>> gr = get_model("cluster", "gr")
+    >>> [unit_column(k, gr) for k in ("u_Pt", "u_Pt_sigma", "qdamp_flag", "delta2", "zoom", "rw")]
+    ['u_Pt_angstrom2', 'u_Pt_angstrom2_sigma', 'qdamp_inv_angstrom_flag', 'delta2_angstrom2', 'zoom', 'rw']
+    >>> unit_column("u_Pt_angstrom2_sigma", gr)  # a name with its unit stays as it is
+    'u_Pt_angstrom2_sigma'
+    """
+    specs = _specs(models)
+    for suffix in ("_sigma", "_flag", ""):
+        if not key.endswith(suffix) or key == suffix:
+            continue
+        name = key[: len(key) - len(suffix)]
+        if any(name.endswith(u) for u in UNIT_SUFFIX.values() if u):
+            return key  # named with its unit already
+        for spec in specs:
+            try:
+                row = spec.parameter(name)
+            except SwaxsInputError:
+                continue
+            return column_name(name, row.unit) + suffix
+    return key
+
+
+def with_units(columns: Mapping[str, V], models: str | ModelSpec | Iterable[ModelSpec]) -> dict[str, V]:
+    """``columns`` (in their order) renamed by :func:`unit_column`.
+
+    >>> list(with_units({"rank": [1], "u_Au": [0.01], "u_Au_sigma": [0.001]}, "cluster"))
+    ['rank', 'u_Au_angstrom2', 'u_Au_angstrom2_sigma']
+
+    Raises
+    ------
+    SwaxsInputError
+        Two columns would get one name.
+    """
+    specs = _specs(models)
+    out: dict[str, V] = {}
+    for key, values in columns.items():
+        name = unit_column(key, specs)
+        if name in out:
+            raise SwaxsInputError(f"columns: {key!r} and another column are both named {name!r}; expected "
+                                  "distinct names")
+        out[name] = values
+    return out
+
+
+__all__ = ["FitParameter", "ModelSpec", "all_models", "families", "get_model", "unit_column", "with_units"]

@@ -223,8 +223,9 @@ class StoredFit:
         return out
 
     def columns(self) -> dict[str, np.ndarray]:
-        """The curves as CSV columns (``r_angstrom`` or ``q_inv_angstrom``, ``data_g``, ``fitted_g``,
-        ``difference_g`` for G(r); ``_intensity``, ``_s``, ``_f`` for the others).
+        """The curves as CSV columns (``r_angstrom`` or ``q_inv_angstrom``, ``data_g_inv_angstrom2``,
+        ``fitted_g_inv_angstrom2``, ``difference_g_inv_angstrom2`` for G(r); ``_intensity``, ``_s``,
+        ``_f_inv_angstrom`` for the others: :data:`~swaxs_lib.io.measurement.VALUE_COLUMNS`).
 
         Raises
         ------

@@ -60,6 +60,23 @@ class ResultRecord:
     updated_at: datetime
     cache_key: str | None = None
 
+    def best_rw(self) -> float | None:
+        """The R_w a list of results shows for this row: a fit's own, the best of a sweep's ranked
+        candidates (``rows``) or of a relaxation's refits (``steps``); None when it has none.
+
+        >>> from datetime import datetime, timezone
+        >>> now = datetime.now(timezone.utc)
+        >>> row = ResultRecord("x", "job", "done", {}, {"rows": [{"rw": 0.31}, {"rw": 0.29}]}, "", None, None, now, now)
+        >>> row.best_rw()
+        0.29
+        """
+        result = self.result or {}
+        found = [result.get("rw"), (result.get("summary") or {}).get("rw")]
+        for part in ("rows", "steps"):
+            found += [item.get("rw") for item in result.get(part) or () if isinstance(item, Mapping)]
+        values = [float(v) for v in found if isinstance(v, (int, float)) and v == v]
+        return min(values) if values else None
+
 
 _COLUMNS = ("id, kind, status, params_json, result_json, message, dataset_id, cluster_hash, created_at, updated_at, "
             "cache_key")

@@ -147,7 +147,8 @@ def test_curves_download_as_csv_with_units(app_url, au144_id, page):
     text = download.value.path().read_text()
     rows = list(csv.reader(io.StringIO(text)))
     header, body = rows[0], np.array(rows[1:], dtype=float)
-    assert header[:5] == ["r_angstrom", "data_g", "model_g", "fitted_g", "residual_g"]
+    assert header[:5] == ["r_angstrom", "data_g_inv_angstrom2", "model_g_inv_angstrom2", "fitted_g_inv_angstrom2",
+                          "residual_g_inv_angstrom2"]
     measured = read_measurement(AU144)
     np.testing.assert_allclose(body[:, 0], measured.x, rtol=1e-12)
     np.testing.assert_allclose(body[:, 1], measured.values, rtol=1e-12)
