@@ -40,11 +40,12 @@ def home() -> None:
         f"Library version {swaxs_lib.__version__}; every step also runs from the command line "
         "(`python -m swaxs_lib --help`)."
     )
-    columns = st.columns(len(PAGES))
-    for column, (path, title, icon, blurb) in zip(columns, PAGES.values()):
-        with column.container(border=True):
-            st.page_link(path, label=title, icon=icon)
-            st.caption(blurb)
+    cards = list(PAGES.values())
+    for row in (cards[:3], cards[3:]):  # two rows of three: each blurb in a few lines on a laptop
+        for column, (path, title, icon, blurb) in zip(st.columns(3), row):
+            with column.container(border=True, height="stretch"):
+                st.page_link(path, label=title, icon=icon)
+                st.caption(blurb)
 
     db = store()
     datasets = db.list_datasets()
@@ -72,7 +73,8 @@ def home() -> None:
             "summary": [r.message or "" for r in results],
             "updated_utc": [r.updated_at.strftime("%Y-%m-%d %H:%M") for r in results],
         }
-        st.dataframe(pd.DataFrame(table), hide_index=True,
+        st.dataframe(pd.DataFrame(table), hide_index=True,  # what happened first; the dataset's id last
+                     column_order=("id", "kind", "status", "summary", "dataset", "rw", "updated_utc", "dataset_id"),
                      column_config={"rw": st.column_config.NumberColumn("R_w (best)", format="%.4f")})
         download_csv("Recent results (CSV)", table, "swaxs-results.csv", key="home-results-csv")
     else:
