@@ -37,7 +37,7 @@ the Q-dependence of f_i f_j / <f>^2, which real-space programs neglect too.
 
 Validation
 ----------
-tests/test_refine_realspace.py: with delta2 = 0 it matches the Debye route
+tests/test_refine.py: with delta2 = 0 it matches the Debye route
 (:func:`~swaxs_lib.scattering.pair_distribution`, Simpson's rule on F(Q) from
 the exact sinc sum) to 1e-3 of max|G| for Au clusters; with delta2 > 0 it
 matches a brute-force numpy double sum over atom pairs with the same widths.
