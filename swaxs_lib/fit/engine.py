@@ -37,7 +37,6 @@ import numpy as np
 from diffpy.srfit.fitbase import FitRecipe, FitResults
 from scipy.optimize import least_squares
 
-from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.fit.result import RefinedValue, RefinementResult, rw_of
 from swaxs_lib.models.parameters import check_names, check_start, clip_default, resolve_bounds
 

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from swaxs_lib.errors import SwaxsInputError
-from swaxs_lib.fit.window import WEIGHTINGS, fit_window
+from swaxs_lib.fit.window import fit_window
 from swaxs_lib.io.measurement import Measurement
 
 BACKGROUNDS = ("none", "constant", "linear")

@@ -26,7 +26,6 @@ U(Se) is poorly decided by these data: 0.033 and 0.042 differ by 0.0014 in R_w.
 """
 from __future__ import annotations
 
-import math
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
