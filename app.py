@@ -26,6 +26,8 @@ PAGES = {
                "Refine decahedra, icosahedra, spheres... against a PDF or I(Q) in the background; rank by R_w."),
     "relax": ("pages/relax.py", "Relax", ":material/compress:",
               "Relax a cluster with ASE (BFGS + EMT) and follow energy, forces, size and R_w step by step."),
+    "saxs": ("pages/saxs.py", "SAXS", ":material/blur_on:",
+             "Guinier and Porod, sasmodels form-factor fits, size distributions and lattice indexing of an I(Q)."),
     "predict": ("pages/predict.py", "Predict", ":material/psychology:",
                 "Shape, size and element from I(Q) or G(r) by trained models; closest library curves; hand off."),
 }
@@ -41,8 +43,8 @@ def home() -> None:
         "(`python -m swaxs_lib --help`)."
     )
     cards = list(PAGES.values())
-    for row in (cards[:3], cards[3:]):  # two rows of three: each blurb in a few lines on a laptop
-        for column, (path, title, icon, blurb) in zip(st.columns(3), row):
+    for row in (cards[:4], cards[4:]):  # two rows: each blurb in a few lines on a laptop
+        for column, (path, title, icon, blurb) in zip(st.columns(4), row):
             with column.container(border=True, height="stretch"):
                 st.page_link(path, label=title, icon=icon)
                 st.caption(blurb)
