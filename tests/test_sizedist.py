@@ -162,3 +162,29 @@ def test_bad_input_names_the_parameter():
         size_distribution(q, i, i, diameter_min_angstrom=100, diameter_max_angstrom=50)
     with pytest.raises(SwaxsInputError, match="at least 5"):
         size_distribution(q, i, i, q_min_inv_angstrom=0.2, q_max_inv_angstrom=0.21)
+
+
+def test_command_writes_the_distribution_and_exits_2_on_bad_input(tmp_path, capsys):
+    import csv
+    import json
+
+    from swaxs_lib.cli import main
+
+    data = str(ALUMINA / "Alumina_usaxs_irena_input.csv")
+    out = tmp_path / "dist.csv"
+    args = ["size-distribution", data, "--q-min", "0.00068801", "--q-max", "0.10604", "--bins", "60",
+            "--flat-background", "0.121176", "--power-law-scale", "2.55e-7", "--weight-factor", "1.9033",
+            "--repeats", "3", "--out", str(out)]
+    assert main(args) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    rows = list(csv.DictReader(out.open()))
+    assert len(rows) == 60 and list(rows[0])[:4] == ["diameter_angstrom", "bin_width_angstrom", "in_window",
+                                                      "volume_fraction_per_angstrom"]
+    # The JSON total is the CSV's integral; the window is π/Q of the first and last fitted points.
+    total = sum(float(r["volume_fraction_per_angstrom"]) * float(r["bin_width_angstrom"]) for r in rows)
+    assert result["total_volume_fraction"] == pytest.approx(total, rel=1e-6)
+    assert result["window_diameter_max_angstrom"] == pytest.approx(np.pi / 0.000688013, rel=1e-5)
+    assert result["method"] == "maxent" and result["n_points"] == 82
+    assert main(args[:-2] + ["--out", str(tmp_path / "dist.txt")]) == 2
+    assert main(args[:-2] + ["--diameter-min", "-5", "--out", str(out)]) == 2
+    assert "--diameter-min" in capsys.readouterr().err
