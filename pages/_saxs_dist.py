@@ -15,7 +15,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages._shared import download_csv, parse_choice, parse_number, plot_config, slug, url_key
+from pages._shared import download_csv, parse_bool, parse_choice, parse_number, plot_config, slug, url_key
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.saxs.sizedist import METHODS, size_distribution
 
@@ -24,7 +24,7 @@ KEEP = {"persist_state": "session"}
 METHOD_TITLES = {"maxent": "Maximum entropy", "montecarlo": "Monte Carlo (McSAS-like)"}
 #: This section's URL parameters (its widgets' ``url_key`` names).
 URL_NAMES: tuple[str, ...] = ("d_method", "d_qmin", "d_qmax", "d_dmin", "d_dmax", "d_bins", "d_flat", "d_pls",
-                              "d_ple", "d_contrast", "d_wf", "d_sky", "d_reps")
+                              "d_ple", "d_contrast", "d_wf", "d_sky", "d_reps", "d_fitbg")
 INSIDE, OUTSIDE, BAND = "#1f77b4", "#b0b0b0", "rgba(31,119,180,0.22)"
 
 
@@ -52,6 +52,7 @@ def _controls(q) -> dict:
         "weight_factor": url_key(PAGE, "d_wf", 1.0, parse_number(1e-6, 1e6)),
         "sky_background": url_key(PAGE, "d_sky", None, parse_number(1e-30, 1e6)),
         "n_repeats": url_key(PAGE, "d_reps", 10, parse_number(1, 50, int)),
+        "fit_flat_background": url_key(PAGE, "d_fitbg", False, parse_bool),
     }
     row = st.columns(5)
     row[0].number_input("Q min (1/Å)", 0.0, 100.0, value=None, format="%.3e", key=keys["q_min_inv_angstrom"],
@@ -76,6 +77,10 @@ def _controls(q) -> dict:
     row[0].number_input("Repeats (band)", 1, 50, key=keys["n_repeats"], **KEEP,
                         help="Solutions whose spread is the band: MaxEnt on data + noise of dI; "
                              "Monte Carlo from independent random starts")
+    row[2].checkbox("Fit a flat background too", key=keys["fit_flat_background"], **KEEP,
+                    help="A constant found by non-negative least squares with the bins, added to the flat "
+                         "background above and then held; poorly determined when Q_max is below the decay "
+                         "of the smallest sizes")
     if st.session_state[method_key] == "maxent":
         row[1].number_input("Sky background", 1e-30, 1e6, value=None, format="%.3e", key=keys["sky_background"],
                             placeholder="auto", **KEEP,
@@ -160,9 +165,11 @@ def render(dataset_id: str, measurement) -> None:
     cells[4].metric("Window (D)", f"{result.window_diameter_min_angstrom:.3g}–{result.window_diameter_max_angstrom:.4g} Å")
     cells[5].metric("χ²/N", f"{result.chi2_reduced:.3f}",
                     help=f"{result.n_converged} of {result.n_repeats} solutions reached χ²/N = 1")
+    fitted = (f" Fitted flat background: {result.flat_background_fitted:.4g}."
+              if st.session_state.get(f"{PAGE}.d_fitbg") else "")
     st.caption(f"Modes inside the window: {result.mode_diameter_volume_angstrom:.4g} Å (volume), "
                f"{result.mode_diameter_number_angstrom:.4g} Å (number). {METHOD_TITLES[result.method]}, "
-               f"{len(result.q_inv_angstrom)} points, {len(result.diameter_angstrom)} bins.")
+               f"{len(result.q_inv_angstrom)} points, {len(result.diameter_angstrom)} bins.{fitted}")
     name = f"swaxs-sizedist-{dataset_id}"
     left, right = st.columns(2)
     with left:

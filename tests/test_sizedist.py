@@ -188,3 +188,15 @@ def test_command_writes_the_distribution_and_exits_2_on_bad_input(tmp_path, caps
     assert main(args[:-2] + ["--out", str(tmp_path / "dist.txt")]) == 2
     assert main(args[:-2] + ["--diameter-min", "-5", "--out", str(out)]) == 2
     assert "--diameter-min" in capsys.readouterr().err
+
+
+def test_a_flat_background_is_found_where_the_data_reach_it():
+    q = np.geomspace(0.004, 0.5, 150)
+    intensity, sigma = _synthetic(q, modes=(60.0, 300.0), fractions=(0.002, 0.004))
+    flat = 5 * intensity[-1]  # dominates the last decade of Q
+    intensity = intensity + flat
+    sigma = np.sqrt(sigma**2 + (0.02 * flat) ** 2)
+    result = size_distribution(q, intensity, sigma, diameter_min_angstrom=10, diameter_max_angstrom=2000, n_bins=80,
+                               n_repeats=2, fit_flat_background=True)
+    assert result.flat_background_fitted == pytest.approx(flat, rel=0.05)
+    assert result.total_volume_fraction == pytest.approx(0.006, rel=0.05)

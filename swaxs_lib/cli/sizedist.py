@@ -49,7 +49,8 @@ def _cmd_size_distribution(args: argparse.Namespace) -> dict[str, Any]:
             diameter_min_angstrom=args.diameter_min, diameter_max_angstrom=args.diameter_max, n_bins=args.bins,
             q_min_inv_angstrom=args.q_min, q_max_inv_angstrom=args.q_max,
             flat_background=args.flat_background, power_law_scale=args.power_law_scale,
-            power_law_exponent=args.power_law_exponent, contrast_1e20_per_cm4=args.contrast,
+            power_law_exponent=args.power_law_exponent, fit_flat_background=args.fit_flat_background,
+            contrast_1e20_per_cm4=args.contrast,
             weight_factor=args.weight_factor, sky_background=args.sky_background, n_repeats=args.repeats,
             max_iterations=args.iterations, n_contributions=args.contributions, seed=args.seed,
         )
@@ -89,6 +90,8 @@ def register(sub) -> None:
     p.add_argument("--power-law-scale", type=float, default=0.0,
                    help="background scale·Q^-exponent subtracted (data units, Q in 1/Å; default 0)")
     p.add_argument("--power-law-exponent", type=float, default=4.0, help="power-law background exponent (default 4)")
+    p.add_argument("--fit-flat-background", action="store_true",
+                   help="add a constant found by non-negative least squares with the bins (then held)")
     p.add_argument("--contrast", type=float, default=1.0, help="Δρ² in 10^20 cm^-4 (default 1)")
     p.add_argument("--weight-factor", type=float, default=1.0, help="σ = factor × dI (Irena's weight factor; default 1)")
     p.add_argument("--sky-background", type=float,

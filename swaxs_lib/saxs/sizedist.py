@@ -30,8 +30,8 @@ Observable window
 The rule used here: diameters from π/Q_max to π/Q_min of the fitted points (Q·D = π,
 i.e. radius R = π/(2Q)).  At Q·D = π a sphere's intensity has fallen to 61 % of I(0)
 (Guinier, R_g² = 3R²/5): a larger sphere shows no Guinier knee above Q_min, a smaller one
-barely differs from a flat background below Q_max.  McSAS's rule (R = π/Q, i.e. D = 2π/Q)
-is a factor of two wider.  Volume found outside the window is reported and flagged, and the
+barely differs from a flat background below Q_max.  McSAS3's automatic limits (radius π/Q_max to
+π/Q_min, ``mcsas3.mc_hat.McHat.fillFitParameterLimits``) are twice these in diameter.  Volume found outside the window is reported and flagged, and the
 means and modes use only bins inside it.
 
 Validation: tests/test_sizedist.py — the sphere intensity against sasmodels' ``sphere``;
@@ -137,6 +137,7 @@ class SizeDistribution:
     chi2_reduced: float
     n_repeats: int
     n_converged: int
+    flat_background_fitted: float
     q_inv_angstrom: np.ndarray
     intensity: np.ndarray
     intensity_sigma: np.ndarray
@@ -151,7 +152,7 @@ class SizeDistribution:
                 "mean_diameter_volume_angstrom", "mean_diameter_volume_angstrom_sigma",
                 "mean_diameter_number_angstrom", "mean_diameter_number_angstrom_sigma",
                 "mode_diameter_volume_angstrom", "mode_diameter_number_angstrom", "chi2_reduced",
-                "n_repeats", "n_converged")
+                "n_repeats", "n_converged", "flat_background_fitted")
         out = {k: getattr(self, k) for k in keys}
         out["window_rule"] = "diameter from pi/Q_max to pi/Q_min of the fitted points"
         out["n_points"] = int(len(self.q_inv_angstrom))
@@ -226,6 +227,7 @@ def size_distribution(
     flat_background: float = 0.0,
     power_law_scale: float = 0.0,
     power_law_exponent: float = 4.0,
+    fit_flat_background: bool = False,
     contrast_1e20_per_cm4: float = 1.0,
     weight_factor: float = 1.0,
     sky_background: float | None = None,
@@ -248,6 +250,11 @@ def size_distribution(
         The fitted Q range (inclusive); default all points.
     flat_background, power_law_scale, power_law_exponent
         Fixed background flat + scale·Q^-exponent, subtracted before the inversion (data units).
+    fit_flat_background : bool
+        Add to ``flat_background`` the constant found by non-negative least squares together with
+        the bins (then held fixed for the inversion).  Over a Q range that ends below the smallest
+        bins' form-factor decay, a constant and the smallest sizes look alike: the value is then
+        poorly determined (often 0), which a warning says.
     contrast_1e20_per_cm4 : float
         Δρ² in 10²⁰ cm⁻⁴; volume fractions scale as 1/contrast.
     weight_factor : float
@@ -311,13 +318,22 @@ def size_distribution(
     if np.any(dy <= 0):
         raise SwaxsInputError(f"intensity_sigma: {int(np.sum(dy <= 0))} values <= 0 in the Q range; expected dI > 0")
     background = flat_background + power_law_scale * q ** (-power_law_exponent)
-    y_sub = y - background
     sigma = weight_factor * dy
-
     diameters, widths = diameter_bins(d_min, d_max, n_bins)
     g = sphere_intensity(q, diameters, contrast)
-    rng = np.random.default_rng(seed)
     warn: list[str] = []
+    flat_fitted = 0.0
+    if fit_flat_background:
+        from scipy.optimize import nnls
+
+        solution = nnls(np.column_stack([g, np.ones_like(q)]) / sigma[:, None], (y - background) / sigma)[0]
+        flat_fitted = float(solution[-1])
+        background = background + flat_fitted
+        if flat_fitted == 0.0:
+            warn.append("the fitted flat background is 0: over this Q range it cannot be told apart from the "
+                        "smallest sizes; give it with flat_background if it is known")
+    y_sub = y - background
+    rng = np.random.default_rng(seed)
     fs, chis, conv = [], [], 0
     if method == "maxent":
         if sky_background is None:
@@ -395,7 +411,7 @@ def size_distribution(
         mean_diameter_volume_angstrom=float(np.mean(mean_v)), mean_diameter_volume_angstrom_sigma=float(_sd(mean_v)),
         mean_diameter_number_angstrom=float(np.mean(mean_n)), mean_diameter_number_angstrom_sigma=float(_sd(mean_n)),
         mode_diameter_volume_angstrom=mode_v, mode_diameter_number_angstrom=mode_n,
-        chi2_reduced=chi2_reduced, n_repeats=n_repeats, n_converged=int(conv),
+        chi2_reduced=chi2_reduced, n_repeats=n_repeats, n_converged=int(conv), flat_background_fitted=flat_fitted,
         q_inv_angstrom=q, intensity=y, intensity_sigma=dy, background=background, model_intensity=model,
         warnings=tuple(warn),
     )
