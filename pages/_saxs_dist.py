@@ -162,7 +162,8 @@ def render(dataset_id: str, measurement) -> None:
                                                     result.mean_diameter_volume_angstrom_sigma) + " Å")
     cells[3].metric("Mean D, number-weighted", _fmt(result.mean_diameter_number_angstrom,
                                                     result.mean_diameter_number_angstrom_sigma) + " Å")
-    cells[4].metric("Window (D)", f"{result.window_diameter_min_angstrom:.3g}–{result.window_diameter_max_angstrom:.4g} Å")
+    window = f"{result.window_diameter_min_angstrom:.3g}–{result.window_diameter_max_angstrom:.4g} Å"
+    cells[4].metric("Window (D)", window)
     cells[5].metric("χ²/N", f"{result.chi2_reduced:.3f}",
                     help=f"{result.n_converged} of {result.n_repeats} solutions reached χ²/N = 1")
     fitted = (f" Fitted flat background: {result.flat_background_fitted:.4g}."

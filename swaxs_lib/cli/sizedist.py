@@ -78,7 +78,8 @@ def register(sub) -> None:
     p = sub.add_parser("size-distribution",
                        help="sphere-size distribution (maximum entropy or Monte Carlo) of an I(Q), to CSV")
     p.add_argument("data", metavar="DATA", help="dataset id or I(Q) file with a dI column")
-    p.add_argument("--q-unit", choices=["inv_angstrom", "inv_nm"], help="Q unit in the file (default: from its header, else 1/Å)")
+    p.add_argument("--q-unit", choices=["inv_angstrom", "inv_nm"],
+                   help="Q unit in the file (default: from its header, else 1/Å)")
     p.add_argument("--method", choices=["maxent", "montecarlo"], default="maxent",
                    help="maximum entropy (Irena, SasView) or McSAS-like Monte Carlo (default maxent)")
     p.add_argument("--q-min", type=float, help="first Q fitted (1/Å; default the first point)")
@@ -93,7 +94,8 @@ def register(sub) -> None:
     p.add_argument("--fit-flat-background", action="store_true",
                    help="add a constant found by non-negative least squares with the bins (then held)")
     p.add_argument("--contrast", type=float, default=1.0, help="Δρ² in 10^20 cm^-4 (default 1)")
-    p.add_argument("--weight-factor", type=float, default=1.0, help="σ = factor × dI (Irena's weight factor; default 1)")
+    p.add_argument("--weight-factor", type=float, default=1.0,
+                   help="σ = factor × dI (Irena's weight factor; default 1)")
     p.add_argument("--sky-background", type=float,
                    help="MaxEnt default model per bin (volume fraction; default 1e-4 × NNLS total / bins)")
     p.add_argument("--repeats", type=int, default=10, help="solutions whose spread is the band (default 10)")

@@ -30,9 +30,10 @@ Observable window
 The rule used here: diameters from π/Q_max to π/Q_min of the fitted points (Q·D = π,
 i.e. radius R = π/(2Q)).  At Q·D = π a sphere's intensity has fallen to 61 % of I(0)
 (Guinier, R_g² = 3R²/5): a larger sphere shows no Guinier knee above Q_min, a smaller one
-barely differs from a flat background below Q_max.  McSAS3's automatic limits (radius π/Q_max to
-π/Q_min, ``mcsas3.mc_hat.McHat.fillFitParameterLimits``) are twice these in diameter.  Volume found outside the window is reported and flagged, and the
-means and modes use only bins inside it.
+barely differs from a flat background below Q_max.  McSAS3's automatic limits (radius
+π/Q_max to π/Q_min, ``mcsas3.mc_hat.McHat.fillFitParameterLimits``) are twice these in
+diameter.  Volume found outside the window is reported and flagged, and the means and modes
+use only bins inside it.
 
 Validation: tests/test_sizedist.py — the sphere intensity against sasmodels' ``sphere``;
 Irena's MaxEnt result on the alumina USAXS data (SasView's test data); synthetic bimodal
@@ -284,7 +285,8 @@ def size_distribution(
     --------
     >>> q = np.geomspace(0.003, 0.3, 120)
     >>> i = sphere_intensity(q, [100.0])[:, 0] * 0.01
-    >>> r = size_distribution(q, i, 0.02 * i, diameter_min_angstrom=20, diameter_max_angstrom=1000, n_bins=40, n_repeats=2)
+    >>> r = size_distribution(q, i, 0.02 * i, diameter_min_angstrom=20, diameter_max_angstrom=1000,
+    ...                       n_bins=40, n_repeats=2)
     >>> abs(r.mode_diameter_volume_angstrom - 100) < 15
     True
     """
