@@ -20,39 +20,43 @@ when σ is given); the windows all start at the lowest usable Q (or at the first
 
 1. n ≥ :data:`MIN_GUINIER_POINTS` (6) and the slope is negative (R_g² > 0);
 2. it is self-consistent: Q_max·R_g ≤ :data:`QRG_MAX` (1.3) with R_g from that window's fit;
-3. it is linear: **either** the r.m.s. deviation of ln I from the line is at most
-   :data:`LINEAR_RMS_TOLERANCE` (2·10⁻⁴: at this level a neglected curvature shifts R_g by
-   under 0.5 %/(Q_max R_g)², so noise-free curves are not held to an impossible standard),
-   **or** both statistical tests pass: the curvature coefficient c of a weighted quadratic fit
-   ln I = a + b t + c t² is within :data:`CURVATURE_Z` (2.5) of its standard uncertainty
-   (the uncertainty scaled by √χ²_red of that fit when χ²_red > 1 or without σ), and the
-   residual signs of the line show no significant lack of runs (one-sided exact
-   Wald–Wolfowitz runs test, p ≥ :data:`RUNS_P_MIN`, 0.01).
+3. its residuals show no structure: the signs of the residuals from the line come in no
+   fewer runs than chance allows (one-sided exact Wald–Wolfowitz runs test [4]_,
+   p ≥ :data:`RUNS_P_MIN` = 0.01), unless ln I deviates from the line by at most
+   :data:`LINEAR_RMS_TOLERANCE` (2·10⁻⁴ r.m.s.; a noise-free curve is not held to a
+   statistical test);
+4. its curvature does not bias R_g: the Guinier law is a two-term cumulant expansion, and the
+   next term, c Q⁴, shifts a straight line's slope by c·cov_w(t, t²)/var_w(t) over the window.
+   c is taken from a weighted quadratic fit ln I = a + b t + c t² over the longest
+   self-consistent window, at its one-σ upper bound |c| + σ(c) (σ scaled by √χ²_red when above 1
+   or without σ, so that a noisy c errs towards a shorter range); the R_g shift this implies
+   must be at most :data:`SHIFT_SIGMA` (0.5) times R_g's uncertainty from the fit, or
+   :data:`CURVATURE_SHIFT_TOLERANCE` (0.3 %) of R_g, whichever is larger.
 
-The chosen range is the longest acceptable window.  The curvature test is what shortens the
-range of a precise curve: for a sphere ln I = −Q²R²/5 − Q⁴R⁴/350 − …, a concave Q⁴ term
-that, fitted over Q·R_g ≤ 1.3, makes a straight line's R_g up to 2 % too large.
+The chosen range is the longest acceptable window.  Rule 4 is what shortens the range of a
+precise curve: for a sphere ln I = −Q²R²/5 − Q⁴R⁴/350 − …, and a line over Q·R_g ≤ 1.3
+makes R_g up to 2 % too large; a runs or χ² test alone cannot see that bias (it is several
+times larger than the slope's uncertainty before the curvature becomes significant).
 
 Uncertainties: the covariance of the weighted fit, multiplied by χ²_red when χ²_red > 1 (σ
 that do not explain the scatter), or by the residual variance when there is no σ.  Then
-σ(R_g) = 3 σ(b) / (2 R_g), σ(I(0)) = I(0) σ(a), σ(R) = √(5/3) σ(R_g).
+σ_fit(R_g) = 3 σ(b) / (2 R_g), σ(I(0)) = I(0) σ(a).  The reported σ(R_g) combines σ_fit(R_g)
+with the estimated curvature shift in quadrature (the Guinier law's own error over the range);
+σ(R) = √(5/3) σ(R_g).  With a range given (both ends), rules 3 and 4 and Q_max·R_g ≤ 1.3 are
+checked and reported as warnings, not enforced.
 
 Refusals (:class:`GuinierRefusal`, a :class:`~swaxs_lib.errors.SwaxsInputError`): fewer than
-6 usable points from the start, ln I not falling at the lowest Q (a structure-factor peak or
-a rising low-Q edge), no window with Q_max·R_g ≤ 1.3 (a power law, or objects larger than the
+6 usable points from the start; I rising from the start to a maximum more than
+:data:`RISE_FACTOR` (1.2) times (plus 3σ) the median of its first three points, or ln I not
+falling at the lowest Q (a structure-factor peak or a rising low-Q edge: a Guinier region
+below the peak would only be an apparent one); no window with Q_max·R_g ≤ 1.3 (a power law, or objects larger than the
 Q range resolves), or no window that is linear.  A warning (``warnings.warn``, also kept in
 :attr:`GuinierFit.warnings`) when the range starts at Q_min·R_g > :data:`QMIN_RG_WARN` (1.0):
 the data start too high in Q for the size.
 
-The automatic Porod window (:func:`porod_fit`)
-----------------------------------------------
-From Q = :data:`PORD_QRG` / R_g (4/R_g: for a sphere Q R = 5.2, past the first form-factor
-minima, where a polydisperse sphere's I(Q) follows its Q⁻⁴ envelope) to the last point;
-without an R_g, the upper half of the data's log Q range (Q ≥ √(Q_first Q_last)).  At least
-:data:`MIN_PORD_POINTS` (10) points.  I = K Q^−n + B is fitted by weighted least squares (weights
-1/σ², or 1/I² without σ): K and B are linear, n is found by a bounded 1-D search over
-[:data:`PORD_N_BOUNDS`]; the covariance of (K, n, B) from the Jacobian at the optimum, scaled
-as for the Guinier fit.
+The Porod fit (the high-Q I = K Q^−n + B, its automatic window) is :func:`swaxs_lib.saxs.porod.porod_fit`;
+:func:`guinier_porod` runs both and gives the Guinier, Kratky (Q, Q²I) and Porod (Q, Q⁴I) views with
+the fitted curves (:class:`GuinierPorod`).
 
 What the data cannot decide: a Guinier R_g is the contrast-weighted R_g of whatever scatters
 at low Q (aggregates, a polydisperse population's large end: ⟨R⁸⟩/⟨R⁶⟩ weighted); interparticle
@@ -84,8 +88,8 @@ Examples
 >>> qr = q * 30.0
 >>> sphere = 1e3 * (3 * (np.sin(qr) - qr * np.cos(qr)) / qr**3) ** 2   # R = 30 Å: R_g = 23.24 Å
 >>> fit = guinier_fit(q, sphere)
->>> round(fit.rg_angstrom, 1), round(fit.sphere_radius_angstrom, 1), round(fit.i0)
-(23.3, 30.0, 1000)
+>>> round(fit.rg_angstrom, 1), round(fit.sphere_radius_angstrom, 1), round(fit.i0), round(fit.qmax_rg, 2)
+(23.3, 30.1, 1000, 0.49)
 """
 
 from __future__ import annotations
@@ -96,9 +100,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.optimize import minimize_scalar
-
 from swaxs_lib.errors import SwaxsInputError
+from swaxs_lib.saxs._fitting import as_curve, check_range, cov_factor, runs_p_value, weighted_lstsq
+from swaxs_lib.saxs.porod import PorodFit, PorodRefusal, porod_fit
 
 #: Fewest points of a Guinier window.
 MIN_GUINIER_POINTS = 6
@@ -108,16 +112,14 @@ QRG_MAX = 1.3
 QMIN_RG_WARN = 1.0
 #: R.m.s. deviation of ln I from the Guinier line accepted whatever the statistics say.
 LINEAR_RMS_TOLERANCE = 2e-4
-#: Curvature coefficient of ln I vs Q² accepted within this many standard uncertainties.
-CURVATURE_Z = 2.5
+#: R_g shift from the curvature accepted whatever R_g's uncertainty (fraction of R_g).
+CURVATURE_SHIFT_TOLERANCE = 0.003
+#: ... and accepted up to this fraction of R_g's uncertainty from the fit.
+SHIFT_SIGMA = 0.5
+#: The automatic range is refused when I rises to a maximum above this factor times I at the lowest Q.
+RISE_FACTOR = 1.2
 #: Smallest one-sided p-value of the residual-sign runs test.
 RUNS_P_MIN = 0.01
-#: The Porod window starts at Q = PORD_QRG / R_g.
-PORD_QRG = 4.0
-#: Fewest points of a Porod window.
-MIN_PORD_POINTS = 10
-#: Search range of the Porod exponent n.
-PORD_N_BOUNDS = (0.5, 8.0)
 #: R = SPHERE_FACTOR · R_g for a homogeneous sphere.
 SPHERE_FACTOR = math.sqrt(5.0 / 3.0)
 
@@ -133,7 +135,8 @@ class GuinierFit:
     Attributes
     ----------
     rg_angstrom, rg_angstrom_sigma : float
-        Radius of gyration (Å) and its standard uncertainty.
+        Radius of gyration (Å) and its standard uncertainty: the fit's and the Guinier law's
+        estimated error over the range (``rg_curvature_shift_angstrom``) combined in quadrature.
     i0, i0_sigma : float
         I(0), in the data's intensity units, and its standard uncertainty.
     sphere_radius_angstrom, sphere_radius_angstrom_sigma : float
@@ -146,8 +149,11 @@ class GuinierFit:
         Q_min·R_g and Q_max·R_g.
     chi2_reduced : float or None
         χ²/(n − 2) of the weighted fit (None without σ).
-    curvature_z : float
-        |c|/σ(c) of the quadratic term of ln I vs Q² over the range.
+    rg_fit_sigma_angstrom : float
+        R_g's standard uncertainty from the weighted fit alone (Å).
+    rg_curvature_shift_angstrom : float
+        How much the curvature of ln I vs Q² (a quadratic fit, c Q⁴) shifts the line's R_g over
+        this range (Å): the Guinier law's own error, estimated.
     runs_p_value : float
         One-sided p-value of the residual-sign runs test (small: too few runs).
     rms_ln_intensity : float
@@ -174,7 +180,8 @@ class GuinierFit:
     qmin_rg: float
     qmax_rg: float
     chi2_reduced: float | None
-    curvature_z: float
+    rg_fit_sigma_angstrom: float
+    rg_curvature_shift_angstrom: float
     runs_p_value: float
     rms_ln_intensity: float
     automatic: bool
@@ -193,159 +200,50 @@ class GuinierFit:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
 
 
-@dataclass(frozen=True)
-class PorodFit:
-    """A fit I = K Q^−n + B over a high-Q window.
-
-    Attributes
-    ----------
-    exponent, exponent_sigma : float
-        The power n and its standard uncertainty.
-    constant, constant_sigma : float
-        K, in the data's intensity units times (1/Å)^n.
-    background, background_sigma : float
-        B, in the data's intensity units.
-    q_min_inv_angstrom, q_max_inv_angstrom : float
-        The window (1/Å).
-    n_points : int
-        Points fitted.
-    chi2_reduced : float or None
-        χ²/(n − 3) (None without σ).
-    automatic : bool
-        Whether the window was chosen automatically.
-    weighted : bool
-        Whether the fit used the data's σ (else weights 1/I²).
-    first_index, last_index : int
-        Index of the window's first and last point in the arrays given.
-    """
-
-    exponent: float
-    exponent_sigma: float
-    constant: float
-    constant_sigma: float
-    background: float
-    background_sigma: float
-    q_min_inv_angstrom: float
-    q_max_inv_angstrom: float
-    n_points: int
-    chi2_reduced: float | None
-    automatic: bool
-    weighted: bool
-    first_index: int
-    last_index: int
-
-    def intensity(self, q_inv_angstrom) -> np.ndarray:
-        """The fitted K Q^−n + B at these Q (1/Å)."""
-        q = np.asarray(q_inv_angstrom, dtype=float)
-        return self.constant * q ** (-self.exponent) + self.background
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-able dict of every field."""
-        return dict(self.__dict__)
-
-
-# -- input -----------------------------------------------------------------------------------------
-
-
-def _arrays(q, intensity, sigma) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    q = np.asarray(q, dtype=float)
-    i = np.asarray(intensity, dtype=float)
-    if q.ndim != 1 or i.shape != q.shape:
-        raise SwaxsInputError(f"intensity: got shape {i.shape} for Q of shape {q.shape}; expected two 1-D arrays "
-                              "of the same length")
-    if not np.all(np.isfinite(q)) or q.size and q[0] < 0 or np.any(np.diff(q) <= 0):
-        raise SwaxsInputError("q_inv_angstrom: expected finite Q >= 0, strictly increasing (1/Å)")
-    if sigma is not None:
-        sigma = np.asarray(sigma, dtype=float)
-        if sigma.shape != q.shape:
-            raise SwaxsInputError(f"sigma: got shape {sigma.shape}; expected {q.shape}, one per point")
-    return q, i, sigma
-
-
-def _check_range(q_min, q_max) -> None:
-    for name, value in (("q_min", q_min), ("q_max", q_max)):
-        if value is not None and not (math.isfinite(value) and value >= 0):
-            raise SwaxsInputError(f"{name}: got {value}; expected a finite Q >= 0 (1/Å)")
-    if q_min is not None and q_max is not None and not q_min < q_max:
-        raise SwaxsInputError(f"q_min: got {q_min} >= q_max {q_max}; expected q_min < q_max (1/Å)")
-
-
-# -- small statistics --------------------------------------------------------------------------------
-
-
-def _weighted_lstsq(design: np.ndarray, y: np.ndarray, w: np.ndarray):
-    """Coefficients, their unscaled covariance (JᵀWJ)⁻¹, χ² and residuals of a weighted linear fit."""
-    sw = np.sqrt(w)
-    scale = np.abs(design).max(axis=0)
-    scale[scale == 0] = 1.0
-    a = design / scale * sw[:, None]
-    coef, *_ = np.linalg.lstsq(a, y * sw, rcond=None)
-    cov = np.linalg.pinv(a.T @ a)
-    coef = coef / scale
-    cov = cov / np.outer(scale, scale)
-    residual = y - design @ coef
-    return coef, cov, float(np.sum(w * residual**2)), residual
-
-
-def _cov_factor(chi2: float, dof: int, weighted: bool) -> float:
-    """What the unscaled covariance is multiplied by: χ²_red, at least 1 with σ; χ²_red alone without."""
-    if dof <= 0:
-        return math.inf
-    red = chi2 / dof
-    return max(1.0, red) if weighted else red
-
-
-def runs_p_value(residual: np.ndarray) -> float:
-    """One-sided exact p-value of seeing this few runs of residual signs by chance (zeros left out) [4]_."""
-    signs = np.sign(residual[residual != 0])
-    n1, n2 = int(np.sum(signs > 0)), int(np.sum(signs < 0))
-    if n1 == 0 or n2 == 0:
-        return 1.0 if n1 + n2 < 2 else 0.0
-    runs = 1 + int(np.sum(signs[1:] != signs[:-1]))
-    total = math.comb(n1 + n2, n1)
-    p = 0.0
-    for r in range(2, runs + 1):
-        k = r // 2
-        if r % 2 == 0:
-            p += 2 * math.comb(n1 - 1, k - 1) * math.comb(n2 - 1, k - 1)
-        else:
-            p += math.comb(n1 - 1, k - 1) * math.comb(n2 - 1, k) + math.comb(n1 - 1, k) * math.comb(n2 - 1, k - 1)
-    return min(1.0, p / total)
-
-
 # -- Guinier ---------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class _Window:
-    """One window's line fit and its linearity diagnostics."""
+    """One window's line fit and the residual diagnostics."""
 
     a: float
     b: float
     cov: np.ndarray = field(repr=False)
     chi2: float
     rms: float
-    curvature_z: float
-    runs_p: float
+    residual: np.ndarray = field(repr=False)
 
     @property
-    def linear(self) -> bool:
-        return self.rms <= LINEAR_RMS_TOLERANCE or (self.curvature_z <= CURVATURE_Z and self.runs_p >= RUNS_P_MIN)
+    def rg(self) -> float:
+        return math.sqrt(-3.0 * self.b) if self.b < 0 else math.nan
 
 
-def _fit_window(t: np.ndarray, y: np.ndarray, w: np.ndarray, weighted: bool) -> _Window:
-    n = t.size
-    ones = np.ones_like(t)
-    (a, b), cov, chi2, residual = _weighted_lstsq(np.column_stack([ones, t]), y, w)
+def _fit_line(t: np.ndarray, y: np.ndarray, w: np.ndarray) -> _Window:
+    (a, b), cov, chi2, residual = weighted_lstsq(np.column_stack([np.ones_like(t), t]), y, w)
     rms = float(np.sqrt(np.mean(residual**2)))
-    curvature_z = 0.0
-    if n >= 4:
-        tc = t - t.mean()  # centred: the quadratic's conditioning
-        coef, qcov, qchi2, _ = _weighted_lstsq(np.column_stack([ones, tc, tc**2]), y, w)
-        factor = _cov_factor(qchi2, n - 3, weighted)
-        sigma_c = math.sqrt(max(qcov[2, 2] * factor, 0.0))
-        curvature_z = abs(coef[2]) / sigma_c if sigma_c > 0 else (0.0 if coef[2] == 0 else math.inf)
-    return _Window(float(a), float(b), cov, chi2, rms, float(curvature_z), runs_p_value(residual))
+    return _Window(float(a), float(b), cov, chi2, rms, residual)
+
+
+def _curvature(t: np.ndarray, y: np.ndarray, w: np.ndarray, weighted: bool) -> tuple[float, float]:
+    """(c, σ(c)) of the weighted quadratic fit ln I = a + b t + c t² (σ scaled as for the line)."""
+    if t.size < 4:
+        return 0.0, math.inf
+    coef, cov, chi2, _ = weighted_lstsq(np.column_stack([np.ones_like(t), t, t**2]), y, w)
+    factor = cov_factor(chi2, t.size - 3, weighted)
+    return float(coef[2]), math.sqrt(max(cov[2, 2] * factor, 0.0))
+
+
+def _slope_shift(t: np.ndarray, w: np.ndarray, c: float) -> float:
+    """How much a term c t² shifts a weighted straight line's slope over these t: c · cov_w(t, t²)/var_w(t)."""
+    mean = np.average(t, weights=w)
+    dt = t - mean
+    return c * float(np.sum(w * dt * t**2) / np.sum(w * dt**2))
+
+
+def _scaled_sigma_b(window: _Window, n: int, weighted: bool) -> float:
+    factor = cov_factor(window.chi2, n - 2, weighted)
+    return math.sqrt(window.cov[1, 1] * factor) if math.isfinite(factor) else math.inf
 
 
 def _usable(i: np.ndarray, sigma: np.ndarray | None) -> np.ndarray:
@@ -393,8 +291,8 @@ def guinier_fit(q_inv_angstrom, intensity, sigma=None, *, q_min_inv_angstrom: fl
         Q_min·R_g > 1 (data start too high in Q); for a given range also Q_max·R_g > 1.3 or a
         range that the linearity tests reject.
     """
-    q, i, sigma = _arrays(q_inv_angstrom, intensity, sigma)
-    _check_range(q_min_inv_angstrom, q_max_inv_angstrom)
+    q, i, sigma = as_curve(q_inv_angstrom, intensity, sigma)
+    check_range(q_min_inv_angstrom, q_max_inv_angstrom)
     weighted = sigma is not None
     ok = _usable(i, sigma)
     start_q = q_min_inv_angstrom if q_min_inv_angstrom is not None else -math.inf
@@ -416,42 +314,83 @@ def guinier_fit(q_inv_angstrom, intensity, sigma=None, *, q_min_inv_angstrom: fl
         raise GuinierRefusal(
             f"only {n_usable} consecutive usable point(s) from Q = {q[first]:.4g} 1/Å{where} (I > 0"
             f"{', σ > 0' if weighted else ''}); a Guinier fit needs at least {MIN_GUINIER_POINTS}")
+    _refuse_rising_start(q, i, sigma, first, stop, where)
     t = q[first:stop] ** 2
     y = np.log(i[first:stop])
     w = (i[first:stop] / sigma[first:stop]) ** 2 if weighted else np.ones_like(t)
-    best, seen_negative, seen_consistent, first_slope, smallest_qrg = None, False, False, None, math.inf
+    consistent, first_slope, smallest_qrg = [], None, math.inf
     for n in range(MIN_GUINIER_POINTS, n_usable + 1):
-        window = _fit_window(t[:n], y[:n], w[:n], weighted)
+        window = _fit_line(t[:n], y[:n], w[:n])
         if first_slope is None:
             first_slope = window.b
         if not window.b < 0:
             continue
-        seen_negative = True
-        rg = math.sqrt(-3.0 * window.b)
-        qrg = q[first + n - 1] * rg
+        qrg = q[first + n - 1] * window.rg
         smallest_qrg = min(smallest_qrg, qrg)
-        if qrg > QRG_MAX:
-            continue
-        seen_consistent = True
-        if window.linear:
-            best = (n, window)
-    if best is None:
-        if not seen_negative:
-            raise GuinierRefusal(
-                f"ln I does not fall with Q² at the lowest Q{where} (slope {first_slope:+.4g} Å² over the first "
-                f"{MIN_GUINIER_POINTS} points from Q = {q[first]:.4g} 1/Å): the intensity rises or is flat there, "
-                "as with interparticle interference (a structure-factor peak) or a rising low-Q edge; no Guinier "
-                "region")
-        if not seen_consistent:
-            raise GuinierRefusal(
-                f"no window from Q = {q[first]:.4g} 1/Å{where} with Q_max·R_g <= {QRG_MAX} (the smallest found is "
-                f"{smallest_qrg:.3g}): the curve falls too steeply at its start (a power law, or objects larger "
-                "than the Q range resolves); no Guinier region")
+        if qrg <= QRG_MAX:
+            consistent.append((n, window))
+    if not consistent and smallest_qrg == math.inf:
         raise GuinierRefusal(
-            f"no window from Q = {q[first]:.4g} 1/Å{where} with Q_max·R_g <= {QRG_MAX} is linear in ln I vs Q² "
-            f"(curvature within {CURVATURE_Z} σ and residual runs p >= {RUNS_P_MIN}); no Guinier region")
-    n, window = best
-    return _result(q, i, first, first + n - 1, window, weighted, automatic=True, notes=())
+            f"ln I does not fall with Q² at the lowest Q{where} (slope {first_slope:+.4g} Å² over the first "
+            f"{MIN_GUINIER_POINTS} points from Q = {q[first]:.4g} 1/Å, and no longer window falls): the intensity "
+            "rises or is flat there, as with interparticle interference (a structure-factor peak) or a rising "
+            "low-Q edge; no Guinier region")
+    if not consistent:
+        raise GuinierRefusal(
+            f"no window from Q = {q[first]:.4g} 1/Å{where} with Q_max·R_g <= {QRG_MAX} (the smallest found is "
+            f"{smallest_qrg:.3g}): the curve falls too steeply at its start (a power law, or objects larger "
+            "than the Q range resolves); no Guinier region")
+    n_max = consistent[-1][0]
+    c, sigma_c = _curvature(t[:n_max], y[:n_max], w[:n_max], weighted)
+    c = math.copysign(abs(c) + sigma_c, c)  # the curvature at its 1-σ upper bound: a noisy c errs short
+    rejected = {"runs": 0, "curvature": 0}
+    for n, window in reversed(consistent):
+        check = _checks(t[:n], w[:n], window, c, weighted)
+        if check.runs_ok and check.curvature_ok:
+            return _result(q, first, first + n - 1, window, check, weighted, automatic=True, notes=())
+        rejected["runs" if not check.runs_ok else "curvature"] += 1
+    raise GuinierRefusal(
+        f"none of the {len(consistent)} windows from Q = {q[first]:.4g} 1/Å{where} with Q_max·R_g <= {QRG_MAX} "
+        f"is linear in ln I vs Q² ({rejected['runs']} with too few runs of residual signs, p < {RUNS_P_MIN}; "
+        f"{rejected['curvature']} whose curvature shifts R_g by more than its uncertainty); no Guinier region")
+
+
+def _refuse_rising_start(q, i, sigma, first: int, stop: int, where: str) -> None:
+    """Refuse when I climbs to a maximum well above its start: a Guinier region needs I falling from there."""
+    start = float(np.median(i[first:first + 3]))
+    top = first + int(np.argmax(i[first:stop]))
+    if top <= first + 2:
+        return
+    noise = 3.0 * float(sigma[top]) if sigma is not None else 0.0
+    if i[top] > RISE_FACTOR * start + noise:
+        raise GuinierRefusal(
+            f"I rises from {start:.4g} at Q = {q[first]:.4g} 1/Å{where} to a maximum of {i[top]:.4g} at "
+            f"Q = {q[top]:.4g} 1/Å: interparticle interference (a structure-factor peak) or a rising low-Q edge, "
+            "so any Guinier region below the maximum is only an apparent one; no Guinier region (if the rise is a "
+            "beam-stop edge, start the range above it)")
+
+
+@dataclass(frozen=True)
+class _Check:
+    """A window's linearity: the runs test and the R_g shift its curvature implies."""
+
+    runs_p: float
+    rg_shift_angstrom: float
+    rg_sigma_angstrom: float
+    runs_ok: bool
+    curvature_ok: bool
+
+
+def _checks(t: np.ndarray, w: np.ndarray, window: _Window, c: float, weighted: bool) -> _Check:
+    rg = window.rg
+    rg_sigma = 1.5 * _scaled_sigma_b(window, t.size, weighted) / rg
+    # the line's slope is the true initial slope plus the shift a c t² term causes over this window
+    true_rg2 = rg**2 + 3.0 * _slope_shift(t, w, c)
+    shift = rg - math.sqrt(true_rg2) if true_rg2 > 0 else math.inf
+    runs_p = runs_p_value(window.residual)
+    return _Check(runs_p, shift, rg_sigma,
+                  runs_ok=window.rms <= LINEAR_RMS_TOLERANCE or runs_p >= RUNS_P_MIN,
+                  curvature_ok=abs(shift) <= max(SHIFT_SIGMA * rg_sigma, CURVATURE_SHIFT_TOLERANCE * rg))
 
 
 def _fixed_range(q, i, sigma, index: np.ndarray, *, automatic: bool) -> GuinierFit:
@@ -460,32 +399,36 @@ def _fixed_range(q, i, sigma, index: np.ndarray, *, automatic: bool) -> GuinierF
         raise GuinierRefusal(f"only {index.size} usable point(s) in the Q range given; a Guinier fit needs at least 3")
     t, y = q[index] ** 2, np.log(i[index])
     w = (i[index] / sigma[index]) ** 2 if weighted else np.ones_like(t)
-    window = _fit_window(t, y, w, weighted)
+    window = _fit_line(t, y, w)
     if not window.b < 0:
         raise GuinierRefusal(f"ln I does not fall with Q² in the range given (slope {window.b:+.4g} Å²): "
                              "no Guinier region there")
+    c, sigma_c = _curvature(t, y, w, weighted)
+    check = _checks(t, w, window, math.copysign(abs(c) + sigma_c, c), weighted)
     notes = []
     skipped = int(index[-1] - index[0] + 1 - index.size)
     if skipped:
         notes.append(f"{skipped} point(s) with I <= 0 or no σ left out of the range given")
-    qrg = q[index[-1]] * math.sqrt(-3.0 * window.b)
+    qrg = q[index[-1]] * window.rg
     if qrg > QRG_MAX:
         notes.append(f"Q_max·R_g = {qrg:.3g} > {QRG_MAX}: the range given reaches beyond the Guinier region")
-    if not window.linear:
-        notes.append(f"the range given fails the linearity tests (curvature {window.curvature_z:.2g} σ, runs "
-                     f"p = {window.runs_p:.2g})")
-    return _result(q, i, int(index[0]), int(index[-1]), window, weighted, automatic=automatic, notes=tuple(notes),
-                   n_points=int(index.size))
+    if not check.runs_ok:
+        notes.append(f"the residuals over the range given run in too few runs of one sign (p = {check.runs_p:.2g}): "
+                     "ln I is not linear in Q² there")
+    if not check.curvature_ok:
+        notes.append(f"the curvature of ln I vs Q² over the range given shifts R_g by {check.rg_shift_angstrom:+.3g} Å, "
+                     f"more than its uncertainty {check.rg_sigma_angstrom:.2g} Å")
+    return _result(q, int(index[0]), int(index[-1]), window, check, weighted, automatic=automatic,
+                   notes=tuple(notes), n_points=int(index.size))
 
 
-def _result(q, i, first: int, last: int, window: _Window, weighted: bool, *, automatic: bool,
+def _result(q, first: int, last: int, window: _Window, check: _Check, weighted: bool, *, automatic: bool,
             notes: tuple[str, ...], n_points: int | None = None) -> GuinierFit:
     n = n_points if n_points is not None else last - first + 1
-    factor = _cov_factor(window.chi2, n - 2, weighted)
-    rg = math.sqrt(-3.0 * window.b)
-    sigma_b = math.sqrt(window.cov[1, 1] * factor) if math.isfinite(factor) else math.inf
+    factor = cov_factor(window.chi2, n - 2, weighted)
+    rg = window.rg
     sigma_a = math.sqrt(window.cov[0, 0] * factor) if math.isfinite(factor) else math.inf
-    rg_sigma = 1.5 * sigma_b / rg
+    rg_sigma = math.hypot(check.rg_sigma_angstrom, check.rg_shift_angstrom)
     i0 = math.exp(window.a)
     qmin_rg = q[first] * rg
     notes = list(notes)
@@ -500,6 +443,172 @@ def _result(q, i, first: int, last: int, window: _Window, weighted: bool, *, aut
         q_min_inv_angstrom=float(q[first]), q_max_inv_angstrom=float(q[last]), n_points=int(n),
         qmin_rg=float(qmin_rg), qmax_rg=float(q[last] * rg),
         chi2_reduced=window.chi2 / (n - 2) if weighted and n > 2 else None,
-        curvature_z=window.curvature_z, runs_p_value=window.runs_p, rms_ln_intensity=window.rms,
-        automatic=automatic, weighted=weighted, first_index=first, last_index=last, warnings=tuple(notes),
+        rg_fit_sigma_angstrom=check.rg_sigma_angstrom, rg_curvature_shift_angstrom=check.rg_shift_angstrom, runs_p_value=check.runs_p,
+        rms_ln_intensity=window.rms, automatic=automatic, weighted=weighted, first_index=first, last_index=last,
+        warnings=tuple(notes),
     )
+
+
+# -- both, and the views ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class GuinierPorod:
+    """The Guinier and Porod analysis of one curve, with the curve itself for the views.
+
+    Attributes
+    ----------
+    q_inv_angstrom, intensity : numpy.ndarray (n,)
+        The curve analysed (Q in 1/Å; I in the data's units).
+    sigma : numpy.ndarray (n,) or None
+        Its standard deviations.
+    guinier : GuinierFit or None
+        None when the curve has no Guinier region; ``guinier_refusal`` says why.
+    guinier_refusal : str
+        Empty with a Guinier fit.
+    porod : PorodFit or None
+        None when there is no Porod fit; ``porod_refusal`` says why.
+    porod_refusal : str
+        Empty with a Porod fit.
+    """
+
+    q_inv_angstrom: np.ndarray
+    intensity: np.ndarray
+    sigma: np.ndarray | None
+    guinier: GuinierFit | None
+    guinier_refusal: str
+    porod: PorodFit | None
+    porod_refusal: str
+
+    def require_guinier(self) -> GuinierFit:
+        """The Guinier fit, or :class:`GuinierRefusal` with the reason there is none."""
+        if self.guinier is None:
+            raise GuinierRefusal(self.guinier_refusal)
+        return self.guinier
+
+    def summary(self) -> dict[str, Any]:
+        """One row: the results with units in the names, σ as ``<name>_sigma`` (None where there is no fit)."""
+        g, p = self.guinier, self.porod
+        return {
+            "rg_angstrom": g and g.rg_angstrom, "rg_angstrom_sigma": g and g.rg_angstrom_sigma,
+            "i0": g and g.i0, "i0_sigma": g and g.i0_sigma,
+            "sphere_radius_angstrom": g and g.sphere_radius_angstrom,
+            "sphere_radius_angstrom_sigma": g and g.sphere_radius_angstrom_sigma,
+            "q_min_inv_angstrom": g and g.q_min_inv_angstrom, "q_max_inv_angstrom": g and g.q_max_inv_angstrom,
+            "n_points": g and g.n_points, "qmin_rg": g and g.qmin_rg, "qmax_rg": g and g.qmax_rg,
+            "porod_exponent": p and p.exponent, "porod_exponent_sigma": p and p.exponent_sigma,
+            "porod_constant": p and p.constant, "porod_constant_sigma": p and p.constant_sigma,
+            "porod_background": p and p.background, "porod_background_sigma": p and p.background_sigma,
+            "porod_q_min_inv_angstrom": p and p.q_min_inv_angstrom,
+            "porod_q_max_inv_angstrom": p and p.q_max_inv_angstrom, "porod_n_points": p and p.n_points,
+        }
+
+    def _mask(self, fit) -> np.ndarray:
+        mask = np.zeros(self.q_inv_angstrom.size, dtype=int)
+        if fit is not None:
+            mask[fit.first_index:fit.last_index + 1] = 1
+        return mask
+
+    def _model(self, values) -> list:
+        return [None] * self.q_inv_angstrom.size if values is None else list(values)
+
+    def guinier_view(self) -> dict[str, Any]:
+        """Guinier plot columns: Q, Q², ln I [and σ], the fitted line, whether in the range (I > 0 points only)."""
+        keep = np.isfinite(self.intensity) & (self.intensity > 0)
+        q, i = self.q_inv_angstrom[keep], self.intensity[keep]
+        columns: dict[str, Any] = {"q_inv_angstrom": q, "q2_inv_angstrom2": q**2, "ln_intensity": np.log(i)}
+        if self.sigma is not None:
+            columns["ln_intensity_sigma"] = self.sigma[keep] / i
+        g = self.guinier
+        columns["guinier_ln_intensity"] = self._model(None if g is None else g.ln_intensity(q))
+        columns["in_guinier"] = self._mask(g)[keep]
+        return columns
+
+    def kratky_view(self) -> dict[str, Any]:
+        """Kratky columns: Q, Q²I [and σ], Q² times the Guinier and the Porod fits, whether in each range."""
+        q = self.q_inv_angstrom
+        columns: dict[str, Any] = {"q_inv_angstrom": q, "q2_intensity_inv_angstrom2": q**2 * self.intensity}
+        if self.sigma is not None:
+            columns["q2_intensity_inv_angstrom2_sigma"] = q**2 * self.sigma
+        g, p = self.guinier, self.porod
+        columns["guinier_q2_intensity_inv_angstrom2"] = self._model(
+            None if g is None else q**2 * g.i0 * np.exp(-((q * g.rg_angstrom) ** 2) / 3.0))
+        columns["porod_q2_intensity_inv_angstrom2"] = self._model(None if p is None else q**2 * p.intensity(q))
+        columns["in_guinier"], columns["in_porod"] = self._mask(g), self._mask(p)
+        return columns
+
+    def porod_view(self) -> dict[str, Any]:
+        """Porod columns: Q, Q⁴I [and σ], Q⁴ times the Porod fit, whether in its window."""
+        q = self.q_inv_angstrom
+        columns: dict[str, Any] = {"q_inv_angstrom": q, "q4_intensity_inv_angstrom4": q**4 * self.intensity}
+        if self.sigma is not None:
+            columns["q4_intensity_inv_angstrom4_sigma"] = q**4 * self.sigma
+        p = self.porod
+        with np.errstate(divide="ignore", over="ignore"):
+            columns["porod_q4_intensity_inv_angstrom4"] = self._model(None if p is None else q**4 * p.intensity(q))
+        columns["in_porod"] = self._mask(p)
+        return columns
+
+    def columns(self) -> dict[str, Any]:
+        """Every point with all three views, as ``python -m swaxs_lib guinier --out`` writes it (docs/csv.md).
+
+        ``q_inv_angstrom, intensity, [intensity_sigma], q2_inv_angstrom2, ln_intensity, [ln_intensity_sigma],
+        guinier_ln_intensity, in_guinier, q2_intensity_inv_angstrom2, [q2_intensity_inv_angstrom2_sigma],
+        q4_intensity_inv_angstrom4, [q4_intensity_inv_angstrom4_sigma], porod_q4_intensity_inv_angstrom4,
+        in_porod``; ln I is empty where I <= 0, a fitted column empty without that fit.
+        """
+        q, i, s = self.q_inv_angstrom, self.intensity, self.sigma
+        positive = np.isfinite(i) & (i > 0)
+        safe = np.where(positive, i, 1.0)
+        columns: dict[str, Any] = {"q_inv_angstrom": q, "intensity": i}
+        if s is not None:
+            columns["intensity_sigma"] = s
+        columns["q2_inv_angstrom2"] = q**2
+        columns["ln_intensity"] = [float(v) if ok else None for v, ok in zip(np.log(safe), positive)]
+        if s is not None:
+            columns["ln_intensity_sigma"] = [float(v) if ok else None for v, ok in zip(s / safe, positive)]
+        g = self.guinier
+        columns["guinier_ln_intensity"] = self._model(None if g is None else g.ln_intensity(q))
+        columns["in_guinier"] = self._mask(g)
+        kratky, porod = self.kratky_view(), self.porod_view()
+        for name in ("q2_intensity_inv_angstrom2", "q2_intensity_inv_angstrom2_sigma"):
+            if name in kratky:
+                columns[name] = kratky[name]
+        for name in ("q4_intensity_inv_angstrom4", "q4_intensity_inv_angstrom4_sigma",
+                     "porod_q4_intensity_inv_angstrom4", "in_porod"):
+            if name in porod:
+                columns[name] = porod[name]
+        return columns
+
+
+def guinier_porod(q_inv_angstrom, intensity, sigma=None, *, q_min_inv_angstrom: float | None = None,
+                  q_max_inv_angstrom: float | None = None, porod_q_min_inv_angstrom: float | None = None,
+                  porod_q_max_inv_angstrom: float | None = None) -> GuinierPorod:
+    """Both analyses of one curve; a curve without a Guinier region (or a Porod window) says why instead.
+
+    Parameters are those of :func:`guinier_fit` and, prefixed ``porod_``, :func:`porod_fit`; the Porod
+    window's automatic start uses the Guinier R_g when there is one.  Bad arrays or ranges still raise
+    :class:`~swaxs_lib.errors.SwaxsInputError`; only the refusals are caught and kept.
+
+    Examples
+    --------
+    >>> q = np.geomspace(0.003, 0.5, 300)
+    >>> qr = q * 40.0
+    >>> result = guinier_porod(q, (3 * (np.sin(qr) - qr * np.cos(qr)) / qr**3) ** 2 + 1e-4)
+    >>> round(result.guinier.sphere_radius_angstrom), result.porod is not None
+    (40, True)
+    """
+    q, i, sigma = as_curve(q_inv_angstrom, intensity, sigma)
+    guinier, guinier_refusal, porod, porod_refusal = None, "", None, ""
+    try:
+        guinier = guinier_fit(q, i, sigma, q_min_inv_angstrom=q_min_inv_angstrom,
+                              q_max_inv_angstrom=q_max_inv_angstrom)
+    except GuinierRefusal as exc:
+        guinier_refusal = str(exc)
+    try:
+        porod = porod_fit(q, i, sigma, q_min_inv_angstrom=porod_q_min_inv_angstrom,
+                          q_max_inv_angstrom=porod_q_max_inv_angstrom,
+                          rg_angstrom=None if guinier is None else guinier.rg_angstrom)
+    except PorodRefusal as exc:
+        porod_refusal = str(exc)
+    return GuinierPorod(q, i, sigma, guinier, guinier_refusal, porod, porod_refusal)
