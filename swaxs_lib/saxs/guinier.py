@@ -50,9 +50,11 @@ Refusals (:class:`GuinierRefusal`, a :class:`~swaxs_lib.errors.SwaxsInputError`)
 :data:`RISE_FACTOR` (1.2) times (plus 3σ) the median of its first three points, or ln I not
 falling at the lowest Q (a structure-factor peak or a rising low-Q edge: a Guinier region
 below the peak would only be an apparent one); no window with Q_max·R_g ≤ 1.3 (a power law, or objects larger than the
-Q range resolves), or no window that is linear.  A warning (``warnings.warn``, also kept in
-:attr:`GuinierFit.warnings`) when the range starts at Q_min·R_g > :data:`QMIN_RG_WARN` (1.0):
-the data start too high in Q for the size.
+Q range resolves), or no window that passes rules 3 and 4.  A warning (``warnings.warn``, also
+kept in :attr:`GuinierFit.warnings`) when the range starts at Q_min·R_g > :data:`QMIN_RG_WARN`
+(1.0): the data start too high in Q for the size.  In practice the automatic range refuses such
+data (over Q·R_g 1–1.3 alone the curvature cannot be bounded below R_g's uncertainty, rule 4);
+a range given there is fitted with the warning.
 
 The Porod fit (the high-Q I = K Q^−n + B, its automatic window) is :func:`swaxs_lib.saxs.porod.porod_fit`;
 :func:`guinier_porod` runs both and gives the Guinier, Kratky (Q, Q²I) and Porod (Q, Q⁴I) views with
