@@ -336,3 +336,75 @@ def test_bad_input_exits_2_with_one_line_naming_it(capsys, args, message):
     code, _, err = run(capsys, *args)
     assert code == 2
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+# -- the page section -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def page_store(tmp_path, monkeypatch):
+    """A store with the measured alumina USAXS and Ludox SANS curves and a noisy sasmodels sphere (R = 34.907 Å)."""
+    import streamlit as st
+
+    from swaxs_lib.io import read_measurement_bytes
+    from swaxs_lib.store import Store
+
+    path = tmp_path / "pages.duckdb"
+    monkeypatch.setenv("SWAXS_DB", str(path))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    db = Store(path)
+    ids = {}
+    for name, file in (("alumina", ALUMINA), ("ludox", LUDOX)):
+        raw = file.read_bytes()
+        ids[name] = db.add_dataset(name, raw, file.name, read_measurement_bytes(raw, file.name)).id
+    q = np.geomspace(0.003, 0.5, 300)
+    clean = sphere(q, R_ISSUE)
+    noisy = clean + np.random.default_rng(7).normal(size=q.size) * 0.003 * clean
+    raw = ("# Q (1/A) I dI\n" + "".join(f"{a:.8g} {b:.10g} {c:.6g}\n" for a, b, c in zip(q, noisy, 0.003 * clean))).encode()
+    ids["sphere"] = db.add_dataset("sphere", raw, "sphere.dat", read_measurement_bytes(raw, "sphere.dat")).id
+    yield ids
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def open_section(**query):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.switch_page("pages/saxs.py")
+    for name, value in {"section": "guinier", **query}.items():
+        at.query_params[name] = value
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def shown(at, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def leading_number(text: str) -> float:
+    return float(text.split("±")[0].split("–")[0])
+
+
+def test_page_shows_the_spheres_rg_radius_and_range_and_keeps_a_given_range_in_the_url(page_store):
+    at = open_section(ds=page_store["sphere"])
+    assert leading_number(shown(at, "R_g (Å)")) == pytest.approx(math.sqrt(3 / 5) * R_ISSUE, rel=0.01)
+    assert leading_number(shown(at, "Sphere radius (Å)")) == pytest.approx(R_ISSUE, rel=0.01)
+    assert leading_number(shown(at, "Guinier range (1/Å)")) == pytest.approx(0.003)
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert {"Guinier plot (CSV)", "Kratky plot (CSV)", "Porod plot (CSV)", "Guinier & Porod results (CSV)"} <= set(labels)
+    assert len(at.get("plotly_chart")) == 3
+    given = open_section(ds=page_store["sphere"], g_qmin="0.01", g_qmax="0.04")
+    assert shown(given, "Guinier range (1/Å)").startswith("0.01") and "0.039" in shown(given, "Guinier range (1/Å)")
+    assert given.query_params["g_qmin"] in ("0.01", ["0.01"])
+
+
+def test_page_refuses_the_measured_curves_with_the_reason_and_shows_porod_n(page_store):
+    alumina = open_section(ds=page_store["alumina"])
+    assert shown(alumina, "R_g (Å)") == "—"
+    assert any("falls too steeply" in w.value for w in alumina.warning)
+    assert leading_number(shown(alumina, "Porod n")) == pytest.approx(4.0, abs=0.1)  # 3.97 ± 0.04
+    ludox = open_section(ds=page_store["ludox"])
+    assert any("interparticle interference" in w.value for w in ludox.warning)  # (md() escapes the hyphen)
