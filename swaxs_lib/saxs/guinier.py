@@ -78,10 +78,12 @@ References
 
 Validation
 ----------
-tests/test_saxs_guinier.py: sasmodels' sphere (R = 34.907 Å and others, with and without noise)
-against R_g = √(3/5) R; sasmodels' mono_gauss_coil (Debye) against its R_g; the Porod exponent
-of a polydisperse sphere (4) and of a power law; the measured Ludox SANS (refused: rising
-low-Q edge) and alumina USAXS curves.
+tests/test_saxs_guinier.py: sasmodels' sphere (R = 20, 34.907, 60, 100 Å; noise-free within 1 %;
+with 0.3 % noise, 20 realisations: mean within 0.5 %, σ covering the truth at 2σ in ≥ 85 %)
+against R_g = √(3/5) R and I(0); sasmodels' mono_gauss_coil (Debye) against its R_g; a cloud of
+point scatterers (an exact Debye sum) against its r.m.s. radius; the measured Ludox SANS (refused:
+I rises to the structure-factor peak at 0.0198 1/Å) and alumina USAXS (refused: a Q^−3 power law
+from the lowest Q).
 
 Examples
 --------
@@ -102,6 +104,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.saxs._fitting import as_curve, check_range, cov_factor, runs_p_value, weighted_lstsq
 from swaxs_lib.saxs.porod import PorodFit, PorodRefusal, porod_fit
@@ -331,6 +334,8 @@ def guinier_fit(q_inv_angstrom, intensity, sigma=None, *, q_min_inv_angstrom: fl
         smallest_qrg = min(smallest_qrg, qrg)
         if qrg <= QRG_MAX:
             consistent.append((n, window))
+        elif qrg > 2 * QRG_MAX:
+            break  # longer windows reach further still: nothing self-consistent beyond
     if not consistent and smallest_qrg == math.inf:
         raise GuinierRefusal(
             f"ln I does not fall with Q² at the lowest Q{where} (slope {first_slope:+.4g} Å² over the first "
