@@ -24,7 +24,8 @@ URL_NAMES: tuple[str, ...] = ("g_qmin", "g_qmax", "g_pmin", "g_pmax")
 #: The Q bounds' inputs: URL name -> label.
 _BOUNDS = {"g_qmin": "Guinier Q min (1/Å)", "g_qmax": "Guinier Q max (1/Å)",
            "g_pmin": "Porod Q min (1/Å)", "g_pmax": "Porod Q max (1/Å)"}
-_SHADE = dict(fillcolor="#f0f2f6", opacity=0.6, line_width=0, layer="below")
+_SHADE = dict(fillcolor="#f0f2f6", opacity=0.6, line_width=0, layer="below")  # the Guinier range
+_PORD_SHADE = dict(fillcolor="#e3eef9", opacity=0.6, line_width=0, layer="below")  # the Porod window
 _DATA = dict(mode="markers", name="data", marker=dict(size=4, color="#444"))
 
 
@@ -117,6 +118,7 @@ def _kratky_figure(result) -> go.Figure:
         figure.add_trace(go.Scatter(x=q[near], y=np.asarray(view["guinier_q2_intensity_inv_angstrom2"])[near],
                                     mode="lines", name="Guinier", line=dict(color="#d62728")))
     if p is not None:
+        figure.add_vrect(x0=p.q_min_inv_angstrom, x1=p.q_max_inv_angstrom, **_PORD_SHADE)
         inside = np.asarray(view["in_porod"], dtype=bool)
         figure.add_trace(go.Scatter(x=q[inside], y=np.asarray(view["porod_q2_intensity_inv_angstrom2"])[inside],
                                     mode="lines", name="Porod K Q^−n + B", line=dict(color="#1f77b4")))
@@ -131,7 +133,7 @@ def _porod_figure(result) -> go.Figure:
     figure = go.Figure(go.Scatter(x=q[keep], y=y[keep],
                                   error_y=_error(None if sigma is None else np.asarray(sigma)[keep]), **_DATA))
     if p is not None:
-        figure.add_vrect(x0=p.q_min_inv_angstrom, x1=p.q_max_inv_angstrom, **_SHADE)
+        figure.add_vrect(x0=p.q_min_inv_angstrom, x1=p.q_max_inv_angstrom, **_PORD_SHADE)
         inside = np.asarray(view["in_porod"], dtype=bool)
         figure.add_trace(go.Scatter(x=q[inside], y=np.asarray(view["porod_q4_intensity_inv_angstrom4"])[inside],
                                     mode="lines", name=f"Porod n = {p.exponent:.3g}", line=dict(color="#1f77b4")))
