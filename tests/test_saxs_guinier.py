@@ -182,6 +182,22 @@ def test_bad_arrays_are_input_errors():
         guinier_fit(np.arange(1.0, 5.0), np.ones(4), q_min_inv_angstrom=0.3, q_max_inv_angstrom=0.2)
 
 
+def test_runs_p_value_is_the_exact_runs_distribution_by_enumeration():
+    """Every arrangement of 5 plus and 6 minus signs (462), counted: P(runs <= r) against runs_p_value."""
+    from itertools import combinations
+
+    from swaxs_lib.saxs._fitting import runs_p_value
+
+    arrangements = []
+    for plus in combinations(range(11), 5):
+        signs = -np.ones(11)
+        signs[list(plus)] = 1.0
+        arrangements.append((signs, 1 + int(np.sum(signs[1:] != signs[:-1]))))
+    runs = np.array([r for _, r in arrangements])
+    for signs, r in arrangements[::7]:
+        assert runs_p_value(signs) == pytest.approx(np.mean(runs <= r), rel=1e-12)
+
+
 # -- Porod ---------------------------------------------------------------------------------------
 
 
@@ -408,3 +424,15 @@ def test_page_refuses_the_measured_curves_with_the_reason_and_shows_porod_n(page
     assert leading_number(shown(alumina, "Porod n")) == pytest.approx(4.0, abs=0.1)  # 3.97 ± 0.04
     ludox = open_section(ds=page_store["ludox"])
     assert any("interparticle interference" in w.value for w in ludox.warning)  # (md() escapes the hyphen)
+
+
+def test_command_takes_a_stored_dataset_id_and_refuses_a_q_unit_for_it(capsys, sphere_file, tmp_path):
+    db = tmp_path / "store.duckdb"
+    assert main(["import", str(sphere_file), "--db", str(db)]) == 0
+    dataset_id = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["id"]
+    code, by_id, err = run(capsys, dataset_id, "--db", db)
+    assert code == 0, err
+    _, by_file, _ = run(capsys, sphere_file)
+    assert by_id["data"] == dataset_id and by_id["rg_angstrom"] == pytest.approx(by_file["rg_angstrom"], rel=1e-9)
+    code, _, err = run(capsys, dataset_id, "--db", db, "--q-unit", "inv_nm")
+    assert code == 2 and "--q-unit" in err
