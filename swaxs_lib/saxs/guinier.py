@@ -43,7 +43,9 @@ that do not explain the scatter), or by the residual variance when there is no �
 σ_fit(R_g) = 3 σ(b) / (2 R_g), σ(I(0)) = I(0) σ(a).  The reported σ(R_g) combines σ_fit(R_g)
 with the estimated curvature shift in quadrature (the Guinier law's own error over the range);
 σ(R) = √(5/3) σ(R_g).  With a range given (both ends), rules 3 and 4 and Q_max·R_g ≤ 1.3 are
-checked and reported as warnings, not enforced.
+checked and reported as warnings, not enforced; c then comes from the range itself and counts
+only where it is significant (|c| > 2 σ(c)), since a window's own curvature is about four
+times less certain than the bias it causes.
 
 Refusals (:class:`GuinierRefusal`, a :class:`~swaxs_lib.errors.SwaxsInputError`): fewer than
 6 usable points from the start; I rising from the start to a maximum more than
@@ -411,7 +413,8 @@ def _fixed_range(q, i, sigma, index: np.ndarray, *, automatic: bool) -> GuinierF
         raise GuinierRefusal(f"ln I does not fall with Q² in the range given (slope {window.b:+.4g} Å²): "
                              "no Guinier region there")
     c, sigma_c = _curvature(t, y, w, weighted)
-    check = _checks(t, w, window, math.copysign(abs(c) + sigma_c, c), weighted)
+    # the range's own c is as uncertain as its bias (no longer window to learn it from): only a significant c counts
+    check = _checks(t, w, window, c if abs(c) > 2.0 * sigma_c else 0.0, weighted)
     notes = []
     skipped = int(index[-1] - index[0] + 1 - index.size)
     if skipped:
