@@ -20,7 +20,7 @@ import traceback
 from typing import Any, Callable, Sequence
 
 from swaxs_lib import __version__
-from swaxs_lib.cli import compare, data, ml, refine, relax, sizedist, structure
+from swaxs_lib.cli import compare, data, guinier, ml, refine, relax, sizedist, structure
 from swaxs_lib.cli.common import Parser
 from swaxs_lib.errors import SwaxsInputError
 
@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     relax.register(sub)
     ml.register(sub)
     sizedist.register(sub)
+    guinier.register(sub)
     return parser
 
 
