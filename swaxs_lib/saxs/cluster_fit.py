@@ -21,6 +21,7 @@ Examples
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
@@ -305,21 +306,30 @@ def fit_cluster_ladder(
         rows.append(("c0", "c0", recipe._contributions["ladder"].c0, 0.0, (-math.inf, math.inf)))
     bases = add_table_variables(recipe, rows, start, bounds, scale_start=scale_start)
     refined = refined_names(bases, table)
-    plan = stage_plan(bases, refined, MODEL.stages)
+    stages = (("w", "c0"),) if distribution == "free" else MODEL.stages[:2]
+    plan = stage_plan(bases, refined, stages)
 
     def restarts(values: dict[str, float]) -> list[tuple[str, dict[str, float]]]:
         if distribution == "free":
             return []
-        others = [int(k) for k in np.argsort(chi2_alone)[:3]]
-        return [(f"mean {diameters[k]:.1f} Å, width {f * spacing:.2g} Å",
-                 {**values, "mean_diameter": float(diameters[k]), "width": f * spacing})
-                for k in others for f in (0.3, 1.0)]
+        starts = []
+        for k in (int(k) for k in np.argsort(chi2_alone)[:3]):
+            for f in (0.3, 1.0):
+                trial = {**values, "mean_diameter": float(diameters[k]), "width": f * spacing}
+                model = number_fractions(distribution, diameters, trial["mean_diameter"], trial["width"]) @ smeared
+                scale = float(np.dot(model / dy**2, y - trial.get("c0", 0.0)) / np.dot(model / dy**2, model))
+                if "scale" in trial and math.isfinite(scale) and scale > 0:
+                    trial["scale"] = scale
+                starts.append((f"mean {diameters[k]:.1f} Å, width {f * spacing:.2g} Å", trial))
+        return starts
 
     outcome = optimise(recipe, plan, tolerances=1e-10, max_nfev=600, restarts=restarts, progress=progress)
     at_bounds = hold_at_bounds(recipe, refined)
     result = collect(recipe, "iq", MODEL.name, settings, outcome, at_bounds=at_bounds, units=UNITS)
     # the covariance of what is free now, for the fractions' σ (scaled as collect scales the parameters' σ)
-    fit_results = FitResults(recipe)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # a singular covariance: the σ are NaN, flagged
+        fit_results = FitResults(recipe)
     names, cov = list(fit_results.varnames), np.asarray(fit_results.cov, dtype=float)
     factor = uncertainty_factor(window.weighting, result.chi2_reduced)
     values = {v.name: v.value for v in result.values}
