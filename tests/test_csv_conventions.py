@@ -38,7 +38,7 @@ CDSE = ROOT / "tests/data/cdse_np_pdfgui/CdSe-3nm.gr"
 WURTZITE = ROOT / "tests/data/cdse_np_pdfgui/CdSe-wurtzite.cif"
 
 #: Columns that say what a row is (rule 1 of docs/csv.md), for tables of more than one row.
-IDENTIFIERS = {"id", "rank", "step", "candidate", "shape_class", "fact", "distance_angstrom", "coordination_number",
+IDENTIFIERS = {"id", "rank", "step", "candidate", "member", "shape_class", "fact", "distance_angstrom", "coordination_number",
                "q_inv_angstrom", "r_angstrom", "q2_inv_angstrom2"}
 #: Quantities that have a unit, named bare (written here, not taken from swaxs_lib: rule 2).
 BARE = re.compile(r"^(?:(?:data|model|fitted|residual|difference)_)?"

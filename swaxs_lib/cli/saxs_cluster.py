@@ -28,6 +28,7 @@ def _cmd(args: argparse.Namespace) -> dict[str, Any]:
 
     out = out_path(args.out, (".csv",))
     members_out = out_path(args.members_out, (".csv",)) if args.members_out else None
+    contributions_out = out_path(args.contributions_out, (".csv",)) if args.contributions_out else None
     if args.structure:
         given = [f for f, v in (("--shape", args.shape), ("--element", args.element), ("--sizes", args.sizes)) if v]
         if given:
@@ -54,8 +55,11 @@ def _cmd(args: argparse.Namespace) -> dict[str, Any]:
     write_csv(out, fit.curve_columns())
     if members_out is not None:
         write_csv(members_out, fit.member_columns())
+    if contributions_out is not None:
+        write_csv(contributions_out, fit.contribution_columns())
     summary = fit.summary()
-    summary.update(out=str(out), members_out=None if members_out is None else str(members_out), dataset=dataset_id,
+    summary.update(out=str(out), members_out=None if members_out is None else str(members_out),
+                   contributions_out=None if contributions_out is None else str(contributions_out), dataset=dataset_id,
                    shape=args.shape or "file", element=args.element)
     return summary
 
@@ -84,7 +88,8 @@ def register(sub) -> None:
     p.add_argument("--x-min", type=float, help="fit range start, 1/Å")
     p.add_argument("--x-max", type=float, help="fit range end, 1/Å")
     p.add_argument("--weighting", choices=["auto", "sigma", "relative", "uniform"], default="auto")
-    p.add_argument("--out", required=True, metavar="FILE.csv", help="curves: Q, data, fitted, each member's share")
+    p.add_argument("--out", required=True, metavar="FILE.csv", help="the fit: Q, data, fitted, difference")
     p.add_argument("--members-out", metavar="FILE.csv", help="one row per member: size, number fraction ± σ")
+    p.add_argument("--contributions-out", metavar="FILE.csv", help="each member's share of the fit: Q, member, I")
     add_db_flag(p)
     p.set_defaults(func=_cmd)

@@ -131,11 +131,15 @@ class ClusterLadderFit:
                 "chi2_reduced_alone": self.single_chi2_reduced.tolist()}
 
     def curve_columns(self) -> dict[str, np.ndarray]:
-        """The fit (Q, data, fitted, difference) and every member's contribution, as CSV columns."""
-        out = dict(self.result.columns())
-        for k, member in enumerate(self.members):
-            out[f"member_{k + 1}_intensity"] = self.contributions[k]
-        return out
+        """The fit as CSV columns: Q, data, fitted, difference (:meth:`RefinementResult.columns`)."""
+        return self.result.columns()
+
+    def contribution_columns(self) -> dict[str, list]:
+        """Each member's share of the fitted curve (background excluded), one row per (Q, member)."""
+        n_q = len(self.result.x)
+        return {"q_inv_angstrom": np.tile(self.result.x, len(self.members)).tolist(),
+                "member": [m.label for m in self.members for _ in range(n_q)],
+                "intensity": self.contributions.ravel().tolist()}
 
     def summary(self) -> dict[str, Any]:
         """JSON-friendly: the engine's summary, the best member, the distribution and the ladder."""
