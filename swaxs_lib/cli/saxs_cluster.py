@@ -17,14 +17,10 @@ from swaxs_lib.cli.common import out_path, say, write_csv
 from swaxs_lib.cli.data import add_db_flag, load_data, open_store
 from swaxs_lib.errors import SwaxsInputError
 
-#: The ladder each family uses when --sizes is not given: small clusters, so that the default is quick.
-DEFAULT_SIZES = {"icosahedron": "3..7", "cuboctahedron": "3..7", "decahedron": "2..6", "octahedron": "4..12",
-                 "truncated-octahedron": "4..13:3", "sphere": "15..45:5"}
-
 
 def _cmd(args: argparse.Namespace) -> dict[str, Any]:
     from swaxs_lib.saxs.cluster_fit import fit_cluster_ladder
-    from swaxs_lib.saxs.clusters import build_ladder, parse_sizes
+    from swaxs_lib.saxs.clusters import DEFAULT_SIZES, build_ladder, parse_sizes
 
     out = out_path(args.out, (".csv",))
     members_out = out_path(args.members_out, (".csv",)) if args.members_out else None
@@ -66,7 +62,7 @@ def _cmd(args: argparse.Namespace) -> dict[str, Any]:
 
 def register(sub) -> None:
     """Add ``fit-saxs-cluster`` to ``sub``."""
-    from swaxs_lib.saxs.clusters import BACKGROUNDS, DEFAULT_B_ANGSTROM2, DISTRIBUTIONS, FAMILIES
+    from swaxs_lib.saxs.clusters import BACKGROUNDS, DEFAULT_B_ANGSTROM2, DEFAULT_SIZES, DISTRIBUTIONS, FAMILIES
 
     p = sub.add_parser("fit-saxs-cluster", help="fit a size ladder of atomistic clusters (Debye I(Q)) to SAXS/WAXS I(Q)")
     p.add_argument("data", metavar="DATA", help="I(Q): a stored dataset id or a file")

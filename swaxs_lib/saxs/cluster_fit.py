@@ -346,6 +346,47 @@ def fit_cluster_ladder(
                             best, contributions, c0, resolution.description)
 
 
+def fit_family_ladder(measurement, family: str, element: str, sizes: str | Sequence | None = None, *,
+                      max_atoms: int | None = None, **options) -> ClusterLadderFit:
+    """Build a family's ladder and fit it: :func:`~swaxs_lib.saxs.clusters.build_ladder` then :func:`fit_cluster_ladder`.
+
+    Parameters
+    ----------
+    measurement : Measurement
+    family, element : str
+    sizes : str or sequence, optional
+        ``"3..8"`` (:func:`~swaxs_lib.saxs.clusters.parse_sizes`) or the values; default
+        :data:`~swaxs_lib.saxs.clusters.DEFAULT_SIZES` of the family.
+    max_atoms : int, optional
+        Refuse a ladder whose largest member would have more atoms (checked before building).
+    **options
+        Those of :func:`fit_cluster_ladder`.
+
+    Raises
+    ------
+    SwaxsInputError
+        What ``parse_sizes``, ``build_ladder`` or ``fit_cluster_ladder`` refuse; a member above ``max_atoms``.
+    """
+    from swaxs_lib.saxs.clusters import DEFAULT_SIZES, FAMILIES, build_ladder, parse_sizes
+    from swaxs_lib.structures import estimated_atom_count
+
+    if family not in FAMILIES:
+        raise SwaxsInputError(f"shape: got {family!r}; expected one of {', '.join(FAMILIES)}")
+    if sizes is None or (isinstance(sizes, str) and not sizes.strip()):
+        sizes = DEFAULT_SIZES[family]
+    values = parse_sizes(sizes, family) if isinstance(sizes, str) else list(sizes)
+    if max_atoms is not None:
+        name, held, _ = FAMILIES[family]
+        params = {**held, name: max(values)}
+        if family == "truncated-octahedron":
+            params["cutoff"] = (int(max(values)) - 1) // 3
+        n = estimated_atom_count(family, element, params)
+        if n > max_atoms:
+            raise SwaxsInputError(f"--sizes: the largest member ({name}={max(values)}) has about {n} atoms; "
+                                  f"expected at most {max_atoms} here (use the command line for larger ladders)")
+    return fit_cluster_ladder(measurement, build_ladder(family, element, values), **options)
+
+
 def _recipe(q, y, dy, smeared, diameters, distribution, background):
     profile = Profile()
     profile.setObservedProfile(q, y, dy)
@@ -437,4 +478,4 @@ def _single(measurement, q, y, dy, smeared, members, best, chi2_alone, backgroun
                             float(fit.background[0]) if len(fit.background) else 0.0, description)
 
 
-__all__ = ["ClusterLadderFit", "fit_cluster_ladder", "member_curves"]
+__all__ = ["ClusterLadderFit", "fit_cluster_ladder", "fit_family_ladder", "member_curves"]

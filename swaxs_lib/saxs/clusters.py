@@ -77,6 +77,9 @@ FAMILIES: dict[str, tuple[str, dict[str, Any], str]] = {
     "truncated-octahedron": ("length", {}, ""),
     "sphere": ("diameter_angstrom", {"lattice": "fcc"}, "Å"),
 }
+#: The ladder each family uses when no sizes are given: small clusters, so that the default is quick.
+DEFAULT_SIZES = {"icosahedron": "3..7", "cuboctahedron": "3..7", "decahedron": "2..6", "octahedron": "4..12",
+                 "truncated-octahedron": "4..13:3", "sphere": "15..45:5"}
 DISTRIBUTIONS = ("gaussian", "lognormal", "free", "single")
 BACKGROUNDS = ("none", "constant")
 #: Debye–Waller B (Å²) of every member unless given: that of cluster_iq's table (Au near room temperature).
