@@ -220,6 +220,8 @@ def _states(ids: dict[str, str]) -> list[tuple[str, str, dict[str, str], object]
         ("Refine", "pages/refine.py", {"ds": ids["pt"], "job": ids["sweep"], "cjob": ids["crystal"]}, None),
         ("Refine", "pages/refine.py", {"ds": ids["cdse"], "job": ids["spheres"]}, None),
         ("Relax", "pages/relax.py", {"job": ids["relax"], "step": "3"}, None),
+        ("SAXS", "pages/saxs.py", {"ds": ids["au147"], "section": "clusters", "c_shape": "icosahedron",
+                                   "c_sizes": "3..5", "c_dist": "gaussian", "c_fit": "1"}, None),
     ]
     if _model_present():
         states.append(("Predict", "pages/predict.py", {"ds": ids["pt"]}, None))

@@ -253,8 +253,12 @@ def fit_cluster_ladder(
     members = tuple(member_of(c, None if labels is None else labels[i]) for i, c in enumerate(clusters))
     order = np.argsort([m.volume_diameter_angstrom for m in members], kind="stable")
     members, clusters = tuple(members[i] for i in order), [clusters[i] for i in order]
-    if distribution in ("gaussian", "lognormal") and len(members) < 2:
-        distribution = "single"
+    if distribution in ("gaussian", "lognormal") and len(members) < 3:
+        # a mean and a width from one or two members: one weight at most, so never both determined
+        replacement = "single" if len(members) == 1 else "free"
+        warnings.warn(f"distribution {distribution}: {len(members)} member(s) cannot determine a mean and a width; "
+                      f"fitting {replacement} instead", stacklevel=2)
+        distribution = replacement
     n_free = {"single": 1, "free": len(members)}.get(distribution, 3) + (background == "constant")
     window = fit_window(measurement, x_min, x_max, weighting=weighting, n_parameters=n_free)
     mask = window.mask
@@ -329,10 +333,10 @@ def fit_cluster_ladder(
 
     outcome = optimise(recipe, plan, tolerances=1e-10, max_nfev=600, restarts=restarts, progress=progress)
     at_bounds = hold_at_bounds(recipe, refined)
-    result = collect(recipe, "iq", MODEL.name, settings, outcome, at_bounds=at_bounds, units=UNITS)
-    # the covariance of what is free now, for the fractions' σ (scaled as collect scales the parameters' σ)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)  # a singular covariance: the σ are NaN, flagged
+        result = collect(recipe, "iq", MODEL.name, settings, outcome, at_bounds=at_bounds, units=UNITS)
+        # the covariance of what is free now, for the fractions' σ (scaled as collect scales the parameters' σ)
         fit_results = FitResults(recipe)
     names, cov = list(fit_results.varnames), np.asarray(fit_results.cov, dtype=float)
     factor = uncertainty_factor(window.weighting, result.chi2_reduced)
