@@ -9,7 +9,6 @@ the Clusters page.
 
 from __future__ import annotations
 
-import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 

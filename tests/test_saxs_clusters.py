@@ -161,8 +161,8 @@ def test_free_weights_recover_the_fractions_and_members_go_through_the_store_cac
     assert calls == [] and again.result.converged
 
 
-def test_single_members_and_the_best_one(ladder):
-    q = np.geomspace(0.03, 0.6, 80)
+def test_single_members_and_the_best_one_over_saxs_and_waxs(ladder):
+    q = np.geomspace(0.03, 4.0, 200)  # through the first Bragg-like maxima (Q ≈ 2.7 1/Å for Au)
     one = 2e-7 * member_curves([ladder[3]], q)[0] + 0.05
     data = Measurement("iq", q, one, 0.01 * one, "one.dat", "inv_angstrom")
     fit = fit_cluster_ladder(data, ladder, distribution="single")
@@ -205,3 +205,14 @@ def test_the_command_prints_the_fit_and_writes_curves_and_members(tmp_path, caps
     assert (tmp_path / "members.csv").read_text().startswith("member,n_atoms,volume_diameter_angstrom")
     assert main([*args[:6], "--sizes", "2..x", "--out", str(tmp_path / "f.csv")]) == 2
     assert "--sizes" in capsys.readouterr().err
+    # given structure files instead of a ladder: the members are named by their files
+    from swaxs_lib.structures import structure_text
+
+    files = []
+    for k, cluster in enumerate(ladder):
+        files += ["--structure", str(tmp_path / f"c{k}.xyz")]
+        (tmp_path / f"c{k}.xyz").write_text(structure_text(cluster.atoms, "xyz"))
+    assert main([*args[:2], *files, "--distribution", "free", "--q-unit", "inv_nm", "--out", str(tmp_path / "g.csv")]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert [m["member"] for m in result["ladder"]] == [files[1], files[3], files[5]]
+    assert [round(m["number_fraction"], 3) for m in result["ladder"]] == [0.2, 0.5, 0.3]

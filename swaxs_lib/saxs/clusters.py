@@ -58,13 +58,12 @@ the mean and width of a simulated, smeared, noisy mixture.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from swaxs_lib.errors import SwaxsInputError
-from swaxs_lib.fit.result import RefinementResult
 from swaxs_lib.models import ModelSpec
 from swaxs_lib.models.parameters import FitParameter
 
