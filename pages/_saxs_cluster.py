@@ -102,10 +102,10 @@ def show_fit(fit, shape: str, element: str, dataset_id: str) -> None:
     r = fit.result
     values = {v.name: v for v in r.values}
     cells = st.columns(5)
-    if "mean_diameter" in values:
-        cells[0].metric("Mean diameter", values["mean_diameter"].text(), help="Of the continuous distribution")
-        cells[1].metric("Width (σ)", values["width"].text())
-    cells[2].metric("Number-weighted ⟨D⟩", f"{fit.mean_diameter_angstrom:.2f} ± {fit.mean_diameter_sigma:.2g} Å",
+    if "volume_diameter_mean" in values:
+        cells[0].metric("Mean volume diameter", values["volume_diameter_mean"].text(), help="Of the continuous distribution")
+        cells[1].metric("Width (σ) of D_v", values["volume_diameter_width"].text())
+    cells[2].metric("Number-weighted ⟨D_v⟩", f"{fit.mean_volume_diameter_angstrom:.2f} ± {fit.mean_volume_diameter_sigma:.2g} Å",
                     help="Σ w_k D_k over the members (volume-equivalent diameters), σ propagated")
     cells[3].metric("χ²_red", f"{r.chi2_reduced:.4g}", help=f"R_w {r.rw:.4f}, {r.weighting} weights, "
                                                              f"Q {r.x_min:.4g}–{r.x_max:.4g} 1/Å")

@@ -133,14 +133,14 @@ def test_a_gaussian_ladder_fit_recovers_the_mean_and_width_of_a_smeared_noisy_mi
     fit = fit_cluster_ladder(data, ladder, distribution="gaussian", dq_over_q=0.05)
     r = fit.result
     assert 0.7 < r.chi2_reduced < 1.4
-    for name, true in (("mean_diameter", mean), ("width", width)):
+    for name, true in (("volume_diameter_mean", mean), ("volume_diameter_width", width)):
         assert abs(r.value(name) - true) < 3 * r.uncertainty(name), (name, r.value(name), r.uncertainty(name))
-    assert r.uncertainty("mean_diameter") < 0.5  # the data determine it to better than a tenth of a shell
+    assert r.uncertainty("volume_diameter_mean") < 0.5  # the data determine it to better than a tenth of a shell
     assert fit.fractions.sum() == pytest.approx(1.0)
     # without the resolution the width absorbs the smearing: size spread and ΔQ/Q are nearly degenerate
     # (χ²_red stays near 1), so the width comes out too large by many σ
     unsmeared = fit_cluster_ladder(data, ladder, distribution="gaussian").result
-    assert unsmeared.value("width") - width > 5 * unsmeared.uncertainty("width")
+    assert unsmeared.value("volume_diameter_width") - width > 5 * unsmeared.uncertainty("volume_diameter_width")
 
 
 def test_free_weights_recover_the_fractions_and_members_go_through_the_store_cache(ladder, tmp_path, monkeypatch):
@@ -154,7 +154,7 @@ def test_free_weights_recover_the_fractions_and_members_go_through_the_store_cac
     fit = fit_cluster_ladder(data, ladder, distribution="free", dq_over_q=0.03, store=store)
     assert np.all(np.abs(fit.fractions - weights) < 3 * fit.fractions_sigma + 2e-3), (fit.fractions, fit.fractions_sigma)
     true_mean = weights @ np.array([m.volume_diameter_angstrom for m in fit.members])
-    assert abs(fit.mean_diameter_angstrom - true_mean) < 3 * fit.mean_diameter_sigma
+    assert abs(fit.mean_volume_diameter_angstrom - true_mean) < 3 * fit.mean_volume_diameter_sigma
     calls = []
     monkeypatch.setattr(curves, "debye_intensity", lambda *a, **k: calls.append(1))
     again = fit_cluster_ladder(data, ladder, distribution="gaussian", dq_over_q=0.03, store=store)

@@ -91,9 +91,9 @@ class ClusterLadderFit:
     distribution : str
     fractions, fractions_sigma : numpy.ndarray (n_members,)
         Number fractions (sum 1) and σ (propagated; 0 for ``single``).
-    mean_diameter_angstrom, mean_diameter_sigma : float
+    mean_volume_diameter_angstrom, mean_volume_diameter_sigma : float
         Σ w_k D_k over the members (volume-equivalent diameters) and its σ.
-    std_diameter_angstrom, std_diameter_sigma : float
+    std_volume_diameter_angstrom, std_volume_diameter_sigma : float
         sqrt(Σ w_k (D_k - mean)²) and its σ.
     single_chi2_reduced : numpy.ndarray (n_members,)
         χ²_red of each member alone (scale and background fitted exactly).
@@ -111,10 +111,10 @@ class ClusterLadderFit:
     distribution: str
     fractions: np.ndarray
     fractions_sigma: np.ndarray
-    mean_diameter_angstrom: float
-    mean_diameter_sigma: float
-    std_diameter_angstrom: float
-    std_diameter_sigma: float
+    mean_volume_diameter_angstrom: float
+    mean_volume_diameter_sigma: float
+    std_volume_diameter_angstrom: float
+    std_volume_diameter_sigma: float
     single_chi2_reduced: np.ndarray
     best_member: int
     contributions: np.ndarray
@@ -148,10 +148,10 @@ class ClusterLadderFit:
             **self.result.summary(), "distribution": self.distribution, "resolution": self.resolution,
             "best_member": best.label, "best_member_n_atoms": best.n_atoms,
             "best_member_volume_diameter_angstrom": best.volume_diameter_angstrom,
-            "mean_volume_diameter_angstrom": _f(self.mean_diameter_angstrom),
-            "mean_volume_diameter_angstrom_sigma": _f(self.mean_diameter_sigma),
-            "std_volume_diameter_angstrom": _f(self.std_diameter_angstrom),
-            "std_volume_diameter_angstrom_sigma": _f(self.std_diameter_sigma),
+            "mean_volume_diameter_angstrom": _f(self.mean_volume_diameter_angstrom),
+            "mean_volume_diameter_angstrom_sigma": _f(self.mean_volume_diameter_sigma),
+            "std_volume_diameter_angstrom": _f(self.std_volume_diameter_angstrom),
+            "std_volume_diameter_angstrom_sigma": _f(self.std_volume_diameter_sigma),
             "background": _f(self.background),
             "ladder": [{k: (v[i] if not isinstance(v[i], float) else _f(v[i])) for k, v in
                         self.member_columns().items()} for i in range(len(self.members))],
@@ -163,7 +163,7 @@ def _f(x: float) -> float | None:
 
 
 class _Mixture(ProfileGenerator):
-    """Σ w_k (smeared I_k) on the fit's points; w from (mean_diameter, width) or free amplitudes."""
+    """Σ w_k (smeared I_k) on the fit's points; w from the distribution's mean and width, or free amplitudes."""
 
     def __init__(self, smeared: np.ndarray, diameters: np.ndarray, distribution: str) -> None:
         ProfileGenerator.__init__(self, "I")
@@ -172,14 +172,14 @@ class _Mixture(ProfileGenerator):
             for k in range(len(diameters)):
                 self.newParameter(f"w_{k + 1}", 1.0)
         else:
-            self.newParameter("mean_diameter", float(np.mean(diameters)))
-            self.newParameter("width", 1.0)
+            self.newParameter("volume_diameter_mean", float(np.mean(diameters)))
+            self.newParameter("volume_diameter_width", 1.0)
 
     def weights(self) -> np.ndarray:
         if self.distribution == "free":
             return np.array([getattr(self, f"w_{k + 1}").getValue() for k in range(len(self.diameters))])
-        return number_fractions(self.distribution, self.diameters, self.mean_diameter.getValue(),
-                                self.width.getValue())
+        return number_fractions(self.distribution, self.diameters, self.volume_diameter_mean.getValue(),
+                                self.volume_diameter_width.getValue())
 
     def __call__(self, q: np.ndarray) -> np.ndarray:
         return self.weights() @ self.smeared
@@ -227,7 +227,7 @@ def fit_cluster_ladder(
     x_min, x_max, weighting
         As :func:`swaxs_lib.fit.window.fit_window`.
     start, bounds : mapping, optional
-        By the table's names (``scale``, ``mean_diameter``, ``width``, ``w_<k>``, ``c0``).
+        By the table's names (``scale``, ``volume_diameter_mean``, ``volume_diameter_width``, ``w_<k>``, ``c0``).
     store : Store, optional
         Caches every member's Debye curve.
     progress : callable, optional
@@ -301,12 +301,12 @@ def fit_cluster_ladder(
     else:
         lo = max(diameters[0] - spacing, 0.5 * diameters[0])
         rows = [("scale", "scale", recipe._contributions["ladder"].scale, None, (0.0, math.inf)),
-                ("mean_diameter", "mean_diameter", generator.mean_diameter, float(diameters[best]),
+                ("volume_diameter_mean", "volume_diameter_mean", generator.volume_diameter_mean, float(diameters[best]),
                  (float(lo), float(diameters[-1] + spacing))),
-                ("width", "width", generator.width, 0.5 * spacing,
+                ("volume_diameter_width", "volume_diameter_width", generator.volume_diameter_width, 0.5 * spacing,
                  (0.05 * spacing, float(2 * (diameters[-1] - diameters[0]))))]
-        generator.mean_diameter.setValue(float(diameters[best]))
-        generator.width.setValue(0.5 * spacing)
+        generator.volume_diameter_mean.setValue(float(diameters[best]))
+        generator.volume_diameter_width.setValue(0.5 * spacing)
         model0 = generator(q)
         scale_start = float(np.dot(model0 / dy**2, y) / np.dot(model0 / dy**2, model0))
         scale_start = scale_start if math.isfinite(scale_start) and scale_start > 0 else 1.0
@@ -323,8 +323,9 @@ def fit_cluster_ladder(
         starts = []
         for k in (int(k) for k in np.argsort(chi2_alone)[:3]):
             for f in (0.3, 1.0):
-                trial = {**values, "mean_diameter": float(diameters[k]), "width": f * spacing}
-                model = number_fractions(distribution, diameters, trial["mean_diameter"], trial["width"]) @ smeared
+                trial = {**values, "volume_diameter_mean": float(diameters[k]), "volume_diameter_width": f * spacing}
+                model = number_fractions(distribution, diameters, trial["volume_diameter_mean"],
+                                         trial["volume_diameter_width"]) @ smeared
                 scale = float(np.dot(model / dy**2, y - trial.get("c0", 0.0)) / np.dot(model / dy**2, model))
                 if "scale" in trial and math.isfinite(scale) and scale > 0:
                     trial["scale"] = scale
@@ -427,7 +428,7 @@ def _derived(values: Mapping[str, float], diameters: np.ndarray, distribution: s
         a = np.array([max(values[f"w_{k + 1}"], 0.0) for k in range(len(diameters))])
         w = a / a.sum() if a.sum() > 0 else np.full(len(a), 1.0 / len(a))
     else:
-        w = number_fractions(distribution, diameters, values["mean_diameter"], values["width"])
+        w = number_fractions(distribution, diameters, values["volume_diameter_mean"], values["volume_diameter_width"])
     mean = float(w @ diameters)
     return np.concatenate([w, [mean, math.sqrt(max(float(w @ (diameters - mean) ** 2), 0.0))]])
 

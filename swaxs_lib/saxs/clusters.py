@@ -15,8 +15,8 @@ number fractions (sum 1) over the members' volume-equivalent diameters D_k
 (:mod:`swaxs_lib.structures.sizes`):
 
 ``gaussian``
-    w_k ∝ p(D_k) ΔD_k with p the normal density of mean ``mean_diameter`` and
-    standard deviation ``width`` (Å) and ΔD_k the member's share of the D axis
+    w_k ∝ p(D_k) ΔD_k with p the normal density of mean ``volume_diameter_mean`` and
+    standard deviation ``volume_diameter_width`` (Å) and ΔD_k the member's share of the D axis
     (half-way to each neighbour), so that the discrete distribution follows the
     continuous one for any ladder spacing;
 ``lognormal``
@@ -90,9 +90,9 @@ MAX_MEMBERS = 40
 
 PARAMETERS = (
     FitParameter("scale", "", 1.0, 0.0, math.inf, "Data units per electron² of the number-weighted mean cluster."),
-    FitParameter("mean_diameter", "Å", math.nan, 0.0, math.inf,
+    FitParameter("volume_diameter_mean", "Å", math.nan, 0.0, math.inf,
                  "Mean of the continuous number distribution of volume-equivalent diameters.", title="Mean diameter"),
-    FitParameter("width", "Å", math.nan, 0.0, math.inf,
+    FitParameter("volume_diameter_width", "Å", math.nan, 0.0, math.inf,
                  "Standard deviation of that distribution.", title="Width (σ)"),
     FitParameter("w", "", 1.0, 0.0, math.inf, "Amplitude of one ladder member (free distribution; w_<k>)."),
     FitParameter("c0", "", 0.0, -math.inf, math.inf, "Flat background, in the data's units."),
@@ -101,7 +101,8 @@ PARAMETERS = (
 #: :mod:`swaxs_lib.models` registry: those families are ``refine --model`` choices, whose
 #: recipes take one structure; this one takes a ladder (``fit-saxs-cluster``).
 MODEL = ModelSpec("cluster_ladder", "cluster-ladder", "Size ladder of atomistic clusters: Debye I(Q) mixture",
-                  ("iq",), PARAMETERS, (("scale", "c0"), ("scale", "c0", "mean_diameter", "width"), ("w", "c0")),
+                  ("iq",), PARAMETERS,
+                  (("scale", "c0"), ("scale", "c0", "volume_diameter_mean", "volume_diameter_width"), ("w", "c0")),
                   per_element=("w",), linear=("scale", "c0", "w"), module=__name__)
 
 
