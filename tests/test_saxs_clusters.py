@@ -143,6 +143,24 @@ def test_a_gaussian_ladder_fit_recovers_the_mean_and_width_of_a_smeared_noisy_mi
     assert unsmeared.value("volume_diameter_width") - width > 5 * unsmeared.uncertainty("volume_diameter_width")
 
 
+def test_a_lognormal_ladder_fit_recovers_its_mean_and_standard_deviation(ladder):
+    diameters = np.array([c.info.volume_diameter_angstrom for c in ladder])
+    mean, width = 22.0, 6.0  # of the continuous log-normal: s² = ln(1 + (width/mean)²), mu = ln(mean) - s²/2
+    s2 = math.log1p((width / mean) ** 2)
+    mu = math.log(mean) - s2 / 2
+    edges = np.concatenate([[1.5 * diameters[0] - 0.5 * diameters[1]], (diameters[1:] + diameters[:-1]) / 2,
+                            [1.5 * diameters[-1] - 0.5 * diameters[-2]]])
+    w = np.exp(-(np.log(diameters) - mu) ** 2 / (2 * s2)) / diameters * np.diff(edges)
+    data = _simulated_mixture(ladder, w / w.sum(), np.geomspace(0.02, 0.8, 150), 0.03, 0.01, seed=11)
+    r = fit_cluster_ladder(data, ladder, distribution="lognormal", dq_over_q=0.03).result
+    assert 0.7 < r.chi2_reduced < 1.4
+    for name, true in (("volume_diameter_mean", mean), ("volume_diameter_width", width)):
+        assert abs(r.value(name) - true) < 3 * r.uncertainty(name), (name, r.value(name), r.uncertainty(name))
+    # the Gaussian of the same data misses the skew
+    gaussian = fit_cluster_ladder(data, ladder, distribution="gaussian", dq_over_q=0.03).result
+    assert gaussian.chi2_reduced > 1.5 * r.chi2_reduced
+
+
 def test_free_weights_recover_the_fractions_and_members_go_through_the_store_cache(ladder, tmp_path, monkeypatch):
     from swaxs_lib.store import Store
     import swaxs_lib.store.curves as curves
