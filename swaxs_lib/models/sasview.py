@@ -108,7 +108,7 @@ def _model_info(name: str):
         parts = name.split("@")
         known = set(list_models())
         bad = next((p for p in parts if p not in known), name)
-        raise SwaxsInputError(f"model: got {bad!r}; expected a sasmodels model name such as "
+        raise SwaxsInputError(f"--model: got {bad!r}; expected a sasmodels model name such as "
                               f"{', '.join(COMMON)} (optionally @{'/@'.join(STRUCTURE_FACTORS)})") from None
 
 
