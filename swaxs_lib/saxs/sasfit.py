@@ -23,8 +23,9 @@ factor f on a log grid of :data:`GRID_POINTS` values spanning sizes from
 1/Q_max to 10/Q_min; at each f the scale and background are the exact
 weighted linear least-squares solution, and the f of lowest χ² starts the
 fit (relative polydispersities start at 0.1, which smooths the fringes the
-grid sees).  The next-best local minima of the grid are tried as restarts
-(:data:`N_RESTARTS`) and the lowest χ² kept.  This needs no Guinier range and
+grid sees).  The next-best local minima of the grid (at least 30 % apart in size, with
+a grid χ² within :data:`RESTART_CHI2_RATIO` of the best) are tried as
+restarts (at most :data:`N_RESTARTS`) and the lowest χ² kept.  This needs no Guinier range and
 works with a structure factor, because it is the model itself on the grid.
 
 Undetermined parameters
@@ -111,8 +112,10 @@ CORRELATION_LIMIT = 0.95
 FLAG_CORRELATED = "correlated"
 #: Points of the start grid over the common length factor.
 GRID_POINTS = 48
-#: Other local minima of the start grid refined from, the lowest χ² kept.
+#: Other local minima of the start grid refined from, the lowest χ² kept ...
 N_RESTARTS = 2
+#: ... when their grid χ² is at most this many times the best grid χ².
+RESTART_CHI2_RATIO = 10.0
 RESOLUTIONS = ("auto", "none", "dq", "dq_over_q", "slit")
 
 
@@ -475,7 +478,7 @@ def fit_saxs(measurement: Measurement, model: str = "sphere", *, polydispersity:
         return [(label, {**best, **{k: v for k, v in values.items() if k in best}})
                 for label, values in grid[1:1 + N_RESTARTS]]
 
-    outcome = optimise(recipe, plan, tolerances=1e-10, max_nfev=400, progress=progress,
+    outcome = optimise(recipe, plan, tolerances=1e-8, max_nfev=400, progress=progress,
                        restarts=restarts if len(grid) > 1 else None)
     at_bounds = hold_at_bounds(recipe, refined)
     units = {p.name: p.unit for p in spec.parameters}
@@ -536,6 +539,12 @@ def _start_grid(spec: ModelSpec, evaluator: SasEvaluator, q: np.ndarray, y: np.n
     minima = [k for k in range(len(rows)) if (k == 0 or chi2s[k] <= chi2s[k - 1])
               and (k == len(rows) - 1 or chi2s[k] <= chi2s[k + 1])]
     minima.sort(key=lambda k: chi2s[k])
+    distinct: list[int] = []
+    for k in minima:  # a restart within 30 % in size of a kept start would find the same minimum
+        if all(abs(math.log(rows[k][1] / rows[j][1])) > math.log(1.3) for j in distinct):
+            distinct.append(k)
+    # only minima whose grid χ² is within RESTART_CHI2_RATIO of the best are worth a restart
+    minima = [k for k in distinct if chi2s[k] <= RESTART_CHI2_RATIO * chi2s[distinct[0]]]
     keep = {"scale", "background", *lengths}
     return [(f"grid factor {rows[k][1]:.3g}", {n: v for n, v in rows[k][2].items() if n in keep}) for k in minima]
 
