@@ -258,3 +258,49 @@ def test_the_store_keeps_the_q_resolution_and_reads_older_rows(tmp_path):
     upgraded = Store(old)
     record = upgraded.get_dataset(upgraded.list_datasets()[0].id)
     assert record.measurement.x_resolution is None and record.measurement.values.tolist() == [1.0, 2.0]
+
+
+# -- the page -----------------------------------------------------------------------------------------
+
+def test_saxs_page_fit_section_fits_ludox_and_saves_to_the_store(tmp_path, monkeypatch):
+    """The SAXS page, section "Model fit", opened by a link on the stored Ludox curve: Fit, read, save."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from swaxs_lib.store import Store
+
+    monkeypatch.setenv("SWAXS_DB", str(tmp_path / "pages.duckdb"))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    db = Store(tmp_path / "pages.duckdb")
+    raw = LUDOX.read_bytes()
+    dataset = db.add_dataset("Ludox", raw, LUDOX.name, read_measurement_bytes(raw, LUDOX.name)).id
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.switch_page("pages/saxs.py")
+    for name, value in {"ds": dataset, "section": "fit", "f_model": "sphere", "f_pd": "gaussian",
+                        "f_sf": "hardsphere"}.items():
+        at.query_params[name] = value
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert any("dQ column" in c.value for c in at.caption)  # the file's Qdev is offered for smearing
+    at.button(key="saxs.f_go").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    # the same fit as the library's (the SLDs, fixed, only rescale the scale): R and χ²_red as in the Ludox test
+    reference = fit_saxs(read_measurement(LUDOX), "sphere", structure_factor="hardsphere", polydispersity="gaussian")
+    shown = {m.label: m.value for m in at.metric}
+    assert float(shown["χ²_red"]) == pytest.approx(reference.chi2_reduced, rel=1e-3)
+    table = next(d.value for d in at.dataframe if "value_sigma" in d.value.columns).set_index("parameter")
+    assert table.loc["radius", "value"] == pytest.approx(reference.value("radius"), rel=1e-4)
+    assert table.loc["radius", "value_sigma"] > 0 and table.loc["sld", "flag"] == "fixed"
+    assert 100 < table.loc["radius", "value"] < 250 and 0.05 < table.loc["volfraction", "value"] < 0.74
+    at.button(key="saxs.f_save").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    rows = db.list_results()
+    assert len(rows) == 1 and rows[0].kind == "fit" and rows[0].dataset_id == dataset
+    assert "sphere@hardsphere" in rows[0].message
+    home = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    home.run()
+    listed = next(d.value for d in home.dataframe if "summary" in d.value.columns)
+    assert any("sphere@hardsphere" in s for s in listed["summary"])  # Home lists the saved fit
+    st.cache_resource.clear()
+    st.cache_data.clear()
