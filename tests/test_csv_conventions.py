@@ -220,6 +220,8 @@ def _states(ids: dict[str, str]) -> list[tuple[str, str, dict[str, str], object]
         ("Refine", "pages/refine.py", {"ds": ids["pt"], "job": ids["sweep"], "cjob": ids["crystal"]}, None),
         ("Refine", "pages/refine.py", {"ds": ids["cdse"], "job": ids["spheres"]}, None),
         ("Relax", "pages/relax.py", {"job": ids["relax"], "step": "3"}, None),
+        ("SAXS", "pages/saxs.py", {"ds": ids["alumina"], "section": "fit", "f_model": "sphere", "f_pd": "gaussian"},
+         lambda at: at.button(key="saxs.f_go").click()),
     ]
     if _model_present():
         states.append(("Predict", "pages/predict.py", {"ds": ids["pt"]}, None))

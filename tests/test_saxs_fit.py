@@ -293,6 +293,7 @@ def test_saxs_page_fit_section_fits_ludox_and_saves_to_the_store(tmp_path, monke
     assert table.loc["radius", "value"] == pytest.approx(reference.value("radius"), rel=1e-4)
     assert table.loc["radius", "value_sigma"] > 0 and table.loc["sld", "flag"] == "fixed"
     assert 100 < table.loc["radius", "value"] < 250 and 0.05 < table.loc["volfraction", "value"] < 0.74
+    assert {b.proto.label for b in at.get("download_button")} >= {"Fit curves (CSV)", "Fit parameters (CSV)"}
     at.button(key="saxs.f_save").click().run()
     assert not at.exception, [e.message for e in at.exception]
     rows = db.list_results()
