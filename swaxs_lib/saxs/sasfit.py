@@ -20,12 +20,16 @@ Automatic starts
 ----------------
 Every length (Å) the user gives no start for is multiplied by one common
 factor f on a log grid of :data:`GRID_POINTS` values spanning sizes from
-1/Q_max to 10/Q_min; at each f the scale and background are the exact
+1/Q_max to 10/Q_min (with two or more lengths, from four proportions: the
+table's, equal, and the first four times longer or shorter, 2/3 as many
+factors each; size distributions sampled 5 times more coarsely); at each f the scale and background are the exact
 weighted linear least-squares solution, and the f of lowest χ² starts the
 fit (relative polydispersities start at 0.1, which smooths the fringes the
 grid sees).  The next-best local minima of the grid (at least 30 % apart in size, with
 a grid χ² within :data:`RESTART_CHI2_RATIO` of the best) are tried as
-restarts (at most :data:`N_RESTARTS`) and the lowest χ² kept.  This needs no Guinier range and
+restarts (at most :data:`N_RESTARTS`; none when the first fit already
+has χ²_red <= :data:`GOOD_CHI2_REDUCED` with measured σ) and the lowest χ²
+kept.  This needs no Guinier range and
 works with a structure factor, because it is the model itself on the grid.
 
 Undetermined parameters
@@ -114,8 +118,10 @@ FLAG_CORRELATED = "correlated"
 GRID_POINTS = 48
 #: Other local minima of the start grid refined from, the lowest χ² kept ...
 N_RESTARTS = 2
-#: ... when their grid χ² is at most this many times the best grid χ².
+#: ... when their grid χ² is at most this many times the best grid χ² ...
 RESTART_CHI2_RATIO = 10.0
+#: ... and the first fit's χ²_red (with measured σ) is above this: below it the data are explained.
+GOOD_CHI2_REDUCED = 1.5
 RESOLUTIONS = ("auto", "none", "dq", "dq_over_q", "slit")
 
 
@@ -456,7 +462,10 @@ def fit_saxs(measurement: Measurement, model: str = "sphere", *, polydispersity:
                 p.start, (p.low, p.high)) for p in spec.parameters]
     bases = {p.name: p.name for p in spec.parameters}
     refined = refined_names(bases, spec.table, fixed, freed)
-    grid = _start_grid(spec, evaluator, q, y, dy, start, bounds, refined) if auto_start else []
+    # the start grid only ranks sizes: a distribution sampled 5 times more coarsely is enough for it
+    coarse = {k: (kind, max(7, n // 5), nsigma) for k, (kind, n, nsigma) in pd.items()}
+    grid_evaluator = SasEvaluator(name, q, res, coarse, effective_radius) if coarse else evaluator
+    grid = _start_grid(spec, grid_evaluator, q, y, dy, start, bounds, refined) if auto_start else []
     auto = dict(grid[0][1]) if grid else {}
     bases = add_table_variables(recipe, members, {**auto, **start}, bounds)
     settings: dict[str, Any] = {
@@ -475,6 +484,9 @@ def fit_saxs(measurement: Measurement, model: str = "sphere", *, polydispersity:
     plan = stage_plan(bases, refined, spec.stages)
 
     def restarts(best: dict[str, float]) -> list[tuple[str, dict[str, float]]]:
+        chi2_reduced = float(np.sum(np.square(recipe.residual()))) / max(len(q) - len(refined), 1)
+        if window.weighting == "sigma" and chi2_reduced <= GOOD_CHI2_REDUCED:
+            return []  # the staged fit explains the data within their σ: no other minimum can do better
         return [(label, {**best, **{k: v for k, v in values.items() if k in best}})
                 for label, values in grid[1:1 + N_RESTARTS]]
 
@@ -501,52 +513,75 @@ def _correlations(recipe: FitRecipe) -> tuple[tuple[str, str, float], ...]:
     return tuple(out)
 
 
+def _shape_variants(base: Mapping[str, float], lengths: list[str]) -> list[tuple[str, dict[str, float]]]:
+    """The lengths' starting proportions: the table's, and with two or more lengths also equal ones and the
+    first 4 times longer or shorter than the others (a prolate or an oblate start)."""
+    variants = [("table", {n: base[n] for n in lengths})]
+    if len(lengths) >= 2:
+        size = max(base[n] for n in lengths)
+        variants += [("equal", {n: size for n in lengths}),
+                     ("first x4", {n: size * (4.0 if k == 0 else 1.0) for k, n in enumerate(lengths)}),
+                     ("first /4", {n: size * (0.25 if k == 0 else 1.0) for k, n in enumerate(lengths)})]
+    return variants
+
+
 def _start_grid(spec: ModelSpec, evaluator: SasEvaluator, q: np.ndarray, y: np.ndarray, dy: np.ndarray,
                 start: Mapping[str, float], bounds: Mapping[str, tuple[float, float]],
                 refined: list[str]) -> list[tuple[str, dict[str, float]]]:
-    """Starts from a grid over one factor of every free length: the best, then other local minima of χ²."""
+    """Starts from a grid over one factor of every free length (per shape variant): the best, then other
+    local minima of χ² (module docstring)."""
     base = {p.name: float(start.get(p.name, p.start)) for p in spec.parameters if p.name not in spec.linear}
     lengths = [p.name for p in spec.parameters if p.unit == "Å" and p.name in refined and p.name not in start]
-    size = max((base[n] for n in lengths), default=0.0)
     w = 1.0 / dy**2
     free_background = "background" in refined and "background" not in start
     background0 = float(start.get("background", spec.parameter("background").start))
-    factors = (np.geomspace(1.0 / (q.max() * size), 10.0 / (q.min() * size), GRID_POINTS)
-               if lengths and size > 0 else np.ones(1))
-    rows = []
-    for f in factors:
-        values = {**base, **{n: base[n] * f for n in lengths}}
-        if any(not (bounds.get(n, (spec.parameter(n).low, spec.parameter(n).high))[0] <= values[n]
-                    <= bounds.get(n, (spec.parameter(n).low, spec.parameter(n).high))[1]) for n in lengths):
-            continue
-        model = evaluator(values)
-        if not np.all(np.isfinite(model)):
-            continue
-        if free_background:
-            a = np.column_stack([model, np.ones_like(model)]) * np.sqrt(w)[:, None]
-            (scale, background), *_ = np.linalg.lstsq(a, y * np.sqrt(w), rcond=None)
-        else:
-            background = background0
-            scale = float(np.sum(w * model * (y - background)) / max(np.sum(w * model**2), 1e-300))
-        if not (math.isfinite(scale) and scale > 0):
-            continue
-        chi2 = float(np.sum(w * (y - scale * model - background) ** 2))
-        rows.append((chi2, f, {**values, "scale": float(scale), **({"background": float(background)}
-                                                                     if free_background else {})}))
+
+    def limits(n: str) -> tuple[float, float]:
+        return bounds.get(n, (spec.parameter(n).low, spec.parameter(n).high))
+
+    variants = _shape_variants(base, lengths)
+    n_factors = GRID_POINTS if len(variants) == 1 else 2 * GRID_POINTS // 3
+    rows: list[tuple[float, str, float, dict[str, float]]] = []
+    for label, proportions in variants:
+        size = max(proportions.values(), default=0.0)
+        factors = (np.geomspace(1.0 / (q.max() * size), 10.0 / (q.min() * size), n_factors)
+                   if lengths and size > 0 else np.ones(1))
+        for f in factors:
+            values = {**base, **{n: proportions[n] * f for n in lengths}}
+            if any(not limits(n)[0] <= values[n] <= limits(n)[1] for n in lengths):
+                continue
+            model = evaluator(values)
+            if not np.all(np.isfinite(model)):
+                continue
+            if free_background:
+                a = np.column_stack([model, np.ones_like(model)]) * np.sqrt(w)[:, None]
+                (scale, background), *_ = np.linalg.lstsq(a, y * np.sqrt(w), rcond=None)
+            else:
+                background = background0
+                scale = float(np.sum(w * model * (y - background)) / max(np.sum(w * model**2), 1e-300))
+            if not (math.isfinite(scale) and scale > 0):
+                continue
+            chi2 = float(np.sum(w * (y - scale * model - background) ** 2))
+            rows.append((chi2, label, float(f), {**values, "scale": float(scale),
+                                                 **({"background": float(background)} if free_background else {})}))
     if not rows:
         return []
-    chi2s = np.array([r[0] for r in rows])
-    minima = [k for k in range(len(rows)) if (k == 0 or chi2s[k] <= chi2s[k - 1])
-              and (k == len(rows) - 1 or chi2s[k] <= chi2s[k + 1])]
-    minima.sort(key=lambda k: chi2s[k])
-    distinct: list[int] = []
-    for k in minima:  # a restart within 30 % in size of a kept start would find the same minimum
-        if all(abs(math.log(rows[k][1] / rows[j][1])) > math.log(1.3) for j in distinct):
-            distinct.append(k)
+    minima = []
+    for label, _ in variants:  # local minima along each variant's size factor
+        mine = [r for r in rows if r[1] == label]
+        chi2s = [r[0] for r in mine]
+        minima += [mine[k] for k in range(len(mine)) if (k == 0 or chi2s[k] <= chi2s[k - 1])
+                   and (k == len(mine) - 1 or chi2s[k] <= chi2s[k + 1])]
+    minima.sort(key=lambda r: r[0])
+    distinct: list[tuple] = []
+    for row in minima:  # a restart within 30 % in size of a kept start of the same shape finds the same minimum
+        if all(row[1] != kept[1] or abs(math.log(row[2] / kept[2])) > math.log(1.3) for kept in distinct):
+            distinct.append(row)
     # only minima whose grid χ² is within RESTART_CHI2_RATIO of the best are worth a restart
-    minima = [k for k in distinct if chi2s[k] <= RESTART_CHI2_RATIO * chi2s[distinct[0]]]
+    distinct = [r for r in distinct if r[0] <= RESTART_CHI2_RATIO * distinct[0][0]]
     keep = {"scale", "background", *lengths}
-    return [(f"grid factor {rows[k][1]:.3g}", {n: v for n, v in rows[k][2].items() if n in keep}) for k in minima]
+    return [(f"grid {label} x{f:.3g}", {n: v for n, v in values.items() if n in keep})
+            for _, label, f, values in distinct]
 
 
 __all__ = ["CORRELATION_LIMIT", "FLAG_CORRELATED", "GRID_POINTS", "N_RESTARTS", "RESOLUTIONS", "SasEvaluator",
