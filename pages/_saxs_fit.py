@@ -5,8 +5,10 @@ parameter table built from the model's own table: starts, fix, bounds), one
 library call (:func:`swaxs_lib.saxs.sasfit.fit_saxs`), then the result:
 every value with its σ and flag, χ²_red, data + fit + residual (log-log),
 CSV downloads and saving to the store.  A fit takes well under a second for a
-sphere (a few seconds with a structure factor), so it runs in the script on
-the button press rather than as a background job.
+sphere and most models, and runs in the button's callback; one the library
+expects to take longer than :data:`JOB_ABOVE_S` (oriented three-axis shapes
+with a size distribution: :func:`swaxs_lib.saxs.sasfit.expected_seconds`)
+runs as a background job (``saxs-fit``), whose progress the page polls.
 """
 
 from __future__ import annotations
@@ -17,7 +19,17 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from pages._shared import download_csv, md, parse_choice, parse_number, plot_config, store, url_key
+from pages._shared import (
+    download_csv,
+    md,
+    parse_choice,
+    parse_number,
+    plot_config,
+    show_job_failure,
+    store,
+    url_key,
+    watch_job,
+)
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.models.sasview import EFFECTIVE_RADIUS, POLYDISPERSITY, STRUCTURE_FACTORS, form_factor_names, saxs_spec
 
@@ -27,6 +39,8 @@ KEEP = {"persist_state": "session"}
 URL_NAMES: tuple[str, ...] = ("f_model", "f_pd", "f_sf", "f_reff", "f_res", "f_dqq", "f_slit")
 RESOLUTION_TITLES = {"auto": "the data's dQ (if any)", "none": "none", "dq_over_q": "ΔQ/Q (1-σ)",
                      "slit": "slit length"}
+#: A fit expected to take longer (s) runs as a background job (swaxs_lib.jobs), polled by the page.
+JOB_ABOVE_S = 4.0
 FLAG_TEXT = {"": "", "fixed": "fixed", "at_bound": "at a bound: not determined",
              "sigma_exceeds_value": "σ ≥ |value|: not determined",
              "correlated": "|correlation| > 0.95: only a combination is determined"}
@@ -162,10 +176,19 @@ def render(dataset_id: str, measurement) -> None:
     inputs = repr((dataset_id, sorted(options.items(), key=str), sorted(table.items(), key=str)))
     # a callback (not the button's return value): it runs before the script, as the Refine page's buttons do
     st.button("Fit", icon=":material/play_arrow:", type="primary", key=f"{PAGE}.f_go", on_click=_fit,
-              args=(measurement, options, table, inputs))
+              args=(dataset_id, measurement, options, table, inputs))
     if message := st.session_state.pop(f"{PAGE}.f_error", None):
         st.error(message, icon=":material/error:")
         return
+    job = st.session_state.get(f"{PAGE}.f_job")
+    if job is not None and job[0].startswith(repr((dataset_id,))[:-2]):
+        from swaxs_lib.saxs.sasfit import SaxsFit
+
+        record = watch_job(job[1], cancel_key=f"{PAGE}.f_cancel")
+        if record is None or record.status in ("queued", "running") or show_job_failure(record, "SAXS fit"):
+            return
+        st.session_state[key] = (job[0], SaxsFit.from_json(record.result))
+        st.session_state.pop(f"{PAGE}.f_job", None)
     shown = st.session_state.get(key)
     if shown is None or not shown[0].startswith(repr((dataset_id,))[:-2]):
         st.info("Choose the model and press Fit.")
@@ -176,17 +199,29 @@ def render(dataset_id: str, measurement) -> None:
     _show(fit, dataset_id, measurement)
 
 
-def _fit(measurement, options: dict, table: dict, inputs: str) -> None:
-    """The Fit button's callback: one library call; the result (or the error) into the session."""
-    from swaxs_lib.saxs.sasfit import fit_saxs
+def _fit(dataset_id: str, measurement, options: dict, table: dict, inputs: str) -> None:
+    """The Fit button's callback: one library call (a background job when it would take over
+    :data:`JOB_ABOVE_S`); the result, the job or the error into the session."""
+    from swaxs_lib.saxs.sasfit import expected_seconds, fit_saxs
 
+    kwargs = {"polydispersity": options["polydispersity"], "structure_factor": options["structure_factor"],
+              "effective_radius": options["effective_radius"], "resolution": options["resolution"],
+              "dq_over_q": options["dq_over_q"], "slit_length": options["slit_length"], **table}
+    st.session_state.pop(f"{PAGE}.f_result", None)
+    st.session_state.pop(f"{PAGE}.f_job", None)
     try:
-        fit = fit_saxs(measurement, options["model"], polydispersity=options["polydispersity"],
-                       structure_factor=options["structure_factor"], effective_radius=options["effective_radius"],
-                       resolution=options["resolution"], dq_over_q=options["dq_over_q"],
-                       slit_length=options["slit_length"], **table)
+        if expected_seconds(measurement, options["model"], polydispersity=options["polydispersity"],
+                            structure_factor=options["structure_factor"]) > JOB_ABOVE_S:
+            from swaxs_lib.jobs import submit
+
+            bounds = {k: list(v) for k, v in kwargs.pop("bounds").items()}
+            record = submit(store(), "saxs-fit", {"dataset_id": dataset_id, "model": options["model"],
+                                                  "options": {**kwargs, "bounds": bounds}},
+                            dataset_id=dataset_id, label=f"SAXS fit: {options['model']}")
+            st.session_state[f"{PAGE}.f_job"] = (inputs, record.id)
+            return
+        fit = fit_saxs(measurement, options["model"], **kwargs)
     except SwaxsInputError as exc:
-        st.session_state.pop(f"{PAGE}.f_result", None)
         st.session_state[f"{PAGE}.f_error"] = str(exc)
         return
     st.session_state[f"{PAGE}.f_result"] = (inputs, fit)

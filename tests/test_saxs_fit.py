@@ -305,3 +305,58 @@ def test_saxs_page_fit_section_fits_ludox_and_saves_to_the_store(tmp_path, monke
     assert any("sphere@hardsphere" in s for s in listed["summary"])  # Home lists the saved fit
     st.cache_resource.clear()
     st.cache_data.clear()
+
+
+def test_a_fit_runs_as_a_job_and_comes_back_from_its_json(tmp_path):
+    from swaxs_lib.jobs import get_job, submit
+    from swaxs_lib.saxs.sasfit import SaxsFit, expected_seconds
+    from swaxs_lib.store import Store
+
+    db = Store(tmp_path / "jobs.duckdb")
+    raw = LUDOX.read_bytes()
+    dataset = db.add_dataset("Ludox", raw, LUDOX.name, read_measurement_bytes(raw, LUDOX.name)).id
+    options = {"polydispersity": "gaussian", "structure_factor": "hardsphere", "bounds": {"radius": [50.0, 400.0]}}
+    record = submit(db, "saxs-fit", {"dataset_id": dataset, "model": "sphere", "options": options},
+                    dataset_id=dataset, detach=False)
+    assert record.status == "done", record.message
+    fit = SaxsFit.from_json(get_job(db, record.id).result)
+    direct = fit_saxs(read_measurement(LUDOX), "sphere", polydispersity="gaussian", structure_factor="hardsphere",
+                      bounds={"radius": (50.0, 400.0)})
+    assert fit.value("radius") == pytest.approx(direct.value("radius"), rel=1e-9)
+    assert fit.summary() == json.loads(json.dumps(direct.summary()))
+    assert 0 < expected_seconds(read_measurement(LUDOX), "sphere", polydispersity="gaussian") < 30
+
+
+def test_saxs_page_runs_a_slow_fit_as_a_background_job(tmp_path, monkeypatch):
+    """A fit expected to take long goes to a worker process; the page polls it and shows the same numbers."""
+    import time
+
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    import pages._saxs_fit as section
+    from swaxs_lib.store import Store
+
+    monkeypatch.setenv("SWAXS_DB", str(tmp_path / "jobs.duckdb"))
+    monkeypatch.setattr(section, "JOB_ABOVE_S", 0.0)  # every fit counts as slow here
+    st.cache_resource.clear()
+    db = Store(tmp_path / "jobs.duckdb")
+    raw = LUDOX.read_bytes()
+    dataset = db.add_dataset("Ludox", raw, LUDOX.name, read_measurement_bytes(raw, LUDOX.name)).id
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.switch_page("pages/saxs.py")
+    for name, value in {"ds": dataset, "section": "fit", "f_model": "sphere", "f_pd": "gaussian"}.items():
+        at.query_params[name] = value
+    at.run()
+    at.button(key="saxs.f_go").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    deadline = time.time() + 90
+    while not at.metric and time.time() < deadline:
+        time.sleep(1.0)
+        at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    reference = fit_saxs(read_measurement(LUDOX), "sphere", polydispersity="gaussian")
+    shown = {m.label: m.value for m in at.metric}
+    assert float(shown["χ²_red"]) == pytest.approx(reference.chi2_reduced, rel=1e-3)
+    assert [j.params["task"] for j in db.list_results() if j.kind == "job"] == ["saxs-fit"]
+    st.cache_resource.clear()

@@ -110,6 +110,7 @@ from swaxs_lib.models.sasview import (
     size_parameters,
 )
 from swaxs_lib.refine.significance import FLAG_AT_BOUND, FLAG_SIGMA
+from swaxs_lib.tasks import register_task
 
 #: |correlation| above which both parameters of a pair are flagged ``correlated``.
 CORRELATION_LIMIT = 0.95
@@ -329,6 +330,27 @@ class SaxsFit:
                 "fitted_intensity": fitted, "difference_intensity": difference,
                 "normalised_residual": difference / self.sigma}
 
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON (the result's own, versioned, with the correlations and σ)."""
+        return {"result": self.result.to_json(), "correlations": [[a, b, r] for a, b, r in self.correlations],
+                "sigma": [float(s) for s in self.sigma]}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "SaxsFit":
+        """What :meth:`to_json` wrote (a job's result).
+
+        Raises
+        ------
+        SwaxsInputError
+            Not a SAXS fit's JSON.
+        """
+        try:
+            return cls(RefinementResult.from_json(data["result"]),
+                       tuple((str(a), str(b), float(r)) for a, b, r in data.get("correlations") or ()),
+                       np.asarray(data["sigma"], dtype=float))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SwaxsInputError(f"SAXS fit: unreadable stored result ({exc}); expected SaxsFit.to_json()") from None
+
     def parameter_row(self) -> dict[str, Any]:
         """χ²_red, then every value with its σ and flag under names with units (``radius_angstrom``)."""
         from swaxs_lib.models.parameters import column_name
@@ -498,6 +520,55 @@ def fit_saxs(measurement: Measurement, model: str = "sphere", *, polydispersity:
     return SaxsFit(result, _correlations(recipe), np.asarray(dy, dtype=float))
 
 
+def expected_seconds(measurement: Measurement, model: str = "sphere", *, polydispersity: str | None = None,
+                     structure_factor: str | None = None, n_evaluations: int = 400) -> float:
+    """A rough duration of :func:`fit_saxs` (s): one model evaluation on the data's points, timed, times
+    ``n_evaluations`` (a grid of up to 128 and a refinement of a few hundred); pages use it to choose a
+    background job for slow models (oriented three-axis shapes with a size distribution).
+
+    Raises
+    ------
+    SwaxsInputError
+        An unknown model or distribution.
+    """
+    import time
+
+    name = model_name(model, structure_factor)
+    pd = {}
+    if polydispersity:
+        pd = {p: (polydispersity, *_pd_sampling(polydispersity)) for p in size_parameters(name)[:1]}
+    q = np.asarray(measurement.x, dtype=float)
+    evaluator = SasEvaluator(name, q, resolution_for(q, "none"), pd)
+    values = {f"{p}_pd": 0.1 for p in pd}
+    evaluator(values)  # the kernel's first call loads it
+    started = time.perf_counter()
+    evaluator(values)
+    return (time.perf_counter() - started) * n_evaluations
+
+
+@register_task("saxs-fit")
+def saxs_fit_task(store, args: Mapping[str, Any], report: Callable[..., None]) -> SaxsFit:
+    """The ``saxs-fit`` job (:mod:`swaxs_lib.jobs`): :func:`fit_saxs` of a stored I(Q).
+
+    ``args``: ``dataset_id``, ``model`` and the keyword arguments of :func:`fit_saxs`
+    under ``options`` (JSON: bounds as [low, high] lists).
+    """
+    measurement = store.get_dataset(args["dataset_id"]).measurement
+    options = dict(args.get("options") or {})
+    if options.get("bounds"):
+        options["bounds"] = {k: tuple(v) for k, v in options["bounds"].items()}
+    report(0, 2, "fitting")
+    lines: list[str] = []
+
+    def progress(line: str) -> None:
+        lines.append(line)
+        report(min(len(lines), 1), 2, line)
+
+    fit = fit_saxs(measurement, args.get("model", "sphere"), progress=progress, **options)
+    report(2, 2, f"done: χ²_red {fit.chi2_reduced:.4g}", force=True)
+    return fit
+
+
 def _correlations(recipe: FitRecipe) -> tuple[tuple[str, str, float], ...]:
     """Correlation coefficient of every pair of the recipe's free variables (from srfit's covariance)."""
     names = recipe.getNames()
@@ -585,4 +656,5 @@ def _start_grid(spec: ModelSpec, evaluator: SasEvaluator, q: np.ndarray, y: np.n
 
 
 __all__ = ["CORRELATION_LIMIT", "FLAG_CORRELATED", "GRID_POINTS", "N_RESTARTS", "RESOLUTIONS", "SasEvaluator",
-           "SaxsFit", "fit_saxs", "model_intensity", "model_name", "resolution_for"]
+           "SaxsFit", "expected_seconds", "fit_saxs", "model_intensity", "model_name", "resolution_for",
+           "saxs_fit_task"]
