@@ -231,7 +231,8 @@ def _save(fit, dataset_id: str) -> None:
     """The Save button's callback: the fit as a store row (listed on Home)."""
     from swaxs_lib.store.fits import StoredFit, save_fit
 
-    stored = StoredFit.from_fit(fit, producer="saxs", dataset_id=dataset_id, inputs={"page": "saxs", "model": fit.model})
+    stored = StoredFit.from_fit(fit, producer="saxs", dataset_id=dataset_id,
+                                inputs={"page": "saxs", "model": fit.model})
     record = save_fit(store(), stored, message=f"SAXS fit: {fit.model} χ²_red {fit.chi2_reduced:.4g}")
     st.session_state[f"{PAGE}.f_saved"] = record.id
 

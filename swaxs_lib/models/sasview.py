@@ -209,5 +209,6 @@ def common_models() -> tuple[ModelSpec, ...]:
     return tuple(saxs_spec(n) for n in COMMON)
 
 
-__all__ = ["COMMON", "EFFECTIVE_RADIUS", "POLYDISPERSITY", "PRODUCT_SETTINGS", "STRUCTURE_FACTORS", "UNITS", "column_name",
+__all__ = ["COMMON", "EFFECTIVE_RADIUS", "POLYDISPERSITY", "PRODUCT_SETTINGS", "STRUCTURE_FACTORS", "UNITS",
+           "column_name",
            "common_models", "form_factor_names", "model_info", "saxs_spec", "size_parameters"]

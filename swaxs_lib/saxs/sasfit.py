@@ -390,7 +390,8 @@ def model_name(form: str, structure_factor: str | None = None) -> str:
 
 def fit_saxs(measurement: Measurement, model: str = "sphere", *, polydispersity: str | None = None,
              pd_parameters: Iterable[str] | None = None, structure_factor: str | None = None,
-             effective_radius: str = "form", resolution: str = "auto", dq_over_q: float | None = None, slit_length: float | None = None,
+             effective_radius: str = "form", resolution: str = "auto", dq_over_q: float | None = None,
+             slit_length: float | None = None,
              x_min: float | None = None, x_max: float | None = None, weighting: str = "auto",
              start: Mapping[str, float] | None = None, bounds: Mapping[str, tuple[float, float]] | None = None,
              fix: Iterable[str] = (), free: Iterable[str] = (), auto_start: bool = True,
