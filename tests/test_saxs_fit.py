@@ -91,7 +91,8 @@ def test_polydisperse_gold_sphere_recovers_the_published_radius_and_width():
     fit = fit_saxs(Measurement("iq", q, y, sigma, "au.dat", "inv_angstrom"), "sphere", polydispersity="gaussian",
                    start={"sld": 119.0, "sld_solvent": 8.0})
     assert_recovered(fit, truth)
-    assert 0.75 < fit.chi2_reduced < 1.3 and fit.undetermined() == []
+    # χ²_red of ~175 degrees of freedom scatters by sqrt(2/175) = 0.11: 0.6..1.4 is about 4 of those
+    assert 0.6 < fit.chi2_reduced < 1.4 and fit.undetermined() == []
     assert fit.uncertainty("radius") < 0.1  # the fringes of σ/R = 6 % measure R to better than 0.1 Å here
 
 
@@ -101,14 +102,14 @@ def test_cylinder_and_core_shell_are_recovered_from_default_starts():
     y, sigma = noisy(sasmodels_curve("cylinder", q, {**cyl, "sld": 4.0, "sld_solvent": 1.0}), seed=3, floor=5e-4)
     fit = fit_saxs(Measurement("iq", q, y, sigma, "cyl.dat", "inv_angstrom"), "cylinder")
     assert_recovered(fit, cyl)
-    assert 0.7 < fit.chi2_reduced < 1.35
+    assert 0.6 < fit.chi2_reduced < 1.4
 
     shell = {"radius": 40.0, "thickness": 15.0, "scale": 0.01, "background": 0.001}
     slds = {"sld_core": 6.0, "sld_shell": 1.0, "sld_solvent": 2.0}
     y, sigma = noisy(sasmodels_curve("core_shell_sphere", q, {**shell, **slds}), seed=5, floor=5e-4)
     fit = fit_saxs(Measurement("iq", q, y, sigma, "cs.dat", "inv_angstrom"), "core_shell_sphere", start=slds)
     assert_recovered(fit, shell)
-    assert 0.7 < fit.chi2_reduced < 1.35
+    assert 0.6 < fit.chi2_reduced < 1.4
 
 
 def test_smearing_with_the_right_dq_recovers_what_ignoring_it_does_not():
