@@ -81,7 +81,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
@@ -101,126 +100,27 @@ from swaxs_lib.fit.result import RefinementResult
 from swaxs_lib.fit.window import fit_window
 from swaxs_lib.io.measurement import Measurement
 from swaxs_lib.models import ModelSpec
-from swaxs_lib.models.sasview import (
-    POLYDISPERSITY,
-    PRODUCT_SETTINGS,
-    STRUCTURE_FACTORS,
-    model_info,
-    saxs_spec,
-    size_parameters,
-)
+from swaxs_lib.models.sasview import saxs_spec, size_parameters
 from swaxs_lib.refine.significance import FLAG_AT_BOUND, FLAG_SIGMA
+from swaxs_lib.saxs._starts import GRID_POINTS, RESTART_CHI2_RATIO, start_grid
+from swaxs_lib.saxs.sascurve import (
+    RESOLUTIONS,
+    SasEvaluator,
+    model_intensity,
+    model_name,
+    pd_sampling,
+    resolution_for,
+)
 from swaxs_lib.tasks import register_task
 
 #: |correlation| above which both parameters of a pair are flagged ``correlated``.
 CORRELATION_LIMIT = 0.95
 FLAG_CORRELATED = "correlated"
-#: Points of the start grid over the common length factor.
-GRID_POINTS = 48
 #: Other local minima of the start grid refined from, the lowest χ² kept ...
 N_RESTARTS = 2
-#: ... when their grid χ² is at most this many times the best grid χ² ...
-RESTART_CHI2_RATIO = 10.0
+#: ... when their grid χ² is at most :data:`~swaxs_lib.saxs._starts.RESTART_CHI2_RATIO` times the best ...
 #: ... and the first fit's χ²_red (with measured σ) is above this: below it the data are explained.
 GOOD_CHI2_REDUCED = 1.5
-RESOLUTIONS = ("auto", "none", "dq", "dq_over_q", "slit")
-
-
-@lru_cache(maxsize=16)
-def _kernel_model(name: str):
-    from sasmodels.core import load_model
-
-    model_info(name)  # a SwaxsInputError for an unknown name
-    return load_model(name, dtype="double", platform="dll")
-
-
-def resolution_for(q: np.ndarray, mode: str = "none", *, dq: np.ndarray | None = None,
-                   dq_over_q: float | None = None, slit_length: float | None = None):
-    """sasmodels' resolution object for points ``q`` (1/Å).
-
-    Parameters
-    ----------
-    q : numpy.ndarray
-    mode : {"none", "dq", "dq_over_q", "slit"}
-        Perfect resolution; Gaussian with the 1-σ widths ``dq`` (1/Å); Gaussian
-        with 1-σ width ``dq_over_q * q``; slit smearing with ``slit_length`` (1/Å).
-
-    Raises
-    ------
-    SwaxsInputError
-        A missing or non-positive width.
-    """
-    from sasmodels import resolution
-
-    q = np.asarray(q, dtype=float)
-    if mode == "none":
-        return resolution.Perfect1D(q)
-    if mode == "dq":
-        if dq is None or len(dq) != len(q) or not np.all(np.isfinite(dq)) or np.any(dq < 0):
-            raise SwaxsInputError("resolution dq: the data have no usable dQ column; expected a 1-σ dQ >= 0 per point "
-                                  "(or --dq-over-q, --slit-length, --resolution none)")
-        return resolution.Pinhole1D(q, np.asarray(dq, dtype=float))
-    if mode == "dq_over_q":
-        if dq_over_q is None or not (math.isfinite(dq_over_q) and 0 < dq_over_q < 1):
-            raise SwaxsInputError(f"--dq-over-q: got {dq_over_q!r}; expected a 1-σ relative width between 0 and 1, "
-                                  "e.g. 0.05")
-        return resolution.Pinhole1D(q, dq_over_q * q)
-    if mode == "slit":
-        if slit_length is None or not (math.isfinite(slit_length) and slit_length > 0):
-            raise SwaxsInputError(f"--slit-length: got {slit_length!r}; expected a positive slit length in 1/Å")
-        return resolution.Slit1D(q, q_length=float(slit_length))
-    raise SwaxsInputError(f"resolution: got {mode!r}; expected one of {', '.join(RESOLUTIONS)}")
-
-
-class SasEvaluator:
-    """A sasmodels model on fixed points with a resolution: parameters (by name) in, smeared I(Q) out.
-
-    Scale 1 and background 0 unless given; ``pd`` maps each polydisperse
-    size to (type, points, widths).
-    """
-
-    def __init__(self, name: str, q: np.ndarray, res, pd: Mapping[str, tuple[str, int, float]] | None = None,
-                 effective_radius: str = "form"):
-        self.name, self.q = name, np.asarray(q, dtype=float)
-        self.resolution = res
-        self.kernel = _kernel_model(name).make_kernel([res.q_calc])
-        settings: dict[str, float | str] = {}
-        names = {p.name for p in model_info(name).parameters.kernel_parameters}
-        settings.update({k: v for k, v in PRODUCT_SETTINGS.items() if k in names})
-        if effective_radius == "free" and "radius_effective_mode" in names:
-            settings["radius_effective_mode"] = 0
-        for par, (kind, n, nsigma) in (pd or {}).items():
-            settings.update({f"{par}_pd_type": kind, f"{par}_pd_n": int(n), f"{par}_pd_nsigma": float(nsigma)})
-        self.settings = settings
-
-    def __call__(self, values: Mapping[str, float]) -> np.ndarray:
-        from sasmodels.direct_model import call_kernel
-
-        pars = {"scale": 1.0, "background": 0.0, **self.settings, **{k: float(v) for k, v in values.items()}}
-        background = pars.pop("background")
-        out = self.resolution.apply(call_kernel(self.kernel, {**pars, "background": 0.0}))
-        return np.asarray(out, dtype=float) + background
-
-
-def model_intensity(name: str, q: np.ndarray, values: Mapping[str, float], *, pd_type: str = "gaussian",
-                    resolution: str = "none", dq: np.ndarray | None = None, dq_over_q: float | None = None,
-                    slit_length: float | None = None) -> np.ndarray:
-    """I(Q) of a sasmodels model at ``q`` (1/Å): every ``<p>_pd`` in ``values`` is a ``pd_type`` distribution.
-
-    Raises
-    ------
-    SwaxsInputError
-        An unknown model, distribution or resolution.
-    """
-    pd = {k[:-3]: (pd_type, *_pd_sampling(pd_type)) for k in values if k.endswith("_pd")}
-    res = resolution_for(q, resolution, dq=dq, dq_over_q=dq_over_q, slit_length=slit_length)
-    return SasEvaluator(name, q, res, pd)(values)
-
-
-def _pd_sampling(kind: str) -> tuple[int, float]:
-    if kind not in POLYDISPERSITY:
-        raise SwaxsInputError(f"--polydispersity: got {kind!r}; expected one of {', '.join(POLYDISPERSITY)}")
-    return POLYDISPERSITY[kind]
 
 
 class SasGenerator(ProfileGenerator):
@@ -365,29 +265,6 @@ class SaxsFit:
         return out
 
 
-def model_name(form: str, structure_factor: str | None = None) -> str:
-    """``sphere`` or ``sphere@hardsphere``.
-
-    Raises
-    ------
-    SwaxsInputError
-        A structure factor given with a form factor that already has one, or an unknown name.
-    """
-    form = str(form).strip()
-    if not structure_factor:
-        model_info(form)
-        return form
-    if "@" in form:
-        raise SwaxsInputError(f"--structure-factor: {form!r} already has one; expected a plain form factor")
-    sf = str(structure_factor).strip()
-    info = model_info(sf)
-    if not info.structure_factor:
-        raise SwaxsInputError(f"--structure-factor: got {sf!r}; expected one of {', '.join(STRUCTURE_FACTORS)}")
-    name = f"{form}@{sf}"
-    model_info(name)
-    return name
-
-
 def fit_saxs(measurement: Measurement, model: str = "sphere", *, polydispersity: str | None = None,
              pd_parameters: Iterable[str] | None = None, structure_factor: str | None = None,
              effective_radius: str = "form", resolution: str = "auto", dq_over_q: float | None = None,
@@ -445,8 +322,11 @@ def fit_saxs(measurement: Measurement, model: str = "sphere", *, polydispersity:
     name = model_name(model, structure_factor)
     sizes = size_parameters(name)
     if polydispersity:
-        pd_sampling = _pd_sampling(polydispersity)
+        sampling = pd_sampling(polydispersity)
         chosen = tuple(pd_parameters) if pd_parameters else sizes[:1]
+        if not chosen:
+            raise SwaxsInputError(f"--polydispersity: {name} has no polydisperse size; expected a model with one "
+                                  "(sphere, cylinder, ...) or no --polydispersity")
     else:
         if pd_parameters:
             raise SwaxsInputError("--pd-parameters: given without --polydispersity; expected a distribution too")
@@ -467,7 +347,7 @@ def fit_saxs(measurement: Measurement, model: str = "sphere", *, polydispersity:
                 else "slit" if slit_length is not None else "none")
     dq = None if measurement.x_resolution is None else np.asarray(measurement.x_resolution)[inside]
     res = resolution_for(q, mode, dq=dq, dq_over_q=dq_over_q, slit_length=slit_length)
-    pd = {p: (polydispersity, *pd_sampling) for p in chosen}
+    pd = {p: (polydispersity, *sampling) for p in chosen}
     evaluator = SasEvaluator(name, q, res, pd, effective_radius)
 
     profile = Profile()
@@ -488,14 +368,14 @@ def fit_saxs(measurement: Measurement, model: str = "sphere", *, polydispersity:
     # the start grid only ranks sizes: a distribution sampled 5 times more coarsely is enough for it
     coarse = {k: (kind, max(7, n // 5), nsigma) for k, (kind, n, nsigma) in pd.items()}
     grid_evaluator = SasEvaluator(name, q, res, coarse, effective_radius) if coarse else evaluator
-    grid = _start_grid(spec, grid_evaluator, q, y, dy, start, bounds, refined) if auto_start else []
+    grid = start_grid(spec, grid_evaluator, q, y, dy, start, bounds, refined) if auto_start else []
     auto = dict(grid[0][1]) if grid else {}
     bases = add_table_variables(recipe, members, {**auto, **start}, bounds)
     settings: dict[str, Any] = {
         "model": name, "form_factor": name.split("@")[0], "structure_factor": structure_factor or "",
         "effective_radius": effective_radius if "@" in name else "",
         "polydispersity": polydispersity or "", "pd_parameters": list(chosen),
-        "pd_n": pd_sampling[0] if chosen else 0, "pd_nsigma": pd_sampling[1] if chosen else 0.0,
+        "pd_n": sampling[0] if chosen else 0, "pd_nsigma": sampling[1] if chosen else 0.0,
         "resolution": mode, "dq_over_q": dq_over_q, "slit_length_inv_angstrom": slit_length,
         "source": measurement.source, "x_unit_in_file": measurement.x_unit, "x_min": window.x_min,
         "x_max": window.x_max, "weighting": window.weighting, "fixed": sorted(fixed), "freed": sorted(freed),
@@ -537,7 +417,7 @@ def expected_seconds(measurement: Measurement, model: str = "sphere", *, polydis
     name = model_name(model, structure_factor)
     pd = {}
     if polydispersity:
-        pd = {p: (polydispersity, *_pd_sampling(polydispersity)) for p in size_parameters(name)[:1]}
+        pd = {p: (polydispersity, *pd_sampling(polydispersity)) for p in size_parameters(name)[:1]}
     q = np.asarray(measurement.x, dtype=float)
     evaluator = SasEvaluator(name, q, resolution_for(q, "none"), pd)
     values = {f"{p}_pd": 0.1 for p in pd}
@@ -583,77 +463,6 @@ def _correlations(recipe: FitRecipe) -> tuple[tuple[str, str, float], ...]:
             r = cov[i, j] / (d[i] * d[j]) if d[i] > 0 and d[j] > 0 else math.nan
             out.append((names[i], names[j], float(r)))
     return tuple(out)
-
-
-def _shape_variants(base: Mapping[str, float], lengths: list[str]) -> list[tuple[str, dict[str, float]]]:
-    """The lengths' starting proportions: the table's, and with two or more lengths also equal ones and the
-    first 4 times longer or shorter than the others (a prolate or an oblate start)."""
-    variants = [("table", {n: base[n] for n in lengths})]
-    if len(lengths) >= 2:
-        size = max(base[n] for n in lengths)
-        variants += [("equal", {n: size for n in lengths}),
-                     ("first x4", {n: size * (4.0 if k == 0 else 1.0) for k, n in enumerate(lengths)}),
-                     ("first /4", {n: size * (0.25 if k == 0 else 1.0) for k, n in enumerate(lengths)})]
-    return variants
-
-
-def _start_grid(spec: ModelSpec, evaluator: SasEvaluator, q: np.ndarray, y: np.ndarray, dy: np.ndarray,
-                start: Mapping[str, float], bounds: Mapping[str, tuple[float, float]],
-                refined: list[str]) -> list[tuple[str, dict[str, float]]]:
-    """Starts from a grid over one factor of every free length (per shape variant): the best, then other
-    local minima of χ² (module docstring)."""
-    base = {p.name: float(start.get(p.name, p.start)) for p in spec.parameters if p.name not in spec.linear}
-    lengths = [p.name for p in spec.parameters if p.unit == "Å" and p.name in refined and p.name not in start]
-    w = 1.0 / dy**2
-    free_background = "background" in refined and "background" not in start
-    background0 = float(start.get("background", spec.parameter("background").start))
-
-    def limits(n: str) -> tuple[float, float]:
-        return bounds.get(n, (spec.parameter(n).low, spec.parameter(n).high))
-
-    variants = _shape_variants(base, lengths)
-    n_factors = GRID_POINTS if len(variants) == 1 else 2 * GRID_POINTS // 3
-    rows: list[tuple[float, str, float, dict[str, float]]] = []
-    for label, proportions in variants:
-        size = max(proportions.values(), default=0.0)
-        factors = (np.geomspace(1.0 / (q.max() * size), 10.0 / (q.min() * size), n_factors)
-                   if lengths and size > 0 else np.ones(1))
-        for f in factors:
-            values = {**base, **{n: proportions[n] * f for n in lengths}}
-            if any(not limits(n)[0] <= values[n] <= limits(n)[1] for n in lengths):
-                continue
-            model = evaluator(values)
-            if not np.all(np.isfinite(model)):
-                continue
-            if free_background:
-                a = np.column_stack([model, np.ones_like(model)]) * np.sqrt(w)[:, None]
-                (scale, background), *_ = np.linalg.lstsq(a, y * np.sqrt(w), rcond=None)
-            else:
-                background = background0
-                scale = float(np.sum(w * model * (y - background)) / max(np.sum(w * model**2), 1e-300))
-            if not (math.isfinite(scale) and scale > 0):
-                continue
-            chi2 = float(np.sum(w * (y - scale * model - background) ** 2))
-            rows.append((chi2, label, float(f), {**values, "scale": float(scale),
-                                                 **({"background": float(background)} if free_background else {})}))
-    if not rows:
-        return []
-    minima = []
-    for label, _ in variants:  # local minima along each variant's size factor
-        mine = [r for r in rows if r[1] == label]
-        chi2s = [r[0] for r in mine]
-        minima += [mine[k] for k in range(len(mine)) if (k == 0 or chi2s[k] <= chi2s[k - 1])
-                   and (k == len(mine) - 1 or chi2s[k] <= chi2s[k + 1])]
-    minima.sort(key=lambda r: r[0])
-    distinct: list[tuple] = []
-    for row in minima:  # a restart within 30 % in size of a kept start of the same shape finds the same minimum
-        if all(row[1] != kept[1] or abs(math.log(row[2] / kept[2])) > math.log(1.3) for kept in distinct):
-            distinct.append(row)
-    # only minima whose grid χ² is within RESTART_CHI2_RATIO of the best are worth a restart
-    distinct = [r for r in distinct if r[0] <= RESTART_CHI2_RATIO * distinct[0][0]]
-    keep = {"scale", "background", *lengths}
-    return [(f"grid {label} x{f:.3g}", {n: v for n, v in values.items() if n in keep})
-            for _, label, f, values in distinct]
 
 
 __all__ = ["CORRELATION_LIMIT", "FLAG_CORRELATED", "GRID_POINTS", "N_RESTARTS", "RESOLUTIONS", "SasEvaluator",
