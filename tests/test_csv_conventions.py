@@ -224,6 +224,8 @@ def _states(ids: dict[str, str]) -> list[tuple[str, str, dict[str, str], object]
         ("SAXS", "pages/saxs.py", {"ds": ids["au147"], "section": "guinier"}, None),
         ("SAXS", "pages/saxs.py", {"ds": ids["au147"], "section": "clusters", "c_shape": "icosahedron",
                                    "c_sizes": "3..5", "c_dist": "gaussian", "c_fit": "1"}, None),
+        ("SAXS", "pages/saxs.py", {"ds": ids["alumina"], "section": "fit", "f_model": "sphere", "f_pd": "gaussian"},
+         lambda at: at.button(key="saxs.f_go").click()),
     ]
     if _model_present():
         states.append(("Predict", "pages/predict.py", {"ds": ids["pt"]}, None))

@@ -20,7 +20,7 @@ import traceback
 from typing import Any, Callable, Sequence
 
 from swaxs_lib import __version__
-from swaxs_lib.cli import compare, data, guinier, ml, refine, relax, saxs_cluster, sizedist, structure
+from swaxs_lib.cli import compare, data, guinier, ml, refine, relax, saxs_cluster, saxs_fit, sizedist, structure
 from swaxs_lib.cli.common import Parser
 from swaxs_lib.errors import SwaxsInputError
 
@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     sizedist.register(sub)
     guinier.register(sub)
     saxs_cluster.register(sub)
+    saxs_fit.register(sub)
     return parser
 
 
