@@ -33,7 +33,11 @@ when σ is given); the windows all start at the lowest usable Q (or at the first
    must be at most :data:`SHIFT_SIGMA` (0.5) times R_g's uncertainty from the fit, or
    :data:`CURVATURE_SHIFT_TOLERANCE` (0.3 %) of R_g, whichever is larger.
 
-The chosen range is the longest acceptable window.  Rule 4 is what shortens the range of a
+The chosen range is the longest acceptable window.  When every window fails rule 4 alone
+(rule 3 passed) and the data start well inside the plateau (Q_min·R_g ≤ :data:`QMIN_RG_CURVED`,
+0.5), the shortest window is reported with its curvature shift in R_g's uncertainty and a
+warning: sparse points at low Q (a simulated curve on a coarse grid) or data so precise that
+the bias exceeds their scatter would otherwise have no Guinier fit at all.  Rule 4 is what shortens the range of a
 precise curve: for a sphere ln I = −Q²R²/5 − Q⁴R⁴/350 − …, and a line over Q·R_g ≤ 1.3
 makes R_g up to 2 % too large; a runs or χ² test alone cannot see that bias (it is several
 times larger than the slope's uncertainty before the curvature becomes significant).
@@ -52,7 +56,7 @@ Refusals (:class:`GuinierRefusal`, a :class:`~swaxs_lib.errors.SwaxsInputError`)
 :data:`RISE_FACTOR` (1.2) times (plus 3σ) the median of its first three points, or ln I not
 falling at the lowest Q (a structure-factor peak or a rising low-Q edge: a Guinier region
 below the peak would only be an apparent one); no window with Q_max·R_g ≤ 1.3 (a power law, or objects larger than the
-Q range resolves), or no window that passes rules 3 and 4.  A warning (``warnings.warn``, also
+Q range resolves), or no window that passes rule 3 (and rule 4, but for the case above).  A warning (``warnings.warn``, also
 kept in :attr:`GuinierFit.warnings`) when the range starts at Q_min·R_g > :data:`QMIN_RG_WARN`
 (1.0): the data start too high in Q for the size.  In practice the automatic range refuses such
 data (over Q·R_g 1–1.3 alone the curvature cannot be bounded below R_g's uncertainty, rule 4);
@@ -117,6 +121,8 @@ MIN_GUINIER_POINTS = 6
 QRG_MAX = 1.3
 #: Q_min·R_g above which the data start too high in Q for the size (a warning).
 QMIN_RG_WARN = 1.0
+#: Q_min·R_g up to which a linear window that fails rule 4 alone is still reported (its bias in σ).
+QMIN_RG_CURVED = 0.5
 #: R.m.s. deviation of ln I from the Guinier line accepted whatever the statistics say.
 LINEAR_RMS_TOLERANCE = 2e-4
 #: R_g shift from the curvature accepted whatever R_g's uncertainty (fraction of R_g).
@@ -353,11 +359,21 @@ def guinier_fit(q_inv_angstrom, intensity, sigma=None, *, q_min_inv_angstrom: fl
     c, sigma_c = _curvature(t[:n_max], y[:n_max], w[:n_max], weighted)
     c = math.copysign(abs(c) + sigma_c, c)  # the curvature at its 1-σ upper bound: a noisy c errs short
     rejected = {"runs": 0, "curvature": 0}
+    curved = None  # the shortest window that is linear but for a curvature bias
     for n, window in reversed(consistent):
         check = _checks(t[:n], w[:n], window, c, weighted)
         if check.runs_ok and check.curvature_ok:
             return _result(q, first, first + n - 1, window, check, weighted, automatic=True, notes=())
         rejected["runs" if not check.runs_ok else "curvature"] += 1
+        if check.runs_ok and q[first] * window.rg <= QMIN_RG_CURVED:
+            curved = (n, window, check)
+    if curved is not None:
+        # Linear, but even the shortest window is long enough for the curvature to bias R_g (sparse points at
+        # low Q, or data so clean that the bias exceeds their scatter): report it with the bias in the uncertainty.
+        n, window, check = curved
+        return _result(q, first, first + n - 1, window, check, weighted, automatic=True, notes=(
+            f"the curvature of ln I vs Q² shifts R_g by {check.rg_shift_angstrom:+.3g} Å even over the shortest "
+            f"window ({n} points); the shift is included in R_g's uncertainty",))
     raise GuinierRefusal(
         f"none of the {len(consistent)} windows from Q = {q[first]:.4g} 1/Å{where} with Q_max·R_g <= {QRG_MAX} "
         f"is linear in ln I vs Q² ({rejected['runs']} with too few runs of residual signs, p < {RUNS_P_MIN}; "

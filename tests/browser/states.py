@@ -83,6 +83,11 @@ def page_states(ids: dict[str, str]) -> dict[str, str]:
         "relax": link("/relax", job=ids["relax"], step="4"),
         "relax-play": link("/relax", job=ids["relax"], step="4", play="1"),
         "predict": link("/predict", ds=ids["pt"]),
+        "saxs-guinier": link("/saxs", ds=ids["au147"], section="guinier"),
+        "saxs-fit": link("/saxs", ds=ids["alumina"], section="fit", f_model="sphere", f_pd="gaussian"),
+        "saxs-distribution": link("/saxs", ds=ids["alumina"], section="distribution"),
+        "saxs-clusters": link("/saxs", ds=ids["au147"], section="clusters", c_shape="icosahedron", c_sizes="3..5",
+                              c_dist="gaussian", c_fit="1"),
     }
 
 
