@@ -22,6 +22,7 @@ from pages._shared import (
     slug,
     store,
     url_key,
+    with_sigma,
 )
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.saxs.clusters import BACKGROUNDS, DEFAULT_SIZES, DISTRIBUTIONS, FAMILIES
@@ -103,9 +104,12 @@ def show_fit(fit, shape: str, element: str, dataset_id: str) -> None:
     values = {v.name: v for v in r.values}
     cells = st.columns(5)
     if "volume_diameter_mean" in values:
-        cells[0].metric("Mean volume diameter", values["volume_diameter_mean"].text(), help="Of the continuous distribution")
-        cells[1].metric("Width (σ) of D_v", values["volume_diameter_width"].text())
-    cells[2].metric("Number-weighted ⟨D_v⟩", f"{fit.mean_volume_diameter_angstrom:.2f} ± {fit.mean_volume_diameter_sigma:.2g} Å",
+        mean, width = values["volume_diameter_mean"], values["volume_diameter_width"]
+        cells[0].metric("Mean volume diameter", with_sigma(mean.value, mean.uncertainty, "Å"),
+                        help="Of the continuous distribution")
+        cells[1].metric("Width (σ) of D_v", with_sigma(width.value, width.uncertainty, "Å"))
+    cells[2].metric("Number-weighted ⟨D_v⟩",
+                    with_sigma(fit.mean_volume_diameter_angstrom, fit.mean_volume_diameter_sigma, "Å"),
                     help="Σ w_k D_k over the members (volume-equivalent diameters), σ propagated")
     cells[3].metric("χ²_red", f"{r.chi2_reduced:.4g}", help=f"R_w {r.rw:.4f}, {r.weighting} weights, "
                                                              f"Q {r.x_min:.4g}–{r.x_max:.4g} 1/Å")

@@ -15,7 +15,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages._shared import download_csv, parse_bool, parse_choice, parse_number, plot_config, slug, url_key
+from pages._shared import download_csv, parse_bool, parse_choice, parse_number, plot_config, slug, url_key, with_sigma
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.saxs.sizedist import METHODS, size_distribution
 
@@ -52,7 +52,7 @@ def _controls(q) -> dict:
         "weight_factor": url_key(PAGE, "d_wf", 1.0, parse_number(1e-6, 1e6)),
         "sky_background": url_key(PAGE, "d_sky", None, parse_number(1e-30, 1e6)),
         "n_repeats": url_key(PAGE, "d_reps", 10, parse_number(1, 50, int)),
-        "fit_flat_background": url_key(PAGE, "d_fitbg", False, parse_bool),
+        "fit_flat_background": url_key(PAGE, "d_fitbg", True, parse_bool),  # else tiny spheres take the flat tail
     }
     row = st.columns(5)
     row[0].number_input("Q min (1/Å)", 0.0, 100.0, value=None, format="%.3e", key=keys["q_min_inv_angstrom"],
@@ -131,12 +131,6 @@ def _fit_figure(result):
     return fig
 
 
-def _fmt(value: float, sigma: float | None = None, digits: int = 4) -> str:
-    if value is None or not math.isfinite(value):
-        return "—"
-    return f"{value:.{digits}g}" + (f" ± {sigma:.2g}" if sigma is not None and math.isfinite(sigma) else "")
-
-
 def render(dataset_id: str, measurement) -> None:
     """Draw this section for the stored I(Q) ``dataset_id`` (its ``measurement``, Q in 1/Å)."""
     st.caption("Spheres on log-spaced diameter bins, no assumed shape of distribution. The observable window is "
@@ -155,12 +149,12 @@ def render(dataset_id: str, measurement) -> None:
     for warning in result.warnings:
         st.warning(warning, icon=":material/warning:")
     cells = st.columns(6)
-    cells[0].metric("Volume fraction (total)", _fmt(result.total_volume_fraction, result.total_volume_fraction_sigma),
+    cells[0].metric("Volume fraction (total)", with_sigma(result.total_volume_fraction, result.total_volume_fraction_sigma),
                     help="Σ over all bins; absolute only with I in 1/cm and the true contrast")
-    cells[1].metric("… inside the window", _fmt(result.window_volume_fraction, result.window_volume_fraction_sigma))
-    cells[2].metric("Mean D, volume-weighted", _fmt(result.mean_diameter_volume_angstrom,
+    cells[1].metric("… inside the window", with_sigma(result.window_volume_fraction, result.window_volume_fraction_sigma))
+    cells[2].metric("Mean D, volume-weighted", with_sigma(result.mean_diameter_volume_angstrom,
                                                     result.mean_diameter_volume_angstrom_sigma) + " Å")
-    cells[3].metric("Mean D, number-weighted", _fmt(result.mean_diameter_number_angstrom,
+    cells[3].metric("Mean D, number-weighted", with_sigma(result.mean_diameter_number_angstrom,
                                                     result.mean_diameter_number_angstrom_sigma) + " Å")
     window = f"{result.window_diameter_min_angstrom:.3g}–{result.window_diameter_max_angstrom:.4g} Å"
     cells[4].metric("Window (D)", window)

@@ -29,6 +29,7 @@ from pages._shared import (
     store,
     url_key,
     watch_job,
+    with_sigma,
 )
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.models.sasview import EFFECTIVE_RADIUS, POLYDISPERSITY, STRUCTURE_FACTORS, form_factor_names, saxs_spec
@@ -243,8 +244,7 @@ def _show(fit, dataset_id: str, measurement) -> None:
     cells[0].metric("χ²_red", f"{fit.chi2_reduced:.4g}")
     size = next((v for v in fit.values if v.unit == "Å" and v.refined), None)
     if size is not None:
-        sigma = f" ± {size.uncertainty:.2g}" if size.uncertainty else ""
-        cells[1].metric(f"{size.name} (Å)", f"{size.value:.4g}{sigma}")
+        cells[1].metric(f"{size.name} (Å)", with_sigma(size.value, size.uncertainty))
     cells[2].metric("Points", f"{len(fit.x)}")
     cells[3].metric("Resolution", str(summary["settings"].get("resolution", "")))
     if summary["undetermined"]:

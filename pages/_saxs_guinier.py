@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages._shared import download_csv, md, parse_number, plot_config, slug, store, url_key
+from pages._shared import download_csv, md, parse_number, plot_config, slug, store, url_key, with_sigma
 from swaxs_lib.errors import SwaxsInputError
 
 PAGE = "saxs"
@@ -42,19 +42,15 @@ def _analyse(dataset_id: str, bounds: tuple, _measurement):
                              porod_q_min_inv_angstrom=pmin, porod_q_max_inv_angstrom=pmax)
 
 
-def _pm(value, sigma, digits: int = 4) -> str:
-    return f"{value:.{digits}g} ± {sigma:.2g}" if np.isfinite(sigma) else f"{value:.{digits}g}"
-
-
 def _metrics(result) -> None:
     g, p = result.guinier, result.porod
     cols = st.columns(5)
     if g is not None:
-        cols[0].metric("R_g (Å)", _pm(g.rg_angstrom, g.rg_angstrom_sigma),
+        cols[0].metric("R_g (Å)", with_sigma(g.rg_angstrom, g.rg_angstrom_sigma),
                        help="Radius of gyration ± its standard uncertainty (the fit's and the Guinier law's "
                             "estimated error over the range)")
-        cols[1].metric("I(0)", _pm(g.i0, g.i0_sigma), help="In the data's intensity units")
-        cols[2].metric("Sphere radius (Å)", _pm(g.sphere_radius_angstrom, g.sphere_radius_angstrom_sigma),
+        cols[1].metric("I(0)", with_sigma(g.i0, g.i0_sigma), help="In the data's intensity units")
+        cols[2].metric("Sphere radius (Å)", with_sigma(g.sphere_radius_angstrom, g.sphere_radius_angstrom_sigma),
                        help="The homogeneous sphere with this R_g: R = √(5/3) R_g")
         cols[3].metric("Guinier range (1/Å)", f"{g.q_min_inv_angstrom:.4g}–{g.q_max_inv_angstrom:.4g}",
                        help=f"{'automatic' if g.automatic else 'given'}: {g.n_points} points, "
@@ -63,7 +59,7 @@ def _metrics(result) -> None:
         for col, label in zip(cols[:4], ("R_g (Å)", "I(0)", "Sphere radius (Å)", "Guinier range (1/Å)")):
             col.metric(label, "—")
     if p is not None:
-        cols[4].metric("Porod n", _pm(p.exponent, p.exponent_sigma, 3),
+        cols[4].metric("Porod n", with_sigma(p.exponent, p.exponent_sigma),
                        help=f"I = K Q^−n + B over Q {p.q_min_inv_angstrom:.4g}–{p.q_max_inv_angstrom:.4g} 1/Å "
                             f"({p.n_points} points): K = {p.constant:.4g}, B = {p.background:.4g}")
     else:

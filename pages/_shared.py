@@ -16,6 +16,7 @@ with ``key=`` only (no ``value=``), so the URL's value wins on first load.
 from __future__ import annotations
 
 import html
+import math
 import re
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -377,6 +378,26 @@ def compare_handoff(rw: float, own_rw: float, notes, query: Mapping[str, Any], *
     for note in notes:
         st.caption(md(note))
     st.page_link("pages/compare.py", label=label, icon=":material/compare:", query_params=dict(query))
+
+
+def with_sigma(value: float | None, sigma: float | None = None, unit: str = "") -> str:
+    """``17.22 ± 0.39 Å``: a value to the precision of its uncertainty (σ to two significant digits).
+
+    Without a usable σ the value has four significant digits; a missing value is "—".
+    """
+    if value is None or not math.isfinite(value):
+        return "—"
+    unit = f" {unit}" if unit else ""
+    if sigma is None or not math.isfinite(sigma) or sigma <= 0:
+        return f"{value:.4g}{unit}"
+    decimals = 1 - math.floor(math.log10(sigma))
+    if 0 <= decimals <= 6 and 1e-3 <= abs(value) < 1e6:
+        return f"{value:.{decimals}f} ± {sigma:.{decimals}f}{unit}"
+    if decimals < 0 and 1 <= abs(value) < 1e6:
+        step = 10.0 ** -decimals
+        return f"{round(value / step) * step:.0f} ± {round(sigma / step) * step:.0f}{unit}"
+    digits = min(max(math.floor(math.log10(abs(value))) - math.floor(math.log10(sigma)) + 2, 1), 6) if value else 2
+    return f"{value:.{digits}g} ± {sigma:.2g}{unit}"
 
 
 def md(text: object) -> str:

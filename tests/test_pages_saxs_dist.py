@@ -16,7 +16,7 @@ ALUMINA = ROOT / "tests" / "data" / "alumina_usaxs"
 #: Irena's settings (InputParametersUsed4AluminaData.csv) as the section's link parameters.
 IRENA_LINK = {"section": "distribution", "d_qmin": "0.00068801", "d_qmax": "0.10604", "d_dmin": "25",
               "d_dmax": "10000", "d_bins": "100", "d_flat": "0.121176", "d_pls": "2.55e-07", "d_ple": "4",
-              "d_wf": "1.9033", "d_sky": "1.94e-05", "d_reps": "10"}
+              "d_wf": "1.9033", "d_sky": "1.94e-05", "d_reps": "10", "d_fitbg": "0"}  # Irena held its flat background
 
 
 @pytest.fixture
