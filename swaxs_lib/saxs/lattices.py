@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable
 
 import numpy as np
@@ -184,6 +185,53 @@ def _canonical(lattice: Lattice, h: int, k: int, l: int) -> tuple[int, int, int]
     return 0, 0, abs(l)
 
 
+def _bounds(lattice: Lattice, values_angstrom, q_max_inv_angstrom: float) -> tuple[int, int]:
+    """Largest |h|, |k| and |l| that can reach q_max (rounded up to a multiple of 4 so that tables are reused)."""
+    n = [int(q_max_inv_angstrom * v / TWO_PI * (1.2 if lattice.metric in ("hexagonal", "hex2d") else 1.0)) + 1
+         for v in values_angstrom]
+    nh = n[0]
+    nl = n[-1] if lattice.metric == "hexagonal" else (n[0] if lattice.metric in ("cubic", "lamellar") else 0)
+    return 4 * -(-nh // 4), 4 * -(-nl // 4)
+
+
+@lru_cache(maxsize=128)
+def _hkl_table(name: str, nh: int, nl: int):
+    lattice = LATTICES[name]
+    r_hk = np.arange(-nh, nh + 1) if lattice.metric != "lamellar" else np.zeros(1, dtype=int)
+    r_l = np.arange(-nl, nl + 1)
+    h, k, l = (g.ravel() for g in np.meshgrid(r_hk, r_hk, r_l, indexing="ij"))
+    keep = ~((h == 0) & (k == 0) & (l == 0)) & lattice.allowed(h, k, l)
+    h, k, l = h[keep], k[keep], l[keep]
+    terms = np.unique(metric_terms(lattice, h, k, l), axis=0)
+    return h, k, l, terms
+
+
+def enumerate_hkl(lattice: Lattice, values_angstrom, q_max_inv_angstrom: float):
+    """Every allowed (h, k, l) with 0 < Q <= q_max and its Q (1/Å): four unsorted arrays."""
+    h, k, l, _ = _hkl_table(lattice.name, *_bounds(lattice, values_angstrom, q_max_inv_angstrom))
+    x = 1.0 / np.asarray(values_angstrom, dtype=float) ** 2
+    q = np.sqrt(metric_terms(lattice, h, k, l) @ x)
+    inside = q <= q_max_inv_angstrom * (1 + 1e-12)
+    return h[inside], k[inside], l[inside], q[inside]
+
+
+def line_terms(lattice: Lattice | str, values_angstrom, q_max_inv_angstrom: float) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct Q (1/Å, sorted) of the allowed lines up to q_max and their rows T (Q² = T · 1/length²)."""
+    lattice = LATTICES[lattice] if isinstance(lattice, str) else lattice
+    terms = _hkl_table(lattice.name, *_bounds(lattice, values_angstrom, q_max_inv_angstrom))[3]
+    q = np.sqrt(terms @ (1.0 / np.asarray(values_angstrom, dtype=float) ** 2))
+    inside = np.flatnonzero(q <= q_max_inv_angstrom * (1 + 1e-12))
+    order = inside[np.argsort(q[inside], kind="stable")]
+    q, terms = q[order], terms[order]
+    first = np.concatenate([[True], np.diff(q) > 1e-9]) if q.size else np.zeros(0, dtype=bool)
+    return q[first], terms[first]
+
+
+def line_positions(lattice: Lattice | str, values_angstrom, q_max_inv_angstrom: float) -> np.ndarray:
+    """The distinct Q (1/Å, sorted) of the allowed lines up to ``q_max_inv_angstrom`` (no labels: fast)."""
+    return line_terms(lattice, values_angstrom, q_max_inv_angstrom)[0]
+
+
 def reflections(lattice: Lattice | str, values_angstrom: tuple[float, ...], q_max_inv_angstrom: float) -> list[Reflection]:
     """The allowed powder lines of ``lattice`` with lengths ``values_angstrom`` up to ``q_max_inv_angstrom``.
 
@@ -198,19 +246,7 @@ def reflections(lattice: Lattice | str, values_angstrom: tuple[float, ...], q_ma
     if len(values_angstrom) != len(lattice.parameters) or min(values_angstrom) <= 0:
         raise SwaxsInputError(f"{lattice.name}: got lengths {values_angstrom}; expected {len(lattice.parameters)} "
                               "positive values (Å)")
-    n = [int(q_max_inv_angstrom * v / TWO_PI * (1.2 if lattice.metric in ("hexagonal", "hex2d") else 1.0)) + 1
-         for v in values_angstrom]
-    nh = n[0]
-    nl = n[-1] if lattice.metric == "hexagonal" else (n[0] if lattice.metric in ("cubic", "lamellar") else 0)
-    r_hk = np.arange(-nh, nh + 1) if lattice.metric != "lamellar" else np.zeros(1, dtype=int)
-    r_l = np.arange(-nl, nl + 1)
-    h, k, l = (g.ravel() for g in np.meshgrid(r_hk, r_hk, r_l, indexing="ij"))
-    keep = ~((h == 0) & (k == 0) & (l == 0)) & lattice.allowed(h, k, l)
-    h, k, l = h[keep], k[keep], l[keep]
-    x = 1.0 / np.asarray(values_angstrom, dtype=float) ** 2
-    q = np.sqrt(metric_terms(lattice, h, k, l) @ x)
-    inside = q <= q_max_inv_angstrom * (1 + 1e-12)
-    h, k, l, q = h[inside], k[inside], l[inside], q[inside]
+    h, k, l, q = enumerate_hkl(lattice, values_angstrom, q_max_inv_angstrom)
     key = np.round(q * 1e9).astype(np.int64)  # same Q to 1e-9 1/Å: one line
     out = []
     for kk in np.unique(key):

@@ -48,6 +48,7 @@ from scipy.optimize import least_squares
 from scipy.sparse.linalg import spsolve
 from scipy.signal import find_peaks as _find_maxima
 from scipy.signal import peak_widths
+from threadpoolctl import threadpool_limits
 
 from swaxs_lib.errors import SwaxsInputError
 
@@ -238,8 +239,10 @@ def find_peaks(q_inv_angstrom, intensity, sigma=None, *, min_significance: float
     # overlapping candidates (within 4 FWHM) are fitted together, separate groups apart
     edges = np.flatnonzero(centers[1:] - 4 * widths[1:] > centers[:-1] + 4 * widths[:-1]) + 1
     for group in np.split(np.arange(centers.size), edges):
-        found, region, model = _fit_group(q, y, s, centers[group], widths[group], heights[group],
-                                          min_significance, max_relative_width)
+        # the fits' small SVDs are several times slower when BLAS spreads them over busy cores
+        with threadpool_limits(limits=1, user_api="blas"):
+            found, region, model = _fit_group(q, y, s, centers[group], widths[group], heights[group],
+                                              min_significance, max_relative_width)
         peaks.extend(found)
         if region is not None:
             fitted[region] = model
