@@ -315,7 +315,8 @@ def index_curve(q_inv_angstrom, intensity, sigma=None, *, lattices: Sequence[str
     --------
     >>> q = np.linspace(0.03, 0.6, 900)
     >>> lines = sum(np.exp(-0.5 * ((q - n * 2 * np.pi / 58.38) / 0.0015) ** 2) for n in (1, 2, 3, 4, 5))
-    >>> r = index_curve(q, 1e-3 * q**-3 + 0.05 + lines, min_peaks=3)
+    >>> noise = 1 + 0.02 * np.random.default_rng(0).normal(size=q.size)
+    >>> r = index_curve(q, (1e-3 * q**-3 + 0.05 + lines) * noise)
     >>> r.hypotheses[0].lattice, round(r.hypotheses[0].values_angstrom[0], 1)
     ('lamellar', 58.4)
     """

@@ -17,8 +17,9 @@
 
    with w_j the full width at half maximum.  Uncertainties come from the fit's
    covariance (Jacobian), with σ_y the file's uncertainties divided by B, or,
-   when the file has none, the local scatter of y (1.4826 × median absolute
-   deviation of successive differences / √2 in a 31-point window), scaled by
+   when the file has none, the local scatter of y (1.4826 × the median absolute
+   deviation of y about a 9-point cubic Savitzky–Golay smooth, in a 51-point
+   window, corrected for the smooth's leverage), scaled by
    √(χ²/ν) when that exceeds 1.
 3. **Significance.**  A peak is kept when A_j / σ(A_j) ≥ ``min_significance``
    (default 5, i.e. a 5σ amplitude) and its width is at most
@@ -47,7 +48,7 @@ from scipy import sparse
 from scipy.optimize import least_squares
 from scipy.sparse.linalg import spsolve
 from scipy.signal import find_peaks as _find_maxima
-from scipy.signal import peak_widths
+from scipy.signal import peak_widths, savgol_coeffs, savgol_filter
 from threadpoolctl import threadpool_limits
 
 from swaxs_lib.errors import SwaxsInputError
@@ -106,7 +107,7 @@ def envelope(q_inv_angstrom: np.ndarray, intensity: np.ndarray, envelope_length:
     grid = np.linspace(x[0], x[-1], max(64, min(4000, 2 * x.size)))
     z = np.interp(grid, x, np.log(intensity))
     h = grid[1] - grid[0]
-    lam = (envelope_length / h) ** 4
+    lam = (envelope_length / (2 * math.pi * h)) ** 4  # cutoff period of the smoother = envelope_length in ln Q
     w = np.ones_like(z)
     base = z
     for _ in range(10):
@@ -126,15 +127,16 @@ def envelope(q_inv_angstrom: np.ndarray, intensity: np.ndarray, envelope_length:
     return np.exp(np.interp(x, grid, base))
 
 
-def _local_scatter(y: np.ndarray, half: int = 15) -> np.ndarray:
-    d = np.diff(y)
-    d = np.concatenate([d[:1], d])
+def _local_scatter(y: np.ndarray, half: int = 25) -> np.ndarray:
+    """σ of y from its own scatter about a cubic Savitzky–Golay smooth (9 points), robust in a sliding window."""
+    r = y - savgol_filter(y, 9, 3)
+    r /= math.sqrt(1 - savgol_coeffs(9, 3)[4])  # a residual's variance is σ² (1 − leverage of the centre point)
     out = np.empty_like(y)
     for i in range(y.size):
-        seg = d[max(0, i - half):i + half + 1]
-        out[i] = 1.4826 * np.median(np.abs(seg - np.median(seg))) / math.sqrt(2)
-    floor = np.median(out[out > 0]) * 0.1 if np.any(out > 0) else 1e-12
-    return np.maximum(out, floor)
+        seg = r[max(0, i - half):i + half + 1]
+        out[i] = 1.4826 * np.median(np.abs(seg - np.median(seg)))
+    # no curve is known better than 1e-4 relative; a window of exact zeros would otherwise weigh without bound
+    return np.maximum(np.maximum(out, 0.2 * np.median(out)), 1e-4 * np.abs(y))
 
 
 def _profile(q, c, eta, centers, widths, heights):
