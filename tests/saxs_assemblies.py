@@ -25,29 +25,45 @@ from itertools import product
 import numpy as np
 from scipy.special import j1
 
-#: Bases in fractional coordinates of the conventional cell.
+# MgZn2 (C14 Laves, P6_3/mmc, origin at -3m1): Zn 2a, Mg 4f (z = 0.063), Zn 6h (x = -0.17), the Wyckoff
+# positions written out from International Tables Vol. A, space group 194; weights f: Mg 1, Zn 0.55 (any
+# unequal pair: only the space group's own extinctions may survive).
+_Z, _X = 0.063, -0.17
+_MGZN2 = ([((0, 0, 0), 0.55), ((0, 0, 0.5), 0.55)]
+          + [(p, 1.0) for p in [(1 / 3, 2 / 3, _Z), (2 / 3, 1 / 3, _Z + 0.5), (2 / 3, 1 / 3, -_Z), (1 / 3, 2 / 3, 0.5 - _Z)]]
+          + [(p, 0.55) for p in [(_X, 2 * _X, 0.25), (-2 * _X, -_X, 0.25), (_X, -_X, 0.25),
+                                 (-_X, -2 * _X, 0.75), (2 * _X, _X, 0.75), (-_X, _X, 0.75)]])
+
+#: Bases of the conventional cell: (fractional position, scattering weight f).
 BASES = {
-    "sc": [(0, 0, 0)],
-    "bcc": [(0, 0, 0), (0.5, 0.5, 0.5)],
-    "fcc": [(0, 0, 0), (0.5, 0.5, 0), (0.5, 0, 0.5), (0, 0.5, 0.5)],
-    "hex2d": [(0, 0)],
+    "sc": [((0, 0, 0), 1.0)],
+    "bcc": [((0, 0, 0), 1.0), ((0.5, 0.5, 0.5), 1.0)],
+    "fcc": [((0, 0, 0), 1.0), ((0.5, 0.5, 0), 1.0), ((0.5, 0, 0.5), 1.0), ((0, 0.5, 0.5), 1.0)],
+    "hex2d": [((0, 0), 1.0)],
+    "hcp": [((1 / 3, 2 / 3, 0.25), 1.0), ((2 / 3, 1 / 3, 0.75), 1.0)],
+    # AlB2: A at 1a, B at 2d; f_B / f_A = 0.6 (a small and a large particle)
+    "alb2": [((0, 0, 0), 1.0), ((1 / 3, 2 / 3, 0.5), 0.6), ((2 / 3, 1 / 3, 0.5), 0.6)],
+    "mgzn2": _MGZN2,
 }
 
 
-def cell(kind: str, a: float) -> np.ndarray:
+def cell(kind: str, a: float, c: float | None = None) -> np.ndarray:
     """Real-space cell vectors (rows), Å."""
     if kind == "hex2d":
         return np.array([[a, 0.0], [a / 2, a * math.sqrt(3) / 2]])
+    if kind in ("hcp", "alb2", "mgzn2"):
+        return np.array([[a, 0.0, 0.0], [-a / 2, a * math.sqrt(3) / 2, 0.0], [0.0, 0.0, c]])
     return a * np.eye(3)
 
 
-def powder_lines(kind: str, a: float, q_max: float) -> tuple[np.ndarray, np.ndarray]:
-    """(q_hkl, Σ m|F|²) of the lines up to q_max by brute force over every hkl in a box."""
-    vecs = cell(kind, a)
+def powder_lines(kind: str, a: float, q_max: float, c: float | None = None):
+    """(q_hkl, Σ m|F|², m) of the lines up to q_max by brute force over every hkl in a box (|F|² > 1e-8)."""
+    vecs = cell(kind, a, c)
     recip = 2 * math.pi * np.linalg.inv(vecs).T
-    basis = np.array(BASES[kind], dtype=float)
+    basis = np.array([p for p, _ in BASES[kind]], dtype=float)
+    weight = np.array([f for _, f in BASES[kind]])
     dim = vecs.shape[0]
-    n = int(q_max * a / math.pi) + 2
+    n = int(q_max * max(a, c or 0) / math.pi) + 2
     qs, f2 = [], []
     for hkl in product(range(-n, n + 1), repeat=dim):
         if not any(hkl):
@@ -55,20 +71,20 @@ def powder_lines(kind: str, a: float, q_max: float) -> tuple[np.ndarray, np.ndar
         g = np.linalg.norm(np.array(hkl) @ recip)
         if g > q_max:
             continue
-        amp = np.exp(2j * math.pi * basis @ np.array(hkl)).sum()
+        amp = (weight * np.exp(2j * math.pi * basis @ np.array(hkl))).sum()
         if abs(amp) ** 2 > 1e-8:
             qs.append(g)
             f2.append(abs(amp) ** 2)
     qs, f2 = np.array(qs), np.array(f2)
     key = np.round(qs, 8)
     lines = np.unique(key)
-    return lines, np.array([f2[key == k].sum() for k in lines])
+    return lines, np.array([f2[key == k].sum() for k in lines]), np.array([np.sum(key == k) for k in lines])
 
 
 def lattice_factor(q, kind: str, a: float, fwhm: float, sigma_a: float, beta: float = 0.8) -> np.ndarray:
     """S(q) of a powder of the lattice (Förster et al. 2005), Gaussian lines of FWHM ``fwhm``."""
     dim = 2 if kind == "hex2d" else 3
-    lines, mf2 = powder_lines(kind, a, q.max() + 5 * fwhm)
+    lines, mf2, _ = powder_lines(kind, a, q.max() + 5 * fwhm)
     volume = abs(np.linalg.det(cell(kind, a)))
     n = len(BASES[kind])
     s_d = 2 * math.pi if dim == 2 else 4 * math.pi

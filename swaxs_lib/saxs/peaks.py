@@ -145,26 +145,54 @@ def _profile(q, c, eta, centers, widths, heights):
     return c + shape @ heights
 
 
-def _fit(q, y, s, centers, widths, heights):
-    n = centers.size
+def _fit(q, y, s, anchor_c, anchor_w, start):
+    """Least squares of the profile; (parameters, σ) as [c, η, centres, widths, heights].
+
+    Fitted in scaled units so that every parameter is of order one: centre = anchor_c + u · anchor_w
+    (|u| ≤ 1), width = anchor_w · exp(v), height = anchor height · t; ``start`` is the previous solution.
+    """
+    n = anchor_c.size
     dq = np.median(np.diff(q))
-    widths = np.clip(widths, 1.6 * dq, 0.45 * centers)
-    p0 = np.concatenate([[np.median(y), 0.3], centers, widths, np.maximum(heights, 1e-9)])
-    lo = np.concatenate([[-np.inf, 0.0], centers - 0.5 * widths, np.full(n, 1.5 * dq), np.zeros(n)])
-    hi = np.concatenate([[np.inf, 1.0], centers + 0.5 * widths, 0.5 * centers, np.full(n, np.inf)])
+    c0, eta, centers, widths, heights = start[0], start[1], start[2:2 + n], start[2 + n:2 + 2 * n], start[2 + 2 * n:]
+    h_scale = np.maximum(np.abs(heights), 1e-6)
+    v_lo = np.log(1.5 * dq / anchor_w)
+    v_hi = np.log(0.5 * anchor_c / anchor_w)
+    p0 = np.concatenate([[c0, eta], np.clip((centers - anchor_c) / anchor_w, -0.99, 0.99),
+                         np.clip(np.log(widths / anchor_w), v_lo + 1e-6, v_hi - 1e-6), np.maximum(heights / h_scale, 0)])
+    lo = np.concatenate([[-np.inf, 0.0], np.full(n, -1.0), v_lo, np.zeros(n)])
+    hi = np.concatenate([[np.inf, 1.0], np.full(n, 1.0), v_hi, np.full(n, np.inf)])
+    p0[1] = min(max(p0[1], 1e-6), 1 - 1e-6)
+
+    def natural(p):
+        return (p[0], p[1], anchor_c + p[2:2 + n] * anchor_w, anchor_w * np.exp(p[2 + n:2 + 2 * n]),
+                p[2 + 2 * n:] * h_scale)
 
     def resid(p):
-        return (_profile(q, p[0], p[1], p[2:2 + n], p[2 + n:2 + 2 * n], p[2 + 2 * n:]) - y) / s
+        return (_profile(q, *natural(p)) - y) / s
 
-    res = least_squares(resid, p0, bounds=(lo, hi), x_scale="jac", max_nfev=200 * (3 * n + 2))
-    j = res.jac
+    def jac(p):
+        c, eta, cen, wid, hei = natural(p)
+        x = (q[:, None] - cen[None, :]) / wid[None, :]
+        lor = 1 / (1 + 4 * x * x)
+        gau = np.exp(-_LN2x4 * x * x)
+        d_shape_dx = eta * (-8 * x * lor * lor) + (1 - eta) * (-2 * _LN2x4 * x * gau)
+        out = np.empty((q.size, 2 + 3 * n))
+        out[:, 0] = 1.0
+        out[:, 1] = (lor - gau) @ hei
+        out[:, 2:2 + n] = hei * d_shape_dx * (-1 / wid) * anchor_w  # d/du, centre = anchor_c + u anchor_w
+        out[:, 2 + n:2 + 2 * n] = hei * d_shape_dx * (-x / wid) * wid  # d/dv, width = anchor_w exp(v)
+        out[:, 2 + 2 * n:] = (eta * lor + (1 - eta) * gau) * h_scale  # d/dt, height = t h_scale
+        return out / s[:, None]
+
+    res = least_squares(resid, p0, jac=jac, bounds=(lo, hi), max_nfev=50 * (3 * n + 2))
     dof = max(1, y.size - p0.size)
     chi2_red = float(res.fun @ res.fun) / dof
-    try:
-        cov = np.linalg.pinv(j.T @ j) * max(1.0, chi2_red)
-    except np.linalg.LinAlgError:  # pragma: no cover - pinv rarely fails
-        cov = np.full((p0.size, p0.size), np.inf)
-    return res.x, np.sqrt(np.clip(np.diag(cov), 0, None))
+    cov = np.linalg.pinv(res.jac.T @ res.jac) * max(1.0, chi2_red)
+    e = np.sqrt(np.clip(np.diag(cov), 0, None))
+    c, eta, centers, widths, heights = natural(res.x)
+    p = np.concatenate([[c, eta], centers, widths, heights])
+    err = np.concatenate([e[:2], e[2:2 + n] * anchor_w, e[2 + n:2 + 2 * n] * widths, e[2 + 2 * n:] * h_scale])
+    return p, err
 
 
 def find_peaks(q_inv_angstrom, intensity, sigma=None, *, min_significance: float = 5.0,
@@ -220,16 +248,25 @@ def find_peaks(q_inv_angstrom, intensity, sigma=None, *, min_significance: float
         s, noise = s_in[keep] / b, "uncertainties"
     else:
         s, noise = _local_scatter(y), "scatter"
-    # candidates: maxima of the lightly smoothed ratio that stand 3σ above their surroundings
+    # candidates: maxima of the lightly smoothed ratio (σ/√3) that stand 2σ (3.5 of their σ) above their surroundings
     ys = np.convolve(y, np.ones(3) / 3, mode="same")
-    idx, props = _find_maxima(ys, prominence=3 * s / math.sqrt(3))
+    idx, props = _find_maxima(ys, prominence=2 * s)
     inner = (idx > 2) & (idx < q.size - 3)
     idx, prom = idx[inner], props["prominences"][inner]
     if idx.size == 0:
         return PeakSearch((), q, i_q, b, y, np.full_like(y, np.median(y)), min_significance,
                           max_relative_width, noise)
-    idx = np.sort(idx[np.argsort(prom)[::-1][:max_peaks]])
+    # a first guess at each candidate's significance: prominence over σ averaged across its width; the
+    # hopeless ones (below half the threshold) would only slow the joint fit down
     widths_idx = peak_widths(ys, idx, rel_height=0.5)[0]
+    rough = prom / s[idx] * np.sqrt(np.maximum(widths_idx, 1.0))
+    hopeful = rough >= 0.5 * min_significance
+    idx, prom, widths_idx = idx[hopeful], prom[hopeful], widths_idx[hopeful]
+    best = np.sort(np.argsort(prom)[::-1][:max_peaks])
+    idx, widths_idx = idx[best], widths_idx[best]
+    if idx.size == 0:
+        return PeakSearch((), q, i_q, b, y, np.full_like(y, np.median(y)), min_significance,
+                          max_relative_width, noise)
     centers = q[idx]
     widths = np.maximum(np.interp(idx + widths_idx / 2, np.arange(q.size), q)
                         - np.interp(idx - widths_idx / 2, np.arange(q.size), q), 2 * np.gradient(q)[idx])
@@ -253,23 +290,36 @@ def find_peaks(q_inv_angstrom, intensity, sigma=None, *, min_significance: float
 
 
 def _fit_group(q, y, s, centers, widths, heights, min_significance, max_relative_width):
-    """Fit one group of overlapping candidates; drop the insignificant or too broad ones and refit."""
-    for _ in range(8):
+    """Fit one group of overlapping candidates, dropping insignificant ones until all stand out.
+
+    Lines broader than ``max_relative_width`` × Q stay in the fit (they take up what the envelope left,
+    e.g. a form-factor maximum) but are not reported as peaks.
+    """
+    dq = np.median(np.diff(q))
+    anchor_c, anchor_w = centers.copy(), np.clip(widths, 2 * dq, 0.4 * centers)
+    start = np.concatenate([[float(np.median(y)), 0.3], anchor_c, anchor_w, np.maximum(heights, 1e-6)])
+    for _ in range(3 * centers.size + 2):
+        n = anchor_c.size
         near = np.zeros(q.size, dtype=bool)
-        for c0, w0 in zip(centers, widths):
+        for c0, w0 in zip(anchor_c, anchor_w):
             near |= np.abs(q - c0) < 4 * w0
-        p, e = _fit(q[near], y[near], s[near], centers, widths, heights)
-        n = centers.size
+        p, e = _fit(q[near], y[near], s[near], anchor_c, anchor_w, start)
         c, eta = p[0], p[1]
         centers, widths, heights = p[2:2 + n], p[2 + n:2 + 2 * n], p[2 + 2 * n:]
         ec, ew, eh = e[2:2 + n], e[2 + n:2 + 2 * n], e[2 + 2 * n:]
         sig = heights / np.where(eh > 0, eh, np.inf)
-        good = (sig >= min_significance) & (widths <= max_relative_width * centers) & (centers > q[0]) & (centers < q[-1])
-        if good.all():
+        inside = (centers > q[0]) & (centers < q[-1])
+        weak = (sig < min_significance) | ~inside
+        if not weak.any():
+            sharp = widths <= max_relative_width * centers
             found = [Peak(float(centers[j]), float(ec[j]), float(widths[j]), float(ew[j]), float(heights[j]),
-                          float(eh[j]), float(sig[j]), float(eta)) for j in range(n)]
+                          float(eh[j]), float(sig[j]), float(eta)) for j in range(n) if sharp[j]]
             return found, near, _profile(q[near], c, eta, centers, widths, heights)
-        if not good.any():
+        # the clearly spurious all at once, otherwise the weakest alone: a refit can lift the others
+        clear = weak & (sig < 0.5 * min_significance)
+        drop = clear if clear.any() else (np.arange(n) == np.argmin(np.where(inside, sig, -np.inf)))
+        if drop.all():
             return [], None, None
-        centers, widths, heights = centers[good], widths[good], heights[good]
+        keep = np.concatenate([[True, True], np.tile(~drop, 3)])
+        anchor_c, anchor_w, start = anchor_c[~drop], anchor_w[~drop], p[keep]
     return [], None, None
