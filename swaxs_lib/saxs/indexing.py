@@ -342,3 +342,102 @@ def index_curve(q_inv_angstrom, intensity, sigma=None, *, lattices: Sequence[str
             message = f"best: {hyps[0].lattice}{nxt}"
     return IndexingResult(search, tuple(hyps), close, message, relative_position_floor, detection_probability,
                           min_peaks)
+
+
+def _num(v: float | None) -> float | None:
+    """A finite number to 12 significant digits, or None (an empty CSV cell, a JSON null)."""
+    return None if v is None or not math.isfinite(v) else float(f"{v:.12g}")
+
+
+def peak_table(result: IndexingResult, hypothesis: Hypothesis | None = None) -> dict[str, list]:
+    """The peaks as CSV columns, with their (hkl) under ``hypothesis`` (default: the best one).
+
+    Columns: ``peak, q_inv_angstrom, q_inv_angstrom_sigma, fwhm_inv_angstrom, fwhm_inv_angstrom_sigma, height,
+    height_sigma, significance, hkl, q_calc_inv_angstrom`` (height in units of the envelope, I/B − c).
+    """
+    peaks = result.search.peaks if result.search is not None else ()
+    if hypothesis is None and result.hypotheses:
+        hypothesis = result.hypotheses[0]
+    assigned = hypothesis.peaks if hypothesis is not None else [None] * len(peaks)
+    return {
+        "peak": list(range(1, len(peaks) + 1)),
+        "q_inv_angstrom": [_num(p.q_inv_angstrom) for p in peaks],
+        "q_inv_angstrom_sigma": [_num(p.q_sigma_inv_angstrom) for p in peaks],
+        "fwhm_inv_angstrom": [_num(p.fwhm_inv_angstrom) for p in peaks],
+        "fwhm_inv_angstrom_sigma": [_num(p.fwhm_sigma_inv_angstrom) for p in peaks],
+        "height": [_num(p.height) for p in peaks],
+        "height_sigma": [_num(p.height_sigma) for p in peaks],
+        "significance": [_num(p.significance) for p in peaks],
+        "hkl": [a.hkl if a is not None else None for a in assigned],
+        "q_calc_inv_angstrom": [_num(a.q_calc_inv_angstrom) if a is not None else None for a in assigned],
+    }
+
+
+#: The lengths any hypothesis can have, in the ranking table's column order.
+LENGTHS = ("a_angstrom", "c_angstrom", "d_angstrom")
+
+
+def ranking_table(result: IndexingResult) -> dict[str, list]:
+    """The ranked hypotheses as CSV columns (one row each, best first).
+
+    Columns: ``rank, lattice, {a,c,d}_angstrom, ..._sigma, n_indexed, n_unexplained, n_missing, chi2, score,
+    delta_score, indistinguishable_from_best, m_de_wolff, indexed, unexplained_q_inv_angstrom, missing``; a
+    length the lattice does not have is empty, as is a σ the peaks do not determine.
+    """
+    hyps = result.hypotheses
+    table: dict[str, list] = {"rank": list(range(1, len(hyps) + 1)), "lattice": [h.lattice for h in hyps]}
+    for name in LENGTHS:
+        values = [dict(zip(h.parameter_names, zip(h.values_angstrom, h.sigmas_angstrom))).get(name) for h in hyps]
+        table[name] = [_num(v[0]) if v else None for v in values]
+        table[f"{name}_sigma"] = [_num(v[1]) if v else None for v in values]
+    table.update({
+        "n_indexed": [h.n_indexed for h in hyps],
+        "n_unexplained": [h.n_unexplained for h in hyps],
+        "n_missing": [len(h.missing) for h in hyps],
+        "chi2": [_num(h.chi2) for h in hyps],
+        "score": [_num(h.score) for h in hyps],
+        "delta_score": [_num(h.delta_score) for h in hyps],
+        "indistinguishable_from_best": [int(h.lattice in result.indistinguishable) for h in hyps],
+        "m_de_wolff": [_num(h.m_de_wolff) for h in hyps],
+        "indexed": [" ".join(p.hkl for p in h.peaks if p.hkl) for h in hyps],
+        "unexplained_q_inv_angstrom": [" ".join(f"{q:.5g}" for q in h.unexplained_q_inv_angstrom) for h in hyps],
+        "missing": [" ".join(m.label for m in h.missing) for h in hyps],
+    })
+    return table
+
+
+def result_summary(result: IndexingResult) -> dict:
+    """The result as JSON-able data: settings, the peaks, the ranked lattices with their indexed peaks."""
+    peaks = peak_table(result, hypothesis=None) if result.search is not None else {}
+    n = len(peaks.get("peak", []))
+    lattices = []
+    for h in result.hypotheses:
+        entry: dict = {"lattice": h.lattice, "title": h.title}
+        for name, v, s in zip(h.parameter_names, h.values_angstrom, h.sigmas_angstrom):
+            entry[name], entry[f"{name}_sigma"] = _num(v), _num(s)
+        entry.update({
+            "n_indexed": h.n_indexed, "n_unexplained": h.n_unexplained, "chi2": _num(h.chi2),
+            "score": _num(h.score), "delta_score": _num(h.delta_score), "m_de_wolff": _num(h.m_de_wolff),
+            "peaks": [{"q_inv_angstrom": _num(p.q_inv_angstrom), "hkl": p.hkl,
+                       "q_calc_inv_angstrom": _num(p.q_calc_inv_angstrom), "multiplicity": p.multiplicity}
+                      for p in h.peaks if p.hkl is not None],
+            "unexplained_q_inv_angstrom": [_num(q) for q in h.unexplained_q_inv_angstrom],
+            "missing": [{"hkl": m.label, "q_inv_angstrom": _num(m.q_inv_angstrom)} for m in h.missing],
+            "note": h.note,
+        })
+        lattices.append(entry)
+    search = result.search
+    return {
+        "message": result.message,
+        "indistinguishable": list(result.indistinguishable),
+        "settings": {"min_significance": search.min_significance if search else None,
+                     "max_relative_width": search.max_relative_width if search else None,
+                     "noise": search.noise if search else None, "min_peaks": result.min_peaks,
+                     "relative_position_floor": result.relative_position_floor,
+                     "detection_probability": result.detection_probability,
+                     "indistinguishable_delta_score": INDISTINGUISHABLE_DELTA},
+        "peaks": [{k: peaks[k][i] for k in ("q_inv_angstrom", "q_inv_angstrom_sigma", "fwhm_inv_angstrom",
+                                            "fwhm_inv_angstrom_sigma", "height", "height_sigma", "significance")}
+                  for i in range(n)],
+        "lattices": lattices,
+    }
