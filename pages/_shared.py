@@ -362,6 +362,23 @@ def fit_figure(x, data, fitted, *, name: str, kind: str = "gr", height: int = 52
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|<>~$:&])")
 
 
+def compare_handoff(rw: float, own_rw: float, notes, query: Mapping[str, Any], *, what: str, metric: str = "R_w in Compare",
+                    label: str = "Open in Compare", bound_note: str = "") -> None:
+    """R_w as Compare will show it for a hand-off, why it differs from the result's own, the link.
+
+    ``what`` names the result (``"refinement"``, ``"refit"``) in the help and the caption; ``bound_note``
+    (``" (at a bound: ...)"``) is appended to the caption when the two R_w differ.
+    """
+    st.metric(metric, f"{rw:.4f}", help=f"What Compare shows for this {what}: its values held, scale and "
+                                        "background fitted exactly over the same range.")
+    if f"{rw:.4f}" != f"{own_rw:.4f}":
+        st.caption(f"The {what} ended at R_w {own_rw:.4f}: its scale or background stopped short of the exact "
+                   f"least-squares values Compare fits{bound_note}.")
+    for note in notes:
+        st.caption(md(note))
+    st.page_link("pages/compare.py", label=label, icon=":material/compare:", query_params=dict(query))
+
+
 def md(text: object) -> str:
     """User text made inert in markdown (no links, images, LaTeX, colours or icons)."""
     return _MD_SPECIAL.sub(r"\\\1", str(text))

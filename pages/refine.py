@@ -20,6 +20,7 @@ import streamlit as st
 
 from pages._cluster_widgets import SHAPE_LABELS, UPLOAD, cluster_for_key, cluster_view
 from pages._shared import (
+    compare_handoff,
     dataset_key,
     datasets_or_stop,
     download_csv,
@@ -581,15 +582,8 @@ def compare_link(fit: StoredFit, candidate: Candidate, dataset_id: str | None) -
     except SwaxsInputError as exc:
         st.caption(f"Compare cannot fit these values: {md(exc)}")
         return
-    st.metric("R_w in Compare", f"{rw:.4f}", help="What Compare shows for this fit: the refined values held, scale "
-                                                  "and background fitted exactly over the same range.")
-    if f"{rw:.4f}" != f"{fit.rw:.4f}":
-        st.caption(f"The refinement ended at R_w {fit.rw:.4f}: its scale or background stopped short of the exact "
-                   "least-squares values Compare fits (at a bound: Compare lets the scale go negative).")
-    for note in model.notes:
-        st.caption(md(note))
-    st.page_link("pages/compare.py", label="Open in Compare", icon=":material/compare:",
-                 query_params={"ds": dataset_id, "n": "1", **link, **query})
+    compare_handoff(rw, fit.rw, model.notes, {"ds": dataset_id, "n": "1", **link, **query}, what="refinement",
+                    bound_note=" (at a bound: Compare lets the scale go negative)")
 
 
 def _seed(values: dict) -> None:

@@ -15,6 +15,7 @@ from plotly.subplots import make_subplots
 
 from pages._cluster_widgets import UPLOAD, cluster_controls
 from pages._shared import (
+    compare_handoff,
     download_csv,
     entry_guard,
     fit_figure,
@@ -301,16 +302,9 @@ def compare_link(job_id: str, dataset_id: str | None, trace: RelaxTrace, now) ->
     except SwaxsInputError as exc:
         st.caption(f"Cannot open this refit in Compare: {md(exc)}")
         return
-    st.metric(f"R_w in Compare, step {now.step}", f"{rw:.4f}",
-              help="What Compare shows for this structure: the refit's values held, scale and background fitted "
-                   "exactly over the same range.")
-    if f"{rw:.4f}" != f"{now.rw:.4f}":
-        st.caption(f"The refit ended at R_w {now.rw:.4f}: its scale or background stopped short of the exact "
-                   "least-squares values Compare fits.")
-    for note in model.notes:
-        st.caption(md(note))
-    st.page_link("pages/compare.py", label="Open this structure in Compare", icon=":material/compare:",
-                 query_params={"ds": dataset_id, "n": "1", "c1_shape": UPLOAD, "c1_cluster": cluster, **query})
+    compare_handoff(rw, now.rw, model.notes, {"ds": dataset_id, "n": "1", "c1_shape": UPLOAD, "c1_cluster": cluster,
+                                              **query},
+                    what="refit", metric=f"R_w in Compare, step {now.step}", label="Open this structure in Compare")
 
 
 def trajectory_text(job_id: str, trace: RelaxTrace) -> str:

@@ -39,7 +39,7 @@ WURTZITE = ROOT / "tests/data/cdse_np_pdfgui/CdSe-wurtzite.cif"
 
 #: Columns that say what a row is (rule 1 of docs/csv.md), for tables of more than one row.
 IDENTIFIERS = {"id", "rank", "step", "candidate", "shape_class", "fact", "distance_angstrom", "coordination_number",
-               "q_inv_angstrom", "r_angstrom", "q2_inv_angstrom2"}
+               "q_inv_angstrom", "r_angstrom", "q2_inv_angstrom2", "diameter_angstrom"}
 #: Quantities that have a unit, named bare (written here, not taken from swaxs_lib: rule 2).
 BARE = re.compile(r"^(?:(?:data|model|fitted|residual|difference)_)?"
                   r"(?:[ub]_[A-Z][a-z]?|delta1|delta2|qdamp|qbroad|spdiameter|rcut|a|c|g|f|q|r|diameter|extent|"
@@ -220,6 +220,7 @@ def _states(ids: dict[str, str]) -> list[tuple[str, str, dict[str, str], object]
         ("Refine", "pages/refine.py", {"ds": ids["pt"], "job": ids["sweep"], "cjob": ids["crystal"]}, None),
         ("Refine", "pages/refine.py", {"ds": ids["cdse"], "job": ids["spheres"]}, None),
         ("Relax", "pages/relax.py", {"job": ids["relax"], "step": "3"}, None),
+        ("SAXS", "pages/saxs.py", {"ds": ids["alumina"], "section": "distribution"}, None),
     ]
     if _model_present():
         states.append(("Predict", "pages/predict.py", {"ds": ids["pt"]}, None))

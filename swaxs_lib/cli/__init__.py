@@ -20,7 +20,7 @@ import traceback
 from typing import Any, Callable, Sequence
 
 from swaxs_lib import __version__
-from swaxs_lib.cli import compare, data, indexing, ml, refine, relax, structure
+from swaxs_lib.cli import compare, data, guinier, indexing, ml, refine, relax, sizedist, structure
 from swaxs_lib.cli.common import Parser
 from swaxs_lib.errors import SwaxsInputError
 
@@ -36,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     refine.register(sub)
     relax.register(sub)
     ml.register(sub)
+    sizedist.register(sub)
+    guinier.register(sub)
     indexing.register(sub)
     return parser
 

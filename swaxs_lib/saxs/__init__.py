@@ -5,13 +5,15 @@ SAXS page (``pages/saxs.py``):
 
 - :mod:`.guinier`: the automatic Guinier range, R_g and I(0) with their
   uncertainties, the Porod exponent and constant, Kratky and Porod views
-  (``python -m swaxs_lib guinier``).
+  (``python -m swaxs_lib guinier``); :mod:`.porod` fits I = K Q^-n + B at
+  high Q; :mod:`._fitting` holds their weighted least squares.
 - :mod:`.sasfit`: fits of any sasmodels model by name with polydispersity,
   structure factors and resolution smearing, through the fit engine
   (``python -m swaxs_lib fit-saxs``).
 - :mod:`.sizedist`: a sphere-size distribution with no assumed shape of
   distribution, its uncertainty bands and the observable size window
-  (``python -m swaxs_lib size-distribution``).
+  (``python -m swaxs_lib size-distribution``); :mod:`._maxent` is the
+  maximum-entropy solver.
 - :mod:`.clusters`: atomistic clusters (our Debye I(Q)) and size ladders as
   SAXS models.
 - :mod:`.indexing`: Bragg peaks of ordered assemblies and ranked lattice
