@@ -71,6 +71,13 @@ def _figure(result, shown) -> go.Figure:
         lines = reflections(h.lattice, h.values_angstrom, float(q[-1]))
         lines = [r for r in lines if r.q_inv_angstrom >= q[0]]
         color = _COLORS[i % len(_COLORS)]
+        # faint lines through the curve itself, then the labelled ticks in the bottom row
+        positive = s.intensity[s.intensity > 0]
+        lo, hi = (float(positive.min()), float(positive.max())) if positive.size else (1.0, 10.0)
+        xs = [v for r in lines for v in (r.q_inv_angstrom, r.q_inv_angstrom, None)]
+        ys = [v for _ in lines for v in (lo, hi, None)]
+        figure.add_trace(go.Scatter(x=xs, y=ys, mode="lines", showlegend=False, hoverinfo="skip",
+                                    line=dict(color=color, width=0.7, dash="dot"), opacity=0.6), row=1, col=1)
         figure.add_trace(go.Scatter(
             x=[r.q_inv_angstrom for r in lines], y=[len(shown) - i] * len(lines), mode="markers+text",
             text=[r.label for r in lines], textposition="top center", textfont=dict(size=9, color=color),

@@ -180,3 +180,13 @@ def test_command_bad_input_exits_2(tmp_path):
     gr = ROOT / "tests" / "data" / "au144_pdf" / "Au144PET_100K-00000.gr"
     done = _run(str(gr))
     assert done.returncode == 2 and "I(Q)" in done.stderr
+
+
+def test_command_reads_q_in_inv_nm(tmp_path):
+    rows = [line.split() for line in AGBEH_FILE.read_text().splitlines() if not line.startswith("#")]
+    nm = tmp_path / "agbeh_nm.dat"
+    nm.write_text("\n".join(f"{float(q) * 10:.6f} {i} {s}" for q, i, s in rows) + "\n")
+    done = _run(str(nm), "--q-unit", "inv_nm", "--lattices", "lamellar,hex2d")
+    assert done.returncode == 0, done.stderr
+    best = json.loads(done.stdout.strip().splitlines()[-1])["lattices"][0]
+    assert best["lattice"] == "lamellar" and best["d_angstrom"] == pytest.approx(AGBEH_D001_ANGSTROM, rel=1e-3)
