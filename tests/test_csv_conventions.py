@@ -39,8 +39,8 @@ WURTZITE = ROOT / "tests/data/cdse_np_pdfgui/CdSe-wurtzite.cif"
 AGBEH = ROOT / "tests/data/agbeh_simulated/agbeh_simulated.dat"
 
 #: Columns that say what a row is (rule 1 of docs/csv.md), for tables of more than one row.
-IDENTIFIERS = {"id", "rank", "step", "candidate", "shape_class", "fact", "distance_angstrom", "coordination_number",
-               "q_inv_angstrom", "r_angstrom", "q2_inv_angstrom2", "diameter_angstrom", "peak"}
+IDENTIFIERS = {"id", "rank", "step", "candidate", "member", "shape_class", "fact", "distance_angstrom",
+               "coordination_number", "q_inv_angstrom", "r_angstrom", "q2_inv_angstrom2", "diameter_angstrom", "peak"}
 #: Quantities that have a unit, named bare (written here, not taken from swaxs_lib: rule 2).
 BARE = re.compile(r"^(?:(?:data|model|fitted|residual|difference)_)?"
                   r"(?:[ub]_[A-Z][a-z]?|delta1|delta2|qdamp|qbroad|spdiameter|rcut|a|c|g|f|q|r|diameter|extent|"
@@ -223,6 +223,11 @@ def _states(ids: dict[str, str]) -> list[tuple[str, str, dict[str, str], object]
         ("Refine", "pages/refine.py", {"ds": ids["cdse"], "job": ids["spheres"]}, None),
         ("Relax", "pages/relax.py", {"job": ids["relax"], "step": "3"}, None),
         ("SAXS", "pages/saxs.py", {"ds": ids["alumina"], "section": "distribution"}, None),
+        ("SAXS", "pages/saxs.py", {"ds": ids["au147"], "section": "guinier"}, None),
+        ("SAXS", "pages/saxs.py", {"ds": ids["au147"], "section": "clusters", "c_shape": "icosahedron",
+                                   "c_sizes": "3..5", "c_dist": "gaussian", "c_fit": "1"}, None),
+        ("SAXS", "pages/saxs.py", {"ds": ids["alumina"], "section": "fit", "f_model": "sphere", "f_pd": "gaussian"},
+         lambda at: at.button(key="saxs.f_go").click()),
         ("SAXS", "pages/saxs.py", {"ds": ids["agbeh"], "section": "indexing"}, None),
     ]
     if _model_present():

@@ -149,16 +149,20 @@ def test_no_unit_stated_assumes_inverse_angstrom_and_says_so():
 # SasView ASCII: the 4th column is dQ
 
 
-def test_sasview_four_columns_with_labels_keep_di_and_drop_dq():
+def test_sasview_four_columns_with_labels_keep_di_and_dq():
     m = read("<X>,<Y>,<dY>,<dX>\n0.01,100,5,0.001\n0.02,50,4,0.002\n", "sasview.csv")
     np.testing.assert_array_equal(m.uncertainties, [5, 4])
-    assert "<dX>" in meta(m)["dropped_columns"]
+    np.testing.assert_array_equal(m.x_resolution, [0.001, 0.002])  # the 1-σ dQ, kept for smearing
+    assert "<dX>" in meta(m)["resolution_column"] and "dropped_columns" not in meta(m)
 
 
 def test_sasview_four_columns_named_q_i_di_dq():
     m = read("Q I dI dQ\n0.01 100 5 0.001\n0.02 50 4 0.002\n", "sasview.txt")
     np.testing.assert_array_equal(m.uncertainties, [5, 4])
-    assert meta(m)["dropped_columns"].startswith("dQ")
+    assert meta(m)["resolution_column"].startswith("dQ")
+    # dQ is converted with Q: the same file in 1/nm gives dQ / 10 in 1/Å
+    m_nm = read("Q I dI dQ\n0.01 100 5 0.001\n0.02 50 4 0.002\n", "sasview.txt", x_unit="inv_nm")
+    np.testing.assert_allclose(m_nm.x_resolution, [0.0001, 0.0002], rtol=1e-15)
 
 
 def test_four_unlabelled_columns_follow_the_sasview_convention():
@@ -169,7 +173,8 @@ def test_four_unlabelled_columns_follow_the_sasview_convention():
 
 def test_three_columns_where_the_third_is_dq_give_no_uncertainty():
     m = read("Q I dQ\n0.01 100 0.001\n0.02 50 0.002\n", "res.txt")
-    assert m.uncertainties is None and meta(m)["dropped_columns"].startswith("dQ")
+    assert m.uncertainties is None and meta(m)["resolution_column"].startswith("dQ")
+    np.testing.assert_array_equal(m.x_resolution, [0.001, 0.002])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -214,7 +219,7 @@ def test_pdfgetx2_four_columns_keep_dg_as_uncertainty():
         "   1.0e-02  4.8e-03  -7.5e-04  1.6e-04\n   2.0e-02  8.9e-03  -1.5e-03  3.2e-04\n"
     m = read(text, "cdse.gr")
     np.testing.assert_array_equal(m.uncertainties, [1.6e-4, 3.2e-4])
-    assert meta(m)["dropped_columns"].startswith("d_r")
+    assert meta(m)["dropped_columns"].startswith("d_r") and m.x_resolution is None
     assert m.wavelength_angstrom == 0.1425  # "lambda" wins over "energy"
 
 
@@ -490,7 +495,7 @@ def test_nxcansas_inverse_nm_with_uncertainties_and_resolution():
     assert m.x.tolist() == [0.01, 0.05, 0.2] and m.x_unit == "inv_nm"
     np.testing.assert_array_equal(m.values, [10, 5, 1])
     np.testing.assert_array_equal(m.uncertainties, [1, 0.5, 0.1])
-    assert "Qdev" in meta(m)["dropped_columns"]
+    assert meta(m)["resolution_column"] == "Qdev" and m.x_resolution.tolist() == [0.001] * 3  # 1/nm -> 1/Å
     assert m.wavelength_angstrom == 1.5406 and meta(m)["title"] == "Ludox silica 1"
 
 

@@ -58,7 +58,9 @@ def test_ludox_silica_points_units_and_uncertainties():
     np.testing.assert_array_equal(m.uncertainties, idev_file)
     meta = dict(m.metadata)
     assert meta["y_unit"] == "1/cm" and meta["uncertainty_column"] == "Idev"
-    assert "Qdev" in meta["dropped_columns"] and meta["cansas_entries"] == "1"
+    assert meta["resolution_column"] == "Qdev" and meta["cansas_entries"] == "1"
+    qdev_file = [float(v) for v in re.findall(r'<Qdev unit="1/A">([^<]+)</Qdev>', text)]
+    np.testing.assert_array_equal(m.x_resolution, qdev_file)  # kept as read (1/Å), for smearing
     assert m.header == ("title: Ludox 1mm M4 TRANS_SANS", "run: 102424")
 
 

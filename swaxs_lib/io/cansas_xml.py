@@ -4,8 +4,9 @@ The namespace is ``urn:cansas1d:1.0``, ``urn:cansas1d:1.1``, the older ``cansas1
 none.  The first SASentry and its first SASdata are read; how many there were is recorded
 (``cansas_entries``, ``cansas_sasdata``).  Q's ``unit`` attribute (``1/A``, ``A^-1``, ``1/nm``,
 ``nm^-1``) is the unit statement; I and Idev are kept as stored (their unit is recorded as
-``y_unit``).  Idev becomes the uncertainty; Qdev, dQw and dQl (resolution) are dropped and
-recorded in ``dropped_columns``.  Title and Run become header lines.
+``y_unit``).  Idev becomes the uncertainty; Qdev (the 1-σ Gaussian Q resolution) becomes the
+x resolution when every point has it (``resolution_column``); slit resolutions dQw and dQl are
+dropped and recorded in ``dropped_columns``.  Title and Run become header lines.
 
 The XML is untrusted: it is parsed with :func:`defusedxml.ElementTree.fromstring`, which
 refuses entity declarations (billion laughs) and external references.
@@ -118,12 +119,12 @@ def read_cansas_xml(data: bytes, filename: str) -> RawCurve:
     points = _children(sasdata[0], "Idata")
     origin = "SASentry 1/SASdata 1/Idata"
 
-    q, intensity, idev = [], [], []
-    units: dict[str, dict[str, int]] = {"Q": {}, "I": {}, "Idev": {}}
+    q, intensity, idev, qdev = [], [], [], []
+    units: dict[str, dict[str, int]] = {"Q": {}, "I": {}, "Idev": {}, "Qdev": {}}
     dropped = set()
     for index, point in enumerate(points, start=1):
         row = {}
-        for name in ("Q", "I", "Idev"):
+        for name in ("Q", "I", "Idev", "Qdev"):
             found = _children(point, name)
             if not found:
                 continue
@@ -150,6 +151,7 @@ def read_cansas_xml(data: bytes, filename: str) -> RawCurve:
         intensity.append(row["I"])
         if "Idev" in row:
             idev.append(row["Idev"])
+        qdev.append(row.get("Qdev", np.nan))
         dropped.update(name for name in _RESOLUTIONS if _children(point, name))
 
     for name in ("I", "Idev"):
@@ -174,12 +176,20 @@ def read_cansas_xml(data: bytes, filename: str) -> RawCurve:
             unsupported = unsupported or (where, f"Q unit {unit!r}")
         statements += [(u, where, unit) for u in parsed.units]
 
+    dx = np.asarray(qdev, dtype=float)
+    # Qdev is kept when every point has it in Q's unit; otherwise it is dropped, as before
+    if "Qdev" in dropped and np.all(np.isfinite(dx)) and set(units["Qdev"]) <= set(units["Q"]) | {""}:
+        dropped.discard("Qdev")
+    else:
+        dx = None
     metadata = [("format", "canSAS XML"), ("cansas_namespace", namespace or "none")]
     metadata += [("cansas_entries", str(len(entries))), ("cansas_sasdata", str(len(sasdata)))]
     if y_units - {""}:
         metadata.append(("y_unit", next(iter(y_units))))
     if idev:
         metadata.append(("uncertainty_column", "Idev"))
+    if dx is not None:
+        metadata.append(("resolution_column", "Qdev"))
     if dropped:
         names = ", ".join(n for n in _RESOLUTIONS if n in dropped)
         metadata.append(("dropped_columns", f"{names} (Q resolution, not an uncertainty of I)"))
@@ -201,4 +211,5 @@ def read_cansas_xml(data: bytes, filename: str) -> RawCurve:
         unit_statements=statements,
         metadata=metadata,
         x_unsupported=unsupported,
+        dx=dx,
     )

@@ -100,7 +100,10 @@ def curve_from_text(data: bytes, filename: str, extension: str, kind_arg: str | 
     metadata.append(("column_roles", roles))
     if dx_index is not None:
         what = table.labels[dx_index] if len(table.labels) == n_columns else f"column {dx_index + 1}"
-        metadata.append(("dropped_columns", f"{what} (x resolution, not an uncertainty of y)"))
+        if pdf_family:  # dr of PDFgetX2/PDFgui: not a Q resolution
+            metadata.append(("dropped_columns", f"{what} (x resolution, not an uncertainty of y)"))
+        else:  # SasView's dQ: the 1-σ Q resolution, kept
+            metadata.append(("resolution_column", f"{what} (1-σ Q resolution)"))
     metadata.append(("separator", table.separator))
     if table.decimal_comma:
         metadata.append(("decimal_comma", "true"))
@@ -122,6 +125,7 @@ def curve_from_text(data: bytes, filename: str, extension: str, kind_arg: str | 
         x=columns[:, 0],
         y=columns[:, 1],
         dy=None if dy_index is None else columns[:, dy_index],
+        dx=None if dx_index is None or pdf_family else columns[:, dx_index],
         line_numbers=table.line_numbers,
         header=table.header,
         x_label=x_label,

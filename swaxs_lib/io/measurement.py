@@ -49,6 +49,10 @@ class Measurement:
         The file's header/comment lines, verbatim.
     metadata : tuple of (str, str)
         Other facts the reader found (instrument, column names, ...).
+    x_resolution : numpy.ndarray (n,) or None
+        Q resolution of each point: one standard deviation dQ (1/Å) of the
+        Gaussian resolution function (canSAS ``Qdev``, SasView's fourth column
+        ``dQ``), when the file had it; converted with Q.  None for G(r).
     """
 
     kind: str
@@ -60,6 +64,7 @@ class Measurement:
     wavelength_angstrom: float | None = None
     header: tuple[str, ...] = ()
     metadata: tuple[tuple[str, str], ...] = field(default=())
+    x_resolution: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

@@ -138,6 +138,7 @@ def _unpack_reply(stdout: bytes):
             x=archive["x"],
             y=archive["y"],
             dy=archive["dy"] if "dy" in archive.files else None,
+            dx=archive["dx"] if "dx" in archive.files else None,
             point_origin=info["point_origin"],
             header=tuple(info["header"]),
             x_label=info["x_label"],
@@ -170,6 +171,7 @@ def _child_main() -> None:
         try:
             raw = _read_in_process(data, filename)
             arrays = {"x": raw.x, "y": raw.y} | ({} if raw.dy is None else {"dy": raw.dy})
+            arrays |= {} if raw.dx is None else {"dx": raw.dx}
             info = {
                 "status": "ok",
                 "point_origin": raw.point_origin,
@@ -337,8 +339,19 @@ def _read_open(handle, filename: str, h5py) -> RawCurve:
         metadata.append(("uncertainty_column", uncertainty_name))
     q_ds = data_group[axis]
     resolutions = _attr(q_ds, "resolutions")
+    dx = None
     if resolutions:
-        metadata.append(("dropped_columns", f"{resolutions} (Q resolution, not an uncertainty of I)"))
+        names = [n.strip() for n in resolutions.replace(" ", ",").split(",") if n.strip()]
+        # one resolution dataset of Q's shape (Qdev, dQ) is the 1-σ Gaussian width: kept;
+        # slit widths (dQw, dQl) are dropped
+        if len(names) == 1 and names[0] not in ("dQw", "dQl") and names[0] in _children(data_group, h5py):
+            candidate = _vector(data_group, names[0], filename, h5py)
+            if candidate.shape == q.shape and np.all(np.isfinite(candidate)):
+                dx = candidate
+        if dx is None:
+            metadata.append(("dropped_columns", f"{resolutions} (Q resolution, not an uncertainty of I)"))
+        else:
+            metadata.append(("resolution_column", names[0]))
 
     units = _attr(q_ds, "units")
     statements = []
@@ -368,4 +381,5 @@ def _read_open(handle, filename: str, h5py) -> RawCurve:
         wavelengths=_wavelength(entry, filename, h5py),
         metadata=metadata,
         x_unsupported=unsupported,
+        dx=dx,
     )

@@ -17,6 +17,8 @@ class RawCurve:
         Abscissa in the file's unit, and values.
     dy : numpy.ndarray (n,) or None
         Uncertainty column of ``y``, when the file has one.
+    dx : numpy.ndarray (n,) or None
+        Q resolution (1-σ dQ, in the file's Q unit), when a Q-space file has one.
     line_numbers : numpy.ndarray (n,) or None
         1-based line of each point in a text file; None for HDF5.
     point_origin : str
@@ -52,6 +54,7 @@ class RawCurve:
     metadata: list[tuple[str, str]] = field(default_factory=list)
     pdf_family: bool = False
     x_unsupported: tuple[str, str] | None = None
+    dx: np.ndarray | None = None
 
     def where(self, index: int) -> str:
         """``"line 12"`` for text, ``"point 3 of /entry/data/Q"`` for HDF5."""

@@ -177,6 +177,20 @@ def _monotonic_order(raw: RawCurve, filename: str) -> bool:
     )
 
 
+def _x_resolution(raw: RawCurve, x_unit: str, metadata: list) -> np.ndarray | None:
+    """The Q resolution (1-σ dQ) in 1/Å, or None (with the reason recorded) when it cannot be used."""
+    if raw.dx is None:
+        return None
+    dx = np.asarray(raw.dx, dtype=float)
+    if x_unit not in ("inv_angstrom", "inv_nm"):
+        metadata.append(("x_resolution_dropped", f"a Q resolution needs Q in 1/Å or 1/nm; x is {UNIT_TEXT[x_unit]}"))
+        return None
+    if not (np.all(np.isfinite(dx)) and np.all(dx >= 0)):
+        metadata.append(("x_resolution_dropped", "not finite and >= 0 on every point"))
+        return None
+    return np.ascontiguousarray(to_library_units(dx, x_unit), dtype=float)
+
+
 def finish(
     raw: RawCurve,
     filename: str,
@@ -195,6 +209,7 @@ def finish(
     if _monotonic_order(raw, filename):
         raw.x, raw.y = raw.x[::-1], raw.y[::-1]
         raw.dy = None if raw.dy is None else raw.dy[::-1]
+        raw.dx = None if raw.dx is None else raw.dx[::-1]
         raw.line_numbers = None if raw.line_numbers is None else raw.line_numbers[::-1]
         metadata.append(("x_reversed", "true"))
     x = to_library_units(raw.x, x_unit, wavelength)
@@ -206,6 +221,7 @@ def finish(
             f"from {UNIT_TEXT[x_unit]}; expected distinct x values"
         )
     return Measurement(
+        x_resolution=_x_resolution(raw, x_unit, metadata),
         kind=kind,
         x=np.ascontiguousarray(x, dtype=float),
         values=np.ascontiguousarray(raw.y, dtype=float),

@@ -13,6 +13,10 @@ pages' inputs and the CSV/JSON column names
 
 Adding a model means adding a module here: :func:`all_models` finds it, and
 the command line's ``--model`` choices, the Refine page and the docs list it.
+SAXS form factors (any sasmodels model, :mod:`.sasview`) are kept apart:
+that module declares no ``MODELS`` (``refine --model`` offers the atomistic
+families only) and builds its specs with ``saxs_spec(name)``, fitted by
+:mod:`swaxs_lib.saxs.sasfit`.
 
 Examples
 --------

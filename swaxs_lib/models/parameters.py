@@ -16,7 +16,12 @@ from typing import Iterable, Mapping
 from swaxs_lib.errors import SwaxsInputError
 
 #: Suffix that puts a unit into a CSV column or JSON key.
-UNIT_SUFFIX = {"Å": "_angstrom", "Å²": "_angstrom2", "1/Å": "_inv_angstrom", "": ""}
+UNIT_SUFFIX = {"Å": "_angstrom", "Å²": "_angstrom2", "1/Å": "_inv_angstrom", "": "",
+               # sasmodels' units (swaxs_lib.models.sasview): SLDs, angles, thermodynamic settings
+               "Å³": "_angstrom3", "1/Å²": "_inv_angstrom2", "1e-6/Å²": "_1e-6_inv_angstrom2",
+               "1e-15/Å²": "_1e-15_inv_angstrom2", "1e-6/Å": "_1e-6_inv_angstrom", "deg": "_deg", "K": "_kelvin",
+               "mol/L": "_molar", "kT": "_kt", "e": "_elementary_charge", "1/cm": "_inv_cm",
+               "diameters": "_diameters"}
 
 
 @dataclass(frozen=True)

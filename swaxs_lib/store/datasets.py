@@ -139,6 +139,7 @@ class DatasetsMixin:
         x = _float_list(measurement.x, "x", None)
         values = _float_list(measurement.values, "values", len(x))
         sigma = None if measurement.uncertainties is None else _float_list(measurement.uncertainties, "uncertainties", len(x))
+        dx = None if measurement.x_resolution is None else _float_list(measurement.x_resolution, "x_resolution", len(x))
         header = to_json(list(measurement.header), "measurement.header")
         metadata = to_json([list(pair) for pair in measurement.metadata], "measurement.metadata")
         wavelength = None if measurement.wavelength_angstrom is None else float(measurement.wavelength_angstrom)
@@ -146,15 +147,15 @@ class DatasetsMixin:
         with self.session(write=True) as cur:
             cur.execute(
                 'INSERT INTO datasets (id, name, filename, raw_bytes, raw_sha256, kind, x_unit, source, '
-                'wavelength_angstrom, x, "values", uncertainties, header_json, metadata_json, created_at) '
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                'wavelength_angstrom, x, "values", uncertainties, header_json, metadata_json, created_at, '
+                "x_resolution) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [dataset_id, name, filename, raw, sha, measurement.kind, measurement.x_unit, measurement.source,
-                 wavelength, x, values, sigma, header, metadata, now],
+                 wavelength, x, values, sigma, header, metadata, now, dx],
             )
         return DatasetRecord(
             id=dataset_id, name=name, filename=filename, raw_sha256=sha, created_at=as_utc(now),
             raw_bytes=raw, measurement=_measurement(measurement.kind, x, values, sigma, measurement.source,
-                                                    measurement.x_unit, wavelength, header, metadata),
+                                                    measurement.x_unit, wavelength, header, metadata, dx),
         )
 
     def find_identical_dataset(self, raw_bytes: bytes, measurement: Measurement | None = None) -> DatasetSummary | None:
@@ -216,7 +217,8 @@ class DatasetsMixin:
         with self.session() as cur:
             row = cur.execute(
                 'SELECT id, name, filename, raw_sha256, created_at, raw_bytes, kind, x, "values", uncertainties, '
-                "source, x_unit, wavelength_angstrom, header_json, metadata_json FROM datasets WHERE id = ?",
+                "source, x_unit, wavelength_angstrom, header_json, metadata_json, x_resolution FROM datasets "
+                "WHERE id = ?",
                 [dataset_id],
             ).fetchone()
         if row is None:
@@ -279,7 +281,8 @@ def _same_reading(row, m: Measurement) -> bool:
                for a, b in pairs)
 
 
-def _measurement(kind, x, values, sigma, source, x_unit, wavelength, header_json, metadata_json) -> Measurement:
+def _measurement(kind, x, values, sigma, source, x_unit, wavelength, header_json, metadata_json,
+                 x_resolution=None) -> Measurement:
     return Measurement(
         kind=kind,
         x=np.array(x, dtype=np.float64),
@@ -290,6 +293,7 @@ def _measurement(kind, x, values, sigma, source, x_unit, wavelength, header_json
         wavelength_angstrom=wavelength,
         header=tuple(json.loads(header_json)),
         metadata=tuple(tuple(pair) for pair in json.loads(metadata_json)),
+        x_resolution=None if x_resolution is None else np.array(x_resolution, dtype=np.float64),
     )
 
 

@@ -152,6 +152,11 @@ _V6 = [
     )""",
 ]
 
+_V7 = [
+    # the Q resolution (1-σ dQ, 1/Å) of a SAS curve; NULL for rows stored before and for curves without one
+    "ALTER TABLE datasets ADD COLUMN x_resolution DOUBLE[]",
+]
+
 
 #: (description, function) per version, in order; version k is ``MIGRATIONS[k - 1]``.
 MIGRATIONS: tuple[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]], ...] = (
@@ -161,6 +166,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]], ...] 
     ("results reusable by a key of their inputs", _statements(_V4)),
     ("opaque blobs (trajectory frames)", _statements(_V5)),
     ("simulated training database", _statements(_V6)),
+    ("Q resolution of a dataset", _statements(_V7)),
 )
 
 #: The version this code reads and writes.
