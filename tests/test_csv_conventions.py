@@ -36,10 +36,11 @@ PT = ROOT / "tests/data/pt_np_jq_pdf/JQ_S1.gr"
 ALUMINA = ROOT / "tests/data/alumina_usaxs/Alumina_usaxs_irena_input.csv"
 CDSE = ROOT / "tests/data/cdse_np_pdfgui/CdSe-3nm.gr"
 WURTZITE = ROOT / "tests/data/cdse_np_pdfgui/CdSe-wurtzite.cif"
+AGBEH = ROOT / "tests/data/agbeh_simulated/agbeh_simulated.dat"
 
 #: Columns that say what a row is (rule 1 of docs/csv.md), for tables of more than one row.
 IDENTIFIERS = {"id", "rank", "step", "candidate", "member", "shape_class", "fact", "distance_angstrom",
-               "coordination_number", "q_inv_angstrom", "r_angstrom", "q2_inv_angstrom2", "diameter_angstrom"}
+               "coordination_number", "q_inv_angstrom", "r_angstrom", "q2_inv_angstrom2", "diameter_angstrom", "peak"}
 #: Quantities that have a unit, named bare (written here, not taken from swaxs_lib: rule 2).
 BARE = re.compile(r"^(?:(?:data|model|fitted|residual|difference)_)?"
                   r"(?:[ub]_[A-Z][a-z]?|delta1|delta2|qdamp|qbroad|spdiameter|rcut|a|c|g|f|q|r|diameter|extent|"
@@ -159,6 +160,7 @@ def realistic(tmp_path_factory):
         q = np.loadtxt(ALUMINA, delimiter=",")[:, 0]
         flat = "\n".join(f"{x:.8g},{1000.0:.8g},{30.0:.8g}" for x in q).encode()
         ids["solvent"] = _add(db, "solvent", flat, "solvent.csv")
+        ids["agbeh"] = _add(db, "AgBeh (simulated)", AGBEH.read_bytes(), AGBEH.name)
         q = np.linspace(0.02, 12.0, 600)
         intensity = debye_intensity(Icosahedron("Au", 4), q, mode="exact", b_iso_angstrom2=0.5).intensity
         ids["au147"] = _add(db, "Au147 I(Q)", ("# Q (1/A) I\n" + "\n".join(
@@ -226,6 +228,7 @@ def _states(ids: dict[str, str]) -> list[tuple[str, str, dict[str, str], object]
                                    "c_sizes": "3..5", "c_dist": "gaussian", "c_fit": "1"}, None),
         ("SAXS", "pages/saxs.py", {"ds": ids["alumina"], "section": "fit", "f_model": "sphere", "f_pd": "gaussian"},
          lambda at: at.button(key="saxs.f_go").click()),
+        ("SAXS", "pages/saxs.py", {"ds": ids["agbeh"], "section": "indexing"}, None),
     ]
     if _model_present():
         states.append(("Predict", "pages/predict.py", {"ds": ids["pt"]}, None))

@@ -20,7 +20,19 @@ import traceback
 from typing import Any, Callable, Sequence
 
 from swaxs_lib import __version__
-from swaxs_lib.cli import compare, data, guinier, ml, refine, relax, saxs_cluster, saxs_fit, sizedist, structure
+from swaxs_lib.cli import (
+    compare,
+    data,
+    guinier,
+    indexing,
+    ml,
+    refine,
+    relax,
+    saxs_cluster,
+    saxs_fit,
+    sizedist,
+    structure,
+)
 from swaxs_lib.cli.common import Parser
 from swaxs_lib.errors import SwaxsInputError
 
@@ -40,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     guinier.register(sub)
     saxs_cluster.register(sub)
     saxs_fit.register(sub)
+    indexing.register(sub)
     return parser
 
 
