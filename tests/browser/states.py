@@ -19,6 +19,7 @@ from swaxs_lib.store import Store
 ROOT = Path(__file__).resolve().parents[2]
 PT = ROOT / "tests/data/pt_np_jq_pdf/JQ_S1.gr"
 ALUMINA = ROOT / "tests/data/alumina_usaxs/Alumina_usaxs_irena_input.csv"
+AGBEH = ROOT / "tests" / "data" / "agbeh_simulated" / "agbeh_simulated.dat"
 WAIT_MS = 90_000
 
 _FILLED: dict[str, dict[str, str]] = {}
@@ -42,7 +43,8 @@ def realistic_store(app_db: Path) -> dict[str, str]:
         return db.add_dataset(name, raw, filename, read_measurement_bytes(raw, filename)).id
 
     ids = {"pt": add("Pt nanoparticles JQ_S1", PT.read_bytes(), PT.name),
-           "alumina": add("Alumina USAXS", ALUMINA.read_bytes(), ALUMINA.name)}
+           "alumina": add("Alumina USAXS", ALUMINA.read_bytes(), ALUMINA.name),
+           "agbeh": add("Silver behenate (simulated)", AGBEH.read_bytes(), AGBEH.name)}
     q = np.linspace(0.02, 12.0, 600)
     intensity = debye_intensity(Icosahedron("Au", 4), q, mode="exact", b_iso_angstrom2=0.5).intensity
     ids["au147"] = add("Au147 icosahedron, Debye I(Q)", ("# Q (1/A) I\n" + "\n".join(
@@ -88,6 +90,7 @@ def page_states(ids: dict[str, str]) -> dict[str, str]:
         "saxs-distribution": link("/saxs", ds=ids["alumina"], section="distribution"),
         "saxs-clusters": link("/saxs", ds=ids["au147"], section="clusters", c_shape="icosahedron", c_sizes="3..5",
                               c_dist="gaussian", c_fit="1"),
+        "saxs-indexing": link("/saxs", ds=ids["agbeh"], section="indexing"),
     }
 
 

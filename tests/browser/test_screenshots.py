@@ -41,7 +41,7 @@ def whole_page_screenshot(page, name: str):
 
 
 NAMES = ("home", "data-pdf", "data-saxs", "clusters", "compare-pdf", "compare-iq", "refine", "relax", "relax-play",
-         "predict", "saxs-guinier", "saxs-fit", "saxs-distribution", "saxs-clusters")
+         "predict", "saxs-guinier", "saxs-fit", "saxs-distribution", "saxs-clusters", "saxs-indexing")
 #: Pages whose realistic state needs a button pressed after the link opened (a fit is not run by a link).
 PRESS = {"saxs-fit": "Fit"}
 
