@@ -14,4 +14,5 @@ make_venv .venv-runtime requirements.txt
 .venv-runtime/bin/python scripts/runtime_smoke.py
 
 make_venv .venv requirements-test.txt
-.venv/bin/python -m pytest -q "$@"
+# --dist loadscope keeps each module on one worker, so its module-scoped fixtures (a store, a server) are built once.
+.venv/bin/python -m pytest -q --numprocesses "${SWAXS_TEST_WORKERS:-2}" --dist loadscope "$@"
