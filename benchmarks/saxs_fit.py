@@ -24,14 +24,13 @@ repository root::
     .venv/bin/python benchmarks/saxs_fit.py              # 5 curves, 3 repeats: ~1 min on 2 idle cores
     .venv/bin/python benchmarks/saxs_fit.py --quick      # 2 curves, 1 repeat
 
-Size distributions: a section with rows from ``benchmarks/_saxs_distribution.py`` (its ``rows()``),
-written by another change, is printed after this table when that module exists.
+Size distributions: a section with the rows of ``benchmarks/_saxs_distribution.py`` (our MaxEnt and
+Monte Carlo against McSAS3 and Irena's reference on the alumina USAXS data) follows the table.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import platform
@@ -111,15 +110,11 @@ def best_time(function, repeats: int, *args) -> tuple[float, dict]:
     return min(times), out
 
 
-def distribution_rows() -> list[dict] | None:
-    """Rows of the size-distribution section (``benchmarks/_saxs_distribution.py``, another change), if present."""
-    path = REPO / "benchmarks" / "_saxs_distribution.py"
-    if not path.is_file():
-        return None
-    spec = importlib.util.spec_from_file_location("_saxs_distribution", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return list(module.rows())
+def distribution_rows() -> list[dict]:
+    """Rows of the size-distribution section: ours (MaxEnt, Monte Carlo) against McSAS3 and Irena on alumina."""
+    from _saxs_distribution import rows  # the benchmarks/ folder is the script's path
+
+    return list(rows())
 
 
 def main() -> int:
@@ -172,14 +167,11 @@ def main() -> int:
     print("(|ΔR|/σ, |Δpd|/σ: median distance from the truth in each fit's own σ; vs ours: largest difference "
           "from our values in our σ; σ_R/ours: median ratio of the stated σ of R; conv.: curves with χ²_red < 2)")
 
-    # ---- size distributions: rows() of benchmarks/_saxs_distribution.py (provided by another change) ----
+    # ---- size distributions: benchmarks/_saxs_distribution.py ----
     dist = distribution_rows()
-    if dist is None:
-        print("\nsize distributions: benchmarks/_saxs_distribution.py not present (section skipped)")
-    else:
-        print("\nsize distributions")
-        for row in dist:
-            print("  " + ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()))
+    print("\nsize distributions")
+    for row in dist:
+        print("  " + ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()))
 
     out = REPO / "benchmarks" / "results"
     out.mkdir(parents=True, exist_ok=True)
