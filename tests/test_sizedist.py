@@ -78,18 +78,26 @@ def test_alumina_matches_irena_maxent():
     inside = result.in_window
     assert inside.sum() == 84
     v = result.volume_fraction_per_angstrom
-    within_irena = np.mean((np.abs(v - v_ref) <= v_err)[inside])
-    within_both = np.mean((np.abs(v - v_ref) <= np.hypot(v_err, result.volume_fraction_per_angstrom_sigma))[inside])
-    # Measured (seed 0): 58 % of the window's bins inside Irena's error bars, 77 % inside the combined
-    # spread of both ten-fit sets.  SasView's own MaxEnt result for these data
-    # (AluminaUSAX_sasviewTenShotResults.csv) has 44 % inside Irena's error bars.  The misses are
-    # mostly bins below 100 Å where both solutions stay near the default model (< 0.2 % of the peak).
-    assert within_irena >= 0.5 and within_both >= 0.7
-    # The two populations carry the same volume as Irena's within 5 %.
+    d_irena = np.abs(v - v_ref) <= v_err
+    d_both = np.abs(v - v_ref) <= np.hypot(v_err, result.volume_fraction_per_angstrom_sigma)
+    # Agreement bin by bin over the whole window, small bins included: with Irena's step limit, stray
+    # reset and χ² tolerance (swaxs_lib/saxs/_maxent.py) the bins below 100 Å, where Irena's solution
+    # is 0-4 % of the peak (< 0.2 % below 80 Å), follow Irena's too, so no bin is exempted.  If both sets were the same method
+    # with independent noise, the two 10-fit means differ by 0.45 of one fit's spread and 97 % of bins
+    # fall inside Irena's bars.  Measured (seed 0): 81 of 84 bins (96 %) inside Irena's error bars,
+    # 84 of 84 inside the combined spread; seeds 0-9 give 86-96 % (mean 93 %) and 99-100 %.  The
+    # misses are isolated bins at 1-2 σ (485, 944, 1357 Å for seed 0).  Before the three Irena details
+    # (SasView's/GSAS-II's choices) these were 58 % and 77 % (seeds 0-9: 46-61 %), and 30 % below
+    # 100 Å; SasView's own result (AluminaUSAX_sasviewTenShotResults.csv in its repository) has 44 %.
+    assert np.sum(d_irena[inside]) >= 80 and np.sum(d_both[inside]) >= 83
+    for lo, hi in ((0.0, 100.0), (100.0, 400.0), (400.0, 4566.0)):  # 20, 23 and 41 bins of the window
+        sel = inside & (d_ref >= lo) & (d_ref < hi)
+        assert np.mean(d_irena[sel]) >= 0.9, (lo, hi)
+    # The two populations carry the same volume as Irena's within 3 % (seed 0: -1.7 % and +0.1 %).
     for lo, hi in ((80.0, 400.0), (400.0, 4566.0)):
         sel = (d_ref >= lo) & (d_ref < hi)
         assert np.sum(v[sel] * result.bin_width_angstrom[sel]) == pytest.approx(
-            np.sum(v_ref[sel] * result.bin_width_angstrom[sel]), rel=0.05)
+            np.sum(v_ref[sel] * result.bin_width_angstrom[sel]), rel=0.03)
     # Number distribution: the volume one divided by the sphere volume in cm³ (Irena's convention).
     n_ref = ref[:, 2]
     np.testing.assert_allclose(n_ref / v_ref, 1e24 / (np.pi / 6 * d_ref**3), rtol=0.01)

@@ -15,10 +15,14 @@ out), and the volume distribution is φ_i / ΔD_i (volume fraction per Å of dia
 Methods
 -------
 ``maxent``
-    Skilling–Bryan maximum entropy (:mod:`._maxent`, a port of SasView's/GSAS-II's code,
-    the algorithm of Irena) with the "sky background" as default model, χ² = N target
-    with σ = weight factor × dI.  The band is the spread of ``n_repeats`` solutions on
-    data with Gaussian noise of dI added (Irena's and SasView's "ten shots").
+    Skilling–Bryan maximum entropy (:mod:`._maxent`: SasView's/GSAS-II's port with Irena's
+    step limit, reset of negative bins and χ² tolerance) with the "sky background" as flat
+    default model in volume fraction per bin, χ² = N target with σ = weight factor × dI.
+    The band is the spread of ``n_repeats`` solutions on data with Gaussian noise of the
+    unscaled dI added (Irena's "ten shots", ``IR1R_SizesEstimateErrors``: ``gnoise(dI)``).
+    As Irena (``IR1R_SizesFitting``), the bins are diameter centres and the distribution is
+    per Å of diameter; Irena's widths are half the distance to the neighbouring centres
+    (0.05 % larger than the geometric edges used here; the two end bins a full step, 3 %).
 ``montecarlo``
     McSAS-like [4]_: ``n_contributions`` spheres of equal volume share with log-uniform
     random diameters; one at a time gets a new random diameter, kept if χ² (with the
