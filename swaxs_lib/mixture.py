@@ -55,6 +55,10 @@ systematic misfit (R_w of 0.2 on a measured PDF is mostly model error) is
 also "explained" by extra components, so on measured data read an accepted
 mixture as "the data prefer a combination", not as proof that the sample is
 one.  Bonferroni over correlated candidates is conservative.
+Candidates must carry their own refined non-linear parameters: the same
+structure on a grid of expansions that misses the data's is better fitted by
+two neighbouring grid points than by one (an expansion distribution), and
+the test rightly accepts that as a mixture.
 
 Uncertainties
 -------------
