@@ -179,7 +179,7 @@ class MixtureCandidate:
                    float(np.mean(atoms.get_atomic_numbers())))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class MixtureComponent:
     """A candidate in the reported mixture: its weight and fractions with standard uncertainties.
 
@@ -199,8 +199,10 @@ class MixtureComponent:
     mass_fraction: float
     mass_fraction_sigma: float
 
+    __eq__ = fields_equal
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, eq=False)
 class SelectionStep:
     """One step of the forward selection: the best candidate to enter and its test.
 
@@ -220,6 +222,8 @@ class SelectionStep:
     n_tried: int
     entered: bool
     replaced: str = ""
+
+    __eq__ = fields_equal
 
 
 @dataclass(frozen=True, eq=False)

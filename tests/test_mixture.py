@@ -180,6 +180,9 @@ def test_json_round_trip_and_bad_input(setup):
     m = _fit(setup, "iq", _iq_data(setup, TRUE, 7))
     again = MixtureResult.from_json(m.to_json())
     assert again == m and MixtureResult.from_json(__import__("json").dumps(m.to_json())) == m
+    exchanged = _fit(setup, "gr", _gr_data(setup, TRUE, 0))  # its steps hold an exchange (NaN test values)
+    assert any(step.replaced for step in exchanged.steps)
+    assert MixtureResult.from_json(__import__("json").dumps(exchanged.to_json())) == exchanged
     data = _iq_data(setup, TRUE, 7)
     with pytest.raises(SwaxsInputError, match="candidate 'short'"):
         fit_mixture(data, [MixtureCandidate("short", np.ones(3), 10, 1.0, 79.0)])
