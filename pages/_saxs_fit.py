@@ -1,10 +1,13 @@
 """SAXS page, section "Model fit": a sasmodels form factor with polydispersity, structure factor and smearing.
 
-Widgets (model, polydispersity, structure factor, resolution: in the URL; the
-parameter table built from the model's own table: starts, fix, bounds), one
+Widgets (model, polydispersity, structure factor, resolution; the parameter
+table built from the model's own table: starts, fix, bounds; all in the URL,
+the table's changes as ``f_start``/``f_fix``/``f_free``/``f_bounds``), one
 library call (:func:`swaxs_lib.saxs.sasfit.fit_saxs`), then the result:
-every value with its σ and flag, χ²_red, data + fit + residual (log-log),
-CSV downloads and saving to the store.  A fit takes well under a second for a
+every value with its σ and flag, χ²_red, data + fit + residual (log-log) and
+CSV downloads.  Every fit is stored (:mod:`swaxs_lib.saxs.stored`; the same
+inputs again reuse it) and its id goes in the URL (``f_fit``): a link
+reopens the fit, with its form, without refitting.  A fit takes well under a second for a
 sphere and most models, and runs in the button's callback; one the library
 expects to take longer than :data:`JOB_ABOVE_S` (oriented three-axis shapes
 with a size distribution: :func:`swaxs_lib.saxs.sasfit.expected_seconds`)
@@ -13,7 +16,9 @@ runs as a background job (``saxs-fit``), whose progress the page polls.
 
 from __future__ import annotations
 
+import hashlib
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -23,10 +28,12 @@ from pages._shared import (
     download_csv,
     md,
     parse_choice,
+    parse_id,
     parse_number,
     plot_config,
     show_job_failure,
     store,
+    url_given,
     url_key,
     watch_job,
     with_sigma,
@@ -36,8 +43,12 @@ from swaxs_lib.models.sasview import EFFECTIVE_RADIUS, POLYDISPERSITY, STRUCTURE
 
 PAGE = "saxs"
 KEEP = {"persist_state": "session"}
-#: This section's URL parameters (its widgets' ``url_key`` names).
-URL_NAMES: tuple[str, ...] = ("f_model", "f_pd", "f_sf", "f_reff", "f_res", "f_dqq", "f_slit")
+#: The parameter table's non-default entries in the URL (``f_start=radius:35,sld:``, ``f_fix=sld``,
+#: ``f_free=sld``, ``f_bounds=radius:10:80``; an empty start is automatic, an empty bound the default).
+TABLE_NAMES: tuple[str, ...] = ("f_start", "f_fix", "f_free", "f_bounds")
+#: This section's URL parameters (its widgets' ``url_key`` names; ``f_fit``: the stored fit shown).
+URL_NAMES: tuple[str, ...] = ("f_model", "f_pd", "f_sf", "f_reff", "f_res", "f_dqq", "f_slit", *TABLE_NAMES,
+                              "f_fit")
 RESOLUTION_TITLES = {"auto": "the data's dQ (if any)", "none": "none", "dq_over_q": "ΔQ/Q (1-σ)",
                      "slit": "slit length"}
 #: A fit expected to take longer (s) runs as a background job (swaxs_lib.jobs), polled by the page.
@@ -87,21 +98,144 @@ def _controls() -> dict:
             "dq_over_q": dqq, "slit_length": slit}
 
 
+# -- the parameter table in the URL -----------------------------------------------------------------
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def _number(text: str) -> float | None:
+    """A number (``inf`` allowed for bounds) or None for empty text."""
+    if text == "":
+        return None
+    value = float(text)
+    if math.isnan(value):
+        raise ValueError(f"{text!r} is not a number")
+    return value
+
+
+def _text(value: float | None) -> str:
+    return "" if value is None else f"{value:.10g}"
+
+
+def _items(text: str, fields: int, example: str) -> list[list[str]]:
+    items = []
+    for item in text.split(","):
+        parts = item.split(":")
+        if len(parts) != fields or not _NAME.match(parts[0]):
+            raise ValueError(f"expected {example}")
+        items.append(parts)
+    return items
+
+
+def parse_starts(text: str) -> str:
+    """``name:value,...`` (empty value: automatic) -> the same text, numbers checked."""
+    items = _items(text, 2, "name:value,... (radius:35,sld:119; radius: for automatic)")
+    values = {name: _number(value) for name, value in items}
+    if any(v is not None and not math.isfinite(v) for v in values.values()):
+        raise ValueError("expected finite start values")
+    return ",".join(f"{n}:{_text(v)}" for n, v in values.items())
+
+
+def parse_names(text: str) -> str:
+    """``name,name`` -> the same text, names checked."""
+    return ",".join(n for n, in _items(text, 1, "parameter names separated by commas (sld,sld_solvent)"))
+
+
+def parse_bounds(text: str) -> str:
+    """``name:low:high,...`` (an empty side: the table's default) -> the same text, low < high checked."""
+    out = []
+    for name, low, high in _items(text, 3, "name:low:high,... (radius:10:80; radius::80 keeps the low default)"):
+        lo, hi = _number(low), _number(high)
+        if lo is not None and hi is not None and not lo < hi:
+            raise ValueError(f"{name}: expected low < high, got {lo:g} and {hi:g}")
+        out.append(f"{name}:{_text(lo)}:{_text(hi)}")
+    return ",".join(out)
+
+
+PARSERS = {"f_start": parse_starts, "f_fix": parse_names, "f_free": parse_names, "f_bounds": parse_bounds}
+
+
+def _shown_start(spec, p) -> float | None:
+    """The start the table shows by default (None: automatic)."""
+    return None if p.name in spec.linear or p.unit == "Å" else p.start
+
+
+def _overrides(spec) -> dict:
+    """The URL texts (``f_start``, ...) as the table's changes of ``spec``'s defaults; names the model does
+    not have are dropped (with a warning when a link gave them)."""
+    known = {p.name: p for p in spec.parameters}
+    out: dict = {"start": {}, "fix": set(), "free": set(), "bounds": {}}
+    for name in TABLE_NAMES:
+        text = st.session_state.get(f"{PAGE}.{name}")
+        if not text:
+            continue
+        unknown = []
+        for item in text.split(","):
+            parts = item.split(":")
+            if parts[0] not in known:
+                unknown.append(parts[0])
+            elif name == "f_start":
+                out["start"][parts[0]] = _number(parts[1])
+            elif name == "f_bounds":
+                out["bounds"][parts[0]] = (_number(parts[1]), _number(parts[2]))
+            else:
+                out[name[2:]].add(parts[0])
+        if unknown and url_given(PAGE, name):
+            st.session_state.setdefault("_url_warnings", []).append(
+                f"Link parameter {name}: {', '.join(unknown)} ignored (not parameters of {spec.name}; expected "
+                f"some of {', '.join(known)}).")
+    for p in spec.parameters:
+        value, (low, high) = out["start"].get(p.name), out["bounds"].get(p.name, (None, None))
+        low, high = p.low if low is None else low, p.high if high is None else high
+        if not low < high or (value is not None and not low <= value <= high):
+            out["start"].pop(p.name, None)
+            out["bounds"].pop(p.name, None)
+            if any(url_given(PAGE, n) for n in ("f_start", "f_bounds")):
+                st.session_state.setdefault("_url_warnings", []).append(
+                    f"Link parameters f_start/f_bounds: {p.name} start {_text(value) or 'auto'} and bounds "
+                    f"[{low:g}, {high:g}] ignored (expected low < high and the start within them); using the "
+                    "table's defaults.")
+    return out
+
+
+def _url_texts(spec, table: dict) -> dict[str, str | None]:
+    """The table's non-default entries as the URL texts (None: nothing to write)."""
+    by_name = {p.name: p for p in spec.parameters}
+    starts = [f"{n}:{_text(table['start'].get(n))}" for n, p in by_name.items()
+              if table["start"].get(n) != _shown_start(spec, p)]
+    bounds = []
+    for n, (low, high) in table["bounds"].items():
+        p = by_name[n]
+        bounds.append(f"{n}:{'' if low == p.low else _text(low)}:{'' if high == p.high else _text(high)}")
+    texts = {"f_start": ",".join(starts), "f_fix": ",".join(table["fix"]), "f_free": ",".join(table["free"]),
+             "f_bounds": ",".join(bounds)}
+    return {k: v or None for k, v in texts.items()}
+
+
 def _parameter_table(spec) -> dict:
-    """The model's table as an editable grid (start, refine, bounds); returns start, bounds, fix and free."""
+    """The model's table as an editable grid (start, refine, bounds), from its defaults and the URL's
+    changes; returns start, bounds, fix and free, and writes the changes back for the URL."""
     rows = [p for p in spec.parameters]
+    given = _overrides(spec)
+    lows = [given["bounds"].get(p.name, (None, None))[0] for p in rows]
+    highs = [given["bounds"].get(p.name, (None, None))[1] for p in rows]
     frame = pd.DataFrame({
         "parameter": [p.label() for p in rows],
-        "start": [None if p.name in spec.linear or p.unit == "Å" else p.start for p in rows],
-        "refine": [p.refined for p in rows],
-        "low": [p.low if math.isfinite(p.low) else None for p in rows],
-        "high": [p.high if math.isfinite(p.high) else None for p in rows],
+        "start": [given["start"][p.name] if p.name in given["start"] else _shown_start(spec, p) for p in rows],
+        "refine": [False if p.name in given["fix"] else True if p.name in given["free"] else p.refined
+                   for p in rows],
+        "low": [p.low if lo is None else lo for p, lo in zip(rows, lows)],
+        "high": [p.high if hi is None else hi for p, hi in zip(rows, highs)],
         "description": [p.description for p in rows],
     })
+    frame["low"] = [v if math.isfinite(v) else None for v in frame["low"]]
+    frame["high"] = [v if math.isfinite(v) else None for v in frame["high"]]
     st.caption("Empty start: automatic (sizes from a grid over the Q range, scale and background by linear least "
                "squares). SLDs in 1e-6/Å²; with I in 1/cm and the right SLDs the scale is the volume fraction.")
-    edited = st.data_editor(frame, key=f"{PAGE}.f_table.{spec.name}", hide_index=True, disabled=("parameter",
-                                                                                               "description"),
+    # a new grid whenever its starting table changes (a link, another model): the editor keeps only edits
+    base = hashlib.sha1(repr([st.session_state.get(f"{PAGE}.{n}") for n in TABLE_NAMES]).encode()).hexdigest()[:10]
+    edited = st.data_editor(frame, key=f"{PAGE}.f_table.{spec.name}.{base}", hide_index=True,
+                            disabled=("parameter", "description"),
                             column_config={"start": st.column_config.NumberColumn(format="%.5g"),
                                            "low": st.column_config.NumberColumn(format="%.5g"),
                                            "high": st.column_config.NumberColumn(format="%.5g")})
@@ -115,7 +249,10 @@ def _parameter_table(spec) -> dict:
             bounds[p.name] = (low, high)
         if bool(row["refine"]) != p.refined:
             (free if row["refine"] else fix).append(p.name)
-    return {"start": start, "bounds": bounds, "fix": fix, "free": free}
+    table = {"start": start, "bounds": bounds, "fix": fix, "free": free}
+    for name, text in _url_texts(spec, table).items():
+        st.session_state[f"{PAGE}.{name}"] = text
+    return table
 
 
 def _figure(fit, measurement):
@@ -153,28 +290,92 @@ def _result_table(fit) -> dict[str, list]:
     }
 
 
+def _spec(options: dict):
+    """The model's parameter table for these choices (raises SwaxsInputError)."""
+    from swaxs_lib.models.sasview import size_parameters
+    from swaxs_lib.saxs.sasfit import model_name
+
+    name = model_name(options["model"], options["structure_factor"])
+    pd_pars = size_parameters(name)[:1] if options["polydispersity"] else ()
+    return saxs_spec(name, polydisperse=pd_pars, effective_radius=options["effective_radius"])
+
+
+def _open_link(dataset_id: str, fit_key: str) -> None:
+    """A link naming a stored fit (``f_fit``): the fit into the session, shown without refitting; a link
+    with no form of its own (Home's: no ``f_model``) also fills the form with the fit's settings."""
+    from swaxs_lib.saxs.stored import read_saxs_fit
+
+    record_id = st.session_state[fit_key]
+    if record_id is None or not url_given(PAGE, "f_fit"):
+        return
+    shown = st.session_state.get(f"{PAGE}.f_result")
+    if shown is not None and shown[2] == record_id:
+        return
+    try:
+        record = store().get_result(record_id)
+        fit, form_factor, options = read_saxs_fit(record)
+    except SwaxsInputError as exc:
+        st.session_state.setdefault("_url_warnings", []).append(f"Link parameter f_fit={record_id!r} ignored ({exc}).")
+        st.session_state[fit_key] = None
+        return
+    if record.dataset_id != dataset_id:
+        st.session_state.setdefault("_url_warnings", []).append(
+            f"Link parameter f_fit={record_id!r}: a fit of dataset {record.dataset_id}, not of {dataset_id}; "
+            f"open it with ds={record.dataset_id}.")
+        st.session_state[fit_key] = None
+        return
+    st.session_state[f"{PAGE}.f_result"] = (record.cache_key, fit, record.id, dataset_id)
+    st.session_state.pop(f"{PAGE}.f_job", None)
+    if url_given(PAGE, "f_model"):
+        return  # the link's own form wins; a different one shows the fit as stale
+    form = {"f_model": form_factor, "f_pd": options.get("polydispersity") or "none",
+            "f_sf": options.get("structure_factor") or "none", "f_reff": options.get("effective_radius") or "form",
+            "f_res": options.get("resolution") or "auto", "f_dqq": options.get("dq_over_q"),
+            "f_slit": options.get("slit_length")}
+    for name, value in form.items():
+        if value is not None:
+            st.session_state[f"{PAGE}.{name}"] = value
+    try:
+        spec = _spec({"model": form_factor, "polydispersity": options.get("polydispersity"),
+                      "structure_factor": options.get("structure_factor"),
+                      "effective_radius": options.get("effective_radius") or "form"})
+    except SwaxsInputError:
+        return
+    table = {k: options.get(k) or ({} if k in ("start", "bounds") else []) for k in ("start", "bounds", "fix", "free")}
+    for name, text in _url_texts(spec, table).items():
+        st.session_state[f"{PAGE}.{name}"] = text
+
+
+def _fit_arguments(options: dict, table: dict) -> dict:
+    """The keyword arguments of fit_saxs for the form's choices and table."""
+    return {"polydispersity": options["polydispersity"], "structure_factor": options["structure_factor"],
+            "effective_radius": options["effective_radius"], "resolution": options["resolution"],
+            "dq_over_q": options["dq_over_q"], "slit_length": options["slit_length"], **table}
+
+
 def render(dataset_id: str, measurement) -> None:
     """Draw this section for the stored I(Q) ``dataset_id`` (its ``measurement``, Q in 1/Å)."""
+    from swaxs_lib.saxs.stored import fit_cache_key
+
     st.caption("Fit any sasmodels model (sphere, core–shell sphere, ellipsoid, cylinder, parallelepiped, ...) "
                "with a size distribution, an optional structure factor and resolution smearing; weights 1/σ² from "
-               "the data's uncertainties.")
+               "the data's uncertainties. Every fit is stored (listed on Home); its link reopens it.")
     if measurement.x_resolution is not None:
         st.caption(f"This dataset has a dQ column (1-σ, {np.median(measurement.x_resolution):.3g} 1/Å median).")
+    fit_key = url_key(PAGE, "f_fit", None, parse_id)
+    for name in TABLE_NAMES:
+        url_key(PAGE, name, None, PARSERS[name])
+    _open_link(dataset_id, fit_key)
     options = _controls()
     try:
-        from swaxs_lib.saxs.sasfit import model_name
-        from swaxs_lib.models.sasview import size_parameters
-
-        name = model_name(options["model"], options["structure_factor"])
-        pd_pars = size_parameters(name)[:1] if options["polydispersity"] else ()
-        spec = saxs_spec(name, polydisperse=pd_pars, effective_radius=options["effective_radius"])
+        spec = _spec(options)
     except SwaxsInputError as exc:
         st.error(str(exc), icon=":material/error:")
         return
     with st.expander("Parameters: start, refine, bounds", icon=":material/tune:"):
         table = _parameter_table(spec)
     key = f"{PAGE}.f_result"
-    inputs = repr((dataset_id, sorted(options.items(), key=str), sorted(table.items(), key=str)))
+    inputs = fit_cache_key(dataset_id, options["model"], _fit_arguments(options, table))
     # a callback (not the button's return value): it runs before the script, as the Refine page's buttons do
     st.button("Fit", icon=":material/play_arrow:", type="primary", key=f"{PAGE}.f_go", on_click=_fit,
               args=(dataset_id, measurement, options, table, inputs))
@@ -182,63 +383,65 @@ def render(dataset_id: str, measurement) -> None:
         st.error(message, icon=":material/error:")
         return
     job = st.session_state.get(f"{PAGE}.f_job")
-    if job is not None and job[0].startswith(repr((dataset_id,))[:-2]):
+    if job is not None and job[2] == dataset_id:
         from swaxs_lib.saxs.sasfit import SaxsFit
+        from swaxs_lib.saxs.stored import save_saxs_fit
 
         record = watch_job(job[1], cancel_key=f"{PAGE}.f_cancel")
         if record is None or record.status in ("queued", "running") or show_job_failure(record, "SAXS fit"):
             return
-        st.session_state[key] = (job[0], SaxsFit.from_json(record.result))
+        fit = SaxsFit.from_json(record.result)
+        saved = save_saxs_fit(store(), fit, dataset_id=dataset_id, form_factor=job[3], options=job[4],
+                              cache_key=job[0])
+        st.session_state[key] = (job[0], fit, saved.id, dataset_id)
+        st.session_state[fit_key] = saved.id
         st.session_state.pop(f"{PAGE}.f_job", None)
     shown = st.session_state.get(key)
-    if shown is None or not shown[0].startswith(repr((dataset_id,))[:-2]):
+    if shown is None or shown[3] != dataset_id:
+        st.session_state[fit_key] = None
         st.info("Choose the model and press Fit.")
         return
-    stale, fit = shown[0] != inputs, shown[1]
-    if stale:
+    st.session_state[fit_key] = shown[2]
+    if shown[0] != inputs:
         st.warning("The choices changed since this fit: press Fit to refit.", icon=":material/update:")
-    _show(fit, dataset_id, measurement)
+    _show(shown[1], shown[2], measurement)
 
 
 def _fit(dataset_id: str, measurement, options: dict, table: dict, inputs: str) -> None:
-    """The Fit button's callback: one library call (a background job when it would take over
-    :data:`JOB_ABOVE_S`); the result, the job or the error into the session."""
+    """The Fit button's callback: the stored fit of the same inputs if there is one, else one library
+    call (a background job when it would take over :data:`JOB_ABOVE_S`), stored; the result, the job or
+    the error into the session."""
     from swaxs_lib.saxs.sasfit import expected_seconds, fit_saxs
+    from swaxs_lib.saxs.stored import read_saxs_fit, save_saxs_fit
 
-    kwargs = {"polydispersity": options["polydispersity"], "structure_factor": options["structure_factor"],
-              "effective_radius": options["effective_radius"], "resolution": options["resolution"],
-              "dq_over_q": options["dq_over_q"], "slit_length": options["slit_length"], **table}
+    kwargs = _fit_arguments(options, table)
     st.session_state.pop(f"{PAGE}.f_result", None)
     st.session_state.pop(f"{PAGE}.f_job", None)
+    st.session_state[f"{PAGE}.f_fit"] = None
     try:
+        if (found := store().find_result(inputs)) is not None:
+            st.session_state[f"{PAGE}.f_result"] = (inputs, read_saxs_fit(found)[0], found.id, dataset_id)
+            return
         if expected_seconds(measurement, options["model"], polydispersity=options["polydispersity"],
                             structure_factor=options["structure_factor"]) > JOB_ABOVE_S:
             from swaxs_lib.jobs import submit
 
-            bounds = {k: list(v) for k, v in kwargs.pop("bounds").items()}
+            bounds = {k: list(v) for k, v in kwargs["bounds"].items()}
             record = submit(store(), "saxs-fit", {"dataset_id": dataset_id, "model": options["model"],
                                                   "options": {**kwargs, "bounds": bounds}},
                             dataset_id=dataset_id, label=f"SAXS fit: {options['model']}")
-            st.session_state[f"{PAGE}.f_job"] = (inputs, record.id)
+            st.session_state[f"{PAGE}.f_job"] = (inputs, record.id, dataset_id, options["model"], kwargs)
             return
         fit = fit_saxs(measurement, options["model"], **kwargs)
     except SwaxsInputError as exc:
         st.session_state[f"{PAGE}.f_error"] = str(exc)
         return
-    st.session_state[f"{PAGE}.f_result"] = (inputs, fit)
+    saved = save_saxs_fit(store(), fit, dataset_id=dataset_id, form_factor=options["model"], options=kwargs,
+                          cache_key=inputs)
+    st.session_state[f"{PAGE}.f_result"] = (inputs, fit, saved.id, dataset_id)
 
 
-def _save(fit, dataset_id: str) -> None:
-    """The Save button's callback: the fit as a store row (listed on Home)."""
-    from swaxs_lib.store.fits import StoredFit, save_fit
-
-    stored = StoredFit.from_fit(fit, producer="saxs", dataset_id=dataset_id,
-                                inputs={"page": "saxs", "model": fit.model})
-    record = save_fit(store(), stored, message=f"SAXS fit: {fit.model} χ²_red {fit.chi2_reduced:.4g}")
-    st.session_state[f"{PAGE}.f_saved"] = record.id
-
-
-def _show(fit, dataset_id: str, measurement) -> None:
+def _show(fit, record_id: str, measurement) -> None:
     summary = fit.summary()
     cells = st.columns(4)
     cells[0].metric("χ²_red", f"{fit.chi2_reduced:.4g}")
@@ -263,7 +466,4 @@ def _show(fit, dataset_id: str, measurement) -> None:
         row = fit.parameter_row()
         download_csv("Fit parameters (CSV)", {k: [v] for k, v in row.items()}, "saxs-fit-parameters.csv",
                      key=f"{PAGE}.f_csv_params")
-    right.button("Save to store", icon=":material/save:", key=f"{PAGE}.f_save", on_click=_save,
-                 args=(fit, dataset_id))
-    if saved := st.session_state.pop(f"{PAGE}.f_saved", None):
-        st.success(f"Saved as {saved}; listed on Home.", icon=":material/check:")
+    right.caption(f"Stored as {record_id}: listed on Home; this page's link reopens it.")
