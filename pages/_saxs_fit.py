@@ -160,13 +160,13 @@ def _shown_start(spec, p) -> float | None:
     return None if p.name in spec.linear or p.unit == "Å" else p.start
 
 
-def _overrides(spec) -> dict:
+def _overrides(spec, texts: dict) -> dict:
     """The URL texts (``f_start``, ...) as the table's changes of ``spec``'s defaults; names the model does
     not have are dropped (with a warning when a link gave them)."""
     known = {p.name: p for p in spec.parameters}
     out: dict = {"start": {}, "fix": set(), "free": set(), "bounds": {}}
     for name in TABLE_NAMES:
-        text = st.session_state.get(f"{PAGE}.{name}")
+        text = texts.get(name)
         if not text:
             continue
         unknown = []
@@ -216,7 +216,14 @@ def _parameter_table(spec) -> dict:
     """The model's table as an editable grid (start, refine, bounds), from its defaults and the URL's
     changes; returns start, bounds, fix and free, and writes the changes back for the URL."""
     rows = [p for p in spec.parameters]
-    given = _overrides(spec)
+    # The grid starts from the table's texts as they came from outside (a link, a reopened fit, the first
+    # run, another model) and keeps the user's edits as its own delta: rebuilt (a new key) only when the texts
+    # changed otherwise than by this grid's last edit, so that no edit is lost to a rebuilt grid.
+    texts = {n: st.session_state.get(f"{PAGE}.{n}") for n in TABLE_NAMES}
+    if (spec.name, texts) != st.session_state.get(f"{PAGE}.f_table_written"):
+        st.session_state[f"{PAGE}.f_table_base"] = texts
+    base_texts = st.session_state[f"{PAGE}.f_table_base"]
+    given = _overrides(spec, base_texts)
     lows = [given["bounds"].get(p.name, (None, None))[0] for p in rows]
     highs = [given["bounds"].get(p.name, (None, None))[1] for p in rows]
     frame = pd.DataFrame({
@@ -232,8 +239,7 @@ def _parameter_table(spec) -> dict:
     frame["high"] = [v if math.isfinite(v) else None for v in frame["high"]]
     st.caption("Empty start: automatic (sizes from a grid over the Q range, scale and background by linear least "
                "squares). SLDs in 1e-6/Å²; with I in 1/cm and the right SLDs the scale is the volume fraction.")
-    # a new grid whenever its starting table changes (a link, another model): the editor keeps only edits
-    base = hashlib.sha1(repr([st.session_state.get(f"{PAGE}.{n}") for n in TABLE_NAMES]).encode()).hexdigest()[:10]
+    base = hashlib.sha1(repr(sorted(base_texts.items())).encode()).hexdigest()[:10]
     edited = st.data_editor(frame, key=f"{PAGE}.f_table.{spec.name}.{base}", hide_index=True,
                             disabled=("parameter", "description"),
                             column_config={"start": st.column_config.NumberColumn(format="%.5g"),
@@ -250,8 +256,10 @@ def _parameter_table(spec) -> dict:
         if bool(row["refine"]) != p.refined:
             (free if row["refine"] else fix).append(p.name)
     table = {"start": start, "bounds": bounds, "fix": fix, "free": free}
-    for name, text in _url_texts(spec, table).items():
+    written = _url_texts(spec, table)
+    for name, text in written.items():
         st.session_state[f"{PAGE}.{name}"] = text
+    st.session_state[f"{PAGE}.f_table_written"] = (spec.name, written)
     return table
 
 

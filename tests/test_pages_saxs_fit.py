@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.test_pages import app, db, metric, run  # noqa: F401  (db is a fixture)
+from tests.test_pages import db, metric, run  # noqa: F401  (db is a fixture)
 from tests.test_saxs_fit import noisy, sasmodels_curve
 
 TRUTH = {"radius": 35.0, "radius_pd": 0.06, "scale": 1e-4, "sld": 119.0, "sld_solvent": 8.0,
@@ -31,9 +31,9 @@ def gold_id(db):  # noqa: F811
     return db.add_dataset("gold", raw, "gold.dat", read_measurement_bytes(raw, "gold.dat")).id
 
 
-def _values(at) -> dict[str, float]:
-    table = next(d.value for d in at.dataframe if "value_sigma" in d.value.columns).set_index("parameter")
-    return table
+def _values(at) -> pd.DataFrame:
+    """The result table (value, σ, flag) indexed by parameter."""
+    return next(d.value for d in at.dataframe if "value_sigma" in d.value.columns).set_index("parameter")
 
 
 def test_a_link_with_start_fix_and_bounds_restores_the_table_and_the_fit_uses_it(gold_id):
@@ -116,3 +116,28 @@ def test_bad_link_values_give_a_warning_not_an_exception(gold_id, name, value, s
     warnings = [w.value for w in at.warning]
     assert any(says in w for w in warnings), warnings
     assert at.data_editor  # the section still drawn, with the table's defaults
+
+
+def test_edits_of_the_table_go_to_the_url_and_the_grid_keeps_them(gold_id):
+    # the browser sends the grid's edits as one accumulated delta under the grid's key (set here as it would)
+    at = run("pages/saxs.py", ds=gold_id, section="fit", f_model="sphere", f_pd="gaussian")
+    grid = at.data_editor[0]
+    names = [p.split(" (")[0] for p in grid.value["parameter"]]
+    radius, background = names.index("radius"), names.index("background")
+    at.session_state[grid.key] = {"edited_rows": {radius: {"start": 25.0}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert at.query_params["f_start"] == "radius:25"
+    # a second edit: the grid was not rebuilt under another key, so the first edit still counts
+    assert at.data_editor[0].key == grid.key
+    at.session_state[grid.key] = {"edited_rows": {radius: {"start": 25.0, "high": 70.0},
+                                                  background: {"refine": False}},
+                                  "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    url = {k: at.query_params[k] for k in ("f_start", "f_fix", "f_bounds")}
+    assert url == {"f_start": "radius:25", "f_fix": "background", "f_bounds": "radius::70"}
+    # and that link, opened afresh, shows the same table
+    again = run("pages/saxs.py", ds=gold_id, section="fit", f_model="sphere", f_pd="gaussian", **url)
+    shown = again.data_editor[0].value
+    assert shown.loc[radius, "start"] == 25 and shown.loc[radius, "high"] == 70 and shown.loc[radius, "low"] == 0
+    assert not shown.loc[background, "refine"]
