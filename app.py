@@ -35,13 +35,15 @@ PAGES = {
 
 def result_link(record) -> str | None:
     """The view that shows a stored result again (relative to the app's root), or None: a SAXS model fit
-    (``f_fit``), a Refine sweep or crystal job (``job``, ``cjob``)."""
+    (``f_fit``) or fit job (``f_job``), a Refine sweep or crystal job (``job``, ``cjob``)."""
     from urllib.parse import urlencode
 
     params = record.params or {}
     if record.kind == "fit" and params.get("page") == "saxs" and "options" in params and record.dataset_id:
         return "saxs?" + urlencode({"ds": record.dataset_id, "section": "fit", "f_fit": record.id})
     task = params.get("task") if record.kind == "job" else None
+    if task == "saxs-fit" and record.dataset_id:
+        return "saxs?" + urlencode({"ds": record.dataset_id, "section": "fit", "f_job": record.id})
     if task in ("sweep", "crystal"):
         return "refine?" + urlencode({"job" if task == "sweep" else "cjob": record.id})
     return None

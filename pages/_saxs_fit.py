@@ -11,7 +11,8 @@ reopens the fit, with its form, without refitting.  A fit takes well under a sec
 sphere and most models, and runs in the button's callback; one the library
 expects to take longer than :data:`JOB_ABOVE_S` (oriented three-axis shapes
 with a size distribution: :func:`swaxs_lib.saxs.sasfit.expected_seconds`)
-runs as a background job (``saxs-fit``), whose progress the page polls.
+runs as a background job (``saxs-fit``), whose progress the page polls
+(its id in the URL as ``f_job`` until it is done).
 """
 
 from __future__ import annotations
@@ -47,8 +48,9 @@ KEEP = {"persist_state": "session"}
 #: ``f_free=sld``, ``f_bounds=radius:10:80``; an empty start is automatic, an empty bound the default).
 TABLE_NAMES: tuple[str, ...] = ("f_start", "f_fix", "f_free", "f_bounds")
 #: This section's URL parameters (its widgets' ``url_key`` names; ``f_fit``: the stored fit shown).
+#: ``f_job``: the background job of a slow fit while it runs.
 URL_NAMES: tuple[str, ...] = ("f_model", "f_pd", "f_sf", "f_reff", "f_res", "f_dqq", "f_slit", *TABLE_NAMES,
-                              "f_fit")
+                              "f_fit", "f_job")
 RESOLUTION_TITLES = {"auto": "the data's dQ (if any)", "none": "none", "dq_over_q": "ΔQ/Q (1-σ)",
                      "slit": "slit length"}
 #: A fit expected to take longer (s) runs as a background job (swaxs_lib.jobs), polled by the page.
@@ -333,9 +335,44 @@ def _open_link(dataset_id: str, fit_key: str) -> None:
         st.session_state[fit_key] = None
         return
     st.session_state[f"{PAGE}.f_result"] = (record.cache_key, fit, record.id, dataset_id)
-    st.session_state.pop(f"{PAGE}.f_job", None)
+    st.session_state.pop(f"{PAGE}.f_running", None)
+    _seed_form(form_factor, options)
+
+
+def _open_job_link(dataset_id: str, job_key: str) -> None:
+    """A link naming a running (or finished) fit job (``f_job``): polled by the page as if started here;
+    a link with no form of its own also fills the form with the job's settings."""
+    from swaxs_lib.jobs import get_job
+    from swaxs_lib.saxs.stored import fit_cache_key
+
+    job_id = st.session_state[job_key]
+    if job_id is None or not url_given(PAGE, "f_job"):
+        return
+    running = st.session_state.get(f"{PAGE}.f_running")
+    if running is not None and running[1] == job_id:
+        return
+    try:
+        record = get_job(store(), job_id)
+        args = dict(record.params.get("args") or {})
+        if record.params.get("task") != "saxs-fit" or args.get("dataset_id") != dataset_id:
+            raise SwaxsInputError(f"job {job_id!r} is not a SAXS model fit of dataset {dataset_id}")
+        options = dict(args.get("options") or {})
+        options["bounds"] = {k: (float(lo), float(hi)) for k, (lo, hi) in (options.get("bounds") or {}).items()}
+        form_factor = str(args.get("model", "sphere"))
+    except (SwaxsInputError, TypeError, ValueError) as exc:
+        st.session_state.setdefault("_url_warnings", []).append(f"Link parameter f_job={job_id!r} ignored ({exc}).")
+        st.session_state[job_key] = None
+        return
+    st.session_state[f"{PAGE}.f_running"] = (fit_cache_key(dataset_id, form_factor, options), job_id, dataset_id,
+                                             form_factor, options)
+    _seed_form(form_factor, options)
+
+
+def _seed_form(form_factor: str, options: dict) -> None:
+    """Set the form to a stored fit's or job's settings, unless the link gives a form of its own (``f_model``:
+    then the link wins, and a different form shows the fit as stale)."""
     if url_given(PAGE, "f_model"):
-        return  # the link's own form wins; a different one shows the fit as stale
+        return
     form = {"f_model": form_factor, "f_pd": options.get("polydispersity") or "none",
             "f_sf": options.get("structure_factor") or "none", "f_reff": options.get("effective_radius") or "form",
             "f_res": options.get("resolution") or "auto", "f_dqq": options.get("dq_over_q"),
@@ -371,9 +408,11 @@ def render(dataset_id: str, measurement) -> None:
     if measurement.x_resolution is not None:
         st.caption(f"This dataset has a dQ column (1-σ, {np.median(measurement.x_resolution):.3g} 1/Å median).")
     fit_key = url_key(PAGE, "f_fit", None, parse_id)
+    job_key = url_key(PAGE, "f_job", None, parse_id)
     for name in TABLE_NAMES:
         url_key(PAGE, name, None, PARSERS[name])
     _open_link(dataset_id, fit_key)
+    _open_job_link(dataset_id, job_key)
     options = _controls()
     try:
         spec = _spec(options)
@@ -390,20 +429,25 @@ def render(dataset_id: str, measurement) -> None:
     if message := st.session_state.pop(f"{PAGE}.f_error", None):
         st.error(message, icon=":material/error:")
         return
-    job = st.session_state.get(f"{PAGE}.f_job")
+    job = st.session_state.get(f"{PAGE}.f_running")
+    st.session_state[job_key] = job[1] if job is not None and job[2] == dataset_id else None
     if job is not None and job[2] == dataset_id:
         from swaxs_lib.saxs.sasfit import SaxsFit
-        from swaxs_lib.saxs.stored import save_saxs_fit
+        from swaxs_lib.saxs.stored import read_saxs_fit, save_saxs_fit
 
         record = watch_job(job[1], cancel_key=f"{PAGE}.f_cancel")
         if record is None or record.status in ("queued", "running") or show_job_failure(record, "SAXS fit"):
             return
-        fit = SaxsFit.from_json(record.result)
-        saved = save_saxs_fit(store(), fit, dataset_id=dataset_id, form_factor=job[3], options=job[4],
-                              cache_key=job[0])
+        if (saved := store().find_result(job[0])) is not None:  # this job's fit, stored by another session
+            fit = read_saxs_fit(saved)[0]
+        else:
+            fit = SaxsFit.from_json(record.result)
+            saved = save_saxs_fit(store(), fit, dataset_id=dataset_id, form_factor=job[3], options=job[4],
+                                  cache_key=job[0])
         st.session_state[key] = (job[0], fit, saved.id, dataset_id)
         st.session_state[fit_key] = saved.id
-        st.session_state.pop(f"{PAGE}.f_job", None)
+        st.session_state[job_key] = None
+        st.session_state.pop(f"{PAGE}.f_running", None)
     shown = st.session_state.get(key)
     if shown is None or shown[3] != dataset_id:
         st.session_state[fit_key] = None
@@ -424,8 +468,8 @@ def _fit(dataset_id: str, measurement, options: dict, table: dict, inputs: str) 
 
     kwargs = _fit_arguments(options, table)
     st.session_state.pop(f"{PAGE}.f_result", None)
-    st.session_state.pop(f"{PAGE}.f_job", None)
-    st.session_state[f"{PAGE}.f_fit"] = None
+    st.session_state.pop(f"{PAGE}.f_running", None)
+    st.session_state[f"{PAGE}.f_fit"] = st.session_state[f"{PAGE}.f_job"] = None
     try:
         if (found := store().find_result(inputs)) is not None:
             st.session_state[f"{PAGE}.f_result"] = (inputs, read_saxs_fit(found)[0], found.id, dataset_id)
@@ -438,7 +482,8 @@ def _fit(dataset_id: str, measurement, options: dict, table: dict, inputs: str) 
             record = submit(store(), "saxs-fit", {"dataset_id": dataset_id, "model": options["model"],
                                                   "options": {**kwargs, "bounds": bounds}},
                             dataset_id=dataset_id, label=f"SAXS fit: {options['model']}")
-            st.session_state[f"{PAGE}.f_job"] = (inputs, record.id, dataset_id, options["model"], kwargs)
+            st.session_state[f"{PAGE}.f_running"] = (inputs, record.id, dataset_id, options["model"], kwargs)
+            st.session_state[f"{PAGE}.f_job"] = record.id
             return
         fit = fit_saxs(measurement, options["model"], **kwargs)
     except SwaxsInputError as exc:

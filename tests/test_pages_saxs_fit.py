@@ -141,3 +141,32 @@ def test_edits_of_the_table_go_to_the_url_and_the_grid_keeps_them(gold_id):
     shown = again.data_editor[0].value
     assert shown.loc[radius, "start"] == 25 and shown.loc[radius, "high"] == 70 and shown.loc[radius, "low"] == 0
     assert not shown.loc[background, "refine"]
+
+
+def test_a_slow_fits_job_is_in_the_link_and_its_fit_stored_once(gold_id, db, monkeypatch):  # noqa: F811
+    import time
+
+    import pages._saxs_fit as section
+
+    monkeypatch.setattr(section, "JOB_ABOVE_S", 0.0)  # every fit counts as slow here
+    at = run("pages/saxs.py", ds=gold_id, section="fit", f_model="sphere", f_pd="gaussian",
+             f_bounds="radius:10:80")
+    at.button(key="saxs.f_go").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    job_id = at.query_params["f_job"]
+    # Home's link to the job (dataset, section, job only): the form from the job, then its fit
+    other = run("pages/saxs.py", ds=gold_id, section="fit", f_job=job_id)
+    assert other.query_params["f_bounds"] == "radius:10:80"
+    deadline = time.time() + 90
+    while not other.metric and time.time() < deadline:
+        time.sleep(1.0)
+        other.run()
+    assert not other.exception, [e.message for e in other.exception]
+    fits = db.list_results(kind="fit")
+    assert len(fits) == 1 and other.query_params["f_fit"] == fits[0].id and "f_job" not in other.query_params
+    at.run()  # the first session finds the same stored fit
+    assert at.query_params["f_fit"] == fits[0].id and metric(at, "χ²_red") == metric(other, "χ²_red")
+    assert len(db.list_results(kind="fit")) == 1
+    home = run("app.py")
+    listed = next(d.value for d in home.dataframe if "summary" in d.value.columns)
+    assert f"saxs?ds={gold_id}&section=fit&f_job={job_id}" in listed["open"].tolist()
