@@ -33,6 +33,22 @@ PAGES = {
 }
 
 
+def result_link(record) -> str | None:
+    """The view that shows a stored result again (relative to the app's root), or None: a SAXS model fit
+    (``f_fit``) or fit job (``f_job``), a Refine sweep or crystal job (``job``, ``cjob``)."""
+    from urllib.parse import urlencode
+
+    params = record.params or {}
+    if record.kind == "fit" and params.get("page") == "saxs" and "options" in params and record.dataset_id:
+        return "saxs?" + urlencode({"ds": record.dataset_id, "section": "fit", "f_fit": record.id})
+    task = params.get("task") if record.kind == "job" else None
+    if task == "saxs-fit" and record.dataset_id:
+        return "saxs?" + urlencode({"ds": record.dataset_id, "section": "fit", "f_job": record.id})
+    if task in ("sweep", "crystal"):
+        return "refine?" + urlencode({"job" if task == "sweep" else "cjob": record.id})
+    return None
+
+
 def home() -> None:
     """The home page: what the tool does, what the store holds, where to go."""
     st.title("swaxs")
@@ -75,9 +91,12 @@ def home() -> None:
             "summary": [r.message or "" for r in results],
             "updated_utc": [r.updated_at.strftime("%Y-%m-%d %H:%M") for r in results],
         }
-        st.dataframe(pd.DataFrame(table), hide_index=True,  # what happened first; the dataset's id last
-                     column_order=("id", "kind", "status", "summary", "dataset", "rw", "updated_utc", "dataset_id"),
-                     column_config={"rw": st.column_config.NumberColumn("R_w (best)", format="%.4f")})
+        links = [result_link(r) for r in results]
+        st.dataframe(pd.DataFrame({**table, "open": links}), hide_index=True,  # what first; the dataset's id last
+                     column_order=("id", "kind", "status", "summary", "dataset", "rw", "updated_utc", "open",
+                                   "dataset_id"),
+                     column_config={"rw": st.column_config.NumberColumn("R_w (best)", format="%.4f"),
+                                    "open": st.column_config.LinkColumn("Open", display_text="open")})
         download_csv("Recent results (CSV)", table, "swaxs-results.csv", key="home-results-csv")
     else:
         st.caption("No fits or jobs yet: save a fit on the Compare page, or start a sweep on the Refine page.")

@@ -1,32 +1,38 @@
 """SAXS page, section "Model fit": a sasmodels form factor with polydispersity, structure factor and smearing.
 
-Widgets (model, polydispersity, structure factor, resolution: in the URL; the
-parameter table built from the model's own table: starts, fix, bounds), one
+Widgets (model, polydispersity, structure factor, resolution; the parameter
+table built from the model's own table: starts, fix, bounds; all in the URL,
+the table's changes as ``f_start``/``f_fix``/``f_free``/``f_bounds``:
+:mod:`pages._saxs_fit_table`), one
 library call (:func:`swaxs_lib.saxs.sasfit.fit_saxs`), then the result:
-every value with its σ and flag, χ²_red, data + fit + residual (log-log),
-CSV downloads and saving to the store.  A fit takes well under a second for a
+every value with its σ and flag, χ²_red, data + fit + residual (log-log) and
+CSV downloads.  Every fit is stored (:mod:`swaxs_lib.saxs.stored`; the same
+inputs again reuse it) and its id goes in the URL (``f_fit``): a link
+reopens the fit, with its form, without refitting.  A fit takes well under a second for a
 sphere and most models, and runs in the button's callback; one the library
 expects to take longer than :data:`JOB_ABOVE_S` (oriented three-axis shapes
 with a size distribution: :func:`swaxs_lib.saxs.sasfit.expected_seconds`)
-runs as a background job (``saxs-fit``), whose progress the page polls.
+runs as a background job (``saxs-fit``), whose progress the page polls
+(its id in the URL as ``f_job`` until it is done).
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
+from pages._saxs_fit_table import PARSERS, TABLE_NAMES, parameter_table, url_texts
 from pages._shared import (
     download_csv,
     md,
     parse_choice,
+    parse_id,
     parse_number,
     plot_config,
     show_job_failure,
     store,
+    url_given,
     url_key,
     watch_job,
     with_sigma,
@@ -36,8 +42,10 @@ from swaxs_lib.models.sasview import EFFECTIVE_RADIUS, POLYDISPERSITY, STRUCTURE
 
 PAGE = "saxs"
 KEEP = {"persist_state": "session"}
-#: This section's URL parameters (its widgets' ``url_key`` names).
-URL_NAMES: tuple[str, ...] = ("f_model", "f_pd", "f_sf", "f_reff", "f_res", "f_dqq", "f_slit")
+#: This section's URL parameters (its widgets' ``url_key`` names; ``f_fit``: the stored fit shown).
+#: ``f_job``: the background job of a slow fit while it runs.
+URL_NAMES: tuple[str, ...] = ("f_model", "f_pd", "f_sf", "f_reff", "f_res", "f_dqq", "f_slit", *TABLE_NAMES,
+                              "f_fit", "f_job")
 RESOLUTION_TITLES = {"auto": "the data's dQ (if any)", "none": "none", "dq_over_q": "ΔQ/Q (1-σ)",
                      "slit": "slit length"}
 #: A fit expected to take longer (s) runs as a background job (swaxs_lib.jobs), polled by the page.
@@ -87,37 +95,6 @@ def _controls() -> dict:
             "dq_over_q": dqq, "slit_length": slit}
 
 
-def _parameter_table(spec) -> dict:
-    """The model's table as an editable grid (start, refine, bounds); returns start, bounds, fix and free."""
-    rows = [p for p in spec.parameters]
-    frame = pd.DataFrame({
-        "parameter": [p.label() for p in rows],
-        "start": [None if p.name in spec.linear or p.unit == "Å" else p.start for p in rows],
-        "refine": [p.refined for p in rows],
-        "low": [p.low if math.isfinite(p.low) else None for p in rows],
-        "high": [p.high if math.isfinite(p.high) else None for p in rows],
-        "description": [p.description for p in rows],
-    })
-    st.caption("Empty start: automatic (sizes from a grid over the Q range, scale and background by linear least "
-               "squares). SLDs in 1e-6/Å²; with I in 1/cm and the right SLDs the scale is the volume fraction.")
-    edited = st.data_editor(frame, key=f"{PAGE}.f_table.{spec.name}", hide_index=True, disabled=("parameter",
-                                                                                               "description"),
-                            column_config={"start": st.column_config.NumberColumn(format="%.5g"),
-                                           "low": st.column_config.NumberColumn(format="%.5g"),
-                                           "high": st.column_config.NumberColumn(format="%.5g")})
-    start, bounds, fix, free = {}, {}, [], []
-    for p, (_, row) in zip(rows, edited.iterrows()):
-        if row["start"] is not None and not pd.isna(row["start"]):
-            start[p.name] = float(row["start"])
-        low = p.low if row["low"] is None or pd.isna(row["low"]) else float(row["low"])
-        high = p.high if row["high"] is None or pd.isna(row["high"]) else float(row["high"])
-        if (low, high) != (p.low, p.high):
-            bounds[p.name] = (low, high)
-        if bool(row["refine"]) != p.refined:
-            (free if row["refine"] else fix).append(p.name)
-    return {"start": start, "bounds": bounds, "fix": fix, "free": free}
-
-
 def _figure(fit, measurement):
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
@@ -153,92 +130,201 @@ def _result_table(fit) -> dict[str, list]:
     }
 
 
+def _spec(options: dict):
+    """The model's parameter table for these choices (raises SwaxsInputError)."""
+    from swaxs_lib.models.sasview import size_parameters
+    from swaxs_lib.saxs.sasfit import model_name
+
+    name = model_name(options["model"], options["structure_factor"])
+    pd_pars = size_parameters(name)[:1] if options["polydispersity"] else ()
+    return saxs_spec(name, polydisperse=pd_pars, effective_radius=options["effective_radius"])
+
+
+def _open_link(dataset_id: str, fit_key: str) -> None:
+    """A link naming a stored fit (``f_fit``): the fit into the session, shown without refitting; a link
+    with no form of its own (Home's: no ``f_model``) also fills the form with the fit's settings."""
+    from swaxs_lib.saxs.stored import read_saxs_fit
+
+    record_id = st.session_state[fit_key]
+    if record_id is None or not url_given(PAGE, "f_fit"):
+        return
+    shown = st.session_state.get(f"{PAGE}.f_result")
+    if shown is not None and shown[2] == record_id:
+        return
+    try:
+        record = store().get_result(record_id)
+        fit, form_factor, options = read_saxs_fit(record)
+    except SwaxsInputError as exc:
+        st.session_state.setdefault("_url_warnings", []).append(f"Link parameter f_fit={record_id!r} ignored ({exc}).")
+        st.session_state[fit_key] = None
+        return
+    if record.dataset_id != dataset_id:
+        st.session_state.setdefault("_url_warnings", []).append(
+            f"Link parameter f_fit={record_id!r}: a fit of dataset {record.dataset_id}, not of {dataset_id}; "
+            f"open it with ds={record.dataset_id}.")
+        st.session_state[fit_key] = None
+        return
+    st.session_state[f"{PAGE}.f_result"] = (record.cache_key, fit, record.id, dataset_id)
+    st.session_state.pop(f"{PAGE}.f_running", None)
+    _seed_form(form_factor, options)
+
+
+def _open_job_link(dataset_id: str, job_key: str) -> None:
+    """A link naming a running (or finished) fit job (``f_job``): polled by the page as if started here;
+    a link with no form of its own also fills the form with the job's settings."""
+    from swaxs_lib.jobs import get_job
+    from swaxs_lib.saxs.stored import fit_cache_key
+
+    job_id = st.session_state[job_key]
+    if job_id is None or not url_given(PAGE, "f_job"):
+        return
+    running = st.session_state.get(f"{PAGE}.f_running")
+    if running is not None and running[1] == job_id:
+        return
+    try:
+        record = get_job(store(), job_id)
+        args = dict(record.params.get("args") or {})
+        if record.params.get("task") != "saxs-fit" or args.get("dataset_id") != dataset_id:
+            raise SwaxsInputError(f"job {job_id!r} is not a SAXS model fit of dataset {dataset_id}")
+        options = dict(args.get("options") or {})
+        options["bounds"] = {k: (float(lo), float(hi)) for k, (lo, hi) in (options.get("bounds") or {}).items()}
+        form_factor = str(args.get("model", "sphere"))
+    except (SwaxsInputError, TypeError, ValueError) as exc:
+        st.session_state.setdefault("_url_warnings", []).append(f"Link parameter f_job={job_id!r} ignored ({exc}).")
+        st.session_state[job_key] = None
+        return
+    st.session_state[f"{PAGE}.f_running"] = (fit_cache_key(dataset_id, form_factor, options), job_id, dataset_id,
+                                             form_factor, options)
+    _seed_form(form_factor, options)
+
+
+def _seed_form(form_factor: str, options: dict) -> None:
+    """Set the form to a stored fit's or job's settings, unless the link gives a form of its own (``f_model``:
+    then the link wins, and a different form shows the fit as stale)."""
+    if url_given(PAGE, "f_model"):
+        return
+    form = {"f_model": form_factor, "f_pd": options.get("polydispersity") or "none",
+            "f_sf": options.get("structure_factor") or "none", "f_reff": options.get("effective_radius") or "form",
+            "f_res": options.get("resolution") or "auto", "f_dqq": options.get("dq_over_q"),
+            "f_slit": options.get("slit_length")}
+    for name, value in form.items():
+        if value is not None:
+            st.session_state[f"{PAGE}.{name}"] = value
+    try:
+        spec = _spec({"model": form_factor, "polydispersity": options.get("polydispersity"),
+                      "structure_factor": options.get("structure_factor"),
+                      "effective_radius": options.get("effective_radius") or "form"})
+    except SwaxsInputError:
+        return
+    table = {k: options.get(k) or ({} if k in ("start", "bounds") else []) for k in ("start", "bounds", "fix", "free")}
+    for name, text in url_texts(spec, table).items():
+        st.session_state[f"{PAGE}.{name}"] = text
+
+
+def _fit_arguments(options: dict, table: dict) -> dict:
+    """The keyword arguments of fit_saxs for the form's choices and table."""
+    return {"polydispersity": options["polydispersity"], "structure_factor": options["structure_factor"],
+            "effective_radius": options["effective_radius"], "resolution": options["resolution"],
+            "dq_over_q": options["dq_over_q"], "slit_length": options["slit_length"], **table}
+
+
 def render(dataset_id: str, measurement) -> None:
     """Draw this section for the stored I(Q) ``dataset_id`` (its ``measurement``, Q in 1/Å)."""
+    from swaxs_lib.saxs.stored import fit_cache_key
+
     st.caption("Fit any sasmodels model (sphere, core–shell sphere, ellipsoid, cylinder, parallelepiped, ...) "
                "with a size distribution, an optional structure factor and resolution smearing; weights 1/σ² from "
-               "the data's uncertainties.")
+               "the data's uncertainties. Every fit is stored (listed on Home); its link reopens it.")
     if measurement.x_resolution is not None:
         st.caption(f"This dataset has a dQ column (1-σ, {np.median(measurement.x_resolution):.3g} 1/Å median).")
+    fit_key = url_key(PAGE, "f_fit", None, parse_id)
+    job_key = url_key(PAGE, "f_job", None, parse_id)
+    for name in TABLE_NAMES:
+        url_key(PAGE, name, None, PARSERS[name])
+    _open_link(dataset_id, fit_key)
+    _open_job_link(dataset_id, job_key)
     options = _controls()
     try:
-        from swaxs_lib.saxs.sasfit import model_name
-        from swaxs_lib.models.sasview import size_parameters
-
-        name = model_name(options["model"], options["structure_factor"])
-        pd_pars = size_parameters(name)[:1] if options["polydispersity"] else ()
-        spec = saxs_spec(name, polydisperse=pd_pars, effective_radius=options["effective_radius"])
+        spec = _spec(options)
     except SwaxsInputError as exc:
         st.error(str(exc), icon=":material/error:")
         return
     with st.expander("Parameters: start, refine, bounds", icon=":material/tune:"):
-        table = _parameter_table(spec)
+        table = parameter_table(spec)
     key = f"{PAGE}.f_result"
-    inputs = repr((dataset_id, sorted(options.items(), key=str), sorted(table.items(), key=str)))
+    inputs = fit_cache_key(dataset_id, options["model"], _fit_arguments(options, table))
     # a callback (not the button's return value): it runs before the script, as the Refine page's buttons do
     st.button("Fit", icon=":material/play_arrow:", type="primary", key=f"{PAGE}.f_go", on_click=_fit,
               args=(dataset_id, measurement, options, table, inputs))
     if message := st.session_state.pop(f"{PAGE}.f_error", None):
         st.error(message, icon=":material/error:")
         return
-    job = st.session_state.get(f"{PAGE}.f_job")
-    if job is not None and job[0].startswith(repr((dataset_id,))[:-2]):
+    job = st.session_state.get(f"{PAGE}.f_running")
+    st.session_state[job_key] = job[1] if job is not None and job[2] == dataset_id else None
+    if job is not None and job[2] == dataset_id:
         from swaxs_lib.saxs.sasfit import SaxsFit
+        from swaxs_lib.saxs.stored import read_saxs_fit, save_saxs_fit
 
         record = watch_job(job[1], cancel_key=f"{PAGE}.f_cancel")
         if record is None or record.status in ("queued", "running") or show_job_failure(record, "SAXS fit"):
             return
-        st.session_state[key] = (job[0], SaxsFit.from_json(record.result))
-        st.session_state.pop(f"{PAGE}.f_job", None)
+        if (saved := store().find_result(job[0])) is not None:  # this job's fit, stored by another session
+            fit = read_saxs_fit(saved)[0]
+        else:
+            fit = SaxsFit.from_json(record.result)
+            saved = save_saxs_fit(store(), fit, dataset_id=dataset_id, form_factor=job[3], options=job[4],
+                                  cache_key=job[0])
+        st.session_state[key] = (job[0], fit, saved.id, dataset_id)
+        st.session_state[fit_key] = saved.id
+        st.session_state[job_key] = None
+        st.session_state.pop(f"{PAGE}.f_running", None)
     shown = st.session_state.get(key)
-    if shown is None or not shown[0].startswith(repr((dataset_id,))[:-2]):
+    if shown is None or shown[3] != dataset_id:
+        st.session_state[fit_key] = None
         st.info("Choose the model and press Fit.")
         return
-    stale, fit = shown[0] != inputs, shown[1]
-    if stale:
+    st.session_state[fit_key] = shown[2]
+    if shown[0] != inputs:
         st.warning("The choices changed since this fit: press Fit to refit.", icon=":material/update:")
-    _show(fit, dataset_id, measurement)
+    _show(shown[1], shown[2], measurement)
 
 
 def _fit(dataset_id: str, measurement, options: dict, table: dict, inputs: str) -> None:
-    """The Fit button's callback: one library call (a background job when it would take over
-    :data:`JOB_ABOVE_S`); the result, the job or the error into the session."""
+    """The Fit button's callback: the stored fit of the same inputs if there is one, else one library
+    call (a background job when it would take over :data:`JOB_ABOVE_S`), stored; the result, the job or
+    the error into the session."""
     from swaxs_lib.saxs.sasfit import expected_seconds, fit_saxs
+    from swaxs_lib.saxs.stored import read_saxs_fit, save_saxs_fit
 
-    kwargs = {"polydispersity": options["polydispersity"], "structure_factor": options["structure_factor"],
-              "effective_radius": options["effective_radius"], "resolution": options["resolution"],
-              "dq_over_q": options["dq_over_q"], "slit_length": options["slit_length"], **table}
+    kwargs = _fit_arguments(options, table)
     st.session_state.pop(f"{PAGE}.f_result", None)
-    st.session_state.pop(f"{PAGE}.f_job", None)
+    st.session_state.pop(f"{PAGE}.f_running", None)
+    st.session_state[f"{PAGE}.f_fit"] = st.session_state[f"{PAGE}.f_job"] = None
     try:
+        if (found := store().find_result(inputs)) is not None:
+            st.session_state[f"{PAGE}.f_result"] = (inputs, read_saxs_fit(found)[0], found.id, dataset_id)
+            return
         if expected_seconds(measurement, options["model"], polydispersity=options["polydispersity"],
                             structure_factor=options["structure_factor"]) > JOB_ABOVE_S:
             from swaxs_lib.jobs import submit
 
-            bounds = {k: list(v) for k, v in kwargs.pop("bounds").items()}
+            bounds = {k: list(v) for k, v in kwargs["bounds"].items()}
             record = submit(store(), "saxs-fit", {"dataset_id": dataset_id, "model": options["model"],
                                                   "options": {**kwargs, "bounds": bounds}},
                             dataset_id=dataset_id, label=f"SAXS fit: {options['model']}")
-            st.session_state[f"{PAGE}.f_job"] = (inputs, record.id)
+            st.session_state[f"{PAGE}.f_running"] = (inputs, record.id, dataset_id, options["model"], kwargs)
+            st.session_state[f"{PAGE}.f_job"] = record.id
             return
         fit = fit_saxs(measurement, options["model"], **kwargs)
     except SwaxsInputError as exc:
         st.session_state[f"{PAGE}.f_error"] = str(exc)
         return
-    st.session_state[f"{PAGE}.f_result"] = (inputs, fit)
+    saved = save_saxs_fit(store(), fit, dataset_id=dataset_id, form_factor=options["model"], options=kwargs,
+                          cache_key=inputs)
+    st.session_state[f"{PAGE}.f_result"] = (inputs, fit, saved.id, dataset_id)
 
 
-def _save(fit, dataset_id: str) -> None:
-    """The Save button's callback: the fit as a store row (listed on Home)."""
-    from swaxs_lib.store.fits import StoredFit, save_fit
-
-    stored = StoredFit.from_fit(fit, producer="saxs", dataset_id=dataset_id,
-                                inputs={"page": "saxs", "model": fit.model})
-    record = save_fit(store(), stored, message=f"SAXS fit: {fit.model} χ²_red {fit.chi2_reduced:.4g}")
-    st.session_state[f"{PAGE}.f_saved"] = record.id
-
-
-def _show(fit, dataset_id: str, measurement) -> None:
+def _show(fit, record_id: str, measurement) -> None:
     summary = fit.summary()
     cells = st.columns(4)
     cells[0].metric("χ²_red", f"{fit.chi2_reduced:.4g}")
@@ -263,7 +349,4 @@ def _show(fit, dataset_id: str, measurement) -> None:
         row = fit.parameter_row()
         download_csv("Fit parameters (CSV)", {k: [v] for k, v in row.items()}, "saxs-fit-parameters.csv",
                      key=f"{PAGE}.f_csv_params")
-    right.button("Save to store", icon=":material/save:", key=f"{PAGE}.f_save", on_click=_save,
-                 args=(fit, dataset_id))
-    if saved := st.session_state.pop(f"{PAGE}.f_saved", None):
-        st.success(f"Saved as {saved}; listed on Home.", icon=":material/check:")
+    right.caption(f"Stored as {record_id}: listed on Home; this page's link reopens it.")
