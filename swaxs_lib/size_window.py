@@ -41,7 +41,8 @@ I(Q): the SAXS part when present (any usable Guinier region below Q = 0.5 1/Å):
 :func:`swaxs_lib.saxs.guinier.guinier_fit`, the sphere of that R_g, diameter 2√(5/3) R_g, is a
 volume-equivalent diameter; the window is that ± max(3σ, 15 %) (a non-spherical particle has a
 larger R_g than the sphere of its volume: up to ~15 % for the shapes built here).  WAXS only:
-a Scherrer estimate from the narrowest significant peak,
+a Scherrer estimate from the most significant peak (the weak ones
+of a small particle are often its size fringes, narrower than the Bragg peaks),
 D = 2π K / FWHM_Q with K = 1.0747 for the volume-equivalent sphere diameter (Langford & Wilson
 1978).  Instrumental and strain broadening make it a lower bound: window [0.8 D, 3 D], with a
 warning.  No peak: an open window with a warning.
@@ -74,12 +75,12 @@ TAIL_FRACTION = 0.25
 K_NOISE = 3.0
 #: Tail r.m.s. above this fraction of the largest envelope: the signal has not died (open window).
 OPEN_TAIL_RATIO = 0.05
-#: Envelope r.m.s. of the tail's first half over its second half above this: still decaying (open window).
-OPEN_DECAY_RATIO = 1.6
+#: R.m.s. of the tail's first quarter over its last quarter above this: still decaying (open window).
+OPEN_DECAY_RATIO = 3.0
 #: Extent window [L - LOW_MARGIN_D d, HIGH_FACTOR L + HIGH_MARGIN_D d] (set on simulated clusters).
-LOW_MARGIN_D = 1.5
-HIGH_FACTOR = 1.15
-HIGH_MARGIN_D = 1.5
+LOW_MARGIN_D = 1.0
+HIGH_FACTOR = 1.75
+HIGH_MARGIN_D = 1.0
 #: Volume-equivalent diameter between VOLUME_LOW_FACTOR x extent and extent + d.
 VOLUME_LOW_FACTOR = 0.85
 #: Q below which an I(Q) has a SAXS part (1/Å).
@@ -207,19 +208,18 @@ def gr_size_window(r_angstrom, g, sigma=None, *, source: str = "G(r)") -> SizeWi
     width = max(3, int(round(d / step)))
     envelope = np.sqrt(np.convolve(g**2, np.ones(width) / width, mode="same"))
     tail = r >= r[-1] - TAIL_FRACTION * (r[-1] - r[0])
-    if tail.sum() < 2 * width:
-        raise SwaxsInputError(f"{source}: r range {r[0]:.3g}–{r[-1]:.3g} Å; expected a tail of at least two "
-                              f"nearest-neighbour distances ({2 * d:.3g} Å) in its last {TAIL_FRACTION:.0%}")
-    noise = float(np.sqrt(np.mean(g[tail] ** 2)))
+    if tail.sum() < width:
+        raise SwaxsInputError(f"{source}: r range {r[0]:.3g}–{r[-1]:.3g} Å; expected a tail of at least one "
+                              f"nearest-neighbour distance ({d:.3g} Å) in its last {TAIL_FRACTION:.0%}")
+    quarters = [np.sqrt(np.mean(g[part] ** 2)) for part in np.array_split(np.flatnonzero(tail), 4)]
+    noise = float(np.sqrt((quarters[2] ** 2 + quarters[3] ** 2) / 2))  # the tail's last half: the floor
     warnings = []
     if sigma is not None:
         s = np.asarray(sigma, dtype=float)[tail]
         s = s[np.isfinite(s) & (s > 0)]
         if len(s):
             noise = max(noise, float(np.median(s)))
-    half = np.flatnonzero(tail)
-    first, second = half[: len(half) // 2], half[len(half) // 2:]
-    decay = float(np.sqrt(np.mean(g[first] ** 2)) / max(np.sqrt(np.mean(g[second] ** 2)), 1e-300))
+    decay = float(quarters[0] / max(quarters[3], 1e-300))
     peak = float(envelope[r > 1.0].max())
     if noise > OPEN_TAIL_RATIO * peak or decay > OPEN_DECAY_RATIO:
         r_max = float(r[-1])
@@ -290,12 +290,12 @@ def iq_size_window(q_inv_angstrom, intensity, sigma=None, *, source: str = "I(Q)
         notes.append(f"no peaks: {exc}")
         search = None
     if search is not None and search.peaks:
-        fwhm = min(p.fwhm_inv_angstrom for p in search.peaks)
-        size = 2.0 * math.pi * SCHERRER_K_SPHERE / fwhm
-        notes.append("Scherrer size from the narrowest peak: instrumental and strain broadening make it a lower "
-                     "bound; the window reaches 3 times it")
-        rule = (f"Scherrer D = 2 pi K / FWHM_Q, K = {SCHERRER_K_SPHERE} (sphere, volume-equivalent diameter), narrowest "
-                "significant peak; window [0.8 D, 3 D]")
+        strongest = max(search.peaks, key=lambda p: p.significance)
+        size = 2.0 * math.pi * SCHERRER_K_SPHERE / strongest.fwhm_inv_angstrom
+        notes.append(f"Scherrer size from the most significant peak (Q = {strongest.q_inv_angstrom:.3f} 1/Å): "
+                     "instrumental and strain broadening make it a lower bound; the window reaches 3 times it")
+        rule = (f"Scherrer D = 2 pi K / FWHM_Q, K = {SCHERRER_K_SPHERE} (sphere, volume-equivalent diameter), most "
+                "significant peak (weak ones are often a small particle's size fringes); window [0.8 D, 3 D]")
         return SizeWindow("scherrer", 0.8 * size * VOLUME_LOW_FACTOR, 3.0 * size + 3.0, 0.8 * size, 3.0 * size, size,
                           False, math.nan, math.nan, rule, tuple(notes))
     notes.append("the data give no size: open window")
