@@ -11,10 +11,12 @@ G(r): the coherence length rule
 1. Nearest-neighbour distance *d*: the position of the largest maximum of G(r) for r < 4 Å.
 2. Envelope E(r): the running r.m.s. of G over a centred window one *d* wide (one period of the
    structure's slowest strong oscillation, so E does not follow single peaks).
-3. Noise N: the r.m.s. of G over the tail, the last :data:`TAIL_FRACTION` (25 %) of the r range.
+3. Noise N: the r.m.s. of G over the tail's last half; the tail is the last :data:`TAIL_FRACTION`
+   (25 %) of the r range, split in quarters (the floor, where a size distribution's last pairs
+   have died too).
    Random errors of G(r) are nearly independent of r (Toby & Egami 1992: G = (2/π)∫F(Q) sin(Qr) dQ
    of errors white in Q has a variance independent of r), so one level serves the whole range.  When
-   the file gives σ the level is max(tail r.m.s., median σ of the tail): the point σ that PDF
+   the file gives σ the level is max(that r.m.s., median σ of the tail): the point σ that PDF
    reduction programs write ignore the correlations between points and the systematic errors, and
    are often far below the scatter (CdSe 3 nm: σ 0.001, tail r.m.s. 0.010 1/Å²).
 4. Coherence length L: the last r where E(r) > k N with k = :data:`K_NOISE` (3).  A one-*d* window
@@ -23,8 +25,11 @@ G(r): the coherence length rule
    the noise is still unmistakable in a plot.
 5. The signal is still strong at the end (no noise floor reached, G(r) of a particle larger than
    the r range, or bulk) when the tail r.m.s. exceeds :data:`OPEN_TAIL_RATIO` (5 %) of the largest
-   envelope, or the envelope still falls across the tail (first half's r.m.s. over the second's >
-   :data:`OPEN_DECAY_RATIO`).  The window is then open: low bound = the r range, high = inf.
+   envelope, or G still falls across the tail (the r.m.s. of its first quarter over its last >
+   :data:`OPEN_DECAY_RATIO`, 3; a noise floor stays within ~1.5).  The window is then open: low
+   bound = the r range minus d, high = inf.  A flat tail above 5 % is read the same way (a bulk
+   G(r) with little damping, CdSe bulk, Ni neutron), though very noisy data land there too: the
+   warning says so.
 
 From L to the window (the margins were set on simulated clusters, tests/test_size_window.py): a
 particle's G(r) signal ends at its extent (the largest pair distance), but it dies into the noise
@@ -226,6 +231,9 @@ def gr_size_window(r_angstrom, g, sigma=None, *, source: str = "G(r)") -> SizeWi
         warnings.append(f"G(r) is still strong at the end of the data (tail r.m.s. {noise / peak:.1%} of the largest "
                         f"envelope, falling by {decay:.2f}x across the tail): the particle may be larger than the r "
                         f"range ({r_max:.1f} Å) or bulk; the window is open-ended")
+        if decay <= OPEN_DECAY_RATIO:
+            warnings.append("the tail is flat: it may also be noise too strong to show where the signal ends "
+                            f"(signal-to-noise {peak / noise:.0f}); then the data give no size at all")
         return SizeWindow("coherence_length", r_max - LOW_MARGIN_D * d, math.inf,
                           VOLUME_LOW_FACTOR * (r_max - LOW_MARGIN_D * d), math.inf, math.nan, True, noise, d,
                           GR_RULE, tuple(warnings))
