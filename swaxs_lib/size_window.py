@@ -1,4 +1,4 @@
-"""A particle-size window from the measured curve alone: the coherence length of a G(r), the Guinier size of a SAXS I(Q).
+"""A particle-size window from the measured curve alone: a G(r)'s coherence length, a SAXS I(Q)'s Guinier size.
 
 The window is the first step of the one-click analysis (issue 17): the range of sizes in which candidate
 structures are built.  It uses nothing but the data (no model, no ML prior); the analysis intersects it
@@ -93,10 +93,11 @@ SAXS_Q_MAX = 0.5
 #: Scherrer constant for the FWHM and a sphere's volume-equivalent diameter (Langford & Wilson 1978).
 SCHERRER_K_SPHERE = 1.0747
 
-GR_RULE = (f"coherence length L = last r where the running r.m.s. of G(r) over one nearest-neighbour distance d exceeds "
-           f"{K_NOISE:g} x the noise (r.m.s. of the last {TAIL_FRACTION:.0%} of the r range, or the file's median σ if "
-           f"larger); extent in [L - {LOW_MARGIN_D:g} d, {HIGH_FACTOR:g} L + {HIGH_MARGIN_D:g} d] (damping, the sphere's "
-           f"(1 - r/D)^2 edge, size distribution); volume-equivalent diameter in [{VOLUME_LOW_FACTOR:g} x low, high + d]")
+GR_RULE = (f"coherence length L = last r where the running r.m.s. of G(r) over one nearest-neighbour distance d "
+           f"exceeds {K_NOISE:g} x the noise (r.m.s. of the last {TAIL_FRACTION / 2:.1%} of the r range, or the "
+           f"file's median σ if larger); extent in [L - {LOW_MARGIN_D:g} d, {HIGH_FACTOR:g} L + {HIGH_MARGIN_D:g} d] "
+           f"(damping, the sphere's (1 - r/D)^2 edge, size distribution; set on simulated clusters); "
+           f"volume-equivalent diameter in [{VOLUME_LOW_FACTOR:g} x low, high + d]")
 
 
 @dataclass(frozen=True)
@@ -159,12 +160,21 @@ class SizeWindow:
 
 
 def size_window(measurement) -> SizeWindow:
-    """The size window of a :class:`~swaxs_lib.io.Measurement`: G(r) by its coherence length, I(Q) by Guinier or Scherrer.
+    """The size window of a :class:`~swaxs_lib.io.Measurement`: G(r) by coherence length, I(Q) by Guinier/Scherrer.
 
     Raises
     ------
     SwaxsInputError
         For S(Q) and F(Q) curves (no size rule here) and for curves the rules cannot read.
+
+    Examples
+    --------
+    >>> from swaxs_lib.io import read_measurement
+    >>> w = size_window(read_measurement("tests/data/cdse_np_pdfgui/CdSe-3nm.gr"))
+    >>> w.method, round(w.estimate_angstrom), [round(x) for x in w.interval("volume_diameter_angstrom")]
+    ('coherence_length', 28, [22, 55])
+    >>> w.intersect(20.0, 40.0, "volume_diameter_angstrom") is not None   # e.g. with the ML prior's interval
+    True
     """
     if measurement.kind == "gr":
         sigma = None if measurement.uncertainties is None else measurement.uncertainties

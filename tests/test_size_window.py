@@ -74,7 +74,7 @@ def test_window_contains_the_true_extent_of_simulated_clusters(capsys):
     from swaxs_lib.structures.sizes import cluster_sizes
 
     q_min, q_max = 1.0, 22.0
-    r = np.arange(0.0, 50.0 + 1e-9, 0.01)
+    r = np.arange(0.0, 50.0 + 1e-9, 0.01)  # the measured files' grid
     dq = 0.02
     q_noise = np.arange(dq, q_max + dq / 2, dq)
     sine = np.sin(np.outer(r, q_noise)) * dq
