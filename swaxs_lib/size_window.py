@@ -46,7 +46,7 @@ I(Q): the SAXS part when present (any usable Guinier region below Q = 0.5 1/Å):
 :func:`swaxs_lib.saxs.guinier.guinier_fit`, the sphere of that R_g, diameter 2√(5/3) R_g, is a
 volume-equivalent diameter; the window is that ± max(3σ, 15 %) (a non-spherical particle has a
 larger R_g than the sphere of its volume: up to ~15 % for the shapes built here).  WAXS only:
-a Scherrer estimate from the most significant peak (the weak ones
+a Scherrer estimate from the most significant peak at Q ≥ 1 1/Å (the weak ones
 of a small particle are often its size fringes, narrower than the Bragg peaks),
 D = 2π K / FWHM_Q with K = 1.0747 for the volume-equivalent sphere diameter (Langford & Wilson
 1978).  Instrumental and strain broadening make it a lower bound: window [0.8 D, 3 D], with a
@@ -90,6 +90,8 @@ HIGH_MARGIN_D = 1.0
 VOLUME_LOW_FACTOR = 0.85
 #: Q below which an I(Q) has a SAXS part (1/Å).
 SAXS_Q_MAX = 0.5
+#: Lowest Q (1/Å) whose peaks are read as Bragg peaks for a Scherrer size.
+WAXS_Q_MIN = 1.0
 #: Scherrer constant for the FWHM and a sphere's volume-equivalent diameter (Langford & Wilson 1978).
 SCHERRER_K_SPHERE = 1.0747
 
@@ -302,11 +304,15 @@ def iq_size_window(q_inv_angstrom, intensity, sigma=None, *, source: str = "I(Q)
                                                      "contrast changes it",))
     else:
         notes.append(f"no SAXS part (Q_min {q[0]:.3g} 1/Å >= {SAXS_Q_MAX})" if len(q) else "empty curve")
-    try:
-        search = find_peaks(q, i, sigma)
-    except SwaxsInputError as exc:
-        notes.append(f"no peaks: {exc}")
-        search = None
+    wide = q >= WAXS_Q_MIN  # Bragg peaks only: a SAXS structure-factor or lamellar peak is no crystallite size
+    search = None
+    if wide.sum() >= 50:
+        try:
+            search = find_peaks(q[wide], i[wide], None if sigma is None else np.asarray(sigma, dtype=float)[wide])
+        except SwaxsInputError as exc:
+            notes.append(f"no peaks: {exc}")
+    else:
+        notes.append(f"fewer than 50 points at Q >= {WAXS_Q_MIN} 1/Å: no Bragg peaks to read a Scherrer size from")
     if search is not None and search.peaks:
         strongest = max(search.peaks, key=lambda p: p.significance)
         size = 2.0 * math.pi * SCHERRER_K_SPHERE / strongest.fwhm_inv_angstrom

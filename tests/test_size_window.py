@@ -165,3 +165,16 @@ def test_bad_input_is_refused_with_the_reason():
     m = read_measurement(DATA / "au_np_scattbo" / "Experimental_Sq.sq")
     with pytest.raises(SwaxsInputError, match="expected a G"):
         size_window(m)
+
+
+def test_saxs_with_a_structure_factor_peak_gives_no_size_and_says_why():
+    # Ludox SANS (SOURCE.md: a structure-factor peak near 0.02 1/Å): Guinier refuses; that peak is no Scherrer size
+    w = _window("ludox_silica_sans/Ludox_silica.xml")
+    assert w.method == "none" and w.open_ended and w.interval("volume_diameter_angstrom") == (0.0, math.inf)
+    assert any("structure-factor" in text for text in w.warnings)
+
+
+def test_a_noisy_flat_tail_is_open_and_flagged_as_possibly_noise():
+    # ScattBO's lab PDF (Q_max 10 1/Å, SOURCE.md): its tail stays flat at ~20 % of the largest envelope
+    w = _window("au_np_scattbo/Experimental_PDF.gr")
+    assert w.open_ended and any("noise too strong" in text for text in w.warnings)
