@@ -62,7 +62,9 @@ References
 .. [4] J. I. Langford and A. J. C. Wilson, "Scherrer after sixty years", J. Appl. Cryst. 11, 102 (1978).
 
 Validation: tests/test_size_window.py (measured CdSe, Pt, Au144 and Ni PDFs against published and
-attenuated-crystal sizes; seeded simulated clusters of known extent).
+attenuated-crystal sizes; 24 seeded simulated clusters of known extent, out of the margins' calibration
+seeds: all 24 windows hold the extent and volume diameter, median width 0.82 x the extent; log-normal size
+distributions up to 25 %: the window holds the number- and atom-weighted mean extents).
 """
 
 from __future__ import annotations

@@ -178,3 +178,38 @@ def test_a_noisy_flat_tail_is_open_and_flagged_as_possibly_noise():
     # ScattBO's lab PDF (Q_max 10 1/Å, SOURCE.md): its tail stays flat at ~20 % of the largest envelope
     w = _window("au_np_scattbo/Experimental_PDF.gr")
     assert w.open_ended and any("noise too strong" in text for text in w.warnings)
+
+
+@pytest.fixture(scope="module")
+def pt_spheres():
+    """G(r) of Pt lattice spheres of sphere diameter 16-44 Å (U 0.006 Å², Q_damp 0.035 1/Å, Q 1-22 1/Å)."""
+    from swaxs_lib.models import cluster_gr
+    from swaxs_lib.structures import lattice_sphere
+    from swaxs_lib.structures.sizes import cluster_sizes
+
+    r = np.arange(0.0, 50.0 + 1e-9, 0.01)
+    diameters = np.arange(16.0, 44.1, 4.0)
+    members = [lattice_sphere("Pt", d).atoms for d in diameters]
+    extent = np.array([cluster_sizes(a.positions)["extent_angstrom"] for a in members])
+    atoms = np.array([len(a) for a in members], dtype=float)
+    curves = [cluster_gr.model_curve(cluster_gr.histogram_for(a, 22.0), r, 1.0, 22.0, u=0.006, qdamp=0.035)
+              for a in members]
+    return r, diameters, extent, atoms, curves
+
+
+@pytest.mark.parametrize("mean, spread", [(24.0, 0.1), (24.0, 0.2), (30.0, 0.15), (30.0, 0.25)])
+def test_polydisperse_spheres_window_contains_the_mean_sizes(pt_spheres, mean, spread):
+    """A log-normal number distribution of Pt lattice spheres: per-atom G(r) is the atom-weighted mean of the
+    members' (one element).  The window must hold both the number-mean and the atom-weighted mean extent (the
+    coherence length follows the larger particles, a prior may follow either)."""
+    r, diameters, extent, atoms, curves = pt_spheres
+    n = np.exp(-0.5 * (np.log(diameters / mean) / spread) ** 2) / diameters
+    n /= n.sum()
+    g = sum(nk * nat * gk for nk, nat, gk in zip(n, atoms, curves)) / (n * atoms).sum()
+    dq = 0.02
+    q_noise = np.arange(dq, 22.0 + dq / 2, dq)
+    noise = np.sin(np.outer(r, q_noise)) @ np.random.default_rng(7).normal(size=q_noise.size)
+    w = gr_size_window(r, g + 0.008 * np.abs(g).max() * noise / noise.std())
+    lo, hi = w.interval()
+    number_mean, atom_mean = (n * extent).sum(), (n * atoms * extent).sum() / (n * atoms).sum()
+    assert lo <= number_mean <= hi and lo <= atom_mean <= hi, (lo, hi, number_mean, atom_mean)
