@@ -29,8 +29,10 @@ lattice constant, as the builders use them):
   :func:`~swaxs_lib.structures.decahedron_atom_count`.
 - spheres: the distinct distances of lattice sites from a site; a sphere of
   diameter D keeps the sites within D / 2, so each distinct cluster is one
-  shell radius R (diameter_angstrom = 2 R, extent 2 R exactly, since the set is
-  centrosymmetric).  Neighbouring candidates differ by one shell of sites
+  shell radius R (``diameter_angstrom`` halfway to the next shell).  The
+  extent is 2 R for fcc and bcc (a site is an inversion centre); hcp sites are
+  not, and its extent (up to 0.5 Å below 2 R) is the largest distance among
+  the outermost sites.  Neighbouring candidates differ by one shell of sites
   (6-48 atoms), the finest step that gives a different cluster.
 
 Volume-equivalent diameters use N and the volume per atom v: the bulk value
@@ -344,8 +346,9 @@ def _decahedra(symbol: str, window: SizeWindow) -> list[SizedCandidate]:
 
 
 @functools.lru_cache(maxsize=32)
-def _lattice_shells(symbol: str, lattice: str, radius_angstrom: float) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct distances (Å) of lattice sites from a site up to ``radius_angstrom``, and the sites within each."""
+def _lattice_shells(symbol: str, lattice: str, radius_angstrom: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lattice sites within ``radius_angstrom`` of a site, by distance: positions (Å), distinct radii (Å),
+    and the number of sites within each radius (the centre included)."""
     from ase.build import bulk
 
     a = lattice_constant(symbol, lattice)
@@ -355,14 +358,29 @@ def _lattice_shells(symbol: str, lattice: str, radius_angstrom: float) -> tuple[
         cell = bulk(symbol, lattice, a=a, cubic=True)
     reps = [int(math.ceil(radius_angstrom / length)) + 1 for length in cell.cell.lengths()]
     grid = np.stack(np.meshgrid(*[np.arange(-n, n + 1) for n in reps], indexing="ij"), axis=-1).reshape(-1, 3)
-    pos = (grid @ np.asarray(cell.cell))[:, None, :] + cell.positions[None, :, :] - cell.positions[0]
-    dist = np.linalg.norm(pos.reshape(-1, 3), axis=1)
-    dist = np.sort(dist[dist <= radius_angstrom])
-    # merge distances equal to rounding (1e-6 Å) into one shell
-    cut = np.nonzero(np.diff(dist) > 1e-6)[0]
-    radii = dist[np.concatenate([cut, [len(dist) - 1]])]
-    counts = np.concatenate([cut, [len(dist) - 1]]) + 1  # sites within each radius, the centre included
-    return radii, counts
+    pos = ((grid @ np.asarray(cell.cell))[:, None, :] + cell.positions[None, :, :] - cell.positions[0]).reshape(-1, 3)
+    dist = np.linalg.norm(pos, axis=1)
+    order = np.argsort(dist, kind="stable")
+    order = order[dist[order] <= radius_angstrom]
+    pos, dist = pos[order], dist[order]
+    # distances equal to rounding (1e-6 Å) are one shell
+    last = np.concatenate([np.nonzero(np.diff(dist) > 1e-6)[0], [len(dist) - 1]])
+    return pos, dist[last], last + 1
+
+
+def _sphere_extent(pos: np.ndarray, n: int, radius: float) -> float:
+    """Largest distance between the first ``n`` sites of ``pos`` (sorted by distance, the farthest at ``radius``).
+
+    A site at distance r_i pairs at most to r_i + radius, so only sites with
+    r_i >= (best pair found) - radius can matter.
+    """
+    from scipy.spatial.distance import cdist
+
+    r = np.linalg.norm(pos[:n], axis=1)
+    outer = pos[:n][r >= radius - 1e-6]
+    best = float(cdist(outer, outer).max())
+    near = pos[:n][r >= best - radius - 1e-6]
+    return max(best, float(cdist(near, near).max()))
 
 
 def _spheres(lattice: str):
@@ -371,13 +389,15 @@ def _spheres(lattice: str):
         v = {"fcc": a**3 / 4, "bcc": a**3 / 2, "hcp": math.sqrt(3) / 4 * a**3 * hcp_c_over_a(symbol)}[lattice]
         # a sphere of sites within R has extent 2R and volume diameter below 2R + 2 d (the surface half-shell)
         radius = window.high_angstrom / 2 + (0.0 if window.size == "extent_angstrom" else 2 * a)
-        radii, counts = _lattice_shells(symbol, lattice, math.ceil(radius) + 2.0)
+        pos, radii, counts = _lattice_shells(symbol, lattice, math.ceil(radius) + 2.0)
         out = []
         for big_r, next_r, n in zip(radii[1:-1].tolist(), radii[2:].tolist(), counts[1:-1].tolist()):
             # the builder's diameter halfway to the next shell: no rounding can gain or lose a shell
             diameter = round(big_r + next_r, 3)
+            # fcc and bcc sites are inversion centres, so the farthest sites are opposite: 2R; hcp sites are not
+            extent = 2 * big_r if lattice != "hcp" or 2 * big_r < window.low_angstrom else _sphere_extent(pos, n, big_r)
             c = _sized("sphere", symbol, (("diameter_angstrom", diameter), ("lattice", lattice)),
-                       f"sphere-{lattice}", f"sphere-{lattice}", n, 2 * big_r, v)
+                       f"sphere-{lattice}", f"sphere-{lattice}", n, extent, v)
             if c.size(window.size) in window:
                 out.append(c)
         return out
