@@ -75,7 +75,7 @@ from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.structures import decahedron_atom_count
 from swaxs_lib.structures.elements import check_element, hcp_c_over_a, lattice_constant
 from swaxs_lib.structures.sizes import volume_diameter
-from swaxs_lib.sweep import Candidate
+from swaxs_lib.sweep import MAX_CANDIDATE_ATOMS, Candidate
 
 #: Families, in the order they are listed.
 FAMILIES = ("icosahedron", "decahedron", "octahedron", "truncated-octahedron", "cuboctahedron",
@@ -86,6 +86,8 @@ WINDOW_SIZES = ("extent_angstrom", "volume_diameter_angstrom")
 DEFAULT_MAX_PER_FAMILY = 60
 #: Shape of the attenuated-crystal candidate (refined by swaxs_lib.refine.crystal, not built).
 ATTENUATED_CRYSTAL = "attenuated-crystal"
+#: Largest window edge (Å): a 150 Å gold cluster already has the ~100 000 atoms a sweep takes at most.
+MAX_WINDOW_ANGSTROM = 200.0
 
 _SIN72 = math.sin(2 * math.pi / 5)
 _ICOSAHEDRON_V_PER_D3 = (5 / 12) * (3 + math.sqrt(5)) / (10 / 3) / _SIN72**3
@@ -105,8 +107,9 @@ class SizeWindow:
             raise SwaxsInputError(f"window size: got {self.size!r}; expected one of {', '.join(WINDOW_SIZES)}")
         lo, hi = self.low_angstrom, self.high_angstrom
         if not (isinstance(lo, (int, float)) and isinstance(hi, (int, float)) and math.isfinite(lo)
-                and math.isfinite(hi) and 0 <= lo <= hi):
-            raise SwaxsInputError(f"window: got low {lo!r}, high {hi!r} Å; expected finite 0 <= low <= high")
+                and math.isfinite(hi) and 0 <= lo <= hi <= MAX_WINDOW_ANGSTROM) or isinstance(lo, bool):
+            raise SwaxsInputError(f"window: got low {lo!r}, high {hi!r} Å; expected numbers "
+                                  f"0 <= low <= high <= {MAX_WINDOW_ANGSTROM:g}")
 
     def __contains__(self, value: float) -> bool:
         return self.low_angstrom - 1e-9 <= value <= self.high_angstrom + 1e-9
@@ -159,6 +162,8 @@ def candidates_in_window(element: str, window: SizeWindow | Sequence[Any], famil
     max_per_family : int
         Most candidates kept per family; when more lie in the window, that many
         spread evenly over the family's sorted sizes are kept and a warning says so.
+        Candidates above :data:`~swaxs_lib.sweep.MAX_CANDIDATE_ATOMS` atoms are
+        left out, with a warning.
 
     Returns
     -------
@@ -171,7 +176,8 @@ def candidates_in_window(element: str, window: SizeWindow | Sequence[Any], famil
     Raises
     ------
     SwaxsInputError
-        Unknown element, family or window size, a bad window or cap.
+        Unknown element, family or window size, a bad window (high above
+        :data:`MAX_WINDOW_ANGSTROM`) or cap.
 
     Examples
     --------
@@ -184,6 +190,10 @@ def candidates_in_window(element: str, window: SizeWindow | Sequence[Any], famil
             size, low, high = window
         except (TypeError, ValueError):
             raise SwaxsInputError(f"window: got {window!r}; expected (size, low, high)") from None
+        try:
+            low, high = float(low), float(high)
+        except (TypeError, ValueError):
+            raise SwaxsInputError(f"window: got low {low!r}, high {high!r}; expected numbers (Å)") from None
         window = SizeWindow(str(size), low, high)
     chosen = list(FAMILIES) if families is None else list(families)
     unknown = [f for f in chosen if f not in FAMILIES]
@@ -191,14 +201,20 @@ def candidates_in_window(element: str, window: SizeWindow | Sequence[Any], famil
         raise SwaxsInputError(f"families: got {unknown[0]!r}; expected some of {', '.join(FAMILIES)}")
     if isinstance(max_per_family, bool) or not isinstance(max_per_family, int) or max_per_family < 1:
         raise SwaxsInputError(f"max_per_family: got {max_per_family!r}; expected an integer >= 1")
+    # the attenuated crystal's range, in an extent window, comes from every discrete family
+    wanted = [f for f in _ENUMERATORS if f in chosen or (ATTENUATED_CRYSTAL in chosen and window.size == WINDOW_SIZES[0])]
+    found = {f: sorted(_ENUMERATORS[f](symbol, window), key=lambda c: (c.size(window.size), c.n_atoms))
+             for f in wanted}
     out: list[SizedCandidate] = []
     for family in FAMILIES:
-        if family not in chosen or family == ATTENUATED_CRYSTAL:
-            continue
-        found = sorted(_ENUMERATORS[family](symbol, window), key=lambda c: (c.size(window.size), c.n_atoms))
-        out.extend(_spread(found, max_per_family, family))
+        if family in chosen and family != ATTENUATED_CRYSTAL:
+            fits = [c for c in found[family] if c.n_atoms <= MAX_CANDIDATE_ATOMS]
+            if len(fits) < len(found[family]):
+                warnings.warn(f"{family}: {len(found[family]) - len(fits)} candidates in the window have more than "
+                              f"{MAX_CANDIDATE_ATOMS} atoms (a sweep's limit); left out", stacklevel=2)
+            out.extend(_spread(fits, max_per_family, family))
     if ATTENUATED_CRYSTAL in chosen:
-        out.append(_attenuated_crystal(symbol, window))
+        out.append(_attenuated_crystal(symbol, window, [c for cs in found.values() for c in cs]))
     return out
 
 
@@ -372,15 +388,16 @@ def _sphere_extent(pos: np.ndarray, n: int, radius: float) -> float:
     """Largest distance between the first ``n`` sites of ``pos`` (sorted by distance, the farthest at ``radius``).
 
     A site at distance r_i pairs at most to r_i + radius, so only sites with
-    r_i >= (best pair found) - radius can matter.
+    r_i >= (best pair among the outermost shell) - radius can matter; among
+    them the farthest pair lies on their convex hull.
     """
-    from scipy.spatial.distance import cdist
+    from scipy.spatial.distance import pdist
+
+    from swaxs_lib.structures.metadata import max_pair_distance
 
     r = np.linalg.norm(pos[:n], axis=1)
-    outer = pos[:n][r >= radius - 1e-6]
-    best = float(cdist(outer, outer).max())
-    near = pos[:n][r >= best - radius - 1e-6]
-    return max(best, float(cdist(near, near).max()))
+    best = float(pdist(pos[:n][r >= radius - 1e-6]).max())
+    return max(best, max_pair_distance(pos[:n][r >= best - radius - 1e-6]))
 
 
 def _spheres(lattice: str):
@@ -405,13 +422,11 @@ def _spheres(lattice: str):
     return enumerate_spheres
 
 
-def _attenuated_crystal(symbol: str, window: SizeWindow) -> SizedCandidate:
+def _attenuated_crystal(symbol: str, window: SizeWindow, every: list[SizedCandidate]) -> SizedCandidate:
     if window.size == "volume_diameter_angstrom":
         low, high = window.low_angstrom, window.high_angstrom
     else:
-        # every discrete family's candidates, whichever families were asked for and however capped
-        diameters = [c.volume_diameter_angstrom for f, enumerate_family in _ENUMERATORS.items()
-                     for c in enumerate_family(symbol, window)]
+        diameters = [c.volume_diameter_angstrom for c in every]
         if not diameters:
             raise SwaxsInputError(f"window: no cluster of {symbol} has an extent between {window.low_angstrom:g} "
                                   f"and {window.high_angstrom:g} Å; expected a wider window")

@@ -13,6 +13,7 @@ Marks decahedra (2, 2, 1) = 75, (2, 3, 1) = 101, (3, 2, 1) = 146 (Cleveland & La
 from __future__ import annotations
 
 import math
+import re
 import time
 import warnings
 
@@ -209,15 +210,25 @@ def test_attenuated_crystal_range():
 
 @pytest.mark.parametrize("window, families, message", [
     (("diameter", 1, 2), None, "window size: got 'diameter'"),
-    (("extent_angstrom", 20, 10), None, "expected finite 0 <= low <= high"),
+    (("extent_angstrom", 20, 10), None, "expected numbers 0 <= low <= high <= 200"),
+    (("extent_angstrom", 20, 500), None, "got low 20.0, high 500.0 Å; expected numbers 0 <= low <= high <= 200"),
+    (("extent_angstrom", "a", 10), None, "window: got low 'a', high 10; expected numbers"),
     ((10, 20), None, "window: got (10, 20); expected (size, low, high)"),
     (("extent_angstrom", 10, 20), ["tetrahedron"], "families: got 'tetrahedron'"),
 ])
 def test_bad_input(window, families, message):
-    with pytest.raises(SwaxsInputError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(SwaxsInputError, match=re.escape(message)):
         candidates_in_window("Au", window, families)
 
 
 def test_window_object():
     w = SizeWindow("extent_angstrom", 10.0, 20.0)
     assert [c.n_atoms for c in candidates_in_window("Au", w, ["icosahedron"])] == [55, 147]
+
+
+def test_candidates_beyond_a_sweeps_limit_are_left_out():
+    with pytest.warns(UserWarning, match="sphere-fcc: .* more than 100000 atoms"):
+        found = candidates_in_window("Au", ("volume_diameter_angstrom", 140.0, 160.0), ["sphere-fcc"], 10**6)
+    assert found and max(c.n_atoms for c in found) <= 100_000
+    a = lattice_constant("Au")  # 100 000 atoms of a^3/4 fill a 148 Å sphere
+    assert max(c.volume_diameter_angstrom for c in found) <= volume_diameter(100_000, a**3 / 4)
