@@ -169,9 +169,11 @@ def candidates_in_window(element: str, window: SizeWindow | Sequence[Any], famil
     -------
     list of SizedCandidate
         By family (in :data:`FAMILIES` order), then by size.  The attenuated
-        crystal's ``spdiameter`` range is the range of volume-equivalent
-        diameters of the discrete candidates found (of all families, whether
-        listed or not), or the window itself when it is a volume-diameter one.
+        crystal is a sphere cut from the bulk: its ``spdiameter`` range is the
+        window itself when that is a volume-diameter one, else the range of
+        volume-equivalent diameters of the fcc, hcp and bcc spheres whose extent
+        lies in the window (listed or not).  Long thin decahedra (q >> p) of the
+        same extent hold far fewer atoms and are not spheres.
 
     Raises
     ------
@@ -201,8 +203,9 @@ def candidates_in_window(element: str, window: SizeWindow | Sequence[Any], famil
         raise SwaxsInputError(f"families: got {unknown[0]!r}; expected some of {', '.join(FAMILIES)}")
     if isinstance(max_per_family, bool) or not isinstance(max_per_family, int) or max_per_family < 1:
         raise SwaxsInputError(f"max_per_family: got {max_per_family!r}; expected an integer >= 1")
-    # the attenuated crystal's range, in an extent window, comes from every discrete family
-    wanted = [f for f in _ENUMERATORS if f in chosen or (ATTENUATED_CRYSTAL in chosen and window.size == WINDOW_SIZES[0])]
+    # the attenuated crystal's range, in an extent window, comes from the lattice spheres
+    wanted = [f for f in _ENUMERATORS if f in chosen
+              or (ATTENUATED_CRYSTAL in chosen and window.size == WINDOW_SIZES[0] and f.startswith("sphere-"))]
     found = {f: sorted(_ENUMERATORS[f](symbol, window), key=lambda c: (c.size(window.size), c.n_atoms))
              for f in wanted}
     out: list[SizedCandidate] = []
@@ -426,7 +429,7 @@ def _attenuated_crystal(symbol: str, window: SizeWindow, every: list[SizedCandid
     if window.size == "volume_diameter_angstrom":
         low, high = window.low_angstrom, window.high_angstrom
     else:
-        diameters = [c.volume_diameter_angstrom for c in every]
+        diameters = [c.volume_diameter_angstrom for c in every if c.family.startswith("sphere-")]
         if not diameters:
             raise SwaxsInputError(f"window: no cluster of {symbol} has an extent between {window.low_angstrom:g} "
                                   f"and {window.high_angstrom:g} Å; expected a wider window")

@@ -200,9 +200,12 @@ def test_attenuated_crystal_range():
     found = _all("Pt", ("extent_angstrom", 15.0, 25.0))
     (crystal,) = [c for c in found if c.family == "attenuated-crystal"]
     params = dict(crystal.candidate.params)
-    discrete = [c.volume_diameter_angstrom for c in found if c.family != "attenuated-crystal"]
+    discrete = [c.volume_diameter_angstrom for c in found if c.family.startswith("sphere-")]
+    assert 15.0 < min(discrete) < max(discrete) < 25.0 + 2 * lattice_constant("Pt")
     assert params["spdiameter_low_angstrom"] == pytest.approx(min(discrete), abs=1e-3)
     assert params["spdiameter_high_angstrom"] == pytest.approx(max(discrete), abs=1e-3)
+    alone = _all("Pt", ("extent_angstrom", 15.0, 25.0), ["attenuated-crystal"])
+    assert [c.candidate for c in alone] == [crystal.candidate]
     only = _all("Pt", ("volume_diameter_angstrom", 15.0, 25.0), ["attenuated-crystal"])
     assert [dict(c.candidate.params) for c in only] == [{"spdiameter_low_angstrom": 15.0,
                                                          "spdiameter_high_angstrom": 25.0}]
