@@ -399,22 +399,43 @@ def index_curve(q_inv_angstrom, intensity, sigma=None, *, lattices: Sequence[str
         message = f"no lattice indexes {min_peaks} of the {len(search.peaks)} peaks"
         close = ()
     else:
-        tied = [h for h in hyps if h.delta_score < INDISTINGUISHABLE_DELTA]
+        tied = [h for h in hyps if h.delta_score < INDISTINGUISHABLE_DELTA or _same_on_positions(hyps[0], h)]
         # within the tie threshold the data do not rank: the hypothesis with fewer lengths is listed first
         tied.sort(key=lambda h: (len(h.parameter_names), h.score))
-        hyps = tied + [h for h in hyps if h.delta_score >= INDISTINGUISHABLE_DELTA]
+        hyps = tied + [h for h in hyps if h not in tied]
         close = tuple(h.lattice for h in tied)
         if len(close) > 1:
             simpler = (f"; {close[0]} listed first as the simpler ({len(tied[0].parameter_names)} length"
                        f"{'s' if len(tied[0].parameter_names) > 1 else ''})"
                        if len(tied[0].parameter_names) < len(tied[-1].parameter_names) else "")
-            message = (f"{' and '.join(close)} cannot be distinguished: their scores differ by less than "
-                       f"{INDISTINGUISHABLE_DELTA:g} (2 ln of the likelihood ratio){simpler}")
+            same = [h.lattice for h in tied if h.delta_score >= INDISTINGUISHABLE_DELTA]
+            why = (f"scores within {INDISTINGUISHABLE_DELTA:g} (2 ln of the likelihood ratio)"
+                   if len(same) < len(tied) - 1 else "")
+            if same:
+                why += ("; " if why else "") + (f"{', '.join(same)} index{'es' if len(same) == 1 else ''} the same "
+                                                "peaks at the same lengths (extra lines of a binary lattice may "
+                                                "be too weak to see)")
+            message = f"{' and '.join(close)} cannot be distinguished: {why}{simpler}"
         else:
             nxt = f"; next {hyps[1].lattice} at Δscore {hyps[1].delta_score:.1f}" if len(hyps) > 1 else ""
             message = f"best: {hyps[0].lattice}{nxt}"
     return IndexingResult(search, tuple(hyps), close, message, relative_position_floor, detection_probability,
                           min_peaks)
+
+
+#: Binary superlattices whose structure factor depends on the unknown size ratio (and, for MgZn2, positions):
+#: any of their lines may be weak, so lines missing under them are no evidence against them.
+FREE_STRUCTURE_FACTOR = ("alb2", "mgzn2")
+
+
+def _same_on_positions(best: Hypothesis, other: Hypothesis) -> bool:
+    """True when ``other`` (a binary superlattice) indexes the same peaks as ``best`` at the same lengths: its
+    score differs only by its extra lines' absence, which its unknown structure factor can explain (e.g. hcp
+    and MgZn2, whose lines include hcp's)."""
+    if other is best or other.lattice not in FREE_STRUCTURE_FACTOR or best.parameter_names != other.parameter_names:
+        return False
+    indexed = [tuple(p.q_inv_angstrom for p in h.peaks if p.hkl is not None) for h in (best, other)]
+    return indexed[0] == indexed[1] and bool(np.allclose(best.values_angstrom, other.values_angstrom, rtol=1e-3))
 
 
 def height_noise(search: PeakSearch, half_points: int = 25):
