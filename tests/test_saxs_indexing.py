@@ -235,8 +235,8 @@ def test_hcp_assembly_cannot_be_told_from_mgzn2():
 
 
 def test_a_missing_line_costs_by_its_predicted_visibility():
-    # bcc lines √2..√14 × q0 without √12 (222, m = 8), heights ∝ m / Q² (the 3D powder factor): where the height
-    # noise is small 222 is predicted far above threshold and its absence costs −2 ln(1 − 0.9) = 4.61; where the
+    # bcc lines √2..√14 × q0 without √12 (222, m = 8), heights ∝ m / Q² (the 3D powder factor): where the
+    # height noise is small 222 is predicted far above threshold and its absence costs −2 ln(1 − 0.9) = 4.61; where the
     # noise there is huge (a form-factor minimum) it costs −2 ln(1 − p Φ(−z)) ≈ 0.
     q0, n = 0.05, np.array([2, 4, 6, 8, 10, 14])
     mult = {2: 12, 4: 6, 6: 24, 8: 12, 10: 24, 14: 48}

@@ -71,6 +71,7 @@ from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
+from scipy.special import erf
 
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.saxs.lattices import (
@@ -271,12 +272,7 @@ def _detection(lattice: Lattice, values, window, near, ok, q_obs, heights, heigh
         b, ln_c = 0.0, float(np.mean(lhs))
     predicted = np.exp(ln_c) * mult * window ** (1 - dim) * np.exp(-b * window**2)
     snr = predicted / height_noise(window)
-    return p * 0.5 * (1 + _erf((snr - z_min) / math.sqrt(2)))
-
-
-def _erf(x):
-    from scipy.special import erf
-    return erf(x)
+    return p * 0.5 * (1 + erf((snr - z_min) / math.sqrt(2)))
 
 
 def index_peaks(peaks: Sequence[Peak], q_window_inv_angstrom: tuple[float, float],
