@@ -101,9 +101,11 @@ def render(dataset_id: str, measurement) -> None:
     from swaxs_lib.saxs.indexing import INDISTINGUISHABLE_DELTA, peak_table, ranking_table
 
     st.caption("Bragg peaks on the curve divided by its smooth envelope, fitted as pseudo-Voigt lines; then each "
-               "lattice's lengths by least squares from the peaks it indexes, ranked by a BIC-like score that "
-               "charges unexplained peaks and missing lines below the last peak (lower is better; Δscore < "
-               f"{INDISTINGUISHABLE_DELTA:g}: not distinguishable). Lamellar, 2D hexagonal and square, sc (also "
+               "lattice's lengths by least squares from the peaks it indexes, ranked by −2 ln of the evidence: "
+               "position errors, unexplained peaks, missing lines below the last peak (each by how visible it "
+               "was predicted to be) and an Occam factor for the lengths (lower is better; Δscore < "
+               f"{INDISTINGUISHABLE_DELTA:g}: not distinguishable, the simpler lattice listed first). Lamellar, "
+               "2D hexagonal and square, sc (also "
                "CsCl-type AB), bcc, fcc (also NaCl-type AB), hcp, AlB2 and MgZn2 binary superlattices.")
     lat_key = url_key(PAGE, "i_lat", list(DEFAULT_LATTICES), _parse_lattices)
     sig_key = url_key(PAGE, "i_sig", 5.0, parse_number(1.0, 100.0))

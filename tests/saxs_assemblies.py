@@ -81,11 +81,12 @@ def powder_lines(kind: str, a: float, q_max: float, c: float | None = None):
     return lines, np.array([f2[key == k].sum() for k in lines]), np.array([np.sum(key == k) for k in lines])
 
 
-def lattice_factor(q, kind: str, a: float, fwhm: float, sigma_a: float, beta: float = 0.8) -> np.ndarray:
-    """S(q) of a powder of the lattice (Förster et al. 2005), Gaussian lines of FWHM ``fwhm``."""
+def lattice_factor(q, kind: str, a: float, fwhm: float, sigma_a: float, beta: float = 0.8,
+                   c: float | None = None) -> np.ndarray:
+    """S(q) of a powder of the lattice (Förster et al. 2005), Gaussian lines of FWHM ``fwhm`` (c: hexagonal 3D)."""
     dim = 2 if kind == "hex2d" else 3
-    lines, mf2, _ = powder_lines(kind, a, q.max() + 5 * fwhm)
-    volume = abs(np.linalg.det(cell(kind, a)))
+    lines, mf2, _ = powder_lines(kind, a, q.max() + 5 * fwhm, c)
+    volume = abs(np.linalg.det(cell(kind, a, c)))
     n = len(BASES[kind])
     s_d = 2 * math.pi if dim == 2 else 4 * math.pi
     sig = fwhm / (2 * math.sqrt(2 * math.log(2)))
@@ -122,12 +123,13 @@ def _noisy(q, clean, counts: float, seed: int) -> Curve:
 
 
 def assembly(kind: str, a: float, radius: float, *, q=None, fwhm=0.004, sigma_a=0.03, pd=0.07,
-             counts=1e6, background=5e-4, seed=0) -> Curve:
-    """A noisy I(q) = P(q) S(q) + flat background of spheres (fcc, bcc, sc) or rods (hex2d) on a lattice."""
+             counts=1e6, background=5e-4, seed=0, c=None) -> Curve:
+    """A noisy I(q) = P(q) S(q) + flat background of spheres (fcc, bcc, sc, hcp, alb2, mgzn2: c the hexagonal
+    axis) or rods (hex2d) on a lattice (the AB2 bases weight the B sites by f_B / f_A, one P(q) for all)."""
     q = np.linspace(0.02, 0.45, 900) if q is None else q
     shape = "rod" if kind == "hex2d" else "sphere"
     p = form_factor(q, shape, radius, pd)
-    clean = p * lattice_factor(q, kind, a, fwhm, sigma_a)
+    clean = p * lattice_factor(q, kind, a, fwhm, sigma_a, c=c)
     clean = clean / clean.max() + background
     return _noisy(q, clean, counts, seed)
 

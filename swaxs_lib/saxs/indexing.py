@@ -7,8 +7,8 @@ then alternating (i) assignment of every peak to its nearest allowed line and
 (ii) weighted least squares for the lengths, linear in x_j = 1/length_j²
 (Q² = Σ_j T_j(hkl) x_j), with σ(Q²) = 2 Q σ_Q.
 
-Each hypothesis is scored by a simple generative model of a peak list, as −2 ln L
-plus the BIC penalty k ln n (k lengths, n peaks; Schwarz 1978), lower is better:
+Each hypothesis is scored by a simple generative model of a peak list, as −2 ln of
+its evidence (lower is better):
 
 - an indexed peak: Gaussian position error, χ²_i = ((Q_i − Q_hkl) / σ_i)², with
   σ_i² = σ_Q,i² + (f Q_i)²: the fit's σ plus a relative floor f (default 0.3 %) for
@@ -17,15 +17,35 @@ plus the BIC penalty k ln n (k lengths, n peaks; Schwarz 1978), lower is better:
   2 ln((Q_hi − Q_lo) / (√(2π) σ_i)) (≈ 8 for f = 0.3 %); a peak is indexed only when
   its χ²_i is below this, i.e. within ≈ 3σ;
 - every allowed line between the first usable Q of the data and the last peak is
-  seen with probability p (default 0.9): a seen line costs −2 ln p, a missing one
-  −2 ln(1 − p) (4.6).  Missing low-order lines therefore count against a hypothesis,
-  and so does predicting many lines.
+  seen with probability p_j: a seen line costs −2 ln p (p = 0.9 by default), a missing
+  one −2 ln(1 − p_j).  Without a curve p_j = p (a missing line costs 4.6).  With one
+  (:func:`index_curve`), p_j = p Φ(H_j/σ_A(Q_j) − z) follows the line's predicted
+  signal-to-noise (:func:`_detection`): height H_j ∝ multiplicity × Q^−(d−1) × a decay
+  fitted to the indexed peaks, σ_A(Q) the height uncertainty a peak would have at Q
+  from the local noise of I/B (:func:`height_noise`), z the peak-acceptance threshold.
+  A strong low-order line that is missing where the data are quiet costs up to 4.6; one
+  near a form-factor minimum (low envelope, noisy I/B) or predicted weak costs ≈ 0;
+- the lengths: an Occam factor, the Laplace approximation of the evidence (MacKay
+  2003, ch. 28), −2 ln(√det(2π Σ) / V): Σ the least-squares covariance of the ln
+  lengths, V the prior volume — ln a uniform over ln(Q_hi/Q_lo), ln(c/a) over the
+  lattice's c/a bounds.  This replaces the BIC's k ln n, which with 6 peaks charged an
+  extra length (AlB2's c) only ln 6 = 1.8; the Occam factor charges it ≈ 7 (a
+  c/a range of ln(1.35/0.75) over a posterior width of ~0.2 %).
 
-Δscore between hypotheses is 2 ln of their likelihood ratio; a difference below
+The lengths of each hypothesis are those with the lowest score over the starting assignments.
+Δscore between hypotheses is 2 ln of their evidence ratio; a difference below
 2 is "not worth more than a bare mention" (Kass & Raftery 1995), and the result
-says the top hypotheses cannot be distinguished.  de Wolff's figure of merit
+says the top hypotheses cannot be distinguished, listing the one with fewer lengths
+first.  A binary superlattice (AlB2, MgZn2: the structure factor depends on the
+unknown size ratio, so any line may be weak) that indexes the same peaks at the same
+lengths as the best hypothesis is also reported as indistinguishable from it (hcp and
+MgZn2, whose lines include hcp's).  de Wolff's figure of merit
 M_N = Q²_N / (2 ε̄ N_calc) (ε̄ the mean |Q_i² − Q_hkl²| over indexed peaks,
 N_calc the allowed lines up to the last indexed peak) is reported alongside.
+
+Not modelled: structure-factor weights of multi-particle bases (|F|² = 1 for every allowed
+line in H_j), so the intensity term only decides how much a missing line counts; measured
+relative intensities are not fitted.
 
 References
 ----------
@@ -33,10 +53,15 @@ de Wolff, P. M. (1968). A simplified criterion for the reliability of a powder p
 J. Appl. Cryst. 1, 108–113.
 Schwarz, G. (1978). Estimating the dimension of a model. Ann. Statist. 6, 461–464.
 Kass, R. E. & Raftery, A. E. (1995). Bayes factors. J. Am. Stat. Assoc. 90, 773–795.
+MacKay, D. J. C. (2003). Information Theory, Inference, and Learning Algorithms, ch. 28 (Occam factors).
+Förster, S. et al. (2005). Calculation of scattering patterns of ordered nano- and mesoscale materials.
+J. Phys. Chem. B 109, 1347–1360 (the powder factor Q^−(d−1)).
 
 Validation: tests/test_saxs_indexing.py indexes a simulated silver behenate curve (d001 = 58.380 Å, Huang et
 al. 1993) and simulated fcc, bcc and 2D-hexagonal assemblies whose lines come from a brute-force structure
-factor sum, recovering the lattice and its length within 1 %.
+factor sum, recovering the lattice and its length within 1 %, including bcc whose lines near the spheres'
+form-factor minima are lost, held-out sizes/seeds/Debye–Waller factors, an AlB2 and an hcp assembly
+(the latter reported as indistinguishable from MgZn2); benchmarks/saxs_indexing.py tabulates 37 curves.
 """
 
 from __future__ import annotations
@@ -46,6 +71,7 @@ from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
+from scipy.special import erf
 
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.saxs.lattices import (
@@ -201,13 +227,64 @@ def _refine(lattice, x, q_obs, sig, pen, q_hi):
     return x, cov, pos, chi2, ok, lines
 
 
+def _occam(lattice: Lattice, x: np.ndarray, cov: np.ndarray, log_q_range: float) -> float:
+    """−2 ln of the Occam factor of the lengths (Laplace approximation of the evidence; MacKay 2003, ch. 28).
+
+    Prior: ln a uniform over ln(Q_hi/Q_lo) (any length whose first line falls in the window), and ln(c/a)
+    uniform over the lattice's c/a bounds.  Posterior: the least-squares covariance of the ln lengths (ln a
+    = −½ ln x).  A length the peaks do not determine (σ nan) has posterior = prior and costs nothing.
+    """
+    ranges = [log_q_range] + ([math.log(lattice.c_over_a[1] / lattice.c_over_a[0])] if lattice.c_over_a else [])
+    cov_ln = 0.25 * cov / np.outer(x, x)
+    det = np.isfinite(np.diag(cov_ln)) & (np.diag(cov_ln) > 0)
+    if not det.any():
+        return 0.0
+    sub = cov_ln[np.ix_(det, det)]
+    volume = float(np.prod(np.asarray(ranges)[det]))
+    log_post = 0.5 * det.sum() * math.log(2 * math.pi) + 0.5 * math.log(max(np.linalg.det(sub), 1e-300))
+    return max(0.0, -2.0 * (log_post - math.log(volume)))
+
+
+def _detection(lattice: Lattice, values, window, near, ok, q_obs, heights, height_noise, p, z_min):
+    """Detection probability of each allowed line in the window from its predicted signal-to-noise.
+
+    Predicted height of a line (in y = I/B): H = C m q^−(d−1) exp(−b q²) — multiplicity m, the powder
+    (Lorentz) factor of Förster et al. (2005) eq. 3, a Debye–Waller-like decay b ≥ 0 — with C, b fitted in
+    ln H to the indexed peaks (a peak's m sums the lines under it; |F|² = 1 for every allowed line, exact for
+    one particle per primitive cell, a rough guess for the AB2 and hcp bases).  p_j = p Φ(H_j/σ_A(q_j) − z_min)
+    with σ_A(q) the height uncertainty a peak would have at q (large near a form-factor minimum, where the
+    envelope is low and I/B noisy).
+    """
+    refl = reflections(lattice, tuple(values), float(window.max()) * (1 + 1e-9)) if window.size else []
+    by_q = np.array([r.q_inv_angstrom for r in refl])
+    mult = np.array([refl[int(np.argmin(np.abs(by_q - w)))].multiplicity for w in window], dtype=float)
+    dim = {"lamellar": 1, "hex2d": 2, "square2d": 2}.get(lattice.metric, 3)
+    m_peak = near.T.astype(float) @ mult  # lines under each peak
+    use = ok & (m_peak > 0) & (heights > 0)
+    if use.sum() == 0:
+        return np.full(window.size, p)
+    lhs = np.log(heights[use] / m_peak[use]) + (dim - 1) * np.log(q_obs[use])
+    b = 0.0
+    if use.sum() >= 3:
+        design = np.stack([np.ones(use.sum()), -q_obs[use] ** 2], axis=1)
+        (ln_c, b), *_ = np.linalg.lstsq(design, lhs, rcond=None)
+    if b <= 0 or use.sum() < 3:
+        b, ln_c = 0.0, float(np.mean(lhs))
+    predicted = np.exp(ln_c) * mult * window ** (1 - dim) * np.exp(-b * window**2)
+    snr = predicted / height_noise(window)
+    return p * 0.5 * (1 + erf((snr - z_min) / math.sqrt(2)))
+
+
 def index_peaks(peaks: Sequence[Peak], q_window_inv_angstrom: tuple[float, float],
                 lattices: Sequence[str] = tuple(LATTICES), *, min_peaks: int = 2,
-                relative_position_floor: float = 0.003, detection_probability: float = 0.9) -> list[Hypothesis]:
+                relative_position_floor: float = 0.003, detection_probability: float = 0.9,
+                height_noise=None, min_significance: float = 5.0) -> list[Hypothesis]:
     """Ranked lattice hypotheses (best first) for a list of peaks; see the module docstring for the score.
 
     ``q_window_inv_angstrom`` is the Q range where peaks could have been found (the data's, 1/Å).
-    Hypotheses that index fewer than ``min_peaks`` peaks are left out.
+    Hypotheses that index fewer than ``min_peaks`` peaks are left out.  ``height_noise`` (a function of Q,
+    1/Å, giving the σ a fitted peak height would have there) turns on the intensity-aware detection
+    probability of each line (:func:`_detection`); without it every line has ``detection_probability``.
     """
     for name in lattices:
         if name not in LATTICES:
@@ -222,11 +299,13 @@ def index_peaks(peaks: Sequence[Peak], q_window_inv_angstrom: tuple[float, float
     if len(peaks) < max(1, min_peaks):
         return []
     q_obs = np.array([p.q_inv_angstrom for p in peaks])
+    heights = np.array([p.height for p in peaks])
     sig = np.hypot([p.q_sigma_inv_angstrom for p in peaks], relative_position_floor * q_obs)
     half = np.maximum(3 * sig, 0.5 * np.array([p.fwhm_inv_angstrom for p in peaks]))
     q_lo = q_window_inv_angstrom[0]
     q_top = float(q_obs.max() + 3 * sig[-1])
     span = max(q_window_inv_angstrom[1], q_top) - q_lo
+    log_q_range = math.log(max(q_window_inv_angstrom[1], q_top) / q_lo)
     pen = 2 * np.log(span / (math.sqrt(2 * math.pi) * sig))
     seen_cost, miss_cost = -2 * math.log(detection_probability), -2 * math.log(1 - detection_probability)
     out = []
@@ -243,13 +322,20 @@ def index_peaks(peaks: Sequence[Peak], q_window_inv_angstrom: tuple[float, float
             if ok.sum() < min_peaks:
                 continue
             window = lines[lines >= q_lo]
-            seen = np.any(np.abs(q_obs[None, :] - window[:, None]) <= half[None, :], axis=1)
-            score = (chi2[ok].sum() + pen[~ok].sum() + seen.sum() * seen_cost + (~seen).sum() * miss_cost
-                     + k * math.log(len(peaks)))
+            near = np.abs(q_obs[None, :] - window[:, None]) <= half[None, :]
+            seen = np.any(near, axis=1)
+            if height_noise is not None:
+                p_line = _detection(lattice, x ** -0.5, window, near, ok, q_obs, heights, height_noise,
+                                    detection_probability, min_significance)
+                lines_cost = seen.sum() * seen_cost - 2 * np.log1p(-p_line[~seen]).sum()
+            else:
+                lines_cost = seen.sum() * seen_cost + (~seen).sum() * miss_cost
+            score = chi2[ok].sum() + pen[~ok].sum() + lines_cost + _occam(lattice, x, cov, log_q_range)
             if best is None or score < best[0] - 1e-9:
                 best = (score, x, cov, pos, chi2, ok, lines, window[~seen])
-        if best is not None:
-            out.append(_hypothesis(lattice, best, q_obs, sig, len(peaks)))
+        if best is None:
+            continue
+        out.append(_hypothesis(lattice, best, q_obs, sig, len(peaks)))
     out.sort(key=lambda h: h.score)
     if out:
         top = out[0].score
@@ -325,7 +411,8 @@ def index_curve(q_inv_angstrom, intensity, sigma=None, *, lattices: Sequence[str
     q = search.q_inv_angstrom
     window = (float(q[min(3, q.size - 1)]), float(q[max(0, q.size - 4)]))
     hyps = index_peaks(search.peaks, window, lattices, min_peaks=min_peaks,
-                       relative_position_floor=relative_position_floor, detection_probability=detection_probability)
+                       relative_position_floor=relative_position_floor, detection_probability=detection_probability,
+                       height_noise=height_noise(search), min_significance=min_significance)
     if len(search.peaks) < min_peaks:
         message = f"{len(search.peaks)} peaks found (at least {min_significance:g}σ); {min_peaks} needed to index"
         close: tuple[str, ...] = ()
@@ -333,15 +420,64 @@ def index_curve(q_inv_angstrom, intensity, sigma=None, *, lattices: Sequence[str
         message = f"no lattice indexes {min_peaks} of the {len(search.peaks)} peaks"
         close = ()
     else:
-        close = tuple(h.lattice for h in hyps if h.delta_score < INDISTINGUISHABLE_DELTA)
+        tied = [h for h in hyps if h.delta_score < INDISTINGUISHABLE_DELTA or _same_on_positions(hyps[0], h)]
+        # within the tie threshold the data do not rank: the hypothesis with fewer lengths is listed first
+        tied.sort(key=lambda h: (len(h.parameter_names), h.score))
+        hyps = tied + [h for h in hyps if h not in tied]
+        close = tuple(h.lattice for h in tied)
         if len(close) > 1:
-            message = (f"{' and '.join(close)} cannot be distinguished: their scores differ by less than "
-                       f"{INDISTINGUISHABLE_DELTA:g} (2 ln of the likelihood ratio)")
+            simpler = (f"; {close[0]} listed first as the simpler ({len(tied[0].parameter_names)} length"
+                       f"{'s' if len(tied[0].parameter_names) > 1 else ''})"
+                       if len(tied[0].parameter_names) < len(tied[-1].parameter_names) else "")
+            same = [h.lattice for h in tied if h.delta_score >= INDISTINGUISHABLE_DELTA]
+            why = (f"scores within {INDISTINGUISHABLE_DELTA:g} (2 ln of the likelihood ratio)"
+                   if len(same) < len(tied) - 1 else "")
+            if same:
+                why += ("; " if why else "") + (f"{', '.join(same)} index{'es' if len(same) == 1 else ''} the same "
+                                                "peaks at the same lengths (extra lines of a binary lattice may "
+                                                "be too weak to see)")
+            message = f"{' and '.join(close)} cannot be distinguished: {why}{simpler}"
         else:
             nxt = f"; next {hyps[1].lattice} at Δscore {hyps[1].delta_score:.1f}" if len(hyps) > 1 else ""
             message = f"best: {hyps[0].lattice}{nxt}"
     return IndexingResult(search, tuple(hyps), close, message, relative_position_floor, detection_probability,
                           min_peaks)
+
+
+#: Binary superlattices whose structure factor depends on the unknown size ratio (and, for MgZn2, positions):
+#: any of their lines may be weak, so lines missing under them are no evidence against them.
+FREE_STRUCTURE_FACTOR = ("alb2", "mgzn2")
+
+
+def _same_on_positions(best: Hypothesis, other: Hypothesis) -> bool:
+    """True when ``other`` (a binary superlattice) indexes the same peaks as ``best`` at the same lengths: its
+    score differs only by its extra lines' absence, which its unknown structure factor can explain (e.g. hcp
+    and MgZn2, whose lines include hcp's)."""
+    if other is best or other.lattice not in FREE_STRUCTURE_FACTOR or best.parameter_names != other.parameter_names:
+        return False
+    indexed = [tuple(p.q_inv_angstrom for p in h.peaks if p.hkl is not None) for h in (best, other)]
+    return indexed[0] == indexed[1] and bool(np.allclose(best.values_angstrom, other.values_angstrom, rtol=1e-3))
+
+
+def height_noise(search: PeakSearch, half_points: int = 25):
+    """σ(Q) a fitted peak height would have at Q, from the curve: None when no peak calibrates it.
+
+    The scatter of y = I/B about the fitted profile (1.4826 × the running median absolute deviation over
+    2·``half_points``+1 points) times κ = median over the found peaks of σ(A_j) / scatter(Q_j).  Near a
+    form-factor minimum the envelope B is low, I/B noisy, and so a line there is hard to see.
+    """
+    if not search.peaks:
+        return None
+    from scipy.ndimage import median_filter
+
+    resid = search.ratio - search.fitted_ratio
+    size = min(2 * half_points + 1, resid.size)
+    scatter = 1.4826 * median_filter(np.abs(resid - median_filter(resid, size=size, mode="nearest")), size=size,
+                                     mode="nearest") + 1e-12
+    q = search.q_inv_angstrom
+    at_peaks = np.interp([p.q_inv_angstrom for p in search.peaks], q, scatter)
+    kappa = float(np.median(np.array([p.height_sigma for p in search.peaks]) / at_peaks))
+    return lambda q_new: kappa * np.interp(q_new, q, scatter)
 
 
 def _num(v: float | None) -> float | None:
