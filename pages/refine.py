@@ -317,7 +317,8 @@ def crystal_form(options: dict) -> list[str]:
                            format="%.3g", key=f"{PAGE}.cqmin", placeholder="0 (as PDFgui)", **KEEP,
                            help="pdffit2 has none; a value takes the model's F(Q) below it out, as the data's "
                                 "transform did")
-        st.toggle("Refine the coordinates the space group leaves free", value=True, key=f"{PAGE}.cxyz", **KEEP,
+        st.session_state.setdefault(f"{PAGE}.cxyz", True)  # not value=True: a job link may have set it (_seed)
+        st.toggle("Refine the coordinates the space group leaves free", key=f"{PAGE}.cxyz", **KEEP,
                   help="e.g. z of Se in wurtzite; the symmetry is found from the atoms")
         if st.toggle("Start values and bounds", key=f"{PAGE}.cgrid", **KEEP):
             crystal_grid(options)

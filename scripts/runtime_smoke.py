@@ -69,15 +69,25 @@ PAGE_JOBS = (
 )
 
 
+#: Flags whose value is a file a README line writes (a later line may read it: ``guinier au_saxs.csv``).
+OUTPUT_FLAGS = ("--out", "--fit-out", "--members-out", "--contributions-out", "--trace", "--trajectory", "--best",
+                "--matches")
+
+
 def smoke_commands():
-    """The first README line of each command, and of each ``refine --model``."""
-    seen, chosen = set(), []
+    """The first README line of each command, and of each ``refine --model``, after the lines that write its inputs."""
+    seen, chosen, writer = set(), [], {}
     for command in readme_commands():
         args = list(command.args)
         key = (command.command, args[args.index("--model") + 1] if "--model" in args else None)
         if key not in seen:
             seen.add(key)
+            outputs = {value for flag, value in zip(args, args[1:]) if flag in OUTPUT_FLAGS}
+            for arg in args:  # a file an earlier, unchosen line wrote, which this one reads: run that line first
+                if arg in writer and arg not in outputs and writer[arg] not in chosen:
+                    chosen.append(writer[arg])
             chosen.append(command)
+        writer.update({value: command for flag, value in zip(args, args[1:]) if flag in OUTPUT_FLAGS})
     return chosen
 
 
