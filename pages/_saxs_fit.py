@@ -333,6 +333,8 @@ def _show(fit, record_id: str, measurement) -> None:
         cells[1].metric(f"{size.name} (Å)", with_sigma(size.value, size.uncertainty))
     cells[2].metric("Points", f"{len(fit.x)}")
     cells[3].metric("Resolution", str(summary["settings"].get("resolution", "")))
+    if summary["misfit"]:
+        st.warning(md(summary["misfit"]), icon=":material/warning:")
     if summary["undetermined"]:
         st.warning("Not determined by these data: " + ", ".join(md(n) for n in summary["undetermined"])
                    + " (at a bound, σ ≥ |value|, or |correlation| > 0.95 with another parameter).",

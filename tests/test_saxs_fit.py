@@ -92,7 +92,7 @@ def test_polydisperse_gold_sphere_recovers_the_published_radius_and_width():
                    start={"sld": 119.0, "sld_solvent": 8.0})
     assert_recovered(fit, truth)
     # χ²_red of ~175 degrees of freedom scatters by sqrt(2/175) = 0.11: 0.6..1.4 is about 4 of those
-    assert 0.6 < fit.chi2_reduced < 1.4 and fit.undetermined() == []
+    assert 0.6 < fit.chi2_reduced < 1.4 and fit.undetermined() == [] and fit.misfit() is None
     assert fit.uncertainty("radius") < 0.1  # the fringes of σ/R = 6 % measure R to better than 0.1 Å here
 
 
@@ -167,6 +167,7 @@ def test_ludox_silica_sphere_hardsphere_volume_fractions_agree():
     phi_s = fit.value("volfraction")
     phi_scale = fit.value("scale") * phi_s
     assert 0.05 < phi_s < 0.74 and fit.undetermined() == []
+    assert "does not describe these data" in fit.misfit()  # and the result says so
     assert abs(phi_scale / phi_s - 1) < 0.25, (phi_scale, phi_s)
     d2o = phi_scale * ((SLD_SILICA - SLD_H2O) / (SLD_D2O - SLD_SILICA)) ** 2
     assert d2o > 0.74

@@ -55,6 +55,8 @@ def _cmd_fit_saxs(args: argparse.Namespace) -> dict[str, Any]:
     summary = fit.summary()
     say(f"{summary['model']}: chi2_reduced {fit.chi2_reduced:.4g} in {seconds:.2f} s"
         + (f"; undetermined: {', '.join(summary['undetermined'])}" if summary["undetermined"] else ""))
+    if summary["misfit"]:
+        say(f"warning: {summary['misfit']}")
     result_id = None
     if args.save:
         from swaxs_lib.store.fits import StoredFit, save_fit

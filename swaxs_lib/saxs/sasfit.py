@@ -211,13 +211,32 @@ class SaxsFit:
         """Refined parameters the data do not determine (at a bound, σ >= |value|, or |r| > 0.95)."""
         return sorted(n for n, f in self.flags().items() if f in (FLAG_AT_BOUND, FLAG_SIGMA, FLAG_CORRELATED))
 
+    def misfit(self) -> str | None:
+        """Why the model does not describe the data, or None.
+
+        With the data's σ as weights, χ²_red has mean 1 and standard deviation √(2/ν) for a model
+        that describes them; above 1 + 5√(2/ν) (and at least 2) the misfit is systematic, and the
+        values are those of the closest curve of an inadequate model, not measurements.
+        """
+        r = self.result
+        if r.weighting != "sigma" or not math.isfinite(r.chi2_reduced):
+            return None
+        nu = max(len(r.x) - r.n_refined, 1)
+        if r.chi2_reduced <= max(2.0, 1.0 + 5.0 * math.sqrt(2.0 / nu)):
+            return None
+        return (f"χ²_red = {r.chi2_reduced:.3g} ≫ 1: this model does not describe these data within their "
+                "uncertainties (a systematic misfit, see the residuals); its values are those of the closest "
+                "curve of this model, and their σ are scaled by √χ²_red")
+
     def summary(self) -> dict[str, Any]:
         """The engine's summary (``name``, ``name_sigma``, ``name_flag``, χ²_red, settings) with the
-        correlation flags, ``undetermined``, ``correlated_pairs`` and each value's unit (``units``)."""
+        correlation flags, ``undetermined``, ``correlated_pairs``, ``misfit`` (:meth:`misfit`) and each
+        value's unit (``units``)."""
         out = self.result.summary()
         for name, flag in self.flags().items():
             out[f"{name}_flag"] = flag
         out["undetermined"] = self.undetermined()
+        out["misfit"] = self.misfit()
         out["correlated_pairs"] = [[a, b, round(r, 4)] for a, b, r in self.correlated_pairs()]
         out["units"] = {v.name: v.unit for v in self.result.values}
         return out
