@@ -7,17 +7,13 @@ by Q coverage, the library search, calibration error, the commands.
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import io
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from swaxs_lib.cli import main
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.ml import models as ml_models
 from swaxs_lib.ml.catalog import ELEMENTS, SHAPE_CLASSES, class_of_family
@@ -29,29 +25,15 @@ from swaxs_lib.ml.predict import library_rw, model_input, predict
 from swaxs_lib.ml.simulate import Q_GRID
 from swaxs_lib.store import Store
 from swaxs_lib.structures import SHAPES
+from tests.inprocess import Ran, run_main
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@dataclass(frozen=True)
-class Ran:
-    """What one command line did: exit status, stdout, stderr."""
-
-    returncode: int
-    stdout: str
-    stderr: str
 
 
 def swaxs(*args, db: Path) -> Ran:
     """``python -m swaxs_lib ARGS --db DB`` run as ``main([...])`` in this process (a subprocess would spend
     seconds importing); tests/test_readme_commands.py runs build-db, train, evaluate and predict as subprocesses."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            status = main([*map(str, args), "--db", str(db)])
-        except SystemExit as exc:  # argparse's own errors exit instead of returning
-            status = exc.code
-    return Ran(status, out.getvalue(), err.getvalue())
+    return run_main(*args, "--db", db)
 
 
 @pytest.fixture(scope="module")
