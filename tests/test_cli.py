@@ -194,7 +194,8 @@ def debye_runs(tmp_path_factory):
         "b-iso": [*ICOSAHEDRON, "--exact", "--b-iso", "0.5"],
         "energy": [*ICOSAHEDRON, "--exact", "--energy-kev", "11.9"],
     }
-    results = swaxs_here_many({name: ["debye", *flags, *Q_FLAGS, "--out", folder / f"{name}.csv"] for name, flags in variants.items()})
+    results = swaxs_here_many({name: ["debye", *flags, *Q_FLAGS, "--out", folder / f"{name}.csv"]
+                               for name, flags in variants.items()})
     return {
         name: (result, read_csv(folder / f"{name}.csv", "q_inv_angstrom,intensity") if result.returncode == 0 else None)
         for name, result in results.items()
