@@ -66,8 +66,9 @@ FASTER: dict[str, tuple[str, ...]] = {
     # default: five classifiers and four regressors compared on the full database (17 min), and it rewrites the
     # shipped data/models/default, which the other lines use: one of each, written into the temporary folder
     "train": ("--out-dir", "trained-model", "--classifiers", "logistic", "--regressors", "ridge"),
-    # --steps 200 with a refit every 5th step: ~40 refits, over 2 min; 10 steps still refit at steps 0, 5 and 10
-    "relax": ("--steps", "10"),
+    # --steps 200 with a refit every 5th step: ~40 refits, over 2 min; 5 steps still relax and refit (at steps 0
+    # and 5) and write the trace, trajectory and best structure (10 steps: 37 s of CPU, 5 steps: 17 s)
+    "relax": ("--steps", "5"),
     # the attenuated crystal of CdSe over 1.7-44.8 Å: ~40 s of CPU each; over 1.7-20 Å ~10 s, the same command,
     # flags and model (tests/test_refine_crystal.py refines it over the documented range against pdffit2 and the
     # tutorial).  (The sweeps' time does not depend on --x-max: measured, 15 Å instead of 30/44.8 saved nothing.)
