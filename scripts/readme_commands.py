@@ -57,15 +57,22 @@ PLACEHOLDERS: dict[str, str] = {
     "CdSe.cif": "cdse_np_pdfgui/CdSe-wurtzite.cif",
 }
 
-#: Flags appended to a command because the documented one takes minutes; every README line still runs.
+#: Flags appended to a command because the documented one takes minutes; every README line still runs.  A key is
+#: a command (every line of it) or a command with tokens (``"refine nanoparticle"``: the refine lines that hold
+#: every one of those tokens); the command's own entry is appended last, so its flags win (argparse: last wins).
 FASTER: dict[str, tuple[str, ...]] = {
     # default: ~30,000 curves, 14 min on 2 cores; tiny (the README's own --size tiny): ~250 curves
     "build-db": ("--size", "tiny"),
     # default: five classifiers and four regressors compared on the full database (17 min), and it rewrites the
     # shipped data/models/default, which the other lines use: one of each, written into the temporary folder
     "train": ("--out-dir", "trained-model", "--classifiers", "logistic", "--regressors", "ridge"),
-    # --steps 200 with a refit every 5th step: ~40 refits, over 2 min; 10 steps still refit at steps 0, 5 and 10
-    "relax": ("--steps", "10"),
+    # --steps 200 with a refit every 5th step: ~40 refits, over 2 min; 5 steps still relax and refit (at steps 0
+    # and 5) and write the trace, trajectory and best structure (10 steps: 37 s of CPU, 5 steps: 17 s)
+    "relax": ("--steps", "5"),
+    # the attenuated crystal of CdSe over 1.7-44.8 Å: ~40 s of CPU each; over 1.7-20 Å ~10 s, the same command,
+    # flags and model (tests/test_refine_crystal.py refines it over the documented range against pdffit2 and the
+    # tutorial).  (The sweeps' time does not depend on --x-max: measured, 15 Å instead of 30/44.8 saved nothing.)
+    "refine nanoparticle": ("--x-max", "20"),
 }
 
 #: The wavelength of the README's ``import scan.chi --two-theta --wavelength-angstrom 0.1877``.
@@ -160,8 +167,8 @@ def run_readme_commands(workdir: Path, python: str = sys.executable, readme: Pat
     """Run the README's command lines in ``workdir`` with ``python``; yield one :class:`Outcome` per line.
 
     ``swaxs_lib`` is imported from this checkout (``PYTHONPATH``); the store is
-    ``workdir/store.duckdb`` (``SWAXS_DB``, no ``--db`` added); ``faster[command]``
-    is appended to each line of that command (default :data:`FASTER`).
+    ``workdir/store.duckdb`` (``SWAXS_DB``, no ``--db`` added); the flags of
+    ``faster`` that apply to a line (:func:`appended_flags`; default :data:`FASTER`) are appended to it.
     """
     workdir = Path(workdir)
     env = {k: v for k, v in os.environ.items() if k not in ("SWAXS_DEBUG", "SWAXS_MODELS", "PYTHONPATH")}
@@ -200,7 +207,7 @@ def run_readme_commands(workdir: Path, python: str = sys.executable, readme: Pat
             # placeholders, and the shipped files the README names by their path in the repository
             args = [value_of(t) if t in PLACEHOLDERS else str(ROOT / t) if t.startswith("tests/data/") else t
                     for t in readme_command.args]
-            args += faster.get(readme_command.command, ())
+            args += appended_flags(readme_command, faster)
             argv += args
             unknown = [t for t in readme_command.args if re.fullmatch(r"[A-Z][A-Z_]+", t) and t not in PLACEHOLDERS]
             if unknown:
@@ -220,6 +227,18 @@ def run_readme_commands(workdir: Path, python: str = sys.executable, readme: Pat
         if on_each is not None:
             on_each(outcome)
         yield outcome
+
+
+def faster_keys_of(readme_command: ReadmeCommand, faster: Mapping[str, tuple[str, ...]]) -> list[str]:
+    """The keys of ``faster`` that apply to this line: ``"<command> <token>..."`` first, ``"<command>"`` last."""
+    keys = [key for key in faster if key.split()[0] == readme_command.command
+            and all(token in readme_command.args for token in key.split()[1:])]
+    return sorted(keys, key=lambda key: -len(key.split()))
+
+
+def appended_flags(readme_command: ReadmeCommand, faster: Mapping[str, tuple[str, ...]] = FASTER) -> tuple[str, ...]:
+    """The flags appended to a README line (see :data:`FASTER`)."""
+    return tuple(flag for key in faster_keys_of(readme_command, faster) for flag in faster[key])
 
 
 def _judge(outcome: Outcome) -> None:

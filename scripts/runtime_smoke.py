@@ -46,7 +46,8 @@ from readme_commands import (  # noqa: E402
 )
 
 #: Flags appended here on top of the README test's FASTER (appended flags win): the smoke run looks for missing
-#: packages, not for numbers, so smaller problems do (tests/test_readme_commands.py runs the documented sizes).
+#: packages, not for numbers, so smaller problems do (tests/test_readme_commands.py runs the documented sizes,
+#: but for FASTER's).
 SMOKE_FASTER: dict[str, tuple[str, ...]] = {
     # the README's first sweep line is a decahedron sweep: 2 small decahedra instead of its default 16
     "sweep": ("--grid", "p=3..4,q=1,r=1", "--x-max", "12"),

@@ -19,8 +19,10 @@ References (none produced by swaxs):
   cutoff 2) and from the fcc enumeration;
 * Au d_nn = 4.08/sqrt(2) = 2.885 Å.
 
-Every call starts Python and loads the numba cache (about 1 s), so the checks
-share their runs through module-scoped fixtures and run four at a time.
+Every subprocess starts Python and loads the numba cache (about 1 s), so the checks share their runs through
+module-scoped fixtures: --help and the bad command lines (exit status, the one line on stderr) run as
+subprocesses, four at a time; the cluster, debye and pdf runs, whose files and JSON are checked, call
+``main([...])`` in this process (``tests/inprocess.py``; tests/test_readme_commands.py runs each as a subprocess).
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ import pytest
 import xraydb
 from ase.cluster import Decahedron, Icosahedron, Octahedron
 from scipy.spatial.distance import pdist
+
+from tests.inprocess import Ran, run_main
 
 ROOT = Path(__file__).resolve().parents[1]
 A_AU = 4.08  # Å
@@ -63,7 +67,12 @@ def swaxs_many(argvs: dict) -> dict:
         return {key: future.result() for key, future in futures.items()}
 
 
-def last_json(result: subprocess.CompletedProcess) -> dict:
+def swaxs_here_many(argvs: dict) -> dict:
+    """The same command lines run one after the other by ``main([...])`` in this process."""
+    return {key: run_main(*argv) for key, argv in argvs.items()}
+
+
+def last_json(result: subprocess.CompletedProcess | Ran) -> dict:
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -140,7 +149,7 @@ def cluster_runs(tmp_path_factory):
         for shape, (flags, _) in CLUSTER_CASES.items()
     }
     argvs.update({suffix: ["cluster", *ICOSAHEDRON, "--out", folder / f"cluster{suffix}"] for suffix in (".pdb", ".cif")})
-    return folder, swaxs_many(argvs)
+    return folder, swaxs_here_many(argvs)
 
 
 @pytest.mark.parametrize("shape", list(CLUSTER_CASES))
@@ -185,7 +194,8 @@ def debye_runs(tmp_path_factory):
         "b-iso": [*ICOSAHEDRON, "--exact", "--b-iso", "0.5"],
         "energy": [*ICOSAHEDRON, "--exact", "--energy-kev", "11.9"],
     }
-    results = swaxs_many({name: ["debye", *flags, *Q_FLAGS, "--out", folder / f"{name}.csv"] for name, flags in variants.items()})
+    results = swaxs_here_many({name: ["debye", *flags, *Q_FLAGS, "--out", folder / f"{name}.csv"]
+                               for name, flags in variants.items()})
     return {
         name: (result, read_csv(folder / f"{name}.csv", "q_inv_angstrom,intensity") if result.returncode == 0 else None)
         for name, result in results.items()
@@ -261,7 +271,7 @@ def test_debye_energy_changes_the_form_factor(debye_runs, icosahedron_positions)
 )
 def test_pdf_grid_peak_and_closed_form(tmp_path, flags, positions):
     out = tmp_path / "g.csv"
-    result = swaxs(
+    result = run_main(
         "pdf", *flags, "--element", "Au", "--r-min", "1", "--r-max", "20", "--r-step", "0.01",
         "--q-min", "0.5", "--q-max", "25", "--out", out,
     )
@@ -279,8 +289,8 @@ def test_pdf_grid_peak_and_closed_form(tmp_path, flags, positions):
 
     expected = g_closed_form(positions(), r, 0.5, 25.0) - sas_closed_form(positions(), r, 0.5, 25.0)
     np.testing.assert_allclose(data[:, 1], expected, rtol=0, atol=1e-5 * np.abs(expected).max())
-    swaxs("pdf", *flags, "--element", "Au", "--r-min", "1", "--r-max", "20", "--r-step", "0.01",
-          "--q-min", "0.5", "--q-max", "25", "--small-angle", "keep", "--out", out)
+    last_json(run_main("pdf", *flags, "--element", "Au", "--r-min", "1", "--r-max", "20", "--r-step", "0.01",
+                       "--q-min", "0.5", "--q-max", "25", "--small-angle", "keep", "--out", out))
     expected = g_closed_form(positions(), r, 0.5, 25.0)
     np.testing.assert_allclose(read_csv(out, "r_angstrom,g_inv_angstrom2")[:, 1], expected, rtol=0,
                                atol=1e-5 * np.abs(expected).max())

@@ -1,4 +1,9 @@
-"""The refine, sweep and jobs commands as a user runs them (subprocesses, JSON last on stdout, exit 2 on bad input)."""
+"""The refine, sweep and jobs commands (JSON last on stdout, exit 2 on bad input).
+
+Bad requests and the "JSON line is the only stdout" check run as a user runs them, in subprocesses; the other
+checks call ``main([...])`` in this process (``tests/inprocess.py``; tests/test_readme_commands.py runs every
+README refine and sweep line as a subprocess).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from tests.inprocess import Ran, run_main
 
 ROOT = Path(__file__).resolve().parents[1]
 AU144 = ROOT / "tests" / "data" / "au144_pdf" / "Au144PET_100K-00000.gr"
@@ -23,14 +30,19 @@ def swaxs(*args, db: Path) -> subprocess.CompletedProcess:
                           cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
 
 
-def last_json(result: subprocess.CompletedProcess) -> dict:
+def swaxs_here(*args, db: Path) -> Ran:
+    """The same, run by ``main([...])`` in this process (no seconds of imports; ``--db`` wins over $SWAXS_DB)."""
+    return run_main(*args, "--db", db)
+
+
+def last_json(result: subprocess.CompletedProcess | Ran) -> dict:
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def test_refine_a_decahedron_against_the_measured_au144_pdf(tmp_path):
     out = tmp_path / "fit.csv"
-    result = last_json(swaxs("refine", AU144, "--shape", "decahedron", "--pqr", "3,1,1", "--element", "Au",
+    result = last_json(swaxs_here("refine", AU144, "--shape", "decahedron", "--pqr", "3,1,1", "--element", "Au",
                              "--out", out, db=tmp_path / "s.duckdb"))
     assert result["model"] == "cluster" and 0 < result["rw"] < 1 and result["n_points"] == 2851
     assert {"scale", "zoom", "u_Au", "delta2", "qdamp", "zoom_sigma"} <= set(result)
@@ -50,7 +62,7 @@ def test_refine_a_decahedron_against_the_measured_au144_pdf(tmp_path):
 
 def test_refine_writes_the_values_with_their_flags(tmp_path):
     values = tmp_path / "values.csv"
-    result = last_json(swaxs("refine", AU144, "--shape", "icosahedron", "--shells", "3", "--element", "Au",
+    result = last_json(swaxs_here("refine", AU144, "--shape", "icosahedron", "--shells", "3", "--element", "Au",
                              "--qdamp", "0.03", "--out", tmp_path / "fit.csv", "--values", values,
                              db=tmp_path / "s.duckdb"))
     rows = {r["parameter"]: r for r in csv.DictReader(values.open())}
@@ -61,20 +73,20 @@ def test_refine_writes_the_values_with_their_flags(tmp_path):
         assert row["flag"] == result[f"{name}_flag"]
         if row["flag"] == "at_bound":
             assert row["sigma"] == ""
-    same = swaxs("refine", AU144, "--shape", "icosahedron", "--shells", "3", "--element", "Au",
+    same = swaxs_here("refine", AU144, "--shape", "icosahedron", "--shells", "3", "--element", "Au",
                  "--out", values, "--values", values, db=tmp_path / "s.duckdb")
     assert same.returncode == 2 and "--values" in same.stderr
 
 
 def test_refine_bulk_nickel_with_the_crystal_model(tmp_path):
-    result = last_json(swaxs("refine", NI, "--model", "crystal", "--element", "Ni", "--radiation", "N",
+    result = last_json(swaxs_here("refine", NI, "--model", "crystal", "--element", "Ni", "--radiation", "N",
                              "--q-max", "27", "--x-max", "20", "--out", tmp_path / "ni.csv", db=tmp_path / "s.duckdb"))
     assert result["model"] == "crystal" and result["a"] == pytest.approx(3.527, abs=0.002)
 
 
 def test_refine_crystal_with_start_bounds_free_and_a_parameter_table(tmp_path):
     out, params = tmp_path / "ni.csv", tmp_path / "ni-parameters.csv"
-    result = last_json(swaxs("refine", NI, "--model", "crystal", "--element", "Ni", "--radiation", "N",
+    result = last_json(swaxs_here("refine", NI, "--model", "crystal", "--element", "Ni", "--radiation", "N",
                              "--q-max", "27", "--x-max", "20", "--start", "rcut=2.6,a=3.52", "--start", "u=0.004",
                              "--bounds", "delta2=0:3", "--free", "qbroad", "--out", out, "--params-out", params,
                              db=tmp_path / "s.duckdb"))
@@ -88,7 +100,7 @@ def test_refine_crystal_with_start_bounds_free_and_a_parameter_table(tmp_path):
 
 
 def test_refine_a_cluster_within_bounds(tmp_path):
-    result = last_json(swaxs("refine", AU144, "--shape", "decahedron", "--pqr", "3,1,1", "--element", "Au",
+    result = last_json(swaxs_here("refine", AU144, "--shape", "decahedron", "--pqr", "3,1,1", "--element", "Au",
                              "--bounds", "zoom=0.99:1.0", "--start", "u_Au=0.01", "--out", tmp_path / "fit.csv",
                              db=tmp_path / "s.duckdb"))
     assert 0.99 <= result["zoom"] <= 1.0
@@ -96,11 +108,11 @@ def test_refine_a_cluster_within_bounds(tmp_path):
 
 def test_sweep_ranks_and_reuses_its_fits(tmp_path):
     db = tmp_path / "s.duckdb"
-    imported = last_json(swaxs("import", AU144, db=db))
+    imported = last_json(swaxs_here("import", AU144, db=db))
     out = tmp_path / "ranking.csv"
     args = ("sweep", imported["id"], "--shape", "decahedron", "--element", "Au", "--grid", "p=2..3,q=1,r=0|1",
             "--workers", "2", "--out", out)
-    first = last_json(swaxs(*args, db=db))
+    first = last_json(swaxs_here(*args, db=db))
     assert first["candidates"] == 4 and first["computed"] == 4 and first["reused"] == 0
     rows = list(csv.DictReader(out.open()))
     assert [int(r["rank"]) for r in rows] == [1, 2, 3, 4]
@@ -126,10 +138,10 @@ def test_sweep_ranks_and_reuses_its_fits(tmp_path):
     assert edge["edges"][0] == {"parameter": "p", "side": "lowest" if best["p"] == 2 else "highest",
                                 "value": best["p"]}
     assert edge["extended_grid"].startswith("p=1..3," if best["p"] == 2 else "p=2..5,")
-    again = last_json(swaxs(*args, db=db))
+    again = last_json(swaxs_here(*args, db=db))
     assert again["computed"] == 0 and again["reused"] == 4 and again["best"] == first["best"]
     assert again["indistinguishable_from_best"] == first["indistinguishable_from_best"]
-    stricter = last_json(swaxs(*args, "--alpha", "0.5", db=db))
+    stricter = last_json(swaxs_here(*args, "--alpha", "0.5", db=db))
     assert stricter["alpha"] == 0.5 and stricter["n_indistinguishable"] <= first["n_indistinguishable"]
 
 
@@ -164,8 +176,8 @@ def test_jobs_command_lists_shows_and_cancels(tmp_path):
 
     db = tmp_path / "s.duckdb"
     job = submit(Store(db), "selftest", {"steps": 1}, detach=False)
-    listed = last_json(swaxs("jobs", db=db))["jobs"]
+    listed = last_json(swaxs_here("jobs", db=db))["jobs"]
     assert [j["id"] for j in listed] == [job.id] and listed[0]["status"] == "done"
-    shown = last_json(swaxs("jobs", job.id, db=db))
+    shown = last_json(swaxs_here("jobs", job.id, db=db))
     assert shown["status"] == "done" and shown["done"] == 1
-    assert last_json(swaxs("jobs", job.id, "--cancel", db=db))["status"] == "done"  # finished jobs stay done
+    assert last_json(swaxs_here("jobs", job.id, "--cancel", db=db))["status"] == "done"  # finished jobs stay done

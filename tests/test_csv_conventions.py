@@ -13,10 +13,7 @@ offered by some page, and every button must be documented.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +25,7 @@ from streamlit.testing.v1 import AppTest
 
 from swaxs_lib.io import read_measurement_bytes
 from swaxs_lib.store import Store
+from tests.inprocess import run_main
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "csv.md"
@@ -320,8 +318,9 @@ def test_csv_headers_follow_the_conventions(offered):
 
 
 def test_the_ranking_and_the_trace_have_the_command_lines_columns(offered, realistic, tmp_path):
-    """The same sweep and relaxation from ``python -m swaxs_lib`` write the pages' headers (the sweep's
-    fits are reused from the store; the relaxation runs again)."""
+    """The same sweep and relaxation from the command line write the pages' headers (the sweep's fits are
+    reused from the store; the relaxation runs again).  Run by ``main([...])`` in this process: the headers are
+    what is checked (tests/test_readme_commands.py runs sweep and relax as subprocesses)."""
     headers: dict[tuple[str, str], list[str]] = {}
     for page, label, content, mimetype, _ in offered:  # the first of each: the Pt sweep's ranking
         if mimetype == "text/csv":
@@ -331,7 +330,6 @@ def test_the_ranking_and_the_trace_have_the_command_lines_columns(offered, reali
     for header in (ranking, trace):
         assert {"u_Pt_angstrom2", "delta2_angstrom2", "qdamp_inv_angstrom"} <= set(header)
         assert not {"u_Pt", "delta2", "qdamp"} & set(header)
-    env = {k: v for k, v in os.environ.items() if k != "SWAXS_DEBUG"}
     db = ["--db", realistic["db"]]
     for args, out, header in (
         (["sweep", realistic["pt"], "--shape", "icosahedron", "--element", "Pt", "--grid", "shells=3..4",
@@ -339,7 +337,6 @@ def test_the_ranking_and_the_trace_have_the_command_lines_columns(offered, reali
         (["relax", "--shape", "icosahedron", "--shells", "3", "--element", "Pt", "--data", realistic["pt"],
           "--steps", "6", "--refit-every", "3", "--trace"], tmp_path / "trace.csv", trace),
     ):
-        run = subprocess.run([sys.executable, "-m", "swaxs_lib", *args, str(out), *db], cwd=ROOT, env=env,
-                             capture_output=True, text=True, timeout=600)
+        run = run_main(*args, out, *db)
         assert run.returncode == 0, run.stderr
         assert out.read_text().splitlines()[0].split(",") == header

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +17,7 @@ import pytest
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.ml import models as ml_models
 from swaxs_lib.ml.catalog import ELEMENTS, SHAPE_CLASSES, class_of_family
-from swaxs_lib.ml.database import PRESETS, build_database
+from swaxs_lib.ml.database import PRESETS
 from swaxs_lib.ml.evaluate import evaluate, expected_calibration_error
 from swaxs_lib.ml.features import WINDOWS, features
 from swaxs_lib.ml.models import load_bundle, save_bundle, train_models
@@ -27,15 +25,28 @@ from swaxs_lib.ml.predict import library_rw, model_input, predict
 from swaxs_lib.ml.simulate import Q_GRID
 from swaxs_lib.store import Store
 from swaxs_lib.structures import SHAPES
+from tests.inprocess import Ran, run_main
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def swaxs(*args, db: Path) -> Ran:
+    """``python -m swaxs_lib ARGS --db DB`` run as ``main([...])`` in this process (a subprocess would spend
+    seconds importing); tests/test_readme_commands.py runs build-db, train, evaluate and predict as subprocesses."""
+    return run_main(*args, "--db", db)
+
+
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
+def built(tmp_path_factory):
+    """The tiny database, built once for the module by ``build-db --size tiny`` (= ``PRESETS["tiny"]``)."""
     folder = tmp_path_factory.mktemp("ml")
+    return folder, swaxs("build-db", "--size", "tiny", "--name", "tiny", "--workers", "1", db=folder / "ml.duckdb")
+
+
+@pytest.fixture(scope="module")
+def tiny(built):
+    folder, _ = built
     store = Store(folder / "ml.duckdb")
-    build_database(store, "tiny", PRESETS["tiny"], workers=1)
     table = store.load_samples("tiny")
     bundle = train_models(table, classifiers=("logistic", "knn"), regressors=("ridge", "knn"), library=table)
     save_bundle(bundle, folder / "models")
@@ -191,29 +202,25 @@ def test_evaluation_reports_targets_confusion_and_baseline(tiny):
     assert set(report["targets"]) and all("goal" in t for t in report["targets"].values())
 
 
-def swaxs(*args, db: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "swaxs_lib", *map(str, args), "--db", str(db)],
-                          capture_output=True, text=True, cwd=ROOT, timeout=600)
-
-
-def last_json(result: subprocess.CompletedProcess) -> dict:
+def last_json(result: Ran) -> dict:
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def test_commands_build_train_evaluate_and_predict(tmp_path):
-    db = tmp_path / "cli.duckdb"
-    built = last_json(swaxs("build-db", "--size", "tiny", "--name", "t", "--workers", "1", db=db))
+def test_commands_build_train_evaluate_and_predict(built, tmp_path):
+    folder, first_build = built
+    db = folder / "ml.duckdb"
+    built = last_json(first_build)
     assert built["curves_per_s"] > 0 and built["samples_total"] == sum(built["samples"].values())
-    assert "curves/s" in swaxs("build-db", "--size", "tiny", "--name", "t", "--workers", "1", db=db).stderr
+    assert "curves/s" in swaxs("build-db", "--size", "tiny", "--name", "tiny", "--workers", "1", db=db).stderr
     models = tmp_path / "models"
-    trained = last_json(swaxs("train", "--name", "t", "--out-dir", models, "--classifiers", "logistic",
+    trained = last_json(swaxs("train", "--name", "tiny", "--out-dir", models, "--classifiers", "logistic",
                               "--regressors", "ridge", db=db))
     chosen = trained["chosen"]["joint_iq"]
     assert chosen["family"] == "logistic" and chosen["size"] in ("ridge hard", "ridge soft")
     assert (models / "evaluation.json").is_file() and (models / "library.npz").is_file()
     report = tmp_path / "report.json"
-    evaluated = last_json(swaxs("evaluate", "--name", "t", "--models", models, "--report", report, db=db))
+    evaluated = last_json(swaxs("evaluate", "--name", "tiny", "--models", models, "--report", report, db=db))
     assert json.loads(report.read_text())["targets"].keys() == evaluated["targets"].keys()
     out, matches = tmp_path / "p.csv", tmp_path / "m.csv"
     data = ROOT / "tests/data/au144_pdf/Au144PET_100K-00000.gr"
@@ -229,7 +236,7 @@ def test_commands_build_train_evaluate_and_predict(tmp_path):
     assert bad.returncode == 2 and "no manifest.json" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
     bad = swaxs("train", "--name", "nope", "--out-dir", models, db=db)
     assert bad.returncode == 2 and "no database 'nope'" in bad.stderr
-    bad = swaxs("train", "--name", "t", "--classifiers", "svm", db=db)
+    bad = swaxs("train", "--name", "tiny", "--classifiers", "svm", db=db)
     assert bad.returncode == 2 and "--classifiers" in bad.stderr
-    bad = swaxs("build-db", "--size", "tiny", "--name", "t", "--seed", "3", db=db)
+    bad = swaxs("build-db", "--size", "tiny", "--name", "tiny", "--seed", "3", db=db)
     assert bad.returncode == 2 and "other settings" in bad.stderr
