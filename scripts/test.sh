@@ -11,8 +11,11 @@ apt_install gsl-config:libgsl-dev chromium:chromium
 
 make_venv .venv-runtime requirements.txt
 .venv-runtime/bin/python -m pip check
+# .venv is built while the smoke run uses .venv-runtime (a separate environment: nothing it installs can reach
+# the smoke run); `wait` fails the script if that build failed.
+make_venv .venv requirements-test.txt &
+test_venv=$!
 .venv-runtime/bin/python scripts/runtime_smoke.py
-
-make_venv .venv requirements-test.txt
+wait "$test_venv"
 # --dist loadscope keeps each module on one worker, so its module-scoped fixtures (a store, a server) are built once.
 .venv/bin/python -m pytest -q --numprocesses "${SWAXS_TEST_WORKERS:-2}" --dist loadscope "$@"
