@@ -12,27 +12,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from swaxs_lib.io import read_measurement_bytes
 from swaxs_lib.scattering import debye_intensity
-from swaxs_lib.store import Store
 from swaxs_lib.structures import icosahedron
+from tests.test_pages import db  # noqa: F401  (a fixture: a fresh store the pages open)
 
 ROOT = Path(__file__).resolve().parents[1]
 ALUMINA = ROOT / "tests/data/alumina_usaxs/Alumina_usaxs_irena_input.csv"
 
 
-@pytest.fixture
-def db(tmp_path, monkeypatch) -> Store:
-    path = tmp_path / "pages.duckdb"
-    monkeypatch.setenv("SWAXS_DB", str(path))
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield Store(path)
-    st.cache_resource.clear()
-    st.cache_data.clear()
 
 
 def open_section(dataset_id: str, **query: str) -> AppTest:
