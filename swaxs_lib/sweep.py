@@ -601,18 +601,53 @@ def sweep(
     if not candidates:
         raise SwaxsInputError(f"--grid: no valid {shape} in the grid ({len(skipped)} left out: "
                               f"{skipped[0][1] if skipped else 'empty'})")
+    refined, failures = refine_candidates(store, measurement, candidates, options, dataset_id=dataset_id,
+                                          workers=workers, report=report, executor=executor)
+    rows = [(fit.rw, c, fit, record, reused) for c, fit, record, reused in refined]
+    rows.sort(key=lambda item: (item[0], item[1].label()))
+    ranked = tuple(
+        SweepRow(rank=k + 1, candidate=c, n_atoms=fit.cluster.n_atoms, extent_angstrom=fit.cluster.extent_angstrom,
+                 volume_diameter_angstrom=fit.cluster.volume_diameter_angstrom or math.nan,
+                 rw=rw, summary=fit.summary, result_id=record.id, from_cache=reused)
+        for k, (rw, c, fit, record, reused) in enumerate(rows)
+    )
+    test = ranking_test(ranked, measurement.kind, alpha) if ranked else None
+    edge = grid_edge(shape, [c.params for c in candidates], ranked[0].candidate.params) if ranked else None
+    reused = sum(1 for *_, r in rows if r)
+    return SweepResult(rows=ranked, skipped=tuple(skipped + failures), computed=len(rows) - reused,
+                       reused=reused, test=test, edge=edge)
+
+
+def refine_candidates(store, measurement: Measurement, candidates: Sequence[Candidate],
+                      options: RefineOptions, *, dataset_id: str | None = None, workers: int | None = None,
+                      report: Callable[[int, int, str], None] | None = None, executor: Any = None,
+                      page: str = "sweep") -> tuple[list[tuple[Candidate, StoredFit, Any, bool]], list[tuple[str, str]]]:
+    """Refine each candidate against ``measurement`` (or take its fit from the store), storing each as it is done.
+
+    The engine of :func:`sweep` and of :mod:`swaxs_lib.analyse`: fits are
+    cached by :func:`fit_key` (the data's numbers, the candidate, the options,
+    :data:`REFINE_VERSION`), so a candidate seen before by any sweep or
+    analysis with the same options is read, not refined.
+
+    Returns
+    -------
+    refined : list of (Candidate, StoredFit, ResultRecord, bool)
+        Every candidate refined or found, in no particular order; the bool is
+        True when its fit came from the store.
+    failures : list of (str, str)
+        Label and reason of candidates that could not be built or refined.
+    """
     data_key = measurement_key(measurement)
     keys = {c: fit_key(data_key, c, options) for c in candidates}
     found = {c: store.find_result(keys[c]) for c in candidates}
     todo = [c for c in candidates if found[c] is None]
     total, done = len(candidates), len(candidates) - len(todo)
-    note = lambda c, what: f"{c.label()}: {what}"  # noqa: E731
     if report is not None:
         report(done, total, f"{done} of {total} from the cache" if done else "starting")
     records = {c: r for c, r in found.items() if r is not None}
 
     def save(candidate: Candidate, fit: StoredFit):
-        inputs = {"page": "sweep", "shape": candidate.shape, "element": candidate.element,
+        inputs = {"page": page, "shape": candidate.shape, "element": candidate.element,
                   "params": dict(candidate.params), "options": options.to_dict(), "data_key": data_key,
                   "version": REFINE_VERSION, **({"crystal_cif": candidate.crystal} if candidate.crystal else {})}
         return save_fit(store, replace(fit, inputs=inputs, dataset_id=dataset_id), cache_key=keys[candidate],
@@ -632,23 +667,10 @@ def sweep(
                     failures.append((c.label(), str(exc)))
                 done += 1
                 if report is not None:
-                    report(done, total, note(c, "refined"))
-    rows = []
-    for c, record in records.items():
-        fit = read_fit(record)  # fits stored by earlier versions included
-        rows.append((fit.rw, c, fit, record))
-    rows.sort(key=lambda item: (item[0], item[1].label()))
-    ranked = tuple(
-        SweepRow(rank=k + 1, candidate=c, n_atoms=fit.cluster.n_atoms, extent_angstrom=fit.cluster.extent_angstrom,
-                 volume_diameter_angstrom=fit.cluster.volume_diameter_angstrom or math.nan,
-                 rw=rw, summary=fit.summary,
-                 result_id=record.id, from_cache=c in found and found[c] is not None)
-        for k, (rw, c, fit, record) in enumerate(rows)
-    )
-    test = ranking_test(ranked, measurement.kind, alpha) if ranked else None
-    edge = grid_edge(shape, [c.params for c in candidates], ranked[0].candidate.params) if ranked else None
-    return SweepResult(rows=ranked, skipped=tuple(skipped + failures), computed=len(todo) - len(failures),
-                       reused=len(candidates) - len(todo), test=test, edge=edge)
+                    report(done, total, f"{c.label()}: refined")
+    refined = [(c, read_fit(record), record, found[c] is not None)  # fits stored by earlier versions included
+               for c, record in records.items()]
+    return refined, failures
 
 
 def ranking_test(rows: Sequence[SweepRow], kind: str, alpha: float = DEFAULT_ALPHA) -> RankTest:
@@ -797,4 +819,4 @@ def _is_value(key: str) -> bool:
 
 __all__ = ["DEFAULT_DECAHEDRA", "DEFAULT_GRIDS", "EDGE_EXTENSION_STEPS", "REFINE_VERSION", "Candidate", "GridEdge",
            "RefineOptions", "SweepResult", "SweepRow", "candidates_for", "fit_key", "grid_edge", "measurement_key",
-           "parse_grid", "ranking_test", "refine_candidate", "sweep", "sweep_task"]
+           "parse_grid", "ranking_test", "refine_candidate", "refine_candidates", "sweep", "sweep_task"]
