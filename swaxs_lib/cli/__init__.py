@@ -21,6 +21,7 @@ from typing import Any, Callable, Sequence
 
 from swaxs_lib import __version__
 from swaxs_lib.cli import (
+    analyse,
     compare,
     data,
     guinier,
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     saxs_cluster.register(sub)
     saxs_fit.register(sub)
     indexing.register(sub)
+    analyse.register(sub)
     return parser
 
 
