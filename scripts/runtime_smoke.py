@@ -54,6 +54,8 @@ SMOKE_FASTER: dict[str, tuple[str, ...]] = {
     "relax": ("--pqr", "3,1,1", "--steps", "5"),              # 100 atoms; refits at steps 0 and 5
     "refine": ("--x-max", "15"),                               # shorter fit ranges (cluster, crystal, nanoparticle)
     "train": ("--models", "shape_waxs,size_saxs"),              # one classifier and one regressor of the six models
+    # two icosahedra and the attenuated crystal (pdffit2), one EMT relaxation, the ML prior
+    "analyse": ("--families", "icosahedron,attenuated-crystal", "--x-max", "15"),
 }
 
 #: The measured G(r) every page gets linked to.

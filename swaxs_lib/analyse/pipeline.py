@@ -59,7 +59,6 @@ from swaxs_lib.candidates import decahedron_subfamily
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.executors import map_as_completed, open_executor
 from swaxs_lib.io.measurement import Measurement
-from swaxs_lib.mixture import MixtureCandidate, fit_mixture
 from swaxs_lib.relax import EMT_ELEMENTS
 from swaxs_lib.refine.significance import DEFAULT_ALPHA, NYQUIST_METHOD, POINTS_METHOD, rank_test
 from swaxs_lib.store.fits import StoredFit, read_fit, save_fit
@@ -429,28 +428,13 @@ def _relax_key(data_key: str, candidate: Candidate, options: RefineOptions, step
 
 
 def _mixture(store, measurement, rows, fit_range, alpha, notes):
-    usable = [r for r in rows if r.stage in ("refined", "relaxed") and r.family != ATTENUATED_CRYSTAL and r.result_id]
-    if len(usable) < 2:
-        return None, ()
-    cands = []
-    for r in usable:
-        fit = read_fit(store.get_result(r.result_id))
-        curve = _unscaled(measurement, fit)
-        if curve is None:
-            continue
-        atoms = _atoms_of(store, r)
-        cands.append(MixtureCandidate.from_atoms(r.label, curve, atoms))
-    if len(cands) < 2:
-        return None, ()
-    settings = usable[0].settings
-    try:
-        result = fit_mixture(measurement, cands, background="none" if measurement.kind == "gr" else
-                             (settings.get("background") or "constant"), x_min=fit_range[0], x_max=fit_range[1],
-                             q_max_inv_angstrom=settings.get("q_max_inv_angstrom"), alpha=alpha)
-    except SwaxsInputError as exc:
-        notes.append(f"no mixture fit: {exc}")
-        return None, ()
-    return result, tuple(c.label for c in cands)
+    from swaxs_lib.analyse.populations import mixture_stage
+
+    usable = [r for r in rows if r.stage in ("refined", "relaxed") and r.family != ATTENUATED_CRYSTAL and r.result_id
+              and math.isfinite(r.rw)]
+    atoms = [_atoms_of(store, r) for r in usable]
+    return mixture_stage(measurement, usable, atoms, fit_range, alpha,
+                         lambda r: _unscaled(measurement, read_fit(store.get_result(r.result_id))), notes)
 
 
 def _crystal_row(store, measurement, sized: SizedCandidate, element, cif_text, options, fit_range, dataset_id,
