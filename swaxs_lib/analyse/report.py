@@ -12,9 +12,10 @@ Self-contained: inline CSS, plots and pictures as inline SVG written here (:mod:
 years later.  Every text that came from the data or the user (file names, labels, header lines) is
 escaped: an uploaded file is untrusted.
 
-No PDF: WeasyPrint (the maintained pure-Python HTML-to-PDF renderer) needs the Pango system library,
-which is not part of the app's requirements; a browser's "Print to PDF" of the page gives one (the
-stylesheet has print rules).
+No PDF file is written: WeasyPrint, the maintained HTML-to-PDF renderer for Python, does render this
+page (checked with WeasyPrint 70 on Pango 1.50), but it is not in requirements.txt and needs the
+system's Pango library, which the app's install scripts do not provide; a browser's "Print to PDF" of
+the page gives one (the stylesheet's print rules: A4 landscape, no download links).
 
 Validation: tests/test_analyse_report.py (the page parses, holds no external address, escapes a
 hostile label, draws one picture per cluster, and its CSV links decode to the ranking's columns).
@@ -54,9 +55,10 @@ vertical-align:top}th{background:#f3f3f3;font-weight:600}td.n{text-align:right;f
 white-space:nowrap}tr.group td{background:#fff7dc}tr.best td{background:#ffe9a8}
 .csv{font-size:12px;margin-left:8px}.note{border-left:4px solid #c60;background:#fff4ea;padding:8px 12px;margin:8px 0}
 .note li{margin:3px 0}.fit{display:flex;flex-wrap:wrap;gap:8px;align-items:flex-start;margin:8px 0 18px;
-page-break-inside:avoid}.fit .cap{font-size:13px;width:270px}.fit .cap h3{margin-top:0}.plot text,.snapshot text{font:11px sans-serif;
-fill:#333}.muted{color:#666}.kv td:first-child{font-weight:600;background:#fafafa}code{font-size:12px}
-@media print{body{max-width:none}a.csv{display:none}h2{page-break-after:avoid}}
+page-break-inside:avoid}.fit .cap{font-size:13px;width:270px}.fit .cap h3{margin-top:0}
+.plot text,.snapshot text{font:11px sans-serif;fill:#333}.muted{color:#666}.kv td:first-child{font-weight:600;background:#fafafa}code{font-size:12px}
+@page{size:A4 landscape;margin:10mm}
+@media print{body{max-width:none;padding:0}a.csv{display:none}h2{page-break-after:avoid}table{font-size:11px}}
 """
 
 
@@ -95,6 +97,9 @@ def report_html(result: AnalysisResult, measurement, store=None) -> str:
     return "".join(parts)
 
 
+#: How the analysis' own statements of what the data cannot decide begin (pipeline._undecided); the other
+#: warnings are notes on how the analysis ran.
+UNDECIDED = ("the data cannot tell", "sizes in the best group", "the best r_w is", "an accepted mixture")
 _KIND = {"gr": "pair distribution function G(r)", "iq": "scattered intensity I(Q)"}
 
 
@@ -125,6 +130,7 @@ def _summary(result: AnalysisResult) -> str:
 
 
 def _undecided(result: AnalysisResult) -> str:
+    decided = [w for w in result.warnings if w.lower().startswith(UNDECIDED)]
     items = []
     group = result.best_group
     if group:
@@ -135,12 +141,12 @@ def _undecided(result: AnalysisResult) -> str:
     if m is not None:
         if m.accepted:
             items.append(f"A mixture fits significantly better than the best single candidate (p = "
-                         f"{_f(m.p_value, 2, 'g')}; see Mixture); the data may hold several structures, or the "
-                         "candidates may all miss something the extra component absorbs.")
+                         f"{_f(m.p_value, 2, 'g')}; see Mixture).")
         else:
             items.append("No mixture fits significantly better than the best single candidate: the data do not "
                          "require more than one structure (they do not exclude a mixture either).")
-    notes = [escape(w) for w in result.warnings]
+    items += [escape(_capital(w)) for w in decided]
+    notes = [escape(_capital(w)) for w in result.warnings if w not in decided]
     if result.skipped:
         notes.append(f"{len(result.skipped)} candidate(s) could not be built or refined (listed under Settings).")
     if not items and not notes:
@@ -380,6 +386,10 @@ def _f(v: Any, digits: int, kind: str = "f") -> str:
     except (TypeError, ValueError):
         return "–"
     return f"{v:.{digits}{kind}}" if math.isfinite(v) else "–"
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _n(v: Any) -> str:

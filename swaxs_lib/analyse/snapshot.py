@@ -87,7 +87,7 @@ def cluster_svg(atoms, *, size_px: int = 260, title: str = "") -> str:
                     f'fill="#333">1 nm</text>')
     label = escape(title)
     return (f'<svg width="{size_px}" height="{size_px}" '
-            f'viewBox="0 0 {size_px} {size_px}" role="img" aria-label="{label}" class="snapshot">'
+            f'viewBox="0 0 {size_px} {size_px}" role="img" aria-label="{label}" class="snapshot" font-family="sans-serif">'
             f'<title>{label}</title><defs>{"".join(gradients[k] for k in sorted(gradients))}</defs>'
             f'{"".join(circles)}{scalebar}</svg>')
 

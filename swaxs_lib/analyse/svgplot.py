@@ -79,6 +79,7 @@ def line_plot(series: list[Series], *, xlabel: str, ylabel: str, width: int = 62
         return top + (y1 - np.asarray(y, float)) / (y1 - y0) * ph
 
     out = [f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" class="plot" '
+           'font-family="sans-serif" font-size="11" '
            f'aria-label="{escape(title)}"><title>{escape(title)}</title>',
            f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="#fff" stroke="#888"/>']
     for ticks, axis in ((nice_ticks(x0, x1), "x"), (nice_ticks(y0, y1), "y")):
