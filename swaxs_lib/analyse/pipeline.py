@@ -41,8 +41,6 @@ Au144, Pt and CdSe PDFs of ../shared/data).
 from __future__ import annotations
 
 import contextlib
-import functools
-import hashlib
 import json
 import math
 import time
@@ -52,19 +50,26 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from swaxs_lib.analyse.result import ROW_VALUES, AnalysisResult, AnalysisRow
+from swaxs_lib.analyse.fits import (
+    atoms_of,
+    crystal_row,
+    emt_energies,
+    fit_range_of,
+    fit_row,
+    relax_rows,
+    structure_row,
+    unscaled_curve,
+)
+from swaxs_lib.analyse.result import AnalysisResult, AnalysisRow
 from swaxs_lib.candidates import ATTENUATED_CRYSTAL, FAMILIES, SizedCandidate, candidates_in_window
 from swaxs_lib.candidates import SizeWindow as ExtentWindow
-from swaxs_lib.candidates import decahedron_subfamily
 from swaxs_lib.errors import SwaxsInputError
-from swaxs_lib.executors import map_as_completed, open_executor
 from swaxs_lib.io.measurement import Measurement
-from swaxs_lib.relax import EMT_ELEMENTS
 from swaxs_lib.refine.significance import DEFAULT_ALPHA, NYQUIST_METHOD, POINTS_METHOD, rank_test
-from swaxs_lib.store.fits import StoredFit, read_fit, save_fit
+from swaxs_lib.store.fits import read_fit
 from swaxs_lib.tasks import register_task
 from swaxs_lib.versioned import plain
-from swaxs_lib.sweep import REFINE_VERSION, Candidate, RefineOptions, measurement_key, refine_candidates
+from swaxs_lib.sweep import REFINE_VERSION, Candidate, RefineOptions, refine_candidates
 
 #: Candidates kept per family by the screen (besides those the screen cannot tell from its best).
 DEFAULT_KEEP_PER_FAMILY = 3
@@ -173,11 +178,12 @@ def analyse(store, measurement: Measurement, *, element: str | None = None, fami
         screen_options = options
         if measurement.kind == "gr":
             screen_options = replace(options, fix=tuple(sorted({*options.fix, "delta2", "qdamp"})))
-        screened, failures = refine_candidates(store, measurement, [c.candidate for c in candidates],
+        clusters = [c.candidate for c in candidates if c.family != ATTENUATED_CRYSTAL]  # refined apart, below
+        screened, failures = refine_candidates(store, measurement, clusters,
                                                screen_options, dataset_id=dataset_id, workers=workers,
                                                executor=executor, report=say.bound("screen"), page="analyse")
     sized = {c.candidate: c for c in candidates}
-    screen_rows = sorted((_row(sized[c], fit, rec, "screened", fit.rw) for c, fit, rec, _ in screened),
+    screen_rows = sorted((fit_row(sized[c], fit, rec, "screened", fit.rw) for c, fit, rec, _ in screened),
                          key=lambda r: (r.rw, r.label))
     if not screen_rows:
         raise SwaxsInputError(f"{measurement.source}: no candidate could be refined "
@@ -192,22 +198,22 @@ def analyse(store, measurement: Measurement, *, element: str | None = None, fami
                                               page="analyse")
             failures += more
         screen_rw = {r.candidate: r.rw for r in screen_rows}
-        rows = [_row(sized[c], fit, rec, "refined", screen_rw.get(c, math.nan)) for c, fit, rec, _ in refined]
-        rows += [_structure_row(store, measurement, name, atoms, options, dataset_id) for name, atoms in structures]
-    fit_range = _fit_range(rows)
+        rows = [fit_row(sized[c], fit, rec, "refined", screen_rw.get(c, math.nan)) for c, fit, rec, _ in refined]
+        rows += [structure_row(store, measurement, name, atoms, options, dataset_id) for name, atoms in structures]
+    fit_range = fit_range_of(rows)
     crystal = [c for c in candidates if c.family == ATTENUATED_CRYSTAL]
     with _timed(timings, "crystal"):
         if crystal and measurement.kind == "gr":
             say("crystal", 0, 1, "attenuated crystal")
-            row = _crystal_row(store, measurement, crystal[0], element, cif_text, options, fit_range, dataset_id,
+            row = crystal_row(store, measurement, crystal[0], element, cif_text, options, fit_range, dataset_id,
                                notes)
             rows += [row] if row is not None else []
     with _timed(timings, "relax"):
         rows.sort(key=lambda r: (r.rw, r.label))
-        rows += _relax(store, measurement, rows, relax_top, relax_steps, options, element, dataset_id, workers,
+        rows += relax_rows(store, measurement, rows, relax_top, relax_steps, options, element, dataset_id, workers,
                        executor, say, notes)
     rows.sort(key=lambda r: (r.rw, r.label))
-    rows = _energies(store, rows, 10, element)
+    rows = emt_energies(store, rows, 10, element)
     rows, test = _ranked(rows, measurement.kind, alpha)
     result_mixture, labels = None, ()
     with _timed(timings, "mixture"):
@@ -350,176 +356,14 @@ def _ranked(rows: list[AnalysisRow], kind: str, alpha: float):
     return out + [r for r in rows if not math.isfinite(r.rw)], test
 
 
-def _relax(store, measurement, rows, relax_top, steps, options, element, dataset_id, workers, executor, say, notes):
-    clusters = [r for r in rows if r.family not in (ATTENUATED_CRYSTAL, "structure") and r.stage == "refined"]
-    if relax_top == 0 or not clusters:
-        return []
-    unknown = sorted({s for s in _symbols(element)} - set(EMT_ELEMENTS))
-    if unknown:
-        notes.append(f"no relaxation: EMT has no parameters for {', '.join(unknown)}")
-        return []
-    todo = clusters[:relax_top]
-    data_key = measurement_key(measurement)
-    keys = {r.candidate: _relax_key(data_key, r.candidate, options, steps) for r in todo}
-    out: list[AnalysisRow] = []
-    pending = []
-    for r in todo:
-        record = store.find_result(keys[r.candidate])
-        if record is None:
-            pending.append(r)
-        else:
-            out.append(_relaxed_row(r, read_fit(record), record))
-    say("relax", len(out), len(todo), f"{len(out)} of {len(todo)} from the cache" if out else "starting")
-    if pending:
-        job = functools.partial(relax_and_refine, measurement, options=options, steps=steps)
-        with open_executor(workers, executor, n_tasks=len(pending)) as pool, \
-                contextlib.closing(map_as_completed(pool, job, [r.candidate for r in pending])) as outcomes:
-            by_candidate = {r.candidate: r for r in pending}
-            for c, value, error in outcomes:
-                r = by_candidate[c]
-                if error is not None:
-                    notes.append(f"{r.label}: relaxation failed ({error})")
-                else:
-                    fit, positions, symbols = value
-                    from ase import Atoms
-
-                    key = store.add_cluster(Atoms(symbols, positions=positions))
-                    fit = replace(fit, cluster_hash=key, dataset_id=dataset_id,
-                                  inputs={"page": "analyse", "relaxed_from": c.to_json(), "steps": steps,
-                                          "options": options.to_dict(), "data_key": data_key})
-                    record = save_fit(store, fit, cache_key=keys[c], message=f"{r.label} (EMT-relaxed): R_w {fit.rw:.4f}")
-                    out.append(_relaxed_row(r, fit, record))
-                say("relax", len(out), len(todo), f"{r.label}: relaxed")
-    return out
-
-
-def relax_and_refine(measurement, candidate: Candidate, *, options: RefineOptions, steps: int):
-    """Build, EMT-relax (BFGS, fmax 0.05 eV/Å) and refine one candidate; runs in a worker process.
-
-    Returns the stored fit (its ``summary`` carries ``energy_ev_per_atom`` and
-    ``energy_start_ev_per_atom``), the relaxed positions (Å) and the symbols.
-    """
-    from swaxs_lib.refine.cluster import refine_cluster
-    from swaxs_lib.relax import relax_cluster
-    from swaxs_lib.structures.metadata import describe
-
-    atoms = candidate.build().atoms
-    trace = relax_cluster(atoms, max_steps=steps)
-    relaxed = trace.atoms()
-    fit = refine_cluster(measurement, relaxed, **_refine_kwargs(options))
-    info = describe(relaxed, candidate.shape, {**dict(candidate.params), "relaxed": "EMT"})
-    stored = StoredFit.from_fit(fit, producer="analyse", cluster=info)
-    summary = {**stored.summary, "energy_ev_per_atom": trace.steps[-1].energy_ev_per_atom,
-               "energy_start_ev_per_atom": trace.steps[0].energy_ev_per_atom, "relax_steps": trace.steps[-1].step,
-               "relax_converged": trace.converged}
-    return replace(stored, summary=summary), relaxed.positions.copy(), list(relaxed.get_chemical_symbols())
-
-
-def _refine_kwargs(options: RefineOptions) -> dict[str, Any]:
-    return {"x_min": options.x_min, "x_max": options.x_max, "q_min_inv_angstrom": options.q_min_inv_angstrom,
-            "q_max_inv_angstrom": options.q_max_inv_angstrom, "background": options.background,
-            "fix": options.fix, "start": dict(options.start), "bounds": {k: (lo, hi) for k, lo, hi in options.bounds}}
-
-
-def _relax_key(data_key: str, candidate: Candidate, options: RefineOptions, steps: int) -> str:
-    text = json.dumps({"data": data_key, "candidate": candidate.to_json(), "options": options.to_dict(),
-                       "steps": steps, "relax": "EMT-BFGS-fmax0.05", "version": REFINE_VERSION}, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 def _mixture(store, measurement, rows, fit_range, alpha, notes):
     from swaxs_lib.analyse.populations import mixture_stage
 
     usable = [r for r in rows if r.stage in ("refined", "relaxed") and r.family != ATTENUATED_CRYSTAL and r.result_id
               and math.isfinite(r.rw)]
-    atoms = [_atoms_of(store, r) for r in usable]
+    atoms = [atoms_of(store, r) for r in usable]
     return mixture_stage(measurement, usable, atoms, fit_range, alpha,
-                         lambda r: _unscaled(measurement, read_fit(store.get_result(r.result_id))), notes)
-
-
-def _crystal_row(store, measurement, sized: SizedCandidate, element, cif_text, options, fit_range, dataset_id,
-                 notes) -> AnalysisRow | None:
-    """The attenuated crystal over the clusters' fit range, cached like them."""
-    from swaxs_lib.models.crystal import bulk_structure, read_crystal
-    from swaxs_lib.refine.crystal import refine_crystal
-
-    params = dict(sized.candidate.params)
-    lo, hi = params["spdiameter_low_angstrom"], params["spdiameter_high_angstrom"]
-    x_min, x_max = fit_range
-    key = hashlib.sha256(json.dumps({"data": measurement_key(measurement), "crystal": sized.candidate.to_json(),
-                                     "options": options.to_dict(), "range": [x_min, x_max],
-                                     "version": REFINE_VERSION}, sort_keys=True).encode()).hexdigest()
-    record = store.find_result(key)
-    if record is None:
-        try:
-            if cif_text:
-                import tempfile
-                from pathlib import Path
-
-                with tempfile.TemporaryDirectory(prefix="swaxs-cif-") as folder:
-                    path = Path(folder) / "structure.cif"
-                    path.write_text(str(cif_text))
-                    structure = read_crystal(path)
-            else:
-                structure = bulk_structure(element, "fcc")
-            fit = refine_crystal(measurement, structure, nanoparticle=True, x_min=x_min, x_max=x_max,
-                                 q_min_inv_angstrom=options.q_min_inv_angstrom,
-                                 q_max_inv_angstrom=options.q_max_inv_angstrom,
-                                 start={"spdiameter": (lo + hi) / 2})
-        except SwaxsInputError as exc:
-            notes.append(f"attenuated crystal: not refined ({exc})")
-            return None
-        stored = StoredFit.from_fit(fit, producer="analyse", dataset_id=dataset_id,
-                                    inputs={"page": "analyse", "candidate": sized.candidate.to_json(),
-                                            "options": options.to_dict()})
-        record = save_fit(store, stored, cache_key=key, message=f"{element} attenuated crystal: R_w {stored.rw:.4f}")
-    fit = read_fit(record)
-    d = fit.value("spdiameter") or math.nan
-    label = f"{element} attenuated crystal" + (" (cif)" if cif_text else " (fcc)")
-    return AnalysisRow(rank=0, label=label, family=ATTENUATED_CRYSTAL, subfamily=ATTENUATED_CRYSTAL, stage="refined",
-                       candidate=sized.candidate, n_atoms=0, extent_angstrom=math.nan, volume_diameter_angstrom=d,
-                       rw=fit.rw, values=_values(fit), result_id=record.id, settings=_settings(fit))
-
-
-def _structure_row(store, measurement, name: str, atoms, options: RefineOptions, dataset_id) -> AnalysisRow:
-    """An uploaded structure, refined in this process and stored with its cluster."""
-    from swaxs_lib.refine.cluster import refine_cluster
-    from swaxs_lib.structures.metadata import describe
-
-    key = store.add_cluster(atoms)
-    fit_key_ = hashlib.sha256(json.dumps({"data": measurement_key(measurement), "cluster": key,
-                                          "options": options.to_dict(), "version": REFINE_VERSION},
-                                         sort_keys=True).encode()).hexdigest()
-    record = store.find_result(fit_key_)
-    if record is None:
-        fit = refine_cluster(measurement, atoms, **_refine_kwargs(options))
-        stored = StoredFit.from_fit(fit, producer="analyse", cluster=describe(atoms, "file", {"name": name}),
-                                    cluster_hash=key, dataset_id=dataset_id,
-                                    inputs={"page": "analyse", "structure": name, "options": options.to_dict()})
-        record = save_fit(store, stored, cache_key=fit_key_, message=f"{name}: R_w {stored.rw:.4f}")
-    fit = read_fit(record)
-    info = fit.cluster
-    return AnalysisRow(rank=0, label=name, family="structure", subfamily="structure", stage="refined",
-                       candidate=Candidate("structure", info.formula, (("name", name),)), n_atoms=info.n_atoms,
-                       extent_angstrom=info.extent_angstrom,
-                       volume_diameter_angstrom=info.volume_diameter_angstrom or math.nan, rw=fit.rw,
-                       values=_values(fit), result_id=record.id, cluster_key=key, settings=_settings(fit))
-
-
-def _energies(store, rows: list[AnalysisRow], top: int, element: str) -> list[AnalysisRow]:
-    """EMT energy per atom of the ``top`` best unrelaxed clusters (relaxed rows carry theirs)."""
-    if _symbols(element) - set(EMT_ELEMENTS):
-        return rows
-    from swaxs_lib.relax import emt_calculator
-
-    out = []
-    for k, r in enumerate(rows):
-        if k < top and r.energy_ev_per_atom is None and r.family != ATTENUATED_CRYSTAL and r.stage != "screened":
-            atoms = _atoms_of(store, r).copy()
-            atoms.calc = emt_calculator(atoms)
-            r = replace(r, energy_ev_per_atom=float(atoms.get_potential_energy()) / len(atoms))
-        out.append(r)
-    return out
+                         lambda r: unscaled_curve(measurement, read_fit(store.get_result(r.result_id))), notes)
 
 
 def _check_families(families) -> tuple[str, ...]:
@@ -553,75 +397,6 @@ def _timed(timings: list, stage: str):
         yield
     finally:
         timings.append((stage, round(time.perf_counter() - start, 3)))
-
-
-# --- rows ----------------------------------------------------------------------------------------------------------
-
-def _row(sized: SizedCandidate, fit: StoredFit, record, stage: str, rw_screen: float) -> AnalysisRow:
-    info = fit.cluster
-    return AnalysisRow(
-        rank=0, label=sized.candidate.label(), family=sized.family, subfamily=sized.subfamily, stage=stage,
-        candidate=sized.candidate, n_atoms=info.n_atoms if info else sized.n_atoms,
-        extent_angstrom=info.extent_angstrom if info else sized.extent_angstrom,
-        volume_diameter_angstrom=(info.volume_diameter_angstrom or math.nan) if info else sized.volume_diameter_angstrom,
-        rw=fit.rw, rw_screen=rw_screen, values=_values(fit), result_id=record.id, settings=_settings(fit))
-
-
-def _relaxed_row(start: AnalysisRow, fit: StoredFit, record) -> AnalysisRow:
-    info = fit.cluster
-    return replace(start, label=f"{start.label} (EMT-relaxed)", stage="relaxed", rw=fit.rw, rw_screen=math.nan,
-                   n_atoms=info.n_atoms, extent_angstrom=info.extent_angstrom,
-                   volume_diameter_angstrom=info.volume_diameter_angstrom or math.nan, values=_values(fit),
-                   result_id=record.id, cluster_key=fit.cluster_hash or "", relaxed_from=start.label,
-                   energy_ev_per_atom=fit.summary.get("energy_ev_per_atom"), settings=_settings(fit))
-
-
-def _values(fit: StoredFit) -> tuple:
-    order = {b: k for k, b in enumerate(ROW_VALUES)}
-    values = [(v.name, float(v.value), None if v.uncertainty is None else float(v.uncertainty), v.unit)
-              for v in fit.values() if v.name.split("_")[0] in order and v.value is not None]
-    return tuple(sorted(values, key=lambda v: order[v[0].split("_")[0]]))
-
-
-def _settings(fit: StoredFit) -> dict:
-    s = fit.settings
-    return {"x_min": fit.x_min, "x_max": fit.x_max, "n_refined": fit.summary.get("n_refined"),
-            "n_independent_points": fit.summary.get("n_independent_points") or fit.summary.get("n_points"),
-            "q_min_inv_angstrom": s.get("q_min_inv_angstrom") or s.get("q_min"),
-            "q_max_inv_angstrom": s.get("q_max_inv_angstrom") or s.get("q_max"),
-            "background": s.get("background"), "small_angle": s.get("small_angle")}
-
-
-def _fit_range(rows) -> tuple[float | None, float | None]:
-    return (rows[0].settings.get("x_min"), rows[0].settings.get("x_max")) if rows else (None, None)
-
-
-def _unscaled(measurement, fit: StoredFit) -> np.ndarray | None:
-    """The fit's model without its scale and background, on every point of the measurement (NaN outside the fit)."""
-    if fit.curves is None:
-        return None
-    scale = fit.value("scale")
-    if not scale:
-        return None
-    x = fit.curves.x
-    model = fit.curves.fitted - (fit.value("c0") or 0.0) - (fit.value("c1") or 0.0) * x
-    out = np.full(len(measurement.x), np.nan)
-    idx = np.searchsorted(measurement.x, x)
-    ok = (idx < len(out)) & np.isclose(measurement.x[np.minimum(idx, len(out) - 1)], x, rtol=0, atol=1e-9)
-    out[idx[ok]] = model[ok] / scale
-    return out
-
-
-def _atoms_of(store, row: AnalysisRow):
-    if row.cluster_key:
-        return store.get_cluster(row.cluster_key).atoms
-    return row.candidate.build().atoms
-
-
-def _symbols(formula: str) -> set[str]:
-    import re
-
-    return set(re.findall(r"[A-Z][a-z]?", formula))
 
 
 def _undecided(rows, test, mixture) -> list[str]:
@@ -661,15 +436,27 @@ def versions() -> dict[str, str]:
 @register_task("analyse")
 def analyse_task(store, args: Mapping[str, Any], report: Callable[..., None]) -> AnalysisResult:
     """The ``analyse`` job (:mod:`swaxs_lib.jobs`): args ``dataset_id``, ``element``, ``families``, ``relax_top``,
-    ``alpha``, ``cif_text``, ``window``, ``options``, ``max_per_family``, ``workers``.
+    ``alpha``, ``cif_text``, ``window``, ``options``, ``max_per_family``, ``use_prior``, ``workers``.
 
-    The job stores :meth:`AnalysisResult.to_json`; :meth:`AnalysisResult.from_json` reads it back.
+    The job stores :meth:`AnalysisResult.to_json`; :meth:`AnalysisResult.from_json` reads it back.  Its HTML
+    report is stored as a blob (:func:`report_key`), so the page offers it without making it again.
     """
     record = store.get_dataset(args["dataset_id"])
     window = args.get("window")
-    return analyse(store, record.measurement, element=args.get("element"), families=args.get("families"),
-                   relax_top=int(args.get("relax_top", DEFAULT_RELAX_TOP)),
-                   alpha=float(args.get("alpha") or DEFAULT_ALPHA), cif_text=args.get("cif_text"),
-                   window=None if not window else tuple(window), options=args.get("options"),
-                   max_per_family=int(args.get("max_per_family") or 60), dataset_id=record.id,
-                   workers=args.get("workers"), report=report)
+    result = analyse(store, record.measurement, element=args.get("element"), families=args.get("families"),
+                     relax_top=int(args.get("relax_top", DEFAULT_RELAX_TOP)),
+                     alpha=float(args.get("alpha") or DEFAULT_ALPHA), cif_text=args.get("cif_text"),
+                     window=None if not window else tuple(window), options=args.get("options"),
+                     max_per_family=int(args.get("max_per_family") or 60), use_prior=bool(args.get("use_prior", True)),
+                     dataset_id=record.id, workers=args.get("workers"), report=report)
+    if args.get("job_id"):
+        from swaxs_lib.analyse.report import report_html
+
+        report(1, 1, "report: writing the HTML report")
+        store.put_blob(report_key(args["job_id"]), report_html(result, record.measurement, store).encode())
+    return result
+
+
+def report_key(job_id: str) -> str:
+    """The store's blob key of an ``analyse`` job's HTML report (:func:`swaxs_lib.analyse.report.report_html`)."""
+    return f"analyse/{job_id}/report.html"
