@@ -38,7 +38,13 @@ from scipy import optimize, stats
 
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.mixture import MixtureCandidate, MixtureResult, fit_mixture
+from swaxs_lib.models import get_model
 
+#: The G(r) mixture's test, in words.
+TEST = ("nested F-test on chi2 of the mixture (weights, shared U, delta2, Q damping, one expansion per component) "
+        "against the best single candidate as refined, F(P_mix - P_single, N_ind - P_mix), one-sided; components "
+        "entered stepwise, each entry Bonferroni-corrected for the candidates tried (Bevington & Robinson 2003; "
+        "Hamilton 1965)")
 #: Parameters shared by every particle of a sample in the G(r) mixture.
 SHARED = ("u", "delta2", "qdamp")
 
@@ -98,9 +104,11 @@ def _joint(measurement, x_min, x_max, chosen, curve, shared, zooms):
     """Refine the shared parameters and the chosen components' zooms with NNLS weights inside."""
     inside = (measurement.x >= x_min - 1e-9) & (measurement.x <= x_max + 1e-9)
     y = measurement.values[inside]
+    table = {p.name: p for p in get_model("cluster", "gr").parameters}  # the refinement's own bounds
+    names = [*SHARED, *("zoom" for _ in chosen)]
     p0 = np.array([shared["u"], shared["delta2"], shared["qdamp"], *(zooms[k] for k in chosen)])
-    lower = np.array([1e-5, 0.0, 0.0, *(0.9 for _ in chosen)])
-    upper = np.array([0.1, 20.0, 0.3, *(1.1 for _ in chosen)])
+    lower = np.array([max(table[n].low, 1e-5) for n in names])
+    upper = np.array([table[n].high for n in names])
     p0 = np.clip(p0, lower + 1e-9, upper - 1e-9)
 
     def residual(p):
@@ -138,7 +146,8 @@ def _tested(result: MixtureResult, best, shared: dict, alpha: float, notes: list
         notes.append(f"the best mixture (R_w {result.rw:.4f}) does not beat the best single candidate "
                      f"(R_w {rw_single:.4f}) significantly")
     return replace(result, accepted=accepted, f_value=f_value, p_value=p_value, rw_single=rw_single,
-                   chi2_single=chi2_single, best_single=0, best_single_label=best.label, note=note)
+                   chi2_single=chi2_single, best_single=0, best_single_label=best.label, note=note,
+                   test=TEST)
 
 
 def _mean_u(row) -> float:
