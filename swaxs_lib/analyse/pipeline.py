@@ -677,7 +677,8 @@ def versions() -> dict[str, str]:
 @register_task("analyse")
 def analyse_task(store, args: Mapping[str, Any], report: Callable[..., None]) -> AnalysisResult:
     """The ``analyse`` job (:mod:`swaxs_lib.jobs`): args ``dataset_id``, ``element``, ``families``, ``relax_top``,
-    ``alpha``, ``cif_text``, ``window``, ``options``, ``max_per_family``, ``workers``.
+    ``alpha``, ``cif_text``, ``window``, ``options``, ``max_per_family``, ``workers`` and ``use_prior``
+    (default True: ask the shipped ML models).
 
     The job stores :meth:`AnalysisResult.to_json`; :meth:`AnalysisResult.from_json` reads it back.
     """
@@ -688,4 +689,4 @@ def analyse_task(store, args: Mapping[str, Any], report: Callable[..., None]) ->
                    alpha=float(args.get("alpha") or DEFAULT_ALPHA), cif_text=args.get("cif_text"),
                    window=None if not window else tuple(window), options=args.get("options"),
                    max_per_family=int(args.get("max_per_family") or 60), dataset_id=record.id,
-                   workers=args.get("workers"), report=report)
+                   use_prior=bool(args.get("use_prior", True)), workers=args.get("workers"), report=report)
