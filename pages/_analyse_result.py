@@ -232,7 +232,7 @@ def selected(result: AnalysisResult, row: AnalysisRow, dataset_id, measurement) 
         overlay(result, [row] + [by_rank[k] for k in st.session_state[ov_key]], row.rank)
     values, links = st.columns([3, 2], gap="medium")
     with values:
-        values_table(row)
+        values_table(row, result.kind)
     with links:
         handoffs(result, row, dataset_id, measurement)
     return ["ov"] if st.session_state[ov_key] else []
@@ -303,7 +303,7 @@ def view_3d(row: AnalysisRow) -> None:
                f"{row.energy_ev_per_atom:.4f} eV/atom" if row.energy_ev_per_atom is not None else ""))
 
 
-def values_table(row: AnalysisRow) -> None:
+def values_table(row: AnalysisRow, kind: str) -> None:
     st.markdown("**Refined values**")
     st.dataframe(pd.DataFrame({"parameter": [n for n, *_ in row.values],
                                "value": [with_sigma(v, s, u) for _, v, s, u in row.values]}), hide_index=True)
@@ -311,7 +311,7 @@ def values_table(row: AnalysisRow) -> None:
     lo, hi = s.get("x_min"), s.get("x_max")
     parts = [f"R_w {row.rw:.4f}"]
     if lo is not None and hi is not None:
-        parts.append(f"fit {lo:g}–{hi:g} " + ("1/Å" if row.settings.get("small_angle") is None else "Å"))
+        parts.append(f"fit {lo:g}–{hi:g} " + ("Å" if kind == "gr" else "1/Å"))
     if s.get("q_max_inv_angstrom"):
         parts.append(f"Q window {s.get('q_min_inv_angstrom') or 0:g}–{s['q_max_inv_angstrom']:g} 1/Å")
     if s.get("n_refined"):
