@@ -99,21 +99,21 @@ def show_result(record) -> list[str]:
 
 
 def headline(result: AnalysisResult) -> None:
+    """R_w of the best, the best group's size, the best's size, the mixture's verdict (the best is named above)."""
     best, group = result.best, result.best_group
-    cells = st.columns([2.6, 1, 1.2, 1.3, 1.4])
-    cells[0].metric("Best candidate", best.label, help=f"{FAMILY_LABELS.get(best.family, best.family)}, "
-                                                       f"{best.stage}")
-    cells[1].metric("R_w", f"{best.rw:.4f}")
-    cells[2].metric("Best group", f"{len(group)} of {len(result.rows)}",
+    cells = st.columns(4)  # each value on one line at 1280 px
+    cells[0].metric("R_w (best)", f"{best.rw:.4f}", help=f"{best.label}: {FAMILY_LABELS.get(best.family, best.family)}, "
+                                                         f"{best.stage}.")
+    cells[1].metric("Best group", f"{len(group)} of {len(result.rows)}",
                     help="Candidates the data cannot tell from the best (F-test on R_w at α = "
                          f"{result.settings.get('alpha', 0.05):g}), the best included.")
     d = best.volume_diameter_angstrom
-    cells[3].metric("Size (best)", "–" if not math.isfinite(d) else f"{d / 10:.2f} nm",
+    cells[2].metric("Size (best)", "–" if not math.isfinite(d) else f"{d / 10:.2f} nm",
                     help="Volume-equivalent diameter of the best candidate (docs/sizes.md).")
     m = result.mixture
-    cells[4].metric("Mixture", "–" if m is None else ("accepted" if m.accepted else "not needed"),
+    cells[3].metric("Mixture", "–" if m is None else ("accepted" if m.accepted else "rejected"),
                     help="Whether a combination of the refined candidates fits significantly better than the best "
-                         "one alone (below).")
+                         "one alone (the test is below).")
 
 
 def display_frame(result: AnalysisResult) -> tuple[pd.DataFrame, dict]:
@@ -165,7 +165,7 @@ def ranking(record, result: AnalysisResult) -> list[str]:
     if rows:
         st.session_state[sel_key] = int(frame["rank"].iloc[rows[0]])
     legend(result)
-    buttons = st.columns([1, 1, 1, 2])
+    buttons = st.columns([1, 1, 2])
     with buttons[0]:
         download_csv("Ranking (CSV)", table, f"swaxs-analyse-{record.id}.csv", key=f"{PAGE}.ranking_csv")
     report_button(buttons[1], record, result)
@@ -226,7 +226,7 @@ def selected(result: AnalysisResult, row: AnalysisRow, dataset_id, measurement) 
     plot, side = st.columns([3, 2], gap="medium")
     with side:
         st.multiselect("Overlay other rows", others, key=ov_key, format_func=lambda k: f"{k}: {by_rank[k].label}",
-                       persist_state="session")
+                       placeholder="none", persist_state="session")
         view_3d(row)
     with plot:
         overlay(result, [row] + [by_rank[k] for k in st.session_state[ov_key]], row.rank)
@@ -427,25 +427,26 @@ def mixture_section(result: AnalysisResult, job_id: str, measurement) -> None:
     (st.success if m.accepted else st.info)(mixture_words(m), icon=":material/join_inner:")
     if m.note:
         st.caption(md(m.note))
-    table, plot = st.columns([2, 3], gap="medium")
-    with table:
-        columns = mixture_columns(m)
-        st.dataframe(pd.DataFrame({"candidate": columns["candidate"],
-                                   "number fraction": [with_sigma(v, s) for v, s in
-                                                       zip(columns["number_fraction"], columns["number_fraction_sigma"])],
-                                   "atom fraction": [with_sigma(v, s) for v, s in
-                                                     zip(columns["atom_fraction"], columns["atom_fraction_sigma"])]}),
-                     hide_index=True)
-        st.caption(f"{m.n_candidates} refined candidates offered; fractions of particles and of atoms ± 1 σ "
-                   f"({m.weighting} weighting, " + ("no background)." if m.background_model == "none" else
-                                                 f"{m.background_model} background)."))
-        download_csv("Mixture (CSV)", columns, f"swaxs-analyse-{job_id}-mixture.csv", key=f"{PAGE}.mixture_csv")
-    if measurement is not None and m.fitted is not None and len(m.fitted) == len(measurement.x):
+    columns = mixture_columns(m)
+
+    def shown(name: str) -> list[str]:
+        return [with_sigma(v, s) for v, s in zip(columns[name], columns[f"{name}_sigma"])]
+
+    st.dataframe(pd.DataFrame({"candidate": columns["candidate"], "number fraction": shown("number_fraction"),
+                               "atom fraction": shown("atom_fraction"), "mass fraction": shown("mass_fraction")}),
+                 hide_index=True)
+    st.caption(f"{m.n_candidates} refined candidates offered; fractions of particles, atoms and mass ± 1 σ "
+               f"({m.weighting} weighting, " + ("no background)." if m.background_model == "none" else
+                                             f"{m.background_model} background)."))
+    download_csv("Mixture (CSV)", columns, f"swaxs-analyse-{job_id}-mixture.csv", key=f"{PAGE}.mixture_csv")
+    if not m.accepted:
+        st.caption("The reported fit is then the best single candidate's: rank 1 above.")
+    elif measurement is not None and m.fitted is not None and len(m.fitted) == len(measurement.x):
         inside = np.isfinite(m.fitted)
         figure = fit_figure(measurement.x[inside], measurement.values[inside], m.fitted[inside],
-                            name=f"mixture (R_w {m.rw:.4f})" if m.accepted else f"best single (R_w {m.rw:.4f})",
+                            name=f"mixture (R_w {m.rw:.4f})",
                             kind=measurement.kind, height=380)
-        plot.plotly_chart(figure, config=plot_config(f"swaxs-analyse-{job_id}-mixture"), key=f"{PAGE}.mixture_plot")
+        st.plotly_chart(figure, config=plot_config(f"swaxs-analyse-{job_id}-mixture"), key=f"{PAGE}.mixture_plot")
 
 
 def window_and_prior(result: AnalysisResult) -> None:

@@ -103,7 +103,8 @@ def test_the_ranking_marks_the_best_group_and_the_truth_wins(analysed):
     marks = ["★ best" if r.rank == 1 else "≈ best" if r.best_group else "" for r in result.rows]
     assert list(ranking["group"]) == marks and marks.count("★ best") == 1
     assert metric(at, "Best group") == f"{len(result.best_group)} of {len(result.rows)}"
-    assert metric(at, "R_w") == f"{best.rw:.4f}"
+    assert metric(at, "R_w (best)") == f"{best.rw:.4f}"
+    assert best.label in at.success[0].value
     headings = [s.value for s in at.subheader]
     assert {"Ranking", "Mixture", "Size window and ML prior", "What the data cannot decide"} <= set(headings)
     labels = {link.label for link in at.page_link}
