@@ -241,6 +241,7 @@ with form:
         if note := st.session_state.pop(f"{PAGE}._restored", None):
             st.info(note, icon=":material/upload_file:")
         url_names = analyse_form(all_datasets)
+    show_url_warnings()  # the form's own link parameters are read inside it
     recent_jobs("analyse", "pages/analyse.py", "Recent analyses")
 with results:
     if st.session_state[job_key] is None:

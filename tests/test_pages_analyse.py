@@ -159,3 +159,23 @@ def test_home_opens_an_analysis_job(analysed):
     links = [x for x in at.dataframe[1].value["open"] if x]
     assert f"analyse?job={analysed['job'].id}" in links
     assert "Analyse" in {link.label for link in at.page_link}
+
+
+def test_the_button_submits_the_forms_settings_and_its_link_restores_them(analysed):
+    from swaxs_lib.jobs import get_job
+    from tests.test_pages import _start_and_cancel
+
+    at = run("pages/analyse.py", ds=analysed["dataset"], el="Pt", fam="octahedron,sphere-fcc", relax="0",
+             maxfam="2", prior="0", wlo="10", whi="18", xmax="20", alpha="0.01", workers="1")
+    job_id = _start_and_cancel(at, "Analyse", "analyse.job", analysed["db"])
+    args = get_job(analysed["db"], job_id).params["args"]
+    assert (args["element"], args["families"], args["relax_top"], args["max_per_family"]) == (
+        "Pt", ["octahedron", "sphere-fcc"], 0, 2)
+    assert (args["window"], args["options"]["x_max"], args["alpha"], args["use_prior"]) == ([10.0, 18.0], 20.0,
+                                                                                           0.01, False)
+    again = run("pages/analyse.py", job=job_id)
+    assert again.selectbox(key="analyse.el").value == "Pt"
+    assert again.multiselect(key="analyse.fam").value == ["octahedron", "sphere-fcc"]
+    assert (again.number_input(key="analyse.wlo").value, again.number_input(key="analyse.whi").value) == (10.0, 18.0)
+    assert again.number_input(key="analyse.alpha").value == 0.01
+    assert any("cancelled" in i.value for i in again.info)
