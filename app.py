@@ -18,6 +18,8 @@ from pages._shared import download_csv, page_style, sidebar, store
 PAGES = {
     "data": ("pages/data.py", "Data", ":material/upload_file:",
              "Upload measured I(Q), S(Q) or G(r); preview, subtract a solvent, store, rename, delete."),
+    "analyse": ("pages/analyse.py", "Analyse", ":material/auto_awesome:",
+                "One button: every motif and size screened, the best refined and relaxed, ranked; mixtures tried."),
     "clusters": ("pages/clusters.py", "Clusters", ":material/hub:",
                  "Build icosahedra, Marks decahedra, octahedra, spheres... or upload xyz/cif; view in 3D."),
     "compare": ("pages/compare.py", "Compare", ":material/compare:",
@@ -35,7 +37,7 @@ PAGES = {
 
 def result_link(record) -> str | None:
     """The view that shows a stored result again (relative to the app's root), or None: a SAXS model fit
-    (``f_fit``) or fit job (``f_job``), a Refine sweep or crystal job (``job``, ``cjob``)."""
+    (``f_fit``) or fit job (``f_job``), a Refine sweep or crystal job (``job``, ``cjob``), an analysis (``job``)."""
     from urllib.parse import urlencode
 
     params = record.params or {}
@@ -46,6 +48,8 @@ def result_link(record) -> str | None:
         return "saxs?" + urlencode({"ds": record.dataset_id, "section": "fit", "f_job": record.id})
     if task in ("sweep", "crystal"):
         return "refine?" + urlencode({"job" if task == "sweep" else "cjob": record.id})
+    if task == "analyse":
+        return "analyse?" + urlencode({"job": record.id})
     return None
 
 

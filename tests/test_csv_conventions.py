@@ -1,8 +1,8 @@
 """Every download button of every page, in a realistic state, against the list in docs/csv.md.
 
 The store holds a measured Pt PDF (JQ_S1, with its header), the measured alumina USAXS curve (with
-uncertainties) and a flat solvent curve for it, a synthetic Au147 I(Q); a finished sweep, relaxation
-and crystal refinement run against the Pt PDF.  Each page is opened as a link would open it (AppTest,
+uncertainties) and a flat solvent curve for it, a synthetic Au147 I(Q); a finished sweep, relaxation,
+crystal refinement and analysis run against the Pt PDF.  Each page is opened as a link would open it (AppTest,
 no browser); the bytes of every download button are read from Streamlit's media store.
 
 Checked: each CSV's header matches its documented column list (docs/csv.md, parsed here), and,
@@ -140,7 +140,8 @@ def realistic(tmp_path_factory):
     """A store with measured and synthetic datasets and finished jobs of each kind; $SWAXS_DB points to it."""
     from ase.cluster import Icosahedron
 
-    import swaxs_lib.refine.crystal  # noqa: F401 - registers the task
+    import swaxs_lib.analyse.pipeline  # noqa: F401 - registers the task
+    import swaxs_lib.refine.crystal  # noqa: F401
     import swaxs_lib.relax  # noqa: F401
     import swaxs_lib.sweep  # noqa: F401
     from swaxs_lib.jobs import submit
@@ -173,6 +174,10 @@ def realistic(tmp_path_factory):
             "spheres": ("sweep", {"dataset_id": ids["cdse"], "shape": "sphere", "element": None,
                                   "cif_text": WURTZITE.read_text(), "grid": "diameter_angstrom=25|30",
                                   "options": {"x_max": 20.0}, "workers": 1}),
+            # two icosahedra in a narrow window, no relaxation, no prior: the smallest analysis with a mixture fit
+            "analyse": ("analyse", {"dataset_id": ids["pt"], "element": "Pt", "families": ["icosahedron"],
+                                    "window": [10.0, 18.0], "max_per_family": 2, "relax_top": 0, "use_prior": False,
+                                    "options": {"x_max": 20.0}, "workers": 1}),
         }
         for name, (task, args) in jobs.items():
             record = submit(db, task, args, dataset_id=args["dataset_id"], detach=False, label=f"{task} for the test")
@@ -220,6 +225,7 @@ def _states(ids: dict[str, str]) -> list[tuple[str, str, dict[str, str], object]
         ("Refine", "pages/refine.py", {"ds": ids["pt"], "job": ids["sweep"], "cjob": ids["crystal"]}, None),
         ("Refine", "pages/refine.py", {"ds": ids["cdse"], "job": ids["spheres"]}, None),
         ("Relax", "pages/relax.py", {"job": ids["relax"], "step": "3"}, None),
+        ("Analyse", "pages/analyse.py", {"job": ids["analyse"]}, None),
         ("SAXS", "pages/saxs.py", {"ds": ids["alumina"], "section": "distribution"}, None),
         ("SAXS", "pages/saxs.py", {"ds": ids["au147"], "section": "guinier"}, None),
         ("SAXS", "pages/saxs.py", {"ds": ids["au147"], "section": "clusters", "c_shape": "icosahedron",

@@ -223,9 +223,8 @@ class AnalysisResult:
             "best_group": [r.best_group for r in rows], "p_value_vs_best": [r.p_value for r in rows],
             "energy_ev_per_atom": [r.energy_ev_per_atom for r in rows],
         }
-        for n, u in units.items():
+        for n, u in units.items():  # each uncertainty right after its value (docs/csv.md, rule 1)
             out[column_name(n, u)] = [r.value(n) for r in rows]
-        for n, u in units.items():
             out[column_name(n, u) + "_sigma"] = [next((s for m, _, s, _ in r.values if m == n), None) for r in rows]
         out["result_id"] = [r.result_id for r in rows]
         return out
