@@ -4,6 +4,15 @@ Widgets, then one library call per candidate (``swaxs_lib.compare.compare_cluste
 then plotting.  The candidates, model sliders and plot sit in one fragment, so a
 slider move reruns only that; each candidate's pair histogram is built once per
 server (``st.cache_resource``) and model curves go through the store's cache.
+
+For I(Q), S(Q) and F(Q) the plot is drawn in the browser (``pages/_live_plot.py``):
+it holds the pieces of :mod:`swaxs_lib.live` and redraws model, scale and background
+fit, residuals and R_w (in the legend) the moment the zoom or B slider moves, in the
+same frame; the rerun that follows brings the metrics, table, downloads and URL.
+What the browser does not compute stays on the server and redraws with the rerun:
+everything for G(r) (the real-space model with its Q window, U, delta2 and Q damping,
+:mod:`swaxs_lib.models.cluster_gr`), and for every kind a change of candidate, data,
+fit range, background or axes (new pieces are sent).
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from pages._cluster_widgets import UPLOAD, cluster_controls, cluster_summary_line, get_cluster
+from pages._live_plot import live_plot
 from pages._shared import (
     dataset_key,
     datasets_or_stop,
@@ -41,7 +51,8 @@ from swaxs_lib.compare import (
 )
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.fit.linear import BACKGROUNDS
-from swaxs_lib.fit.window import Q_MAX_LIMIT, default_fit_range
+from swaxs_lib.fit.window import Q_MAX_LIMIT, default_fit_range, fit_window
+from swaxs_lib.live import live_model
 from swaxs_lib.models import get_model
 from swaxs_lib.store.fits import StoredFit, save_fit
 from swaxs_lib.io.header import describe_use, header_facts
@@ -55,6 +66,8 @@ Y_LABELS = {"iq": "I(Q) (a.u.)", "sq": "S(Q)", "fq": "F(Q) (1/Å)", "gr": "G(r) 
 RESIDUAL_LABELS = {"iq": "(data − fit)/data (%)", "sq": "data − fit", "fq": "data − fit (1/Å)",
                    "gr": "data − fit (1/Å²)"}
 KEEP = dict(persist_state="session")
+#: Model sliders the browser follows live (I(Q), S(Q), F(Q)); their widget keys are compare.<name>.
+LIVE_SLIDERS = ("zoom", "b")
 #: Up to this many plotted points the figure is SVG (faster to redraw), above it WebGL.
 SVG_MAX_POINTS = 20_000
 
@@ -70,6 +83,13 @@ def cluster_histogram(choice_key: tuple, dataset_id: str, q_max_inv_angstrom: fl
     """The candidate's pair-distance histogram, fine enough for this dataset."""
     return histogram_for(get_cluster(_choice(choice_key)).atoms, load_measurement(dataset_id),
                          q_max_inv_angstrom=q_max_inv_angstrom)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def live_pieces(choice_key: tuple, dataset_id: str):
+    """The candidate's :class:`~swaxs_lib.live.LiveModel` on this dataset's points (the browser's model)."""
+    measurement = load_measurement(dataset_id)
+    return live_model(cluster_histogram(choice_key, dataset_id, None), measurement.x, measurement.kind)
 
 
 def _key(choice: dict) -> tuple:
@@ -225,8 +245,11 @@ def live_panel() -> None:
             st.info("Choose a valid candidate on the left.", icon=":material/info:")
             return
         _metrics(results, names)
-        figure = _figure(measurement, results, x_min, x_max, log_y, log_x)
-        st.plotly_chart(figure, config=plot_config(f"swaxs-compare-{dataset_id}"), key="compare-plot")
+        if measurement.domain == "q":
+            _live_figure(measurement, results, options, x_min, x_max, log_y, log_x, dataset_id)
+        else:
+            figure = _figure(measurement, results, x_min, x_max, log_y, log_x)
+            st.plotly_chart(figure, config=plot_config(f"swaxs-compare-{dataset_id}"), key="compare-plot")
         st.caption(f"Models and fits in {elapsed_ms:.0f} ms ({sum(len(c.atoms) for *_, c, _ in results):,} atoms, "
                    f"{measurement.n_points:,} points; weights: {results[0][3].fit.weighting}).")
         _downloads(results, dataset_id)
@@ -242,6 +265,34 @@ def _metrics(results, names: list[str]) -> None:
             st.caption(f"{cluster_summary_line(cluster)}; scale {comparison.fit.scale:.4g}")
             st.page_link("pages/clusters.py", label="View in 3D", icon=":material/view_in_ar:",
                          query_params=_clusters_link_params(f"c{i + 1}_", names))
+
+
+def _live_figure(measurement, results, options: dict, x_min: float, x_max: float, log_y: bool, log_x: bool,
+                 dataset_id: str) -> None:
+    """The I(Q)/S(Q)/F(Q) figure, drawn (and redrawn while zoom and B move) in the browser."""
+    background = options["background"]
+    weights = fit_window(measurement, x_min, x_max, n_parameters=1 + BACKGROUNDS.index(background)).weights
+    arrays = {"x": measurement.x, "y": measurement.values, "w": weights}
+    if measurement.uncertainties is not None:
+        arrays["sigma"] = measurement.uncertainties
+    candidates = []
+    for k, (i, choice, cluster, _) in enumerate(results):
+        pieces = live_pieces(_key(choice), dataset_id)
+        arrays.update({f"c{k}_offset": pieces.offset, f"c{k}_coefficients": pieces.coefficients,
+                       f"c{k}_grid": pieces.sinc_grid})
+        candidates.append({"index": i + 1, "label": f"{i + 1}: {cluster.info.formula}", "color": COLORS[i % len(COLORS)],
+                           "pairs": [list(p) for p in pieces.pairs], "n_elements": len(pieces.elements),
+                           "n_grid": int(pieces.sinc_grid.shape[1]), "grid_start": pieces.grid_start_inv_angstrom,
+                           "grid_step": pieces.grid_step_inv_angstrom})
+    config = dict(plot_config(f"swaxs-compare-{dataset_id}"), responsive=True)
+    spec = {"n_points": measurement.n_points, "candidates": candidates, "n_background": BACKGROUNDS.index(background),
+            "values": {name: float(options["values"][name]) for name in LIVE_SLIDERS},
+            "sliders": {name: f"st-key-{PAGE}-{name}" for name in LIVE_SLIDERS},
+            "x_min": x_min, "x_max": x_max, "log_x": log_x, "log_y": log_y, "relative_residual": measurement.kind == "iq",
+            "x_label": "Q (1/Å)", "y_label": Y_LABELS[measurement.kind],
+            "residual_label": RESIDUAL_LABELS[measurement.kind], "height": 620, "config": config,
+            "webgl": measurement.n_points * (2 * len(results) + 1) > SVG_MAX_POINTS}
+    live_plot(spec, arrays, key="compare-live-plot")
 
 
 def _figure(measurement, results, x_min: float, x_max: float, log_y: bool, log_x: bool) -> go.Figure:
