@@ -164,10 +164,10 @@ function figure(spec, arrays, results) {
   const yaxis = { domain: [0.3088, 1], type: spec.log_y ? "log" : "linear", exponentformat: "power",
                   title: { text: spec.y_label }, gridcolor: grid, zeroline: false };
   if (spec.log_y) {
-    // whole decades only when the data span several (the default labels every digit in between)
+    // whole decades when the data span several, else 2 and 5 between them (the default labels every digit)
     let lo = Infinity, hi = -Infinity;
     for (const v of y) if (v > 0) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
-    if (hi / lo > 100) yaxis.dtick = 1;
+    yaxis.dtick = hi / lo > 100 ? 1 : "D2";
   }
   const layout = {
     height: spec.height, margin: { l: 64, r: 16, t: 24, b: 50 }, uirevision: "keep-zoom",
