@@ -100,3 +100,34 @@ def test_live_plot_redraws_the_librarys_curve_and_rw_as_sliders_move(app_url, iq
     page.frame_locator(FRAME).locator("#plot").screenshot(path=str(ARTIFACTS / "compare-live-iq-plot.png"))
     assert not outside, outside
     assert not page.get_by_text("Traceback").count()
+
+
+def test_live_plot_follows_a_drag_before_streamlit_reruns(app_url, iq_with_sigma, page):
+    dataset, measurement, atoms = iq_with_sigma
+    page.goto(f"{app_url}/compare?ds={dataset}&c1_shape=decahedron&c1_p=3&c1_q=1&c1_r=1&zoom=1.02&b=0.5&bg=constant")
+    rw_value(page)
+    wait_idle(page)
+    live = next(f for f in page.frames if "swaxs_live_plot" in f.url)
+    live.wait_for_function("() => window.swaxsLive && window.swaxsLive.results.length === 1", timeout=WAIT_MS)
+    # the slider's thumb: the box around its (visually hidden) range input
+    page.locator(".st-key-compare-b").scroll_into_view_if_needed()
+    x, y, w, h = page.locator(".st-key-compare-b input[type=range]").first.evaluate(
+        "e => { const r = e.parentElement.getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; }")
+    page.mouse.move(x + w / 2, y + h / 2)
+    page.mouse.down()
+    seen = []
+    for k in range(1, 6):
+        page.mouse.move(x + w / 2 + 8 * k, y + h / 2, steps=2)
+        page.wait_for_timeout(150)
+        seen.append(live.evaluate("() => window.swaxsLive.values.b"))
+    # mid-drag Streamlit has not rerun (the URL still holds the start), yet the plot has followed the thumb
+    assert page.evaluate("() => new URLSearchParams(location.search).get('b')") == "0.5"
+    assert seen == sorted(seen) and seen[-1] > seen[0] > 0.5, seen
+    drawn = live.evaluate("() => window.swaxsLive.results[0].rw")
+    reference = compare_cluster(measurement, atoms, {"zoom": 1.02, "b": seen[-1]}, background="constant")
+    assert drawn == pytest.approx(reference.fit.rw, rel=1e-3)
+    page.mouse.up()
+    page.wait_for_function("(b) => Number(new URLSearchParams(location.search).get('b')) === b", arg=seen[-1],
+                           timeout=WAIT_MS)
+    wait_idle(page)
+    assert rw_value(page) == f"{reference.fit.rw:.4f}"
