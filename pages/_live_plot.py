@@ -3,8 +3,9 @@
 The frontend (``pages/live_plot/``: ``index.html``, ``live_plot.js``) gets the
 pieces of :mod:`swaxs_lib.live` and the data with their fit weights, once per
 (cluster, data, fit range), as one float64 buffer; it watches the page's own
-model sliders (zoom, B) in the parent document and redraws the figure as soon
-as one of them moves, without waiting for Streamlit's rerun.  The sliders
+model sliders (zoom and B; for G(r) zoom, U, delta2, Q damping) in the parent
+document and redraws the figure as soon as one of them moves, without waiting
+for Streamlit's rerun.  The sliders
 stay ordinary Streamlit widgets, so the URL, the metrics, the table, the
 downloads and "Save" follow the rerun as on every other page.
 

@@ -1,4 +1,4 @@
-"""A cluster's I(Q), S(Q) or F(Q) for any zoom and Debye–Waller B from a few precomputed arrays.
+"""A cluster's I(Q), S(Q), F(Q) or G(r) for any zoom, B (U), delta2 and Q damping, from a few precomputed arrays.
 
 The Compare page redraws the model in the browser while a slider moves; this
 module computes, once per (cluster, data), what the browser needs for that,
@@ -22,6 +22,16 @@ interpolated by 6-point Lagrange polynomials.  With h = 0.2 / (1.1 D_max)
 (the error of a 6-point rule is about (h D)^6 / 720 of the terms it sums) and
 below 2e-5 of I(Q) itself even in the deep minima of a cluster's small-angle
 scattering.
+
+For G(r) (:class:`LivePDF`) the browser runs the refinement's own real-space
+algorithm (:func:`swaxs_lib.refine.realspace.realspace_pdf`: Gaussians per
+histogram node on a fine grid, a sine transform to F(Q), the Q window and the
+small-angle taper, the transform back, Q damping) on the pieces that do not
+depend on the sliders: the histogram's node weights, the pair weights
+2 f_a f_b / (N <f>^2), the window, the volume per atom.  Its sine transforms
+are FFTs of a power-of-two length at least the server's transform length, so
+the two differ by the transform's wrap-around and Q sampling only (below 1e-4
+of max|G|, tests/browser/test_live_plot.py).
 
 Validation
 ----------
@@ -208,4 +218,68 @@ def _b_per_element(b_iso, elements: tuple[str, ...]) -> list[float]:
     return out
 
 
-__all__ = ["LiveModel", "MAX_GRID_POINTS", "ZOOM_RANGE", "live_model"]
+@dataclass(frozen=True)
+class LivePDF:
+    """What the browser needs to run :func:`~swaxs_lib.refine.realspace.realspace_pdf` for any zoom, U, delta2, Q damping.
+
+    Attributes
+    ----------
+    r_angstrom : numpy.ndarray (n_r,)
+        The data's r (Å).
+    pairs : tuple of (int, int)
+        Element indices of each row of ``node_weights``.
+    n_elements : int
+    node_weights : numpy.ndarray (n_pairs, n_nodes)
+        The histogram's Lagrange weights on nodes m dr (:class:`~swaxs_lib.scattering.PairHistogram`).
+    pair_weights : numpy.ndarray (n_pairs,)
+        2 f_a(0) f_b(0) / (N <f>²).
+    bin_width_angstrom : float
+        dr of the nodes.
+    grid_step_angstrom : float
+        Spacing h of the fine grid of G_inf.
+    length_angstrom : float
+        The server's transform length L (the browser rounds the grid up to a power of two).
+    q_min_inv_angstrom, q_max_inv_angstrom : float
+        The experiment's Q window.
+    self_weight : float
+        Σ N_a f_a² / (N <f>²).
+    atomic_volume_angstrom3 : float
+        Volume per atom for the small-angle taper; NaN keeps the small-angle scattering.
+    """
+
+    r_angstrom: np.ndarray
+    pairs: tuple[tuple[int, int], ...]
+    n_elements: int
+    node_weights: np.ndarray
+    pair_weights: np.ndarray
+    bin_width_angstrom: float
+    grid_step_angstrom: float
+    length_angstrom: float
+    q_min_inv_angstrom: float
+    q_max_inv_angstrom: float
+    self_weight: float
+    atomic_volume_angstrom3: float
+
+
+def live_pdf(histogram: PairHistogram, r_angstrom, q_min_inv_angstrom: float, q_max_inv_angstrom: float, *,
+             small_angle: str = "subtract") -> LivePDF:
+    """The pieces of the G(r) model (:mod:`swaxs_lib.models.cluster_gr`) at ``r_angstrom`` for this Q window.
+
+    Raises
+    ------
+    SwaxsInputError
+        What :func:`~swaxs_lib.refine.realspace.realspace_setup` rejects.
+    """
+    from swaxs_lib.refine.realspace import GRID_STEP_ANGSTROM, realspace_setup
+
+    setup = realspace_setup(histogram, np.asarray(r_angstrom, dtype=float), q_min_inv_angstrom, q_max_inv_angstrom,
+                            max_zoom=ZOOM_RANGE[1], small_angle=small_angle)
+    return LivePDF(r_angstrom=setup.r_angstrom, pairs=tuple(histogram.pairs), n_elements=len(histogram.elements),
+                   node_weights=np.ascontiguousarray(histogram.node_weights), pair_weights=setup.pair_weights,
+                   bin_width_angstrom=histogram.bin_width_angstrom, grid_step_angstrom=GRID_STEP_ANGSTROM,
+                   length_angstrom=setup.length_angstrom, q_min_inv_angstrom=setup.q_min_inv_angstrom,
+                   q_max_inv_angstrom=setup.q_max_inv_angstrom, self_weight=setup.self_weight,
+                   atomic_volume_angstrom3=setup.atomic_volume_angstrom3)
+
+
+__all__ = ["LiveModel", "LivePDF", "MAX_GRID_POINTS", "ZOOM_RANGE", "live_model", "live_pdf"]

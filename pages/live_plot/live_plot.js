@@ -1,12 +1,15 @@
 // The Compare page's live plot (pages/_live_plot.py): model, scale/background fit, R_w and plot, in the browser.
 //
-// Python sends, once per (cluster, data, fit range), the pieces of swaxs_lib/live.py (offset A(Q), pair
-// coefficients C_p(Q), the pair sinc sums S_p on a uniform grid) and the data with their fit weights.  Here
-//   model(Q) = A(Q) + sum_p C_p(Q) exp(-(B_a + B_c) Q^2 / (16 pi^2)) S_p(zoom Q)   (6-point Lagrange in S_p)
-// is evaluated, scale (and background) fitted by weighted least squares, R_w computed
-// (swaxs_lib/fit/linear.py), and the figure redrawn -- as soon as one of the page's own model sliders moves:
-// the iframe watches those sliders in the parent document (same origin), so the curve follows a drag or a
-// key press in the same frame, while Streamlit's rerun (metrics, table, URL) follows on its own.
+// Python sends, once per (cluster, data, fit range), the pieces of swaxs_lib/live.py and the data with their fit
+// weights.  For I(Q), S(Q), F(Q) (offset A(Q), pair coefficients C_p(Q), pair sinc sums S_p on a uniform grid)
+//   model(Q) = A(Q) + sum_p C_p(Q) exp(-(B_a + B_c) Q^2 / (16 pi^2)) S_p(zoom Q)   (6-point Lagrange in S_p);
+// for G(r) the refinement's real-space algorithm (swaxs_lib/refine/realspace.py: Gaussians per histogram node,
+// sine transform, Q window and small-angle taper, transform back, Q damping) with power-of-two FFTs.  Then scale
+// (and background) are fitted by weighted least squares and R_w computed (swaxs_lib/fit/linear.py), and the figure
+// redrawn -- as soon as one of the page's own model sliders moves: the iframe watches those sliders in the parent
+// document (same origin), so the curve follows a drag or a key press in the same frame, while Streamlit's rerun
+// (metrics, table, URL) follows on its own.  While a slider moves only the model and residual lines and the
+// legend are redrawn (SVG paths); plotly redraws the whole figure once the slider rests.
 "use strict";
 
 const STENCIL = [-2, -1, 0, 1, 2, 3];
@@ -38,9 +41,13 @@ function candidates(spec, arrays) {
     return {
       index: c.index, color: c.color, label: c.label, pairs: c.pairs, n_elements: c.n_elements,
       offset: arrays[`c${i}_offset`],
-      coefficients: c.pairs.map((_, p) => arrays[`c${i}_coefficients`].subarray(p * nq, (p + 1) * nq)),
-      grid: c.pairs.map((_, p) => arrays[`c${i}_grid`].subarray(p * nu, (p + 1) * nu)),
+      coefficients: c.n_grid ? c.pairs.map((_, p) => arrays[`c${i}_coefficients`].subarray(p * nq, (p + 1) * nq)) : null,
+      grid: c.n_grid ? c.pairs.map((_, p) => arrays[`c${i}_grid`].subarray(p * nu, (p + 1) * nu)) : null,
       start: c.grid_start, step: c.grid_step,
+      // G(r)
+      nodes: c.n_nodes ? c.pairs.map((_, p) => arrays[`c${i}_nodes`].subarray(p * c.n_nodes, (p + 1) * c.n_nodes)) : null,
+      pair_weights: arrays[`c${i}_pair_weights`], dr: c.dr, n_grid: c.n_grid_pdf, q_min: c.q_min, q_max: c.q_max,
+      self_weight: c.self_weight, volume: c.volume,
     };
   });
 }
@@ -68,6 +75,118 @@ function evaluate(cand, q, zoom, b) {
       for (let m = 0; m < 6; m++) s += lag[m] * grid[i + STENCIL[m]];
       out[k] += coef[k] * Math.exp(-beta * q[k] * q[k]) * s;
     }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- G(r): swaxs_lib/refine/realspace.py's realspace_pdf
+
+const fftTables = new Map();
+
+function fft(re, im) {
+  // in-place radix-2 complex FFT (exp(-2 pi i k m / n)), n a power of two; twiddles tabulated once per length
+  const n = re.length;
+  let table = fftTables.get(n);
+  if (!table) {
+    table = { cos: new Float64Array(n / 2), sin: new Float64Array(n / 2) };
+    for (let k = 0; k < n / 2; k++) { table.cos[k] = Math.cos(2 * Math.PI * k / n); table.sin[k] = -Math.sin(2 * Math.PI * k / n); }
+    fftTables.set(n, table);
+  }
+  for (let i = 1, j = 0; i < n; i++) {
+    let bit = n >> 1;
+    for (; j & bit; bit >>= 1) j ^= bit;
+    j ^= bit;
+    if (i < j) { let t = re[i]; re[i] = re[j]; re[j] = t; t = im[i]; im[i] = im[j]; im[j] = t; }
+  }
+  for (let len = 2; len <= n; len <<= 1) {
+    const half = len >> 1, stride = n / len;
+    for (let i = 0; i < n; i += len) {
+      for (let k = 0; k < half; k++) {
+        const wr = table.cos[k * stride], wi = table.sin[k * stride];
+        const a = i + k, b = a + half;
+        const xr = re[b] * wr - im[b] * wi, xi = re[b] * wi + im[b] * wr;
+        re[b] = re[a] - xr; im[b] = im[a] - xi;
+        re[a] += xr; im[a] += xi;
+      }
+    }
+  }
+}
+
+function dst1(x, n, scale, work) {
+  // scipy.fft.dst(x[0:n], type=1) * scale: y_k = 2 sum_j x_j sin(pi (k+1)(j+1)/(n+1)), via an FFT of length 2(n+1)
+  const m = 2 * (n + 1), re = work.re, im = work.im;
+  re.fill(0); im.fill(0);
+  for (let j = 0; j < n; j++) { re[j + 1] = x[j]; re[m - j - 1] = -x[j]; }
+  fft(re, im);
+  const y = new Float64Array(n);
+  for (let k = 0; k < n; k++) y[k] = -im[k + 1] * scale;
+  return y;
+}
+
+function addGaussians(grid, weights, dr, scale, sigma2, delta2, floor, h, c) {
+  // realspace.py's _add_gaussians, term for term
+  const nGrid = grid.length, norm = 1 / Math.sqrt(2 * Math.PI);
+  for (let m = 1; m < weights.length; m++) {
+    const w = weights[m];
+    if (w === 0) continue;
+    const rm = m * dr;
+    let factor = 1 - delta2 / (rm * rm);
+    if (factor < c.min_width_factor) factor = c.min_width_factor;
+    const s = Math.sqrt(sigma2 * factor + floor * floor);
+    const amp = scale * w * norm / (s * rm);
+    let j0 = Math.trunc((rm - c.gauss_cut * s) / h);
+    if (j0 < 0) j0 = 0;
+    let j1 = Math.trunc((rm + c.gauss_cut * s) / h) + 1;
+    if (j1 > nGrid - 1) j1 = nGrid - 1;
+    const t = h / s, x = (j0 * h - rm) / s;
+    let e = amp * Math.exp(-0.5 * x * x), a = Math.exp(-x * t - 0.5 * t * t);
+    const cc = Math.exp(-t * t);
+    for (let j = j0; j <= j1; j++) { grid[j] += e; e *= a; a *= cc; }
+    if (rm < c.gauss_cut * s) {
+      const jm = Math.trunc((c.gauss_cut * s - rm) / h);
+      for (let j = 0; j <= jm; j++) { const y = (j * h + rm) / s; grid[j] -= amp * Math.exp(-0.5 * y * y); }
+    }
+  }
+}
+
+const pdfWork = new Map();
+
+function evaluatePdf(cand, r, values, c) {
+  // G(r) with scale 1 (cluster_gr.model_curve): Gaussians on a grid, DST to F(Q), window and taper, DST back
+  const zoom = Math.min(Math.max(values.zoom ?? 1, 0.9), 1.1);
+  const u = Math.max(values.u ?? 0, 0), delta2 = Math.max(values.delta2 ?? 0, 0), qdamp = Math.max(values.qdamp ?? 0, 0);
+  const h = c.grid_step, nGrid = cand.n_grid, n = nGrid - 1, floor = c.floor_steps * h;
+  let work = pdfWork.get(nGrid);
+  if (!work) { work = { re: new Float64Array(2 * nGrid), im: new Float64Array(2 * nGrid), g: new Float64Array(nGrid + 1) }; pdfWork.set(nGrid, work); }
+  const g = work.g;
+  g.fill(0);
+  for (let p = 0; p < cand.pairs.length; p++) {
+    addGaussians(g, cand.nodes[p], cand.dr * zoom, cand.pair_weights[p], 2 * u, delta2, floor, h, c);  // U_a + U_b
+  }
+  const f = dst1(g.subarray(1, nGrid), n, h / 2, work);
+  const dq = Math.PI / (nGrid * h);
+  const volume = cand.volume === null ? NaN : cand.volume * zoom * zoom * zoom;
+  const qb = c.sas_cutoff / Math.cbrt(volume), qa = c.sas_taper_start * qb;
+  for (let k = 0; k < n; k++) {
+    const q = dq * (k + 1);
+    const lo = Math.min(Math.max((q + dq / 2 - cand.q_min) / dq, 0), 1), hi = Math.min(Math.max((cand.q_max - (q - dq / 2)) / dq, 0), 1);
+    const window = Math.min(lo, hi);
+    if (window <= 0) { f[k] = 0; continue; }
+    f[k] *= Math.exp(0.5 * (floor * q) ** 2);
+    if (Number.isFinite(volume)) {
+      const x = Math.min(Math.max((q - qa) / (qb - qa), 0), 1), taper = 0.5 * (1 + Math.cos(Math.PI * x));
+      f[k] -= taper * (f[k] + cand.self_weight * q);
+    }
+    f[k] *= window;
+  }
+  const back = dst1(f, n, dq / Math.PI, work);
+  const out = new Float64Array(r.length);
+  for (let i = 0; i < r.length; i++) {
+    // np.interp on [0, h, 2h, ...] with G(0) = 0
+    const t = r[i] / h, j = Math.floor(t), frac = t - j;
+    const left = j <= 0 ? 0 : back[Math.min(j, n) - 1], right = j + 1 > n ? back[n - 1] : back[j];
+    out[i] = j >= n ? back[n - 1] : left + frac * (right - left);
+    if (qdamp > 0) out[i] *= Math.exp(-0.5 * (r[i] * qdamp) ** 2);
   }
   return out;
 }
@@ -232,7 +351,7 @@ function compute(values) {
   const results = [], problems = [];
   for (const cand of state.cands) {
     const b = new Array(cand.n_elements).fill(Math.max(values.b ?? 0, 0));  // one B for every element
-    const model = evaluate(cand, arrays.x, zoom, b);
+    const model = spec.kind === "gr" ? evaluatePdf(cand, arrays.x, values, spec.pdf) : evaluate(cand, arrays.x, zoom, b);
     const result = fit(model, arrays.x, arrays.y, arrays.w, spec.n_background);
     if (result === null) { problems.push(`${cand.label}: the model is zero over the fit range`); continue; }
     results.push({ cand: cand, model: model, fit: result });
