@@ -266,7 +266,7 @@ function figure(spec, arrays, results) {
   const x = arrays.x, y = arrays.y;
   const type = spec.webgl ? "scattergl" : "scatter";
   const traces = [{
-    type: type, x: x, y: y, mode: "markers", name: "data", marker: { size: 4, color: "#444" }, uid: "data",
+    type: type, x: x, y: y, mode: "markers", name: "data", marker: { size: x.length > 2000 ? 3 : 4, color: "#444" }, uid: "data",
     error_y: arrays.sigma ? { type: "data", array: arrays.sigma, visible: true, thickness: 0.8, width: 0 } : undefined,
   }];
   for (const r of results) {
