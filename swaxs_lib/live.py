@@ -220,7 +220,7 @@ def _b_per_element(b_iso, elements: tuple[str, ...]) -> list[float]:
 
 @dataclass(frozen=True)
 class LivePDF:
-    """What the browser needs to run :func:`~swaxs_lib.refine.realspace.realspace_pdf` for any zoom, U, delta2, Q damping.
+    """What the browser needs to run :func:`~swaxs_lib.refine.realspace.realspace_pdf` for any zoom, U, delta2, Q_damp.
 
     Attributes
     ----------
