@@ -86,8 +86,7 @@ def test_live_plot_redraws_the_librarys_curve_and_rw_as_sliders_move(app_url, iq
         assert f"(R_w {reference.fit.rw:.4f})" in drawn["legend"][1]
         # the reruns' metric and URL come to agree with what the browser drew, also after rapid key presses
         # (whose rerun requests carry the browser's URL a few values behind: pages/_shared.py url_given)
-        page.wait_for_function(SHOWS_RW,
-            arg=f"{reference.fit.rw:.4f}", timeout=WAIT_MS)
+        page.wait_for_function(SHOWS_RW, arg=f"{reference.fit.rw:.4f}", timeout=WAIT_MS)
         page.wait_for_function("(v) => { const p = new URLSearchParams(location.search); "
                                "return Number(p.get('zoom')) === v.zoom && Number(p.get('b')) === v.b; }",
                                arg=expected, timeout=WAIT_MS)
@@ -161,8 +160,7 @@ def test_live_pdf_plot_is_the_refinements_real_space_model(app_url, au144_id, pa
         scale = np.abs(reference.model).max()
         np.testing.assert_allclose(got["model"], reference.model, rtol=0, atol=1e-3 * scale)
         assert got["rw"] == pytest.approx(reference.fit.rw, rel=1e-3)
-        page.wait_for_function(SHOWS_RW,
-            arg=f"{reference.fit.rw:.4f}", timeout=WAIT_MS)
+        page.wait_for_function(SHOWS_RW, arg=f"{reference.fit.rw:.4f}", timeout=WAIT_MS)
     wait_idle(page)
     page.frame_locator(FRAME).locator("#plot").screenshot(path=str(ARTIFACTS / "compare-live-gr-plot.png"))
     assert not page.get_by_text("Traceback").count()
