@@ -6,15 +6,19 @@ against a synthetic Au I(Q) of 1,000 Q points (0.5–20 1/Å), it starts
 ``/compare?ds=…&c1_shape=icosahedron&c1_shells=N&b=0.5&bg=constant`` in
 headless Chromium (Playwright) and times, in the page's own clock, from the
 keydown of an arrow key on a slider to the first animation frame in which
-the plotly figure's model trace (trace 1; trace 0 is the data) holds new
-data.  Cases:
+the model line is drawn anew: for ours, the SVG path of candidate 1's model
+line in the live plot's iframe (``pages/_live_plot.py``: the browser
+recomputes model, fit and R_w as the page's slider moves, before Streamlit's
+rerun), else the plotly figure's trace 1 data (trace 0 is the data).
+``--points`` sets the data's Q points (1,000 by default).  Cases:
 
 ``B cold``
     B one step (0.05 Å²) up, to a value never used in this store: the curve
-    is computed from the cached pair histogram and written to the curve cache.
+    is computed from the cached pair histogram and written to the curve cache
+    (ours: the browser has redrawn before; the rerun brings metric and table).
 ``B cached``
     B back and forth between two values computed before: the curve is read
-    from the store's cache.
+    from the store's cache (ours: the same browser path as B cold).
 ``size cold``
     shells N → N + 1 on a server started for this repeat (so the cluster was
     never built in its process) and at a B not used before (so the store has
@@ -86,7 +90,9 @@ APPS = ("ours", "floor", "floor-svg", "debyecalculator")
 #: The peer's query parameters per app: engine and trace type ("gl": Scattergl; "svg": Scatter, which the Compare
 #: page draws up to 20,000 plotted points, so floor-svg is its like-for-like floor).
 PEER_VIEWS = {"floor": ("none", "gl"), "floor-svg": ("none", "svg"), "debyecalculator": ("debyecalculator", "gl")}
-TARGET_MS = 1000.0
+#: Median targets per case at ~5,000 atoms (issue 15): a B move 300 ms, 150 ms for a curve seen before; a size
+#: change (a new cluster: build and pair histogram on the server) well under a second.
+TARGETS_MS = {"B cold": 300.0, "B cached": 150.0, "size cold": 1000.0}
 WAIT_MS = 180_000
 SETTLE_MS = 400
 
@@ -105,7 +111,19 @@ WebSocket.prototype.send = function (data) {
   return latSend.call(this, data);
 };
 window.__latSig = () => {
-  const gd = document.querySelector('.js-plotly-plot');
+  // ours draws I(Q) in the live plot's iframe: its model line as drawn (the SVG path), else the trace's data
+  const frame = document.querySelector('iframe[src*="swaxs_live_plot"]');
+  let gd;
+  if (frame) {
+    let doc = null;
+    try { doc = frame.contentDocument; } catch (e) { return null; }
+    if (!doc) return null;
+    const line = doc.querySelector('g.tracemodel1 path.js-line');
+    if (line) return 'path:' + line.getAttribute('d');
+    gd = doc.querySelector('.js-plotly-plot');
+  } else {
+    gd = document.querySelector('.js-plotly-plot');
+  }
   if (!gd || !gd.data || gd.data.length < 2) return null;
   const y = gd.data[1].y;
   if (y == null) return null;
@@ -236,7 +254,6 @@ def open_view(context, url: str):
     page = context.new_page()
     page.goto(url)
     rw_text(page)
-    page.locator(".js-plotly-plot").first.wait_for(timeout=WAIT_MS)
     page.wait_for_function("() => window.__latSig() !== null", timeout=WAIT_MS)
     wait_idle(page)
     if page.get_by_text("Traceback").count():
@@ -402,6 +419,7 @@ def header(browser_version: str) -> dict:
 # ---------------------------------------------------------------- main
 
 def main(argv=None) -> int:
+    global N_Q
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sizes", default="6,12", help="comma-separated icosahedron shell counts (default 6,12: 561 and "
                                                    "5,083 Au atoms)")
@@ -410,6 +428,8 @@ def main(argv=None) -> int:
                    help="cold size changes per cluster size, each on freshly started servers (default 3; 1 with "
                         "--quick)")
     p.add_argument("--quick", action="store_true", help="3 moves per B case, 1 cold size change")
+    p.add_argument("--points", type=int, default=N_Q, help=f"Q points of the synthetic data (default {N_Q}; the "
+                                                            "live plot's target covers 1,000 to 6,000)")
     p.add_argument("--apps", default=",".join(APPS), help=f"comma-separated subset of {','.join(APPS)}")
     p.add_argument("--app-root", default=str(REPO),
                    help="folder whose app.py is 'ours' (default: this checkout); e.g. a worktree with a change to "
@@ -421,6 +441,9 @@ def main(argv=None) -> int:
         args.repeats = 3 if args.quick else 7
     if args.size_repeats is None:
         args.size_repeats = 1 if args.quick else 3
+    if not 50 <= args.points <= 20_000:
+        p.error("--points: 50 to 20,000")
+    N_Q = args.points
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     apps = [a.strip() for a in args.apps.split(",") if a.strip()]
     if set(apps) - set(APPS):
@@ -525,15 +548,17 @@ def main(argv=None) -> int:
     print(f"\nJSON: {path}   ({info['wall_s']:.0f} s, load average at the end "
           + ", ".join(f"{x:.2f}" for x in info["load_average_end"]) + ")")
 
-    print(f"\nTarget: a slider move on a ~5,000-atom cluster with {N_Q} Q points redraws in well under "
-          f"{TARGET_MS:.0f} ms")
+    print(f"\nTargets: a slider move on a ~5,000-atom cluster with {N_Q} Q points, median redraw at most "
+          + ", ".join(f"{case} {ms:.0f} ms" for case, ms in TARGETS_MS.items()))
     big = [r for r in rows if abs(r["n_atoms"] - 5000) < 200 and "ours" in apps]
     if not big:
         print("  not run (no ~5,000-atom size)")
     for r in big:
         m = r["ours"]["median_ms"]
-        verdict = "n/a" if m is None else ("PASS" if m < TARGET_MS else "FAIL")
-        print(f"  {r['atoms']:>11} {r['case']:<10} median {_ms(m)} ms (max {_ms(r['ours']['max_ms'])} ms)  {verdict}")
+        verdict = "n/a" if m is None else ("PASS" if m <= TARGETS_MS[r["case"]] else "FAIL")
+        floor = r["floor"]["median_ms"], r["floor-svg"]["median_ms"]
+        print(f"  {r['atoms']:>11} {r['case']:<10} median {_ms(m)} ms (max {_ms(r['ours']['max_ms'])} ms; peer floor "
+              f"{_ms(floor[0])} ms WebGL, {_ms(floor[1])} ms SVG)  {verdict}")
     return 0
 
 

@@ -78,9 +78,8 @@ def url_key(page: str, name: str, default: Any, parse: Callable[[str], Any]) -> 
         str -> value; raises ``ValueError`` or ``SwaxsInputError`` for bad text.
     """
     key = f"{page}.{name}"
+    from_url = url_given(page, name)
     raw = st.query_params.get(name)
-    written = st.session_state.get(_SYNCED, {}).get(page, {})
-    from_url = raw is not None and written.get(name) != raw
     if key not in st.session_state or from_url:
         value = st.session_state.get(key, default)
         if raw is not None and from_url:
@@ -95,9 +94,24 @@ def url_key(page: str, name: str, default: Any, parse: Callable[[str], Any]) -> 
 
 
 def url_given(page: str, name: str) -> bool:
-    """Whether the URL holds a value of ``name`` that this session did not write (a link's, or a pasted one)."""
+    """Whether the URL holds a value of ``name`` that this session did not write (a link's, or a pasted one).
+
+    Never in a fragment's own rerun: links and page changes run the whole page, and every rerun
+    request carries the browser's URL as it was when sent, which after rapid slider moves can
+    still hold a value the session wrote runs ago (taking it would throw the slider back).
+    """
     raw = st.query_params.get(name)
-    return raw is not None and st.session_state.get(_SYNCED, {}).get(page, {}).get(name) != raw
+    if raw is None or _fragment_rerun():
+        return False
+    return st.session_state.get(_SYNCED, {}).get(page, {}).get(name) != raw
+
+
+def _fragment_rerun() -> bool:
+    """Whether this run is a fragment's rerun (not the whole page's)."""
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    ctx = get_script_run_ctx(suppress_warning=True)
+    return bool(ctx is not None and ctx.fragment_ids_this_run)
 
 
 def follow_default(page: str, name: str, value: Any) -> None:

@@ -4,6 +4,17 @@ Widgets, then one library call per candidate (``swaxs_lib.compare.compare_cluste
 then plotting.  The candidates, model sliders and plot sit in one fragment, so a
 slider move reruns only that; each candidate's pair histogram is built once per
 server (``st.cache_resource``) and model curves go through the store's cache.
+
+The plot is drawn in the browser (``pages/_live_plot.py``): it holds the pieces of
+:mod:`swaxs_lib.live` (I(Q), S(Q), F(Q): form-factor coefficients and the pair sinc
+sums on a grid; G(r): the pair histogram's node weights for the refinement's
+real-space algorithm) and redraws model, scale and background fit, residuals and
+R_w (in the legend) the moment a model slider moves (zoom and B; for G(r) zoom,
+U, delta2 and Q damping), in the same frame; the rerun that follows brings the
+metrics, table, downloads and URL.  What the browser does not compute comes with
+the rerun: a change of candidate, data, fit range, background, Q window,
+small-angle toggle or axes (new pieces are sent and the plot redrawn whole), and
+per-element B or U (the page has one value for all elements).
 """
 
 from __future__ import annotations
@@ -11,11 +22,10 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
-from plotly.subplots import make_subplots
 
 from pages._cluster_widgets import UPLOAD, cluster_controls, cluster_summary_line, get_cluster
+from pages._live_plot import live_plot
 from pages._shared import (
     dataset_key,
     datasets_or_stop,
@@ -41,7 +51,10 @@ from swaxs_lib.compare import (
 )
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.fit.linear import BACKGROUNDS
-from swaxs_lib.fit.window import Q_MAX_LIMIT, default_fit_range
+from swaxs_lib.fit.window import Q_MAX_LIMIT, default_fit_range, fit_window
+from swaxs_lib.live import live_model, live_pdf
+from swaxs_lib.refine import realspace
+from swaxs_lib.scattering import envelope
 from swaxs_lib.models import get_model
 from swaxs_lib.store.fits import StoredFit, save_fit
 from swaxs_lib.io.header import describe_use, header_facts
@@ -55,6 +68,8 @@ Y_LABELS = {"iq": "I(Q) (a.u.)", "sq": "S(Q)", "fq": "F(Q) (1/Å)", "gr": "G(r) 
 RESIDUAL_LABELS = {"iq": "(data − fit)/data (%)", "sq": "data − fit", "fq": "data − fit (1/Å)",
                    "gr": "data − fit (1/Å²)"}
 KEEP = dict(persist_state="session")
+#: Model sliders the browser follows live, by the data's domain; their widget keys are compare.<name>.
+LIVE_SLIDERS = {"q": ("zoom", "b"), "r": ("zoom", "u", "delta2", "qdamp")}
 #: Up to this many plotted points the figure is SVG (faster to redraw), above it WebGL.
 SVG_MAX_POINTS = 20_000
 
@@ -70,6 +85,21 @@ def cluster_histogram(choice_key: tuple, dataset_id: str, q_max_inv_angstrom: fl
     """The candidate's pair-distance histogram, fine enough for this dataset."""
     return histogram_for(get_cluster(_choice(choice_key)).atoms, load_measurement(dataset_id),
                          q_max_inv_angstrom=q_max_inv_angstrom)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def live_pieces(choice_key: tuple, dataset_id: str):
+    """The candidate's :class:`~swaxs_lib.live.LiveModel` on this dataset's points (the browser's model)."""
+    measurement = load_measurement(dataset_id)
+    return live_model(cluster_histogram(choice_key, dataset_id, None), measurement.x, measurement.kind)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def live_pdf_pieces(choice_key: tuple, dataset_id: str, q_max_option: float | None, q_range: tuple, small_angle: str):
+    """The candidate's :class:`~swaxs_lib.live.LivePDF` on this G(r)'s points and Q window (the browser's model)."""
+    measurement = load_measurement(dataset_id)
+    return live_pdf(cluster_histogram(choice_key, dataset_id, q_max_option), measurement.x, *q_range,
+                    small_angle=small_angle)
 
 
 def _key(choice: dict) -> tuple:
@@ -225,8 +255,7 @@ def live_panel() -> None:
             st.info("Choose a valid candidate on the left.", icon=":material/info:")
             return
         _metrics(results, names)
-        figure = _figure(measurement, results, x_min, x_max, log_y, log_x)
-        st.plotly_chart(figure, config=plot_config(f"swaxs-compare-{dataset_id}"), key="compare-plot")
+        _live_figure(measurement, results, options, x_min, x_max, log_y, log_x, dataset_id)
         st.caption(f"Models and fits in {elapsed_ms:.0f} ms ({sum(len(c.atoms) for *_, c, _ in results):,} atoms, "
                    f"{measurement.n_points:,} points; weights: {results[0][3].fit.weighting}).")
         _downloads(results, dataset_id)
@@ -244,40 +273,51 @@ def _metrics(results, names: list[str]) -> None:
                          query_params=_clusters_link_params(f"c{i + 1}_", names))
 
 
-def _figure(measurement, results, x_min: float, x_max: float, log_y: bool, log_x: bool) -> go.Figure:
-    kind = measurement.kind
-    relative = kind == "iq"
-    figure = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.72, 0.28], vertical_spacing=0.04)
-    # SVG redraws faster than WebGL up to some 10^4 points (benchmarks/ui_latency.py: floor-svg vs floor)
-    trace = go.Scatter if measurement.n_points * (2 * len(results) + 1) <= SVG_MAX_POINTS else go.Scattergl
-    error = None
+def _live_figure(measurement, results, options: dict, x_min: float, x_max: float, log_y: bool, log_x: bool,
+                 dataset_id: str) -> None:
+    """The figure, drawn (and redrawn while the model sliders move) in the browser."""
+    background = options["background"]
+    weights = fit_window(measurement, x_min, x_max, n_parameters=1 + BACKGROUNDS.index(background)).weights
+    arrays = {"x": measurement.x, "y": measurement.values, "w": weights}
     if measurement.uncertainties is not None:
-        error = dict(type="data", array=measurement.uncertainties, visible=True, thickness=0.8, width=0)
-    figure.add_trace(trace(x=measurement.x, y=measurement.values, mode="markers", name="data",
-                                  marker=dict(size=4, color="#444"), error_y=error), row=1, col=1)
-    for i, _, cluster, comparison in results:
-        color = COLORS[i % len(COLORS)]
-        name = f"{i + 1}: {cluster.info.formula} (R_w {comparison.fit.rw:.3f})"
-        figure.add_trace(trace(x=comparison.x, y=comparison.fit.fitted, mode="lines", name=name,
-                                      line=dict(color=color, width=2)), row=1, col=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            residual = comparison.residual / comparison.data * 100 if relative else comparison.residual
-        shown = np.where(comparison.fit.in_fit, residual, np.nan)
-        figure.add_trace(trace(x=comparison.x, y=shown, mode="lines", showlegend=False,
-                                      line=dict(color=color, width=1)), row=2, col=1)
-    for row in (1, 2):
-        figure.add_vrect(x0=x_min, x1=x_max, fillcolor="#f0f2f6", opacity=0.5, line_width=0, layer="below",
-                         row=row, col=1)
-    x_label = "Q (1/Å)" if measurement.domain == "q" else "r (Å)"
-    x_type = "log" if log_x and measurement.domain == "q" else "linear"
-    figure.update_xaxes(title_text=x_label, type=x_type, row=2, col=1)
-    figure.update_xaxes(type=x_type, row=1, col=1)
-    figure.update_yaxes(title_text=Y_LABELS[kind], type="log" if log_y else "linear", exponentformat="power",
-                        row=1, col=1)
-    figure.update_yaxes(title_text=RESIDUAL_LABELS[kind], row=2, col=1)
-    figure.update_layout(height=620, margin=dict(l=60, r=20, t=30, b=50), legend=dict(x=0.99, xanchor="right", y=0.99),
-                         uirevision="keep-zoom")
-    return figure
+        arrays["sigma"] = measurement.uncertainties
+    candidates = []
+    for k, (i, choice, cluster, comparison) in enumerate(results):
+        entry = {"index": i + 1, "label": f"{i + 1}: {cluster.info.formula}", "color": COLORS[i % len(COLORS)]}
+        if measurement.domain == "q":
+            pieces = live_pieces(_key(choice), dataset_id)
+            arrays.update({f"c{k}_offset": pieces.offset, f"c{k}_coefficients": pieces.coefficients,
+                           f"c{k}_grid": pieces.sinc_grid})
+            entry.update(n_grid=int(pieces.sinc_grid.shape[1]), grid_start=pieces.grid_start_inv_angstrom,
+                         grid_step=pieces.grid_step_inv_angstrom, n_elements=len(pieces.elements))
+        else:
+            pieces = live_pdf_pieces(_key(choice), dataset_id, options.get("q_max_inv_angstrom"),
+                                     tuple(comparison.q_range_inv_angstrom), options["small_angle"])
+            arrays.update({f"c{k}_nodes": pieces.node_weights, f"c{k}_pair_weights": pieces.pair_weights})
+            n_grid = int(round(pieces.length_angstrom / pieces.grid_step_angstrom))
+            volume = pieces.atomic_volume_angstrom3
+            entry.update(n_nodes=int(pieces.node_weights.shape[1]), dr=pieces.bin_width_angstrom,
+                         n_grid_pdf=1 << (n_grid - 1).bit_length(), q_min=pieces.q_min_inv_angstrom,
+                         q_max=pieces.q_max_inv_angstrom, self_weight=pieces.self_weight,
+                         volume=None if np.isnan(volume) else volume, n_elements=pieces.n_elements)
+        entry["pairs"] = [list(p) for p in pieces.pairs]
+        candidates.append(entry)
+    sliders = LIVE_SLIDERS[measurement.domain]
+    config = dict(plot_config(f"swaxs-compare-{dataset_id}"), responsive=True)
+    spec = {"kind": measurement.kind, "n_points": measurement.n_points, "candidates": candidates,
+            "n_background": BACKGROUNDS.index(background),
+            "values": {name: float(options["values"][name]) for name in sliders},
+            "sliders": {name: f"st-key-{PAGE}-{name}" for name in sliders},
+            "x_min": x_min, "x_max": x_max, "log_x": log_x, "log_y": log_y,
+            "relative_residual": measurement.kind == "iq",
+            "x_label": "Q (1/Å)" if measurement.domain == "q" else "r (Å)", "y_label": Y_LABELS[measurement.kind],
+            "residual_label": RESIDUAL_LABELS[measurement.kind], "height": 620, "config": config,
+            "webgl": measurement.n_points * (2 * len(results) + 1) > SVG_MAX_POINTS,
+            # realspace_pdf's constants (swaxs_lib/refine/realspace.py, swaxs_lib/scattering/envelope.py)
+            "pdf": {"grid_step": realspace.GRID_STEP_ANGSTROM, "floor_steps": realspace.FLOOR_STEPS,
+                    "gauss_cut": realspace.GAUSS_CUT, "min_width_factor": realspace.MIN_WIDTH_FACTOR,
+                    "sas_cutoff": envelope.SAS_CUTOFF, "sas_taper_start": envelope.SAS_TAPER_START}}
+    live_plot(spec, arrays, key="compare-live-plot")
 
 
 def _table(results) -> dict[str, list]:
