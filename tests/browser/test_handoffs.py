@@ -19,6 +19,7 @@ from swaxs_lib.ml.models import default_model_dir
 from swaxs_lib.store import Store
 from tests.browser.conftest import ROOT, save_screenshot
 from tests.browser.test_dashboard import WAIT_MS, rw_value, wait_idle
+from tests.browser.test_live_plot import FRAME as LIVE_PLOT
 
 AU144 = ROOT / "tests" / "data" / "au144_pdf" / "Au144PET_100K-00000.gr"
 PT_JQ = ROOT / "tests" / "data" / "pt_np_jq_pdf" / "JQ_S1.gr"
@@ -39,7 +40,7 @@ def _follow(page, link: str) -> str:
     """Click ``link`` and return Compare's R_w once it has drawn."""
     page.get_by_role("link", name=link).first.click()
     page.wait_for_url("**/compare?**", timeout=WAIT_MS)
-    page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=WAIT_MS)
+    page.frame_locator(LIVE_PLOT).locator(".js-plotly-plot").wait_for(timeout=WAIT_MS)  # drawn in the browser
     wait_idle(page)
     assert not page.get_by_text("Traceback").count()
     assert not page.get_by_text("ignored (").count(), "Compare refused a value of the link"
