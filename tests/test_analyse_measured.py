@@ -1,0 +1,83 @@
+"""The one-click analysis (swaxs_lib.analyse.pipeline.analyse) on measured PDFs: issue 17 item 6.
+
+"On the Au144 PDFs the analysis puts an icosahedral-core candidate in the best group; on the Pt JQ and
+CdSe 3 nm PDFs its size agrees with the attenuated-crystal diameter within 10 %."
+
+References: the files and what is known of them are in tests/data/*/SOURCE.md.  Au144(SR)60 has an
+icosahedral (Mackay-like) core from the literature (Lopez-Acevedo et al., J. Phys. Chem. C 113, 5035
+(2009)), not from these files.  The attenuated crystal (a bulk crystal times a sphere envelope, the
+PDFgui nanoparticle model, swaxs_lib.refine.crystal) is a different model from the discrete clusters, refined
+by the analysis over the same range; for CdSe 3 nm PDFgui's own tutorial fit (spdiameter 30.30(3) Å,
+SOURCE.md) is the independent number.
+
+Every test here runs a whole analysis and is marked slow; the settings are narrowed from the defaults
+(fewer families or candidates per family, no EMT relaxation, no mixture) so that each stays near a minute
+on two cores.  Each test says why the narrowed run still makes the check, and what the default run gave
+(measured 2026-12-17 on the 2 shared cores of the development machine).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from swaxs_lib.analyse.pipeline import analyse
+from swaxs_lib.io import read_measurement
+from swaxs_lib.store import Store
+
+DATA = Path(__file__).parent / "data"
+pytestmark = pytest.mark.slow
+
+
+def _analyse(tmp_path, path, **kwargs):
+    return analyse(Store(tmp_path / "analyse.duckdb"), read_measurement(path), relax_top=0, mixture=False, workers=1,
+                   **kwargs)
+
+
+def test_au144_pet_puts_an_icosahedron_in_the_best_group(tmp_path):
+    """Au144(PET)60 at 100 K (Q 0.8-26 1/Å).
+
+    Default settings (every family, 60 per family, prior, relaxation, mixture; 209 candidates, 668 s at load
+    ~8): best the 55-atom Mackay icosahedron (R_w 0.304), alone in the best group; next the 147-atom
+    icosahedron (0.347, p = 0.046), the EMT-relaxed icosahedra, then an hcp sphere (0.379) and decahedra
+    (>= 0.383); the fcc attenuated crystal 0.492.  The 55-atom icosahedron lies below the data's window
+    (extent 14.0-32.3 Å): the ML prior (extent 8.9-13.6 Å) adds it.
+
+    Narrowed here: the prior kept (it brings the best candidate), the icosahedra, decahedra, truncated
+    octahedra and fcc spheres (the motifs an Au core could take), 4 per family spread over the window,
+    the best of each refined.  With 4 per family (33 candidates, all families) the ranking's head and best
+    group are the default run's.
+    """
+    result = _analyse(tmp_path, DATA / "au144_pdf" / "Au144PET_100K-00000.gr", element="Au",
+                      families=("icosahedron", "decahedron", "truncated-octahedron", "sphere-fcc"),
+                      max_per_family=4, keep_per_family=1)
+    group = result.best_group
+    assert any(r.family == "icosahedron" for r in group), [(r.label, r.rw) for r in result.rows]
+    assert result.best.family == "icosahedron"
+
+
+@pytest.mark.xfail(strict=True, reason="measured: on Au144(pMBA) the best group holds only 85-116-atom decahedra; "
+                   "the best icosahedron (309 atoms) is at R_w 0.236 against 0.150 (see the docstring)")
+def test_au144_pmba_puts_an_icosahedron_in_the_best_group(tmp_path):
+    """Au144(pMBA) (Q 1.33-28 1/Å, r to 20 Å): the issue's claim does NOT hold; kept as a strict xfail.
+
+    Default settings (153 candidates, 227 s at load ~7): the best group is four decahedra, (5,1,0) 105 atoms
+    R_w 0.150, (3,1,1) 100 atoms 0.158, (4,3,0) 116 atoms 0.161 (its EMT-relaxed version 0.161), (4,2,0) 85
+    atoms 0.164 (volume diameters 14.1-15.6 Å); the relaxed (3,1,1) and (5,1,0) follow (0.180, 0.181, p < 0.03),
+    then more decahedra and an hcp sphere (0.211).  The icosahedra of the window (extent 10.6-26.4 Å) are
+    the complete Mackay ones, 55, 147 and 309 atoms: refined alone they reach R_w 0.355, 0.286 and 0.236,
+    far outside the best group.  Why, as far as these data tell: the size the data prefer (~100-115 atoms,
+    D_v ~15 Å) is that of the Au144 core (114 atoms, a hollow 54-atom Mackay icosahedron inside a 60-atom
+    anti-Mackay shell), which no complete Mackay icosahedron has (55 or 147); decahedra come in every size,
+    and at that size a decahedron reproduces the first few shells better than an icosahedron of the wrong
+    size.  An icosahedral-core candidate of the right size (the Au114 core, or an uploaded structure) is
+    not among the families screened; the PET data, with a longer r range and lower noise, pick the 55-atom
+    icosahedron instead (test above).
+
+    Narrowed here to icosahedra and decahedra (the two motifs in question), 4 per family, the best of each
+    refined: the decahedron (5,2,0) R_w 0.150 against the 309-atom icosahedron 0.236, as in the default run.
+    """
+    result = _analyse(tmp_path, DATA / "au144_pdf" / "Au144pMBA.gr", element="Au",
+                      families=("icosahedron", "decahedron"), max_per_family=4, keep_per_family=1, use_prior=False)
+    assert any(r.family == "icosahedron" for r in result.best_group), [(r.label, r.rw) for r in result.rows]
