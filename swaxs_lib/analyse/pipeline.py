@@ -75,6 +75,8 @@ MAX_REFINED = 40
 DEFAULT_RELAX_TOP = 3
 #: An open-ended data window (G(r) still above the noise at its last r) is closed at this many times its low edge.
 OPEN_WINDOW_FACTOR = 2.0
+#: Parameters the clusters' options may fix or start that the attenuated crystal has too (the same for both).
+SHARED_WITH_CRYSTAL = ("qdamp", "delta2")
 #: Crystal spheres cut from a cif, per window.
 CIF_SPHERES = 16
 
@@ -174,7 +176,9 @@ def analyse(store, measurement: Measurement, *, element: str | None = None, fami
         screen_options = options
         if measurement.kind == "gr":
             screen_options = replace(options, fix=tuple(sorted({*options.fix, "delta2", "qdamp"})))
-        screened, failures = refine_candidates(store, measurement, [c.candidate for c in candidates],
+        # the attenuated crystal is not a cluster: refined by its own stage, never built
+        clusters = [c.candidate for c in candidates if c.family != ATTENUATED_CRYSTAL]
+        screened, failures = refine_candidates(store, measurement, clusters,
                                                screen_options, dataset_id=dataset_id, workers=workers,
                                                executor=executor, report=say.bound("screen"), page="analyse")
     sized = {c.candidate: c for c in candidates}
@@ -481,7 +485,9 @@ def _crystal_row(store, measurement, sized: SizedCandidate, element, cif_text, o
             fit = refine_crystal(measurement, structure, nanoparticle=True, x_min=x_min, x_max=x_max,
                                  q_min_inv_angstrom=options.q_min_inv_angstrom,
                                  q_max_inv_angstrom=options.q_max_inv_angstrom,
-                                 start={"spdiameter": (lo + hi) / 2})
+                                 fix=[f for f in options.fix if f in SHARED_WITH_CRYSTAL],
+                                 start={**{k: v for k, v in options.start if k in SHARED_WITH_CRYSTAL},
+                                        "spdiameter": (lo + hi) / 2})
         except SwaxsInputError as exc:
             notes.append(f"attenuated crystal: not refined ({exc})")
             return None
