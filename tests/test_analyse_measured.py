@@ -81,3 +81,47 @@ def test_au144_pmba_puts_an_icosahedron_in_the_best_group(tmp_path):
     result = _analyse(tmp_path, DATA / "au144_pdf" / "Au144pMBA.gr", element="Au",
                       families=("icosahedron", "decahedron"), max_per_family=4, keep_per_family=1, use_prior=False)
     assert any(r.family == "icosahedron" for r in result.best_group), [(r.label, r.rw) for r in result.rows]
+
+
+#: Pt JQ_S1 carries no calibrant: Q damping held at 0.04 1/Å, typical of the beamline, for clusters and crystal
+#: alike (as tests/test_refine_crystal.py does for the same file); left free it trades against the size.
+PT_OPTIONS = {"fix": ["qdamp"], "start": {"qdamp": 0.04}}
+PT_FAMILIES = ("sphere-fcc", "truncated-octahedron", "icosahedron", "decahedron", "attenuated-crystal")
+
+
+@pytest.fixture(scope="module")
+def pt_result(tmp_path_factory):
+    return _analyse(tmp_path_factory.mktemp("pt"), DATA / "pt_np_jq_pdf" / "JQ_S1.gr", element="Pt",
+                    families=PT_FAMILIES, max_per_family=4, keep_per_family=1, use_prior=False, options=PT_OPTIONS)
+
+
+def _pt_crystal_diameter(result) -> float:
+    crystal = next(r for r in result.rows if r.family == "attenuated-crystal")
+    return crystal.value("spdiameter")
+
+
+def test_pt_jq_s1_best_fcc_sphere_agrees_with_the_attenuated_crystal(pt_result):
+    """Pt JQ_S1 (Q 1-22 1/Å, r 0-50 Å; window: extent 32.5-64.5 Å).
+
+    Measured here (Q damping 0.04 held): attenuated crystal spdiameter 33.65 Å (R_w 0.123; issue 13's
+    sphere sweep, tests/test_refine_crystal.py, found 33.7 Å); the best fcc sphere 33.0 Å (volume-equivalent
+    diameter, R_w 0.118): 2 % apart; the best truncated octahedron 31.4 Å (0.121).  Narrowed to the fcc
+    families, icosahedra and decahedra, 4 per family: Pt clusters of this size hold 1,000-10,000 atoms.
+
+    What the data do not decide: the best row is a 6,913-atom decahedron (8,8,4), D_v 58.5 Å, R_w 0.109, and
+    the best group holds it, the sphere, the truncated octahedron and the crystal (sizes 31-58 Å, p >= 0.09):
+    the issue's claim for the best row fails (next test).  With Q damping free (the analysis's default) the
+    crystal goes to 50.2 Å (Q damping 0.072) while the sphere stays at 33.0 Å and the decahedron at 58.5 Å.
+    """
+    d = _pt_crystal_diameter(pt_result)
+    spheres = [r for r in pt_result.rows if r.family == "sphere-fcc"]
+    assert spheres[0].volume_diameter_angstrom == pytest.approx(d, rel=0.10), (spheres[0].label, d)
+    group = [r.volume_diameter_angstrom for r in pt_result.best_group if r.family != "attenuated-crystal"]
+    assert min(group) <= d <= max(group)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="measured: the best Pt row is a 6,913-atom decahedron "
+                   "(D_v 58.5 Å) against the crystal's 33.65 Å; the data cannot tell it from the 33 Å sphere")
+def test_pt_jq_s1_best_cluster_agrees_with_the_attenuated_crystal(pt_result):
+    best = next(r for r in pt_result.rows if r.family != "attenuated-crystal")
+    assert best.volume_diameter_angstrom == pytest.approx(_pt_crystal_diameter(pt_result), rel=0.10), best.label
