@@ -117,7 +117,7 @@ def judge(case: dict, true_size: dict, result) -> dict:
     return {"best": best.label, "best_family": best.family, "best_n_atoms": best.n_atoms,
             "best_volume_diameter_angstrom": best.volume_diameter_angstrom, "best_rw": best.rw,
             "group_size": len(group), "group_families": sorted({r.family for r in group}),
-            "family": bool(fam), "exact": exact, "size": size, "enumerated": listed,
+            "family_hit": bool(fam), "exact": exact, "size": size, "enumerated": listed,
             "true_rw_screen": None if true_screen is None else true_screen.rw,
             "true_rank_screen": None if true_screen is None else
             [r.candidate for r in result.screened].index(case["candidate"]) + 1,
@@ -183,7 +183,7 @@ def main() -> int:
                        "load1": round(os.getloadavg()[0], 2)}
                 done.append(row)
                 print(f"{row['case']:3d} {row['kind']:22s} {row['true']:38s} n={row['n_atoms']:5d} -> "
-                      f"{row['best']:38s} group {row['group_size']:3d} fam={row['family']:d} exact={row['exact']:d} "
+                      f"{row['best']:38s} group {row['group_size']:3d} fam={row['family_hit']:d} exact={row['exact']:d} "
                       f"size={row['size']:d} listed={row['enumerated']:d} {seconds:6.1f} s", flush=True)
                 out.write_text(json.dumps({"settings": settings, "cases": done}, indent=1))
     finally:
@@ -201,7 +201,7 @@ def table(rows: list[dict]) -> None:
         if not sel:
             continue
         n = len(sel)
-        print(f"{kind:22s} {n:5d} {sum(r['family'] for r in sel):7d} {sum(r['exact'] for r in sel):6d} "
+        print(f"{kind:22s} {n:5d} {sum(r.get('family_hit', r['family'] is True) for r in sel):7d} {sum(r['exact'] for r in sel):6d} "
               f"{sum(r['size'] for r in sel):6d} {sum(r['enumerated'] for r in sel):7d} "
               f"{np.median([r['group_size'] for r in sel]):6.0f} {np.mean([r['seconds'] for r in sel]):7.1f}")
     n = len(rows)

@@ -125,3 +125,47 @@ def test_pt_jq_s1_best_fcc_sphere_agrees_with_the_attenuated_crystal(pt_result):
 def test_pt_jq_s1_best_cluster_agrees_with_the_attenuated_crystal(pt_result):
     best = next(r for r in pt_result.rows if r.family != "attenuated-crystal")
     assert best.volume_diameter_angstrom == pytest.approx(_pt_crystal_diameter(pt_result), rel=0.10), best.label
+
+
+#: The PDFgui tutorial's settings for CdSe 3 nm (SOURCE.md): Q damping 0.0486 1/Å from its calibrant, fit range
+#: 1.7-44.8 Å.  Left free, Q damping takes up the size damping and the crystal's diameter runs to its bound.
+CDSE_OPTIONS = {"fix": ["qdamp"], "start": {"qdamp": 0.0486}, "x_min": 1.7, "x_max": 44.8}
+
+
+@pytest.fixture(scope="module")
+def cdse_result(tmp_path_factory):
+    cif = (DATA / "cdse_np_pdfgui" / "CdSe-wurtzite.cif").read_text()
+    return _analyse(tmp_path_factory.mktemp("cdse"), DATA / "cdse_np_pdfgui" / "CdSe-3nm.gr", cif_text=cif,
+                    use_prior=False, options=CDSE_OPTIONS)
+
+
+def _cdse_rows(result):
+    crystal = next(r for r in result.rows if r.family == "attenuated-crystal")
+    sphere = next(r for r in result.rows if r.family == "sphere-crystal")
+    return crystal, sphere, (sphere.label, sphere.volume_diameter_angstrom, sphere.rw, crystal.value("spdiameter"),
+                             crystal.rw)
+
+
+def test_cdse_3nm_attenuated_crystal_agrees_with_pdfgui(cdse_result):
+    """CdSe 3 nm (PDFgui tutorial, Q 0.3-14 1/Å) with the wurtzite cif: 16 spheres cut from the crystal across
+    the window (volume diameter 22-55 Å) and the attenuated crystal.  Not narrowed (a cif analysis has only
+    these 17 candidates), so the fixture takes ~3 min of CPU (measured: 2 min 56 s user), not one.
+
+    Default settings (Q damping free, whole r range): the attenuated crystal runs to its spdiameter bound,
+    2000 Å, with Q damping 0.106 1/Å (R_w 0.274), while the best sphere, 24.2 Å, takes Q damping ~0 (R_w 0.275):
+    every sphere from 22 to 33 Å and the crystal are in the best group.  The data cannot separate size
+    damping from Q damping; the tutorial's calibrant value fixes it, so it is held here.
+
+    Measured here: the attenuated crystal 31.0 Å (PDFgui's tutorial fit 30.30(3) Å, SOURCE.md: 2.4 %); the
+    best sphere 24.0 Å: 23 % below it, so the issue's claim fails on CdSe (next test).  Issue 13 found the
+    same (tests/test_refine_crystal.py: the spheres' R_w is flat from 24 to 30 Å).
+    """
+    crystal, _, numbers = _cdse_rows(cdse_result)
+    assert crystal.value("spdiameter") == pytest.approx(30.30, rel=0.10), numbers
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="measured: the best CdSe sphere is 24.0 Å against "
+                   "the attenuated crystal's 31.0 Å (23 %); the spheres' R_w is flat from 24 to 30 Å")
+def test_cdse_3nm_best_crystal_sphere_agrees_with_the_attenuated_crystal(cdse_result):
+    crystal, sphere, numbers = _cdse_rows(cdse_result)
+    assert sphere.volume_diameter_angstrom == pytest.approx(crystal.value("spdiameter"), rel=0.10), numbers
