@@ -27,6 +27,9 @@ from swaxs_lib.relax import EMT_ELEMENTS
 from swaxs_lib.store.fits import StoredFit, read_fit, save_fit
 from swaxs_lib.sweep import REFINE_VERSION, Candidate, RefineOptions, measurement_key
 
+#: Parameters the clusters' options may fix or start that the attenuated crystal has too (the same for both).
+SHARED_WITH_CRYSTAL = ("qdamp", "delta2")
+
 
 def relax_rows(store, measurement, rows, relax_top, steps, options, element, dataset_id, workers, executor, say, notes):
     clusters = [r for r in rows if r.family not in (ATTENUATED_CRYSTAL, "structure") and r.stage == "refined"]
@@ -133,7 +136,9 @@ def crystal_row(store, measurement, sized: SizedCandidate, element, cif_text, op
             fit = refine_crystal(measurement, structure, nanoparticle=True, x_min=x_min, x_max=x_max,
                                  q_min_inv_angstrom=options.q_min_inv_angstrom,
                                  q_max_inv_angstrom=options.q_max_inv_angstrom,
-                                 start={"spdiameter": (lo + hi) / 2})
+                                 fix=[f for f in options.fix if f in SHARED_WITH_CRYSTAL],
+                                 start={**{k: v for k, v in options.start if k in SHARED_WITH_CRYSTAL},
+                                        "spdiameter": (lo + hi) / 2})
         except SwaxsInputError as exc:
             notes.append(f"attenuated crystal: not refined ({exc})")
             return None
