@@ -172,7 +172,7 @@ def analyse(store, measurement: Measurement, *, element: str | None = None, fami
         if use_prior:
             say("prior", 0, 1, "ML prediction")
             prior = _prior(measurement, None if cif_text else element, notes)
-            used = _widen(used, prior, notes)
+            used = used if window is not None else _widen(used, prior, notes)  # a window given is kept
     with _timed(timings, "screen"):
         candidates = _enumerate(element, used, families, max_per_family, cif_text, data_window, notes)
         screen_options = options
@@ -257,7 +257,7 @@ def _window(measurement, window, notes) -> tuple[dict, tuple[float, float]]:
         lo, hi = (float(v) for v in window)
         if not 0 < lo <= hi <= MAX_WINDOW_ANGSTROM:
             raise SwaxsInputError(f"window: got {lo:g}-{hi:g} Å; expected 0 < low <= high <= {MAX_WINDOW_ANGSTROM:g}")
-        return data, (lo, hi)
+        return {**data, "given": True}, (lo, hi)
     lo, hi = found.interval("extent_angstrom")
     if not math.isfinite(hi):
         hi = OPEN_WINDOW_FACTOR * lo
@@ -299,7 +299,7 @@ def _widen(used: tuple[float, float], prior: dict | None, notes) -> tuple[float,
 
 def _enumerate(element, used, families, max_per_family, cif_text, data_window, notes) -> list[SizedCandidate]:
     if cif_text:
-        return _cif_candidates(element, cif_text, used, data_window, families)
+        return _cif_candidates(element, cif_text, used, data_window, families, max_per_family)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         found = candidates_in_window(element, ExtentWindow("extent_angstrom", *used), families, max_per_family)
@@ -310,14 +310,20 @@ def _enumerate(element, used, families, max_per_family, cif_text, data_window, n
     return found
 
 
-def _cif_candidates(formula, cif_text, used, data_window, families) -> list[SizedCandidate]:
-    """Spheres cut from the crystal at volume diameters spanning the window, and its attenuated crystal."""
-    lo = data_window.get("volume_diameter_low_angstrom") or used[0]
-    hi = data_window.get("volume_diameter_high_angstrom") or used[1]
+def _cif_candidates(formula, cif_text, used, data_window, families, max_per_family) -> list[SizedCandidate]:
+    """Spheres cut from the crystal at volume diameters spanning the window, and its attenuated crystal.
+
+    The window is the data's volume-diameter window, or ``used`` when the caller gave one (a sphere's
+    extent and volume diameter differ by well under an atom); at most ``max_per_family`` spheres.
+    """
+    given = data_window.get("method") == "none" or data_window.get("given")
+    lo = used[0] if given else (data_window.get("volume_diameter_low_angstrom") or used[0])
+    hi = used[1] if given else data_window.get("volume_diameter_high_angstrom")
     hi = min(float(hi), 2 * used[1]) if hi is not None and math.isfinite(float(hi)) else used[1]
+    n_spheres = max(2, min(CIF_SPHERES, max_per_family))
     out = []
     if any(f.startswith("sphere") for f in families):
-        for d in np.linspace(float(lo), float(hi), CIF_SPHERES):
+        for d in np.linspace(float(lo), float(hi), n_spheres):
             c = Candidate("sphere", formula, (("diameter_angstrom", round(float(d), 2)),), str(cif_text))
             out.append(SizedCandidate(c, "sphere-crystal", "sphere-crystal", 0, math.nan, float(d)))
     if ATTENUATED_CRYSTAL in families:
