@@ -74,7 +74,9 @@ def start_analysis(dataset_id: str, element: str, families: list[str], settings:
             "relax_top": int(settings["relax"]), "alpha": float(settings["alpha"]),
             "max_per_family": int(settings["maxfam"]), "workers": int(settings["workers"]),
             "use_prior": bool(settings["prior"]), "window": None if lo is None else [float(lo), float(hi)],
-            "options": {"x_min": settings["xmin"], "x_max": settings["xmax"]}}
+            "options": {"x_min": settings["xmin"], "x_max": settings["xmax"],
+                        **({"fix": ["qdamp"], "start": {"qdamp": float(settings["qdamp"])}}
+                           if settings.get("qdamp") is not None else {})}}
     what = element
     if cif is not None:
         args["cif_text"], what = cif[1], cif[0]
@@ -90,7 +92,7 @@ def start_analysis(dataset_id: str, element: str, families: list[str], settings:
 
 def analyse_form(datasets) -> list[str]:
     """Dataset, element, families, the few settings that matter; the Analyse button."""
-    names = ["ds", "el", "fam", "relax", "alpha", "maxfam", "wlo", "whi", "xmin", "xmax", "prior", "workers"]
+    names = ["ds", "el", "fam", "relax", "alpha", "maxfam", "wlo", "whi", "xmin", "xmax", "qdamp", "prior", "workers"]
     ds_key, labels = dataset_key(PAGE, datasets)
     st.selectbox("Dataset", list(labels), key=ds_key, format_func=labels.get, **KEEP)
     record = store().get_dataset(st.session_state[ds_key])
@@ -130,6 +132,13 @@ def analyse_form(datasets) -> list[str]:
                                 help="Extent: the largest atom-centre distance (docs/sizes.md)." if name[0] == "w"
                                 else None, **KEEP)
             values[name] = st.session_state[key]
+        if m.kind == "gr":
+            qdamp_key = url_key(PAGE, "qdamp", None, parse_number(0.0, 0.2))
+            left.number_input("Q damping, held (1/Å)", min_value=0.0, max_value=0.2, value=None, step=0.001,
+                              format="%.4f", key=qdamp_key, placeholder="refined", **KEEP,
+                              help="From a calibrant (e.g. Ni or Si measured on the same set-up). Left empty it is "
+                                   "refined with each candidate, where it trades off against the particle size.")
+            values["qdamp"] = st.session_state[qdamp_key]
         prior_key = url_key(PAGE, "prior", True, parse_bool)
         st.toggle("Ask the ML models (prior)", key=prior_key, **KEEP,
                   help="Their size interval widens the window when the curve is in their domain; it never narrows it.")
@@ -176,9 +185,10 @@ def restore_form(job_id: str) -> None:
               "maxfam": int(args.get("max_per_family") or DEFAULTS["maxfam"]),
               "workers": int(args.get("workers") or DEFAULTS["workers"]), "prior": bool(args.get("use_prior", True)),
               "wlo": window[0], "whi": window[1], "xmin": options.get("x_min"), "xmax": options.get("x_max"),
+              "qdamp": dict(options.get("start") or {}).get("qdamp") if "qdamp" in (options.get("fix") or ()) else None,
               "sel": 1}  # its ranking from the top, not another analysis's selected row
     for name, value in values.items():
-        if st.query_params.get(name) is None and (value is not None or name in ("wlo", "whi", "xmin", "xmax")):
+        if st.query_params.get(name) is None and (value is not None or name in ("wlo", "whi", "xmin", "xmax", "qdamp")):
             st.session_state[f"{PAGE}.{name}"] = value
     if args.get("element"):
         st.session_state[f"{PAGE}.el._auto"] = None  # the job's element, not the file header's

@@ -228,7 +228,8 @@ def fit_settings(fit: StoredFit) -> dict:
             "n_independent_points": fit.summary.get("n_independent_points") or fit.summary.get("n_points"),
             "q_min_inv_angstrom": s.get("q_min_inv_angstrom") or s.get("q_min"),
             "q_max_inv_angstrom": s.get("q_max_inv_angstrom") or s.get("q_max"),
-            "background": s.get("background"), "small_angle": s.get("small_angle")}
+            "background": s.get("background"), "small_angle": s.get("small_angle"),
+            "undetermined": list(fit.summary.get("undetermined") or ())}
 
 
 def fit_range_of(rows) -> tuple[float | None, float | None]:

@@ -206,12 +206,12 @@ def analyse(store, measurement: Measurement, *, element: str | None = None, fami
         if crystal and measurement.kind == "gr":
             say("crystal", 0, 1, "attenuated crystal")
             row = crystal_row(store, measurement, crystal[0], element, cif_text, options, fit_range, dataset_id,
-                               notes)
+                              notes)
             rows += [row] if row is not None else []
     with _timed(timings, "relax"):
         rows.sort(key=lambda r: (r.rw, r.label))
         rows += relax_rows(store, measurement, rows, relax_top, relax_steps, options, element, dataset_id, workers,
-                       executor, say, notes)
+                           executor, say, notes)
     rows.sort(key=lambda r: (r.rw, r.label))
     rows = emt_energies(store, rows, 10, element)
     rows, test = _ranked(rows, measurement.kind, alpha)
@@ -220,9 +220,9 @@ def analyse(store, measurement: Measurement, *, element: str | None = None, fami
         if mixture:
             say("mixture", 0, 1, "fitting mixtures")
             result_mixture, labels = _mixture(store, measurement, rows, fit_range, alpha, notes)
-    notes += _undecided(rows, test, result_mixture)
-    counts = {"candidates": len(candidates), "screened": len(screen_rows), "refined": sum(r.stage == "refined" for r in rows),
-              "relaxed": sum(r.stage == "relaxed" for r in rows),
+    notes += _undecided(rows, test, result_mixture, measurement.kind, options.fix)
+    counts = {"candidates": len(candidates), "screened": len(screen_rows),
+              "refined": sum(r.stage == "refined" for r in rows), "relaxed": sum(r.stage == "relaxed" for r in rows),
               "from_cache": sum(1 for *_, cached in screened if cached),
               "per_family": {f: sum(c.family == f for c in candidates) for f in (*FAMILIES, "structure")
                              if any(c.family == f for c in candidates)}}
@@ -405,7 +405,7 @@ def _timed(timings: list, stage: str):
         timings.append((stage, round(time.perf_counter() - start, 3)))
 
 
-def _undecided(rows, test, mixture) -> list[str]:
+def _undecided(rows, test, mixture, kind: str, fixed) -> list[str]:
     """What the data cannot decide, in words."""
     out = []
     group = [r for r in rows if r.best_group]
@@ -419,6 +419,13 @@ def _undecided(rows, test, mixture) -> list[str]:
     if rows and rows[0].rw > 0.25:
         out.append(f"the best R_w is {rows[0].rw:.3f}: no candidate describes the data closely; read the ranking as "
                    "relative")
+    for r in rows:
+        if (r.best_group or r.family == ATTENUATED_CRYSTAL) and r.settings.get("undetermined"):
+            out.append(f"not determined by the data: {', '.join(r.settings['undetermined'])} of {r.label} (at a "
+                       "bound, or an uncertainty as large as the value)")
+    if kind == "gr" and "qdamp" not in fixed:
+        out.append("Q damping was refined with each candidate; in a G(r) it trades off against the particle size "
+                   "(both damp the signal with r): fix it from a calibrant (--qdamp, or the page's settings) when known")
     if mixture is not None and mixture.accepted:
         out.append("an accepted mixture means the data prefer a combination of these curves; systematic misfit is "
                    "also absorbed by extra components, so it is not proof that the sample is this mixture")

@@ -32,7 +32,7 @@ from urllib.parse import quote
 
 import numpy as np
 
-from swaxs_lib.analyse.result import AnalysisResult, AnalysisRow
+from swaxs_lib.analyse.result import UNDECIDED, AnalysisResult, AnalysisRow
 from swaxs_lib.analyse.snapshot import cluster_svg
 from swaxs_lib.analyse.svgplot import Series, line_plot
 from swaxs_lib.io.measurement import VALUE_COLUMNS, X_COLUMNS
@@ -99,7 +99,6 @@ def report_html(result: AnalysisResult, measurement, store=None) -> str:
 
 #: How the analysis' own statements of what the data cannot decide begin (pipeline._undecided); the other
 #: warnings are notes on how the analysis ran.
-UNDECIDED = ("the data cannot tell", "sizes in the best group", "the best r_w is", "an accepted mixture")
 _KIND = {"gr": "pair distribution function G(r)", "iq": "scattered intensity I(Q)"}
 
 

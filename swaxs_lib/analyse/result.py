@@ -19,6 +19,10 @@ from swaxs_lib.versioned import SCHEMA_KEY, as_mapping, fields_equal, plain, rea
 
 #: Stages of an analysis, in order (the job's progress names the one running).
 STAGES = ("window", "prior", "screen", "refine", "crystal", "relax", "mixture")
+#: How the analysis's statements of what the data cannot decide begin (``AnalysisResult.warnings``; the other
+#: warnings are notes on what the analysis did).
+UNDECIDED = ("the data cannot tell", "sizes in the best group", "the best r_w is", "not determined by the data",
+             "q damping was refined", "an accepted mixture")
 #: Refined values a row shows, in this order (by base name; per-element ones as ``u_Au``...).
 ROW_VALUES = ("scale", "expansion", "u", "b", "delta2", "qdamp", "spdiameter", "c0", "c1")
 
@@ -230,4 +234,4 @@ class AnalysisResult:
         return out
 
 
-__all__ = ["ROW_VALUES", "STAGES", "AnalysisResult", "AnalysisRow"]
+__all__ = ["ROW_VALUES", "STAGES", "UNDECIDED", "AnalysisResult", "AnalysisRow"]
