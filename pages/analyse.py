@@ -49,6 +49,8 @@ STAGE_HELP = {
     "relax": "the best clusters relaxed with EMT and refined again", "mixture": "combinations of the refined curves",
 }
 DEFAULTS = {"relax": 3, "alpha": 0.05, "maxfam": 60, "workers": 2, "prior": True}
+#: Uploaded clusters an analysis takes at most.
+MAX_STRUCTURES = 5
 
 
 def parse_families(text: str) -> list[str]:
@@ -60,7 +62,8 @@ def parse_families(text: str) -> list[str]:
     return names
 
 
-def start_analysis(dataset_id: str, element: str, families: list[str], settings: dict, cif: tuple | None) -> None:
+def start_analysis(dataset_id: str, element: str, families: list[str], settings: dict, cif: tuple | None,
+                   structures: tuple = ()) -> None:
     """Button callback: submit the analysis job and put its id in the URL (``cif``: (name, text))."""
     if not families:
         st.session_state[f"{PAGE}._error"] = "Families: none chosen; expected at least one."
@@ -77,6 +80,8 @@ def start_analysis(dataset_id: str, element: str, families: list[str], settings:
             "options": {"x_min": settings["xmin"], "x_max": settings["xmax"],
                         **({"fix": ["qdamp"], "start": {"qdamp": float(settings["qdamp"])}}
                            if settings.get("qdamp") is not None else {})}}
+    if structures:
+        args["structures"] = [{"name": name, "text": text} for name, text in structures]
     what = element
     if cif is not None:
         args["cif_text"], what = cif[1], cif[0]
@@ -146,6 +151,18 @@ def analyse_form(datasets) -> list[str]:
         upload = st.file_uploader("Or cut spheres from a crystal (cif)", type=["cif"], key=f"{PAGE}.cif",
                                   help="For a compound (e.g. CdSe): spheres of the crystal and its attenuated "
                                        "crystal replace the metal families (at most 1 MB).")
+        uploads = st.file_uploader("Add your own clusters (xyz, cif, pdb)", type=["xyz", "extxyz", "cif", "pdb"],
+                                   accept_multiple_files=True, key=f"{PAGE}.structures",
+                                   help="Refined alongside the screened motifs and ranked with them (at most "
+                                        f"{MAX_STRUCTURES} files of 1 MB).")
+    structures = []
+    for item in (uploads or [])[:MAX_STRUCTURES]:
+        if item.size > 2**20:
+            st.error(f"{md(item.name)}: {item.size} bytes; expected at most 1 MB", icon=":material/error:")
+            return names
+        structures.append((item.name, item.getvalue().decode("utf-8", errors="replace")))
+    if len(uploads or []) > MAX_STRUCTURES:
+        st.warning(f"{len(uploads)} clusters uploaded; the first {MAX_STRUCTURES} are used.", icon=":material/warning:")
     cif = None
     if upload is not None:
         if upload.size > 2**20:
@@ -157,7 +174,8 @@ def analyse_form(datasets) -> list[str]:
                    f"{'an S(Q)' if m.kind == 'sq' else 'an F(Q)'}.", icon=":material/warning:")
         return names
     st.button("Analyse", type="primary", icon=":material/play_arrow:", on_click=start_analysis,
-              args=(record.id, st.session_state[el_key], list(st.session_state[fam_key]), values, cif))
+              args=(record.id, st.session_state[el_key], list(st.session_state[fam_key]), values, cif,
+                    tuple(structures)))
     if message := st.session_state.pop(f"{PAGE}._error", None):
         st.error(md(message), icon=":material/error:")
     return names
@@ -192,6 +210,10 @@ def restore_form(job_id: str) -> None:
             st.session_state[f"{PAGE}.{name}"] = value
     if args.get("element"):
         st.session_state[f"{PAGE}.el._auto"] = None  # the job's element, not the file header's
+    if args.get("structures"):
+        names = ", ".join(str(s.get("name")) for s in args["structures"])
+        st.session_state[f"{PAGE}._restored"] = (f"This analysis also refined uploaded clusters ({names}): upload "
+                                                 "them again to start it anew.")
     if args.get("cif_text"):
         st.session_state[f"{PAGE}._restored"] = ("This analysis cut its spheres from an uploaded cif: upload it "
                                                  "again to start it anew.")

@@ -123,3 +123,22 @@ def test_other_kinds_are_refused(tmp_path):
     sq = Measurement("sq", np.linspace(1, 10, 50), np.ones(50), None, "x.sq", "inv_angstrom")
     with pytest.raises(SwaxsInputError, match="expected a G\\(r\\)"):
         analyse(Store(tmp_path / "s.duckdb"), sq, **RUN)
+
+
+def test_an_uploaded_structure_is_refined_and_ranked_with_the_motifs(tmp_path, clusters):
+    # the truth as a user's own xyz file, among decahedra only: it must come first, under its file name
+    import io
+
+    from ase.io import write
+
+    from swaxs_lib.analyse.pipeline import _structure_from_text
+
+    text = io.StringIO()
+    write(text, clusters["Au icosahedron shells=4"], format="xyz")
+    atoms = _structure_from_text("mine.xyz", text.getvalue())
+    data = _gr(clusters, {"Au icosahedron shells=4": 1.0}, 5)
+    result = analyse(Store(tmp_path / "s.duckdb"), data, options={"q_min_inv_angstrom": Q_MIN, "q_max_inv_angstrom": Q_MAX},
+                     structures=[("mine.xyz", atoms)], **{**RUN, "families": ("decahedron",), "keep_per_family": 2})
+    assert (result.rows[0].label, result.rows[0].family, result.rows[0].n_atoms) == ("mine.xyz", "structure", 147)
+    with pytest.raises(SwaxsInputError, match="mine.xyz"):
+        _structure_from_text("mine.xyz", "3\nnot an xyz\nXx 0 0 0\n")

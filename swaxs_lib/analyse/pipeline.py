@@ -449,18 +449,22 @@ def versions() -> dict[str, str]:
 @register_task("analyse")
 def analyse_task(store, args: Mapping[str, Any], report: Callable[..., None]) -> AnalysisResult:
     """The ``analyse`` job (:mod:`swaxs_lib.jobs`): args ``dataset_id``, ``element``, ``families``, ``relax_top``,
-    ``alpha``, ``cif_text``, ``window``, ``options``, ``max_per_family``, ``use_prior``, ``workers``.
+    ``alpha``, ``cif_text``, ``structures`` (``[{"name": "x.xyz", "text": ...}]``, uploaded clusters refined
+    alongside), ``window``, ``options``, ``max_per_family``, ``use_prior``, ``workers``.
 
     The job stores :meth:`AnalysisResult.to_json`; :meth:`AnalysisResult.from_json` reads it back.  Its HTML
     report is stored as a blob (:func:`report_key`), so the page offers it without making it again.
     """
     record = store.get_dataset(args["dataset_id"])
     window = args.get("window")
+    structures = [(str(s["name"]), _structure_from_text(str(s["name"]), str(s["text"])))
+                  for s in args.get("structures") or ()]
     result = analyse(store, record.measurement, element=args.get("element"), families=args.get("families"),
                      relax_top=int(args.get("relax_top", DEFAULT_RELAX_TOP)),
                      alpha=float(args.get("alpha") or DEFAULT_ALPHA), cif_text=args.get("cif_text"),
                      window=None if not window else tuple(window), options=args.get("options"),
-                     max_per_family=int(args.get("max_per_family") or 60), use_prior=bool(args.get("use_prior", True)),
+                     structures=structures, max_per_family=int(args.get("max_per_family") or 60),
+                     use_prior=bool(args.get("use_prior", True)),
                      dataset_id=record.id, workers=args.get("workers"), report=report)
     if args.get("job_id"):
         from swaxs_lib.analyse.report import report_html
@@ -468,6 +472,23 @@ def analyse_task(store, args: Mapping[str, Any], report: Callable[..., None]) ->
         report(1, 1, "report: writing the HTML report")
         store.put_blob(report_key(args["job_id"]), report_html(result, record.measurement, store).encode())
     return result
+
+
+def _structure_from_text(name: str, text: str):
+    """An uploaded structure's atoms, read through the file readers' checks (suffix, size, elements)."""
+    import tempfile
+    from pathlib import Path
+
+    from swaxs_lib.structures.readers import read_structure
+
+    suffix = Path(name).suffix.lower()
+    with tempfile.TemporaryDirectory(prefix="swaxs-structure-") as folder:
+        path = Path(folder) / f"structure{suffix}"
+        path.write_text(text)
+        try:
+            return read_structure(path).atoms
+        except SwaxsInputError as exc:
+            raise SwaxsInputError(str(exc).replace(str(path), name)) from None
 
 
 def report_key(job_id: str) -> str:
