@@ -72,9 +72,15 @@ def test_au144_pmba_puts_an_icosahedron_in_the_best_group(tmp_path):
     D_v ~15 Å) is that of the Au144 core (114 atoms, a hollow 54-atom Mackay icosahedron inside a 60-atom
     anti-Mackay shell), which no complete Mackay icosahedron has (55 or 147); decahedra come in every size,
     and at that size a decahedron reproduces the first few shells better than an icosahedron of the wrong
-    size.  An icosahedral-core candidate of the right size (the Au114 core, or an uploaded structure) is
-    not among the families screened; the PET data, with a longer r range and lower noise, pick the 55-atom
-    icosahedron instead (test above).
+    size.  Checked since (2026-12-05, refine_cluster, every parameter free): the Au114 core itself (hollow
+    12 + 42 Mackay shells under 60 anti-Mackay atoms in the hcp sites of the 20 faces, built from ASE's
+    icosahedron) reaches only R_w 0.328 on pMBA (Au115 with its centre 0.330, the 266-atom analogue 0.274),
+    against 0.150 for the decahedron (5,2,0); on PET it gives 0.302, level with the 55-atom icosahedron
+    (0.304).  So the pMBA data prefer decahedral order, not merely a size no Mackay icosahedron has.  That
+    is published behaviour of this cluster: Jensen et al., Nat. Commun. 7, 11859 (2016) find Au144(SR)60
+    samples with the icosahedral core, samples with a truncated-decahedral core and samples with both
+    (polymorphism); SOURCE.md does not say which this sample is.  The claim is kept here as written and
+    fails; read the failure as "this sample may be a decahedral polymorph", not as a defect to tune away.
 
     Narrowed here to icosahedra and decahedra (the two motifs in question), 4 per family, the best of each
     refined: the decahedron (5,2,0) R_w 0.150 against the 309-atom icosahedron 0.236, as in the default run.
