@@ -103,7 +103,9 @@ def _gr_mixture(measurement, rows, atoms, x_min, x_max, q_max, alpha, notes) -> 
 def _joint(measurement, x_min, x_max, chosen, curve, shared, zooms):
     """Refine the shared parameters and the chosen components' zooms with NNLS weights inside."""
     inside = (measurement.x >= x_min - 1e-9) & (measurement.x <= x_max + 1e-9)
-    y = measurement.values[inside]
+    sigma = measurement.uncertainties
+    w_sqrt = 1.0 / sigma[inside] if sigma is not None and np.all(sigma[inside] > 0) else np.ones(int(inside.sum()))
+    y = measurement.values[inside] * w_sqrt  # weighted as the mixture fit weighs them (1/σ, or uniform)
     table = {p.name: p for p in get_model("cluster", "gr").parameters}  # the refinement's own bounds
     names = [*SHARED, *("zoom" for _ in chosen)]
     p0 = np.array([shared["u"], shared["delta2"], shared["qdamp"], *(zooms[k] for k in chosen)])
@@ -113,7 +115,7 @@ def _joint(measurement, x_min, x_max, chosen, curve, shared, zooms):
 
     def residual(p):
         values = {"u": p[0], "delta2": p[1], "qdamp": p[2]}
-        a = np.column_stack([curve(k, z, values)[inside] for k, z in zip(chosen, p[3:])])
+        a = np.column_stack([curve(k, z, values)[inside] * w_sqrt for k, z in zip(chosen, p[3:])])
         w, _ = optimize.nnls(a, y)
         return a @ w - y
 
