@@ -3,7 +3,7 @@
 :func:`realistic_store` fills the test server's store once per session with what a morning of real
 work leaves behind: a measured Pt PDF (JQ_S1, with its xPDFsuite header), the measured alumina USAXS
 curve, a Debye I(Q) of a 147-atom Au icosahedron; a finished sweep, relaxation and crystal
-refinement against the Pt PDF.  :func:`page_states` gives each page's link in that state.
+refinement against the Pt PDF, and an analysis of the Au I(Q).  :func:`page_states` gives each page's link in that state.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ def realistic_store(app_db: Path) -> dict[str, str]:
         return _FILLED[str(app_db)]
     from ase.cluster import Icosahedron
 
+    import swaxs_lib.analyse.pipeline  # noqa: F401 - registers the task
     import swaxs_lib.refine.crystal  # noqa: F401 - registers the task
     import swaxs_lib.relax  # noqa: F401
     import swaxs_lib.sweep  # noqa: F401
@@ -59,9 +60,12 @@ def realistic_store(app_db: Path) -> dict[str, str]:
         "crystal": ("crystal", "nanoparticle Pt fcc vs JQ_S1",
                     {"dataset_id": ids["pt"], "element": "Pt", "lattice": "fcc", "nanoparticle": True,
                      "options": {"x_max": 20.0}}),
+        "analyse": ("analyse", "analyse Au vs Au147 I(Q)",
+                    {"dataset_id": ids["au147"], "element": "Au", "families": ["icosahedron", "decahedron"],
+                     "max_per_family": 3, "relax_top": 1, "workers": 1}),
     }
     for name, (task, label, args) in jobs.items():
-        record = submit(db, task, args, dataset_id=ids["pt"], detach=False, label=label)
+        record = submit(db, task, args, dataset_id=args["dataset_id"], detach=False, label=label)
         assert record.status == "done", record.message
         ids[name] = record.id
     _FILLED[str(app_db)] = ids
@@ -85,6 +89,7 @@ def page_states(ids: dict[str, str]) -> dict[str, str]:
         "relax": link("/relax", job=ids["relax"], step="4"),
         "relax-play": link("/relax", job=ids["relax"], step="4", play="1"),
         "predict": link("/predict", ds=ids["pt"]),
+        "analyse": link("/analyse", job=ids["analyse"]),
         "saxs-guinier": link("/saxs", ds=ids["au147"], section="guinier"),
         "saxs-fit": link("/saxs", ds=ids["alumina"], section="fit", f_model="sphere", f_pd="gaussian"),
         "saxs-distribution": link("/saxs", ds=ids["alumina"], section="distribution"),

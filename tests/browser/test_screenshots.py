@@ -41,7 +41,9 @@ def whole_page_screenshot(page, name: str):
 
 
 NAMES = ("home", "data-pdf", "data-saxs", "clusters", "compare-pdf", "compare-iq", "refine", "relax", "relax-play",
-         "predict", "saxs-guinier", "saxs-fit", "saxs-distribution", "saxs-clusters", "saxs-indexing")
+         "predict", "analyse", "saxs-guinier", "saxs-fit", "saxs-distribution", "saxs-clusters", "saxs-indexing")
+assert set(NAMES) == set(page_states({k: "x" for k in ("pt", "alumina", "agbeh", "au147", "sweep", "relax", "crystal",
+                                                       "analyse")})), "every page state has a screenshot"
 #: Pages whose realistic state needs a button pressed after the link opened (a fit is not run by a link).
 PRESS = {"saxs-fit": "Fit"}
 
