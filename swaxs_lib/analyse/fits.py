@@ -111,7 +111,7 @@ def relax_key(data_key: str, candidate: Candidate, options: RefineOptions, steps
 def crystal_row(store, measurement, sized: SizedCandidate, element, cif_text, options, fit_range, dataset_id,
                  notes) -> AnalysisRow | None:
     """The attenuated crystal over the clusters' fit range, cached like them."""
-    from swaxs_lib.models.crystal import bulk_structure, read_crystal
+    from swaxs_lib.models.crystal import bulk_structure, read_crystal_text
     from swaxs_lib.refine.crystal import refine_crystal
 
     params = dict(sized.candidate.params)
@@ -123,16 +123,7 @@ def crystal_row(store, measurement, sized: SizedCandidate, element, cif_text, op
     record = store.find_result(key)
     if record is None:
         try:
-            if cif_text:
-                import tempfile
-                from pathlib import Path
-
-                with tempfile.TemporaryDirectory(prefix="swaxs-cif-") as folder:
-                    path = Path(folder) / "structure.cif"
-                    path.write_text(str(cif_text))
-                    structure = read_crystal(path)
-            else:
-                structure = bulk_structure(element, "fcc")
+            structure = read_crystal_text(cif_text) if cif_text else bulk_structure(element, "fcc")
             fit = refine_crystal(measurement, structure, nanoparticle=True, x_min=x_min, x_max=x_max,
                                  q_min_inv_angstrom=options.q_min_inv_angstrom,
                                  q_max_inv_angstrom=options.q_max_inv_angstrom,

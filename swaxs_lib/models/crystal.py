@@ -77,6 +77,7 @@ from __future__ import annotations
 
 import math
 import os
+from pathlib import Path
 
 import numpy as np
 from diffpy.srfit.fitbase import ProfileGenerator
@@ -168,6 +169,25 @@ def read_crystal(path: str | os.PathLike) -> Structure:
     if len(structure) == 0:
         raise SwaxsInputError(f"{path}: no atoms; expected a crystal structure")
     return structure
+
+
+def read_crystal_text(text: str, name: str = "structure.cif") -> Structure:
+    """:func:`read_crystal` of a cif's text (an upload, or the text a job stored), read from a private temporary file.
+
+    Raises
+    ------
+    SwaxsInputError
+        The text cannot be read as a crystal structure (the message names ``name``).
+    """
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="swaxs-cif-") as folder:
+        path = Path(folder) / "structure.cif"
+        path.write_text(str(text))
+        try:
+            return read_crystal(path)
+        except SwaxsInputError as exc:
+            raise SwaxsInputError(str(exc).replace(str(path), name)) from None
 
 
 def _lattice_kind(structure: Structure) -> str:
@@ -322,4 +342,5 @@ MODELS = (
 )
 
 __all__ = ["ADP_MODELS", "CRYSTAL_PARAMETERS", "CRYSTAL_STAGES", "CrystalPDFGenerator", "MODELS",
-           "QBROAD_FREED_START", "XYZ_HALF_RANGE", "bulk_structure", "read_crystal"]
+           "QBROAD_FREED_START", "XYZ_HALF_RANGE", "bulk_structure", "read_crystal",
+           "read_crystal_text"]

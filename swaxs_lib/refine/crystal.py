@@ -55,6 +55,7 @@ from swaxs_lib.models.crystal import (
     CrystalPDFGenerator,
     bulk_structure,
     read_crystal,
+    read_crystal_text,
 )
 from swaxs_lib.models.parameters import check_start
 from swaxs_lib.refine.symmetry import free_coordinates
@@ -275,15 +276,9 @@ def crystal_task(store, args: Mapping[str, Any], report: Callable[..., None]):
     ``nanoparticle``; ``radiation``; ``options`` (x_min, x_max, q_min_inv_angstrom,
     q_max_inv_angstrom, fix, free, start, bounds, adp).
     """
-    import tempfile
-    from pathlib import Path
-
     record = store.get_dataset(args["dataset_id"])
     if args.get("cif_text"):
-        with tempfile.TemporaryDirectory(prefix="swaxs-cif-") as folder:
-            path = Path(folder) / "structure.cif"
-            path.write_text(str(args["cif_text"]))
-            structure = read_crystal(path)
+        structure = read_crystal_text(args["cif_text"])
     else:
         structure = bulk_structure(args["element"], args.get("lattice", "fcc"))
     options = dict(args.get("options") or {})
