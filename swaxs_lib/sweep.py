@@ -133,6 +133,12 @@ class RefineOptions:
                               (bounds.items() if isinstance(bounds, Mapping) else ((b[0], b[1:]) for b in bounds))))
         return cls(**{**values, "fix": tuple(sorted(values.get("fix") or ())), "start": start, "bounds": bounds})
 
+    def refine_kwargs(self) -> dict[str, Any]:
+        """These options as :func:`swaxs_lib.refine.cluster.refine_cluster`'s keyword arguments."""
+        return {"x_min": self.x_min, "x_max": self.x_max, "q_min_inv_angstrom": self.q_min_inv_angstrom,
+                "q_max_inv_angstrom": self.q_max_inv_angstrom, "background": self.background, "fix": self.fix,
+                "start": dict(self.start), "bounds": {k: (lo, hi) for k, lo, hi in self.bounds}}
+
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["fix"], out["start"] = list(self.fix), dict(self.start)
@@ -523,12 +529,7 @@ def refine_candidate(measurement: Measurement, candidate: Candidate, options: Re
     from swaxs_lib.refine.cluster import refine_cluster
 
     cluster = candidate.build()
-    fit = refine_cluster(
-        measurement, cluster.atoms, x_min=options.x_min, x_max=options.x_max,
-        q_min_inv_angstrom=options.q_min_inv_angstrom, q_max_inv_angstrom=options.q_max_inv_angstrom,
-        background=options.background, fix=options.fix, start=dict(options.start),
-        bounds={k: (lo, hi) for k, lo, hi in options.bounds},
-    )
+    fit = refine_cluster(measurement, cluster.atoms, **options.refine_kwargs())
     from swaxs_lib.store import cluster_hash
 
     return StoredFit.from_fit(fit, producer="sweep", cluster=cluster.info, cluster_hash=cluster_hash(cluster))

@@ -131,14 +131,14 @@ def test_an_uploaded_structure_is_refined_and_ranked_with_the_motifs(tmp_path, c
 
     from ase.io import write
 
-    from swaxs_lib.analyse.pipeline import _structure_from_text
+    from swaxs_lib.structures.readers import read_structure_bytes
 
     text = io.StringIO()
     write(text, clusters["Au icosahedron shells=4"], format="xyz")
-    atoms = _structure_from_text("mine.xyz", text.getvalue())
+    atoms = read_structure_bytes(text.getvalue().encode(), "mine.xyz").atoms  # as the job reads an upload
     data = _gr(clusters, {"Au icosahedron shells=4": 1.0}, 5)
     result = analyse(Store(tmp_path / "s.duckdb"), data, options={"q_min_inv_angstrom": Q_MIN, "q_max_inv_angstrom": Q_MAX},
                      structures=[("mine.xyz", atoms)], **{**RUN, "families": ("decahedron",), "keep_per_family": 2})
     assert (result.rows[0].label, result.rows[0].family, result.rows[0].n_atoms) == ("mine.xyz", "structure", 147)
     with pytest.raises(SwaxsInputError, match="mine.xyz"):
-        _structure_from_text("mine.xyz", "3\nnot an xyz\nXx 0 0 0\n")
+        read_structure_bytes(b"3\nnot an xyz\nXx 0 0 0\n", "mine.xyz")

@@ -87,7 +87,7 @@ def relax_and_refine(measurement, candidate: Candidate, *, options: RefineOption
     atoms = candidate.build().atoms
     trace = relax_cluster(atoms, max_steps=steps)
     relaxed = trace.atoms()
-    fit = refine_cluster(measurement, relaxed, **refine_kwargs(options))
+    fit = refine_cluster(measurement, relaxed, **options.refine_kwargs())
     info = describe(relaxed, candidate.shape, {**dict(candidate.params), "relaxed": "EMT"})
     stored = StoredFit.from_fit(fit, producer="analyse", cluster=info)
     summary = {**stored.summary, "energy_ev_per_atom": trace.steps[-1].energy_ev_per_atom,
@@ -96,16 +96,15 @@ def relax_and_refine(measurement, candidate: Candidate, *, options: RefineOption
     return replace(stored, summary=summary), relaxed.positions.copy(), list(relaxed.get_chemical_symbols())
 
 
-def refine_kwargs(options: RefineOptions) -> dict[str, Any]:
-    return {"x_min": options.x_min, "x_max": options.x_max, "q_min_inv_angstrom": options.q_min_inv_angstrom,
-            "q_max_inv_angstrom": options.q_max_inv_angstrom, "background": options.background,
-            "fix": options.fix, "start": dict(options.start), "bounds": {k: (lo, hi) for k, lo, hi in options.bounds}}
+def cache_key(**fields: Any) -> str:
+    """sha256 of ``fields`` (JSON, sorted keys) with :data:`~swaxs_lib.sweep.REFINE_VERSION`: a stored fit's key."""
+    text = json.dumps({**fields, "version": REFINE_VERSION}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def relax_key(data_key: str, candidate: Candidate, options: RefineOptions, steps: int) -> str:
-    text = json.dumps({"data": data_key, "candidate": candidate.to_json(), "options": options.to_dict(),
-                       "steps": steps, "relax": "EMT-BFGS-fmax0.05", "version": REFINE_VERSION}, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return cache_key(data=data_key, candidate=candidate.to_json(), options=options.to_dict(), steps=steps,
+                     relax="EMT-BFGS-fmax0.05")
 
 
 def crystal_row(store, measurement, sized: SizedCandidate, element, cif_text, options, fit_range, dataset_id,
@@ -117,9 +116,8 @@ def crystal_row(store, measurement, sized: SizedCandidate, element, cif_text, op
     params = dict(sized.candidate.params)
     lo, hi = params["spdiameter_low_angstrom"], params["spdiameter_high_angstrom"]
     x_min, x_max = fit_range
-    key = hashlib.sha256(json.dumps({"data": measurement_key(measurement), "crystal": sized.candidate.to_json(),
-                                     "options": options.to_dict(), "range": [x_min, x_max],
-                                     "version": REFINE_VERSION}, sort_keys=True).encode()).hexdigest()
+    key = cache_key(data=measurement_key(measurement), crystal=sized.candidate.to_json(), options=options.to_dict(),
+                    range=[x_min, x_max])
     record = store.find_result(key)
     if record is None:
         try:
@@ -151,12 +149,10 @@ def structure_row(store, measurement, name: str, atoms, options: RefineOptions, 
     from swaxs_lib.structures.metadata import describe
 
     key = store.add_cluster(atoms)
-    fit_key_ = hashlib.sha256(json.dumps({"data": measurement_key(measurement), "cluster": key,
-                                          "options": options.to_dict(), "version": REFINE_VERSION},
-                                         sort_keys=True).encode()).hexdigest()
+    fit_key_ = cache_key(data=measurement_key(measurement), cluster=key, options=options.to_dict())
     record = store.find_result(fit_key_)
     if record is None:
-        fit = refine_cluster(measurement, atoms, **refine_kwargs(options))
+        fit = refine_cluster(measurement, atoms, **options.refine_kwargs())
         stored = StoredFit.from_fit(fit, producer="analyse", cluster=describe(atoms, "file", {"name": name}),
                                     cluster_hash=key, dataset_id=dataset_id,
                                     inputs={"page": "analyse", "structure": name, "options": options.to_dict()})

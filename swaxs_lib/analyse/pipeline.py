@@ -457,7 +457,9 @@ def analyse_task(store, args: Mapping[str, Any], report: Callable[..., None]) ->
     """
     record = store.get_dataset(args["dataset_id"])
     window = args.get("window")
-    structures = [(str(s["name"]), _structure_from_text(str(s["name"]), str(s["text"])))
+    from swaxs_lib.structures.readers import read_structure_bytes  # the upload's checks: suffix, size, elements
+
+    structures = [(str(s["name"]), read_structure_bytes(str(s["text"]).encode(), str(s["name"])).atoms)
                   for s in args.get("structures") or ()]
     result = analyse(store, record.measurement, element=args.get("element"), families=args.get("families"),
                      relax_top=int(args.get("relax_top", DEFAULT_RELAX_TOP)),
@@ -472,23 +474,6 @@ def analyse_task(store, args: Mapping[str, Any], report: Callable[..., None]) ->
         report(1, 1, "report: writing the HTML report")
         store.put_blob(report_key(args["job_id"]), report_html(result, record.measurement, store).encode())
     return result
-
-
-def _structure_from_text(name: str, text: str):
-    """An uploaded structure's atoms, read through the file readers' checks (suffix, size, elements)."""
-    import tempfile
-    from pathlib import Path
-
-    from swaxs_lib.structures.readers import read_structure
-
-    suffix = Path(name).suffix.lower()
-    with tempfile.TemporaryDirectory(prefix="swaxs-structure-") as folder:
-        path = Path(folder) / f"structure{suffix}"
-        path.write_text(text)
-        try:
-            return read_structure(path).atoms
-        except SwaxsInputError as exc:
-            raise SwaxsInputError(str(exc).replace(str(path), name)) from None
 
 
 def report_key(job_id: str) -> str:
