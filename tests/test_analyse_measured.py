@@ -142,7 +142,8 @@ CDSE_OPTIONS = {"fix": ["qdamp"], "start": {"qdamp": 0.0486}, "x_min": 1.7, "x_m
 @pytest.fixture(scope="module")
 def cdse_result(tmp_path_factory):
     if not os.environ.get("SWAXS_SLOW_CHECKS"):
-        pytest.skip("CdSe 3 nm analysis: ~2 min of CPU (17 refinements of 2,000-atom spheres over 1.7-44.8 Å); run "
+        pytest.skip("CdSe 3 nm analysis: ~2 min of CPU (8 spheres of up to 2,000 atoms, screened and refined over 1.7-44.8 Å, "
+                    "and the crystal); run "
                     "with SWAXS_SLOW_CHECKS=1 (CI's 15-minute budget leaves it out; numbers in the docstrings)")
     cif = (DATA / "cdse_np_pdfgui" / "CdSe-wurtzite.cif").read_text()
     return _analyse(tmp_path_factory.mktemp("cdse"), DATA / "cdse_np_pdfgui" / "CdSe-3nm.gr", cif_text=cif,
