@@ -52,6 +52,7 @@ import threading
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 from swaxs_lib.errors import SwaxsInputError
+from swaxs_lib.jobqueue import JobLimits, die_with_parent
 
 #: Scheduling priority (nice) of detached job workers, so that interactive users come first.
 WORKER_NICENESS = 10
@@ -140,12 +141,17 @@ def worker_init(niceness: int | None = WORKER_NICENESS) -> None:
 def worker_count(workers: int | None = None, n_tasks: int | None = None) -> int:
     """How many local workers to use: ``workers`` (default: the cores), at most ``n_tasks``, at least 1.
 
+    Never more than the cores, or ``$SWAXS_MAX_WORKERS`` where the server sets it
+    (:class:`swaxs_lib.jobqueue.JobLimits`): on a shared server a page asking for 16
+    workers on 2 cores gets 2.
+
     Examples
     --------
-    >>> worker_count(8, n_tasks=3), worker_count(0, n_tasks=0)
-    (3, 1)
+    >>> worker_count(1), worker_count(10**6) == JobLimits.from_env().max_workers, worker_count(0, n_tasks=0)
+    (1, True, 1)
     """
     n = int(workers or 0) or os.cpu_count() or 1
+    n = min(n, JobLimits.from_env().max_workers)  # never more processes than the server's cores (or its setting)
     if n_tasks is not None:
         n = min(n, int(n_tasks))
     return max(1, n)
@@ -174,7 +180,14 @@ def local_executor(workers: int | None = None, *, niceness: int | None = None) -
     if n == 1:
         return SerialExecutor()
     return concurrent.futures.ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"),
-                                                  initializer=worker_init, initargs=(niceness,))
+                                                  initializer=pool_worker_init, initargs=(niceness, os.getpid()))
+
+
+def pool_worker_init(niceness: int | None = None, parent: int | None = None) -> None:
+    """Set up a process of :func:`local_executor`'s pool: :func:`worker_init`, and end with the parent
+    (:func:`swaxs_lib.jobqueue.die_with_parent`), so a killed job worker leaves no pool process behind."""
+    worker_init(niceness)
+    die_with_parent(os.getppid() if parent is None else parent)
 
 
 def as_executor(executor: Any) -> concurrent.futures.Executor:
@@ -327,4 +340,4 @@ def map_as_completed(executor: concurrent.futures.Executor, fn: Callable[[Any], 
 
 __all__ = ["EXECUTOR_ENV", "WORKER_ENV", "WORKER_NICENESS", "Outcome", "SerialExecutor", "as_executor",
            "executor_from_env", "executor_width", "local_executor", "map_as_completed", "open_executor",
-           "worker_count", "worker_init"]
+           "pool_worker_init", "worker_count", "worker_init"]

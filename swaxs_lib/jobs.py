@@ -52,6 +52,7 @@ from typing import Any, Callable, ClassVar, Mapping
 
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.executors import WORKER_ENV, WORKER_NICENESS, worker_init
+from swaxs_lib.jobqueue import WATCH_EVERY_S, JobLimits, check_can_queue, may_start, start_watchdog
 from swaxs_lib.store import ResultRecord, Store
 from swaxs_lib.tasks import find_task, register_task, task_target
 from swaxs_lib.versioned import SCHEMA_KEY, as_mapping, reading, schema_of
@@ -115,7 +116,7 @@ class JobProgress:
 
 
 def submit(store: Store, task: str, params: Mapping[str, Any], *, dataset_id: str | None = None,
-           detach: bool = True, label: str | None = None) -> ResultRecord:
+           detach: bool = True, label: str | None = None, owner: str | None = None) -> ResultRecord:
     """Queue a job and start its worker.
 
     Parameters
@@ -132,20 +133,31 @@ def submit(store: Store, task: str, params: Mapping[str, Any], *, dataset_id: st
         this process before returning (tests, the command line's ``--wait``).
     label : str, optional
         A line for job lists.
+    owner : str, optional
+        Who asked (the server's user name); the queue's per-user limits count by it
+        (:mod:`swaxs_lib.jobqueue`).
 
     Returns
     -------
     ResultRecord
         The job's row (``status`` "queued", or the final one if not detached).
+
+    Raises
+    ------
+    SwaxsInputError
+        An unknown task, or the owner already has the most jobs waiting that the server allows.
     """
     target = task_target(task)  # SwaxsInputError for an unknown name
     if detach and target.startswith("__main__:"):
         raise SwaxsInputError(f"task {task!r}: defined in a script run as __main__, which a worker process cannot "
                               "import; expected it in an importable module (or detach=False)")
-    record = store.add_result("job", {"task": task, "target": target, "args": dict(params), "label": label or task},
+    if detach:
+        check_can_queue(store, owner or "", JobLimits.from_env())
+    record = store.add_result("job", {"task": task, "target": target, "args": dict(params), "label": label or task,
+                                      "owner": owner or ""},
                               status="queued", message=f"{label or task}: queued", dataset_id=dataset_id)
     if not detach:
-        run_job(store, record.id)
+        run_job(store, record.id, queue=False)
         return store.get_result(record.id)
     env = {**os.environ, **WORKER_ENV}
     log = log_path(store, record.id)
@@ -223,20 +235,33 @@ def list_jobs(store: Store, limit: int | None = None) -> list[ResultRecord]:
             for r in store.list_results("job", limit=limit)]
 
 
-def run_job(store: Store, job_id: str) -> None:
+def run_job(store: Store, job_id: str, *, queue: bool = True, watchdog_pgid: int | None = None) -> None:
     """Run a queued job in this process: the worker's main loop.
 
-    The status moves to running (with this process's pid, host and a
-    heartbeat), progress is written at most every :data:`REPORT_EVERY_S`, and
-    the job ends done (``result`` = the task's result as JSON plus the final progress),
-    failed (``message`` = the reason, the traceback in ``result``) or
-    cancelled.
+    The job waits in the server's queue until it may start (``queue``;
+    :func:`swaxs_lib.jobqueue.may_start`), then the status moves to running
+    (with this process's pid, host and a heartbeat), progress is written at
+    most every :data:`REPORT_EVERY_S`, and the job ends done (``result`` = the
+    task's result as JSON plus the final progress), failed (``message`` = the
+    reason, the traceback in ``result``) or cancelled.
+
+    Parameters
+    ----------
+    store : Store
+    job_id : str
+    queue : bool
+        Wait for a slot under the server's limits (detached workers); False starts at once
+        (``submit(detach=False)``: tests, the command line's ``--wait``).
+    watchdog_pgid : int, optional
+        This worker's own process group: a watchdog thread ends it within
+        :data:`~swaxs_lib.jobqueue.WATCH_EVERY_S` of a cancel or of the time limit, even if the task never
+        reports.  Only a detached worker, leader of its own group, may pass it.
     """
     record = store.get_result(job_id)
     if record.status != "queued":
         return
     label = record.params.get("label", "job")
-    start = time.time()
+    limits = JobLimits.from_env()
     state = {"last": 0.0, "progress": JobProgress(0, 0, 0.0, None, ""), "extra": {}}
     worker = {"pid": os.getpid(), "host": socket.gethostname()}
 
@@ -262,11 +287,17 @@ def run_job(store: Store, job_id: str) -> None:
             state["last"] = now
             write()
 
-    started = store.update_result(job_id, status="running", message=f"{label}: started", if_status="queued",
-                                  result={"progress": state["progress"].to_json(), "worker": worker,
-                                          "heartbeat": time.time()})
+    def begin() -> ResultRecord | None:
+        return store.update_result(job_id, status="running", message=f"{label}: started", if_status="queued",
+                                   result={"progress": state["progress"].to_json(), "worker": worker,
+                                           "heartbeat": time.time()})
+
+    started = _wait_for_slot(store, job_id, label, limits, begin) if queue else begin()
     if started is None:  # cancelled before it started
         return
+    start = time.time()
+    if watchdog_pgid is not None:
+        _watch(store, job_id, label, limits, start, watchdog_pgid)
     try:
         task = find_task(record.params["task"], record.params.get("target"))  # rows before targets: by name
         output = task(store, {**record.params.get("args", {}), "job_id": job_id}, report)
@@ -285,6 +316,51 @@ def run_job(store: Store, job_id: str) -> None:
     store.update_result(job_id, status="done", result={**output, "progress": progress.to_json(),
                                                        "worker": worker},
                         message=f"{label}: done in {time.time() - start:.1f} s", if_status="running")
+
+
+def _wait_for_slot(store: Store, job_id: str, label: str, limits: JobLimits,
+                   begin: Callable[[], ResultRecord | None]) -> ResultRecord | None:
+    """Wait until the queue lets job ``job_id`` start, then ``begin()`` it in the same write session (so two
+    workers never take the last slot); None if it was cancelled while waiting."""
+    said = None
+    while True:
+        with store.session(write=True):
+            if store.get_result(job_id).status != "queued":
+                return None
+            # a job whose worker died holds no slot: get_job marks it failed
+            running = [r for r in store.list_results("job", status="running") if get_job(store, r.id).status == "running"]
+            queued = [r for r in store.list_results("job", status="queued") if get_job(store, r.id).status == "queued"]
+            ok, why = may_start(job_id, queued, running, limits)
+            if ok:
+                return begin()
+            if why != said:
+                said = why
+                store.update_result(job_id, message=f"{label}: {why}", if_status="queued")
+        time.sleep(WATCH_EVERY_S)
+
+
+def _watch(store: Store, job_id: str, label: str, limits: JobLimits, start: float, pgid: int) -> None:
+    """Start the watchdog that ends this worker's process group on a cancel or past the time limit."""
+
+    def check() -> str | None:
+        status = store.get_result(job_id).status
+        if status == "cancelled":
+            return "cancelled"
+        if status == "running" and time.time() - start > limits.time_limit_s:
+            return "time limit"
+        return None
+
+    def stop(reason: str) -> None:
+        elapsed = time.time() - start
+        if reason == "cancelled":
+            store.update_result(job_id, message=f"{label}: cancelled after {elapsed:.0f} s (its processes ended)",
+                                if_status="cancelled")
+        else:
+            store.update_result(job_id, status="failed", if_status="running",
+                                message=f"{label}: failed: stopped after {elapsed:.0f} s, longer than the server's "
+                                        f"time limit of {limits.time_limit_s:.0f} s (SWAXS_JOB_TIME_LIMIT_S)")
+
+    start_watchdog(check, stop, pgid)
 
 
 def _fail(store: Store, job_id: str, label: str, reason: str, trace: str | None) -> None:
@@ -333,8 +409,16 @@ def _zombie_or_other(pid: int) -> bool:
 
 @register_task("selftest")
 def _selftest(store: Store, args: Mapping[str, Any], report: Callable[[int, int, str], None]) -> dict[str, Any]:
-    """A task for tests: ``steps`` units of ``seconds`` each; ``fail_at`` raises, ``crash_at`` exits."""
+    """A task for tests: ``steps`` units of ``seconds`` each; ``fail_at`` raises, ``crash_at`` exits;
+    ``pool_sleep`` first starts a pool of 2 local processes, each sleeping that long, and reports their pids."""
     steps = int(args.get("steps", 3))
+    if args.get("pool_sleep"):
+        from swaxs_lib.executors import local_executor
+
+        pool = local_executor(2)
+        for _ in range(2):
+            pool.submit(time.sleep, float(args["pool_sleep"]))
+        report(0, steps, "pool started", extra={"pool_pids": sorted(getattr(pool, "_processes", {}) or {})}, force=True)
     for k in range(steps):
         if args.get("fail_at") == k:
             raise ValueError(f"selftest failure at step {k}")
@@ -354,7 +438,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--db", required=True)
     args = parser.parse_args(argv)
     worker_init(WORKER_NICENESS)
-    run_job(Store(args.db), args.job_id)
+    # its own process group, so that a cancel or the time limit ends it and its pool processes together
+    os.setpgid(0, 0)
+    run_job(Store(args.db), args.job_id, watchdog_pgid=os.getpgid(0))
     return 0
 
 
