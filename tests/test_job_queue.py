@@ -119,3 +119,26 @@ def test_worker_counts_are_capped_by_the_server(monkeypatch):
     assert worker_count(16) == 2 and worker_count(1) == 1
     monkeypatch.delenv("SWAXS_MAX_WORKERS")
     assert worker_count(10_000) == os.cpu_count()
+
+
+def test_the_relax_command_writes_its_trace_as_it_goes(tmp_path):
+    """Killed mid-run, ``relax`` leaves a readable trace of every step so far (it used to write it at the end)."""
+    import csv
+    import subprocess
+    import sys
+
+    trace = tmp_path / "trace.csv"
+    proc = subprocess.Popen([sys.executable, "-m", "swaxs_lib", "relax", "--shape", "icosahedron", "--shells", "4",
+                             "--element", "Au", "--fmax", "1e-6", "--steps", "5000", "--optimizer", "FIRE",
+                             "--trace", str(trace)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "PYTHONPATH": os.getcwd()})
+    try:
+        _until(lambda: trace.exists() and len(trace.read_text().splitlines()) > 4, 60, "five trace lines")
+    finally:
+        proc.kill()
+        proc.wait()
+    with trace.open() as f:
+        rows = list(csv.DictReader(f))
+    steps = [int(r["step"]) for r in rows if r["step"]]
+    energies = [float(r["energy_ev_per_atom"]) for r in rows]
+    assert steps[:4] == [0, 1, 2, 3] and energies[3] < energies[0]  # FIRE lowers EMT's energy from the start

@@ -53,13 +53,16 @@ def _cmd_relax(args: argparse.Namespace) -> dict[str, Any]:
                                                                    f"every {args.refit_every} steps" if measurement else ""))
     bar = ProgressBar("relax")
     start = time.perf_counter()
+    writer = _TraceWriter(trace_out, tuple(cluster.atoms.get_chemical_symbols()), args.optimizer, args.fmax, args.steps)
+
+    def on_step(step, progress) -> None:
+        writer.add(step)
+        bar(step.step, progress.max_steps,
+            f"fmax {step.fmax_ev_per_angstrom:.3f}" + (f" R_w {step.rw:.4f}" if step.rw is not None else ""))
+
     trace = relax_cluster(
         cluster.atoms, optimizer=args.optimizer, fmax_ev_per_angstrom=args.fmax, max_steps=args.steps,
-        measurement=measurement, refit_every=args.refit_every,
-        refine_options=options,
-        on_step=lambda step, progress: bar(step.step, progress.max_steps,
-                                           f"fmax {step.fmax_ev_per_angstrom:.3f}"
-                                           + (f" R_w {step.rw:.4f}" if step.rw is not None else "")),
+        measurement=measurement, refit_every=args.refit_every, refine_options=options, on_step=on_step,
     )
     seconds = time.perf_counter() - start
     write_csv(trace_out, trace.columns())
@@ -87,6 +90,38 @@ def _cmd_relax(args: argparse.Namespace) -> dict[str, Any]:
         "best_rw_step": None if best is None else best.step, "best_rw": None if best is None else best.rw,
         "dataset": dataset_id or args.data, "from_header": taken,
     }
+
+
+class _TraceWriter:
+    """The trace CSV written as the relaxation goes: a row appended per step, so an interrupted run (Ctrl-C, a
+    kill, a time limit) leaves every step so far; the whole file is written again when columns are added."""
+
+    def __init__(self, path, symbols: tuple[str, ...], optimizer: str, fmax: float, max_steps: int) -> None:
+        self.path, self.symbols, self.optimizer, self.fmax, self.max_steps = path, symbols, optimizer, fmax, max_steps
+        self.steps: list = []
+        self.names: list[str] | None = None
+
+    def _columns(self, steps) -> dict[str, list]:
+        from swaxs_lib.relax import RelaxTrace
+
+        return RelaxTrace(self.symbols, tuple(steps), self.optimizer, "", self.fmax, self.max_steps, False).columns()
+
+    def add(self, step) -> None:
+        from swaxs_lib.io.tables import csv_text
+
+        if self.steps and self.steps[-1].step == step.step:  # the last step again, now with its refit
+            self.steps.pop()
+            self.names = None
+        self.steps.append(step)
+        row = self._columns([step])
+        if self.names is not None and set(row) <= set(self.names):
+            line = csv_text({name: row.get(name, [""]) for name in self.names}).split("\n", 1)[1]
+            with open(self.path, "a", encoding="utf-8") as f:
+                f.write(line)
+        else:  # the first step, or new columns (a refit's values): the whole file again
+            columns = self._columns(self.steps)
+            self.path.write_text(csv_text(columns))
+            self.names = list(columns)
 
 
 def register(sub) -> None:
