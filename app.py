@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 import swaxs_lib
-from pages._shared import download_csv, page_style, sidebar, store
+from pages._shared import datasets_for_viewer, download_csv, page_style, require_viewer, sidebar, store, viewer
 
 PAGES = {
     "data": ("pages/data.py", "Data", ":material/upload_file:",
@@ -69,8 +69,10 @@ def home() -> None:
                 st.page_link(path, label=title, icon=icon)
                 st.caption(blurb)
 
+    from swaxs_lib.access import visible
+
     db = store()
-    datasets = db.list_datasets()
+    datasets = datasets_for_viewer()
     st.subheader(f"Stored datasets ({len(datasets)})")
     if datasets:
         table = {
@@ -83,7 +85,7 @@ def home() -> None:
     else:
         st.caption("None yet: upload one on the Data page, or `python -m swaxs_lib import FILE`.")
 
-    results = db.list_results(limit=20)
+    results = visible(viewer(), db.list_results(limit=200))[:20]
     st.subheader("Recent results")
     if results:
         names = {d.id: d.name for d in datasets}
@@ -115,5 +117,6 @@ navigation = st.navigation(
     + [st.Page(path, title=title, icon=icon, url_path=name) for name, (path, title, icon, _) in PAGES.items()]
 )
 page_style()
+require_viewer()  # a login form, or a stop with the reason, where the server has users and this session none yet
 sidebar()
 navigation.run()

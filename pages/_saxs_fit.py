@@ -26,6 +26,7 @@ from pages._saxs_fit_table import PARSERS, TABLE_NAMES, parameter_table, url_tex
 from pages._shared import (
     download_csv,
     md,
+    owner_name,
     parse_choice,
     parse_id,
     parse_number,
@@ -311,7 +312,7 @@ def _fit(dataset_id: str, measurement, options: dict, table: dict, inputs: str) 
             bounds = {k: list(v) for k, v in kwargs["bounds"].items()}
             record = submit(store(), "saxs-fit", {"dataset_id": dataset_id, "model": options["model"],
                                                   "options": {**kwargs, "bounds": bounds}},
-                            dataset_id=dataset_id, label=f"SAXS fit: {options['model']}")
+                            dataset_id=dataset_id, label=f"SAXS fit: {options['model']}", owner=owner_name())
             st.session_state[f"{PAGE}.f_running"] = (inputs, record.id, dataset_id, options["model"], kwargs)
             st.session_state[f"{PAGE}.f_job"] = record.id
             return

@@ -55,6 +55,58 @@ def store() -> Store:
     return Store()
 
 
+# -- who is looking -------------------------------------------------------------------------------
+
+_VIEWER = "_swaxs_viewer"
+
+
+def viewer():
+    """The :class:`~swaxs_lib.access.Viewer` of this session: from the built-in login, the proxy's header,
+    or the anonymous user of a server with no logins; None until a ``password``-mode user logs in.
+
+    Raises
+    ------
+    SwaxsInputError
+        ``proxy`` mode and the request names no user.
+    """
+    from swaxs_lib.access import viewer_from_headers
+
+    if st.session_state.get(_VIEWER) is not None:
+        return st.session_state[_VIEWER]
+    return viewer_from_headers(dict(st.context.headers or {}))
+
+
+def require_viewer():
+    """The session's viewer; a login form (``password`` mode) or the reason (``proxy`` mode) and a stop if none."""
+    from swaxs_lib.access import login
+
+    try:
+        current = viewer()
+    except SwaxsInputError as exc:
+        st.error(f"{md(exc)}. Ask the server's administrator.", icon=":material/lock:")
+        st.stop()
+    if current is not None:
+        return current
+    st.title("swaxs: log in")
+    with st.form("login"):
+        name = st.text_input("User name", max_chars=64, autocomplete="username")
+        password = st.text_input("Password", type="password", max_chars=256, autocomplete="current-password")
+        if st.form_submit_button("Log in", type="primary"):
+            who = login(store(), name, password)
+            if who is None:
+                st.error("Unknown user name or wrong password.", icon=":material/lock:")
+            else:
+                st.session_state[_VIEWER] = who
+                st.rerun()
+    st.stop()
+
+
+def owner_name() -> str:
+    """The name this session's new datasets, fits and jobs are stored under (``""``: no logins)."""
+    current = viewer()
+    return "" if current is None else current.name
+
+
 # -- URL state -----------------------------------------------------------------------------------
 
 
@@ -223,9 +275,19 @@ def parse_id(text: str) -> str:
 
 # -- page parts --------------------------------------------------------------------------------
 
+def datasets_for_viewer():
+    """The stored datasets this session may see: its lists (:func:`swaxs_lib.access.can_list`), and a dataset
+    shared by link when the page's URL names it."""
+    from swaxs_lib.access import can_list, can_open
+
+    current = viewer()
+    linked = set(st.query_params.values())
+    return [d for d in store().list_datasets() if can_list(current, d) or (d.id in linked and can_open(current, d))]
+
+
 def datasets_or_stop():
-    """The stored datasets; with none, a hint and a link to the Data page, and the page stops."""
-    datasets = store().list_datasets()
+    """The datasets this session may see; with none, a hint and a link to the Data page, and the page stops."""
+    datasets = datasets_for_viewer()
     if not datasets:
         st.info("No datasets stored yet: upload one on the Data page.")
         st.page_link("pages/data.py", label="Go to Data", icon=":material/upload_file:")
@@ -256,7 +318,9 @@ def recent_jobs(task: str, page: str, title: str, n: int = 8) -> None:
     """Links to the newest jobs of ``task``, each reopening ``page`` with its ``job=`` id."""
     from swaxs_lib.jobs import list_jobs
 
-    jobs = [j for j in list_jobs(store(), limit=5 * n) if j.params.get("task") == task][:n]
+    from swaxs_lib.access import can_list
+
+    jobs = [j for j in list_jobs(store(), limit=5 * n) if j.params.get("task") == task and can_list(viewer(), j)][:n]
     if jobs:
         st.markdown(f"**{title}**")
         for j in jobs:
@@ -276,6 +340,7 @@ def watch_job(job_id: str, *, cancel_key: str | None = None, draw: Callable[[Any
     is called on every poll (a live trace).  None when no job has this id
     (a warning is shown).
     """
+    from swaxs_lib.access import can_change
     from swaxs_lib.jobs import cancel, get_job, progress_of
 
     try:
@@ -291,8 +356,9 @@ def watch_job(job_id: str, *, cancel_key: str | None = None, draw: Callable[[Any
         p = progress_of(now)
         if now.status in ("queued", "running"):
             st.progress(p.fraction, text=progress_text(now.message or now.status, p, at_most))
-            if cancel_key is not None and st.button("Cancel", icon=":material/stop:", key=cancel_key):
-                cancel(store(), job_id)
+            if (cancel_key is not None and can_change(viewer(), now)
+                    and st.button("Cancel", icon=":material/stop:", key=cancel_key)):
+                cancel(store(), job_id, viewer())
                 st.rerun()
         elif running:  # it has just ended: draw the page with its result
             st.rerun()
@@ -506,3 +572,9 @@ def sidebar() -> None:
                  help="What the camera button in a plot's toolbar saves.")
         db = store()
         st.caption(f"Store: `{html.escape(str(db.path.name))}`")
+        current = viewer()
+        if current is not None and current.name:
+            st.caption(f"Signed in as **{md(current.name)}**" + (" (admin)" if current.admin else ""))
+            if st.session_state.get(_VIEWER) is not None and st.button("Log out", icon=":material/logout:"):
+                st.session_state[_VIEWER] = None
+                st.rerun()

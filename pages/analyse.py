@@ -19,6 +19,7 @@ from pages._shared import (
     entry_guard,
     follow_default,
     md,
+    owner_name,
     parse_bool,
     parse_choice,
     parse_id,
@@ -87,7 +88,7 @@ def start_analysis(dataset_id: str, element: str, families: list[str], settings:
         args["cif_text"], what = cif[1], cif[0]
     try:
         label = f"analyse {what} vs {store().get_dataset(dataset_id).name}"
-        job = submit(store(), "analyse", args, dataset_id=dataset_id, label=label)
+        job = submit(store(), "analyse", args, dataset_id=dataset_id, label=label, owner=owner_name())
     except SwaxsInputError as exc:
         st.session_state[f"{PAGE}._error"] = str(exc)
         return

@@ -22,9 +22,11 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from pages._shared import (
+    datasets_for_viewer,
     download_csv,
     entry_guard,
     md,
+    owner_name,
     parse_choice,
     parse_id,
     parse_number,
@@ -34,7 +36,9 @@ from pages._shared import (
     store,
     sync_url,
     url_key,
+    viewer,
 )
+from swaxs_lib.access import can_change, can_open, check_change
 from swaxs_lib.corrections import subtract_background
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.io import MAX_INPUT_BYTES, read_measurement_bytes
@@ -62,6 +66,10 @@ VIEW_NAMES = ["ds", "view", "xmin", "xmax"]
 SUBTRACT_NAMES = ["bg", "scale", "ts", "tb", "thick"]
 _FLASH = "data._flash"
 _CONFIRM = "data._confirm_delete"
+#: The session key of the upload form's "Who may see it" choice.
+_SHARE = "data.share_new"
+#: Who may see a dataset (swaxs_lib.store VISIBILITIES), in words.
+SHARE_LABELS = {"group": "Group (every user)", "link": "By link only", "private": "Private"}
 #: Largest upload (MB, as Streamlit counts them: 2**20 bytes): the readers' limit.
 UPLOAD_CAP_MB = MAX_INPUT_BYTES // 2**20
 #: Finds the files the browser refused (over the size cap) in the uploader and tells the page.
@@ -128,12 +136,13 @@ def save_uploads(items) -> None:
     for data, filename, measurement, name_key in items:
         try:
             existing = store().find_identical_dataset(data, measurement)
-            if existing is not None:
+            if existing is not None and can_open(viewer(), existing):
                 flash("info", f"{md(filename)} is already stored, read the same way, as **{md(existing.name)}** "
                               f"(`{existing.id}`): not stored again.")
                 st.session_state[f"{PAGE}.ds"] = existing.id
                 continue
-            record = store().add_dataset(st.session_state.get(name_key, ""), data, filename, measurement)
+            record = store().add_dataset(st.session_state.get(name_key, ""), data, filename, measurement,
+                                         owner=owner_name(), visibility=st.session_state.get(_SHARE, "group"))
         except SwaxsInputError as exc:
             flash("error", md(exc))
             continue
@@ -163,12 +172,13 @@ def save_subtracted(result, sample_name: str, background_name: str, name_key: st
     filename = f"{slug(sample_name)}-minus-{slug(background_name)}.csv"
     try:
         existing = store().find_identical_dataset(text.encode(), result)
-        if existing is not None:
+        if existing is not None and can_open(viewer(), existing):
             st.session_state[f"{PAGE}.ds"] = existing.id
             st.session_state[f"{PAGE}.bg"] = None
             flash("info", f"This subtraction is already stored as **{md(existing.name)}** (`{existing.id}`).")
             return
-        record = store().add_dataset(name, text.encode(), filename, result)
+        record = store().add_dataset(name, text.encode(), filename, result, owner=owner_name(),
+                                     visibility=st.session_state.get(_SHARE, "group"))
     except SwaxsInputError as exc:
         flash("error", md(exc))
         return
@@ -179,12 +189,23 @@ def save_subtracted(result, sample_name: str, background_name: str, name_key: st
 
 def rename(dataset_id: str) -> None:
     try:
+        check_change(viewer(), store().get_dataset(dataset_id), "rename", "dataset")
         summary = store().rename_dataset(dataset_id, st.session_state.get(f"{PAGE}.rename_to") or "")
     except SwaxsInputError as exc:
         flash("error", md(exc))
         return
     st.session_state[f"{PAGE}.rename_to"] = ""
     flash("success", f"Renamed to **{md(summary.name)}**.")
+
+
+def share(dataset_id: str) -> None:
+    try:
+        check_change(viewer(), store().get_dataset(dataset_id), "share", "dataset")
+        summary = store().set_dataset_visibility(dataset_id, st.session_state[f"{PAGE}.share_as"])
+    except SwaxsInputError as exc:
+        flash("error", md(exc))
+        return
+    flash("success", f"**{md(summary.name)}** is now {SHARE_LABELS[summary.visibility].lower()}.")
 
 
 def ask_delete(dataset_id: str) -> None:
@@ -198,6 +219,7 @@ def cancel_delete() -> None:
 def delete(dataset_id: str, name: str) -> None:
     st.session_state.pop(_CONFIRM, None)
     try:
+        check_change(viewer(), store().get_dataset(dataset_id), "delete", "dataset")
         store().delete_dataset(dataset_id)
     except SwaxsInputError as exc:
         flash("error", md(exc))
@@ -366,6 +388,10 @@ def upload_section(summaries) -> None:
         return
     if len(files) > 1:
         st.caption("Each file is read with its own options: kind and x unit come from the file unless you set them.")
+    if owner_name():  # a server with users: each upload is its owner's, seen by whom the owner chooses
+        st.selectbox("Who may see what you save", list(SHARE_LABELS), format_func=SHARE_LABELS.get, key=_SHARE,
+                     help="Private: you (and admins). By link: whoever you send its link; not listed. "
+                          "Group: every user of this server. You can change it later.")
     by_sha = {d.raw_sha256: d for d in summaries}
     all_ids = [upload.file_id for upload in files]
     cards = [(upload.name, upload_card(upload, all_ids, by_sha)) for upload in files]
@@ -382,6 +408,7 @@ def upload_section(summaries) -> None:
 def datasets_table(summaries) -> None:
     table = {
         "id": [d.id for d in summaries], "name": [d.name for d in summaries], "kind": [d.kind for d in summaries],
+        "owner": [d.owner for d in summaries], "shared_with": [d.visibility for d in summaries],
         "n_points": [d.n_points for d in summaries], "filename": [d.filename for d in summaries],
         "n_bytes": [d.n_bytes for d in summaries],
         "uploaded_utc": [d.created_at.strftime("%Y-%m-%d %H:%M") for d in summaries],
@@ -502,7 +529,17 @@ def preview_section(record, summaries) -> bool:
             st.dataframe(pd.DataFrame(facts), hide_index=True)
             download_csv("Reader notes (CSV)", facts, f"{stem}-reader-notes.csv", key=f"{PAGE}.notes_csv")
 
-    with st.expander("Rename or delete", icon=":material/edit:"):
+    if not can_change(viewer(), record):
+        st.caption(f"Stored by {md(record.owner) or 'the group'}: only its owner or an admin may rename, share or "
+                   "delete it.")
+        return result is not None or background is not None
+    with st.expander("Rename, share or delete", icon=":material/edit:"):
+        left, right = st.columns([3, 1], vertical_alignment="bottom")
+        st.session_state.setdefault(f"{PAGE}.share_as", record.visibility)
+        left.selectbox("Who may see it", list(SHARE_LABELS), format_func=SHARE_LABELS.get, key=f"{PAGE}.share_as",
+                       help="Private: you (and admins). By link: whoever you send its link; not listed. "
+                            "Group: every user of this server.")
+        right.button("Share", key=f"{PAGE}.share", on_click=share, args=(record.id,), icon=":material/share:")
         left, right = st.columns([3, 1], vertical_alignment="bottom")
         left.text_input("New name", key=f"{PAGE}.rename_to", placeholder=record.name, max_chars=200)
         right.button("Rename", key=f"{PAGE}.rename", on_click=rename, args=(record.id,), icon=":material/edit:")
@@ -567,7 +604,7 @@ url_key(PAGE, "tb", None, parse_number(1e-6, 1.0))
 url_key(PAGE, "thick", None, parse_number(1e-6, 100.0))
 show_url_warnings()
 
-summaries_now = store().list_datasets()
+summaries_now = datasets_for_viewer()
 upload_section(summaries_now)
 st.divider()
 sync_url(PAGE, stored_section(summaries_now))

@@ -29,6 +29,7 @@ from pages._shared import (
     follow_default,
     format_value,
     md,
+    owner_name,
     parse_choice,
     parse_id,
     parse_number,
@@ -104,7 +105,7 @@ def start_sweep(dataset_id: str, shape: str, element: str, grid: str | None, opt
         if cif is not None:
             args["cif_text"], args["element"], what = cif[1], None, f"{shape} of {cif[0]}"
         label = f"sweep {what} vs {store().get_dataset(dataset_id).name}"
-        job = submit(store(), "sweep", args, dataset_id=dataset_id, label=label)
+        job = submit(store(), "sweep", args, dataset_id=dataset_id, label=label, owner=owner_name())
     except SwaxsInputError as exc:
         st.session_state[f"{PAGE}._error"] = str(exc)
         return
@@ -221,7 +222,7 @@ def start_crystal(dataset_id: str, element: str, lattice: str, nanoparticle: boo
     if cif is not None:
         args["cif_text"], what = cif[1], cif[0]
     label = f"{'nanoparticle' if nanoparticle else 'crystal'} {what} vs {store().get_dataset(dataset_id).name}"
-    job = submit(store(), "crystal", args, dataset_id=dataset_id, label=label)
+    job = submit(store(), "crystal", args, dataset_id=dataset_id, label=label, owner=owner_name())
     st.session_state[f"{PAGE}.cjob"] = job.id
 
 

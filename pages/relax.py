@@ -16,10 +16,12 @@ from plotly.subplots import make_subplots
 from pages._cluster_widgets import UPLOAD, cluster_controls
 from pages._shared import (
     compare_handoff,
+    datasets_for_viewer,
     download_csv,
     entry_guard,
     fit_figure,
     md,
+    owner_name,
     parse_bool,
     parse_choice,
     parse_id,
@@ -73,7 +75,7 @@ def start_relax(cluster: dict, dataset_id: str | None, optimizer: str, fmax: flo
     try:
         job = submit(store(), "relax", {"cluster": spec, "dataset_id": dataset_id, "optimizer": optimizer,
                                         "fmax": fmax, "steps": steps, "refit_every": every},
-                     dataset_id=dataset_id, label=label)
+                     dataset_id=dataset_id, label=label, owner=owner_name())
     except SwaxsInputError as exc:
         st.session_state[f"{PAGE}._error"] = str(exc)
         return
@@ -83,7 +85,7 @@ def start_relax(cluster: dict, dataset_id: str | None, optimizer: str, fmax: flo
 
 def relax_form() -> list[str]:
     st.markdown("**Cluster**")
-    datasets = store().list_datasets()
+    datasets = datasets_for_viewer()
     labels = {NO_DATA: "none (relax only)", **{d.id: f"{d.name} ({d.kind}, {d.n_points} points)" for d in datasets}}
     ds_key = url_key(PAGE, "ds", NO_DATA, str)
     if st.session_state[ds_key] not in labels:

@@ -155,7 +155,8 @@ def submit(store: Store, task: str, params: Mapping[str, Any], *, dataset_id: st
         check_can_queue(store, owner or "", JobLimits.from_env())
     record = store.add_result("job", {"task": task, "target": target, "args": dict(params), "label": label or task,
                                       "owner": owner or ""},
-                              status="queued", message=f"{label or task}: queued", dataset_id=dataset_id)
+                              status="queued", message=f"{label or task}: queued", dataset_id=dataset_id,
+                              owner=owner or "")
     if not detach:
         run_job(store, record.id, queue=False)
         return store.get_result(record.id)
@@ -220,9 +221,21 @@ def progress_of(record: ResultRecord) -> JobProgress:
     return JobProgress.from_json((record.result or {}).get("progress") or {})
 
 
-def cancel(store: Store, job_id: str) -> ResultRecord:
-    """Ask a queued or running job to stop; its worker stops at its next progress report."""
+def cancel(store: Store, job_id: str, viewer=None) -> ResultRecord:
+    """Stop a queued or running job: a waiting worker leaves the queue, a running one's watchdog ends its
+    processes within a second (:mod:`swaxs_lib.jobqueue`).
+
+    Raises
+    ------
+    SwaxsInputError
+        Unknown id, or ``viewer`` (a :class:`~swaxs_lib.access.Viewer`; None: the command line, an admin) may
+        not cancel it: only its owner or an admin may.
+    """
+    from swaxs_lib.access import check_change
+
     record = get_job(store, job_id)
+    if viewer is not None:
+        check_change(viewer, record, "cancel", "job")
     if record.status in ("queued", "running"):
         record = store.update_result(job_id, status="cancelled",
                                      message=f"{record.params.get('label', 'job')}: cancelled")

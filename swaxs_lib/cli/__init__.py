@@ -33,6 +33,7 @@ from swaxs_lib.cli import (
     saxs_fit,
     sizedist,
     structure,
+    users,
 )
 from swaxs_lib.cli.common import Parser
 from swaxs_lib.errors import SwaxsInputError
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     saxs_fit.register(sub)
     indexing.register(sub)
     analyse.register(sub)
+    users.register(sub)
     return parser
 
 

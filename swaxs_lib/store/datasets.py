@@ -45,6 +45,10 @@ class DatasetSummary:
         Size of the uploaded file.
     created_at : datetime.datetime
         Upload time (UTC, aware).
+    owner : str
+        Who stored it (``""``: nobody in particular; :mod:`swaxs_lib.access`).
+    visibility : str
+        Who may see it: ``"private"``, ``"link"`` or ``"group"`` (:data:`VISIBILITIES`).
     """
 
     id: str
@@ -56,6 +60,8 @@ class DatasetSummary:
     raw_sha256: str
     n_bytes: int
     created_at: datetime
+    owner: str = ""
+    visibility: str = "group"
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,8 @@ class DatasetRecord:
         The uploaded file, verbatim.
     measurement : Measurement
         The parsed curve (x in 1/Å or Å), rebuilt from the stored arrays.
+    owner, visibility : str
+        As in :class:`DatasetSummary`.
     """
 
     id: str
@@ -79,13 +87,26 @@ class DatasetRecord:
     created_at: datetime
     raw_bytes: bytes
     measurement: Measurement
+    owner: str = ""
+    visibility: str = "group"
 
 
-_SUMMARY_COLUMNS = "id, name, filename, kind, x_unit, len(x), raw_sha256, octet_length(raw_bytes), created_at"
+#: Who may see a dataset: its owner only; whoever has its id (a link); every user of the server.
+VISIBILITIES = ("private", "link", "group")
+
+_SUMMARY_COLUMNS = ("id, name, filename, kind, x_unit, len(x), raw_sha256, octet_length(raw_bytes), created_at, "
+                    "coalesce(owner, ''), coalesce(visibility, 'group')")
+_N_SUMMARY = 11
 
 
 def _summary(row) -> DatasetSummary:
-    return DatasetSummary(*row[:8], created_at=as_utc(row[8]))
+    return DatasetSummary(*row[:8], created_at=as_utc(row[8]), owner=row[9], visibility=row[10])
+
+
+def _check_visibility(visibility) -> str:
+    if visibility not in VISIBILITIES:
+        raise SwaxsInputError(f"visibility: got {visibility!r}; expected one of {', '.join(VISIBILITIES)}")
+    return visibility
 
 
 def _check_name(name, what: str = "name") -> str:
@@ -104,7 +125,8 @@ def _float_list(values, what: str, n: int | None) -> list[float]:
 class DatasetsMixin:
     """Dataset methods of :class:`~swaxs_lib.store.Store`."""
 
-    def add_dataset(self, name: str, raw_bytes: bytes, filename: str, measurement: Measurement) -> DatasetRecord:
+    def add_dataset(self, name: str, raw_bytes: bytes, filename: str, measurement: Measurement, *,
+                    owner: str = "", visibility: str = "group") -> DatasetRecord:
         """Store an uploaded file and the curve a reader parsed from it.
 
         Parameters
@@ -117,6 +139,10 @@ class DatasetsMixin:
             The uploaded file's name.
         measurement : Measurement
             What the reader returned for ``raw_bytes``.
+        owner : str
+            Who stores it (``""``: nobody in particular).
+        visibility : {"group", "link", "private"}
+            Who may see it (:mod:`swaxs_lib.access`).
 
         Returns
         -------
@@ -131,6 +157,8 @@ class DatasetsMixin:
         """
         name = _check_name(name)
         filename = _check_name(filename, "filename")
+        visibility = _check_visibility(visibility)
+        owner = str(owner or "")
         if not isinstance(raw_bytes, (bytes, bytearray, memoryview)):
             raise SwaxsInputError(f"raw_bytes: got {type(raw_bytes).__name__}; expected bytes")
         raw = bytes(raw_bytes)
@@ -148,14 +176,15 @@ class DatasetsMixin:
             cur.execute(
                 'INSERT INTO datasets (id, name, filename, raw_bytes, raw_sha256, kind, x_unit, source, '
                 'wavelength_angstrom, x, "values", uncertainties, header_json, metadata_json, created_at, '
-                "x_resolution) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "x_resolution, owner, visibility) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [dataset_id, name, filename, raw, sha, measurement.kind, measurement.x_unit, measurement.source,
-                 wavelength, x, values, sigma, header, metadata, now, dx],
+                 wavelength, x, values, sigma, header, metadata, now, dx, owner, visibility],
             )
         return DatasetRecord(
             id=dataset_id, name=name, filename=filename, raw_sha256=sha, created_at=as_utc(now),
             raw_bytes=raw, measurement=_measurement(measurement.kind, x, values, sigma, measurement.source,
                                                     measurement.x_unit, wavelength, header, metadata, dx),
+            owner=owner, visibility=visibility,
         )
 
     def find_identical_dataset(self, raw_bytes: bytes, measurement: Measurement | None = None) -> DatasetSummary | None:
@@ -217,15 +246,15 @@ class DatasetsMixin:
         with self.session() as cur:
             row = cur.execute(
                 'SELECT id, name, filename, raw_sha256, created_at, raw_bytes, kind, x, "values", uncertainties, '
-                "source, x_unit, wavelength_angstrom, header_json, metadata_json, x_resolution FROM datasets "
-                "WHERE id = ?",
+                "source, x_unit, wavelength_angstrom, header_json, metadata_json, x_resolution, "
+                "coalesce(owner, ''), coalesce(visibility, 'group') FROM datasets WHERE id = ?",
                 [dataset_id],
             ).fetchone()
         if row is None:
             raise SwaxsInputError(f"dataset id {dataset_id!r}: no such dataset in {self.path}")
         return DatasetRecord(
             id=row[0], name=row[1], filename=row[2], raw_sha256=row[3], created_at=as_utc(row[4]),
-            raw_bytes=bytes(row[5]), measurement=_measurement(*row[6:]),
+            raw_bytes=bytes(row[5]), measurement=_measurement(*row[6:16]), owner=row[16], visibility=row[17],
         )
 
     def list_datasets(self) -> list[DatasetSummary]:
@@ -252,6 +281,23 @@ class DatasetsMixin:
             raise SwaxsInputError(f"dataset id {dataset_id!r}: no such dataset in {self.path}")
         return _summary(row)
 
+    def set_dataset_visibility(self, dataset_id: str, visibility: str) -> DatasetSummary:
+        """Who may see a dataset from now on (:data:`VISIBILITIES`); returns its updated summary.
+
+        Raises
+        ------
+        SwaxsInputError
+            Unknown id or visibility.
+        """
+        check_id(dataset_id, "dataset")
+        visibility = _check_visibility(visibility)
+        with self.session(write=True) as cur:
+            row = cur.execute(f"UPDATE datasets SET visibility = ? WHERE id = ? RETURNING {_SUMMARY_COLUMNS}",
+                              [visibility, dataset_id]).fetchone()
+        if row is None:
+            raise SwaxsInputError(f"dataset id {dataset_id!r}: no such dataset in {self.path}")
+        return _summary(row)
+
     def delete_dataset(self, dataset_id: str) -> None:
         """Delete a dataset and its bytes.  Results that name it keep the id.
 
@@ -269,7 +315,8 @@ class DatasetsMixin:
 
 def _same_reading(row, m: Measurement) -> bool:
     """Whether a row of ``_SUMMARY_COLUMNS`` + wavelength, x, values, uncertainties holds the curve ``m``."""
-    kind, x_unit, wavelength, x, values, sigma = row[3], row[4], row[9], row[10], row[11], row[12]
+    kind, x_unit = row[3], row[4]
+    wavelength, x, values, sigma = row[_N_SUMMARY:_N_SUMMARY + 4]
     if (kind, x_unit) != (m.kind, m.x_unit) or (wavelength is None) != (m.wavelength_angstrom is None):
         return False
     if wavelength is not None and wavelength != float(m.wavelength_angstrom):
@@ -297,4 +344,4 @@ def _measurement(kind, x, values, sigma, source, x_unit, wavelength, header_json
     )
 
 
-__all__ = ["DatasetRecord", "DatasetSummary", "DatasetsMixin"]
+__all__ = ["VISIBILITIES", "DatasetRecord", "DatasetSummary", "DatasetsMixin"]

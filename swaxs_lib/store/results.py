@@ -46,6 +46,9 @@ class ResultRecord:
     cluster_hash : str or None
     created_at, updated_at : datetime.datetime
         UTC, aware.
+    cache_key : str or None
+    owner : str
+        Who asked for it (``""``: nobody in particular; :mod:`swaxs_lib.access`).
     """
 
     id: str
@@ -59,6 +62,7 @@ class ResultRecord:
     created_at: datetime
     updated_at: datetime
     cache_key: str | None = None
+    owner: str = ""
 
     def best_rw(self) -> float | None:
         """The R_w a list of results shows for this row: a fit's own, the best of a sweep's ranked
@@ -79,7 +83,7 @@ class ResultRecord:
 
 
 _COLUMNS = ("id, kind, status, params_json, result_json, message, dataset_id, cluster_hash, created_at, updated_at, "
-            "cache_key")
+            "cache_key, owner")
 
 
 def _record(row) -> ResultRecord:
@@ -87,6 +91,7 @@ def _record(row) -> ResultRecord:
         id=row[0], kind=row[1], status=row[2], params=json.loads(row[3]),
         result=None if row[4] is None else json.loads(row[4]), message=row[5], dataset_id=row[6],
         cluster_hash=row[7], created_at=as_utc(row[8]), updated_at=as_utc(row[9]), cache_key=row[10],
+        owner=row[11] or "",
     )
 
 
@@ -116,6 +121,7 @@ class ResultsMixin:
         dataset_id: str | None = None,
         cluster_hash: str | None = None,
         cache_key: str | None = None,
+        owner: str = "",
     ) -> ResultRecord:
         """Record a fit, sweep or job.
 
@@ -133,6 +139,8 @@ class ResultsMixin:
             The inputs it used.
         cache_key : str, optional
             A hash of every input, so that :meth:`find_result` can reuse it.
+        owner : str
+            Who asked for it (``""``: nobody in particular).
 
         Returns
         -------
@@ -147,9 +155,9 @@ class ResultsMixin:
         result_id, now = new_id(), utc_now()
         with self.session(write=True) as cur:
             row = cur.execute(
-                f"INSERT INTO results ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_COLUMNS}",
+                f"INSERT INTO results ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_COLUMNS}",
                 [result_id, kind, status, params_json, result_json, message, dataset_id, cluster_hash, now, now,
-                 cache_key],
+                 cache_key, str(owner or "")],
             ).fetchone()
         return _record(row)
 

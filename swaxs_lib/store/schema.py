@@ -157,6 +157,19 @@ _V7 = [
     "ALTER TABLE datasets ADD COLUMN x_resolution DOUBLE[]",
 ]
 
+_V8 = [
+    # who stored it ('' = nobody in particular: rows from before, the command line, a server with no logins) and
+    # who may see it: private (its owner), link (whoever has its id), group (every user of the server)
+    "ALTER TABLE datasets ADD COLUMN owner VARCHAR DEFAULT ''",
+    "ALTER TABLE datasets ADD COLUMN visibility VARCHAR DEFAULT 'group'",
+    "ALTER TABLE results ADD COLUMN owner VARCHAR DEFAULT ''",
+    """CREATE TABLE users (
+        name VARCHAR PRIMARY KEY,          -- the built-in login's user name
+        password_scrypt VARCHAR NOT NULL,  -- scrypt$n$r$p$salt_hex$hash_hex, see swaxs_lib.access
+        admin BOOLEAN NOT NULL,
+        created_at TIMESTAMP NOT NULL
+    )""",
+]
 
 #: (description, function) per version, in order; version k is ``MIGRATIONS[k - 1]``.
 MIGRATIONS: tuple[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]], ...] = (
@@ -167,6 +180,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]], ...] 
     ("opaque blobs (trajectory frames)", _statements(_V5)),
     ("simulated training database", _statements(_V6)),
     ("Q resolution of a dataset", _statements(_V7)),
+    ("owners, sharing and the built-in login's users", _statements(_V8)),
 )
 
 #: The version this code reads and writes.
