@@ -274,7 +274,7 @@ def render(dataset_id: str, measurement) -> None:
         else:
             fit = SaxsFit.from_json(record.result)
             saved = save_saxs_fit(store(), fit, dataset_id=dataset_id, form_factor=job[3], options=job[4],
-                                  cache_key=job[0])
+                                  cache_key=job[0], owner=owner_name())
         st.session_state[key] = (job[0], fit, saved.id, dataset_id)
         st.session_state[fit_key] = saved.id
         st.session_state[job_key] = None

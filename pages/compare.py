@@ -32,6 +32,7 @@ from pages._shared import (
     download_csv,
     entry_guard,
     md,
+    owner_name,
     parse_bool,
     parse_choice,
     parse_number,
@@ -358,7 +359,7 @@ def _save_button(results, dataset_id: str) -> None:
                 inputs={"page": "compare", "cluster": cluster.info.to_dict(), "values": comparison.values,
                         "background": fit.background_model, "x_min": fit.x_min, "x_max": fit.x_max,
                         "q_range_inv_angstrom": comparison.q_range_inv_angstrom}),
-                message=f"{cluster.info.formula} {cluster.info.shape}: R_w {fit.rw:.4f}")
+                message=f"{cluster.info.formula} {cluster.info.shape}: R_w {fit.rw:.4f}", owner=owner_name())
         st.toast(f"Saved {len(results)} fit(s); they are listed on the Home page.")
 
 

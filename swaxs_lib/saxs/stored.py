@@ -59,7 +59,7 @@ def fit_cache_key(dataset_id: str, form_factor: str, options: Mapping[str, Any])
 
 
 def save_saxs_fit(store: "Store", fit: "SaxsFit", *, dataset_id: str, form_factor: str,
-                  options: Mapping[str, Any], cache_key: str | None = None) -> "ResultRecord":
+                  options: Mapping[str, Any], cache_key: str | None = None, owner: str = "") -> "ResultRecord":
     """Write ``fit`` as a fit row that :func:`read_saxs_fit` reads back whole.
 
     Parameters
@@ -75,6 +75,8 @@ def save_saxs_fit(store: "Store", fit: "SaxsFit", *, dataset_id: str, form_facto
         bounds, fix, free).
     cache_key : str, optional
         :func:`fit_cache_key` of the same inputs.
+    owner : str
+        Who saved it (:mod:`swaxs_lib.access`).
     """
     from swaxs_lib.store.fits import StoredFit
 
@@ -84,7 +86,8 @@ def save_saxs_fit(store: "Store", fit: "SaxsFit", *, dataset_id: str, form_facto
     result["saxs_fit"] = fit.to_json()
     params = {"page": "saxs", "model": fit.model, "form_factor": form_factor, "options": plain_options(options)}
     return store.add_result("fit", params, result=result, dataset_id=dataset_id,
-                            message=f"SAXS fit: {fit.model} χ²_red {fit.chi2_reduced:.4g}", cache_key=cache_key)
+                            message=f"SAXS fit: {fit.model} χ²_red {fit.chi2_reduced:.4g}", cache_key=cache_key,
+                            owner=owner)
 
 
 def read_saxs_fit(record: "ResultRecord") -> tuple["SaxsFit", str, dict[str, Any]]:

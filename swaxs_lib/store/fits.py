@@ -269,7 +269,7 @@ class StoredFit:
 
 
 def save_fit(store: "Store", fit: StoredFit, *, message: str | None = None,
-             cache_key: str | None = None) -> "ResultRecord":
+             cache_key: str | None = None, owner: str = "") -> "ResultRecord":
     """Write ``fit`` as a fit row: ``params`` = its inputs, ``result`` = the rest of its JSON.
 
     Parameters
@@ -280,6 +280,8 @@ def save_fit(store: "Store", fit: StoredFit, *, message: str | None = None,
         The row's line for lists (default: producer, model and R_w).
     cache_key : str, optional
         A hash of every input, for :meth:`~swaxs_lib.store.Store.find_result`.
+    owner : str
+        Who saved it (:mod:`swaxs_lib.access`).
 
     Returns
     -------
@@ -289,7 +291,8 @@ def save_fit(store: "Store", fit: StoredFit, *, message: str | None = None,
     result = fit.to_json()
     inputs = result.pop("inputs")
     return store.add_result("fit", inputs, result=result, dataset_id=fit.dataset_id, cluster_hash=fit.cluster_hash,
-                            message=message or f"{fit.producer}: {fit.model} R_w {fit.rw:.4f}", cache_key=cache_key)
+                            message=message or f"{fit.producer}: {fit.model} R_w {fit.rw:.4f}", cache_key=cache_key,
+                            owner=owner)
 
 
 def read_fit(record: "ResultRecord") -> StoredFit:
