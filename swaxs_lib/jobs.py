@@ -205,7 +205,24 @@ def get_job(store: Store, job_id: str) -> ResultRecord:
             message=f"{record.params.get('label', 'job')}: the worker process ended without a result "
                     f"({last or 'killed, or out of memory?'})",
         )
+        discard_unfinished(store, record)
     return record
+
+
+def discard_unfinished(store: Store, record: ResultRecord) -> None:
+    """Remove what a job that did not finish stored beyond the partial result in its row.
+
+    A task may define ``task.discard_unfinished(store, record)`` (the relaxation drops
+    trajectory frames its stored trace does not reach); work a sweep or analysis finished is
+    kept, cached, and reused when it is run again.  Never raises: the job's state is what matters.
+    """
+    try:
+        task = find_task(record.params["task"], record.params.get("target"))
+        discard = getattr(task, "discard_unfinished", None)
+        if discard is not None:
+            discard(store, store.get_result(record.id))
+    except Exception:  # noqa: BLE001 -- a cleanup must not turn an ended job into an error
+        pass
 
 
 def _last_line(path) -> str:
@@ -316,8 +333,10 @@ def run_job(store: Store, job_id: str, *, queue: bool = True, watchdog_pgid: int
         output = task(store, {**record.params.get("args", {}), "job_id": job_id}, report)
         output = output.to_json() if hasattr(output, "to_json") else dict(output)
     except JobCancelled:
-        store.update_result(job_id, message=f"{label}: cancelled after {time.time() - start:.0f} s",
-                            if_status="cancelled")
+        ended = store.update_result(job_id, message=f"{label}: cancelled after {time.time() - start:.0f} s",
+                                    if_status="cancelled")
+        if ended is not None:
+            discard_unfinished(store, ended)
         return
     except SwaxsInputError as exc:
         _fail(store, job_id, label, str(exc), None)
@@ -366,12 +385,15 @@ def _watch(store: Store, job_id: str, label: str, limits: JobLimits, start: floa
     def stop(reason: str) -> None:
         elapsed = time.time() - start
         if reason == "cancelled":
-            store.update_result(job_id, message=f"{label}: cancelled after {elapsed:.0f} s (its processes ended)",
-                                if_status="cancelled")
+            ended = store.update_result(job_id, if_status="cancelled",
+                                        message=f"{label}: cancelled after {elapsed:.0f} s (its processes ended)")
         else:
-            store.update_result(job_id, status="failed", if_status="running",
-                                message=f"{label}: failed: stopped after {elapsed:.0f} s, longer than the server's "
-                                        f"time limit of {limits.time_limit_s:.0f} s (SWAXS_JOB_TIME_LIMIT_S)")
+            ended = store.update_result(job_id, status="failed", if_status="running",
+                                        message=f"{label}: failed: stopped after {elapsed:.0f} s, longer than the "
+                                                f"server's time limit of {limits.time_limit_s:.0f} s "
+                                                "(SWAXS_JOB_TIME_LIMIT_S)")
+        if ended is not None:
+            discard_unfinished(store, ended)
 
     start_watchdog(check, stop, pgid)
 
@@ -478,5 +500,5 @@ if __name__ == "__main__":
     sys.exit(main())
 
 
-__all__ = ["JobCancelled", "JobProgress", "cancel", "format_seconds", "get_job", "list_jobs",
+__all__ = ["JobCancelled", "JobProgress", "cancel", "discard_unfinished", "format_seconds", "get_job", "list_jobs",
            "progress_of", "run_job", "submit"]

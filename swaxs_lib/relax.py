@@ -465,6 +465,23 @@ def relax_task(store, args: Mapping[str, Any], report: Callable[..., None]) -> R
     return trace.without_positions()  # the job stores its to_json
 
 
+def _discard_unreported_frames(store, record) -> None:
+    """A relaxation that did not finish keeps the frames and refits of the steps its stored trace reaches
+    (the page shows them); those written after its last progress report are removed."""
+    trace = job_trace(record.result)
+    last = -1 if trace is None else max(s.step for s in trace.steps)
+    for key in store.blob_keys(f"relax/{record.id}/"):
+        try:
+            step = int(key.rsplit("/", 1)[1])
+        except ValueError:
+            continue
+        if step > last:
+            store.delete_blobs(key)
+
+
+relax_task.discard_unfinished = _discard_unreported_frames
+
+
 def job_trace(result: Mapping[str, Any] | None) -> RelaxTrace | None:
     """The trace in a relax job's result (the steps so far while it runs), None before its first step.
 

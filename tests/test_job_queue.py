@@ -142,3 +142,19 @@ def test_the_relax_command_writes_its_trace_as_it_goes(tmp_path):
     steps = [int(r["step"]) for r in rows if r["step"]]
     energies = [float(r["energy_ev_per_atom"]) for r in rows]
     assert steps[:4] == [0, 1, 2, 3] and energies[3] < energies[0]  # FIRE lowers EMT's energy from the start
+
+
+def test_a_killed_relaxation_keeps_only_the_frames_its_stored_trace_reaches(store):
+    """Partial results of a killed job: the relaxation's trace so far stays browsable, frames written after its last
+    progress report (one per step, reports every 0.5 s) are removed when the death is noticed."""
+    import swaxs_lib.relax  # noqa: F401 -- registers the task
+    from swaxs_lib.relax import job_trace
+
+    job = submit(store, "relax", {"cluster": {"shape": "icosahedron", "element": "Au", "params": {"shells": 4}},
+                                  "optimizer": "FIRE", "fmax": 1e-6, "steps": 5000})
+    _until(lambda: (t := job_trace(get_job(store, job.id).result)) is not None and len(t.steps) > 5, 60, "5 steps")
+    os.kill(get_job(store, job.id).result["worker"]["pid"], signal.SIGKILL)
+    record = _until(lambda: get_job(store, job.id).status == "failed" and get_job(store, job.id), 10, "failed")
+    traced = [s.step for s in job_trace(record.result).steps]
+    frames = [int(k.rsplit("/", 1)[1]) for k in store.blob_keys(f"relax/{job.id}/frame/")]
+    assert frames == list(range(max(traced) + 1)) and traced == frames[:len(traced)]
