@@ -52,6 +52,7 @@ PLACEHOLDERS: dict[str, str] = {
     "sample.dat": "alumina_usaxs/Alumina_usaxs_irena_input.csv",
     "scan.chi": "derived:scan.chi",                       # no 2θ scan ships: see write_two_theta_scan
     "saxs.dat": "ludox_silica_sans/Ludox_silica.xml",     # canSAS XML I(Q)
+    "beamtime/*.xml": "ludox_silica_sans/*.xml",          # batch: a pattern of files (the one canSAS XML file)
     "ni.gr": "ni_srfit/ni-q27r100-neutron.gr",
     "cdse.gr": "cdse_np_pdfgui/CdSe-3nm.gr",
     "CdSe.cif": "cdse_np_pdfgui/CdSe-wurtzite.cif",

@@ -22,6 +22,7 @@ from typing import Any, Callable, Sequence
 from swaxs_lib import __version__
 from swaxs_lib.cli import (
     analyse,
+    batch,
     compare,
     data,
     guinier,
@@ -57,13 +58,21 @@ def build_parser() -> argparse.ArgumentParser:
     indexing.register(sub)
     analyse.register(sub)
     users.register(sub)
+    batch.register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return the exit status."""
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    task_flags = None
+    if argv[:1] == ["batch"] and "--" in argv:  # batch: what follows "--" is the task's own flags, kept verbatim
+        cut = argv.index("--")
+        argv, task_flags = argv[:cut], argv[cut + 1:]
     args = parser.parse_args(argv)
+    if task_flags is not None:
+        args.task_flags = task_flags
     if getattr(args, "func", None) is None:
         parser.print_help(sys.stderr)
         return 2
