@@ -170,3 +170,15 @@ def test_the_user_command_adds_lists_and_removes(tmp_path):
     code, _, err = cli("add", "bad name", stdin="a-long-password\n")
     assert code == 2 and "NAME: got 'bad name'" in err
     assert cli("remove", "ann")[1] == {"user": "ann", "removed": True}
+
+
+def test_a_backup_is_a_store_holding_every_acknowledged_dataset(db, tmp_path):
+    """``backup`` copies under the store's write lock: every dataset acknowledged before it is in the copy, bit for bit,
+    and the copy opens as a store of the same schema."""
+    ids = [_add(db, f"d{k}", "ann", "group") for k in range(3)]
+    counts = db.backup(tmp_path / "copy.duckdb")
+    copy = Store(tmp_path / "copy.duckdb")
+    assert counts["datasets"] == 3 and counts == copy.table_counts()
+    assert all(copy.get_dataset(i).raw_bytes == db.get_dataset(i).raw_bytes for i in ids)
+    with pytest.raises(SwaxsInputError, match="exists already"):
+        db.backup(tmp_path / "copy.duckdb")

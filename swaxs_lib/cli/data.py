@@ -109,6 +109,13 @@ def _cmd_import(args: argparse.Namespace) -> dict[str, Any]:
                                 "suggested_x_unit": check.suggested_x_unit})
 
 
+def _cmd_backup(args: argparse.Namespace) -> dict[str, Any]:
+    store = open_store(args)
+    counts = store.backup(args.target)
+    say(f"backup: {store.path} -> {args.target}: " + ", ".join(f"{n} {k}" for k, n in counts.items() if n))
+    return {"db": str(store.path), "backup": str(args.target), "rows": counts}
+
+
 def _cmd_datasets(args: argparse.Namespace) -> dict[str, Any]:
     store = open_store(args)
     rows = store.list_datasets()
@@ -184,6 +191,11 @@ def register(sub) -> None:
     p.add_argument("--name", help="a name for the dataset (default: the file name)")
     add_db_flag(p)
     p.set_defaults(func=_cmd_import)
+
+    p = sub.add_parser("backup", help="copy the whole store into a new file while it is in use (consistent)")
+    p.add_argument("target", metavar="FILE.duckdb", help="the new file")
+    add_db_flag(p)
+    p.set_defaults(func=_cmd_backup)
 
     p = sub.add_parser("datasets", help="list the stored datasets")
     add_db_flag(p)

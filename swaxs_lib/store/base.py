@@ -207,6 +207,31 @@ class StoreBase:
         with self._session(write=True, transaction=False) as cur:
             cur.execute(f"CHECKPOINT {_ALIAS}")
 
+    def backup(self, target: str | os.PathLike) -> dict[str, int]:
+        """Copy the whole store into a new DuckDB file while it is in use; the copy's rows per table.
+
+        The copy is made in one write session, so it is consistent: writers wait until it is done
+        (seconds for a store of a few GB), readers do not.  The copy is a store like any other
+        (``SWAXS_DB=target`` opens it).
+
+        Raises
+        ------
+        SwaxsInputError
+            ``target`` exists already, or its folder does not.
+        """
+        target = Path(target).expanduser().resolve()
+        if target.exists() or Path(str(target) + ".wal").exists():
+            raise SwaxsInputError(f"{target}: exists already; expected a new file for the backup")
+        if not target.parent.is_dir():
+            raise SwaxsInputError(f"{target.parent}: no such folder; expected an existing folder for the backup")
+        with self.session(write=True) as cur:
+            cur.execute(f"ATTACH '{str(target).replace(chr(39), chr(39) * 2)}' AS swaxs_backup")
+            try:
+                cur.execute(f'COPY FROM DATABASE "{_ALIAS}" TO swaxs_backup')
+            finally:
+                cur.execute("DETACH swaxs_backup")
+        return type(self)(target).table_counts()
+
     def session(self, *, write: bool = False) -> ContextManager[duckdb.DuckDBPyConnection]:
         """Hold the store for a few statements and yield a DuckDB cursor.
 
