@@ -157,17 +157,44 @@ def bulk_structure(element: str, lattice: str = "fcc", a_angstrom: float | None 
 def read_crystal(path: str | os.PathLike) -> Structure:
     """A periodic structure from a cif (or any format diffpy.structure reads).
 
+    The bounds of :func:`~swaxs_lib.structures.readers.read_crystal_cell` apply
+    before pdffit2 sees the cell: a cif's cell lengths, angles and sites times
+    symmetry operations are checked from its text before diffpy expands them,
+    and the expanded cell's site count, volume per site, heights and closest
+    sites after (a = 0.05 Å made a refinement that never ended; a 36 KB cif
+    expanded to 95,904 atoms).
+
     Raises
     ------
     SwaxsInputError
-        The file cannot be read as a crystal structure.
+        The file cannot be read as a crystal structure, or is out of bounds (one line).
     """
+    from swaxs_lib.structures.readers import MAX_UPLOAD_BYTES, check_cif_before_expansion, check_unit_cell
+
+    p = Path(path)
+    if not p.is_file() or p.stat().st_size == 0:
+        raise SwaxsInputError(f"{p}: no such file or empty; expected a crystal structure (.cif)")
+    if p.stat().st_size > MAX_UPLOAD_BYTES:
+        raise SwaxsInputError(f"{p}: {p.stat().st_size} bytes; expected at most {MAX_UPLOAD_BYTES} bytes")
+    if p.suffix.lower() == ".cif":
+        try:
+            check_cif_before_expansion(p)
+        except SwaxsInputError:
+            raise
+        except Exception:  # not parsed as a cif: diffpy's reader says why below
+            pass
     try:
-        structure = loadStructure(str(path))
+        structure = loadStructure(str(p))
     except Exception as exc:  # diffpy raises its own StructureFormatError and plain IOErrors
-        raise SwaxsInputError(f"{path}: not a readable crystal structure ({exc.__class__.__name__}: {exc})") from None
+        detail = " ".join(str(exc).split())[:300]
+        raise SwaxsInputError(f"{p}: not a readable crystal structure ({exc.__class__.__name__}: {detail})") from None
     if len(structure) == 0:
-        raise SwaxsInputError(f"{path}: no atoms; expected a crystal structure")
+        raise SwaxsInputError(f"{p}: no atoms; expected a crystal structure")
+    lat = structure.lattice
+    from swaxs_lib.structures.bounds import check_cell_parameters
+
+    check_cell_parameters(str(p), (lat.a, lat.b, lat.c), (lat.alpha, lat.beta, lat.gamma))
+    check_unit_cell(str(p), np.asarray(lat.base), np.asarray(structure.xyz_cartn))
     return structure
 
 
