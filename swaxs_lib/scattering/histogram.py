@@ -24,11 +24,18 @@ import numba
 import numpy as np
 from ase import Atoms
 
+from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.scattering.kernels import N_MOMENTS, pair_moments, sine_series
 from swaxs_lib.structures.sizes import atomic_volume
 
 #: Product Q_max * dr of the fast mode's grid (see module docstring).
 FAST_Q_DR = 0.2
+#: Memory (bytes) of the histogram's accumulators, whatever the extent and thread count: the
+#: kernel's per-chunk copies are cut to fit (fewer chunks, down to one), and a histogram whose
+#: moments alone exceed it is refused.  256 MiB is a 2000 Å cluster (the structures' bound) at
+#: the finest grid Q_max = 100 1/Å needs (1.0e6 bins x 6 moments x 8 bytes = 49 MB per element
+#: pair); two atoms 6e4 Å apart at Q_max 20 1/Å asked for 2.9 GB on two threads (8 chunks).
+MAX_HISTOGRAM_BYTES = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -115,6 +122,12 @@ def pair_histogram(atoms: Atoms, bin_width_angstrom: float) -> PairHistogram:
     Returns
     -------
     PairHistogram
+
+    Raises
+    ------
+    SwaxsInputError
+        Non-finite coordinates, or moments over :data:`MAX_HISTOGRAM_BYTES`
+        (the kernel's accumulators are kept under it by using fewer chunks).
     """
     dr = float(bin_width_angstrom)
     positions = np.asarray(atoms.positions, dtype=float)
@@ -122,9 +135,18 @@ def pair_histogram(atoms: Atoms, bin_width_angstrom: float) -> PairHistogram:
     elements = tuple(sorted(set(symbols.tolist())))
     groups = [np.ascontiguousarray(positions[symbols == e]) for e in elements]
     centre = positions.mean(axis=0) if len(positions) else np.zeros(3)
-    reach = 2.0 * float(np.linalg.norm(positions - centre, axis=1).max()) if len(positions) else 0.0
+    with np.errstate(over="ignore", invalid="ignore"):  # coordinates of 1e300: refused below, by their reach
+        reach = 2.0 * float(np.linalg.norm(positions - centre, axis=1).max()) if len(positions) else 0.0
+    n_pair_kinds = len(elements) * (len(elements) + 1) // 2
+    bin_bytes = N_MOMENTS * np.dtype(float).itemsize
+    if not (dr > 0 and math.isfinite(reach) and n_pair_kinds * (reach / dr + 2) * bin_bytes <= MAX_HISTOGRAM_BYTES):
+        raise SwaxsInputError(
+            f"atoms: a pair histogram over {reach:.4g} Å in bins of {dr:.3g} Å for {n_pair_kinds} element pair(s) "
+            f"needs more than {MAX_HISTOGRAM_BYTES // 2**20} MiB; expected a smaller cluster (coordinates in Å) "
+            "or a smaller Q_max")
     n_bins = int(math.ceil(reach / dr)) + 2
-    n_chunks = 4 * numba.get_num_threads()
+    # each chunk owns an (n_bins, 6) accumulator: as many as the threads use, but never past the memory bound
+    n_chunks = max(1, min(4 * numba.get_num_threads(), MAX_HISTOGRAM_BYTES // (n_bins * bin_bytes)))
     pairs, moments = [], []
     for a in range(len(elements)):
         for b in range(a, len(elements)):
