@@ -191,3 +191,18 @@ def test_the_command_line_refuses_a_far_flung_structure_with_exit_2(tmp_path):
     ran = run_main("debye", "--structure", path, "--q-max", 20, "--out", tmp_path / "iq.csv")
     assert ran.returncode == 2
     assert "span 6e+04 Å along z" in ran.stderr and len(ran.stderr.strip().splitlines()) == 1
+
+
+def test_a_crystal_refinement_of_too_many_pairs_per_evaluation_is_refused():
+    # 7x7x7 cells of Ni (1,372 sites) to 30 Å: 1.65e7 pair distances per pdffit2 evaluation (~14 s each);
+    # the count is N^2/V (4 pi/3) r^3, which for Ni's own 4-site cell gives pdffit2's measured cost (benchmarks)
+    from diffpy.structure.expansion import supercell
+
+    from swaxs_lib.io.readers import read_measurement
+    from swaxs_lib.models.crystal import bulk_structure
+    from swaxs_lib.refine.crystal import refine_crystal
+
+    measurement = read_measurement("tests/data/cdse_np_pdfgui/CdSe-3nm.gr")
+    big = supercell(bulk_structure("Ni", a_angstrom=3.52), (7, 7, 7))
+    with pytest.raises(SwaxsInputError, match=r"1372 sites to r = 30 Å make 1.65e\+07 pair distances"):
+        refine_crystal(measurement, big, x_max=30.0, q_max_inv_angstrom=25.0)
