@@ -206,3 +206,26 @@ def test_a_crystal_refinement_of_too_many_pairs_per_evaluation_is_refused():
     big = supercell(bulk_structure("Ni", a_angstrom=3.52), (7, 7, 7))
     with pytest.raises(SwaxsInputError, match=r"1372 sites to r = 30 Å make 1.65e\+07 pair distances"):
         refine_crystal(measurement, big, x_max=30.0, q_max_inv_angstrom=25.0)
+
+
+def test_a_crystal_cif_is_bounded_in_bytes_and_listed_sites_before_its_text_is_parsed(tmp_path):
+    from swaxs_lib.structures.readers import MAX_CELL_ATOMS, MAX_CIF_BYTES
+
+    path = tmp_path / "big.cif"
+    path.write_text(_cif() + "#" * MAX_CIF_BYTES + "\n")  # ASE's parser takes ~2 s a MB: refused unread
+    for read in (read_crystal, read_crystal_cell):
+        with pytest.raises(SwaxsInputError, match=f"expected a cif of at most {MAX_CIF_BYTES} bytes"):
+            read(path)
+    sites = "\n".join(f"Au{k} Au {k / 3000:.5f} 0.5 0.5" for k in range(MAX_CELL_ATOMS + 1))
+    path.write_text(_cif(a=90, group="P 1", sites=sites))  # in P 1 the listed sites are the cell's
+    for read in (read_crystal, read_crystal_cell):
+        with pytest.raises(SwaxsInputError, match=f"{MAX_CELL_ATOMS + 1} sites listed; expected at most"):
+            read(path)
+    # a cluster written as a cif (a 150 Å box, its atoms 2.88 Å apart) is bounded by the cluster's atom
+    # cap, not the crystal cell's sites or lengths; in P 1 ASE's quadratic symmetry pass is skipped (53 s)
+    cluster = tmp_path / "cluster.cif"
+    cluster.write_text(_cif(a=150, group="P 1", sites="\n".join(
+        f"Au{k} Au {(k % 30) * 0.0192:.4f} {(k // 30 % 30) * 0.0192:.4f} {k // 900 * 0.0192:.4f}"
+        for k in range(MAX_CELL_ATOMS + 700))))
+    with pytest.warns(UserWarning, match="periodic cell dropped"):
+        assert read_structure(cluster).info.n_atoms == MAX_CELL_ATOMS + 700

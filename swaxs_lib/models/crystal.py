@@ -169,13 +169,13 @@ def read_crystal(path: str | os.PathLike) -> Structure:
     SwaxsInputError
         The file cannot be read as a crystal structure, or is out of bounds (one line).
     """
-    from swaxs_lib.structures.readers import MAX_UPLOAD_BYTES, check_cif_before_expansion, check_unit_cell
+    from swaxs_lib.structures.readers import MAX_CIF_BYTES, check_cif_before_expansion, check_unit_cell
 
     p = Path(path)
     if not p.is_file() or p.stat().st_size == 0:
         raise SwaxsInputError(f"{p}: no such file or empty; expected a crystal structure (.cif)")
-    if p.stat().st_size > MAX_UPLOAD_BYTES:
-        raise SwaxsInputError(f"{p}: {p.stat().st_size} bytes; expected at most {MAX_UPLOAD_BYTES} bytes")
+    if p.stat().st_size > MAX_CIF_BYTES:
+        raise SwaxsInputError(f"{p}: {p.stat().st_size} bytes; expected a cif of at most {MAX_CIF_BYTES} bytes")
     if p.suffix.lower() == ".cif":
         try:
             check_cif_before_expansion(p)

@@ -78,8 +78,9 @@ def read_structure(path: str | os.PathLike, fmt: str | None = None) -> Cluster:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             if fmt == "cif":
-                check_cif_before_expansion(p)
-            atoms = read(p, index=-1, format=fmt)
+                atoms = _cif_atoms(check_cif_before_expansion(p, MAX_ATOMS, MAX_ATOMS, cell=False), -1)
+            else:
+                atoms = read(p, index=-1, format=fmt)
     except SwaxsInputError:
         raise
     except Exception as exc:  # ASE raises many types for malformed files
@@ -161,6 +162,9 @@ MIN_CELL_VOLUME_PER_ATOM = 2.0
 #: Shortest distance (Å) between two sites, periodic images included, and shortest cell height
 #: (the structures' bound, :data:`~swaxs_lib.structures.bounds.MIN_DISTANCE_ANGSTROM`).
 MIN_SITE_DISTANCE_ANGSTROM = MIN_DISTANCE_ANGSTROM
+#: Largest crystal cif (bytes), checked before its text is parsed: ASE's cif parser takes ~2 s a MB
+#: (a 12 MB cif took 24 s); a cell of MAX_CELL_ATOMS sites in P1 is ~160 kB (the pages took 1 MB already).
+MAX_CIF_BYTES = 1024 * 1024
 #: Most sites a cif may list times its symmetry operations (checked before ASE expands them).
 MAX_EXPANDED_SITES = 20_000
 
@@ -182,7 +186,7 @@ def read_crystal_cell(source: str | os.PathLike | bytes, name: str | None = None
     ----------
     source : path or bytes
         A .cif file, or the bytes of an uploaded one (untrusted: read by ASE's
-        text parser, at most :data:`MAX_UPLOAD_BYTES`).
+        text parser, at most :data:`MAX_CIF_BYTES`).
     name : str, optional
         The file's name in messages (bytes only).
 
@@ -199,8 +203,8 @@ def read_crystal_cell(source: str | os.PathLike | bytes, name: str | None = None
     """
     if isinstance(source, (bytes, bytearray, memoryview)):
         label = Path(str(name or "upload.cif")).name
-        if len(source) > MAX_UPLOAD_BYTES:
-            raise SwaxsInputError(f"{label}: {len(source)} bytes; expected at most {MAX_UPLOAD_BYTES} bytes")
+        if len(source) > MAX_CIF_BYTES:
+            raise SwaxsInputError(f"{label}: {len(source)} bytes; expected a cif of at most {MAX_CIF_BYTES} bytes")
         with tempfile.TemporaryDirectory(prefix="swaxs-cif-") as folder:
             path = Path(folder) / "crystal.cif"
             path.write_bytes(bytes(source))
@@ -211,13 +215,12 @@ def read_crystal_cell(source: str | os.PathLike | bytes, name: str | None = None
     p = Path(source)
     if not p.is_file() or p.stat().st_size == 0:
         raise SwaxsInputError(f"{p}: no such file or empty; expected a crystal structure (.cif)")
-    if p.stat().st_size > MAX_UPLOAD_BYTES:
-        raise SwaxsInputError(f"{p}: {p.stat().st_size} bytes; expected at most {MAX_UPLOAD_BYTES} bytes")
+    if p.stat().st_size > MAX_CIF_BYTES:
+        raise SwaxsInputError(f"{p}: {p.stat().st_size} bytes; expected a cif of at most {MAX_CIF_BYTES} bytes")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            check_cif_before_expansion(p)
-            atoms = read(p, index=0, format="cif")
+            atoms = _cif_atoms(check_cif_before_expansion(p), 0)
     except SwaxsInputError:
         raise
     except Exception as exc:  # ASE raises many types for malformed files
@@ -279,26 +282,37 @@ def check_unit_cell(label: str, cell: np.ndarray, positions: np.ndarray) -> None
                                   f"{MIN_SITE_DISTANCE_ANGSTROM} Å (a site listed twice, or a wrong coordinate)")
 
 
-def check_cif_before_expansion(path: Path) -> None:
-    """Refuse a cif by what its text says, before any reader applies its symmetry.
+def check_cif_before_expansion(path: Path, max_sites: int = MAX_CELL_ATOMS,
+                               max_expanded: int = MAX_EXPANDED_SITES, cell: bool = True) -> list:
+    """Refuse a cif by what its text says, before any reader applies its symmetry; its parsed blocks.
 
     Every data block: cell lengths and angles
-    (:func:`~swaxs_lib.structures.bounds.check_cell_parameters`), and the listed
-    sites times the symmetry operations at most :data:`MAX_EXPANDED_SITES` (an
-    upper bound of the expanded cell; a 36 KB cif expanded to 95,904 atoms).
+    (:func:`~swaxs_lib.structures.bounds.check_cell_parameters`, unless
+    ``cell`` is false), at most ``max_sites`` listed sites, and the listed
+    sites times the symmetry operations at most ``max_expanded`` (an upper
+    bound of the expanded cell; a 36 KB cif expanded to 95,904 atoms).  A
+    crystal's cell: the defaults; a cluster listed as a cif
+    (:func:`read_structure`, whose box is dropped): :data:`MAX_ATOMS` and no
+    cell bounds.
+
+    Returns
+    -------
+    list of ase.io.cif.CIFBlock
+        For :func:`_cif_atoms` (the text is parsed once).
 
     Raises
     ------
     SwaxsInputError
-        One line naming the file and the bound.  A file that does not parse as
-        a cif passes (the reader says why it cannot read it).
+        One line naming the file and the bound.  ASE's parser raises its own
+        errors for a file that is not a cif.
     """
     from ase.io.cif import parse_cif
 
-    for block in parse_cif(str(path)):
+    blocks = list(parse_cif(str(path)))
+    for block in blocks:
         lengths = [block.get(f"_cell_length_{x}") for x in "abc"]
         angles = [block.get(f"_cell_angle_{x}", 90.0) for x in ("alpha", "beta", "gamma")]
-        if all(isinstance(v, (int, float)) for v in lengths + angles):
+        if cell and all(isinstance(v, (int, float)) for v in lengths + angles):
             check_cell_parameters(str(path), [float(v) for v in lengths], [float(v) for v in angles])
         sites = len(block.get("_atom_site_label") or block.get("_atom_site_type_symbol") or ())
         operations = len(block.get("_symmetry_equiv_pos_as_xyz") or block.get("_space_group_symop_operation_xyz")
@@ -308,6 +322,37 @@ def check_cif_before_expansion(path: Path) -> None:
                 operations = block.get_spacegroup(True).nsymop
             except Exception:  # no or an unknown space group: ASE will say so when it reads the file
                 operations = 1
-        if sites * operations > MAX_EXPANDED_SITES:
+        if sites > max_sites:  # every listed site is at least one site of the cell
+            raise SwaxsInputError(f"{path}: {sites} sites listed; expected at most {max_sites}")
+        if sites * operations > max_expanded:
             raise SwaxsInputError(f"{path}: {sites} sites x {operations} symmetry operations; expected at most "
-                                  f"{MAX_EXPANDED_SITES} sites in the unit cell")
+                                  f"{max_expanded} sites in the unit cell")
+    return blocks
+
+
+def _cif_atoms(blocks: list, index: int) -> Atoms:
+    """ASE's atoms of the cif block ``index`` (among those with atoms), skipping its symmetry pass in P 1.
+
+    ASE compares every listed site with every orbit found so far in Python
+    (2,700 sites in P 1 took 53 s); with one symmetry operation there is
+    nothing to expand, so the listed sites are the atoms (duplicates are then
+    refused by the distance checks instead of merged), and the occupancies go to
+    ``info["occupancy"]`` as ASE puts them.
+    """
+    blocks = [block for block in blocks if block.has_structure()]
+    if not blocks:
+        raise ValueError("no atom sites")
+    block = blocks[index]
+    try:
+        operations = block.get_spacegroup(True).nsymop
+    except Exception:  # ASE reports it below
+        operations = None
+    if operations != 1 or block.get_cell().rank != 3:
+        return block.get_atoms()
+    atoms = block.get_unsymmetrized_structure()
+    atoms.pbc = True
+    occupancies = block.get("_atom_site_occupancy")
+    if occupancies is not None:
+        atoms.info["occupancy"] = {str(i): {symbol: float(share)} for i, (symbol, share)
+                                   in enumerate(zip(atoms.get_chemical_symbols(), occupancies))}
+    return atoms
