@@ -19,11 +19,12 @@ cached on: ``{"shape", "element", "params"}`` or ``{"shape": "upload", "key",
 from __future__ import annotations
 
 import re
+import warnings
 from typing import Any
 
 import streamlit as st
 
-from pages._shared import follow_default, parse_choice, store, url_key
+from pages._shared import follow_default, md, parse_choice, store, url_key
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.structures import SHAPES, Cluster, build_cluster, describe
 from swaxs_lib.structures.elements import check_element, lattice_constant
@@ -171,10 +172,14 @@ def _upload_controls(page: str, slot: str, target, names: list[str]) -> tuple[di
     )
     if uploaded is not None and st.session_state.get(seen_key) != uploaded.file_id:
         try:
-            cluster = read_structure_bytes(uploaded.getvalue(), uploaded.name)
+            with warnings.catch_warnings(record=True) as caught:  # atoms suspiciously close, a cell dropped
+                warnings.simplefilter("always")
+                cluster = read_structure_bytes(uploaded.getvalue(), uploaded.name)
         except SwaxsInputError as exc:
             target.error(str(exc), icon=":material/error:")
             return None, names
+        for caution in caught:
+            target.warning(md(str(caution.message)), icon=":material/warning:")
         st.session_state[key_key] = store().add_cluster(cluster)
         st.session_state[seen_key] = uploaded.file_id
     key = st.session_state[key_key]

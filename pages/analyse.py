@@ -40,6 +40,7 @@ from swaxs_lib.fit.window import default_fit_range
 from swaxs_lib.io.header import describe_use, header_facts
 from swaxs_lib.jobs import progress_of, submit
 from swaxs_lib.structures.parameters import supported_elements
+from swaxs_lib.structures.readers import read_crystal_cell, read_structure_bytes
 
 PAGE = "analyse"
 KEEP = dict(persist_state="session")
@@ -87,6 +88,10 @@ def start_analysis(dataset_id: str, element: str, families: list[str], settings:
     if cif is not None:
         args["cif_text"], what = cif[1], cif[0]
     try:
+        if cif is not None:
+            read_crystal_cell(cif[1].encode(), cif[0])  # its bounds before the job starts
+        for name, text in structures:
+            read_structure_bytes(text.encode(), name)
         label = f"analyse {what} vs {store().get_dataset(dataset_id).name}"
         job = submit(store(), "analyse", args, dataset_id=dataset_id, label=label, owner=owner_name())
     except SwaxsInputError as exc:

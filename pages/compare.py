@@ -56,14 +56,15 @@ from swaxs_lib.fit.window import Q_MAX_LIMIT, default_fit_range, fit_window
 from swaxs_lib.live import live_model, live_pdf
 from swaxs_lib.refine import realspace
 from swaxs_lib.scattering import envelope
+from swaxs_lib.scattering.histogram import time_estimate
 from swaxs_lib.models import get_model
 from swaxs_lib.store.fits import StoredFit, save_fit
 from swaxs_lib.io.header import describe_use, header_facts
 
 PAGE = "compare"
 MAX_CANDIDATES = 3
-#: Above this many atoms a candidate's first pair histogram takes seconds: say so.
-SLOW_ATOMS = 50_000
+#: Above this estimated time (s) of a candidate's first pair histogram, say how long it takes.
+SLOW_SECONDS = 2.0
 COLORS = ("#d62728", "#1f77b4", "#2ca02c")
 Y_LABELS = {"iq": "I(Q) (a.u.)", "sq": "S(Q)", "fq": "F(Q) (1/Å)", "gr": "G(r) (1/Å²)"}
 RESIDUAL_LABELS = {"iq": "(data − fit)/data (%)", "sq": "data − fit", "fq": "data − fit (1/Å)",
@@ -241,9 +242,9 @@ def live_panel() -> None:
                 continue
             try:
                 cluster = get_cluster(choice)
-                if cluster.info.n_atoms > SLOW_ATOMS:
-                    st.caption(f"Candidate {i + 1} has {cluster.info.n_atoms:,} atoms: its first curve takes "
-                               "seconds; later slider moves reuse it.")
+                if eta := time_estimate(cluster.info.n_atoms, threshold_s=SLOW_SECONDS):
+                    st.caption(f"Candidate {i + 1} has {cluster.info.n_atoms:,} atoms ({eta}): its first curve "
+                               "takes that long; later slider moves reuse it.")
                 hist = cluster_histogram(_key(choice), dataset_id, options.get("q_max_inv_angstrom"))
                 comparison = compare_cluster(measurement, cluster.atoms, x_min=x_min, x_max=x_max, histogram=hist,
                                              store=store(), **options)

@@ -53,12 +53,13 @@ from swaxs_lib.jobs import (
 )
 from swaxs_lib.fit.window import default_fit_range
 from swaxs_lib.models import get_model, with_units
-from swaxs_lib.models.crystal import ADP_MODELS, CRYSTAL_PARAMETERS
+from swaxs_lib.models.crystal import ADP_MODELS, CRYSTAL_PARAMETERS, read_crystal_text
 from swaxs_lib.models.parameters import table_options
 from swaxs_lib.refine.significance import RankTest
 from swaxs_lib.store.fits import StoredFit, read_fit
 from swaxs_lib.structures import structure_text
 from swaxs_lib.structures.parameters import supported_elements
+from swaxs_lib.structures.readers import read_crystal_cell
 from swaxs_lib.sweep import DEFAULT_DECAHEDRA, DEFAULT_GRIDS, Candidate, SweepResult, parse_grid
 from swaxs_lib.viewer import cluster_view_html
 from swaxs_lib.views import compare_kwargs, compare_model_of_fit
@@ -103,6 +104,7 @@ def start_sweep(dataset_id: str, shape: str, element: str, grid: str | None, opt
                 "workers": workers}
         what = f"{element} {shape}"
         if cif is not None:
+            read_crystal_cell(cif[1].encode(), cif[0])  # its bounds before the job starts
             args["cif_text"], args["element"], what = cif[1], None, f"{shape} of {cif[0]}"
         label = f"sweep {what} vs {store().get_dataset(dataset_id).name}"
         job = submit(store(), "sweep", args, dataset_id=dataset_id, label=label, owner=owner_name())
@@ -204,6 +206,8 @@ def start_crystal(dataset_id: str, element: str, lattice: str, nanoparticle: boo
     """Button callback: submit the crystal-model refinement job, put its id in the URL."""
     try:
         grid = table_options(CRYSTAL_PARAMETERS, *crystal_grid_values())
+        if cif is not None:
+            read_crystal_text(cif[1], cif[0])  # its bounds before the job starts
     except SwaxsInputError as exc:
         st.session_state[f"{PAGE}._cerror"] = str(exc)
         return

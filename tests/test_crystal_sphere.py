@@ -66,7 +66,7 @@ def test_crystal_cells_that_would_run_away_are_refused(tmp_path):
     dense = tmp_path / "dense.cif"
     dense.write_text(CIF.read_text().replace("_cell_length_a", "_cell_length_a 0.05\n#").replace(
         "_cell_length_b", "_cell_length_b 0.05\n#"))
-    with pytest.raises(SwaxsInputError, match="per site"):
+    with pytest.raises(SwaxsInputError, match="cell length a = 0.05 Å; expected 1 to 100"):
         read_crystal_cell(dense)
     with pytest.raises(SwaxsInputError, match="could not be read|no unit cell"):
         read_crystal_cell(b"data_x\n_cell_length_a 4\n", "broken.cif")
@@ -100,8 +100,8 @@ _atom_site_occupancy
     (3.9, 3.9, "F m -3 m", "Pt1 Pt 0 0 0 0.5\nNi1 Ni 0 0 0 0.5", "partly occupied or mixed"),
     # a site listed twice, 0.04 Å apart after the symmetry is applied
     (3.9, 3.9, "F m -3 m", "Pt1 Pt 0 0 0 1\nPt2 Pt 0 0.5 0.51 1", "apart"),
-    # a flat cell: dense enough per site, but a sphere would need 10^8 cells of it
-    (1000.0, 2e-6, "P 1", "Pt1 Pt 0 0 0 1", "cell height|per site"),
+    # a flat cell: a sphere would need 10^8 cells of it (refused by its c before its height)
+    (1000.0, 2e-6, "P 1", "Pt1 Pt 0 0 0 1", "cell length"),
     # 400 listed sites x 192 operations: refused before ASE expands them (which took 15 s for 1,200)
     (60.0, 60.0, "F m -3 m", "\n".join(f"Pt{k} Pt {0.1 + 0.0019 * k:.4f} 0.2 0.3 1" for k in range(400)),
      "symmetry operations"),

@@ -145,6 +145,20 @@ def test_clusters_page_reads_an_uploaded_xyz(db):
                else at.query_params["cluster"]) == 64
 
 
+@pytest.mark.parametrize("xyz, shown", [
+    ("2\n\nAu 0 0 0\nAu 0 0 0\n", "error"),  # overlapping atoms: refused (structures.bounds)
+    ("2\n\nAu 0 0 0\nAu 0 0 1.5\n", "warning"),  # 0.55 of the covalent bond: read, and warned
+])
+def test_clusters_page_refuses_overlapping_atoms_and_warns_of_close_ones(db, xyz, shown):
+    at = app("pages/clusters.py")
+    at.query_params["shape"] = "upload"
+    at.run()
+    at.file_uploader(key="clusters.upload").upload("pair.xyz", xyz.encode(), "chemical/x-xyz").run()
+    assert not at.exception
+    messages = [e.value for e in getattr(at, shown)]
+    assert any("pair.xyz: atoms 1 and 2 are" in m.replace("\\", "") for m in messages), messages
+
+
 @pytest.fixture
 def expanded_decahedron_iq(db):
     """Synthetic I(Q) of an Au (3,1,1) decahedron with distances 2 % longer, from the exact double sum."""

@@ -25,6 +25,7 @@ from swaxs_lib.cli.data import add_db_flag, load_data, open_store
 from swaxs_lib.cli.header import element_for_cluster, from_header, say_header
 from swaxs_lib.cli.structure import (
     _check_scattering_flags,
+    _eta,
     _structure_args,
     cluster_from_args,
 )
@@ -163,7 +164,7 @@ def _cmd_compare(args: argparse.Namespace) -> dict[str, Any]:
     what = f"{measurement.kind} on {measurement.n_points} points"
     if q_min is not None:
         what += f", transform Q {q_min:g}..{q_max:g} 1/Å ({q_source})"
-    say(f"compare: {n_atoms} atoms against {dataset_id or args.data} ({what})")
+    say(f"compare: {n_atoms} atoms against {dataset_id or args.data} ({what}){_eta(n_atoms)}")
     curves_before = store.table_counts()["curves"]
     start = time.perf_counter()
     try:

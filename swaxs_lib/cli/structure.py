@@ -176,6 +176,14 @@ def _cmd_cluster(args: argparse.Namespace) -> dict[str, Any]:
     return {"out": str(out), **cluster.info.to_dict()}
 
 
+def _eta(n_atoms: int) -> str:
+    """``"; pair histogram: 5e+09 pairs, about 17 s"`` before a histogram expected to take a second or more."""
+    from swaxs_lib.scattering.histogram import time_estimate
+
+    text = time_estimate(n_atoms)
+    return f"; pair histogram: {text}" if text else ""
+
+
 def _cmd_debye(args: argparse.Namespace) -> dict[str, Any]:
     from swaxs_lib.scattering import debye_intensity
 
@@ -184,7 +192,8 @@ def _cmd_debye(args: argparse.Namespace) -> dict[str, Any]:
     _check_scattering_flags(args)
     cluster = cluster_from_args(args)
     mode = "exact" if args.exact else "fast"
-    say(f"Debye I(Q), {mode} mode: {cluster.info.n_atoms} atoms, {len(q)} Q points")
+    say(f"Debye I(Q), {mode} mode: {cluster.info.n_atoms} atoms, {len(q)} Q points"
+        + (_eta(cluster.info.n_atoms) if mode == "fast" else ""))
     if mode == "exact":
         # about 4 ns per pair and Q point per core on the 2-core reference machine
         minutes = cluster.info.n_atoms**2 / 2 * len(q) * 4e-9 / max(os.cpu_count() or 1, 1) / 60
@@ -221,7 +230,8 @@ def _cmd_pdf(args: argparse.Namespace) -> dict[str, Any]:
     if not (np.isfinite(args.qdamp) and args.qdamp >= 0):
         raise SwaxsInputError(f"--qdamp: got {args.qdamp}; expected a number >= 0 (1/Å)")
     cluster = cluster_from_args(args)
-    say(f"G(r): {cluster.info.n_atoms} atoms, Q {args.q_min}..{args.q_max} 1/Å, {n_r} r points")
+    say(f"G(r): {cluster.info.n_atoms} atoms, Q {args.q_min}..{args.q_max} 1/Å, {n_r} r points"
+        + _eta(cluster.info.n_atoms))
     start = time.perf_counter()
     curve = pair_distribution(
         cluster.atoms, r, args.q_min, args.q_max, b_iso_angstrom2=args.b_iso, energy_kev=args.energy_kev,

@@ -40,6 +40,16 @@ _KEY_VALUE = re.compile(r"^[^=:]*[A-Za-z][^=:]*(?:=|:\s)")
 
 SEPARATOR_TEXT = {"whitespace": "whitespace", "comma": "commas", "semicolon": "semicolons"}
 
+#: Most lines a column text file may have, counted on the bytes before anything is split or decoded.
+#: A reduced curve has 10^3-10^5 points (an integrated detector image ~10^4, a PDF r grid 0.01 Å to
+#: 100 Å 10^4); 2*10^6 is 20x the largest, and about what the 50 MB size bound holds of short rows.
+#: 24 M comment lines (48 MB) took 68 s and 3.2 GB before this bound.
+MAX_TEXT_LINES = 2_000_000
+#: Most non-data lines (header and comments, anywhere in the file) kept, and their characters in all:
+#: they are stored with the curve.  PDFgetX3 and SPEC headers run to a few hundred lines.
+MAX_HEADER_LINES = 10_000
+MAX_HEADER_CHARS = 1_000_000
+
 
 @dataclass(frozen=True)
 class TextTable:
@@ -289,6 +299,28 @@ def _fit2d_chi_header(lines: list[str]) -> int | None:
     return int(match.group(1)) if match else None
 
 
+class _HeaderLines(list):
+    """The (line number, line) pairs of the header and comments, refusing more than the bounds."""
+
+    def __init__(self, filename: str) -> None:
+        super().__init__()
+        self.filename, self.chars = filename, 0
+
+    def append(self, item: tuple[int, str]) -> None:
+        self.chars += len(item[1])
+        if len(self) >= MAX_HEADER_LINES:
+            raise SwaxsInputError(f"{self.filename}: line {item[0]}: over {MAX_HEADER_LINES} header and comment "
+                                  f"lines; expected at most {MAX_HEADER_LINES}")
+        if self.chars > MAX_HEADER_CHARS:
+            raise SwaxsInputError(f"{self.filename}: line {item[0]}: header and comment lines of over "
+                                  f"{MAX_HEADER_CHARS} characters; expected at most {MAX_HEADER_CHARS}")
+        super().append(item)
+
+    def extend(self, items) -> None:
+        for item in items:
+            self.append(item)
+
+
 def parse_table(data: bytes, filename: str, *, fit2d_chi: bool = False) -> TextTable:
     """Parse a column text file.
 
@@ -310,7 +342,8 @@ def parse_table(data: bytes, filename: str, *, fit2d_chi: bool = False) -> TextT
     SwaxsInputError
         Binary or empty content; no data; a line that is not numbers once the data began
         (naming it); a row with a different number of columns than the first (truncated
-        files); fewer than 2 or more than 4 columns.
+        files); fewer than 2 or more than 4 columns; more than :data:`MAX_TEXT_LINES` lines, or a
+        header over :data:`MAX_HEADER_LINES` lines or :data:`MAX_HEADER_CHARS` characters.
 
     Examples
     --------
@@ -318,9 +351,13 @@ def parse_table(data: bytes, filename: str, *, fit2d_chi: bool = False) -> TextT
     >>> table.values.tolist(), table.labels, table.separator
     ([[1.5, 2.0], [2.5, 3.0]], ('q_nm^-1', 'I'), 'semicolon')
     """
+    n_lines = max(data.count(b"\n"), data.count(b"\r")) + 1
+    if n_lines > MAX_TEXT_LINES:
+        raise SwaxsInputError(f"{filename}: {n_lines} lines; expected at most {MAX_TEXT_LINES} "
+                              "(one curve: a header and rows of numbers)")
     text, encoding = decode_text(data, filename)
     lines = split_lines(text)
-    header_lines: list[tuple[int, str]] = []
+    header_lines = _HeaderLines(filename)
 
     region_start = 0
     start_marker = False
@@ -329,7 +366,7 @@ def parse_table(data: bytes, filename: str, *, fit2d_chi: bool = False) -> TextT
     if fit2d_chi:
         declared_points = _fit2d_chi_header(lines)
         if declared_points is not None:
-            header_lines = [(i + 1, lines[i]) for i in range(4)]
+            header_lines.extend((i + 1, lines[i]) for i in range(4))
             chi_labels = (lines[1].strip(), lines[2].strip())
             region_start = 4
     if declared_points is None:
@@ -337,7 +374,7 @@ def parse_table(data: bytes, filename: str, *, fit2d_chi: bool = False) -> TextT
             if _START_MARKER.match(line):
                 start_marker = True
                 region_start = index + 1
-                header_lines = [(i + 1, lines[i]) for i in range(index + 1) if lines[i].strip()]
+                header_lines.extend((i + 1, lines[i]) for i in range(index + 1) if lines[i].strip())
                 break
 
     first = None

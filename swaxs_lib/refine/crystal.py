@@ -54,6 +54,7 @@ from swaxs_lib.models.crystal import (
     XYZ_HALF_RANGE,
     CrystalPDFGenerator,
     bulk_structure,
+    check_crystal_pairs,
     read_crystal,
     read_crystal_text,
 )
@@ -98,10 +99,11 @@ def crystal_recipe(
     q_min, q_max = transform_q_range(measurement, q_min_inv_angstrom, q_max_inv_angstrom, q_min_default=0.0)
     table = CRYSTAL_PARAMETERS
     rcut = check_start("rcut", start.get("rcut", table["rcut"].start), table["rcut"].low, table["rcut"].high)
-    free = free_coordinates(structure) if coordinates else None
     x, y = np.asarray(measurement.x, float), np.asarray(measurement.values, float)
     window = fit_window(measurement, x_min, x_max, n_parameters=len(CRYSTAL_PARAMETERS))
     lo, hi, inside, weighting, dy = window.x_min, window.x_max, window.mask, window.weighting, window.dy
+    check_crystal_pairs(structure, hi, q_max)  # before the symmetry search and pdffit2 see the cell
+    free = free_coordinates(structure) if coordinates else None
 
     generator = CrystalPDFGenerator("G", structure, q_max, radiation, nanoparticle, r_grid=x, q_min=q_min,
                                     rcut=rcut, coordinates=free, adp=adp)

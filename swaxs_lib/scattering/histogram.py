@@ -17,6 +17,7 @@ distance for a lattice expansion) costs one sum over nodes, not over pairs.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -24,11 +25,21 @@ import numba
 import numpy as np
 from ase import Atoms
 
+from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.scattering.kernels import N_MOMENTS, pair_moments, sine_series
 from swaxs_lib.structures.sizes import atomic_volume
 
 #: Product Q_max * dr of the fast mode's grid (see module docstring).
 FAST_Q_DR = 0.2
+#: Memory (bytes) of the histogram's accumulators, whatever the extent and thread count: the
+#: kernel's per-chunk copies are cut to fit (fewer chunks, down to one), and a histogram whose
+#: moments alone exceed it is refused.  256 MiB is a 2000 Å cluster (the structures' bound) at
+#: the finest grid Q_max = 100 1/Å needs (1.0e6 bins x 6 moments x 8 bytes = 49 MB per element
+#: pair); two atoms 6e4 Å apart at Q_max 20 1/Å asked for 2.9 GB on two threads (8 chunks).
+MAX_HISTOGRAM_BYTES = 256 * 1024 * 1024
+#: Pairs the histogram kernel bins per second and thread, for time estimates: 1.6-1.7e8 measured for
+#: 22,543-atom Au spheres on the 2-core reference machine under load (benchmarks/bounds.py).
+PAIRS_PER_SECOND_PER_THREAD = 1.5e8
 
 
 @dataclass(frozen=True)
@@ -115,6 +126,12 @@ def pair_histogram(atoms: Atoms, bin_width_angstrom: float) -> PairHistogram:
     Returns
     -------
     PairHistogram
+
+    Raises
+    ------
+    SwaxsInputError
+        Non-finite coordinates, or moments over :data:`MAX_HISTOGRAM_BYTES`
+        (the kernel's accumulators are kept under it by using fewer chunks).
     """
     dr = float(bin_width_angstrom)
     positions = np.asarray(atoms.positions, dtype=float)
@@ -122,9 +139,18 @@ def pair_histogram(atoms: Atoms, bin_width_angstrom: float) -> PairHistogram:
     elements = tuple(sorted(set(symbols.tolist())))
     groups = [np.ascontiguousarray(positions[symbols == e]) for e in elements]
     centre = positions.mean(axis=0) if len(positions) else np.zeros(3)
-    reach = 2.0 * float(np.linalg.norm(positions - centre, axis=1).max()) if len(positions) else 0.0
+    with np.errstate(over="ignore", invalid="ignore"):  # coordinates of 1e300: refused below, by their reach
+        reach = 2.0 * float(np.linalg.norm(positions - centre, axis=1).max()) if len(positions) else 0.0
+    n_pair_kinds = len(elements) * (len(elements) + 1) // 2
+    bin_bytes = N_MOMENTS * np.dtype(float).itemsize
+    if not (dr > 0 and math.isfinite(reach) and n_pair_kinds * (reach / dr + 2) * bin_bytes <= MAX_HISTOGRAM_BYTES):
+        raise SwaxsInputError(
+            f"atoms: a pair histogram over {reach:.4g} Å in bins of {dr:.3g} Å for {n_pair_kinds} element pair(s) "
+            f"needs more than {MAX_HISTOGRAM_BYTES // 2**20} MiB; expected a smaller cluster (coordinates in Å) "
+            "or a smaller Q_max")
     n_bins = int(math.ceil(reach / dr)) + 2
-    n_chunks = 4 * numba.get_num_threads()
+    # each chunk owns an (n_bins, 6) accumulator: as many as the threads use, but never past the memory bound
+    n_chunks = max(1, min(4 * numba.get_num_threads(), MAX_HISTOGRAM_BYTES // (n_bins * bin_bytes)))
     pairs, moments = [], []
     for a in range(len(elements)):
         for b in range(a, len(elements)):
@@ -140,6 +166,40 @@ def pair_histogram(atoms: Atoms, bin_width_angstrom: float) -> PairHistogram:
         node_weights=np.array([_node_weights(m) for m in moments_arr]).reshape(len(pairs), -1),
         atomic_volume_angstrom3=atomic_volume(positions) if len(positions) >= 2 else math.nan,
     )
+
+
+def histogram_seconds(n_atoms: int, threads: int | None = None) -> float:
+    """Estimated time (s) of :func:`pair_histogram` for ``n_atoms`` atoms: N(N-1)/2 pairs at
+    :data:`PAIRS_PER_SECOND_PER_THREAD` per thread (an estimate: the machine's load changes it).
+
+    Examples
+    --------
+    >>> round(histogram_seconds(100_000, threads=2))
+    17
+    """
+    pairs = n_atoms * (n_atoms - 1) / 2
+    threads = threads or max(1, min(numba.get_num_threads(), os.cpu_count() or 1))
+    return pairs / (PAIRS_PER_SECOND_PER_THREAD * threads)
+
+
+def time_estimate(n_atoms: int, threshold_s: float = 1.0) -> str:
+    """``"5.0e+09 pairs, about 17 s"`` for a pair histogram expected to take over ``threshold_s``, else ``""``.
+
+    Examples
+    --------
+    >>> time_estimate(100_000, threshold_s=0.0).split(", ")[0]
+    '5e+09 pairs'
+    """
+    seconds = histogram_seconds(n_atoms)
+    if seconds < threshold_s:
+        return ""
+    if seconds < 120:
+        when = f"{seconds:.0f} s"
+    elif seconds < 7200:
+        when = f"{seconds / 60:.0f} min"
+    else:
+        when = f"{seconds / 3600:.1f} h"
+    return f"{n_atoms * (n_atoms - 1) / 2:.2g} pairs, about {when}"
 
 
 def fast_bin_width(q_max_inv_angstrom: float) -> float:
