@@ -23,7 +23,7 @@ from typing import Any
 
 import streamlit as st
 
-from pages._shared import follow_default, parse_choice, store, url_key
+from pages._shared import follow_default, md, md_value, parse_choice, store, url_key
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.structures import SHAPES, Cluster, build_cluster, describe
 from swaxs_lib.structures.elements import check_element, lattice_constant
@@ -156,7 +156,7 @@ def cluster_controls(
         params = check_parameters(shape, values)
         n_atoms = estimated_atom_count(shape, element, params)
     except SwaxsInputError as exc:
-        target.error(str(exc), icon=":material/error:")
+        target.error(md(exc), icon=":material/error:")
         return None, names
     target.caption(f"{'≈ ' if shape == 'sphere' else ''}{n_atoms:,} atoms")
     return {"shape": shape, "element": element, "params": params}, names
@@ -173,7 +173,7 @@ def _upload_controls(page: str, slot: str, target, names: list[str]) -> tuple[di
         try:
             cluster = read_structure_bytes(uploaded.getvalue(), uploaded.name)
         except SwaxsInputError as exc:
-            target.error(str(exc), icon=":material/error:")
+            target.error(md(exc), icon=":material/error:")
             return None, names
         st.session_state[key_key] = store().add_cluster(cluster)
         st.session_state[seen_key] = uploaded.file_id
@@ -185,7 +185,7 @@ def _upload_controls(page: str, slot: str, target, names: list[str]) -> tuple[di
     try:
         cluster = get_cluster({"shape": UPLOAD, "key": key})
     except SwaxsInputError:
-        target.error(f"{slot}cluster: no stored cluster {key[:12]}...; upload the file again.", icon=":material/error:")
+        target.error(f"{md(slot)}cluster: no stored cluster {md_value(key, 16)}; upload the file again.", icon=":material/error:")
         return None, names
     name = dict(cluster.info.parameters).get("file", key[:12])
     return {"shape": UPLOAD, "key": key, "name": name}, names

@@ -241,7 +241,7 @@ def draw_stages(now) -> None:
     st.markdown(stage_line(p.note or "", now.status))
     current = (p.note or "").split(":", 1)[0].strip()
     if current in STAGE_HELP:
-        st.caption(f"Now: {current}, {STAGE_HELP[current]}.")
+        st.caption(f"Now: {md(current)}, {STAGE_HELP[current]}.")
 
 
 def job_panel(job_id: str) -> list[str]:
@@ -271,7 +271,7 @@ form, results = st.columns([1, 2.6], gap="medium")
 with form:
     with st.container(border=True):
         if note := st.session_state.pop(f"{PAGE}._restored", None):
-            st.info(note, icon=":material/upload_file:")
+            st.info(md(note), icon=":material/upload_file:")
         url_names = analyse_form(all_datasets)
     show_url_warnings()  # the form's own link parameters are read inside it
     recent_jobs("analyse", "pages/analyse.py", "Recent analyses")

@@ -25,10 +25,12 @@ from pages._shared import (
     download_csv,
     entry_guard,
     md,
+    md_value,
     parse_choice,
     parse_id,
     parse_number,
     plot_config,
+    plot_text,
     show_url_warnings,
     slug,
     store,
@@ -223,7 +225,7 @@ def figure(curves, title: str) -> go.Figure:
         error = None
         if view.y_uncertainty is not None:
             error = dict(type="data", array=view.y_uncertainty, visible=True, thickness=1, width=0)
-        fig.add_trace(go.Scatter(x=view.x, y=view.y, error_y=error, name=label,
+        fig.add_trace(go.Scatter(x=view.x, y=view.y, error_y=error, name=plot_text(label),
                                  mode="lines" if len(view.x) > 300 else "lines+markers", marker=dict(size=4)))
     first = curves[0][1]
     fig.update_layout(
@@ -308,7 +310,7 @@ def upload_card(upload, all_ids: list[str], by_sha: dict) -> tuple[tuple | None,
             st.button(f"Read it with {UNIT_TITLES[check.suggested_x_unit]}", key=f"{PAGE}.fix_unit.{file_id}",
                       on_click=set_reading, args=([file_id], kind or "auto", check.suggested_x_unit, wavelength),
                       icon=":material/auto_fix_high:")
-        st.caption(describe(m))
+        st.caption(md(describe(m)))
         existing = store().find_identical_dataset(data, m) if sha in by_sha else None
         if existing is None and sha in by_sha:
             other = by_sha[sha]
@@ -395,7 +397,7 @@ def subtraction_controls(record, summaries):
     candidates = {d.id: d for d in summaries if d.kind == record.measurement.kind and d.id != record.id}
     bg_key = f"{PAGE}.bg"
     if st.session_state.get(bg_key) is not None and st.session_state[bg_key] not in candidates:
-        st.warning(f"Background `{st.session_state[bg_key]}` is not a stored {KIND_TITLES[record.measurement.kind]} "
+        st.warning(f"Background “{md_value(st.session_state[bg_key])}” is not a stored {KIND_TITLES[record.measurement.kind]} "
                    "dataset other than this one; choose another.")
         st.session_state[bg_key] = None
     with st.expander("Subtract a solvent or background", expanded=st.session_state.get(bg_key) is not None,
@@ -429,7 +431,7 @@ def preview_section(record, summaries) -> bool:
     """Preview one stored dataset; returns whether a subtraction is shown."""
     m = record.measurement
     st.subheader(md(record.name))
-    st.caption(f"{describe(m)} · file {md(record.filename)} · uploaded "
+    st.caption(f"{md(describe(m))} · file {md(record.filename)} · uploaded "
                f"{record.created_at:%Y-%m-%d %H:%M} UTC · id `{record.id}`")
     facts = header_facts(m)
     window = facts.q_range_inv_angstrom if m.domain == "r" else None
@@ -535,7 +537,7 @@ def stored_section(summaries) -> list[str]:
     ds_key = f"{PAGE}.ds"
     wanted = st.session_state.get(ds_key)
     if wanted is not None and wanted not in by_id:
-        st.warning(f"Dataset `{wanted}` is not in this store (deleted, or the link is from another store); "
+        st.warning(f"Dataset “{md_value(wanted)}” is not in this store (deleted, or the link is from another store); "
                    "choose one below.", icon=":material/warning:")
         st.session_state[ds_key] = None
     st.selectbox("Dataset to preview", list(by_id), index=None, key=ds_key, on_change=dataset_changed, persist_state="session",
