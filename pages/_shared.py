@@ -376,7 +376,8 @@ def fit_figure(x, data, fitted, *, name: str, kind: str = "gr", height: int = 52
 # -- user text ------------------------------------------------------------------------------------
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|<>~$:&@])")
-_WWW = re.compile(r"\bwww\.", re.IGNORECASE)
+_AUTOLINK = re.compile(r"(?<=[A-Za-z])(?=://)|(?<=\b[wW]{3})(?=\.)|(?=@)")
+WORD_JOINER = "\u2060"
 _LINE_START_EQUALS = re.compile(r"(?m)^([ \t]*)=")
 #: Characters of a link parameter or a name that a message quotes.
 VALUE_LIMIT = 80
@@ -423,17 +424,18 @@ def md(text: object, limit: int | None = None) -> str:
     """User text made inert in markdown: no links, images, HTML, emphasis, LaTeX, colours or icons.
 
     Every markdown-active ASCII character is backslash-escaped (CommonMark: a backslash before ASCII
-    punctuation makes it literal; Streamlit renders no raw HTML in markdown, and an escaped ``<`` is
-    text), so are the ``www.`` and ``@`` of GitHub-flavoured markdown's bare links and a ``=`` that
-    starts a line (a heading's underline).  ``limit``: at most that many characters of the text are
-    kept (whitespace runs made one space, the rest replaced by "…"); for values from a link or a file
-    that a message quotes.
+    punctuation makes it literal; an escaped ``<`` is text, not HTML), and a ``=`` that starts a line (a
+    heading's underline).  GitHub-flavoured markdown (Streamlit's renderer) turns bare ``https://...``,
+    ``www.x`` and ``a@b.c`` into links *after* escapes are read, so a word joiner (U+2060, invisible)
+    is put before their ``://``, ``.`` and ``@``.  ``limit``: at most that many characters are kept
+    (whitespace runs made one space, the rest replaced by "…"), for values from a link or a file that a
+    message quotes.
     """
     text = str(text)
     if limit is not None:
         text = shorten(text, limit)
+    text = _AUTOLINK.sub(WORD_JOINER, text)
     text = _MD_SPECIAL.sub(r"\\\1", text)
-    text = _WWW.sub(lambda m: m.group(0)[:-1] + "\\.", text)
     return _LINE_START_EQUALS.sub(r"\1\\=", text)
 
 

@@ -2,8 +2,9 @@
 
 The check does not call the pages' escaper: it removes every backslash-escaped character (CommonMark: any
 ASCII punctuation after a backslash is literal) and then looks, in what is left, for the constructs that
-would render live: a link or image (``](``, ``![``), raw HTML tags, emphasis around the payload word, and a
-bare URL that GitHub-flavoured markdown (Streamlit's renderer) would turn into a link.
+would render live: a link or image (``](``, ``![``), raw HTML tags, emphasis around the payload word; and, in
+the text as rendered, a bare URL that GitHub-flavoured markdown (Streamlit's renderer) turns into a link even
+when its characters were escaped (found in the browser: remark-gfm links text after escapes are read).
 """
 
 from __future__ import annotations
@@ -24,16 +25,22 @@ _ACTIVE = (
     re.compile(r"\]\("),                      # [text](url) or ![alt](src)
     re.compile(r"<\s*/?\s*[a-zA-Z]"),         # raw HTML tag
     re.compile(r"\*\*bold\*\*|__bold__"),     # emphasis of the payload
-    re.compile(r"https?:/|www\.", re.I),      # GFM autolink literal
     re.compile(r":red\["),                    # Streamlit colour directive
     re.compile(r"\$x\^2\$"),                  # LaTeX
 )
 
 
+#: GitHub-flavoured markdown's bare links (remark-gfm finds them in the text *after* escapes are read).
+_AUTOLINK = re.compile(r"https?://|www\.|[-.\w+]@[-\w]+\.", re.I)
+
+
 def active_parts(body: str) -> list[str]:
-    """The active constructs left in a markdown ``body`` once its backslash-escaped characters are removed."""
+    """The active constructs of a markdown ``body``: markup left once its backslash-escaped characters are
+    removed, and bare links in its text (the body with the escaping backslashes dropped)."""
     inert = _ESCAPED.sub("§", body)
-    return [m.group(0) for pattern in _ACTIVE for m in pattern.finditer(inert)]
+    text = _ESCAPED.sub(lambda m: m.group(0)[1], body)
+    return ([m.group(0) for pattern in _ACTIVE for m in pattern.finditer(inert)]
+            + [m.group(0) for m in _AUTOLINK.finditer(text)])
 
 
 #: Fields of element protos that Streamlit renders as markdown (bodies, labels, help, progress text).

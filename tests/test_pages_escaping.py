@@ -64,7 +64,7 @@ def test_crafted_links_and_names_render_inert(db, page, fixed, monkeypatch, tmp_
 def test_long_values_are_cut_in_messages():
     value = "[a](https://evil.example/" + "x" * 5000 + ")"
     shown = md_value(value)
-    assert len(shown.replace("\\", "")) == 80 and shown.endswith("…")
+    assert len(shown.replace("\\", "").replace("\u2060", "")) == 80 and shown.endswith("…")
     assert not active_parts(shown)
-    assert md("www.evil.example a@b.example") == r"www\.evil.example a\@b.example"
+    assert not active_parts(md("https://evil.example www.evil.example WWW.evil.example a@b.example"))
     assert not active_parts(md("title\n===\n# h"))
