@@ -140,7 +140,8 @@ def fit_window(measurement: Measurement, x_min: float | None = None, x_max: floa
     if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
         raise SwaxsInputError(f"fit range: got {lo:g}..{hi:g}; expected x_min < x_max")
     mask = (x >= lo) & (x <= hi) & np.isfinite(y)
-    _check_signal(measurement, y[mask], lo, hi)
+    if int(mask.sum()) > n_parameters:  # fewer points: the count's own message below
+        _check_signal(measurement, y[mask], lo, hi)
     sigma = measurement.uncertainties
     usable_sigma = None if sigma is None else np.isfinite(sigma) & (np.asarray(sigma, dtype=float) > 0)
     has_sigma = usable_sigma is not None and bool(np.any(usable_sigma[mask]))
