@@ -159,3 +159,13 @@ def test_conflicting_header_wavelengths_are_not_picked_by_order(lines):
 def test_a_measurement_beyond_the_physical_range_cannot_be_built():
     with pytest.raises(SwaxsInputError, match=r"x.dat: Q = 1e\+05 1/Å; expected at most 250"):
         Measurement("iq", np.array([0.1, 1e5]), np.ones(2), None, "x.dat", "inv_angstrom")
+
+
+@pytest.mark.parametrize("values", [np.ones_like(Q), np.zeros_like(Q)], ids=["constant", "all-zero"])
+def test_predict_refuses_a_curve_without_shape(values):
+    from swaxs_lib.ml.predict import predict
+
+    # issue 19's probe: a constant I(Q) was predicted a bcc sphere with probability 0.85; refused before any model
+    # is read, so no model folder is needed here
+    with pytest.raises(SwaxsInputError, match="expected a curve that varies"):
+        predict(None, "iq", Q, values)
