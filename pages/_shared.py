@@ -87,7 +87,7 @@ def url_key(page: str, name: str, default: Any, parse: Callable[[str], Any]) -> 
                 value = parse(raw)
             except (ValueError, SwaxsInputError) as exc:
                 st.session_state.setdefault(_WARNINGS, []).append(
-                    f"Link parameter {md_value(name)}='{md_value(raw)}' ignored ({md(exc, limit=2 * VALUE_LIMIT)}); "
+                    f"Link parameter {name}='{md_value(raw)}' ignored ({md(exc, limit=2 * VALUE_LIMIT)}); "
                     f"using {md_value(repr(value))}."
                 )
         st.session_state[key] = value
