@@ -324,7 +324,7 @@ def show_job_failure(record, what: str) -> bool:
         else:
             advice = "The worker process stopped without a word (killed, or out of memory?): start it again"
         label = record.params.get("label")
-        job = f"job `{record.id}`" + (f", {md(label)}" if label else "")
+        job = f"job `{record.id}`" + (f", {md_value(label)}" if label else "")
         st.error(f"**This {md(what)} failed:** {md(reason)}  \n{advice} ({job}).", icon=":material/error:")
         if trace:
             with st.expander("Details for a bug report (the worker's traceback)", icon=":material/bug_report:"):

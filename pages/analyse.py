@@ -19,6 +19,7 @@ from pages._shared import (
     entry_guard,
     follow_default,
     md,
+    md_value,
     parse_bool,
     parse_choice,
     parse_id,
@@ -158,7 +159,7 @@ def analyse_form(datasets) -> list[str]:
     structures = []
     for item in (uploads or [])[:MAX_STRUCTURES]:
         if item.size > 2**20:
-            st.error(f"{md(item.name)}: {item.size} bytes; expected at most 1 MB", icon=":material/error:")
+            st.error(f"{md_value(item.name)}: {item.size} bytes; expected at most 1 MB", icon=":material/error:")
             return names
         structures.append((item.name, item.getvalue().decode("utf-8", errors="replace")))
     if len(uploads or []) > MAX_STRUCTURES:
@@ -166,7 +167,7 @@ def analyse_form(datasets) -> list[str]:
     cif = None
     if upload is not None:
         if upload.size > 2**20:
-            st.error(f"{md(upload.name)}: {upload.size} bytes; expected at most 1 MB", icon=":material/error:")
+            st.error(f"{md_value(upload.name)}: {upload.size} bytes; expected at most 1 MB", icon=":material/error:")
             return names
         cif = (upload.name, upload.getvalue().decode("utf-8", errors="replace"))
     if m.kind not in ("gr", "iq"):

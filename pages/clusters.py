@@ -26,6 +26,7 @@ from pages._shared import (
     download_csv,
     entry_guard,
     md,
+    md_value,
     parse_bool,
     parse_choice,
     parse_number,
@@ -112,7 +113,7 @@ with right:
     if info.lattice_constant_angstrom is not None:
         caption.caption(md(cluster_summary_line(cluster)))
     else:
-        caption.caption(f"{md(cluster_summary_line(cluster))}; read from {md(choice.get('name', 'a file'))}, "
+        caption.caption(f"{md(cluster_summary_line(cluster))}; read from {md_value(choice.get('name', 'a file'))}, "
                         f"store key `{choice['key'][:12]}`")
     link.page_link("pages/compare.py", label="Compare with data", icon=":material/compare:",
                    query_params=compare_link_params(names))

@@ -29,6 +29,7 @@ from pages._shared import (
     follow_default,
     format_value,
     md,
+    md_value,
     parse_choice,
     parse_id,
     parse_number,
@@ -149,7 +150,7 @@ def sweep_form(datasets) -> list[str]:
                                        "attenuated crystal of the same cif below.")
         if upload is not None:
             if upload.size > 2**20:
-                st.error(f"{md(upload.name)}: {upload.size} bytes; expected at most 1 MB", icon=":material/error:")
+                st.error(f"{md_value(upload.name)}: {upload.size} bytes; expected at most 1 MB", icon=":material/error:")
                 return names
             sphere_cif = (upload.name, upload.getvalue().decode("utf-8", errors="replace"))
     grid_key = url_key(PAGE, "grid", "", str)
@@ -306,7 +307,7 @@ def crystal_form(options: dict) -> list[str]:
         cif = None
         if upload is not None:
             if upload.size > 2**20:
-                st.error(f"{md(upload.name)}: {upload.size} bytes; expected at most 1 MB", icon=":material/error:")
+                st.error(f"{md_value(upload.name)}: {upload.size} bytes; expected at most 1 MB", icon=":material/error:")
                 return ["lat", "np"]
             cif = (upload.name, upload.getvalue().decode("utf-8", errors="replace"))
         left, right = st.columns(2)
