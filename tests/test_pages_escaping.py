@@ -68,3 +68,11 @@ def test_long_values_are_cut_in_messages():
     assert not active_parts(shown)
     assert not active_parts(md("https://evil.example www.evil.example WWW.evil.example a@b.example"))
     assert not active_parts(md("title\n===\n# h"))
+
+
+def test_a_long_link_value_is_cut_in_its_warning(db):  # noqa: F811
+    at = app("pages/data.py")
+    at.query_params["view"] = "[x](https://evil.example/" + "y" * 5000 + ")"
+    at.run()
+    [warning] = [w.value for w in at.warning if "view=" in w.value]
+    assert "…" in warning and len(warning) < 400, len(warning)
