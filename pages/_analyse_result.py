@@ -21,6 +21,7 @@ from pages._shared import (
     fit_figure,
     format_value,
     md,
+    md_value,
     parse_number,
     plot_config,
     store,
@@ -69,7 +70,7 @@ def show_result(record) -> list[str]:
     try:
         measurement = store().get_dataset(dataset_id).measurement
     except SwaxsInputError:
-        st.warning(f"Dataset `{md(dataset_id)}` is no longer stored: the fits are shown without hand-offs.",
+        st.warning(f"Dataset “{md_value(dataset_id)}” is no longer stored: the fits are shown without hand-offs.",
                    icon=":material/warning:")
         measurement = None
     best = result.best

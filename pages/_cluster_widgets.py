@@ -24,7 +24,7 @@ from typing import Any
 
 import streamlit as st
 
-from pages._shared import follow_default, md, parse_choice, store, url_key
+from pages._shared import follow_default, md, md_value, parse_choice, store, url_key
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.structures import SHAPES, Cluster, build_cluster, describe
 from swaxs_lib.structures.elements import check_element, lattice_constant
@@ -157,7 +157,7 @@ def cluster_controls(
         params = check_parameters(shape, values)
         n_atoms = estimated_atom_count(shape, element, params)
     except SwaxsInputError as exc:
-        target.error(str(exc), icon=":material/error:")
+        target.error(md(exc), icon=":material/error:")
         return None, names
     target.caption(f"{'≈ ' if shape == 'sphere' else ''}{n_atoms:,} atoms")
     return {"shape": shape, "element": element, "params": params}, names
@@ -176,7 +176,7 @@ def _upload_controls(page: str, slot: str, target, names: list[str]) -> tuple[di
                 warnings.simplefilter("always")
                 cluster = read_structure_bytes(uploaded.getvalue(), uploaded.name)
         except SwaxsInputError as exc:
-            target.error(str(exc), icon=":material/error:")
+            target.error(md(exc), icon=":material/error:")
             return None, names
         for caution in caught:
             target.warning(md(str(caution.message)), icon=":material/warning:")
@@ -190,7 +190,7 @@ def _upload_controls(page: str, slot: str, target, names: list[str]) -> tuple[di
     try:
         cluster = get_cluster({"shape": UPLOAD, "key": key})
     except SwaxsInputError:
-        target.error(f"{slot}cluster: no stored cluster {key[:12]}...; upload the file again.", icon=":material/error:")
+        target.error(f"{md(slot)}cluster: no stored cluster {md_value(key, 16)}; upload the file again.", icon=":material/error:")
         return None, names
     name = dict(cluster.info.parameters).get("file", key[:12])
     return {"shape": UPLOAD, "key": key, "name": name}, names

@@ -15,7 +15,8 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages._shared import download_csv, parse_bool, parse_choice, parse_number, plot_config, slug, url_key, with_sigma
+from pages._shared import (download_csv, md, parse_bool, parse_choice, parse_number, plot_config, slug, url_key,
+                           with_sigma)
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.saxs.sizedist import METHODS, size_distribution
 
@@ -144,10 +145,10 @@ def render(dataset_id: str, measurement) -> None:
         result = distribution(measurement.x, measurement.values, measurement.uncertainties,
                               tuple(sorted(settings.items())))
     except SwaxsInputError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(md(exc), icon=":material/error:")
         return
     for warning in result.warnings:
-        st.warning(warning, icon=":material/warning:")
+        st.warning(md(warning), icon=":material/warning:")
     cells = st.columns(6)
     cells[0].metric("Volume fraction (total)", with_sigma(result.total_volume_fraction, result.total_volume_fraction_sigma),
                     help="Σ over all bins; absolute only with I in 1/cm and the true contrast")

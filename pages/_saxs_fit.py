@@ -26,6 +26,7 @@ from pages._saxs_fit_table import PARSERS, TABLE_NAMES, parameter_table, url_tex
 from pages._shared import (
     download_csv,
     md,
+    md_value,
     owner_name,
     parse_choice,
     parse_id,
@@ -248,7 +249,7 @@ def render(dataset_id: str, measurement) -> None:
     try:
         spec = _spec(options)
     except SwaxsInputError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(md(exc), icon=":material/error:")
         return
     with st.expander("Parameters: start, refine, bounds", icon=":material/tune:"):
         table = parameter_table(spec)
@@ -258,7 +259,7 @@ def render(dataset_id: str, measurement) -> None:
     st.button("Fit", icon=":material/play_arrow:", type="primary", key=f"{PAGE}.f_go", on_click=_fit,
               args=(dataset_id, measurement, options, table, inputs))
     if message := st.session_state.pop(f"{PAGE}.f_error", None):
-        st.error(message, icon=":material/error:")
+        st.error(md(message), icon=":material/error:")
         return
     job = st.session_state.get(f"{PAGE}.f_running")
     st.session_state[job_key] = job[1] if job is not None and job[2] == dataset_id else None
@@ -352,4 +353,4 @@ def _show(fit, record_id: str, measurement) -> None:
         row = fit.parameter_row()
         download_csv("Fit parameters (CSV)", {k: [v] for k, v in row.items()}, "saxs-fit-parameters.csv",
                      key=f"{PAGE}.f_csv_params")
-    right.caption(f"Stored as {record_id}: listed on Home; this page's link reopens it.")
+    right.caption(f"Stored as {md_value(record_id)}: listed on Home; this page's link reopens it.")

@@ -139,7 +139,8 @@ def url_key(page: str, name: str, default: Any, parse: Callable[[str], Any]) -> 
                 value = parse(raw)
             except (ValueError, SwaxsInputError) as exc:
                 st.session_state.setdefault(_WARNINGS, []).append(
-                    f"Link parameter {name}={raw!r} ignored ({exc}); using {value!r}."
+                    f"Link parameter {name}='{md_value(raw)}' ignored ({md(exc, limit=2 * VALUE_LIMIT)}); "
+                    f"using {md_value(repr(value))}."
                 )
         st.session_state[key] = value
     return key
@@ -308,7 +309,7 @@ def dataset_key(page: str, datasets) -> tuple[str, dict[str, str]]:
     labels = {d.id: f"{d.name} ({KIND_NAMES[d.kind]}, {d.n_points} points)" for d in datasets}
     key = url_key(page, "ds", datasets[0].id, parse_id)
     if st.session_state[key] not in labels:
-        st.warning(f"Dataset `{st.session_state[key]}` is not in this store (deleted, or a link from another "
+        st.warning(f"Dataset “{md_value(st.session_state[key])}” is not in this store (deleted, or a link from another "
                    "server); showing the newest one.", icon=":material/warning:")
         st.session_state[key] = datasets[0].id
     return key, labels
@@ -324,7 +325,7 @@ def recent_jobs(task: str, page: str, title: str, n: int = 8) -> None:
     if jobs:
         st.markdown(f"**{title}**")
         for j in jobs:
-            st.page_link(page, label=f"{j.status}: {j.params.get('label', j.id)}", query_params={"job": j.id},
+            st.page_link(page, label=f"{j.status}: {md_value(j.params.get('label', j.id))}", query_params={"job": j.id},
                          icon=":material/history:")
 
 
@@ -389,7 +390,7 @@ def show_job_failure(record, what: str) -> bool:
         else:
             advice = "The worker process stopped without a word (killed, or out of memory?): start it again"
         label = record.params.get("label")
-        job = f"job `{record.id}`" + (f", {md(label)}" if label else "")
+        job = f"job `{record.id}`" + (f", {md_value(label)}" if label else "")
         st.error(f"**This {md(what)} failed:** {md(reason)}  \n{advice} ({job}).", icon=":material/error:")
         if trace:
             with st.expander("Details for a bug report (the worker's traceback)", icon=":material/bug_report:"):
@@ -440,7 +441,12 @@ def fit_figure(x, data, fitted, *, name: str, kind: str = "gr", height: int = 52
 
 # -- user text ------------------------------------------------------------------------------------
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|<>~$:&])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|<>~$:&@])")
+_AUTOLINK = re.compile(r"(?<=[A-Za-z])(?=://)|(?<=\b[wW]{3})(?=\.)|(?=@)")
+WORD_JOINER = "\u2060"
+_LINE_START_EQUALS = re.compile(r"(?m)^([ \t]*)=")
+#: Characters of a link parameter or a name that a message quotes.
+VALUE_LIMIT = 80
 
 
 def compare_handoff(rw: float, own_rw: float, notes, query: Mapping[str, Any], *, what: str, metric: str = "R_w in Compare",
@@ -480,9 +486,42 @@ def with_sigma(value: float | None, sigma: float | None = None, unit: str = "") 
     return f"{value:.{digits}g} ± {sigma:.2g}{unit}"
 
 
-def md(text: object) -> str:
-    """User text made inert in markdown (no links, images, LaTeX, colours or icons)."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text))
+def md(text: object, limit: int | None = None) -> str:
+    """User text made inert in markdown: no links, images, HTML, emphasis, LaTeX, colours or icons.
+
+    Every markdown-active ASCII character is backslash-escaped (CommonMark: a backslash before ASCII
+    punctuation makes it literal; an escaped ``<`` is text, not HTML), and a ``=`` that starts a line (a
+    heading's underline).  GitHub-flavoured markdown (Streamlit's renderer) turns bare ``https://...``,
+    ``www.x`` and ``a@b.c`` into links *after* escapes are read, so a word joiner (U+2060, invisible)
+    is put before their ``://``, ``.`` and ``@``.  ``limit``: at most that many characters are kept
+    (whitespace runs made one space, the rest replaced by "…"), for values from a link or a file that a
+    message quotes.
+    """
+    text = str(text)
+    if limit is not None:
+        text = shorten(text, limit)
+    text = _AUTOLINK.sub(WORD_JOINER, text)
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    return _LINE_START_EQUALS.sub(r"\1\\=", text)
+
+
+def md_value(value: object, limit: int = VALUE_LIMIT) -> str:
+    """A link parameter's, a name's or a file's value quoted in a message: escaped, one line, at most ``limit`` characters."""
+    return md(value, limit=limit)
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` on one line (whitespace runs made one space), cut to ``limit`` characters with "…" when longer."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[:max(limit - 1, 0)] + "…"
+
+
+def plot_text(text: object, limit: int = VALUE_LIMIT) -> str:
+    """User text for a plotly label (a legend entry, a title): shortened, its ``<``, ``>`` and ``&`` as entities.
+
+    Plotly reads a few HTML tags in labels (``<a href>``, ``<b>``, ``<br>``); entities show as their characters.
+    """
+    return html.escape(shorten(str(text), limit), quote=False)
 
 
 def slug(text: str) -> str:

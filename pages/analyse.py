@@ -19,6 +19,7 @@ from pages._shared import (
     entry_guard,
     follow_default,
     md,
+    md_value,
     owner_name,
     parse_bool,
     parse_choice,
@@ -164,7 +165,7 @@ def analyse_form(datasets) -> list[str]:
     structures = []
     for item in (uploads or [])[:MAX_STRUCTURES]:
         if item.size > 2**20:
-            st.error(f"{md(item.name)}: {item.size} bytes; expected at most 1 MB", icon=":material/error:")
+            st.error(f"{md_value(item.name)}: {item.size} bytes; expected at most 1 MB", icon=":material/error:")
             return names
         structures.append((item.name, item.getvalue().decode("utf-8", errors="replace")))
     if len(uploads or []) > MAX_STRUCTURES:
@@ -172,7 +173,7 @@ def analyse_form(datasets) -> list[str]:
     cif = None
     if upload is not None:
         if upload.size > 2**20:
-            st.error(f"{md(upload.name)}: {upload.size} bytes; expected at most 1 MB", icon=":material/error:")
+            st.error(f"{md_value(upload.name)}: {upload.size} bytes; expected at most 1 MB", icon=":material/error:")
             return names
         cif = (upload.name, upload.getvalue().decode("utf-8", errors="replace"))
     if m.kind not in ("gr", "iq"):
@@ -247,7 +248,7 @@ def draw_stages(now) -> None:
     st.markdown(stage_line(p.note or "", now.status))
     current = (p.note or "").split(":", 1)[0].strip()
     if current in STAGE_HELP:
-        st.caption(f"Now: {current}, {STAGE_HELP[current]}.")
+        st.caption(f"Now: {md(current)}, {STAGE_HELP[current]}.")
 
 
 def job_panel(job_id: str) -> list[str]:
@@ -277,7 +278,7 @@ form, results = st.columns([1, 2.6], gap="medium")
 with form:
     with st.container(border=True):
         if note := st.session_state.pop(f"{PAGE}._restored", None):
-            st.info(note, icon=":material/upload_file:")
+            st.info(md(note), icon=":material/upload_file:")
         url_names = analyse_form(all_datasets)
     show_url_warnings()  # the form's own link parameters are read inside it
     recent_jobs("analyse", "pages/analyse.py", "Recent analyses")

@@ -26,6 +26,7 @@ from pages._shared import (
     download_csv,
     entry_guard,
     md,
+    md_value,
     parse_bool,
     parse_choice,
     parse_number,
@@ -100,7 +101,7 @@ if choice is None:
 try:
     cluster = get_cluster(choice)
 except SwaxsInputError as exc:
-    right.error(str(exc), icon=":material/error:")
+    right.error(md(exc), icon=":material/error:")
     finish(names)
 key = choice_key(choice)
 stem = cluster_file_stem(choice)
@@ -110,9 +111,9 @@ with right:
     cluster_summary(cluster)
     caption, link = st.columns([5, 2], vertical_alignment="center")
     if info.lattice_constant_angstrom is not None:
-        caption.caption(cluster_summary_line(cluster))
+        caption.caption(md(cluster_summary_line(cluster)))
     else:
-        caption.caption(f"{cluster_summary_line(cluster)}; read from {md(choice.get('name', 'a file'))}, "
+        caption.caption(f"{md(cluster_summary_line(cluster))}; read from {md_value(choice.get('name', 'a file'))}, "
                         f"store key `{choice['key'][:12]}`")
     link.page_link("pages/compare.py", label="Compare with data", icon=":material/compare:",
                    query_params=compare_link_params(names))

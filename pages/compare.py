@@ -135,7 +135,7 @@ def model_controls(measurement, x_lo: float, x_hi: float) -> tuple[dict, list[st
         default = 0.0 if row.name == "qdamp" else row.start
         key = url_key(PAGE, row.name, default, parse_number(row.low, row.high))
         st.slider(row.widget_label(), row.low, row.high, step=_nice_step((row.high - row.low) / 160), key=key, **KEEP,
-                  format="%.4g", help=row.description)
+                  format="%.4g", help=md(row.description))
         values[row.name] = st.session_state[key]
         names.append(row.name)
     bg_key = url_key(PAGE, "bg", "constant" if domain == "q" else "none", parse_choice(BACKGROUNDS))
@@ -249,7 +249,7 @@ def live_panel() -> None:
                 comparison = compare_cluster(measurement, cluster.atoms, x_min=x_min, x_max=x_max, histogram=hist,
                                              store=store(), **options)
             except SwaxsInputError as exc:
-                st.error(f"Candidate {i + 1}: {exc}", icon=":material/error:")
+                st.error(f"Candidate {i + 1}: {md(exc)}", icon=":material/error:")
                 continue
             results.append((i, choice, cluster, comparison))
         elapsed_ms = (time.perf_counter() - start) * 1e3
@@ -270,7 +270,7 @@ def _metrics(results, names: list[str]) -> None:
         with column:
             st.metric(f"R_w, candidate {i + 1}", f"{comparison.fit.rw:.4f}",
                       help="sqrt(Σ w (data − fit)² / Σ w data²) over the fit range (Toby 2006).")
-            st.caption(f"{cluster_summary_line(cluster)}; scale {comparison.fit.scale:.4g}")
+            st.caption(f"{md(cluster_summary_line(cluster))}; scale {comparison.fit.scale:.4g}")
             st.page_link("pages/clusters.py", label="View in 3D", icon=":material/view_in_ar:",
                          query_params=_clusters_link_params(f"c{i + 1}_", names))
 

@@ -26,11 +26,13 @@ from pages._shared import (
     download_csv,
     entry_guard,
     md,
+    md_value,
     owner_name,
     parse_choice,
     parse_id,
     parse_number,
     plot_config,
+    plot_text,
     show_url_warnings,
     slug,
     store,
@@ -137,7 +139,7 @@ def save_uploads(items) -> None:
         try:
             existing = store().find_identical_dataset(data, measurement)
             if existing is not None and can_open(viewer(), existing):
-                flash("info", f"{md(filename)} is already stored, read the same way, as **{md(existing.name)}** "
+                flash("info", f"{md_value(filename)} is already stored, read the same way, as **{md_value(existing.name)}** "
                               f"(`{existing.id}`): not stored again.")
                 st.session_state[f"{PAGE}.ds"] = existing.id
                 continue
@@ -147,7 +149,7 @@ def save_uploads(items) -> None:
             flash("error", md(exc))
             continue
         st.session_state[f"{PAGE}.ds"] = record.id
-        flash("success", f"Stored **{md(record.name)}** from {md(filename)} as `{record.id}`.")
+        flash("success", f"Stored **{md_value(record.name)}** from {md_value(filename)} as `{record.id}`.")
 
 
 def open_dataset(dataset_id: str) -> None:
@@ -175,7 +177,7 @@ def save_subtracted(result, sample_name: str, background_name: str, name_key: st
         if existing is not None and can_open(viewer(), existing):
             st.session_state[f"{PAGE}.ds"] = existing.id
             st.session_state[f"{PAGE}.bg"] = None
-            flash("info", f"This subtraction is already stored as **{md(existing.name)}** (`{existing.id}`).")
+            flash("info", f"This subtraction is already stored as **{md_value(existing.name)}** (`{existing.id}`).")
             return
         record = store().add_dataset(name, text.encode(), filename, result, owner=owner_name(),
                                      visibility=st.session_state.get(_SHARE, "group"))
@@ -184,7 +186,7 @@ def save_subtracted(result, sample_name: str, background_name: str, name_key: st
         return
     st.session_state[f"{PAGE}.ds"] = record.id
     st.session_state[f"{PAGE}.bg"] = None
-    flash("success", f"Stored the subtracted curve as **{md(record.name)}** (`{record.id}`).")
+    flash("success", f"Stored the subtracted curve as **{md_value(record.name)}** (`{record.id}`).")
 
 
 def rename(dataset_id: str) -> None:
@@ -195,7 +197,7 @@ def rename(dataset_id: str) -> None:
         flash("error", md(exc))
         return
     st.session_state[f"{PAGE}.rename_to"] = ""
-    flash("success", f"Renamed to **{md(summary.name)}**.")
+    flash("success", f"Renamed to **{md_value(summary.name)}**.")
 
 
 def share(dataset_id: str) -> None:
@@ -225,7 +227,7 @@ def delete(dataset_id: str, name: str) -> None:
         flash("error", md(exc))
         return
     st.session_state[f"{PAGE}.ds"] = None
-    flash("success", f"Deleted **{md(name)}** (`{dataset_id}`).")
+    flash("success", f"Deleted **{md_value(name)}** (`{dataset_id}`).")
 
 
 def dataset_changed() -> None:
@@ -245,7 +247,7 @@ def figure(curves, title: str) -> go.Figure:
         error = None
         if view.y_uncertainty is not None:
             error = dict(type="data", array=view.y_uncertainty, visible=True, thickness=1, width=0)
-        fig.add_trace(go.Scatter(x=view.x, y=view.y, error_y=error, name=label,
+        fig.add_trace(go.Scatter(x=view.x, y=view.y, error_y=error, name=plot_text(label),
                                  mode="lines" if len(view.x) > 300 else "lines+markers", marker=dict(size=4)))
     first = curves[0][1]
     fig.update_layout(
@@ -311,12 +313,12 @@ def upload_card(upload, all_ids: list[str], by_sha: dict) -> tuple[tuple | None,
     sha = hashlib.sha256(data).hexdigest()
     file_id = upload.file_id
     with st.container(border=True):
-        st.markdown(f"**{md(upload.name)}** · {len(data):,} bytes · sha256 `{sha[:16]}…`")
+        st.markdown(f"**{md_value(upload.name)}** · {len(data):,} bytes · sha256 `{sha[:16]}…`")
         kind, unit, wavelength = reading_options(file_id, all_ids)
         try:
             m, check = read_upload(data, upload.name, kind, unit, wavelength)
         except SwaxsInputError as exc:
-            st.error(f"**{md(upload.name)} could not be read.** {md(exc)}  \nIf the reading options above do not "
+            st.error(f"**{md_value(upload.name)} could not be read.** {md(exc)}  \nIf the reading options above do not "
                      "fit the file, change them; otherwise correct the file and upload it again.",
                      icon=":material/error:")
             return None, False
@@ -330,11 +332,11 @@ def upload_card(upload, all_ids: list[str], by_sha: dict) -> tuple[tuple | None,
             st.button(f"Read it with {UNIT_TITLES[check.suggested_x_unit]}", key=f"{PAGE}.fix_unit.{file_id}",
                       on_click=set_reading, args=([file_id], kind or "auto", check.suggested_x_unit, wavelength),
                       icon=":material/auto_fix_high:")
-        st.caption(describe(m))
+        st.caption(md(describe(m)))
         existing = store().find_identical_dataset(data, m) if sha in by_sha else None
         if existing is None and sha in by_sha:
             other = by_sha[sha]
-            st.caption(f"The same bytes are stored as {md(other.name)} (`{other.id}`), read differently "
+            st.caption(f"The same bytes are stored as {md_value(other.name)} (`{other.id}`), read differently "
                        f"({KIND_TITLES[other.kind]}, {UNIT_TITLES.get(other.x_unit, other.x_unit)}); saving stores "
                        "this reading as another dataset.")
         views = views_for(m.kind)
@@ -350,7 +352,7 @@ def upload_card(upload, all_ids: list[str], by_sha: dict) -> tuple[tuple | None,
                         key=f"{PAGE}.upload_plot.{file_id}")
         if existing is not None:
             left, right = st.columns([4, 1], vertical_alignment="center")
-            left.info(f"**Already stored**, read the same way, as **{md(existing.name)}** (`{existing.id}`), "
+            left.info(f"**Already stored**, read the same way, as **{md_value(existing.name)}** (`{existing.id}`), "
                       f"uploaded {existing.created_at:%Y-%m-%d %H:%M} UTC: it is not stored twice.",
                       icon=":material/inventory_2:")
             right.button("Open it", key=f"{PAGE}.open.{file_id}", on_click=open_dataset, args=(existing.id,),
@@ -422,7 +424,7 @@ def subtraction_controls(record, summaries):
     candidates = {d.id: d for d in summaries if d.kind == record.measurement.kind and d.id != record.id}
     bg_key = f"{PAGE}.bg"
     if st.session_state.get(bg_key) is not None and st.session_state[bg_key] not in candidates:
-        st.warning(f"Background `{st.session_state[bg_key]}` is not a stored {KIND_TITLES[record.measurement.kind]} "
+        st.warning(f"Background “{md_value(st.session_state[bg_key])}” is not a stored {KIND_TITLES[record.measurement.kind]} "
                    "dataset other than this one; choose another.")
         st.session_state[bg_key] = None
     with st.expander("Subtract a solvent or background", expanded=st.session_state.get(bg_key) is not None,
@@ -455,8 +457,8 @@ def subtraction_controls(record, summaries):
 def preview_section(record, summaries) -> bool:
     """Preview one stored dataset; returns whether a subtraction is shown."""
     m = record.measurement
-    st.subheader(md(record.name))
-    st.caption(f"{describe(m)} · file {md(record.filename)} · uploaded "
+    st.subheader(md_value(record.name))
+    st.caption(f"{md(describe(m))} · file {md_value(record.filename)} · uploaded "
                f"{record.created_at:%Y-%m-%d %H:%M} UTC · id `{record.id}`")
     facts = header_facts(m)
     window = facts.q_range_inv_angstrom if m.domain == "r" else None
@@ -544,7 +546,7 @@ def preview_section(record, summaries) -> bool:
         left.text_input("New name", key=f"{PAGE}.rename_to", placeholder=record.name, max_chars=200)
         right.button("Rename", key=f"{PAGE}.rename", on_click=rename, args=(record.id,), icon=":material/edit:")
         if st.session_state.get(_CONFIRM) == record.id:
-            st.warning(f"Delete **{md(record.name)}** (`{record.id}`) and its uploaded file? This cannot be undone; "
+            st.warning(f"Delete **{md_value(record.name)}** (`{record.id}`) and its uploaded file? This cannot be undone; "
                        "saved results that name it keep its id.", icon=":material/warning:")
             yes, no = st.columns(2)
             yes.button("Yes, delete", key=f"{PAGE}.delete_yes", on_click=delete, args=(record.id, record.name),
@@ -572,7 +574,7 @@ def stored_section(summaries) -> list[str]:
     ds_key = f"{PAGE}.ds"
     wanted = st.session_state.get(ds_key)
     if wanted is not None and wanted not in by_id:
-        st.warning(f"Dataset `{wanted}` is not in this store (deleted, or the link is from another store); "
+        st.warning(f"Dataset “{md_value(wanted)}” is not in this store (deleted, or the link is from another store); "
                    "choose one below.", icon=":material/warning:")
         st.session_state[ds_key] = None
     st.selectbox("Dataset to preview", list(by_id), index=None, key=ds_key, on_change=dataset_changed, persist_state="session",

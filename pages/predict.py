@@ -207,7 +207,7 @@ def show_match(match, dataset_id: str) -> None:
             with st.spinner("Preparing the 3D view..."):
                 html = cluster_view(key, "sphere", "element", "100%", VIEW_HEIGHT_PX)
         except SwaxsInputError as exc:
-            st.error(str(exc), icon=":material/error:")
+            st.error(md(exc), icon=":material/error:")
         else:
             st.iframe(html, height=VIEW_HEIGHT_PX + 10)
     with side:
@@ -259,20 +259,20 @@ folder = str(default_model_dir())
 try:
     model_bundle(folder)
 except SwaxsInputError as exc:
-    st.error(f"{exc}. Set `SWAXS_MODELS` to a model folder, or train one with "
+    st.error(f"{md(exc)}. Set `SWAXS_MODELS` to a model folder, or train one with "
              "`python -m swaxs_lib build-db` and `python -m swaxs_lib train`.", icon=":material/error:")
     sync_url(PAGE, url_names)
     st.stop()
 try:
     kind, x, values, notes, p = prediction_for(folder, dataset_id, element)
 except SwaxsInputError as exc:
-    st.error(str(exc), icon=":material/error:")
+    st.error(md(exc), icon=":material/error:")
     sync_url(PAGE, url_names)
     st.stop()
 
 headline(p)
 for message in (*notes, *p.warnings):
-    st.warning(message, icon=":material/warning:")
+    st.warning(md(message), icon=":material/warning:")
 
 chart, numbers = st.columns([3, 2], gap="medium")
 with chart:
@@ -286,7 +286,7 @@ with numbers:
     st.dataframe({"model": list(p.novelty), "novelty": list(p.novelty.values())}, hide_index=True)
     if p.element_probabilities:
         st.caption("Element probabilities: " + ", ".join(f"{e} {v:.0%}" for e, v in p.element_probabilities.items()))
-    st.caption(f"Models: {', '.join(p.models)}; from `{folder}`.")
+    st.caption(f"Models: {md(', '.join(p.models))}; from {md(folder)}.")
     download_csv("Class probabilities (CSV)",
                  {"shape_class": list(SHAPE_CLASSES), "shape": [SHAPE_OF_CLASS[c] for c in SHAPE_CLASSES],
                   "probability": [p.probabilities.get(c) for c in SHAPE_CLASSES]},

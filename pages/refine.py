@@ -29,6 +29,7 @@ from pages._shared import (
     follow_default,
     format_value,
     md,
+    md_value,
     owner_name,
     parse_choice,
     parse_id,
@@ -152,7 +153,7 @@ def sweep_form(datasets) -> list[str]:
                                        "attenuated crystal of the same cif below.")
         if upload is not None:
             if upload.size > 2**20:
-                st.error(f"{md(upload.name)}: {upload.size} bytes; expected at most 1 MB", icon=":material/error:")
+                st.error(f"{md_value(upload.name)}: {upload.size} bytes; expected at most 1 MB", icon=":material/error:")
                 return names
             sphere_cif = (upload.name, upload.getvalue().decode("utf-8", errors="replace"))
     grid_key = url_key(PAGE, "grid", "", str)
@@ -191,13 +192,13 @@ def sweep_form(datasets) -> list[str]:
                    + (", Q damping" if "qdamp" not in options["fix"] and m.domain == "r" else "")
                    + "; fits already in the store are reused.")
     except SwaxsInputError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(md(exc), icon=":material/error:")
         return names
     st.button("Start the sweep", type="primary", icon=":material/play_arrow:", on_click=start_sweep,
               args=(record.id, shape, st.session_state[el_key], grid, options, int(st.session_state[workers_key]),
                     sphere_cif))
     if message := st.session_state.pop(f"{PAGE}._error", None):
-        st.error(message, icon=":material/error:")
+        st.error(md(message), icon=":material/error:")
     return names + crystal_form(options)
 
 
@@ -258,9 +259,9 @@ def crystal_grid(options: dict) -> None:
         on, start, low, high = st.columns([1.3, 1, 1, 1], vertical_alignment="bottom")
         if row.refinable:
             default = row.refined and not (name == "qdamp" and fixed_qdamp)
-            on.checkbox(label, value=default, key=f"{PAGE}.cp.{name}.on", help=row.description, **KEEP)
+            on.checkbox(label, value=default, key=f"{PAGE}.cp.{name}.on", help=md(row.description), **KEEP)
         else:
-            on.markdown(label, help=row.description)
+            on.markdown(label, help=md(row.description))
         default_start = options.get("start", {}).get(name, row.start)
         auto = name == "scale" or default_start != default_start  # NaN: from the structure
         start.number_input(f"{label} start", value=None, format="%.6g", key=f"{PAGE}.cp.{name}.start",
@@ -281,7 +282,7 @@ def starts_and_bounds(rows, options: dict) -> None:
             cells = st.columns(3)
             start = cells[0].number_input(f"{label} start", value=None, format="%.5g", key=f"{PAGE}.start_{name}",
                                           placeholder=f"{default:g}" if name != "scale" else "auto",
-                                          help=row.description)
+                                          help=md(row.description))
             lo = cells[1].number_input(f"{label} low", value=None, format="%.5g", key=f"{PAGE}.low_{name}",
                                        placeholder=f"{low:g}")
             hi = cells[2].number_input(f"{label} high", value=None, format="%.5g", key=f"{PAGE}.high_{name}",
@@ -311,7 +312,7 @@ def crystal_form(options: dict) -> list[str]:
         cif = None
         if upload is not None:
             if upload.size > 2**20:
-                st.error(f"{md(upload.name)}: {upload.size} bytes; expected at most 1 MB", icon=":material/error:")
+                st.error(f"{md_value(upload.name)}: {upload.size} bytes; expected at most 1 MB", icon=":material/error:")
                 return ["lat", "np"]
             cif = (upload.name, upload.getvalue().decode("utf-8", errors="replace"))
         left, right = st.columns(2)
@@ -331,7 +332,7 @@ def crystal_form(options: dict) -> list[str]:
                   args=(record.id, st.session_state[f"{PAGE}.el"], st.session_state[lat_key],
                         bool(st.session_state[np_key]), cif, options))
         if message := st.session_state.pop(f"{PAGE}._cerror", None):
-            st.error(message, icon=":material/error:")
+            st.error(md(message), icon=":material/error:")
     return ["lat", "np"]
 
 
@@ -692,7 +693,7 @@ form, results = st.columns([1, 2.6], gap="medium")
 with form:
     with st.container(border=True):
         if note := st.session_state.pop(f"{PAGE}._restored", None):
-            st.info(note, icon=":material/upload_file:")
+            st.info(md(note), icon=":material/upload_file:")
         url_names = sweep_form(all_datasets)
     recent_jobs("sweep", "pages/refine.py", "Recent sweeps")
 url_names = url_names + ["job", "sel", "cjob"]

@@ -21,6 +21,7 @@ from pages._shared import (
     entry_guard,
     fit_figure,
     md,
+    md_value,
     owner_name,
     parse_bool,
     parse_choice,
@@ -118,14 +119,14 @@ def relax_form() -> list[str]:
     if choice is None:
         return names
     if choice["shape"] != UPLOAD and choice["element"] not in EMT_ELEMENTS:
-        st.warning(f"EMT has no parameters for {choice['element']}; choose one of {', '.join(EMT_ELEMENTS)}.")
+        st.warning(f"EMT has no parameters for {md_value(choice['element'])}; choose one of {', '.join(EMT_ELEMENTS)}.")
         return names
     st.button("Start the relaxation", type="primary", icon=":material/play_arrow:", on_click=start_relax,
               args=(choice, None if st.session_state[ds_key] == NO_DATA else st.session_state[ds_key],
                     st.session_state[opt_key], float(st.session_state[fmax_key]), int(st.session_state[steps_key]),
                     int(st.session_state[every_key])))
     if message := st.session_state.pop(f"{PAGE}._error", None):
-        st.error(message, icon=":material/error:")
+        st.error(md(message), icon=":material/error:")
     return names
 
 

@@ -255,7 +255,7 @@ def compare_cluster(
     units = {p.name: p.unit for p in spec.parameters}
     result, fit = linear_fit(measurement.kind, "cluster", x, measurement.values, model, measurement.uncertainties,
                              held, units, background=background, weighting=weighting, x_min=x_min, x_max=x_max,
-                             settings=settings)
+                             settings=settings, source=measurement.source)
     return Comparison(kind=measurement.kind, x=x, data=measurement.values, model=model, fit=fit, result=result,
                       values=held, q_range_inv_angstrom=q_range)
 

@@ -152,14 +152,17 @@ def test_auto_weighting_follows_the_documented_rule(kind, has_sigma, expected):
     assert auto.scale == explicit.scale and auto.rw == explicit.rw
 
 
-def test_auto_ignores_uncertainties_that_are_not_all_positive():
+def test_auto_leaves_out_only_the_points_whose_uncertainty_is_zero():
+    # issue 19: a σ = 0 used to switch every point to relative or uniform weights, silently
     sigma = 0.05 * MODEL
     sigma[3] = 0.0
     y = 1.3 * MODEL + np.sin(7 * X)
-    assert fit_scale_background(X, y, MODEL, sigma=sigma, kind="iq").weighting == "relative"
-    assert fit_scale_background(X, y, MODEL, sigma=sigma, kind="gr", x_min=0.0).weighting == "uniform"
-    # asked for explicitly, the σ = 0 point is left out instead
-    fit = fit_scale_background(X, y, MODEL, sigma=sigma, weighting="sigma")
+    for kind, x_min in (("iq", None), ("gr", 0.0)):
+        with pytest.warns(UserWarning, match="1 point"):
+            fit = fit_scale_background(X, y, MODEL, sigma=sigma, kind=kind, x_min=x_min)
+        assert fit.weighting == "sigma" and fit.n_points == len(X) - 1 and not fit.in_fit[3]
+    with pytest.warns(UserWarning, match="1 point"):  # asked for explicitly: the same
+        fit = fit_scale_background(X, y, MODEL, sigma=sigma, weighting="sigma")
     assert fit.n_points == len(X) - 1 and not fit.in_fit[3]
 
 

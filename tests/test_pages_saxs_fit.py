@@ -114,7 +114,7 @@ def test_a_fits_link_reopens_it_in_a_fresh_session_without_refitting(gold_id, db
 def test_bad_link_values_give_a_warning_not_an_exception(gold_id, name, value, says):
     at = run("pages/saxs.py", ds=gold_id, section="fit", f_model="sphere", **{name: value})
     warnings = [w.value for w in at.warning]
-    assert any(says in w for w in warnings), warnings
+    assert any(says in w.replace("\\", "") for w in warnings), warnings  # the link's value is shown escaped
     assert at.data_editor  # the section still drawn, with the table's defaults
 
 

@@ -10,6 +10,7 @@ from typing import Sequence
 import numpy as np
 
 from swaxs_lib.errors import SwaxsInputError
+from swaxs_lib.io.measurement import MAX_Q_INV_ANGSTROM
 from swaxs_lib.io.tables import csv_text
 
 
@@ -41,8 +42,9 @@ def q_grid(q_min: float, q_max: float, n: int) -> np.ndarray:
     """A uniform Q grid from the --q-min, --q-max and --q-points flags, checked."""
     if not (np.isfinite(q_min) and q_min >= 0):
         raise SwaxsInputError(f"--q-min: got {q_min}; expected a number >= 0 (1/Å)")
-    if not (np.isfinite(q_max) and q_max > q_min):
-        raise SwaxsInputError(f"--q-max: got {q_max}; expected a number > --q-min ({q_min}) (1/Å)")
+    if not (np.isfinite(q_max) and q_min < q_max <= MAX_Q_INV_ANGSTROM):
+        raise SwaxsInputError(f"--q-max: got {q_max:g}; expected a number > --q-min ({q_min:g}) and at most "
+                              f"{MAX_Q_INV_ANGSTROM:g} (1/Å)")
     if n < 1 or n > 1_000_000:
         raise SwaxsInputError(f"--q-points: got {n}; expected between 1 and 1000000")
     return np.linspace(q_min, q_max, n)

@@ -140,7 +140,7 @@ def _check_fit_options(args: argparse.Namespace, measurement) -> None:
         fit_scale_background(
             measurement.x, measurement.values, np.ones_like(measurement.x), sigma=measurement.uncertainties,
             background=args.background, weighting=args.weighting, kind=measurement.kind,
-            x_min=args.x_min, x_max=args.x_max,
+            x_min=args.x_min, x_max=args.x_max, source=measurement.source,
         )
     except SwaxsInputError as exc:
         raise SwaxsInputError(_name_flag(str(exc))) from None

@@ -11,6 +11,7 @@ import numpy as np
 
 from swaxs_lib.cli.common import out_path, q_grid, say, write_csv
 from swaxs_lib.errors import SwaxsInputError
+from swaxs_lib.io.measurement import MAX_R_ANGSTROM
 from swaxs_lib.io.measurement import VALUE_COLUMNS, X_COLUMNS
 
 
@@ -221,9 +222,11 @@ def _cmd_pdf(args: argparse.Namespace) -> dict[str, Any]:
         raise SwaxsInputError(f"--r-step: got {args.r_step}; expected a number > 0 (Å)")
     if not (np.isfinite(args.r_min) and args.r_min >= 0 and np.isfinite(args.r_max) and args.r_max > args.r_min):
         raise SwaxsInputError(f"--r-max: got r range {args.r_min}..{args.r_max}; expected 0 <= --r-min < --r-max (Å)")
+    if args.r_max > MAX_R_ANGSTROM:
+        raise SwaxsInputError(f"--r-max: got {args.r_max:g}; expected at most {MAX_R_ANGSTROM:g} Å")
     n_r = int(np.floor((args.r_max - args.r_min) / args.r_step + 1e-9)) + 1
     if n_r > 1_000_000:
-        raise SwaxsInputError(f"--r-step: gives {n_r} points; expected at most 1000000")
+        raise SwaxsInputError(f"--r-step: gives {n_r:.3g} points; expected at most 1000000")
     r = args.r_min + args.r_step * np.arange(n_r)
     q_grid(args.q_min, args.q_max, 2)
     _check_scattering_flags(args)

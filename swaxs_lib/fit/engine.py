@@ -262,7 +262,7 @@ def collect(recipe: FitRecipe, kind: str, model: str, settings: dict[str, Any], 
 def linear_fit(kind: str, model_name: str, x: np.ndarray, y: np.ndarray, model: np.ndarray,
                sigma: np.ndarray | None, held: Mapping[str, float], units: Mapping[str, str], *,
                background: str = "none", weighting: str = "auto", x_min: float | None = None,
-               x_max: float | None = None, settings: Mapping[str, Any] | None = None):
+               x_max: float | None = None, settings: Mapping[str, Any] | None = None, source: str = "data"):
     """Scale (and background) by exact weighted linear least squares, as a :class:`RefinementResult`.
 
     Parameters
@@ -280,6 +280,8 @@ def linear_fit(kind: str, model_name: str, x: np.ndarray, y: np.ndarray, model: 
         As :func:`swaxs_lib.fit.window.fit_window`.
     settings : mapping, optional
         Recorded in the result.
+    source : str
+        The data's file or dataset name, for messages.
 
     Returns
     -------
@@ -290,7 +292,7 @@ def linear_fit(kind: str, model_name: str, x: np.ndarray, y: np.ndarray, model: 
     from swaxs_lib.fit.linear import fit_scale_background
 
     fit = fit_scale_background(x, y, model, sigma=sigma, background=background, weighting=weighting, kind=kind,
-                               x_min=x_min, x_max=x_max)
+                               x_min=x_min, x_max=x_max, source=source)
     names = ["scale", "c0", "c1"][: 1 + len(fit.background)]
     values = [RefinedValue(n, v, s, units.get(n, "")) for n, v, s in
               zip(names, (fit.scale, *fit.background), fit.uncertainties)]

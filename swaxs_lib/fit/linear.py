@@ -108,6 +108,7 @@ def fit_scale_background(
     kind: str = "iq",
     x_min: float | None = None,
     x_max: float | None = None,
+    source: str = "data",
 ) -> ScaleFit:
     """Fit ``y ≈ scale * model + background(x)`` by weighted linear least squares.
 
@@ -128,6 +129,8 @@ def fit_scale_background(
         What ``y`` is; picks the ``"auto"`` weighting.
     x_min, x_max : float, optional
         Fit range (inclusive, in x's units); the whole curve by default.
+    source : str
+        The data's file or dataset name, for messages.
 
     Returns
     -------
@@ -152,7 +155,7 @@ def fit_scale_background(
         if sigma.shape != x.shape:
             raise SwaxsInputError(f"sigma: got shape {sigma.shape}; expected {x.shape}")
     n_bg = BACKGROUNDS.index(background)
-    data = Measurement(kind, x, y, sigma, "data", "angstrom" if kind == "gr" else "inv_angstrom")
+    data = Measurement(kind, x, y, sigma, source, "angstrom" if kind == "gr" else "inv_angstrom")
     window = fit_window(data, x_min, x_max, weighting=weighting, n_parameters=1 + n_bg)
     in_fit = window.mask & np.isfinite(model)
     lo, hi = window.x_min, window.x_max

@@ -12,10 +12,18 @@ Weights (``weighting``)
     ``"sigma"``: w = 1/σ² from the data's uncertainties;
     ``"relative"``: w = 1/y² (every point's relative misfit counts the same:
     I(Q) over decades without σ); ``"uniform"``: w = 1 (G(r), S(Q), F(Q)
-    without σ); ``"auto"`` (default): ``"sigma"`` when every point in range has
-    σ > 0, otherwise ``"relative"`` for I(Q) and ``"uniform"`` for the rest.
-    With relative weights, points with y <= 0 carry no weight: they are left
-    out of the fit, counted in :attr:`FitWindow.n_excluded` and warned about.
+    without σ); ``"auto"`` (default): ``"sigma"`` when the data have
+    uncertainties above 0 in range, otherwise ``"relative"`` for I(Q) and
+    ``"uniform"`` for the rest (with a warning when an uncertainty column is
+    all 0).  With σ weights, points whose σ is 0 (an exact value: an infinite
+    weight) are left out, counted in :attr:`FitWindow.n_excluded` and warned
+    about, naming the first; the others keep 1/σ² (negative σ is refused
+    when the file is read).  With relative weights, points with y <= 0 carry
+    no weight: they are left out, counted and warned about likewise.
+Signal
+    A fit range whose values are all 0 (R_w undefined) or all equal (a
+    background alone fits it: R_w 0, every other parameter undetermined)
+    is refused.
 Transform window (:data:`DEFAULT_PDF_Q_RANGE`)
     A G(r)'s Q_min..Q_max: the file header's (PDFgetX3 ``qmin``/``qmax``),
     else 0.5..25 1/Å; 0 <= Q_min < Q_max <= 100 1/Å.
@@ -68,7 +76,7 @@ class FitWindow:
     dy : numpy.ndarray
         Over all points: the weight's σ (w = 1/dy²): the uncertainties, |y|, or 1.
     n_excluded : int
-        Points in range left out because relative weights need y > 0.
+        Points in range left out: σ = 0 with σ weights, y <= 0 with relative weights.
     """
 
     x_min: float
@@ -118,8 +126,9 @@ def fit_window(measurement: Measurement, x_min: float | None = None, x_max: floa
     Raises
     ------
     SwaxsInputError
-        An unknown weighting, ``"sigma"`` without uncertainties, a non-finite
-        or inverted range, or too few usable points.
+        An unknown weighting, ``"sigma"`` without uncertainties above 0, a
+        non-finite or inverted range, values all 0 or all equal in range, or
+        too few usable points.
     """
     if weighting not in WEIGHTINGS:
         raise SwaxsInputError(f"weighting: got {weighting!r}; expected one of {', '.join(WEIGHTINGS)}")
@@ -131,18 +140,31 @@ def fit_window(measurement: Measurement, x_min: float | None = None, x_max: floa
     if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
         raise SwaxsInputError(f"fit range: got {lo:g}..{hi:g}; expected x_min < x_max")
     mask = (x >= lo) & (x <= hi) & np.isfinite(y)
+    if int(mask.sum()) > n_parameters:  # fewer points: the count's own message below
+        _check_signal(measurement, y[mask], lo, hi)
     sigma = measurement.uncertainties
-    has_sigma = sigma is not None and bool(np.all(np.isfinite(sigma[mask]) & (sigma[mask] > 0)))
-    if weighting == "sigma" and sigma is None:
-        raise SwaxsInputError("weighting: got 'sigma' but the data have no uncertainties; expected relative or uniform")
+    usable_sigma = None if sigma is None else np.isfinite(sigma) & (np.asarray(sigma, dtype=float) > 0)
+    has_sigma = usable_sigma is not None and bool(np.any(usable_sigma[mask]))
+    if weighting == "sigma" and not has_sigma:
+        raise SwaxsInputError(f"weighting: got 'sigma' but {measurement.source} has no uncertainty above 0 in the fit "
+                              "range; expected relative or uniform")
     used = weighting if weighting != "auto" else (
         "sigma" if has_sigma else "relative" if measurement.kind == "iq" else "uniform")
+    if sigma is not None and weighting == "auto" and not has_sigma:
+        warnings.warn(f"{measurement.source}: every uncertainty in the fit range {lo:g}..{hi:g} is 0: not used; "
+                      f"{used} weights instead", stacklevel=2)
     n_excluded = 0
     if used == "sigma":
         s = np.asarray(sigma, dtype=float)
-        good = np.isfinite(s) & (s > 0)
-        mask &= good
-        dy = np.where(good, s, 1.0)
+        zero = mask & ~usable_sigma
+        if zero.any():  # σ = 0 claims an exact value: an infinite weight no fit can honour
+            n_excluded = int(zero.sum())
+            first = int(np.argmax(zero))
+            warnings.warn(f"{measurement.source}: {n_excluded} point(s) in the fit range with uncertainty 0 "
+                          f"(the first at x = {x[first]:g}) are left out; the others keep their 1/σ² weights",
+                          stacklevel=2)
+        mask &= usable_sigma
+        dy = np.where(usable_sigma, s, 1.0)
     elif used == "relative":
         n_excluded = int(np.sum(mask & (y <= 0)))
         mask &= y > 0
@@ -157,6 +179,21 @@ def fit_window(measurement: Measurement, x_min: float | None = None, x_max: floa
         raise SwaxsInputError(f"fit range {lo:g}..{hi:g}: has {n} usable points of {measurement.source}; "
                               f"expected more than the {n_parameters} free parameter(s)")
     return FitWindow(x_min=lo, x_max=hi, mask=mask, weighting=used, dy=dy, n_excluded=n_excluded)
+
+
+def _check_signal(measurement: Measurement, y: np.ndarray, lo: float, hi: float) -> None:
+    """Refuse a fit range whose values are all equal: zero (R_w = |d − f|/|d| is 0/0) or a constant (any model
+    with a background fits it exactly, R_w 0, every other parameter undetermined)."""
+    if y.size == 0:
+        return
+    top = float(np.max(np.abs(y)))
+    if top == 0.0:
+        raise SwaxsInputError(f"{measurement.source}: every value in the fit range {lo:g}..{hi:g} is 0; "
+                              "expected a curve with signal (R_w is undefined for an all-zero curve)")
+    if float(np.ptp(y)) <= 1e-12 * top:
+        raise SwaxsInputError(f"{measurement.source}: every value in the fit range {lo:g}..{hi:g} is {y[0]:.6g}; "
+                              "expected a curve that varies (a constant has no shape to fit: a background "
+                              "alone fits it, every other parameter undetermined)")
 
 
 def transform_q_range(measurement: Measurement, q_min: float | None = None, q_max: float | None = None,

@@ -9,7 +9,7 @@ import re
 
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.io.raw import RawCurve
-from swaxs_lib.io.text import TextTable, parse_table
+from swaxs_lib.io.text import _KEY_VALUE, TextTable, _label_content, parse_table, split_labels
 from swaxs_lib.io.units import header_wavelengths, parse_label
 
 #: PDFgetX extensions and the kind each one holds.
@@ -57,6 +57,20 @@ def _column_roles(labels: tuple[str, ...], n_columns: int, pdf_family: bool) -> 
     return 2, 3, "x, y, dy, dx (SasView convention)"
 
 
+def _label_line_units(line: str, table: TextTable) -> tuple[str, ...]:
+    """The x units of a header line that names the columns (``# q(nm-1) I(a.u.)``) but is not the last line
+    before the data: as many labels as columns, the first with a unit.  Read like the label line itself, so
+    that a unit stated this way counts wherever the line stands (another comment after it, or before it,
+    must not decide whether Q is read in 1/nm or 1/Å)."""
+    content = _label_content(line)
+    if not content or _KEY_VALUE.match(content) or content.startswith("-->"):
+        return ()
+    labels = split_labels(content, table.separator)
+    if len(labels) < 2 or len(labels) != table.values.shape[1]:
+        return ()
+    return parse_label(labels[0]).units
+
+
 def curve_from_text(data: bytes, filename: str, extension: str, kind_arg: str | None) -> RawCurve:
     """Parse column text and name its columns; see :mod:`swaxs_lib.io.readers`."""
     table: TextTable = parse_table(data, filename, fit2d_chi=(extension == ".chi"))
@@ -85,6 +99,8 @@ def curve_from_text(data: bytes, filename: str, extension: str, kind_arg: str | 
         if match and line_number != table.label_line:
             parsed = parse_label(match.group(2), bare_unit=bool(_BARE_UNIT_KEYS.match(match.group(1).strip())))
             statements += [(u, f"line {line_number}", line.strip()) for u in parsed.units]
+        elif line_number != table.label_line:
+            statements += [(u, f"line {line_number}", line.strip()) for u in _label_line_units(line, table)]
         for value, said in header_wavelengths(line):
             wavelengths.append((value, f"line {line_number}", said))
         for key, value in _PDF_HEADER_KEYS.findall(line):

@@ -15,6 +15,14 @@ KINDS = {"iq": "q", "sq": "q", "fq": "q", "gr": "r"}
 #: Units the abscissa can arrive in (what the file said, or what the user set).
 X_UNITS = ("inv_angstrom", "inv_nm", "two_theta_deg", "angstrom", "nm")
 
+#: Largest Q (1/Å) any diffraction measures: Q = 4π sin θ / λ ≤ 4π/λ, 201 1/Å at λ = 0.0625 Å (198 keV, beyond
+#: the hardest total-scattering beamlines; spallation-neutron PDFs use Q up to 50-100 1/Å).  Larger values
+#: are a mislabelled unit (1/m or 1/cm read as 1/Å) and would size the Debye kernels by them.
+MAX_Q_INV_ANGSTROM = 250.0
+#: Largest r (Å) of a G(r): 1 µm, ten times the largest nanoparticle PDFs (a few hundred Å).
+MAX_R_ANGSTROM = 1.0e4
+MAX_X = {"q": MAX_Q_INV_ANGSTROM, "r": MAX_R_ANGSTROM}
+
 #: CSV name of the abscissa per domain, unit in the name (Q in 1/Å, r in Å).
 X_COLUMNS = {"q": "q_inv_angstrom", "r": "r_angstrom"}
 
@@ -71,6 +79,10 @@ class Measurement:
             raise SwaxsInputError(f"{self.source}: kind {self.kind!r}; expected one of {', '.join(KINDS)}")
         if self.x_unit not in X_UNITS:
             raise SwaxsInputError(f"{self.source}: unit {self.x_unit!r}; expected one of {', '.join(X_UNITS)}")
+        x = np.asarray(self.x, dtype=float)
+        if x.size and not np.all(np.abs(x) <= MAX_X[self.domain]):  # also NaN
+            i = int(np.argmax(~(np.abs(x) <= MAX_X[self.domain])))
+            raise SwaxsInputError(f"{self.source}: {x_range_problem(self.domain, float(x[i]))}")
 
     @property
     def domain(self) -> str:
@@ -95,3 +107,11 @@ class Measurement:
     def n_points(self) -> int:
         """Number of points."""
         return int(len(self.x))
+
+
+def x_range_problem(domain: str, value: float) -> str:
+    """What is wrong with an abscissa ``value`` beyond :data:`MAX_X` (1/Å or Å), for an error message."""
+    if domain == "q":
+        return (f"Q = {value:.4g} 1/Å; expected at most {MAX_Q_INV_ANGSTROM:g} 1/Å (4π/λ of the hardest X-rays): "
+                "is the Q unit mislabelled (1/nm, 1/m)?")
+    return f"r = {value:.4g} Å; expected at most {MAX_R_ANGSTROM:g} Å: is the r unit mislabelled (nm, pm)?"

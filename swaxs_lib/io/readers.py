@@ -40,8 +40,11 @@ The abscissa's unit comes from, in order:
    recorded as ``x_unit_header`` and ``x_unit_conflict``);
 2. what the file says: the x column's label (``q_nm^-1``, ``Q (1/nm)``, ``2th_deg``,
    ``r($\\AA$)``, ``r(nm)``, ``Q (Inverse Nanometres)``), a header line such as
-   ``# x_unit: 1/nm`` or ``# Column 1: q_A^-1``, or an HDF5 ``units`` attribute.  If the file
-   names two different units, that is an error ("unit-ambiguous"), naming both lines;
+   ``# x_unit: 1/nm`` or ``# Column 1: q_A^-1``, or an HDF5 ``units`` attribute.  A line naming
+   the columns (``# q(nm-1) I(a.u.)``: as many names as columns, the first with a unit) counts
+   wherever it stands in the header, not only as its last line, so that the order of the header's
+   lines never changes the unit.  If the file names two different units, that is an error
+   ("unit-ambiguous"), naming both lines;
 3. nothing stated: Q in 1/Å for Q-space kinds and r in Å for G(r), recorded as
    ``x_unit_assumed = "true"``.  A 2θ label without a unit means degrees (also recorded).
 
@@ -53,12 +56,15 @@ error.  A header whose x column contradicts the kind (r in a ``.sq`` file, Q wit
 ``energy_kev`` (λ[Å] = 12.398419843320026 / E[keV]), or else the header (``# Wavelength:
 1e-10 m`` is meters, ``wavelength = 0.7107`` and ``lambda=0.1425`` Å, ``energy=87.0`` keV);
 without any, reading 2θ is an error.  Headers that state two wavelengths more than 0.5 %
-apart are an error when the value is needed.  Header wavelengths are recorded in
+apart are an error when the value is needed; otherwise neither is recorded
+(``wavelength_conflict``), whatever the order of the lines.  Header wavelengths are recorded in
 :attr:`Measurement.wavelength_angstrom` whenever found (explicit arguments win).
 
 Checks
 ------
-After reading, x must be finite, non-negative (2θ at most 180°) and strictly monotonic:
+After reading, x must be finite, non-negative (2θ at most 180°), within the physical range once
+converted (Q at most :data:`~swaxs_lib.io.measurement.MAX_Q_INV_ANGSTROM`, r at most
+:data:`~swaxs_lib.io.measurement.MAX_R_ANGSTROM`: beyond them a unit is mislabelled) and strictly monotonic:
 strictly decreasing data are reversed (``x_reversed = "true"``); repeats or zig-zags are an
 error naming the line.  Values and uncertainties must be finite, uncertainties
 non-negative.  Every problem is one :class:`~swaxs_lib.errors.SwaxsInputError` naming the

@@ -11,7 +11,7 @@ import numpy as np
 
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.io.columns import PDF_EXTENSIONS
-from swaxs_lib.io.measurement import KINDS, Measurement
+from swaxs_lib.io.measurement import KINDS, MAX_X, Measurement, x_range_problem
 from swaxs_lib.io.raw import RawCurve
 from swaxs_lib.io.units import (
     PLAUSIBLE_WAVELENGTH_ANGSTROM,
@@ -122,13 +122,17 @@ def _resolve_wavelength(
                 "expected wavelength_angstrom or energy_kev"
             )
         return None
-    if x_unit == "two_theta_deg":
-        for value, where, said in ranked[1:]:
-            if abs(value - header[0]) > 5e-3 * header[0]:
+    for value, where, said in ranked[1:]:
+        if abs(value - header[0]) > 5e-3 * header[0]:
+            if x_unit == "two_theta_deg":
                 raise SwaxsInputError(
                     f"{filename}: the header states two wavelengths, {header[0]:.6g} Å ({header[1]}: {header[2]}) "
                     f"and {value:.6g} Å ({where}: {said}); expected one (or pass wavelength_angstrom)"
                 )
+            # Not needed to read Q or r: neither is recorded, whatever the order of the lines.
+            metadata.append(("wavelength_conflict", f"{header[0]:.6g} Å ({header[1]}) and {value:.6g} Å ({where}); "
+                                                    "neither recorded"))
+            return None
     metadata.append(("wavelength_source", f"header {header[1]}"))
     return header[0]
 
@@ -213,6 +217,11 @@ def finish(
         raw.line_numbers = None if raw.line_numbers is None else raw.line_numbers[::-1]
         metadata.append(("x_reversed", "true"))
     x = to_library_units(raw.x, x_unit, wavelength)
+    beyond = ~(np.abs(x) <= MAX_X[KINDS[kind]])
+    if beyond.any():
+        i = int(np.argmax(beyond))
+        said = f" ({raw.x[i]:.4g} {UNIT_TEXT[x_unit]})" if x_unit not in ("inv_angstrom", "angstrom") else ""
+        raise SwaxsInputError(f"{filename}: {raw.where(i)}: {x_range_problem(KINDS[kind], float(x[i]))}{said}")
     step = np.diff(x)
     if not (np.isfinite(x).all() and (step > 0).all()):
         i = int(np.argmax(~(step > 0))) + 1 if step.size else 0

@@ -234,7 +234,7 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
     Raises
     ------
     SwaxsInputError
-        ``kind`` unknown, or the curve covers none of the windows of that kind.
+        ``kind`` unknown, a constant (or all-zero) curve, or the curve covers none of the windows of that kind.
     """
     if kind not in ("iq", "gr"):
         raise SwaxsInputError(f"kind: got {kind!r}; expected iq (I(Q)) or gr (G(r)); convert S(Q) or F(Q) first")
@@ -242,6 +242,10 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
     values = np.asarray(values, dtype=float)
     order = np.argsort(x)
     x, values = x[order], values[order]
+    top_value = float(np.max(np.abs(values))) if values.size else 0.0
+    if values.size and float(np.ptp(values)) <= 1e-12 * top_value:  # also all 0
+        raise SwaxsInputError(f"curve: every value is {values[0]:.6g}; expected a curve that varies (the models read "
+                              "its shape, and a constant or all-zero curve has none)")
     warnings: list[str] = []
     if element is not None and element not in ELEMENTS:
         warnings.append(f"element {element} is not in the database ({', '.join(ELEMENTS)}): predictions are extrapolated")

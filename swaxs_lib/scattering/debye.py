@@ -39,6 +39,7 @@ import numpy as np
 from ase import Atoms
 
 from swaxs_lib.errors import SwaxsInputError
+from swaxs_lib.io.measurement import MAX_Q_INV_ANGSTROM
 from swaxs_lib.scattering.form_factors import SOURCES, check_scatterer, form_factor
 from swaxs_lib.scattering.histogram import PairHistogram, fast_bin_width, pair_histogram
 from swaxs_lib.scattering.kernels import exact_pair_sinc
@@ -210,6 +211,8 @@ def _check_q(q_inv_angstrom) -> np.ndarray:
         raise SwaxsInputError(f"q_inv_angstrom: got {q_inv_angstrom!r}; expected an array of numbers") from None
     if len(q) == 0 or not np.all(np.isfinite(q)) or np.any(q < 0):
         raise SwaxsInputError("q_inv_angstrom: expected a non-empty array of finite values >= 0 (1/Å)")
+    if q.max() > MAX_Q_INV_ANGSTROM:  # a mislabelled unit; it would also size the pair histogram's bins
+        raise SwaxsInputError(f"q_inv_angstrom: got Q up to {q.max():.4g}; expected at most {MAX_Q_INV_ANGSTROM:g} 1/Å")
     return np.ascontiguousarray(q)
 
 

@@ -329,7 +329,18 @@ def _cuboctahedral_shells(positions: np.ndarray, a: float) -> np.ndarray:
     return np.rint(k).astype(int) + 1
 
 
+#: Largest |coordinate| (Å) a cluster's atoms may have: numerical safety (squared distances and neighbour
+#: searches stay finite); the structure readers' extent bound is far tighter.
+MAX_COORDINATE_ANGSTROM = 1.0e6
+
+
 def _finish(atoms: Atoms, shape: str, parameters: dict, a: float | None) -> Cluster:
+    outside = ~np.all(np.abs(atoms.positions) <= MAX_COORDINATE_ANGSTROM, axis=1)  # also NaN
+    if outside.any():
+        i = int(np.argmax(outside))
+        where = ", ".join(f"{c} = {v:.4g}" for c, v in zip("xyz", atoms.positions[i]))
+        raise SwaxsInputError(f"{parameters.get('file', shape)}: atom {i + 1} ({atoms[i].symbol}) at {where} Å; "
+                              f"expected finite coordinates within ±{MAX_COORDINATE_ANGSTROM:g} Å")
     atoms = Atoms(
         symbols=atoms.get_chemical_symbols(),
         positions=atoms.positions - atoms.positions.mean(axis=0),
