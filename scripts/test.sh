@@ -18,4 +18,4 @@ test_venv=$!
 .venv-runtime/bin/python scripts/runtime_smoke.py
 wait "$test_venv"
 # --dist loadscope keeps each module on one worker, so its module-scoped fixtures (a store, a server) are built once.
-.venv/bin/python -m pytest -q --numprocesses "${SWAXS_TEST_WORKERS:-2}" --dist loadscope "$@"
+.venv/bin/python -m pytest -q --numprocesses "${SWAXS_TEST_WORKERS:-2}" --dist loadscope --durations=25 "$@"
