@@ -22,6 +22,7 @@ from swaxs_lib.ml.database import BuildSpec, build_database
 from swaxs_lib.ml.evaluate import evaluate
 from swaxs_lib.ml.models import DEFAULT_MODEL_DIR, load_bundle
 from swaxs_lib.ml.predict import model_input, predict
+from swaxs_lib.ml.simulate import Q_GRID
 from swaxs_lib.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -120,3 +121,50 @@ def test_au144_size_interval_reaches_the_literature_core_size(measured, name):
     # what the sources support: the Au144 core is 1.6-2 nm across
     lo, hi = measured[name].extent_interval_nm
     assert lo <= 2.2 and hi >= 1.4, (name, lo, hi)
+
+
+def test_the_header_composition_replaces_the_element_models_answer(bundle):
+    # Au144PET_100K-00000.gr says "composition = Au144 S60 C180" (SOURCE.md: Au144(PET)60 clusters); the element
+    # model alone answered Pd, then Ag on this G(r) (issue 18): the header's element must be the answer
+    from swaxs_lib.io.header import choose_element, header_facts
+
+    m = read_measurement(DATA / "au144_pdf/Au144PET_100K-00000.gr")
+    choice = choose_element(None, header_facts(m))
+    assert choice.element == "Au" and choice.from_header
+    k, x, y, _ = model_input(m.kind, m.x, m.values, choice.element)
+    p = predict(bundle, k, x, y, element=choice.element, element_source="header", top=1)
+    assert (p.element, p.element_source, p.allowed_elements) == ("Au", "header", ("Au",))
+    assert p.matches[0].element == "Au"
+    assert abs(sum(p.element_model_probabilities.values()) - 1.0) < 1e-3  # the model's own answer, kept
+    # an alloy's composition: probabilities renormalised over its elements only
+    alloy = predict(bundle, k, x, y, allowed_elements=("Au", "Cu"), top=1)
+    assert alloy.element in ("Au", "Cu") and alloy.element_source == "model"
+    assert sum(alloy.element_probabilities[e] for e in ("Au", "Cu")) == pytest.approx(1.0, abs=1e-5)
+    assert alloy.matches[0].element in ("Au", "Cu")
+
+
+def _sphere_iq(q, diameter_angstrom, seed):
+    """Analytic homogeneous-sphere form factor (Guinier & Fournet), counting noise at 1e5 counts at Q_min."""
+    x = q * diameter_angstrom / 2
+    i = (3 * (np.sin(x) - x * np.cos(x)) / x**3) ** 2 + 1e-7
+    counts = np.random.default_rng(seed).poisson(i / i[0] * 1e5) + 1.0
+    return counts / 1e5
+
+
+@pytest.mark.parametrize("diameter_nm", [10.0, 50.0])
+def test_a_sphere_beyond_the_ladder_gets_no_size_but_an_out_of_range_flag(bundle, diameter_nm):
+    # the database's extents end at 7.2 nm (a 10 nm sphere used to come back as 7.16 nm, the top): the Guinier
+    # radius of a 10 nm sphere is sqrt(3/5) 50 Å = 38.7 Å, beyond the training curves' largest (27.5 Å)
+    q = Q_GRID[Q_GRID <= 10.0]
+    p = predict(bundle, "iq", q, _sphere_iq(q, diameter_nm * 10, 1), top=1)
+    assert p.size_out_of_range and p.size_range["status"] == "above" and p.extent_nm is None
+    assert not p.in_domain and any("size out of range" in w for w in p.warnings)
+    d = p.to_dict()
+    assert d["size_out_of_range"] and "larger than the database" in d["size_range"]["reason"]
+
+
+def test_a_sphere_inside_the_ladder_passes_the_size_check(bundle):
+    q = Q_GRID[Q_GRID <= 10.0]
+    p = predict(bundle, "iq", q, _sphere_iq(q, 40.0, 2), top=1)
+    assert p.size_range["status"] == "inside" and p.extent_nm is not None
+    assert p.size_range["sphere_diameter_nm"] == pytest.approx(4.0, rel=0.05)

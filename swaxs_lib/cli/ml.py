@@ -58,6 +58,7 @@ def _csv_names(text: str | None, allowed: tuple[str, ...], flag: str) -> tuple[s
 
 
 def _cmd_train(args: argparse.Namespace) -> dict[str, Any]:
+    from swaxs_lib.ml.domain import guinier_rg_range
     from swaxs_lib.ml.evaluate import evaluate, format_report
     from swaxs_lib.ml.models import (CLASSIFIERS, DEFAULT_CLASSIFIERS, DEFAULT_MODEL_DIR, MODEL_SPECS, REGRESSORS,
                                      save_bundle, train_models)
@@ -79,6 +80,9 @@ def _cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     bundle = train_models(table, models=models, classifiers=classifiers, regressors=regressors, seed=args.seed,
                           library=table, progress=bar, database={"name": args.name, "spec": spec})
     bundle.manifest["diameter_range_nm"] = _diameter_range(table)
+    say("Guinier radii of the training curves (the model-free size check)")
+    train = table.labels["split"] == "train"
+    bundle.manifest["guinier_rg_range_angstrom"] = list(guinier_rg_range(table.q_inv_angstrom, table.iq[train]))
     report = evaluate(bundle, table, progress=ProgressBar("evaluate"))
     report["models"], report["database"] = str(out_dir), args.name
     save_bundle(bundle, out_dir)
@@ -119,7 +123,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
 
 def _cmd_predict(args: argparse.Namespace) -> dict[str, Any]:
     from swaxs_lib.ml.models import load_bundle
-    from swaxs_lib.ml.predict import matches_columns, model_input, predict, prediction_row
+    from swaxs_lib.ml.predict import composition_elements, matches_columns, model_input, predict, prediction_row
 
     out = out_path(args.out, (".csv",)) if args.out else None
     matches_out = out_path(args.matches, (".csv",)) if args.matches else None
@@ -133,7 +137,11 @@ def _cmd_predict(args: argparse.Namespace) -> dict[str, Any]:
     kind, x, values, notes = model_input(measurement.kind, measurement.x, measurement.values, args.element)
     for note in notes:
         say(note)
-    prediction = predict(bundle, kind, x, values, element=args.element, top=args.top)
+    allowed = composition_elements(facts) if args.element is None else None
+    if allowed:
+        say(f"element one of {', '.join(allowed)}, from the header's {facts.composition_text}")
+    prediction = predict(bundle, kind, x, values, element=args.element, top=args.top,
+                         element_source="header" if choice.from_header else "user", allowed_elements=allowed)
     result = prediction.to_dict()
     result["warnings"] = list(notes) + result["warnings"]
     result["data"] = dataset_id or args.data

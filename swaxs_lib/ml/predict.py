@@ -30,7 +30,9 @@ weights by the data's uncertainties when it has them): the page shows both.
 
 ``in_domain`` is False, with the reason in ``warnings``, when the curve
 misses a model's window, the element given is not one of the database's,
-the predicted diameter lies outside the database's sizes, or the novelty
+the predicted diameter lies outside the database's sizes, the curve's
+Guinier radius lies outside the training curves' (:mod:`swaxs_lib.ml.domain`:
+then no size is given at all, rather than the top of the range), or the novelty
 score (:mod:`swaxs_lib.ml.models`) of any model used exceeds 1.
 """
 
@@ -45,6 +47,7 @@ import numpy as np
 
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.ml.catalog import ELEMENTS, SHAPE_CLASSES, SHAPE_OF_CLASS, family_names
+from swaxs_lib.ml.domain import temper
 from swaxs_lib.ml.experts import class_probabilities, family_classes
 from swaxs_lib.ml.features import WINDOWS, features
 from swaxs_lib.ml.models import ModelBundle, full_range_size_model
@@ -114,7 +117,27 @@ class Prediction:
     n_atoms, n_atoms_interval
         Predicted atom count and its 90 % interval.
     element, element_probability, element_probabilities
-        Predicted element (None if the models used predict none).
+        The element: the element model's answer over the allowed elements
+        only (``element_source`` "model"), or the one given by the user or
+        the file header (``element_source`` "user" / "header"), which then
+        replaces the model's answer; None if neither gives one.
+    element_source : str or None
+        ``"model"``, ``"user"`` or ``"header"``: where ``element`` came from.
+    allowed_elements : tuple of str
+        The elements the prediction was restricted to (all six when nothing constrained it).
+    element_model_probabilities : dict
+        The element model's own probabilities, before the constraint (empty
+        when no element model answered): kept to show a disagreement.
+    tempering : dict
+        Per model, the weight λ of the training prior mixed into its
+        probabilities by its novelty (:func:`swaxs_lib.ml.domain.temper`):
+        the shape and element probabilities above are the tempered ones.
+    size_range : dict
+        The model-free size check of an I(Q) (:mod:`swaxs_lib.ml.domain`):
+        ``status`` (inside, above, below, unknown; None when not checked),
+        ``rg_angstrom``, ``sphere_diameter_nm`` and ``reason``.  Above or
+        below the ladder, no size is given (the sizes are None) and
+        ``size_out_of_range`` is True.
     in_domain : bool
     novelty : dict
         Novelty score per model used (<= 1: like the training data).
@@ -149,6 +172,15 @@ class Prediction:
     outer_diameter_interval_nm: tuple[float, float] | None = None
     volume_diameter_nm: float | None = None
     volume_diameter_interval_nm: tuple[float, float] | None = None
+    element_source: str | None = None
+    allowed_elements: tuple[str, ...] = ELEMENTS
+    element_model_probabilities: dict[str, float] = field(default_factory=dict)
+    size_range: dict[str, Any] = field(default_factory=dict)
+    tempering: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def size_out_of_range(self) -> bool:
+        return self.size_range.get("status") in ("above", "below")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the command's output line."""
@@ -157,7 +189,11 @@ class Prediction:
                                               "shape_probabilities", "extent_nm", "extent_interval_nm",
                                               "outer_diameter_nm", "outer_diameter_interval_nm", "volume_diameter_nm",
                                               "volume_diameter_interval_nm", "n_atoms", "n_atoms_interval", "element", "element_probability",
-                                              "element_probabilities", "in_domain", "novelty", "models")}
+                                              "element_probabilities", "element_source", "element_model_probabilities",
+                                              "in_domain", "novelty", "tempering", "models")}
+        out["allowed_elements"] = list(self.allowed_elements)
+        out["size_out_of_range"] = self.size_out_of_range
+        out["size_range"] = dict(self.size_range)
         out["warnings"] = list(self.warnings)
         out["matches"] = [m.__dict__ for m in self.matches]
         return out
@@ -212,7 +248,8 @@ def _extend_decayed_pdf(r: np.ndarray, g: np.ndarray) -> tuple[str, np.ndarray, 
 
 
 def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *, element: str | None = None,
-            top: int = TOP_MATCHES) -> Prediction:
+            top: int = TOP_MATCHES, element_source: str = "user",
+            allowed_elements: tuple[str, ...] | None = None) -> Prediction:
     """Predict from one curve.
 
     Parameters
@@ -223,9 +260,18 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
     x, values : numpy.ndarray
         The curve.
     element : str, optional
-        The sample's element if known: restricts the library search and checks the domain.
+        The sample's element if known: it replaces the element model's answer
+        (whose own probabilities stay in ``element_model_probabilities``),
+        restricts the library search and checks the domain.
     top : int
         Library matches to report.
+    element_source : {"user", "header"}
+        Where ``element`` came from (reported as ``element_source``).
+    allowed_elements : tuple of str, optional
+        Without ``element``: the elements the sample may be of (an alloy's
+        composition, e.g. ``("Au", "Ag")``); the element model's
+        probabilities are renormalised over them and the library search is
+        restricted to them.
 
     Returns
     -------
@@ -245,6 +291,9 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
     warnings: list[str] = []
     if element is not None and element not in ELEMENTS:
         warnings.append(f"element {element} is not in the database ({', '.join(ELEMENTS)}): predictions are extrapolated")
+    if element_source not in ("user", "header"):
+        raise SwaxsInputError(f"element_source: got {element_source!r}; expected user or header")
+    allowed = _allowed_elements(element, allowed_elements)
     plan = _plan(kind, x, full_range_size_model(bundle.manifest))
     if not plan["shape"] and not plan["size"]:
         names = ["saxs", "waxs"] if kind == "iq" else ["gr"]
@@ -277,8 +326,10 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
     shape_probs: dict[str, float] = {}
     shape_class = shape = family = None
     shape_p = family_p = None
+    tempering: dict[str, float] = {}
     if plan["shape"]:
-        family_proba = run(plan["shape"], "family")
+        family_proba, tempering[plan["shape"]] = temper(run(plan["shape"], "family"), novelty[plan["shape"]],
+                                                        family_prior())
         proba = class_probabilities(family_proba[None, :])[0]
         probabilities = {c: round(float(p), 6) for c, p in zip(SHAPE_CLASSES, proba)}
         for c, p in probabilities.items():
@@ -290,7 +341,10 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
         best = int(np.argmax(np.where(family_classes() == SHAPE_CLASSES.index(shape_class), family_proba, -1.0)))
         family, family_p = family_names()[best], round(float(family_proba[best]), 6)
     diameter = interval = n_atoms = n_interval = None
-    if plan["size"]:
+    size_range = _size_range(bundle, kind, x, values) if plan["size"] else {}
+    if size_range.get("status") in ("above", "below"):
+        warnings.append(size_range["reason"])
+    elif plan["size"]:
         log_d, log_n = run(plan["size"], "size")
         half = bundle.manifest["models"][plan["size"]]["size_half_width_log"]
         diameter = round(float(math.exp(log_d)), 4)
@@ -298,12 +352,24 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
         n_atoms = int(round(math.exp(log_n)))
         n_interval = (int(round(math.exp(log_n - half[1]))), int(round(math.exp(log_n + half[1]))))
     element_probs: dict[str, float] = {}
-    element_pred = element_p = None
+    model_probs: dict[str, float] = {}
+    element_pred = element_p = source = None
     if plan["element"]:
-        proba = run(plan["element"], "element")
-        element_probs = {e: round(float(p), 6) for e, p in zip(ELEMENTS, proba)}
+        proba, tempering[plan["element"]] = temper(run(plan["element"], "element"), novelty[plan["element"]],
+                                                   np.full(len(ELEMENTS), 1.0 / len(ELEMENTS)))
+        model_probs = {e: round(float(p), 6) for e, p in zip(ELEMENTS, proba)}
+        element_probs = constrained_probabilities(model_probs, allowed)
         element_pred = max(element_probs, key=element_probs.get)
-        element_p = element_probs[element_pred]
+        element_p, source = element_probs[element_pred], "model"
+        given_p = sum(model_probs[e] for e in allowed)
+        if len(allowed) < len(ELEMENTS) and given_p < 0.05:
+            warnings.append(f"the element model gives {', '.join(allowed)} a probability of {given_p:.2f} only "
+                            f"(its own answer: {max(model_probs, key=model_probs.get)}): check the element")
+    if element in ELEMENTS:
+        element_pred, element_p, source = element, 1.0, element_source
+        element_probs = {e: (1.0 if e == element else 0.0) for e in ELEMENTS}
+    elif allowed != ELEMENTS and source is None:
+        element_probs = {e: (round(1.0 / len(allowed), 6) if e in allowed else 0.0) for e in ELEMENTS}
     lo, hi = bundle.manifest.get("diameter_range_nm", [0.75, 7.3])  # extents, as the labels
     if diameter is not None and not lo <= diameter <= hi:
         warnings.append(f"predicted extent {diameter:.2f} nm is outside the database's {lo}..{hi} nm")
@@ -311,15 +377,72 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
     for model, score in novelty.items():
         if score > 1.0:
             warnings.append(f"novelty {score:.2f} for {model}: the curve is unlike the training data (> 1)")
-    matches = library_search(bundle, kind, x, values, element=element, top=top)
+    matches = library_search(bundle, kind, x, values, element=element, top=top, allowed_elements=allowed)
     return Prediction(
         kind=kind, shape=shape, shape_class=shape_class, family=family, family_probability=family_p,
         shape_probability=shape_p, probabilities=probabilities,
         shape_probabilities=shape_probs, extent_nm=diameter, extent_interval_nm=interval, n_atoms=n_atoms,
         n_atoms_interval=n_interval, element=element_pred, element_probability=element_p,
         element_probabilities=element_probs, in_domain=not warnings, novelty=novelty, warnings=tuple(warnings),
-        models=tuple(used), matches=matches, **sizes,
+        models=tuple(used), matches=matches, element_source=source, allowed_elements=allowed,
+        element_model_probabilities=model_probs, size_range=size_range, tempering=tempering, **sizes,
     )
+
+
+def family_prior() -> np.ndarray:
+    """The training set's family balance: classes equally often, each class's families equally often."""
+    classes = family_classes()
+    counts = np.bincount(classes, minlength=len(SHAPE_CLASSES))
+    return 1.0 / (len(SHAPE_CLASSES) * counts[classes])
+
+
+def _size_range(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray) -> dict[str, Any]:
+    """The model-free size check (:func:`swaxs_lib.ml.domain.check_size_range`) of an I(Q) reaching below
+    0.1 1/Å, against the manifest's training R_g range; {} when not checked."""
+    from swaxs_lib.ml.domain import check_size_range
+
+    rg_range = bundle.manifest.get("guinier_rg_range_angstrom")
+    if kind != "iq" or rg_range is None or float(np.min(x)) > 0.1:
+        return {}
+    check = check_size_range(x, values, tuple(rg_range))
+    return {"status": check.status, "rg_angstrom": None if check.rg_angstrom is None else round(check.rg_angstrom, 3),
+            "sphere_diameter_nm": check.sphere_diameter_nm, "reason": check.reason}
+
+
+def _allowed_elements(element: str | None, allowed: tuple[str, ...] | None) -> tuple[str, ...]:
+    if element is not None:
+        return (element,) if element in ELEMENTS else ELEMENTS
+    if allowed is None:
+        return ELEMENTS
+    bad = [e for e in allowed if e not in ELEMENTS]
+    if bad or not allowed:
+        raise SwaxsInputError(f"allowed_elements: got {list(allowed)}; expected some of {', '.join(ELEMENTS)}")
+    return tuple(e for e in ELEMENTS if e in allowed)
+
+
+def composition_elements(facts) -> tuple[str, ...] | None:
+    """The database elements a header's composition allows when it names no single cluster element
+    (an alloy, ``composition = Au Ag``): two or more of :data:`ELEMENTS`; else None."""
+    if facts.element is not None:
+        return None
+    found = tuple(e for e in ELEMENTS if e in facts.elements)
+    return found if len(found) >= 2 else None
+
+
+def constrained_probabilities(probabilities: dict[str, float], allowed: tuple[str, ...]) -> dict[str, float]:
+    """Element probabilities conditioned on the element being one of ``allowed``.
+
+    P(e | x, e in A) = P(e | x) / sum_{a in A} P(a | x) for e in A, 0 elsewhere;
+    uniform over A when the model gives A no probability at all.
+
+    Examples
+    --------
+    >>> constrained_probabilities({"Au": 0.2, "Ag": 0.3, "Pt": 0.5}, ("Au", "Ag"))
+    {'Au': 0.4, 'Ag': 0.6, 'Pt': 0.0}
+    """
+    total = sum(p for e, p in probabilities.items() if e in allowed)
+    return {e: (round(p / total, 6) if total > 0 else round(1.0 / len(allowed), 6)) if e in allowed else 0.0
+            for e, p in probabilities.items()}
 
 
 def _instrument_sizes(extent, extent_interval, n_atoms, n_interval, element) -> dict[str, Any]:
@@ -380,8 +503,10 @@ def member_parameters(shape: str, element: str, parameters: dict[str, Any]) -> d
 
 
 def library_search(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *,
-                   element: str | None = None, top: int = TOP_MATCHES) -> tuple[Match, ...]:
-    """The ``top`` library curves closest to the data by R_w (see the module docstring)."""
+                   element: str | None = None, top: int = TOP_MATCHES,
+                   allowed_elements: tuple[str, ...] | None = None) -> tuple[Match, ...]:
+    """The ``top`` library curves closest to the data by R_w (see the module docstring), of ``element``
+    (or of ``allowed_elements``) when given."""
     lib = bundle.library
     if not lib:
         return ()
@@ -389,6 +514,8 @@ def library_search(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.nda
     candidates = np.arange(len(rw))
     if element is not None and element in ELEMENTS:
         candidates = candidates[lib["element"] == element]
+    elif allowed_elements is not None:
+        candidates = candidates[np.isin(lib["element"], list(allowed_elements))]
     candidates = candidates[np.isfinite(rw[candidates])]
     best = candidates[np.argsort(rw[candidates])[:top]]
     return tuple(
@@ -533,5 +660,5 @@ def _number(value) -> float:
     return math.nan if value is None else value
 
 
-__all__ = ["TOP_MATCHES", "Match", "Prediction", "library_model", "library_rw", "library_search", "matches_columns",
+__all__ = ["TOP_MATCHES", "Match", "Prediction", "composition_elements", "constrained_probabilities", "library_model", "library_rw", "library_search", "matches_columns",
            "member_parameters", "model_input", "predict", "prediction_row"]
