@@ -51,6 +51,7 @@ from swaxs_lib.ml.domain import temper
 from swaxs_lib.ml.experts import class_probabilities, family_classes
 from swaxs_lib.ml.features import WINDOWS, features
 from swaxs_lib.ml.models import ModelBundle, full_range_size_model
+from swaxs_lib.ml.windows import Q_HI_MIN, Q_LO_MAX, ladder_window, predict_window_size
 
 if TYPE_CHECKING:
     from swaxs_lib.views import CompareModel
@@ -128,6 +129,10 @@ class Prediction:
     element_model_probabilities : dict
         The element model's own probabilities, before the constraint (empty
         when no element model answered): kept to show a disagreement.
+    size_window_inv_angstrom : (float, float) or None
+        Where the size came from the window size model
+        (:mod:`swaxs_lib.ml.windows`: a SAXS curve not covering 0.02–1 1/Å),
+        the Q window it read (1/Å).
     tempering : dict
         Per model, the weight λ of the training prior mixed into its
         probabilities by its novelty (:func:`swaxs_lib.ml.domain.temper`):
@@ -177,6 +182,7 @@ class Prediction:
     element_model_probabilities: dict[str, float] = field(default_factory=dict)
     size_range: dict[str, Any] = field(default_factory=dict)
     tempering: dict[str, float] = field(default_factory=dict)
+    size_window_inv_angstrom: tuple[float, float] | None = None
 
     @property
     def size_out_of_range(self) -> bool:
@@ -190,7 +196,8 @@ class Prediction:
                                               "outer_diameter_nm", "outer_diameter_interval_nm", "volume_diameter_nm",
                                               "volume_diameter_interval_nm", "n_atoms", "n_atoms_interval", "element", "element_probability",
                                               "element_probabilities", "element_source", "element_model_probabilities",
-                                              "in_domain", "novelty", "tempering", "models")}
+                                              "in_domain", "novelty", "tempering", "models",
+                                              "size_window_inv_angstrom")}
         out["allowed_elements"] = list(self.allowed_elements)
         out["size_out_of_range"] = self.size_out_of_range
         out["size_range"] = dict(self.size_range)
@@ -294,12 +301,14 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
     if element_source not in ("user", "header"):
         raise SwaxsInputError(f"element_source: got {element_source!r}; expected user or header")
     allowed = _allowed_elements(element, allowed_elements)
-    plan = _plan(kind, x, full_range_size_model(bundle.manifest))
+    plan = _plan(kind, x, full_range_size_model(bundle.manifest), "size_window" in bundle.extras)
     if not plan["shape"] and not plan["size"]:
         names = ["saxs", "waxs"] if kind == "iq" else ["gr"]
+        also = (f" (or, for a size, start at or below {Q_LO_MAX} and end at or above {Q_HI_MIN} 1/Å)"
+                if kind == "iq" and "size_window" in bundle.extras else "")
         raise SwaxsInputError(
             f"curve spans {x.min():.3g}..{x.max():.3g} {'1/Å' if kind == 'iq' else 'Å'}; expected it to cover "
-            + " or ".join(f"{WINDOWS[n].low}..{WINDOWS[n].high}" for n in names)
+            + " or ".join(f"{WINDOWS[n].low}..{WINDOWS[n].high}" for n in names) + also
         )
     for missing in plan["missing"]:
         warnings.append(missing)
@@ -340,10 +349,19 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
         # the most probable family of that class (a class's families may each be less likely than another's)
         best = int(np.argmax(np.where(family_classes() == SHAPE_CLASSES.index(shape_class), family_proba, -1.0)))
         family, family_p = family_names()[best], round(float(family_proba[best]), 6)
-    diameter = interval = n_atoms = n_interval = None
+    diameter = interval = n_atoms = n_interval = size_window = None
     size_range = _size_range(bundle, kind, x, values) if plan["size"] else {}
     if size_range.get("status") in ("above", "below"):
         warnings.append(size_range["reason"])
+    elif plan["size"] == "size_window":
+        got = predict_window_size(bundle.extras["size_window"], bundle.manifest["size_window"], x, values)
+        used.append("size_window")
+        diameter = round(got["extent"], 4)
+        interval = tuple(round(v, 4) for v in got["extent_interval"])
+        n_atoms = int(round(got["atoms"]))
+        n_interval = tuple(int(round(v)) for v in got["atoms_interval"])
+        size_window = got["window_inv_angstrom"]
+        novelty["size_window"] = round(got["novelty"], 4)
     elif plan["size"]:
         log_d, log_n = run(plan["size"], "size")
         half = bundle.manifest["models"][plan["size"]]["size_half_width_log"]
@@ -374,6 +392,9 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
     if diameter is not None and not lo <= diameter <= hi:
         warnings.append(f"predicted extent {diameter:.2f} nm is outside the database's {lo}..{hi} nm")
     sizes = _instrument_sizes(diameter, interval, n_atoms, n_interval, element or element_pred)
+    if size_window is not None:  # the window model predicts the volume-equivalent diameter itself
+        sizes["volume_diameter_nm"] = round(got["volume_diameter"], 4)
+        sizes["volume_diameter_interval_nm"] = tuple(round(v, 4) for v in got["volume_diameter_interval"])
     for model, score in novelty.items():
         if score > 1.0:
             warnings.append(f"novelty {score:.2f} for {model}: the curve is unlike the training data (> 1)")
@@ -385,7 +406,8 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
         n_atoms_interval=n_interval, element=element_pred, element_probability=element_p,
         element_probabilities=element_probs, in_domain=not warnings, novelty=novelty, warnings=tuple(warnings),
         models=tuple(used), matches=matches, element_source=source, allowed_elements=allowed,
-        element_model_probabilities=model_probs, size_range=size_range, tempering=tempering, **sizes,
+        element_model_probabilities=model_probs, size_range=size_range, tempering=tempering,
+        size_window_inv_angstrom=size_window, **sizes,
     )
 
 
@@ -462,7 +484,7 @@ def _instrument_sizes(extent, extent_interval, n_atoms, n_interval, element) -> 
     return out
 
 
-def _plan(kind: str, x: np.ndarray, full_range_size: str) -> dict[str, Any]:
+def _plan(kind: str, x: np.ndarray, full_range_size: str, window_model: bool = False) -> dict[str, Any]:
     covers = {name: w.covered_by(x) for name, w in WINDOWS.items() if w.kind == kind}
     missing = []
     if kind == "gr":
@@ -473,9 +495,13 @@ def _plan(kind: str, x: np.ndarray, full_range_size: str) -> dict[str, Any]:
         return {"shape": "joint_iq", "size": full_range_size, "element": "element_waxs", "missing": missing}
     if not covers["waxs"]:
         missing.append(f"no shape: the curve does not cover the WAXS window {WINDOWS['waxs'].low}..{WINDOWS['waxs'].high} 1/Å")
-    if not covers["saxs"]:
-        missing.append(f"no size: the curve does not cover the SAXS window {WINDOWS['saxs'].low}..{WINDOWS['saxs'].high} 1/Å")
-    return {"shape": "shape_waxs" if covers["waxs"] else None, "size": "size_saxs" if covers["saxs"] else None,
+    size = "size_saxs" if covers["saxs"] else None
+    if size is None and window_model and ladder_window(x) is not None:
+        size = "size_window"
+    if size is None:
+        missing.append(f"no size: the curve does not cover the SAXS window {WINDOWS['saxs'].low}..{WINDOWS['saxs'].high} 1/Å"
+                       + (f" nor start at or below {Q_LO_MAX} and end at or above {Q_HI_MIN} 1/Å" if window_model else ""))
+    return {"shape": "shape_waxs" if covers["waxs"] else None, "size": size,
             "element": "element_waxs" if covers["waxs"] else None, "missing": missing}
 
 
@@ -637,7 +663,9 @@ def prediction_row(result: dict[str, Any]) -> dict[str, Any]:
            "volume_diameter_nm": _number(result.get("volume_diameter_nm")), "volume_diameter_low_nm": volume[0],
            "volume_diameter_high_nm": volume[1], "n_atoms": _number(result["n_atoms"]), "n_atoms_low": n_interval[0],
            "n_atoms_high": n_interval[1], "element": result["element"] or "",
-           "element_probability": _number(result["element_probability"]), "in_domain": result["in_domain"]}
+           "element_probability": _number(result["element_probability"]),
+           "element_source": result.get("element_source") or "", "in_domain": result["in_domain"],
+           "size_out_of_range": bool(result.get("size_out_of_range", False))}
     for name, p in result["probabilities"].items():
         row[f"p_{name}"] = p
     best = result["matches"][0] if result["matches"] else None

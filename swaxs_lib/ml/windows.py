@@ -1,31 +1,40 @@
-"""Size from the Q range a SAXS instrument measures: one model for any window inside 0.02–1 1/Å.
+"""Size from the Q range a SAXS instrument measures: models for the windows inside 0.02–1 1/Å.
 
 The SAXS size model (:mod:`swaxs_lib.ml.models`, ``size_saxs``) reads the
 whole 0.02–1 1/Å window; lab and beamline SAXS curves stop at Q_max 0.1–0.6
-1/Å and may start above 0.02 1/Å.  This model reads any window
-[Q_lo, Q_hi] with Q_lo ≤ :data:`Q_LO_MAX` and Q_hi ≥ :data:`Q_HI_MIN`:
+1/Å and may start above 0.02 1/Å.  This module keeps one small model per
+window of a ladder, Q_lo in :data:`Q_LOS` × Q_hi in :data:`Q_HIS`, and
+answers a curve with the widest ladder window inside its Q range
+(:func:`ladder_window`): Q_lo the smallest ladder value ≥ the curve's Q_min
+(0.02 for a curve starting lower: for the database's particles, R_g ≤ 28 Å,
+Q < 0.02 1/Å lies in the Guinier region, which 0.02–0.05 1/Å already shows),
+Q_hi the largest ≤ its Q_max.  A curve starting above 0.05 1/Å or ending
+below 0.1 1/Å gets no size.
 
 features
-    log10 I at the :data:`GRID` points (60, log-spaced 0.02–1 1/Å, every
-    second point of the SAXS window) inside [Q_lo, Q_hi], minus their mean;
-    NaN at the points outside (gradient-boosted trees send a missing value
-    down a learned branch); then log10 Q_lo and log10 Q_hi.  Data below
-    0.02 1/Å are not read: for the database's particles (R_g ≤ 28 Å) they
-    lie in the Guinier region, which 0.02–0.05 1/Å already shows.
-training
-    every ``train`` curve of the database (noise, background, resolution and
-    0–30 % polydispersity as simulated) seen through :data:`WINDOWS_PER_CURVE`
-    random windows: Q_lo = 0.02 for half of them (a curve starting lower),
-    else log-uniform in 0.02–0.05; Q_hi log-uniform in 0.1–1.0.
-    ``HistGradientBoostingRegressor`` for log extent (nm) and for log atom
-    count, fitted on 80 % of the curves (by curve: a curve's windows never
-    straddle the split), seed recorded.
+    log10 I at the database's Q points inside the window, minus their mean
+    (the unknown scale), the curve interpolated linearly in log I.
+model
+    per window: PCA (15 components: a SAXS curve varies in few ways, and the
+    projection averages the noise) fitted on 80 % of the database's
+    ``train`` curves (noise, background, resolution and 0–30 % polydispersity
+    as simulated; split by curve, seed recorded), then the 7 nearest of
+    those curves in that space, weighted by 1/distance, give log extent (nm,
+    the database's label), log atom count and log volume-equivalent diameter
+    (nm, :mod:`swaxs_lib.structures.sizes`: what a SAXS sphere fit measures).
+    Plain arrays (``size_window.npz``, read with ``allow_pickle=False``): a
+    window's model is its PCA mean and components, the fitting curves'
+    coordinates (float16) and their three labels.
 intervals
-    split-conformal per window class (Q_hi bins :data:`Q_HI_EDGES`): the 90 %
-    quantile of the other 20 %'s absolute log errors.
+    split-conformal per window: the 90 % quantile of the other 20 %'s
+    absolute log errors.
+novelty
+    as the other models': the mean distance to the 5 nearest fitting curves
+    in the window's PCA space, over its 99.5 % quantile on the calibration
+    part (above 1: unlike the training curves).
 
-The model is stored beside the shipped ones as ``size_window.skops`` with its
-entry ``size_window`` in the manifest; it answers only where the full SAXS
+The models are stored beside the shipped ones as ``size_window.npz`` with
+the manifest entry ``size_window``; they answer only where the full SAXS
 window is not covered (there ``size_saxs`` / ``joint_iq`` answer).
 Held-out accuracy per window class: ``benchmarks/ml_windows.py`` (its table
 is in docs/ml_windows.md).
@@ -42,159 +51,185 @@ import numpy as np
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.ml.simulate import Q_GRID
 
-#: Feature points: every second point of the SAXS window 0.02–1 1/Å (60 log-spaced points).
-GRID = Q_GRID[(Q_GRID >= 0.02 - 1e-9) & (Q_GRID <= 1.0 + 1e-9)][::2].copy()
-#: A window must start at or below this Q (1/Å) ...
-Q_LO_MAX = 0.05
-#: ... and end at or above this one (1/Å).
-Q_HI_MIN = 0.1
-#: Random windows per training curve.
-WINDOWS_PER_CURVE = 4
-#: Q_hi bin edges (1/Å) of the per-window conformal intervals.
-Q_HI_EDGES = (0.1, 0.15, 0.25, 0.4, 0.7, 1.01)
+#: Ladder of window starts and ends (1/Å).
+Q_LOS = (0.02, 0.03, 0.05)
+Q_HIS = (0.1, 0.15, 0.2, 0.3, 0.45, 0.6, 1.0)
+#: A window must start at or below this Q (1/Å) and end at or above Q_HI_MIN.
+Q_LO_MAX, Q_HI_MIN = Q_LOS[-1], Q_HIS[0]
+#: Principal components per window.
+COMPONENTS = 15
 INTERVAL_COVERAGE = 0.90
+#: The novelty score as the other models' (:mod:`swaxs_lib.ml.models`): mean distance to the 5 nearest
+#: fitting curves in the window's PCA space over the calibration part's 99.5 % quantile.
+NOVELTY_NEIGHBOURS, NOVELTY_QUANTILE = 5, 0.995
+#: Neighbours averaged for the size.
+NEIGHBOURS = 7
+#: The targets: log extent (nm), log atom count, log volume-equivalent diameter (nm).
+TARGETS = ("extent", "atoms", "volume_diameter")
 
 
-def window_of(q_inv_angstrom: np.ndarray) -> tuple[float, float] | None:
-    """The window [Q_lo, Q_hi] (1/Å) this model reads of a curve's Q range, or None if it cannot."""
+def window_name(q_lo: float, q_hi: float) -> str:
+    return f"{q_lo:g}-{q_hi:g}"
+
+
+def ladder_windows() -> list[tuple[float, float]]:
+    """Every ladder window but 0.02–1 1/Å (the SAXS window itself, ``size_saxs``'s)."""
+    return [(lo, hi) for lo in Q_LOS for hi in Q_HIS if (lo, hi) != (Q_LOS[0], Q_HIS[-1])]
+
+
+def ladder_window(q_inv_angstrom: np.ndarray) -> tuple[float, float] | None:
+    """The widest ladder window inside a curve's Q range (2 % slack at each end), or None."""
     q = np.asarray(q_inv_angstrom, float)
     if not len(q):
         return None
-    lo, hi = max(float(q.min()), GRID[0]), min(float(q.max()), GRID[-1])
-    if lo > Q_LO_MAX * 1.02 or hi < Q_HI_MIN * 0.98:
+    q_min, q_max = float(q.min()), float(q.max())
+    los = [lo for lo in Q_LOS if lo >= q_min / 1.02]
+    his = [hi for hi in Q_HIS if hi <= q_max * 1.02]
+    if not los or not his:
         return None
-    return lo, hi
+    window = (min(los), max(his))
+    return window if window in ladder_windows() or window == (Q_LOS[0], Q_HIS[-1]) else None
+
+
+def window_points(q_lo: float, q_hi: float) -> np.ndarray:
+    """The database's Q points (1/Å) inside [q_lo, q_hi]."""
+    return Q_GRID[(Q_GRID >= q_lo - 1e-9) & (Q_GRID <= q_hi + 1e-9)]
 
 
 def window_features(q_inv_angstrom: np.ndarray, intensity: np.ndarray, q_lo: float, q_hi: float) -> np.ndarray:
-    """The feature vector(s) of curve(s) on window [q_lo, q_hi] (module docstring).
-
-    Parameters
-    ----------
-    q_inv_angstrom : numpy.ndarray (n,)
-    intensity : numpy.ndarray (n,) or (m, n)
-        I(Q), positive inside the window.
-    q_lo, q_hi : float
-        The window (1/Å).
-
-    Returns
-    -------
-    numpy.ndarray (len(GRID) + 2,) or (m, len(GRID) + 2), float32
+    """Features (module docstring) of curve(s) on window [q_lo, q_hi]: (n_points,) or (m, n_points), float32.
 
     Raises
     ------
     SwaxsInputError
-        Fewer than 5 grid points inside the window, or I(Q) ≤ 0 there.
+        I(Q) ≤ 0 inside the window.
     """
     q = np.asarray(q_inv_angstrom, float)
     rows = np.asarray(intensity, float)
     single = rows.ndim == 1
     rows = rows[None, :] if single else rows
-    inside = (GRID >= q_lo * (1 - 1e-9)) & (GRID <= q_hi * (1 + 1e-9))
-    if inside.sum() < 5:
-        raise SwaxsInputError(f"Q window {q_lo:.3g}..{q_hi:.3g} 1/Å: {int(inside.sum())} feature points; "
-                              "expected a window spanning at least a factor 1.4 in Q")
+    points = window_points(q_lo, q_hi)
     near = (q >= q_lo * 0.9) & (q <= q_hi * 1.1)
     if np.any(rows[:, near] <= 0):
-        raise SwaxsInputError(f"Q window {q_lo:.3g}..{q_hi:.3g} 1/Å: I(Q) has values <= 0; expected a positive "
+        raise SwaxsInputError(f"Q window {q_lo:g}..{q_hi:g} 1/Å: I(Q) has values <= 0; expected a positive "
                               "intensity (subtract less background)")
     logs = np.log10(np.maximum(rows, 1e-300))
-    out = np.full((len(rows), len(GRID) + 2), np.nan)
-    out[:, :-2][:, inside] = np.array([np.interp(GRID[inside], q, row) for row in logs])
-    out[:, :-2] -= np.nanmean(out[:, :-2], axis=1, keepdims=True)
-    out[:, -2], out[:, -1] = math.log10(q_lo), math.log10(q_hi)
-    out = out.astype(np.float32)
+    if np.array_equal(q, Q_GRID):
+        out = logs[:, np.searchsorted(Q_GRID, points - 1e-9)]
+    else:
+        out = np.array([np.interp(points, q, row) for row in logs])
+    out = (out - out.mean(axis=1, keepdims=True)).astype(np.float32)
     return out[0] if single else out
 
 
-def _grid_logs(q: np.ndarray, iq: np.ndarray) -> np.ndarray:
-    index = np.searchsorted(q, GRID - 1e-9)
-    if not np.allclose(q[index], GRID):
-        raise SwaxsInputError("training curves: not on the database's Q grid")
-    return np.log10(np.maximum(iq[:, index], 1e-300))
+def train_window_size(q: np.ndarray, iq: np.ndarray, targets: dict[str, np.ndarray], seed: int = 0,
+                      progress=None) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Fit the window models (module docstring).
 
-
-def random_windows(n: int, rng: np.random.Generator) -> np.ndarray:
-    """``n`` random windows (n, 2) as the module docstring draws them."""
-    lo = np.where(rng.random(n) < 0.5, GRID[0], np.exp(rng.uniform(math.log(GRID[0]), math.log(Q_LO_MAX), n)))
-    hi = np.exp(rng.uniform(math.log(Q_HI_MIN), math.log(GRID[-1]), n))
-    return np.column_stack((lo, hi))
-
-
-def features_on_windows(logs: np.ndarray, windows: np.ndarray) -> np.ndarray:
-    """Features of grid log-intensities ``logs`` (m, len(GRID)) each on its window (m, 2) (fast path)."""
-    inside = (GRID[None, :] >= windows[:, :1] * (1 - 1e-9)) & (GRID[None, :] <= windows[:, 1:] * (1 + 1e-9))
-    # a window's ends between grid points: interpolation onto the grid inside equals the grid values there
-    x = np.where(inside, logs, np.nan)
-    x -= np.nanmean(x, axis=1, keepdims=True)
-    return np.column_stack((x, np.log10(windows))).astype(np.float32)
-
-
-def train_window_size(q: np.ndarray, iq: np.ndarray, log_extent_nm: np.ndarray, log_atoms: np.ndarray,
-                      seed: int = 0) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Fit the window size model on training curves (module docstring).
+    Parameters
+    ----------
+    q : numpy.ndarray
+        The database's Q grid (1/Å).
+    iq : numpy.ndarray (n, len(q))
+        Training curves.
+    targets : dict
+        ``TARGETS`` -> (n,) log values.
+    seed : int
+    progress : callable, optional
+        ``progress(done, total, window_name)``.
 
     Returns
     -------
-    (estimators, entry)
-        ``{"extent": ..., "atoms": ...}`` and the manifest entry (seed, windows, conformal half-widths
-        per Q_hi bin for log extent and log atoms, calibration scores, fit time).
+    (arrays, entry)
+        ``{f"{window}/{part}": array}`` (parts ``mean``, ``components``, ``coords``, ``targets``) and
+        the manifest entry (seed, windows, conformal half-widths per window and target, novelty scales,
+        the calibration part's scores).
     """
-    from sklearn.ensemble import HistGradientBoostingRegressor
+    from sklearn.decomposition import PCA
 
+    if not np.array_equal(q, Q_GRID):
+        raise SwaxsInputError("training curves: not on the database's Q grid")
     rng = np.random.default_rng(seed)
-    logs = _grid_logs(q, iq)
-    n = len(logs)
+    n = len(iq)
     order = rng.permutation(n)
-    fit, cal = order[: int(0.8 * n)], order[int(0.8 * n):]
-    rows = np.repeat(fit, WINDOWS_PER_CURVE)
-    windows = random_windows(len(rows), rng)
-    x = features_on_windows(logs[rows], windows)
+    fit, cal = np.sort(order[: int(0.8 * n)]), np.sort(order[int(0.8 * n):])
+    y = np.column_stack([targets[t] for t in TARGETS]).astype(np.float32)
+    arrays: dict[str, np.ndarray] = {}
+    half: dict[str, dict[str, float]] = {}
+    novelty_scale: dict[str, float] = {}
+    scores: dict[str, dict[str, float]] = {}
     start = time.time()
-    estimators = {}
-    for name, y in (("extent", log_extent_nm), ("atoms", log_atoms)):
-        model = HistGradientBoostingRegressor(max_iter=600, learning_rate=0.08, max_leaf_nodes=63,
-                                              min_samples_leaf=20, l2_regularization=1e-3, random_state=seed)
-        estimators[name] = model.fit(x, y[rows])
-    fit_s = round(time.time() - start, 1)
-    cal_rows = np.repeat(cal, WINDOWS_PER_CURVE)
-    cal_windows = random_windows(len(cal_rows), rng)
-    xc = features_on_windows(logs[cal_rows], cal_windows)
-    bins = np.digitize(cal_windows[:, 1], Q_HI_EDGES[1:-1])
-    half: dict[str, list[float]] = {}
-    for name, y in (("extent", log_extent_nm), ("atoms", log_atoms)):
-        err = np.abs(estimators[name].predict(xc) - y[cal_rows])
-        half[name] = [round(float(np.quantile(err[bins == b], INTERVAL_COVERAGE)), 5)
-                      for b in range(len(Q_HI_EDGES) - 1)]
-    entry = {"seed": seed, "grid_points": len(GRID), "windows_per_curve": WINDOWS_PER_CURVE,
-             "q_lo_max_inv_angstrom": Q_LO_MAX, "q_hi_min_inv_angstrom": Q_HI_MIN,
-             "q_hi_edges_inv_angstrom": list(Q_HI_EDGES), "half_width_log": half, "n_fit_curves": len(fit),
-             "n_calibration_curves": len(cal), "fit_s": fit_s}
-    return estimators, entry
+    for k, (lo, hi) in enumerate(ladder_windows()):
+        name = window_name(lo, hi)
+        x = window_features(q, iq, lo, hi)
+        pca = PCA(min(COMPONENTS, x.shape[1]), random_state=0).fit(x[fit])
+        parts = {"mean": pca.mean_.astype(np.float32), "components": pca.components_.astype(np.float32),
+                 "coords": pca.transform(x[fit]).astype(np.float16), "targets": y[fit]}
+        arrays.update({f"{name}/{part}": value for part, value in parts.items()})
+        predicted, distance = _knn(parts, x[cal])
+        novelty_scale[name] = float(np.quantile(distance, NOVELTY_QUANTILE))
+        err = np.abs(predicted - y[cal])
+        half[name] = {t: round(float(np.quantile(err[:, j], INTERVAL_COVERAGE)), 5) for j, t in enumerate(TARGETS)}
+        scores[name] = {f"{t}_within_5_percent": round(float(np.mean(err[:, j] <= math.log(1.05))), 4)
+                        for j, t in enumerate(TARGETS)}
+        if progress:
+            progress(k + 1, len(ladder_windows()), name)
+    entry = {"seed": seed, "windows": [window_name(lo, hi) for lo, hi in ladder_windows()],
+             "q_los_inv_angstrom": list(Q_LOS), "q_his_inv_angstrom": list(Q_HIS), "components": COMPONENTS,
+             "neighbours": NEIGHBOURS, "half_width_log": half, "novelty_scale": novelty_scale,
+             "calibration_scores": scores, "n_fit_curves": len(fit), "n_calibration_curves": len(cal),
+             "fit_s": round(time.time() - start, 1)}
+    return arrays, entry
 
 
-def predict_window_size(estimators: dict[str, Any], entry: dict[str, Any], q_inv_angstrom: np.ndarray,
+def _knn(parts: dict[str, np.ndarray], x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(predicted log targets (m, 3), novelty distance (m,)) of feature rows ``x`` on one window's model."""
+    z = (x - parts["mean"]) @ parts["components"].T
+    coords = parts["coords"].astype(np.float32)
+    c2 = (coords**2).sum(axis=1)
+    predicted, distance = [], []
+    for chunk in np.array_split(z, max(1, len(z) // 256)):
+        d = np.sqrt(np.maximum((chunk**2).sum(axis=1)[:, None] + c2[None, :] - 2 * chunk @ coords.T, 0.0))
+        near = np.argpartition(d, NEIGHBOURS, axis=1)[:, :NEIGHBOURS]
+        dn = np.take_along_axis(d, near, axis=1)
+        order = np.argsort(dn, axis=1)
+        near, dn = np.take_along_axis(near, order, axis=1), np.take_along_axis(dn, order, axis=1)
+        w = 1.0 / np.maximum(dn, 1e-9)
+        predicted.append((w[:, :, None] * parts["targets"][near]).sum(axis=1) / w.sum(axis=1, keepdims=True))
+        distance.append(dn[:, :NOVELTY_NEIGHBOURS].mean(axis=1))
+    return np.concatenate(predicted), np.concatenate(distance)
+
+
+def window_parts(arrays: dict[str, np.ndarray], name: str) -> dict[str, np.ndarray]:
+    """One window's arrays from the stored ``{f"{window}/{part}": array}``."""
+    return {part: arrays[f"{name}/{part}"] for part in ("mean", "components", "coords", "targets")}
+
+
+def predict_window_size(arrays: dict[str, np.ndarray], entry: dict[str, Any], q_inv_angstrom: np.ndarray,
                         intensity: np.ndarray) -> dict[str, Any]:
-    """Extent (nm) and atom count with their 90 % intervals from a curve's own SAXS window.
+    """Extent (nm), atom count and volume-equivalent diameter (nm), each with its 90 % interval, and the
+    novelty, from the widest ladder window inside the curve's Q range.
 
     Raises
     ------
     SwaxsInputError
-        The curve's Q range holds no window this model reads (:func:`window_of`).
+        No ladder window inside the curve's Q range.
     """
-    window = window_of(q_inv_angstrom)
-    if window is None:
+    window = ladder_window(q_inv_angstrom)
+    if window is None or f"{window_name(*window)}/mean" not in arrays:
         raise SwaxsInputError(f"curve spans {np.min(q_inv_angstrom):.3g}..{np.max(q_inv_angstrom):.3g} 1/Å; "
                               f"expected Q_min <= {Q_LO_MAX} and Q_max >= {Q_HI_MIN} 1/Å for a size")
-    x = window_features(q_inv_angstrom, intensity, *window)[None, :]
-    b = int(np.digitize(window[1], entry["q_hi_edges_inv_angstrom"][1:-1]))
-    log_d = float(estimators["extent"].predict(x)[0])
-    log_n = float(estimators["atoms"].predict(x)[0])
-    hd, hn = entry["half_width_log"]["extent"][b], entry["half_width_log"]["atoms"][b]
-    return {"window_inv_angstrom": (round(window[0], 5), round(window[1], 5)),
-            "extent_nm": math.exp(log_d), "extent_interval_nm": (math.exp(log_d - hd), math.exp(log_d + hd)),
-            "n_atoms": math.exp(log_n), "n_atoms_interval": (math.exp(log_n - hn), math.exp(log_n + hn))}
+    name = window_name(*window)
+    predicted, distance = _knn(window_parts(arrays, name), window_features(q_inv_angstrom, intensity, *window)[None, :])
+    out: dict[str, Any] = {"window_inv_angstrom": window,
+                           "novelty": float(distance[0]) / entry["novelty_scale"][name]}
+    for j, target in enumerate(TARGETS):
+        h = entry["half_width_log"][name][target]
+        value = float(predicted[0, j])
+        out[target] = math.exp(value)
+        out[f"{target}_interval"] = (math.exp(value - h), math.exp(value + h))
+    return out
 
 
-__all__ = ["GRID", "Q_HI_MIN", "Q_LO_MAX", "features_on_windows", "predict_window_size", "random_windows",
-           "train_window_size", "window_features", "window_of"]
+__all__ = ["COMPONENTS", "Q_HIS", "Q_HI_MIN", "Q_LOS", "Q_LO_MAX", "TARGETS", "ladder_window", "ladder_windows",
+           "predict_window_size", "train_window_size", "window_features", "window_name", "window_parts", "window_points"]
