@@ -37,23 +37,11 @@ sys.path.insert(0, str(REPO))
 from swaxs_lib.ml.domain import check_size_range  # noqa: E402
 from swaxs_lib.ml.experts import within_shell_or_5_percent  # noqa: E402
 from swaxs_lib.ml.windows import (TARGETS, _knn, predict_window_size, train_window_size,  # noqa: E402
-                                  window_features, window_name, window_parts)
+                                  window_features, window_labels, window_name, window_parts)
 from swaxs_lib.store import Store  # noqa: E402
-from swaxs_lib.structures.elements import lattice_constant  # noqa: E402
-from swaxs_lib.structures.sizes import volume_diameter  # noqa: E402
 
 Q_LOS = (0.02, 0.05)
 Q_HIS = (0.1, 0.2, 0.3, 0.45, 0.6)
-
-
-def labels_of(table) -> dict[str, np.ndarray]:
-    """Extent (nm), atom count, volume-equivalent diameter (nm; the element's fcc atomic volume, as predict's)."""
-    lab = table.labels
-    atoms = lab["n_atoms"].astype(float)
-    v = {e: lattice_constant(e, "fcc") ** 3 / 4 for e in set(lab["element"])}
-    vd = np.array([volume_diameter(n, v[e]) for n, e in zip(atoms, lab["element"])]) / 10.0
-    return {"extent": lab["diameter_angstrom"].astype(float) / 10.0, "atoms": atoms, "volume_diameter": vd,
-            "step": lab["shell_step_angstrom"].astype(float) / 10.0}
 
 
 def main() -> None:
@@ -72,7 +60,7 @@ def main() -> None:
     store = Store(args.db)
     table = store.load_samples(args.name)
     q, split = table.q_inv_angstrom, table.labels["split"]
-    truth = labels_of(table)
+    truth = window_labels(table.labels)
     train = split == "train"
     if args.load:
         from swaxs_lib.ml.models import load_bundle

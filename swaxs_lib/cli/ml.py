@@ -58,7 +58,10 @@ def _csv_names(text: str | None, allowed: tuple[str, ...], flag: str) -> tuple[s
 
 
 def _cmd_train(args: argparse.Namespace) -> dict[str, Any]:
+    import numpy as np
+
     from swaxs_lib.ml.domain import guinier_rg_range
+    from swaxs_lib.ml.windows import TARGETS, train_window_size, window_labels
     from swaxs_lib.ml.evaluate import evaluate, format_report
     from swaxs_lib.ml.models import (CLASSIFIERS, DEFAULT_CLASSIFIERS, DEFAULT_MODEL_DIR, MODEL_SPECS, REGRESSORS,
                                      save_bundle, train_models)
@@ -83,6 +86,11 @@ def _cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     say("Guinier radii of the training curves (the model-free size check)")
     train = table.labels["split"] == "train"
     bundle.manifest["guinier_rg_range_angstrom"] = list(guinier_rg_range(table.q_inv_angstrom, table.iq[train]))
+    say("size models of the SAXS instrument windows")
+    truth = window_labels({k: v[train] for k, v in table.labels.items()})
+    bundle.extras["size_window"], bundle.manifest["size_window"] = train_window_size(
+        table.q_inv_angstrom, table.iq[train], {t: np.log(truth[t]) for t in TARGETS}, seed=args.seed,
+        progress=ProgressBar("windows"))
     report = evaluate(bundle, table, progress=ProgressBar("evaluate"))
     report["models"], report["database"] = str(out_dir), args.name
     save_bundle(bundle, out_dir)

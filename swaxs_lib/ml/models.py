@@ -541,6 +541,8 @@ def save_bundle(bundle: ModelBundle, folder: str | Path) -> Path:
         np.save(folder / f"{name}.neighbours.npy", bundle.neighbours[name], allow_pickle=False)
     if bundle.library:
         np.savez_compressed(folder / "library.npz", **bundle.library)
+    if "size_window" in bundle.extras:
+        np.savez_compressed(folder / "size_window.npz", **bundle.extras["size_window"])
     (folder / "manifest.json").write_text(json.dumps(bundle.manifest, indent=1, sort_keys=True) + "\n")
     return folder
 

@@ -122,6 +122,19 @@ def window_features(q_inv_angstrom: np.ndarray, intensity: np.ndarray, q_lo: flo
     return out[0] if single else out
 
 
+def window_labels(labels: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Extent (nm), atom count and volume-equivalent diameter (nm; the element's fcc atomic volume, as
+    :func:`swaxs_lib.ml.predict.predict` converts) of database labels, and the shell step (nm)."""
+    from swaxs_lib.structures.elements import lattice_constant
+    from swaxs_lib.structures.sizes import volume_diameter
+
+    atoms = labels["n_atoms"].astype(float)
+    volume = {e: lattice_constant(e, "fcc") ** 3 / 4 for e in set(labels["element"])}
+    vd = np.array([volume_diameter(n, volume[e]) for n, e in zip(atoms, labels["element"])]) / 10.0
+    return {"extent": labels["diameter_angstrom"].astype(float) / 10.0, "atoms": atoms, "volume_diameter": vd,
+            "step": labels["shell_step_angstrom"].astype(float) / 10.0}
+
+
 def train_window_size(q: np.ndarray, iq: np.ndarray, targets: dict[str, np.ndarray], seed: int = 0,
                       progress=None) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Fit the window models (module docstring).
@@ -232,4 +245,4 @@ def predict_window_size(arrays: dict[str, np.ndarray], entry: dict[str, Any], q_
 
 
 __all__ = ["COMPONENTS", "Q_HIS", "Q_HI_MIN", "Q_LOS", "Q_LO_MAX", "TARGETS", "ladder_window", "ladder_windows",
-           "predict_window_size", "train_window_size", "window_features", "window_name", "window_parts", "window_points"]
+           "predict_window_size", "train_window_size", "window_features", "window_labels", "window_name", "window_parts", "window_points"]
