@@ -297,6 +297,16 @@ with chart:
 with numbers:
     st.markdown("**Novelty** (≤ 1: like the training data)")
     st.dataframe({"model": list(p.novelty), "novelty": list(p.novelty.values())}, hide_index=True)
+    if p.tempering:
+        st.caption("Probabilities tempered towards the training prior by the novelty: λ "
+                   + ", ".join(f"{v:.2f} ({m})" for m, v in p.tempering.items())
+                   + " (p → (1 − λ) p + λ prior; λ = 0.01 up to novelty 1).")
+    if p.size_window_inv_angstrom:
+        lo, hi = p.size_window_inv_angstrom
+        st.caption(f"Size from the SAXS window {lo:g}–{hi:g} 1/Å alone (the window size model).")
+    if p.size_range.get("rg_angstrom") is not None:
+        st.caption(f"Size check: Guinier R_g {p.size_range['rg_angstrom']:.1f} Å (a sphere of "
+                   f"{p.size_range['sphere_diameter_nm']:.2f} nm), {p.size_range['status']} the training range.")
     if p.element_probabilities:
         st.caption("Element probabilities: " + ", ".join(f"{e} {v:.0%}" for e, v in p.element_probabilities.items()))
     st.caption(f"Models: {', '.join(p.models)}; from `{folder}`.")

@@ -37,7 +37,7 @@ The models are stored beside the shipped ones as ``size_window.npz`` with
 the manifest entry ``size_window``; they answer only where the full SAXS
 window is not covered (there ``size_saxs`` / ``joint_iq`` answer).
 Held-out accuracy per window class: ``benchmarks/ml_windows.py`` (its table
-is in docs/ml_windows.md).
+is in docs/ml_instruments.md).
 """
 
 from __future__ import annotations
