@@ -19,7 +19,10 @@ Metrics, per test split and per model family:
   family's ladder), and within either ("±1 shell / ±5 %"), and the coverage
   of the 90 % interval;
 * element accuracy;
-* the same shape and size numbers for the library search's best match.
+* the same shape and size numbers for the library search's best match;
+* with a window size model (:mod:`swaxs_lib.ml.windows`), ``windows[split][window]``: per
+  SAXS window of its ladder the extent within ±1 shell / ±5 %, the volume-equivalent
+  diameter within 5 %, the median relative error and the interval coverage.
 """
 
 from __future__ import annotations
@@ -47,6 +50,13 @@ TARGETS: dict[str, tuple[str, str, str, float]] = {
     "ECE, 20 % polydisperse I(Q)": ("test-poly20", "iq", "ece", 0.05),
     "ECE of shape_probability, monodisperse I(Q)": ("test-mono", "iq", "shape_name_ece", 0.05),
     "ECE of shape_probability, 20 % polydisperse I(Q)": ("test-poly20", "iq", "shape_name_ece", 0.05),
+}
+#: Targets of the SAXS-window size models (:mod:`swaxs_lib.ml.windows`): label -> (split, window, metric, goal).
+WINDOW_TARGETS: dict[str, tuple[str, str, str, float]] = {
+    "size within ±1 shell / ±5 %, monodisperse SAXS 0.02–0.3 1/Å": ("test-mono", "0.02-0.3",
+                                                                   "extent_within_shell_or_5_percent", 0.95),
+    "size within ±1 shell / ±5 %, 20 % polydisperse SAXS 0.02–0.3 1/Å": ("test-poly20", "0.02-0.3",
+                                                                        "extent_within_shell_or_5_percent", 0.90),
 }
 #: Which models a route uses: route -> (shape model, size model, element model).
 ROUTES: dict[str, tuple[str, str, str]] = {
@@ -133,12 +143,25 @@ def evaluate(bundle: ModelBundle, table: SampleTable, *,
             if progress:
                 progress(done, total, f"{split} {route}: shape {out['shape_accuracy']:.3f}, "
                                       f"size {out['size_within_shell_or_5_percent']:.3f}, ECE {out['ece']:.3f}")
+    if "size_window" in bundle.extras:
+        from swaxs_lib.ml.windows import window_scores
+
+        report["windows"] = {}
+        for split in splits:
+            sel = labels["split"] == split
+            report["windows"][split] = window_scores(bundle.extras["size_window"], bundle.manifest["size_window"],
+                                                     table.q_inv_angstrom, table.iq[sel],
+                                                     {k: v[sel] for k, v in labels.items()})
     report["targets"] = {}
     for label, (split, route, metric, goal) in TARGETS.items():
         value = report["splits"].get(split, {}).get(route, {}).get(metric)
         met = None if value is None else (value <= goal if metric.endswith("ece") else value >= goal)
         report["targets"][label] = {"value": value, "goal": goal, "met": met,
                                     "baseline": report["baseline"].get(split, {}).get(route, {}).get(metric)}
+    for label, (split, window, metric, goal) in WINDOW_TARGETS.items():
+        value = report.get("windows", {}).get(split, {}).get(window, {}).get(metric)
+        if value is not None:
+            report["targets"][label] = {"value": value, "goal": goal, "met": value >= goal, "baseline": None}
     return report
 
 
@@ -195,9 +218,12 @@ def format_report(report: dict[str, Any]) -> str:
                 f"  size ±1 shell/±5% {m['size_within_shell_or_5_percent']:.3f} "
                 f"(library {base.get('size_within_shell_or_5_percent', math.nan):.3f})  ±5% {m['size_within_5_percent']:.3f}"
                 f"  ECE {m['ece']:.3f}  element {m['element_accuracy']:.3f}")
+    for split, windows in report.get("windows", {}).items():
+        lines.append(f"{split:12s} SAXS windows, size ±1 shell/±5%: " + ", ".join(
+            f"{w} {m['extent_within_shell_or_5_percent']:.3f}" for w, m in windows.items()))
     for label, t in report["targets"].items():
         lines.append(f"target {label}: {t['value']} (goal {t['goal']}) {'met' if t['met'] else 'NOT met'}")
     return "\n".join(lines)
 
 
-__all__ = ["ROUTES", "TARGETS", "evaluate", "expected_calibration_error", "format_report"]
+__all__ = ["ROUTES", "TARGETS", "WINDOW_TARGETS", "evaluate", "expected_calibration_error", "format_report"]

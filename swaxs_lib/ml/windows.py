@@ -244,5 +244,34 @@ def predict_window_size(arrays: dict[str, np.ndarray], entry: dict[str, Any], q_
     return out
 
 
-__all__ = ["COMPONENTS", "Q_HIS", "Q_HI_MIN", "Q_LOS", "Q_LO_MAX", "TARGETS", "ladder_window", "ladder_windows",
+def window_scores(arrays: dict[str, np.ndarray], entry: dict[str, Any], q: np.ndarray, iq: np.ndarray,
+                  labels: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
+    """Held-out scores of every ladder window on test curves ``iq`` (n, len(q)) with database ``labels``.
+
+    Returns
+    -------
+    dict
+        ``{window_name: {"extent_within_shell_or_5_percent", "volume_diameter_within_5_percent",
+        "extent_median_abs_relative_error", "extent_interval_coverage", "n"}}``.
+    """
+    from swaxs_lib.ml.experts import within_shell_or_5_percent
+
+    truth = window_labels(labels)
+    out = {}
+    for lo, hi in ladder_windows():
+        name = window_name(lo, hi)
+        predicted, _ = _knn(window_parts(arrays, name), window_features(q, iq, lo, hi))
+        extent, volume = np.exp(predicted[:, 0]), np.exp(predicted[:, 2])
+        error = np.abs(predicted[:, 0] - np.log(truth["extent"]))
+        out[name] = {
+            "extent_within_shell_or_5_percent": float(np.mean(within_shell_or_5_percent(extent, truth["extent"],
+                                                                                        truth["step"]))),
+            "volume_diameter_within_5_percent": float(np.mean(np.abs(volume / truth["volume_diameter"] - 1) <= 0.05)),
+            "extent_median_abs_relative_error": float(np.median(np.abs(extent / truth["extent"] - 1))),
+            "extent_interval_coverage": float(np.mean(error <= entry["half_width_log"][name]["extent"])),
+            "n": int(len(iq))}
+    return out
+
+
+__all__ = ["window_scores", "COMPONENTS", "Q_HIS", "Q_HI_MIN", "Q_LOS", "Q_LO_MAX", "TARGETS", "ladder_window", "ladder_windows",
            "predict_window_size", "train_window_size", "window_features", "window_labels", "window_name", "window_parts", "window_points"]
