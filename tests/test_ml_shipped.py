@@ -188,3 +188,12 @@ def test_a_curve_starting_above_the_window_ladder_is_refused_with_what_it_needs(
     q = np.geomspace(0.08, 0.5, 100)
     with pytest.raises(SwaxsInputError, match="start at or below 0.05"):
         predict(bundle, "iq", q, _sphere_iq(q, 40.0, 4), top=1)
+
+
+def test_measured_silica_sans_is_not_given_a_silent_size(bundle):
+    # Ludox colloidal silica, SANS with a structure-factor peak near 0.02 1/Å (tests/data/ludox_silica_sans/SOURCE.md):
+    # nothing like a metal cluster of the ladder; its SAXS-window size lands at the ladder's top, which must be said
+    m = read_measurement(DATA / "ludox_silica_sans/Ludox_silica.xml")
+    p = predict(bundle, "iq", m.x, m.values, top=1)
+    assert not p.in_domain and p.novelty["size_window"] > 1
+    assert p.size_out_of_range or any("top of the database's sizes" in w for w in p.warnings)

@@ -391,6 +391,12 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
     lo, hi = bundle.manifest.get("diameter_range_nm", [0.75, 7.3])  # extents, as the labels
     if diameter is not None and not lo <= diameter <= hi:
         warnings.append(f"predicted extent {diameter:.2f} nm is outside the database's {lo}..{hi} nm")
+    top_extent = hi / 1.05  # the range is the labels' widened by 5 %
+    if (diameter is not None and diameter >= 0.95 * top_extent
+            and (size_range.get("status") != "inside" or any(v > 1.0 for v in novelty.values()))):
+        warnings.append(f"predicted extent {diameter:.2f} nm is at the top of the database's sizes (up to "
+                        f"{top_extent:.2f} nm) and the curve is not known to lie inside them: a larger particle "
+                        "would get this same answer")
     sizes = _instrument_sizes(diameter, interval, n_atoms, n_interval, element or element_pred)
     if size_window is not None:  # the window model predicts the volume-equivalent diameter itself
         sizes["volume_diameter_nm"] = round(got["volume_diameter"], 4)
