@@ -35,7 +35,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from swaxs_lib.ml.domain import check_size_range  # noqa: E402
-from swaxs_lib.ml.experts import within_shell_or_5_percent  # noqa: E402
+from swaxs_lib.ml.experts import group_labels, within_shell_or_5_percent  # noqa: E402
 from swaxs_lib.ml.windows import (TARGETS, _knn, predict_window_size, train_window_size,  # noqa: E402
                                   window_features, window_labels, window_name, window_parts)
 from swaxs_lib.store import Store  # noqa: E402
@@ -71,7 +71,8 @@ def main() -> None:
         print(f"training on {int(train.sum())} curves ...", file=sys.stderr)
         estimators, entry = train_window_size(
             q, table.iq[train], {t: np.log(truth[t][train]) for t in TARGETS}, seed=args.seed,
-            progress=lambda k, n, name: print(f"  window {k}/{n} {name}", file=sys.stderr))
+            progress=lambda k, n, name: print(f"  window {k}/{n} {name}", file=sys.stderr),
+            groups=group_labels(table.labels["family"][train]))
         print(f"trained in {entry['fit_s']} s", file=sys.stderr)
         if args.save:
             save(Path(args.save), estimators, entry)

@@ -63,6 +63,7 @@ def _cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     from swaxs_lib.ml.domain import guinier_rg_range
     from swaxs_lib.ml.windows import TARGETS, train_window_size, window_labels
     from swaxs_lib.ml.evaluate import evaluate, format_report
+    from swaxs_lib.ml.experts import group_labels
     from swaxs_lib.ml.models import (CLASSIFIERS, DEFAULT_CLASSIFIERS, DEFAULT_MODEL_DIR, MODEL_SPECS, REGRESSORS,
                                      save_bundle, train_models)
 
@@ -90,7 +91,7 @@ def _cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     truth = window_labels({k: v[train] for k, v in table.labels.items()})
     bundle.extras["size_window"], bundle.manifest["size_window"] = train_window_size(
         table.q_inv_angstrom, table.iq[train], {t: np.log(truth[t]) for t in TARGETS}, seed=args.seed,
-        progress=ProgressBar("windows"))
+        progress=ProgressBar("windows"), groups=group_labels(table.labels["family"][train]))
     report = evaluate(bundle, table, progress=ProgressBar("evaluate"))
     report["models"], report["database"] = str(out_dir), args.name
     save_bundle(bundle, out_dir)

@@ -22,7 +22,9 @@ Metrics, per test split and per model family:
 * the same shape and size numbers for the library search's best match;
 * with a window size model (:mod:`swaxs_lib.ml.windows`), ``windows[split][window]``: per
   SAXS window of its ladder the extent within ±1 shell / ±5 %, the volume-equivalent
-  diameter within 5 %, the median relative error and the interval coverage.
+  diameter within 5 %, the median relative error and the interval coverage; and
+  ``windows_with_waxs``: the same with the WAXS part (2.4–10 1/Å) measured too, its shape
+  model's size-group probabilities gating the window model (SAXS + WAXS with a gap).
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ from typing import Any, Callable
 import numpy as np
 
 from swaxs_lib.ml.catalog import ELEMENTS, SHAPE_CLASSES, SHAPE_OF_CLASS, family_names
-from swaxs_lib.ml.experts import class_probabilities, family_labels, within_shell_or_5_percent
+from swaxs_lib.ml.experts import (class_probabilities, family_labels, group_probabilities,
+                                  within_shell_or_5_percent)
 from swaxs_lib.ml.models import ModelBundle, full_range_size_model, model_features
 from swaxs_lib.ml.predict import library_rw
 from swaxs_lib.store.simulations import SampleTable
@@ -146,12 +149,15 @@ def evaluate(bundle: ModelBundle, table: SampleTable, *,
     if "size_window" in bundle.extras:
         from swaxs_lib.ml.windows import window_scores
 
-        report["windows"] = {}
+        report["windows"], report["windows_with_waxs"] = {}, {}
         for split in splits:
             sel = labels["split"] == split
-            report["windows"][split] = window_scores(bundle.extras["size_window"], bundle.manifest["size_window"],
-                                                     table.q_inv_angstrom, table.iq[sel],
-                                                     {k: v[sel] for k, v in labels.items()})
+            args = (bundle.extras["size_window"], bundle.manifest["size_window"], table.q_inv_angstrom,
+                    table.iq[sel], {k: v[sel] for k, v in labels.items()})
+            report["windows"][split] = window_scores(*args)
+            if "shape_waxs" in bundle.estimators:  # SAXS window + WAXS 2.4-10 1/Å: the WAXS shape gates the size
+                gate = group_probabilities(bundle.family_proba("shape_waxs", x_of("shape_waxs", "family", sel)))
+                report["windows_with_waxs"][split] = window_scores(*args, group_proba=gate)
     report["targets"] = {}
     for label, (split, route, metric, goal) in TARGETS.items():
         value = report["splits"].get(split, {}).get(route, {}).get(metric)
@@ -218,6 +224,9 @@ def format_report(report: dict[str, Any]) -> str:
                 f"  size ±1 shell/±5% {m['size_within_shell_or_5_percent']:.3f} "
                 f"(library {base.get('size_within_shell_or_5_percent', math.nan):.3f})  ±5% {m['size_within_5_percent']:.3f}"
                 f"  ECE {m['ece']:.3f}  element {m['element_accuracy']:.3f}")
+    for split, windows in report.get("windows_with_waxs", {}).items():
+        lines.append(f"{split:12s} SAXS windows + WAXS, size ±1 shell/±5%: " + ", ".join(
+            f"{w} {m['extent_within_shell_or_5_percent']:.3f}" for w, m in windows.items()))
     for split, windows in report.get("windows", {}).items():
         lines.append(f"{split:12s} SAXS windows, size ±1 shell/±5%: " + ", ".join(
             f"{w} {m['extent_within_shell_or_5_percent']:.3f}" for w, m in windows.items()))

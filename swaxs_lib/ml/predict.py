@@ -48,7 +48,7 @@ import numpy as np
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.ml.catalog import ELEMENTS, SHAPE_CLASSES, SHAPE_OF_CLASS, family_names
 from swaxs_lib.ml.domain import temper
-from swaxs_lib.ml.experts import class_probabilities, family_classes
+from swaxs_lib.ml.experts import class_probabilities, family_classes, group_probabilities
 from swaxs_lib.ml.features import WINDOWS, features
 from swaxs_lib.ml.models import ModelBundle, full_range_size_model
 from swaxs_lib.ml.windows import Q_HI_MIN, Q_LO_MAX, ladder_window, predict_window_size
@@ -354,7 +354,9 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
     if size_range.get("status") in ("above", "below"):
         warnings.append(size_range["reason"])
     elif plan["size"] == "size_window":
-        got = predict_window_size(bundle.extras["size_window"], bundle.manifest["size_window"], x, values)
+        gate_proba = group_probabilities(family_proba[None, :])[0] if plan["shape"] else None
+        got = predict_window_size(bundle.extras["size_window"], bundle.manifest["size_window"], x, values,
+                                  group_proba=gate_proba)
         used.append("size_window")
         diameter = round(got["extent"], 4)
         interval = tuple(round(v, 4) for v in got["extent_interval"])

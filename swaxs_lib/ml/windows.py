@@ -25,6 +25,11 @@ model
     Plain arrays (``size_window.npz``, read with ``allow_pickle=False``): a
     window's model is its PCA mean and components, the fitting curves'
     coordinates (float16) and their three labels.
+shape gating
+    where a WAXS part gives the shape (``shape_waxs``), the neighbours are
+    sought within each size group (like families: an octahedron's extent is
+    not a sphere's for the same SAXS curve) and mixed by the group
+    probabilities (:func:`gated_knn`).
 intervals
     split-conformal per window: the 90 % quantile of the other 20 %'s
     absolute log errors.
@@ -136,7 +141,7 @@ def window_labels(labels: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 
 def train_window_size(q: np.ndarray, iq: np.ndarray, targets: dict[str, np.ndarray], seed: int = 0,
-                      progress=None) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+                      progress=None, groups: np.ndarray | None = None) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Fit the window models (module docstring).
 
     Parameters
@@ -150,6 +155,9 @@ def train_window_size(q: np.ndarray, iq: np.ndarray, targets: dict[str, np.ndarr
     seed : int
     progress : callable, optional
         ``progress(done, total, window_name)``.
+    groups : numpy.ndarray (n,), optional
+        Size-group indices (:func:`swaxs_lib.ml.experts.group_labels`) of the curves, kept per window
+        (``groups``) for the shape-gated prediction.
 
     Returns
     -------
@@ -178,6 +186,8 @@ def train_window_size(q: np.ndarray, iq: np.ndarray, targets: dict[str, np.ndarr
         pca = PCA(min(COMPONENTS, x.shape[1]), random_state=0).fit(x[fit])
         parts = {"mean": pca.mean_.astype(np.float32), "components": pca.components_.astype(np.float32),
                  "coords": pca.transform(x[fit]).astype(np.float16), "targets": y[fit]}
+        if groups is not None:
+            parts["groups"] = np.asarray(groups)[fit].astype(np.int8)
         arrays.update({f"{name}/{part}": value for part, value in parts.items()})
         predicted, distance = _knn(parts, x[cal])
         novelty_scale[name] = float(np.quantile(distance, NOVELTY_QUANTILE))
@@ -215,13 +225,43 @@ def _knn(parts: dict[str, np.ndarray], x: np.ndarray) -> tuple[np.ndarray, np.nd
 
 def window_parts(arrays: dict[str, np.ndarray], name: str) -> dict[str, np.ndarray]:
     """One window's arrays from the stored ``{f"{window}/{part}": array}``."""
-    return {part: arrays[f"{name}/{part}"] for part in ("mean", "components", "coords", "targets")}
+    return {part: arrays[f"{name}/{part}"] for part in ("mean", "components", "coords", "targets", "groups")
+            if f"{name}/{part}" in arrays}
+
+
+def gated_knn(parts: dict[str, np.ndarray], x: np.ndarray, group_proba: np.ndarray) -> np.ndarray:
+    """Predicted log targets (m, 3) with the neighbours sought within each size group, mixed by
+    ``group_proba`` (m, n_groups): the shape, where another model knows it, picks the sizes' convention.
+
+    Groups below 1 % probability, or with fewer fitting curves than :data:`NEIGHBOURS`, are left out
+    (the rest renormalised); a window stored without groups gives the ungated prediction.
+    """
+    if "groups" not in parts:
+        return _knn(parts, x)[0]
+    total = np.zeros((len(x), len(TARGETS)))
+    weight = np.zeros(len(x))
+    for g in range(group_proba.shape[1]):
+        rows = group_proba[:, g] >= 0.01
+        inside = parts["groups"] == g
+        if not rows.any() or inside.sum() < NEIGHBOURS:
+            continue
+        sub = {**parts, "coords": parts["coords"][inside], "targets": parts["targets"][inside]}
+        predicted, _ = _knn(sub, x[rows])
+        total[rows] += group_proba[rows, g][:, None] * predicted
+        weight[rows] += group_proba[rows, g]
+    missing = weight <= 0
+    if missing.any():
+        total[missing] = _knn(parts, x[missing])[0]
+        weight[missing] = 1.0
+    return total / weight[:, None]
 
 
 def predict_window_size(arrays: dict[str, np.ndarray], entry: dict[str, Any], q_inv_angstrom: np.ndarray,
-                        intensity: np.ndarray) -> dict[str, Any]:
+                        intensity: np.ndarray, group_proba: np.ndarray | None = None) -> dict[str, Any]:
     """Extent (nm), atom count and volume-equivalent diameter (nm), each with its 90 % interval, and the
-    novelty, from the widest ladder window inside the curve's Q range.
+    novelty, from the widest ladder window inside the curve's Q range; gated by size-group
+    probabilities (:func:`gated_knn`) when given (a WAXS shape model's).  The intervals are the
+    ungated model's (wider than a gated prediction needs).
 
     Raises
     ------
@@ -233,7 +273,11 @@ def predict_window_size(arrays: dict[str, np.ndarray], entry: dict[str, Any], q_
         raise SwaxsInputError(f"curve spans {np.min(q_inv_angstrom):.3g}..{np.max(q_inv_angstrom):.3g} 1/Å; "
                               f"expected Q_min <= {Q_LO_MAX} and Q_max >= {Q_HI_MIN} 1/Å for a size")
     name = window_name(*window)
-    predicted, distance = _knn(window_parts(arrays, name), window_features(q_inv_angstrom, intensity, *window)[None, :])
+    parts = window_parts(arrays, name)
+    x = window_features(q_inv_angstrom, intensity, *window)[None, :]
+    predicted, distance = _knn(parts, x)
+    if group_proba is not None:
+        predicted = gated_knn(parts, x, np.asarray(group_proba, float).reshape(1, -1))
     out: dict[str, Any] = {"window_inv_angstrom": window,
                            "novelty": float(distance[0]) / entry["novelty_scale"][name]}
     for j, target in enumerate(TARGETS):
@@ -245,8 +289,9 @@ def predict_window_size(arrays: dict[str, np.ndarray], entry: dict[str, Any], q_
 
 
 def window_scores(arrays: dict[str, np.ndarray], entry: dict[str, Any], q: np.ndarray, iq: np.ndarray,
-                  labels: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
-    """Held-out scores of every ladder window on test curves ``iq`` (n, len(q)) with database ``labels``.
+                  labels: dict[str, np.ndarray], group_proba: np.ndarray | None = None) -> dict[str, dict[str, float]]:
+    """Held-out scores of every ladder window on test curves ``iq`` (n, len(q)) with database ``labels``
+    (gated by ``group_proba`` (n, n_groups) when given, :func:`gated_knn`).
 
     Returns
     -------
@@ -260,7 +305,8 @@ def window_scores(arrays: dict[str, np.ndarray], entry: dict[str, Any], q: np.nd
     out = {}
     for lo, hi in ladder_windows():
         name = window_name(lo, hi)
-        predicted, _ = _knn(window_parts(arrays, name), window_features(q, iq, lo, hi))
+        parts, x = window_parts(arrays, name), window_features(q, iq, lo, hi)
+        predicted = _knn(parts, x)[0] if group_proba is None else gated_knn(parts, x, group_proba)
         extent, volume = np.exp(predicted[:, 0]), np.exp(predicted[:, 2])
         error = np.abs(predicted[:, 0] - np.log(truth["extent"]))
         out[name] = {
@@ -274,4 +320,4 @@ def window_scores(arrays: dict[str, np.ndarray], entry: dict[str, Any], q: np.nd
 
 
 __all__ = ["window_scores", "COMPONENTS", "Q_HIS", "Q_HI_MIN", "Q_LOS", "Q_LO_MAX", "TARGETS", "ladder_window", "ladder_windows",
-           "predict_window_size", "train_window_size", "window_features", "window_labels", "window_name", "window_parts", "window_points"]
+           "gated_knn", "predict_window_size", "train_window_size", "window_features", "window_labels", "window_name", "window_parts", "window_points"]
