@@ -197,3 +197,12 @@ def test_measured_silica_sans_is_not_given_a_silent_size(bundle):
     p = predict(bundle, "iq", m.x, m.values, top=1)
     assert not p.in_domain and p.novelty["size_window"] > 1
     assert p.size_out_of_range or any("top of the database's sizes" in w for w in p.warnings)
+
+
+def test_a_known_shape_sizes_a_saxs_only_curve_among_its_families(bundle):
+    # the 4.0 nm analytic sphere again, now said to be a sphere: sized among the sphere families only
+    q = np.geomspace(0.003, 0.3, 300)
+    p = predict(bundle, "iq", q, _sphere_iq(q, 40.0, 5), top=1, shape_hint="sphere")
+    assert p.volume_diameter_nm == pytest.approx(4.0, rel=0.10)
+    with pytest.raises(SwaxsInputError, match="--shape: got 'rod'"):
+        predict(bundle, "iq", q, _sphere_iq(q, 40.0, 5), top=1, shape_hint="rod")

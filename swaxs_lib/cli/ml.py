@@ -150,7 +150,8 @@ def _cmd_predict(args: argparse.Namespace) -> dict[str, Any]:
     if allowed:
         say(f"element one of {', '.join(allowed)}, from the header's {facts.composition_text}")
     prediction = predict(bundle, kind, x, values, element=args.element, top=args.top,
-                         element_source="header" if choice.from_header else "user", allowed_elements=allowed)
+                         element_source="header" if choice.from_header else "user", allowed_elements=allowed,
+                         shape_hint=args.shape)
     result = prediction.to_dict()
     result["warnings"] = list(notes) + result["warnings"]
     result["data"] = dataset_id or args.data
@@ -201,6 +202,8 @@ def register(sub) -> None:
     p.add_argument("--q-unit", choices=["inv_angstrom", "inv_nm"], help="Q unit of the file (default: from the file)")
     p.add_argument("--element", help="the sample's element if known (restricts the library search; "
                                      "default: the one the data header's composition names)")
+    p.add_argument("--shape", help="the particle's shape if known (a cluster shape name, e.g. octahedron): a "
+                                   "SAXS-only curve is then sized among that shape's families")
     p.add_argument("--models", metavar="DIR", help="model folder (default: the shipped one)")
     p.add_argument("--top", type=int, default=5, help="library matches to report (default 5)")
     p.add_argument("--out", metavar="FILE.csv", help="one CSV row: shape, probabilities, size, interval, element")

@@ -256,7 +256,7 @@ def _extend_decayed_pdf(r: np.ndarray, g: np.ndarray) -> tuple[str, np.ndarray, 
 
 def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *, element: str | None = None,
             top: int = TOP_MATCHES, element_source: str = "user",
-            allowed_elements: tuple[str, ...] | None = None) -> Prediction:
+            allowed_elements: tuple[str, ...] | None = None, shape_hint: str | None = None) -> Prediction:
     """Predict from one curve.
 
     Parameters
@@ -279,6 +279,10 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
         composition, e.g. ``("Au", "Ag")``); the element model's
         probabilities are renormalised over them and the library search is
         restricted to them.
+    shape_hint : str, optional
+        The particle's shape if known (a ``cluster`` shape name, from TEM say): the
+        SAXS-window size model then seeks its neighbours among that shape's families
+        (the sizes' convention depends on the shape) where no WAXS part gives the shape.
 
     Returns
     -------
@@ -355,8 +359,9 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
         warnings.append(size_range["reason"])
     elif plan["size"] == "size_window":
         gate_proba = group_probabilities(family_proba[None, :])[0] if plan["shape"] else None
+        allowed_groups = None if shape_hint is None or gate_proba is not None else shape_groups(shape_hint)
         got = predict_window_size(bundle.extras["size_window"], bundle.manifest["size_window"], x, values,
-                                  group_proba=gate_proba)
+                                  group_proba=gate_proba, allowed_groups=allowed_groups)
         used.append("size_window")
         diameter = round(got["extent"], 4)
         interval = tuple(round(v, 4) for v in got["extent_interval"])
@@ -417,6 +422,21 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
         element_model_probabilities=model_probs, size_range=size_range, tempering=tempering,
         size_window_inv_angstrom=size_window, **sizes,
     )
+
+
+def shape_groups(shape: str) -> np.ndarray:
+    """The size groups (indices into :func:`~swaxs_lib.ml.catalog.size_groups`) of a ``cluster`` shape name.
+
+    Raises
+    ------
+    SwaxsInputError
+        An unknown shape name.
+    """
+    names = sorted(set(SHAPE_OF_CLASS.values()))
+    if shape not in names:
+        raise SwaxsInputError(f"--shape: got {shape!r}; expected one of {', '.join(names)}")
+    mine = np.array([SHAPE_OF_CLASS[SHAPE_CLASSES[c]] == shape for c in family_classes()], float)
+    return np.nonzero(group_probabilities(mine[None, :])[0] > 0)[0]
 
 
 def family_prior() -> np.ndarray:
@@ -696,5 +716,5 @@ def _number(value) -> float:
     return math.nan if value is None else value
 
 
-__all__ = ["TOP_MATCHES", "Match", "Prediction", "composition_elements", "constrained_probabilities", "library_model", "library_rw", "library_search", "matches_columns",
+__all__ = ["TOP_MATCHES", "Match", "Prediction", "composition_elements", "shape_groups", "constrained_probabilities", "library_model", "library_rw", "library_search", "matches_columns",
            "member_parameters", "model_input", "predict", "prediction_row"]

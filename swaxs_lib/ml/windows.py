@@ -256,11 +256,22 @@ def gated_knn(parts: dict[str, np.ndarray], x: np.ndarray, group_proba: np.ndarr
     return total / weight[:, None]
 
 
+def restricted_knn(parts: dict[str, np.ndarray], x: np.ndarray, allowed_groups: np.ndarray) -> np.ndarray:
+    """Predicted log targets (m, 3) with the neighbours sought among the fitting curves of the size groups
+    ``allowed_groups`` (indices) only: a shape known beforehand (its groups, together)."""
+    if "groups" not in parts:
+        return _knn(parts, x)[0]
+    inside = np.isin(parts["groups"], allowed_groups)
+    return _knn({**parts, "coords": parts["coords"][inside], "targets": parts["targets"][inside]}, x)[0]
+
+
 def predict_window_size(arrays: dict[str, np.ndarray], entry: dict[str, Any], q_inv_angstrom: np.ndarray,
-                        intensity: np.ndarray, group_proba: np.ndarray | None = None) -> dict[str, Any]:
+                        intensity: np.ndarray, group_proba: np.ndarray | None = None,
+                        allowed_groups: np.ndarray | None = None) -> dict[str, Any]:
     """Extent (nm), atom count and volume-equivalent diameter (nm), each with its 90 % interval, and the
     novelty, from the widest ladder window inside the curve's Q range; gated by size-group
-    probabilities (:func:`gated_knn`) when given (a WAXS shape model's).  The intervals are the
+    probabilities (:func:`gated_knn`) when given (a WAXS shape model's), or restricted to
+    ``allowed_groups`` (:func:`restricted_knn`: a shape the user knows).  The intervals are the
     ungated model's (wider than a gated prediction needs).
 
     Raises
@@ -278,6 +289,8 @@ def predict_window_size(arrays: dict[str, np.ndarray], entry: dict[str, Any], q_
     predicted, distance = _knn(parts, x)
     if group_proba is not None:
         predicted = gated_knn(parts, x, np.asarray(group_proba, float).reshape(1, -1))
+    elif allowed_groups is not None:
+        predicted = restricted_knn(parts, x, np.asarray(allowed_groups))
     out: dict[str, Any] = {"window_inv_angstrom": window,
                            "novelty": float(distance[0]) / entry["novelty_scale"][name]}
     for j, target in enumerate(TARGETS):
@@ -320,4 +333,4 @@ def window_scores(arrays: dict[str, np.ndarray], entry: dict[str, Any], q: np.nd
 
 
 __all__ = ["window_scores", "COMPONENTS", "Q_HIS", "Q_HI_MIN", "Q_LOS", "Q_LO_MAX", "TARGETS", "ladder_window", "ladder_windows",
-           "gated_knn", "predict_window_size", "train_window_size", "window_features", "window_labels", "window_name", "window_parts", "window_points"]
+           "gated_knn", "predict_window_size", "restricted_knn", "train_window_size", "window_features", "window_labels", "window_name", "window_parts", "window_points"]
