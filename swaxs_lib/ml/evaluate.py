@@ -24,7 +24,8 @@ Metrics, per test split and per model family:
   SAXS window of its ladder the extent within ±1 shell / ±5 %, the volume-equivalent
   diameter within 5 %, the median relative error and the interval coverage; and
   ``windows_with_waxs``: the same with the WAXS part (2.4–10 1/Å) measured too, its shape
-  model's size-group probabilities gating the window model (SAXS + WAXS with a gap).
+  model's size-group probabilities gating the window model (SAXS + WAXS with a gap); and
+  ``windows_shape_given``: each curve sized among its true shape's families (``predict --shape``).
 """
 
 from __future__ import annotations
@@ -158,6 +159,10 @@ def evaluate(bundle: ModelBundle, table: SampleTable, *,
             if "shape_waxs" in bundle.estimators:  # SAXS window + WAXS 2.4-10 1/Å: the WAXS shape gates the size
                 gate = group_probabilities(bundle.family_proba("shape_waxs", x_of("shape_waxs", "family", sel)))
                 report["windows_with_waxs"][split] = window_scores(*args, group_proba=gate)
+            from swaxs_lib.ml.predict import shape_groups
+
+            report.setdefault("windows_shape_given", {})[split] = window_scores(
+                *args, allowed_groups=[shape_groups(SHAPE_OF_CLASS[c]) for c in labels["shape_class"][sel]])
     report["targets"] = {}
     for label, (split, route, metric, goal) in TARGETS.items():
         value = report["splits"].get(split, {}).get(route, {}).get(metric)

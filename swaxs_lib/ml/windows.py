@@ -302,9 +302,11 @@ def predict_window_size(arrays: dict[str, np.ndarray], entry: dict[str, Any], q_
 
 
 def window_scores(arrays: dict[str, np.ndarray], entry: dict[str, Any], q: np.ndarray, iq: np.ndarray,
-                  labels: dict[str, np.ndarray], group_proba: np.ndarray | None = None) -> dict[str, dict[str, float]]:
+                  labels: dict[str, np.ndarray], group_proba: np.ndarray | None = None,
+                  allowed_groups: list[np.ndarray] | None = None) -> dict[str, dict[str, float]]:
     """Held-out scores of every ladder window on test curves ``iq`` (n, len(q)) with database ``labels``
-    (gated by ``group_proba`` (n, n_groups) when given, :func:`gated_knn`).
+    (gated by ``group_proba`` (n, n_groups) when given, :func:`gated_knn`; or each curve restricted to
+    its ``allowed_groups[i]``, :func:`restricted_knn`).
 
     Returns
     -------
@@ -319,7 +321,16 @@ def window_scores(arrays: dict[str, np.ndarray], entry: dict[str, Any], q: np.nd
     for lo, hi in ladder_windows():
         name = window_name(lo, hi)
         parts, x = window_parts(arrays, name), window_features(q, iq, lo, hi)
-        predicted = _knn(parts, x)[0] if group_proba is None else gated_knn(parts, x, group_proba)
+        if group_proba is not None:
+            predicted = gated_knn(parts, x, group_proba)
+        elif allowed_groups is not None:
+            predicted = np.zeros((len(x), len(TARGETS)))
+            keys = [tuple(a) for a in allowed_groups]
+            for key in set(keys):
+                rows = np.array([k == key for k in keys])
+                predicted[rows] = restricted_knn(parts, x[rows], np.array(key))
+        else:
+            predicted = _knn(parts, x)[0]
         extent, volume = np.exp(predicted[:, 0]), np.exp(predicted[:, 2])
         error = np.abs(predicted[:, 0] - np.log(truth["extent"]))
         out[name] = {
