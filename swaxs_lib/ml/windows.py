@@ -29,7 +29,9 @@ shape gating
     where a WAXS part gives the shape (``shape_waxs``), the neighbours are
     sought within each size group (like families: an octahedron's extent is
     not a sphere's for the same SAXS curve) and mixed by the group
-    probabilities (:func:`gated_knn`).
+    probabilities (:func:`gated_knn`); where the user names the shape
+    (``predict --shape``), among that shape's families only
+    (:func:`restricted_knn`).
 intervals
     split-conformal per window: the 90 % quantile of the other 20 %'s
     absolute log errors.
