@@ -210,3 +210,19 @@ def test_a_known_shape_sizes_a_saxs_only_curve_among_its_families(bundle):
     assert p.volume_diameter_nm == pytest.approx(4.0, rel=0.10)
     with pytest.raises(SwaxsInputError, match="--shape: got 'rod'"):
         predict(bundle, "iq", q, _sphere_iq(q, 40.0, 5), top=1, shape_hint="rod")
+
+
+def test_a_rod_is_flagged_out_of_domain_by_its_saxs_part(bundle):
+    # an fcc Au cylinder 2 nm x 6 nm (ASE bulk cut): no class of the database is a rod; the full-range models
+    # hardly see its SAXS shape (novelty < 1 there), the SAXS-window score does (benchmarks/ml_domain.py: AUROC 1.0)
+    from ase.build import bulk
+
+    from swaxs_lib.scattering.debye import debye_intensity
+
+    atoms = bulk("Au", "fcc", a=4.078, cubic=True).repeat((18, 18, 18))
+    p = atoms.positions - atoms.positions.mean(axis=0)
+    atoms = atoms[(np.hypot(p[:, 0], p[:, 1]) <= 10.0) & (np.abs(p[:, 2]) <= 30.0)]
+    q = Q_GRID[Q_GRID <= 10.0]
+    pred = predict(bundle, "iq", q, debye_intensity(atoms, q, b_iso_angstrom2=0.6).intensity, top=1)
+    assert pred.novelty["saxs_window"] > 1 and not pred.in_domain
+    assert pred.shape_probability < 0.9  # tempered by that novelty

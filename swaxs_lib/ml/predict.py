@@ -51,7 +51,7 @@ from swaxs_lib.ml.domain import temper
 from swaxs_lib.ml.experts import class_probabilities, family_classes, group_probabilities
 from swaxs_lib.ml.features import WINDOWS, features
 from swaxs_lib.ml.models import ModelBundle, full_range_size_model
-from swaxs_lib.ml.windows import Q_HI_MIN, Q_LO_MAX, ladder_window, predict_window_size
+from swaxs_lib.ml.windows import Q_HI_MIN, Q_LO_MAX, ladder_window, predict_window_size, window_novelty
 
 if TYPE_CHECKING:
     from swaxs_lib.views import CompareModel
@@ -135,7 +135,8 @@ class Prediction:
         the Q window it read (1/Å).
     tempering : dict
         Per model, the weight λ of the training prior mixed into its
-        probabilities by its novelty (:func:`swaxs_lib.ml.domain.temper`):
+        probabilities by its novelty (:func:`swaxs_lib.ml.domain.temper`; for
+        the shape model the larger of its own and ``saxs_window``'s):
         the shape and element probabilities above are the tempered ones.
     size_range : dict
         The model-free size check of an I(Q) (:mod:`swaxs_lib.ml.domain`):
@@ -145,7 +146,9 @@ class Prediction:
         ``size_out_of_range`` is True.
     in_domain : bool
     novelty : dict
-        Novelty score per model used (<= 1: like the training data).
+        Novelty score per model used (<= 1: like the training data), and for
+        an I(Q) sized by another model ``saxs_window``: its SAXS part's own
+        (:func:`swaxs_lib.ml.windows.window_novelty`).
     warnings : tuple of str
     models : tuple of str
         The models that answered.
@@ -340,9 +343,15 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
     shape_class = shape = family = None
     shape_p = family_p = None
     tempering: dict[str, float] = {}
+    if kind == "iq" and "size_window" in bundle.extras and plan["size"] != "size_window":
+        # the SAXS part's own novelty: the full-range models hardly see a rod's SAXS shape
+        saxs_novelty = window_novelty(bundle.extras["size_window"], bundle.manifest["size_window"], x, values)
+        if saxs_novelty is not None:
+            novelty["saxs_window"] = round(saxs_novelty, 4)
     if plan["shape"]:
-        family_proba, tempering[plan["shape"]] = temper(run(plan["shape"], "family"), novelty[plan["shape"]],
-                                                        family_prior())
+        family_raw = run(plan["shape"], "family")
+        family_proba, tempering[plan["shape"]] = temper(
+            family_raw, max(novelty[plan["shape"]], novelty.get("saxs_window", 0.0)), family_prior())
         proba = class_probabilities(family_proba[None, :])[0]
         probabilities = {c: round(float(p), 6) for c, p in zip(SHAPE_CLASSES, proba)}
         for c, p in probabilities.items():

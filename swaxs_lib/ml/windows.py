@@ -258,6 +258,24 @@ def gated_knn(parts: dict[str, np.ndarray], x: np.ndarray, group_proba: np.ndarr
     return total / weight[:, None]
 
 
+def window_novelty(arrays: dict[str, np.ndarray], entry: dict[str, Any], q_inv_angstrom: np.ndarray,
+                   intensity: np.ndarray) -> float | None:
+    """The novelty of a curve's SAXS part on the widest ladder window inside its Q range (0.02–0.6 1/Å for
+    a curve covering the whole SAXS window, which has no model here); None without one.
+
+    The full-range models see the SAXS part among 345 or 120 features, the WAXS part weighing most;
+    this score sees the SAXS shape alone, and finds rods (AUROC 1.0 in ``benchmarks/ml_domain.py``).
+    """
+    window = ladder_window(q_inv_angstrom)
+    if window == (Q_LOS[0], Q_HIS[-1]):
+        window = (Q_LOS[0], 0.6)
+    if window is None or f"{window_name(*window)}/mean" not in arrays:
+        return None
+    name = window_name(*window)
+    _, distance = _knn(window_parts(arrays, name), window_features(q_inv_angstrom, intensity, *window)[None, :])
+    return float(distance[0]) / entry["novelty_scale"][name]
+
+
 def restricted_knn(parts: dict[str, np.ndarray], x: np.ndarray, allowed_groups: np.ndarray) -> np.ndarray:
     """Predicted log targets (m, 3) with the neighbours sought among the fitting curves of the size groups
     ``allowed_groups`` (indices) only: a shape known beforehand (its groups, together)."""
@@ -346,4 +364,4 @@ def window_scores(arrays: dict[str, np.ndarray], entry: dict[str, Any], q: np.nd
 
 
 __all__ = ["window_scores", "COMPONENTS", "Q_HIS", "Q_HI_MIN", "Q_LOS", "Q_LO_MAX", "TARGETS", "ladder_window", "ladder_windows",
-           "gated_knn", "predict_window_size", "restricted_knn", "train_window_size", "window_features", "window_labels", "window_name", "window_parts", "window_points"]
+           "gated_knn", "predict_window_size", "restricted_knn", "window_novelty", "train_window_size", "window_features", "window_labels", "window_name", "window_parts", "window_points"]
