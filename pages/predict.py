@@ -46,6 +46,7 @@ from swaxs_lib.ml.models import default_model_dir, load_bundle
 from swaxs_lib.compare import compare_cluster
 from swaxs_lib.ml.predict import (
     TOP_MATCHES,
+    composition_elements,
     library_model,
     matches_columns,
     model_input,
@@ -79,12 +80,13 @@ def load_measurement(dataset_id: str):
 
 
 @st.cache_data(max_entries=32, show_spinner="Predicting...")
-def prediction_for(folder: str, dataset_id: str, element: str | None):
+def prediction_for(folder: str, dataset_id: str, element: str | None, source: str = "user",
+                   allowed: tuple[str, ...] | None = None):
     """(model kind, x, values, notes, Prediction) for a stored dataset; raises SwaxsInputError."""
     m = load_measurement(dataset_id)
     kind, x, values, notes = model_input(m.kind, m.x, m.values, element)
     return kind, x, values, notes, predict(model_bundle(folder), kind, x, values, element=element,
-                                           top=TOP_MATCHES)
+                                           top=TOP_MATCHES, element_source=source, allowed_elements=allowed)
 
 
 def parameters_text(parameters: dict) -> str:
@@ -149,9 +151,17 @@ def headline(p) -> None:
                     help="Predicted atom count, with its 90 % interval.")
     if p.n_atoms_interval:
         cells[3].caption(f"90 %: {p.n_atoms_interval[0]:,}–{p.n_atoms_interval[1]:,}")
-    cells[4].metric("Element", p.element or "–", help="Most probable element of the six in the database.")
-    if p.element_probability is not None:
-        cells[4].caption(f"probability {p.element_probability:.0%}")
+    cells[4].metric("Element", p.element or "–", help="The element given (Element box) or taken from the file "
+                    "header, which replaces the model's answer; else the most probable element of the six in the "
+                    "database (of those the header's composition allows).")
+    if p.element_source in ("user", "header"):
+        own = max(p.element_model_probabilities, key=p.element_model_probabilities.get, default=None)
+        cells[4].caption(("from the header" if p.element_source == "header" else "given")
+                         + (f"; the model alone: {own} {p.element_model_probabilities[own]:.0%}" if own else ""))
+    elif p.element_probability is not None:
+        cells[4].caption(f"probability {p.element_probability:.0%}"
+                         + ("" if len(p.allowed_elements) == len(ELEMENTS) else
+                            f" (of {', '.join(p.allowed_elements)}, from the header)"))
     cells[5].metric("In domain", "yes" if p.in_domain else "no",
                     help="No: the curve misses a model's window, or is unlike the training data; see the warnings.")
 
@@ -246,7 +256,8 @@ follow_default(PAGE, "el", facts.element if facts.element in ELEMENTS else UNKNO
 top = st.columns([4, 1, 1], vertical_alignment="bottom")
 dataset_id = top[0].selectbox("Dataset", list(labels), key=ds_key, format_func=labels.get, **KEEP)
 top[1].selectbox("Element (if known)", ELEMENT_CHOICES, key=el_key, **KEEP,
-                 help="Restricts the library search to it and checks the domain; the models still predict one. "
+                 help="Replaces the element model's answer (its own probabilities stay beside it), restricts the library "
+                      "search to it and checks the domain. "
                       "S(Q) and F(Q) are turned into I(Q) with its form factor (gold if unknown). "
                       "Set from the file header's composition until you choose.")
 top[2].page_link("pages/data.py", label="Upload data", icon=":material/upload_file:")
@@ -264,7 +275,9 @@ except SwaxsInputError as exc:
     sync_url(PAGE, url_names)
     st.stop()
 try:
-    kind, x, values, notes, p = prediction_for(folder, dataset_id, element)
+    kind, x, values, notes, p = prediction_for(
+        folder, dataset_id, element, "header" if element is not None and element == facts.element else "user",
+        composition_elements(facts) if element is None else None)
 except SwaxsInputError as exc:
     st.error(md(exc), icon=":material/error:")
     sync_url(PAGE, url_names)
@@ -284,6 +297,16 @@ with chart:
 with numbers:
     st.markdown("**Novelty** (≤ 1: like the training data)")
     st.dataframe({"model": list(p.novelty), "novelty": list(p.novelty.values())}, hide_index=True)
+    if p.tempering:
+        st.caption("Probabilities tempered towards the training prior by the novelty: λ "
+                   + ", ".join(f"{v:.2f} ({m})" for m, v in p.tempering.items())
+                   + " (p → (1 − λ) p + λ prior; λ = 0.01 up to novelty 1).")
+    if p.size_window_inv_angstrom:
+        lo, hi = p.size_window_inv_angstrom
+        st.caption(f"Size from the SAXS window {lo:g}–{hi:g} 1/Å alone (the window size model).")
+    if p.size_range.get("rg_angstrom") is not None:
+        st.caption(f"Size check: Guinier R_g {p.size_range['rg_angstrom']:.1f} Å (a sphere of "
+                   f"{p.size_range['sphere_diameter_nm']:.2f} nm), {p.size_range['status']} the training range.")
     if p.element_probabilities:
         st.caption("Element probabilities: " + ", ".join(f"{e} {v:.0%}" for e, v in p.element_probabilities.items()))
     st.caption(f"Models: {md(', '.join(p.models))}; from {md(folder)}.")

@@ -141,7 +141,7 @@ def test_prediction_routes_by_coverage_and_reports_every_field(tiny):
     full = predict(bundle, "iq", q, iq)
     assert full.models[0] == "joint_iq" and full.shape in SHAPES and full.shape_class in SHAPE_CLASSES
     assert class_of_family(full.family) == full.shape_class and 0 < full.family_probability <= full.shape_probability
-    assert sum(full.probabilities.values()) == pytest.approx(1.0, abs=1e-6)
+    assert sum(full.probabilities.values()) == pytest.approx(1.0, abs=5e-6)  # nine values rounded to 6 decimals
     assert full.shape_probability == pytest.approx(max(full.shape_probabilities.values()))
     lo, hi = full.extent_interval_nm
     assert lo < full.extent_nm < hi and full.n_atoms_interval[0] <= full.n_atoms <= full.n_atoms_interval[1]

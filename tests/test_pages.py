@@ -513,6 +513,8 @@ def test_predict_page_for_a_measured_pdf_hands_the_match_to_compare_and_refine(d
                for c in at.caption)
     best = at.dataframe[1].value.iloc[0]
     assert best["element"] == "Au"
+    # ... and it is the element shown, said to come from the header (the element model alone said Ag or Pd)
+    assert metric(at, "Element") == "Au" and any(c.value.startswith("from the header") for c in at.caption)
     links = {link.label: dict(parse_qsl(link.proto.query_string)) for link in at.page_link}
 
     compare = run("pages/compare.py", **links["Open in Compare"])

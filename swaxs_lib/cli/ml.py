@@ -58,7 +58,12 @@ def _csv_names(text: str | None, allowed: tuple[str, ...], flag: str) -> tuple[s
 
 
 def _cmd_train(args: argparse.Namespace) -> dict[str, Any]:
+    import numpy as np
+
+    from swaxs_lib.ml.domain import guinier_rg_range
+    from swaxs_lib.ml.windows import TARGETS, train_window_size, window_labels
     from swaxs_lib.ml.evaluate import evaluate, format_report
+    from swaxs_lib.ml.experts import group_labels
     from swaxs_lib.ml.models import (CLASSIFIERS, DEFAULT_CLASSIFIERS, DEFAULT_MODEL_DIR, MODEL_SPECS, REGRESSORS,
                                      save_bundle, train_models)
 
@@ -79,6 +84,14 @@ def _cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     bundle = train_models(table, models=models, classifiers=classifiers, regressors=regressors, seed=args.seed,
                           library=table, progress=bar, database={"name": args.name, "spec": spec})
     bundle.manifest["diameter_range_nm"] = _diameter_range(table)
+    say("Guinier radii of the training curves (the model-free size check)")
+    train = table.labels["split"] == "train"
+    bundle.manifest["guinier_rg_range_angstrom"] = list(guinier_rg_range(table.q_inv_angstrom, table.iq[train]))
+    say("size models of the SAXS instrument windows")
+    truth = window_labels({k: v[train] for k, v in table.labels.items()})
+    bundle.extras["size_window"], bundle.manifest["size_window"] = train_window_size(
+        table.q_inv_angstrom, table.iq[train], {t: np.log(truth[t]) for t in TARGETS}, seed=args.seed,
+        progress=ProgressBar("windows"), groups=group_labels(table.labels["family"][train]))
     report = evaluate(bundle, table, progress=ProgressBar("evaluate"))
     report["models"], report["database"] = str(out_dir), args.name
     save_bundle(bundle, out_dir)
@@ -119,7 +132,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
 
 def _cmd_predict(args: argparse.Namespace) -> dict[str, Any]:
     from swaxs_lib.ml.models import load_bundle
-    from swaxs_lib.ml.predict import matches_columns, model_input, predict, prediction_row
+    from swaxs_lib.ml.predict import composition_elements, matches_columns, model_input, predict, prediction_row
 
     out = out_path(args.out, (".csv",)) if args.out else None
     matches_out = out_path(args.matches, (".csv",)) if args.matches else None
@@ -133,7 +146,12 @@ def _cmd_predict(args: argparse.Namespace) -> dict[str, Any]:
     kind, x, values, notes = model_input(measurement.kind, measurement.x, measurement.values, args.element)
     for note in notes:
         say(note)
-    prediction = predict(bundle, kind, x, values, element=args.element, top=args.top)
+    allowed = composition_elements(facts) if args.element is None else None
+    if allowed:
+        say(f"element one of {', '.join(allowed)}, from the header's {facts.composition_text}")
+    prediction = predict(bundle, kind, x, values, element=args.element, top=args.top,
+                         element_source="header" if choice.from_header else "user", allowed_elements=allowed,
+                         shape_hint=args.shape)
     result = prediction.to_dict()
     result["warnings"] = list(notes) + result["warnings"]
     result["data"] = dataset_id or args.data
@@ -184,6 +202,8 @@ def register(sub) -> None:
     p.add_argument("--q-unit", choices=["inv_angstrom", "inv_nm"], help="Q unit of the file (default: from the file)")
     p.add_argument("--element", help="the sample's element if known (restricts the library search; "
                                      "default: the one the data header's composition names)")
+    p.add_argument("--shape", help="the particle's shape if known (a cluster shape name, e.g. octahedron): a "
+                                   "SAXS-only curve is then sized among that shape's families")
     p.add_argument("--models", metavar="DIR", help="model folder (default: the shipped one)")
     p.add_argument("--top", type=int, default=5, help="library matches to report (default 5)")
     p.add_argument("--out", metavar="FILE.csv", help="one CSV row: shape, probabilities, size, interval, element")

@@ -19,7 +19,13 @@ Metrics, per test split and per model family:
   family's ladder), and within either ("±1 shell / ±5 %"), and the coverage
   of the 90 % interval;
 * element accuracy;
-* the same shape and size numbers for the library search's best match.
+* the same shape and size numbers for the library search's best match;
+* with a window size model (:mod:`swaxs_lib.ml.windows`), ``windows[split][window]``: per
+  SAXS window of its ladder the extent within ±1 shell / ±5 %, the volume-equivalent
+  diameter within 5 %, the median relative error and the interval coverage; and
+  ``windows_with_waxs``: the same with the WAXS part (2.4–10 1/Å) measured too, its shape
+  model's size-group probabilities gating the window model (SAXS + WAXS with a gap); and
+  ``windows_shape_given``: each curve sized among its true shape's families (``predict --shape``).
 """
 
 from __future__ import annotations
@@ -30,7 +36,8 @@ from typing import Any, Callable
 import numpy as np
 
 from swaxs_lib.ml.catalog import ELEMENTS, SHAPE_CLASSES, SHAPE_OF_CLASS, family_names
-from swaxs_lib.ml.experts import class_probabilities, family_labels, within_shell_or_5_percent
+from swaxs_lib.ml.experts import (class_probabilities, family_labels, group_probabilities,
+                                  within_shell_or_5_percent)
 from swaxs_lib.ml.models import ModelBundle, full_range_size_model, model_features
 from swaxs_lib.ml.predict import library_rw
 from swaxs_lib.store.simulations import SampleTable
@@ -47,6 +54,13 @@ TARGETS: dict[str, tuple[str, str, str, float]] = {
     "ECE, 20 % polydisperse I(Q)": ("test-poly20", "iq", "ece", 0.05),
     "ECE of shape_probability, monodisperse I(Q)": ("test-mono", "iq", "shape_name_ece", 0.05),
     "ECE of shape_probability, 20 % polydisperse I(Q)": ("test-poly20", "iq", "shape_name_ece", 0.05),
+}
+#: Targets of the SAXS-window size models (:mod:`swaxs_lib.ml.windows`): label -> (split, window, metric, goal).
+WINDOW_TARGETS: dict[str, tuple[str, str, str, float]] = {
+    "size within ±1 shell / ±5 %, monodisperse SAXS 0.02–0.3 1/Å": ("test-mono", "0.02-0.3",
+                                                                   "extent_within_shell_or_5_percent", 0.95),
+    "size within ±1 shell / ±5 %, 20 % polydisperse SAXS 0.02–0.3 1/Å": ("test-poly20", "0.02-0.3",
+                                                                        "extent_within_shell_or_5_percent", 0.90),
 }
 #: Which models a route uses: route -> (shape model, size model, element model).
 ROUTES: dict[str, tuple[str, str, str]] = {
@@ -133,12 +147,32 @@ def evaluate(bundle: ModelBundle, table: SampleTable, *,
             if progress:
                 progress(done, total, f"{split} {route}: shape {out['shape_accuracy']:.3f}, "
                                       f"size {out['size_within_shell_or_5_percent']:.3f}, ECE {out['ece']:.3f}")
+    if "size_window" in bundle.extras:
+        from swaxs_lib.ml.windows import window_scores
+
+        report["windows"], report["windows_with_waxs"] = {}, {}
+        for split in splits:
+            sel = labels["split"] == split
+            args = (bundle.extras["size_window"], bundle.manifest["size_window"], table.q_inv_angstrom,
+                    table.iq[sel], {k: v[sel] for k, v in labels.items()})
+            report["windows"][split] = window_scores(*args)
+            if "shape_waxs" in bundle.estimators:  # SAXS window + WAXS 2.4-10 1/Å: the WAXS shape gates the size
+                gate = group_probabilities(bundle.family_proba("shape_waxs", x_of("shape_waxs", "family", sel)))
+                report["windows_with_waxs"][split] = window_scores(*args, group_proba=gate)
+            from swaxs_lib.ml.predict import shape_groups
+
+            report.setdefault("windows_shape_given", {})[split] = window_scores(
+                *args, allowed_groups=[shape_groups(SHAPE_OF_CLASS[c]) for c in labels["shape_class"][sel]])
     report["targets"] = {}
     for label, (split, route, metric, goal) in TARGETS.items():
         value = report["splits"].get(split, {}).get(route, {}).get(metric)
         met = None if value is None else (value <= goal if metric.endswith("ece") else value >= goal)
         report["targets"][label] = {"value": value, "goal": goal, "met": met,
                                     "baseline": report["baseline"].get(split, {}).get(route, {}).get(metric)}
+    for label, (split, window, metric, goal) in WINDOW_TARGETS.items():
+        value = report.get("windows", {}).get(split, {}).get(window, {}).get(metric)
+        if value is not None:
+            report["targets"][label] = {"value": value, "goal": goal, "met": value >= goal, "baseline": None}
     return report
 
 
@@ -195,9 +229,15 @@ def format_report(report: dict[str, Any]) -> str:
                 f"  size ±1 shell/±5% {m['size_within_shell_or_5_percent']:.3f} "
                 f"(library {base.get('size_within_shell_or_5_percent', math.nan):.3f})  ±5% {m['size_within_5_percent']:.3f}"
                 f"  ECE {m['ece']:.3f}  element {m['element_accuracy']:.3f}")
+    for split, windows in report.get("windows_with_waxs", {}).items():
+        lines.append(f"{split:12s} SAXS windows + WAXS, size ±1 shell/±5%: " + ", ".join(
+            f"{w} {m['extent_within_shell_or_5_percent']:.3f}" for w, m in windows.items()))
+    for split, windows in report.get("windows", {}).items():
+        lines.append(f"{split:12s} SAXS windows, size ±1 shell/±5%: " + ", ".join(
+            f"{w} {m['extent_within_shell_or_5_percent']:.3f}" for w, m in windows.items()))
     for label, t in report["targets"].items():
         lines.append(f"target {label}: {t['value']} (goal {t['goal']}) {'met' if t['met'] else 'NOT met'}")
     return "\n".join(lines)
 
 
-__all__ = ["ROUTES", "TARGETS", "evaluate", "expected_calibration_error", "format_report"]
+__all__ = ["ROUTES", "TARGETS", "WINDOW_TARGETS", "evaluate", "expected_calibration_error", "format_report"]

@@ -57,7 +57,7 @@ import json
 import math
 import time
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -187,6 +187,9 @@ class ModelBundle:
         The fitting samples in that space (float32).
     library : dict of str to numpy.ndarray
         ``iq`` (n, n_q) on ``q_inv_angstrom``, ``gr`` (n, n_r) on ``r_angstrom``, and labels.
+    extras : dict
+        Models trained apart from :func:`train_models`: ``size_window``
+        (:mod:`swaxs_lib.ml.windows`: plain arrays), when the folder holds ``size_window.npz``.
     """
 
     manifest: dict[str, Any]
@@ -194,6 +197,7 @@ class ModelBundle:
     transforms: dict[str, Any]
     neighbours: dict[str, np.ndarray]
     library: dict[str, np.ndarray]
+    extras: dict[str, Any] = field(default_factory=dict)
 
     def window(self, model: str, part: str = "family") -> str:
         """The window ``model`` reads for ``part`` (the size experts read ``size_window``)."""
@@ -537,6 +541,8 @@ def save_bundle(bundle: ModelBundle, folder: str | Path) -> Path:
         np.save(folder / f"{name}.neighbours.npy", bundle.neighbours[name], allow_pickle=False)
     if bundle.library:
         np.savez_compressed(folder / "library.npz", **bundle.library)
+    if "size_window" in bundle.extras:
+        np.savez_compressed(folder / "size_window.npz", **bundle.extras["size_window"])
     (folder / "manifest.json").write_text(json.dumps(bundle.manifest, indent=1, sort_keys=True) + "\n")
     return folder
 
@@ -562,14 +568,17 @@ def load_bundle(folder: str | Path | None = None) -> ModelBundle:
         raise SwaxsInputError(f"models {folder}: format {manifest.get('format')}; expected {MODEL_FORMAT} "
                               "(retrain with `python -m swaxs_lib train`)")
     estimators, transforms, neighbours = {}, {}, {}
-    for name in manifest["models"]:
-        path = folder / f"{name}.skops"
+
+    def trusted_load(path: Path):
         untrusted = sio.get_untrusted_types(file=path)
         foreign = [t for t in untrusted if not t.startswith(TRUSTED_PREFIXES)]
         if foreign:
             raise SwaxsInputError(f"models {path}: holds types {foreign[:3]}; expected only scikit-learn, numpy "
                                   "and scipy objects (refused, not loaded)")
-        content = sio.load(path, trusted=untrusted)
+        return sio.load(path, trusted=untrusted)
+
+    for name in manifest["models"]:
+        content = trusted_load(folder / f"{name}.skops")
         estimators[name] = content["estimators"]
         transforms[name] = content["transform"]
         neighbours[name] = np.load(folder / f"{name}.neighbours.npy", allow_pickle=False)
@@ -577,7 +586,11 @@ def load_bundle(folder: str | Path | None = None) -> ModelBundle:
     if (folder / "library.npz").is_file():
         with np.load(folder / "library.npz", allow_pickle=False) as data:
             library = {k: data[k] for k in data.files}
-    return ModelBundle(manifest, estimators, transforms, neighbours, library)
+    extras = {}
+    if "size_window" in manifest and (folder / "size_window.npz").is_file():
+        with np.load(folder / "size_window.npz", allow_pickle=False) as data:
+            extras["size_window"] = {k: data[k] for k in data.files}
+    return ModelBundle(manifest, estimators, transforms, neighbours, library, extras)
 
 
 __all__ = [

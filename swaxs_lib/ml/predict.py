@@ -30,7 +30,9 @@ weights by the data's uncertainties when it has them): the page shows both.
 
 ``in_domain`` is False, with the reason in ``warnings``, when the curve
 misses a model's window, the element given is not one of the database's,
-the predicted diameter lies outside the database's sizes, or the novelty
+the predicted diameter lies outside the database's sizes, the curve's
+Guinier radius lies outside the training curves' (:mod:`swaxs_lib.ml.domain`:
+then no size is given at all, rather than the top of the range), or the novelty
 score (:mod:`swaxs_lib.ml.models`) of any model used exceeds 1.
 """
 
@@ -45,9 +47,11 @@ import numpy as np
 
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.ml.catalog import ELEMENTS, SHAPE_CLASSES, SHAPE_OF_CLASS, family_names
-from swaxs_lib.ml.experts import class_probabilities, family_classes
+from swaxs_lib.ml.domain import temper
+from swaxs_lib.ml.experts import class_probabilities, family_classes, group_probabilities
 from swaxs_lib.ml.features import WINDOWS, features
 from swaxs_lib.ml.models import ModelBundle, full_range_size_model
+from swaxs_lib.ml.windows import Q_HI_MIN, Q_LO_MAX, ladder_window, predict_window_size, window_novelty
 
 if TYPE_CHECKING:
     from swaxs_lib.views import CompareModel
@@ -114,10 +118,37 @@ class Prediction:
     n_atoms, n_atoms_interval
         Predicted atom count and its 90 % interval.
     element, element_probability, element_probabilities
-        Predicted element (None if the models used predict none).
+        The element: the element model's answer over the allowed elements
+        only (``element_source`` "model"), or the one given by the user or
+        the file header (``element_source`` "user" / "header"), which then
+        replaces the model's answer; None if neither gives one.
+    element_source : str or None
+        ``"model"``, ``"user"`` or ``"header"``: where ``element`` came from.
+    allowed_elements : tuple of str
+        The elements the prediction was restricted to (all six when nothing constrained it).
+    element_model_probabilities : dict
+        The element model's own probabilities, before the constraint (empty
+        when no element model answered): kept to show a disagreement.
+    size_window_inv_angstrom : (float, float) or None
+        Where the size came from the window size model
+        (:mod:`swaxs_lib.ml.windows`: a SAXS curve not covering 0.02–1 1/Å),
+        the Q window it read (1/Å).
+    tempering : dict
+        Per model, the weight λ of the training prior mixed into its
+        probabilities by its novelty (:func:`swaxs_lib.ml.domain.temper`; for
+        the shape model the larger of its own and ``saxs_window``'s):
+        the shape and element probabilities above are the tempered ones.
+    size_range : dict
+        The model-free size check of an I(Q) (:mod:`swaxs_lib.ml.domain`):
+        ``status`` (inside, above, below, unknown; None when not checked),
+        ``rg_angstrom``, ``sphere_diameter_nm`` and ``reason``.  Above or
+        below the ladder, no size is given (the sizes are None) and
+        ``size_out_of_range`` is True.
     in_domain : bool
     novelty : dict
-        Novelty score per model used (<= 1: like the training data).
+        Novelty score per model used (<= 1: like the training data), and for
+        an I(Q) sized by another model ``saxs_window``: its SAXS part's own
+        (:func:`swaxs_lib.ml.windows.window_novelty`).
     warnings : tuple of str
     models : tuple of str
         The models that answered.
@@ -149,6 +180,16 @@ class Prediction:
     outer_diameter_interval_nm: tuple[float, float] | None = None
     volume_diameter_nm: float | None = None
     volume_diameter_interval_nm: tuple[float, float] | None = None
+    element_source: str | None = None
+    allowed_elements: tuple[str, ...] = ELEMENTS
+    element_model_probabilities: dict[str, float] = field(default_factory=dict)
+    size_range: dict[str, Any] = field(default_factory=dict)
+    tempering: dict[str, float] = field(default_factory=dict)
+    size_window_inv_angstrom: tuple[float, float] | None = None
+
+    @property
+    def size_out_of_range(self) -> bool:
+        return self.size_range.get("status") in ("above", "below")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the command's output line."""
@@ -157,7 +198,12 @@ class Prediction:
                                               "shape_probabilities", "extent_nm", "extent_interval_nm",
                                               "outer_diameter_nm", "outer_diameter_interval_nm", "volume_diameter_nm",
                                               "volume_diameter_interval_nm", "n_atoms", "n_atoms_interval", "element", "element_probability",
-                                              "element_probabilities", "in_domain", "novelty", "models")}
+                                              "element_probabilities", "element_source", "element_model_probabilities",
+                                              "in_domain", "novelty", "tempering", "models",
+                                              "size_window_inv_angstrom")}
+        out["allowed_elements"] = list(self.allowed_elements)
+        out["size_out_of_range"] = self.size_out_of_range
+        out["size_range"] = dict(self.size_range)
         out["warnings"] = list(self.warnings)
         out["matches"] = [m.__dict__ for m in self.matches]
         return out
@@ -212,7 +258,8 @@ def _extend_decayed_pdf(r: np.ndarray, g: np.ndarray) -> tuple[str, np.ndarray, 
 
 
 def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *, element: str | None = None,
-            top: int = TOP_MATCHES) -> Prediction:
+            top: int = TOP_MATCHES, element_source: str = "user",
+            allowed_elements: tuple[str, ...] | None = None, shape_hint: str | None = None) -> Prediction:
     """Predict from one curve.
 
     Parameters
@@ -223,9 +270,22 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
     x, values : numpy.ndarray
         The curve.
     element : str, optional
-        The sample's element if known: restricts the library search and checks the domain.
+        The sample's element if known: it replaces the element model's answer
+        (whose own probabilities stay in ``element_model_probabilities``),
+        restricts the library search and checks the domain.
     top : int
         Library matches to report.
+    element_source : {"user", "header"}
+        Where ``element`` came from (reported as ``element_source``).
+    allowed_elements : tuple of str, optional
+        Without ``element``: the elements the sample may be of (an alloy's
+        composition, e.g. ``("Au", "Ag")``); the element model's
+        probabilities are renormalised over them and the library search is
+        restricted to them.
+    shape_hint : str, optional
+        The particle's shape if known (a ``cluster`` shape name, from TEM say): the
+        SAXS-window size model then seeks its neighbours among that shape's families
+        (the sizes' convention depends on the shape) where no WAXS part gives the shape.
 
     Returns
     -------
@@ -249,12 +309,17 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
     warnings: list[str] = []
     if element is not None and element not in ELEMENTS:
         warnings.append(f"element {element} is not in the database ({', '.join(ELEMENTS)}): predictions are extrapolated")
-    plan = _plan(kind, x, full_range_size_model(bundle.manifest))
+    if element_source not in ("user", "header"):
+        raise SwaxsInputError(f"element_source: got {element_source!r}; expected user or header")
+    allowed = _allowed_elements(element, allowed_elements)
+    plan = _plan(kind, x, full_range_size_model(bundle.manifest), "size_window" in bundle.extras)
     if not plan["shape"] and not plan["size"]:
         names = ["saxs", "waxs"] if kind == "iq" else ["gr"]
+        also = (f" (or, for a size, start at or below {Q_LO_MAX} and end at or above {Q_HI_MIN} 1/Å)"
+                if kind == "iq" and "size_window" in bundle.extras else "")
         raise SwaxsInputError(
             f"curve spans {x.min():.3g}..{x.max():.3g} {'1/Å' if kind == 'iq' else 'Å'}; expected it to cover "
-            + " or ".join(f"{WINDOWS[n].low}..{WINDOWS[n].high}" for n in names)
+            + " or ".join(f"{WINDOWS[n].low}..{WINDOWS[n].high}" for n in names) + also
         )
     for missing in plan["missing"]:
         warnings.append(missing)
@@ -281,8 +346,16 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
     shape_probs: dict[str, float] = {}
     shape_class = shape = family = None
     shape_p = family_p = None
+    tempering: dict[str, float] = {}
+    if kind == "iq" and "size_window" in bundle.extras and plan["size"] != "size_window":
+        # the SAXS part's own novelty: the full-range models hardly see a rod's SAXS shape
+        saxs_novelty = window_novelty(bundle.extras["size_window"], bundle.manifest["size_window"], x, values)
+        if saxs_novelty is not None:
+            novelty["saxs_window"] = round(saxs_novelty, 4)
     if plan["shape"]:
-        family_proba = run(plan["shape"], "family")
+        family_raw = run(plan["shape"], "family")
+        family_proba, tempering[plan["shape"]] = temper(
+            family_raw, max(novelty[plan["shape"]], novelty.get("saxs_window", 0.0)), family_prior())
         proba = class_probabilities(family_proba[None, :])[0]
         probabilities = {c: round(float(p), 6) for c, p in zip(SHAPE_CLASSES, proba)}
         for c, p in probabilities.items():
@@ -293,8 +366,23 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
         # the most probable family of that class (a class's families may each be less likely than another's)
         best = int(np.argmax(np.where(family_classes() == SHAPE_CLASSES.index(shape_class), family_proba, -1.0)))
         family, family_p = family_names()[best], round(float(family_proba[best]), 6)
-    diameter = interval = n_atoms = n_interval = None
-    if plan["size"]:
+    diameter = interval = n_atoms = n_interval = size_window = None
+    size_range = _size_range(bundle, kind, x, values) if plan["size"] else {}
+    if size_range.get("status") in ("above", "below"):
+        warnings.append(size_range["reason"])
+    elif plan["size"] == "size_window":
+        gate_proba = group_probabilities(family_proba[None, :])[0] if plan["shape"] else None
+        allowed_groups = None if shape_hint is None or gate_proba is not None else shape_groups(shape_hint)
+        got = predict_window_size(bundle.extras["size_window"], bundle.manifest["size_window"], x, values,
+                                  group_proba=gate_proba, allowed_groups=allowed_groups)
+        used.append("size_window")
+        diameter = round(got["extent"], 4)
+        interval = tuple(round(v, 4) for v in got["extent_interval"])
+        n_atoms = int(round(got["atoms"]))
+        n_interval = tuple(int(round(v)) for v in got["atoms_interval"])
+        size_window = got["window_inv_angstrom"]
+        novelty["size_window"] = round(got["novelty"], 4)
+    elif plan["size"]:
         log_d, log_n = run(plan["size"], "size")
         half = bundle.manifest["models"][plan["size"]]["size_half_width_log"]
         diameter = round(float(math.exp(log_d)), 4)
@@ -302,28 +390,122 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
         n_atoms = int(round(math.exp(log_n)))
         n_interval = (int(round(math.exp(log_n - half[1]))), int(round(math.exp(log_n + half[1]))))
     element_probs: dict[str, float] = {}
-    element_pred = element_p = None
+    model_probs: dict[str, float] = {}
+    element_pred = element_p = source = None
     if plan["element"]:
-        proba = run(plan["element"], "element")
-        element_probs = {e: round(float(p), 6) for e, p in zip(ELEMENTS, proba)}
+        proba, tempering[plan["element"]] = temper(run(plan["element"], "element"), novelty[plan["element"]],
+                                                   np.full(len(ELEMENTS), 1.0 / len(ELEMENTS)))
+        model_probs = {e: round(float(p), 6) for e, p in zip(ELEMENTS, proba)}
+        element_probs = constrained_probabilities(model_probs, allowed)
         element_pred = max(element_probs, key=element_probs.get)
-        element_p = element_probs[element_pred]
+        element_p, source = element_probs[element_pred], "model"
+        given_p = sum(model_probs[e] for e in allowed)
+        if len(allowed) < len(ELEMENTS) and given_p < 0.05:
+            warnings.append(f"the element model gives {', '.join(allowed)} a probability of {given_p:.2f} only "
+                            f"(its own answer: {max(model_probs, key=model_probs.get)}): check the element")
+    if element in ELEMENTS:
+        element_pred, element_p, source = element, 1.0, element_source
+        element_probs = {e: (1.0 if e == element else 0.0) for e in ELEMENTS}
+    elif allowed != ELEMENTS and source is None:
+        element_probs = {e: (round(1.0 / len(allowed), 6) if e in allowed else 0.0) for e in ELEMENTS}
     lo, hi = bundle.manifest.get("diameter_range_nm", [0.75, 7.3])  # extents, as the labels
     if diameter is not None and not lo <= diameter <= hi:
         warnings.append(f"predicted extent {diameter:.2f} nm is outside the database's {lo}..{hi} nm")
+    top_extent = hi / 1.05  # the range is the labels' widened by 5 %
+    if (diameter is not None and diameter >= 0.95 * top_extent
+            and (size_range.get("status") != "inside" or any(v > 1.0 for v in novelty.values()))):
+        warnings.append(f"predicted extent {diameter:.2f} nm is at the top of the database's sizes (up to "
+                        f"{top_extent:.2f} nm) and the curve is not known to lie inside them: a larger particle "
+                        "would get this same answer")
     sizes = _instrument_sizes(diameter, interval, n_atoms, n_interval, element or element_pred)
+    if size_window is not None:  # the window model predicts the volume-equivalent diameter itself
+        sizes["volume_diameter_nm"] = round(got["volume_diameter"], 4)
+        sizes["volume_diameter_interval_nm"] = tuple(round(v, 4) for v in got["volume_diameter_interval"])
     for model, score in novelty.items():
         if score > 1.0:
             warnings.append(f"novelty {score:.2f} for {model}: the curve is unlike the training data (> 1)")
-    matches = library_search(bundle, kind, x, values, element=element, top=top)
+    matches = library_search(bundle, kind, x, values, element=element, top=top, allowed_elements=allowed)
     return Prediction(
         kind=kind, shape=shape, shape_class=shape_class, family=family, family_probability=family_p,
         shape_probability=shape_p, probabilities=probabilities,
         shape_probabilities=shape_probs, extent_nm=diameter, extent_interval_nm=interval, n_atoms=n_atoms,
         n_atoms_interval=n_interval, element=element_pred, element_probability=element_p,
         element_probabilities=element_probs, in_domain=not warnings, novelty=novelty, warnings=tuple(warnings),
-        models=tuple(used), matches=matches, **sizes,
+        models=tuple(used), matches=matches, element_source=source, allowed_elements=allowed,
+        element_model_probabilities=model_probs, size_range=size_range, tempering=tempering,
+        size_window_inv_angstrom=size_window, **sizes,
     )
+
+
+def shape_groups(shape: str) -> np.ndarray:
+    """The size groups (indices into :func:`~swaxs_lib.ml.catalog.size_groups`) of a ``cluster`` shape name.
+
+    Raises
+    ------
+    SwaxsInputError
+        An unknown shape name.
+    """
+    names = sorted(set(SHAPE_OF_CLASS.values()))
+    if shape not in names:
+        raise SwaxsInputError(f"--shape: got {shape!r}; expected one of {', '.join(names)}")
+    mine = np.array([SHAPE_OF_CLASS[SHAPE_CLASSES[c]] == shape for c in family_classes()], float)
+    return np.nonzero(group_probabilities(mine[None, :])[0] > 0)[0]
+
+
+def family_prior() -> np.ndarray:
+    """The training set's family balance: classes equally often, each class's families equally often."""
+    classes = family_classes()
+    counts = np.bincount(classes, minlength=len(SHAPE_CLASSES))
+    return 1.0 / (len(SHAPE_CLASSES) * counts[classes])
+
+
+def _size_range(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray) -> dict[str, Any]:
+    """The model-free size check (:func:`swaxs_lib.ml.domain.check_size_range`) of an I(Q) reaching below
+    0.1 1/Å, against the manifest's training R_g range; {} when not checked."""
+    from swaxs_lib.ml.domain import check_size_range
+
+    rg_range = bundle.manifest.get("guinier_rg_range_angstrom")
+    if kind != "iq" or rg_range is None or float(np.min(x)) > 0.1:
+        return {}
+    check = check_size_range(x, values, tuple(rg_range))
+    return {"status": check.status, "rg_angstrom": None if check.rg_angstrom is None else round(check.rg_angstrom, 3),
+            "sphere_diameter_nm": check.sphere_diameter_nm, "reason": check.reason}
+
+
+def _allowed_elements(element: str | None, allowed: tuple[str, ...] | None) -> tuple[str, ...]:
+    if element is not None:
+        return (element,) if element in ELEMENTS else ELEMENTS
+    if allowed is None:
+        return ELEMENTS
+    bad = [e for e in allowed if e not in ELEMENTS]
+    if bad or not allowed:
+        raise SwaxsInputError(f"allowed_elements: got {list(allowed)}; expected some of {', '.join(ELEMENTS)}")
+    return tuple(e for e in ELEMENTS if e in allowed)
+
+
+def composition_elements(facts) -> tuple[str, ...] | None:
+    """The database elements a header's composition allows when it names no single cluster element
+    (an alloy, ``composition = Au Ag``): two or more of :data:`ELEMENTS`; else None."""
+    if facts.element is not None:
+        return None
+    found = tuple(e for e in ELEMENTS if e in facts.elements)
+    return found if len(found) >= 2 else None
+
+
+def constrained_probabilities(probabilities: dict[str, float], allowed: tuple[str, ...]) -> dict[str, float]:
+    """Element probabilities conditioned on the element being one of ``allowed``.
+
+    P(e | x, e in A) = P(e | x) / sum_{a in A} P(a | x) for e in A, 0 elsewhere;
+    uniform over A when the model gives A no probability at all.
+
+    Examples
+    --------
+    >>> constrained_probabilities({"Au": 0.2, "Ag": 0.3, "Pt": 0.5}, ("Au", "Ag"))
+    {'Au': 0.4, 'Ag': 0.6, 'Pt': 0.0}
+    """
+    total = sum(p for e, p in probabilities.items() if e in allowed)
+    return {e: (round(p / total, 6) if total > 0 else round(1.0 / len(allowed), 6)) if e in allowed else 0.0
+            for e, p in probabilities.items()}
 
 
 def _instrument_sizes(extent, extent_interval, n_atoms, n_interval, element) -> dict[str, Any]:
@@ -343,7 +525,7 @@ def _instrument_sizes(extent, extent_interval, n_atoms, n_interval, element) -> 
     return out
 
 
-def _plan(kind: str, x: np.ndarray, full_range_size: str) -> dict[str, Any]:
+def _plan(kind: str, x: np.ndarray, full_range_size: str, window_model: bool = False) -> dict[str, Any]:
     covers = {name: w.covered_by(x) for name, w in WINDOWS.items() if w.kind == kind}
     missing = []
     if kind == "gr":
@@ -354,9 +536,13 @@ def _plan(kind: str, x: np.ndarray, full_range_size: str) -> dict[str, Any]:
         return {"shape": "joint_iq", "size": full_range_size, "element": "element_waxs", "missing": missing}
     if not covers["waxs"]:
         missing.append(f"no shape: the curve does not cover the WAXS window {WINDOWS['waxs'].low}..{WINDOWS['waxs'].high} 1/Å")
-    if not covers["saxs"]:
-        missing.append(f"no size: the curve does not cover the SAXS window {WINDOWS['saxs'].low}..{WINDOWS['saxs'].high} 1/Å")
-    return {"shape": "shape_waxs" if covers["waxs"] else None, "size": "size_saxs" if covers["saxs"] else None,
+    size = "size_saxs" if covers["saxs"] else None
+    if size is None and window_model and ladder_window(x) is not None:
+        size = "size_window"
+    if size is None:
+        missing.append(f"no size: the curve does not cover the SAXS window {WINDOWS['saxs'].low}..{WINDOWS['saxs'].high} 1/Å"
+                       + (f" nor start at or below {Q_LO_MAX} and end at or above {Q_HI_MIN} 1/Å" if window_model else ""))
+    return {"shape": "shape_waxs" if covers["waxs"] else None, "size": size,
             "element": "element_waxs" if covers["waxs"] else None, "missing": missing}
 
 
@@ -384,8 +570,10 @@ def member_parameters(shape: str, element: str, parameters: dict[str, Any]) -> d
 
 
 def library_search(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *,
-                   element: str | None = None, top: int = TOP_MATCHES) -> tuple[Match, ...]:
-    """The ``top`` library curves closest to the data by R_w (see the module docstring)."""
+                   element: str | None = None, top: int = TOP_MATCHES,
+                   allowed_elements: tuple[str, ...] | None = None) -> tuple[Match, ...]:
+    """The ``top`` library curves closest to the data by R_w (see the module docstring), of ``element``
+    (or of ``allowed_elements``) when given."""
     lib = bundle.library
     if not lib:
         return ()
@@ -393,6 +581,8 @@ def library_search(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.nda
     candidates = np.arange(len(rw))
     if element is not None and element in ELEMENTS:
         candidates = candidates[lib["element"] == element]
+    elif allowed_elements is not None:
+        candidates = candidates[np.isin(lib["element"], list(allowed_elements))]
     candidates = candidates[np.isfinite(rw[candidates])]
     best = candidates[np.argsort(rw[candidates])[:top]]
     return tuple(
@@ -514,7 +704,9 @@ def prediction_row(result: dict[str, Any]) -> dict[str, Any]:
            "volume_diameter_nm": _number(result.get("volume_diameter_nm")), "volume_diameter_low_nm": volume[0],
            "volume_diameter_high_nm": volume[1], "n_atoms": _number(result["n_atoms"]), "n_atoms_low": n_interval[0],
            "n_atoms_high": n_interval[1], "element": result["element"] or "",
-           "element_probability": _number(result["element_probability"]), "in_domain": result["in_domain"]}
+           "element_probability": _number(result["element_probability"]),
+           "element_source": result.get("element_source") or "", "in_domain": result["in_domain"],
+           "size_out_of_range": bool(result.get("size_out_of_range", False))}
     for name, p in result["probabilities"].items():
         row[f"p_{name}"] = p
     best = result["matches"][0] if result["matches"] else None
@@ -537,5 +729,5 @@ def _number(value) -> float:
     return math.nan if value is None else value
 
 
-__all__ = ["TOP_MATCHES", "Match", "Prediction", "library_model", "library_rw", "library_search", "matches_columns",
+__all__ = ["TOP_MATCHES", "Match", "Prediction", "composition_elements", "shape_groups", "constrained_probabilities", "library_model", "library_rw", "library_search", "matches_columns",
            "member_parameters", "model_input", "predict", "prediction_row"]
