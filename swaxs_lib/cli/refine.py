@@ -23,7 +23,7 @@ import sys
 import time
 from typing import Any
 
-from swaxs_lib.cli.common import out_path, say, write_csv
+from swaxs_lib.cli.common import add_scheduler_flag, out_path, run_where, say, write_csv
 from swaxs_lib.cli.data import add_db_flag, load_data, open_store
 from swaxs_lib.cli.header import element_for_cluster, from_header, header_element, say_header
 from swaxs_lib.cli.structure import _structure_args, cluster_from_args
@@ -224,8 +224,9 @@ def _cmd_sweep(args: argparse.Namespace) -> dict[str, Any]:
     say_header(facts, choice, taken)
     bar = ProgressBar(f"sweep {args.shape}")
     start = time.perf_counter()
-    result = sweep(store, measurement, args.shape, args.element, args.grid, options, dataset_id=dataset_id,
-                   workers=args.workers, report=bar, alpha=args.alpha, crystal=crystal)
+    with run_where(args):
+        result = sweep(store, measurement, args.shape, args.element, args.grid, options, dataset_id=dataset_id,
+                       workers=args.workers, report=bar, alpha=args.alpha, crystal=crystal)
     seconds = time.perf_counter() - start
     table = with_units(result.table(), "cluster")  # u_Au_angstrom2, qdamp_inv_angstrom (docs/csv.md)
     write_csv(out, table)
@@ -331,6 +332,7 @@ def register(sub) -> None:
     p.add_argument("--grid", help='parameter grid, e.g. "p=3..7,q=1,r=0..3", "shells=3..8", '
                                   '"diameter_angstrom=20..40:2.5" (default: the family\'s)')
     p.add_argument("--workers", type=int, help="worker processes (default: the number of cores)")
+    add_scheduler_flag(p)
     p.add_argument("--alpha", type=float, default=0.05,
                    help="significance level of the test that marks candidates indistinguishable from the best "
                         "(default 0.05)")
