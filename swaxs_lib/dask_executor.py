@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import functools
 import os
 import threading
 import time
@@ -55,6 +56,8 @@ LOST_AFTER_S = 5.0
 WATCH_EVERY_S = 0.5
 #: Times a task that raised is run again (a lost worker's tasks are rescheduled regardless).
 RETRIES = 2
+#: Shared task data (a batch's ``functools.partial``) kept on the cluster for the newest this many batches.
+SHARED_KEPT = 4
 
 
 class SchedulerLost(ExecutorLost):
@@ -102,6 +105,7 @@ class DaskExecutor(concurrent.futures.Executor):
         self.own_client = own_client
         self.lost_after_s = float(lost_after_s)
         self._pending: dict[concurrent.futures.Future, Any] = {}
+        self._scattered: dict[int, tuple[Any, Any]] = {}
         self._lock = threading.Lock()
         self._lost: str | None = None
         self._shutdown = False
@@ -141,6 +145,9 @@ class DaskExecutor(concurrent.futures.Executor):
                 raise SchedulerLost(self._lost)
             if self._shutdown:
                 raise RuntimeError("cannot schedule new futures after shutdown")
+        if isinstance(fn, functools.partial):  # the batch's shared data (a sweep's measurement): sent once
+            fn = self._shared(fn)
+        args, fn = (fn, *args), _call
         # pure=False: every submission is its own task (no hashing of the measurement's arrays per task)
         remote = self.client.submit(fn, *args, pure=False, retries=self.retries, **kwargs)
         future: concurrent.futures.Future = concurrent.futures.Future()
@@ -174,6 +181,26 @@ class DaskExecutor(concurrent.futures.Executor):
         future.add_done_callback(cancelled)
         remote.add_done_callback(settle)
         return future
+
+    def _shared(self, fn: functools.partial) -> Any:
+        """``fn`` sent to the cluster once per batch: its tasks then carry a reference, not its data.
+
+        A sweep's tasks share ``partial(refine_candidate, measurement, options=...)``: pickled with
+        every task it would move the measurement's arrays once per candidate (47 kB for a 2,900-point
+        G(r)); sent once, each worker fetches it once from whichever worker holds it.
+        """
+        with self._lock:
+            cached = self._scattered.get(id(fn))
+            if cached is not None and cached[0] is fn:
+                return cached[1]
+        # a task that returns fn, not client.scatter: the scheduler keeps the task, so when the worker
+        # holding fn dies, fn is computed again elsewhere (scattered data would be lost with it)
+        remote = self.client.submit(_identity, fn, pure=False)
+        with self._lock:
+            self._scattered[id(fn)] = (fn, remote)  # fn kept alive: its id is not reused meanwhile
+            while len(self._scattered) > SHARED_KEPT:  # the oldest batch's: released once its tasks are done
+                self._scattered.pop(next(iter(self._scattered)))
+        return remote
 
     def _lost_error(self, why: str) -> SchedulerLost:
         return SchedulerLost(f"scheduler {self.address}: not reachable ({why}); expected a running dask scheduler")
@@ -211,9 +238,30 @@ class DaskExecutor(concurrent.futures.Executor):
                 else:
                     concurrent.futures.wait(list(self._pending), timeout=None)
         self._stop.set()
+        self._scattered.clear()
         if self.own_client:
             with contextlib.suppress(Exception):
                 self.client.close(timeout=2)
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)`` on a worker, with one numba/OpenMP thread as in a local worker process.
+
+    ``fn`` may arrive as the result of a shared task (resolved by Dask).  One
+    thread per task (:func:`swaxs_lib.executors.worker_init`, set in the
+    executing thread, whose numba thread count is its own) makes the arithmetic
+    the local executor's, so the results are the same; a node's cores are used
+    by its worker threads or processes (``dask worker --nthreads N``).  The
+    worker's niceness is left as its operator set it.
+    """
+    from swaxs_lib.executors import worker_init
+
+    worker_init(None)
+    return fn(*args, **kwargs)
 
 
 def dask_executor(address: str, *, timeout_s: float = CONNECT_TIMEOUT_S, retries: int = RETRIES,
