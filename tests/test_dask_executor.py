@@ -13,17 +13,15 @@ import contextlib
 import functools
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 distributed = pytest.importorskip("distributed")
 
+from swaxs_lib.cli import main  # noqa: E402
 from swaxs_lib.dask_executor import SchedulerLost, dask_executor  # noqa: E402
 from swaxs_lib.errors import SwaxsInputError  # noqa: E402
 from swaxs_lib.executors import describe_executor, open_executor, scheduler_scope  # noqa: E402
@@ -36,8 +34,7 @@ from swaxs_lib.store.fits import read_fit  # noqa: E402
 from swaxs_lib.structures import decahedron  # noqa: E402
 from swaxs_lib.sweep import sweep  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-SPEC = BuildSpec(train_per_class=4, test_per_class=2, max_diameter_angstrom=14.0, batch_size=4, library=False)
+SPEC = BuildSpec(train_per_class=2, test_per_class=0, max_diameter_angstrom=14.0, batch_size=8, library=False)
 GRID = "p=3|4,q=1,r=1"  # two decahedra: 0.3-0.6 s each
 OPTIONS = {"q_min_inv_angstrom": 0.8, "q_max_inv_angstrom": 24.0, "fix": ["qdamp"]}
 
@@ -48,16 +45,30 @@ def cluster(**kw):
 
 
 @pytest.fixture(scope="module")
-def scheduler():
+def running():
+    """The module's cluster; the last test shuts it down mid-job."""
     with cluster() as c:
-        yield c.scheduler_address
+        yield c
+
+
+@pytest.fixture(scope="module")
+def scheduler(running):
+    return running.scheduler_address
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """The build on the local executor (in this process)."""
+    store = Store(tmp_path_factory.mktemp("reference") / "local.duckdb")
+    build_database(store, "x", SPEC, workers=1)
+    return store
 
 
 @pytest.fixture(scope="module")
 def synthetic():
     """G(r) of an Au (5,1,1) decahedron, 2 % expanded, 1 % noise (as tests/test_sweep.py)."""
     atoms = decahedron("Au", 5, 1, 1).atoms
-    r = np.arange(1.0, 20.0, 0.02)
+    r = np.arange(1.0, 15.0, 0.02)
     g = 0.7 * pair_distribution(atoms, r, 0.8, 24.0, b_iso_angstrom2=0.6, scale=1.02).g
     noisy = g + np.random.default_rng(20261202).normal(0, 0.01 * np.abs(g).max(), r.size)
     return Measurement("gr", r, noisy, None, "synthetic-dh511.gr", "angstrom")
@@ -70,9 +81,9 @@ def stored_build(store: Store):
     return table, dict(batches)
 
 
-def test_a_build_and_a_sweep_on_the_cluster_store_what_the_local_executor_stores(tmp_path, scheduler, synthetic):
-    local, remote = Store(tmp_path / "local.duckdb"), Store(tmp_path / "remote.duckdb")
-    build_database(local, "x", SPEC, workers=1)
+def test_a_build_and_a_sweep_on_the_cluster_store_what_the_local_executor_stores(tmp_path, scheduler, synthetic,
+                                                                                  reference):
+    local, remote = reference, Store(tmp_path / "remote.duckdb")
     here = sweep(local, synthetic, "decahedron", "Au", GRID, OPTIONS, workers=1)
     with scheduler_scope(scheduler) as executor:
         assert describe_executor()["scheduler"] == scheduler and executor.describe()["workers"] == 2
@@ -120,7 +131,7 @@ class DyingOnce:
         return Wrapped()
 
 
-def test_a_worker_killed_mid_task_is_rerun_and_every_result_is_stored_once(tmp_path, scheduler, synthetic):
+def test_a_worker_killed_mid_task_is_rerun_and_every_result_is_stored_once(tmp_path, scheduler, reference):
     store, marker = Store(tmp_path / "kill.duckdb"), tmp_path / "died"
     with dask_executor(scheduler) as executor:
         result = build_database(store, "x", SPEC, executor=DyingOnce(executor, str(marker)))
@@ -129,24 +140,24 @@ def test_a_worker_killed_mid_task_is_rerun_and_every_result_is_stored_once(tmp_p
     table, batches = stored_build(store)
     assert set(batches) == {p.key for p in plan} and set(batches.values()) == {1}
     assert len(table.iq) == sum(p.count for p in plan) == sum(result["samples"].values())
-    reference = Store(tmp_path / "reference.duckdb")
-    build_database(reference, "x", SPEC, workers=1)
     assert np.array_equal(stored_build(reference)[0].iq, table.iq)
-    # the same for a sweep's fits: one stored fit per candidate
-    marker.unlink()
-    with dask_executor(scheduler) as executor:
-        swept = sweep(store, synthetic, "decahedron", "Au", GRID, OPTIONS, executor=DyingOnce(executor, str(marker)))
-    assert marker.exists() and swept.computed == 2 and not swept.skipped
-    fits = [r for r in store.list_results(kind="fit")]
-    assert len(fits) == 2 and len({r.cache_key for r in fits}) == 2
 
 
-def test_a_job_whose_scheduler_is_shut_down_fails_with_that_reason(tmp_path, synthetic):
+def test_an_unreachable_or_malformed_scheduler_is_one_line_naming_it(tmp_path, capsys):
+    with pytest.raises(SwaxsInputError, match=r"scheduler tcp://127\.0\.0\.1:9: not reachable .*expected a running"):
+        dask_executor("tcp://127.0.0.1:9", timeout_s=0.5)
+    status = main(["build-db", "--scheduler", "127.0.0.1:8786", "--db", str(tmp_path / "cli.duckdb"), "--size", "tiny"])
+    assert status == 2 and "--scheduler: got '127.0.0.1:8786'; expected" in capsys.readouterr().err.strip().splitlines()[-1]
+    assert issubclass(SchedulerLost, SwaxsInputError)
+    with contextlib.suppress(Exception), open_executor(workers=1) as pool:
+        assert describe_executor(pool)["executor"] == "local"
+
+
+def test_a_job_whose_scheduler_is_shut_down_fails_with_that_reason(tmp_path, synthetic, running):
     store = Store(tmp_path / "job.duckdb")
     raw = "\n".join(f"{x:.3f} {y:.8g}" for x, y in zip(synthetic.x, synthetic.values)).encode()
     dataset = store.add_dataset("synthetic", raw, "synthetic.gr", read_measurement_bytes(raw, "synthetic.gr"))
-    c = cluster()
-    address = c.scheduler_address
+    c, address = running, running.scheduler_address
 
     def shut_down_after_the_first_fit():
         deadline = time.monotonic() + 60
@@ -167,15 +178,3 @@ def test_a_job_whose_scheduler_is_shut_down_fails_with_that_reason(tmp_path, syn
     assert record.status == "failed"
     assert f"scheduler {address}: not reachable" in record.message and "expected a running dask scheduler" in record.message
     assert where_of(record)[0].startswith(f"dask scheduler {address}")
-
-
-def test_an_unreachable_or_malformed_scheduler_is_one_line_naming_it(tmp_path):
-    with pytest.raises(SwaxsInputError, match=r"scheduler tcp://127\.0\.0\.1:9: not reachable .*expected a running"):
-        dask_executor("tcp://127.0.0.1:9", timeout_s=0.5)
-    run = subprocess.run([sys.executable, "-m", "swaxs_lib", "build-db", "--scheduler", "127.0.0.1:8786",
-                          "--db", str(tmp_path / "cli.duckdb"), "--size", "tiny"],
-                         capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert run.returncode == 2 and "--scheduler: got '127.0.0.1:8786'; expected" in run.stderr.strip().splitlines()[-1]
-    assert issubclass(SchedulerLost, SwaxsInputError)
-    with contextlib.suppress(Exception), open_executor(workers=1) as pool:
-        assert describe_executor(pool)["executor"] == "local"
