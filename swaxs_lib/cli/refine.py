@@ -263,7 +263,7 @@ def _cmd_sweep(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _cmd_jobs(args: argparse.Namespace) -> dict[str, Any]:
-    from swaxs_lib.jobs import cancel, get_job, list_jobs, progress_of
+    from swaxs_lib.jobs import cancel, get_job, list_jobs, progress_of, where_of
 
     store = open_store(args)
     if args.id is None:
@@ -274,11 +274,13 @@ def _cmd_jobs(args: argparse.Namespace) -> dict[str, Any]:
             p = progress_of(r)
             say(f"{r.id}  {r.status:9s} {p.done}/{p.total}  {r.message or ''}")
         return {"jobs": [{"id": r.id, "status": r.status, "message": r.message, "done": progress_of(r).done,
-                          "total": progress_of(r).total, "updated_at": r.updated_at.isoformat()} for r in rows]}
+                          "total": progress_of(r).total, "where": where_of(r)[0],
+                          "updated_at": r.updated_at.isoformat()} for r in rows]}
     record = cancel(store, args.id) if args.cancel else get_job(store, args.id)
     p = progress_of(record)
+    where, dashboard = where_of(record)
     return {"id": record.id, "status": record.status, "message": record.message, "done": p.done, "total": p.total,
-            "elapsed_s": p.elapsed_s, "remaining_s": p.remaining_s, "params": record.params,
+            "where": where, "dask_dashboard": dashboard, "elapsed_s": p.elapsed_s, "remaining_s": p.remaining_s, "params": record.params,
             "result": {k: v for k, v in (record.result or {}).items() if k not in ("traceback",)}}
 
 
