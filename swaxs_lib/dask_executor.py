@@ -169,7 +169,7 @@ class DaskExecutor(concurrent.futures.Executor):
                 if done.status == "finished":
                     future.set_result(done.result())
                 elif done.status == "cancelled":
-                    future.set_exception(self._lost_error("the task was cancelled by the scheduler"))
+                    future.set_exception(self._lost_error("the scheduler dropped the task: it closed or restarted"))
                 else:
                     future.set_exception(done.exception())
             except concurrent.futures.InvalidStateError:  # cancelled meanwhile

@@ -22,7 +22,7 @@ import pytest
 distributed = pytest.importorskip("distributed")
 
 from swaxs_lib.cli import main  # noqa: E402
-from swaxs_lib.dask_executor import SchedulerLost, dask_executor  # noqa: E402
+from swaxs_lib.dask_executor import DaskExecutor, SchedulerLost, dask_executor  # noqa: E402
 from swaxs_lib.errors import SwaxsInputError  # noqa: E402
 from swaxs_lib.executors import describe_executor, open_executor, scheduler_scope  # noqa: E402
 from swaxs_lib.io import Measurement, read_measurement_bytes  # noqa: E402
@@ -141,6 +141,13 @@ def test_a_worker_killed_mid_task_is_rerun_and_every_result_is_stored_once(tmp_p
     assert set(batches) == {p.key for p in plan} and set(batches.values()) == {1}
     assert len(table.iq) == sum(p.count for p in plan) == sum(result["samples"].values())
     assert np.array_equal(stored_build(reference)[0].iq, table.iq)
+
+
+def test_the_environment_names_the_scheduler_of_every_batch(scheduler, monkeypatch):
+    monkeypatch.setenv("SWAXS_DASK_SCHEDULER", scheduler)
+    assert describe_executor()["scheduler"] == scheduler
+    with open_executor(workers=1) as pool:
+        assert isinstance(pool, DaskExecutor) and pool.submit(abs, -3).result() == 3
 
 
 def test_an_unreachable_or_malformed_scheduler_is_one_line_naming_it(tmp_path, capsys):
