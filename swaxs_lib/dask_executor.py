@@ -105,7 +105,7 @@ class DaskExecutor(concurrent.futures.Executor):
         self.own_client = own_client
         self.lost_after_s = float(lost_after_s)
         self._pending: dict[concurrent.futures.Future, Any] = {}
-        self._scattered: dict[int, tuple[Any, Any]] = {}
+        self._shared_tasks: dict[int, tuple[Any, Any]] = {}
         self._lock = threading.Lock()
         self._lost: str | None = None
         self._shutdown = False
@@ -190,16 +190,16 @@ class DaskExecutor(concurrent.futures.Executor):
         G(r)); sent once, each worker fetches it once from whichever worker holds it.
         """
         with self._lock:
-            cached = self._scattered.get(id(fn))
+            cached = self._shared_tasks.get(id(fn))
             if cached is not None and cached[0] is fn:
                 return cached[1]
         # a task that returns fn, not client.scatter: the scheduler keeps the task, so when the worker
         # holding fn dies, fn is computed again elsewhere (scattered data would be lost with it)
         remote = self.client.submit(_identity, fn, pure=False)
         with self._lock:
-            self._scattered[id(fn)] = (fn, remote)  # fn kept alive: its id is not reused meanwhile
-            while len(self._scattered) > SHARED_KEPT:  # the oldest batch's: released once its tasks are done
-                self._scattered.pop(next(iter(self._scattered)))
+            self._shared_tasks[id(fn)] = (fn, remote)  # fn kept alive: its id is not reused meanwhile
+            while len(self._shared_tasks) > SHARED_KEPT:  # the oldest batch's: released once its tasks are done
+                self._shared_tasks.pop(next(iter(self._shared_tasks)))
         return remote
 
     def _lost_error(self, why: str) -> SchedulerLost:
@@ -230,15 +230,15 @@ class DaskExecutor(concurrent.futures.Executor):
             if self._shutdown:
                 return
             self._shutdown = True
-            remote = list(self._pending.values())
-        if remote and self._lost is None:
+            pending = dict(self._pending)
+        if pending and self._lost is None:
             with contextlib.suppress(Exception):
                 if cancel_futures or not wait:
-                    self.client.cancel(remote)
-                else:
-                    concurrent.futures.wait(list(self._pending), timeout=None)
+                    self.client.cancel(list(pending.values()))
+                else:  # the running ones (a cancelled future never counts as done for wait())
+                    concurrent.futures.wait([f for f in pending if not f.cancelled()], timeout=None)
         self._stop.set()
-        self._scattered.clear()
+        self._shared_tasks.clear()
         if self.own_client:
             with contextlib.suppress(Exception):
                 self.client.close(timeout=2)

@@ -24,7 +24,7 @@ distributed = pytest.importorskip("distributed")
 from swaxs_lib.cli import main  # noqa: E402
 from swaxs_lib.dask_executor import DaskExecutor, SchedulerLost, dask_executor  # noqa: E402
 from swaxs_lib.errors import SwaxsInputError  # noqa: E402
-from swaxs_lib.executors import describe_executor, open_executor, scheduler_scope  # noqa: E402
+from swaxs_lib.executors import describe_executor, map_as_completed, open_executor, scheduler_scope  # noqa: E402
 from swaxs_lib.io import Measurement, read_measurement_bytes  # noqa: E402
 from swaxs_lib.jobs import get_job, submit, where_of  # noqa: E402
 from swaxs_lib.ml.database import BuildSpec, build_database, plan_batches  # noqa: E402
@@ -148,6 +148,11 @@ def test_the_environment_names_the_scheduler_of_every_batch(scheduler, monkeypat
     assert describe_executor()["scheduler"] == scheduler
     with open_executor(workers=1) as pool:
         assert isinstance(pool, DaskExecutor) and pool.submit(abs, -3).result() == 3
+    # a caller that stops early (a cancelled job): the rest is cancelled on the cluster, nothing waits for it
+    start = time.monotonic()
+    with open_executor() as pool, contextlib.closing(map_as_completed(pool, time.sleep, [0.0, 3, 3, 3, 3])) as runs:
+        next(runs)
+    assert time.monotonic() - start < 2.5
 
 
 def test_an_unreachable_or_malformed_scheduler_is_one_line_naming_it(tmp_path, capsys):
