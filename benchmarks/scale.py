@@ -101,8 +101,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=2, help="timed runs of each executor, in turn (best kept)")
     parser.add_argument("--json", default=str(REPO / "benchmarks" / "results" / "scale.json"))
     args = parser.parse_args(argv)
-    import distributed
-
     commit, dirty = git_state("swaxs_lib", "benchmarks/scale.py")
     print(f"# swaxs {commit}{' (edited)' if dirty else ''}; {cpu_name()}, {os.cpu_count()} cores; load average "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}; dask {version('dask')}, distributed "
@@ -112,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     measurement = synthetic()
     rows: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        from swaxs_lib.dask_executor import dask_executor
+        from swaxs_lib.dask_executor import dask_executor, local_cluster
         from swaxs_lib.executors import worker_init
 
         worker_init(None)  # this process as a worker: one numba thread
@@ -126,8 +124,7 @@ def main(argv: list[str] | None = None) -> int:
                 elif name == "local 2":
                     executors[name] = local_executor(2)
                 else:
-                    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                                       dashboard_address=None, silence_logs=40)
+                    cluster = local_cluster(2)  # without Dask's MALLOC_TRIM_THRESHOLD_ (NANNY_ENVIRON)
                     executors[name] = dask_executor(cluster.scheduler_address)
                 warm(executors[name], measurement, tmp)
                 startup[name] = time.perf_counter() - start

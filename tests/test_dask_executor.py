@@ -22,7 +22,7 @@ import pytest
 distributed = pytest.importorskip("distributed")
 
 from swaxs_lib.cli import main  # noqa: E402
-from swaxs_lib.dask_executor import DaskExecutor, SchedulerLost, dask_executor  # noqa: E402
+from swaxs_lib.dask_executor import DaskExecutor, SchedulerLost, dask_executor, local_cluster  # noqa: E402
 from swaxs_lib.errors import SwaxsInputError  # noqa: E402
 from swaxs_lib.executors import describe_executor, map_as_completed, open_executor, scheduler_scope  # noqa: E402
 from swaxs_lib.io import Measurement, read_measurement_bytes  # noqa: E402
@@ -39,9 +39,8 @@ GRID = "p=3|4,q=1,r=1"  # two decahedra: 0.3-0.6 s each
 OPTIONS = {"q_min_inv_angstrom": 0.8, "q_max_inv_angstrom": 24.0, "fix": ["qdamp"]}
 
 
-def cluster(**kw):
-    return distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                    silence_logs=40, **kw)
+def cluster():
+    return local_cluster(2)
 
 
 @pytest.fixture(scope="module")
