@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
                 elif name == "local 2":
                     executors[name] = local_executor(2)
                 else:
-                    cluster = local_cluster(2)  # without Dask's MALLOC_TRIM_THRESHOLD_ (NANNY_ENVIRON)
+                    cluster = local_cluster(2)  # without Dask's MALLOC_TRIM_THRESHOLD_ (WORKER_DASK_CONFIG)
                     executors[name] = dask_executor(cluster.scheduler_address)
                 warm(executors[name], measurement, tmp)
                 startup[name] = time.perf_counter() - start

@@ -56,12 +56,13 @@ LOST_AFTER_S = 5.0
 WATCH_EVERY_S = 0.5
 #: Times a task that raised is run again (a lost worker's tasks are rescheduled regardless).
 RETRIES = 2
-#: Environment of worker processes that a nanny starts: Dask's default without ``MALLOC_TRIM_THRESHOLD_``.
-#: Dask sets that variable to 65536 (to return memory to the system sooner); it also fixes glibc's mmap
-#: threshold, and a candidate's refinement then takes 1.7-2.4x as long (measured: the same refinement,
-#: 1.43 s in a plain process, 2.53 s with the variable set; in a Dask worker 2.8-3.3 s with it, 1.5-1.9 s
-#: without).  :func:`local_cluster` uses it; a cluster started by hand should too (docs/scaling.md).
-NANNY_ENVIRON = {"OMP_NUM_THREADS": 1, "MKL_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1}
+#: Dask configuration of the worker nannies: Dask's default environment without ``MALLOC_TRIM_THRESHOLD_``
+#: (None unsets it).  Dask sets that variable to 65536 (to return memory to the system sooner); it also
+#: fixes glibc's mmap threshold, and a candidate's refinement then takes 1.7-2.4x as long (measured: the
+#: same refinement, 1.43 s in a plain process, 2.53 s with the variable set; in a Dask worker 2.8-3.3 s
+#: with it, 1.5-1.9 s without).  :func:`local_cluster` uses it; a cluster started by hand should too
+#: (a dask config file on the workers, docs/scaling.md: environment variables cannot unset it).
+WORKER_DASK_CONFIG = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
 #: Shared task data (a batch's ``functools.partial``) kept on the cluster for the newest this many batches.
 SHARED_KEPT = 4
 
@@ -307,11 +308,11 @@ def dask_executor(address: str, *, timeout_s: float = CONNECT_TIMEOUT_S, retries
 
 def local_cluster(n_workers: int = 2, **kwargs: Any):
     """A ``distributed.LocalCluster`` of ``n_workers`` processes with one thread each, workers set up as
-    :data:`NANNY_ENVIRON` says (tests, benchmarks, a single big server).  The caller closes it."""
+    :data:`WORKER_DASK_CONFIG` says (tests, benchmarks, a single big server).  The caller closes it."""
     import dask
     import distributed
 
-    with dask.config.set({"distributed.nanny.pre-spawn-environ": dict(NANNY_ENVIRON)}):
+    with dask.config.set(WORKER_DASK_CONFIG):
         return distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
                                         **{"dashboard_address": None, "silence_logs": 40, **kwargs})
 
@@ -335,5 +336,6 @@ def connected(address: str | None, *, flag: str = "--scheduler") -> Iterator[Das
         executor.shutdown(wait=False, cancel_futures=True)
 
 
-__all__ = ["CONNECT_TIMEOUT_S", "LOST_AFTER_S", "NANNY_ENVIRON", "RETRIES", "DaskExecutor", "SchedulerLost",
-           "check_address", "connected", "dask_executor", "local_cluster", "scheduler_from_env"]
+__all__ = ["CONNECT_TIMEOUT_S", "LOST_AFTER_S", "RETRIES", "DaskExecutor", "SchedulerLost",
+           "WORKER_DASK_CONFIG", "check_address", "connected", "dask_executor", "local_cluster",
+           "scheduler_from_env"]
