@@ -123,14 +123,24 @@ class DaskExecutor(concurrent.futures.Executor):
     # -- what the dashboard and map_as_completed read
     @property
     def dashboard_link(self) -> str | None:
-        """The Dask dashboard's address, if the scheduler serves one (it needs ``bokeh``)."""
-        try:
-            info = self.client.scheduler_info()
-            if "dashboard" not in (info.get("services") or {}) and "bokeh" not in (info.get("services") or {}):
-                return None
-            return self.client.dashboard_link
-        except Exception:  # noqa: BLE001 -- a link is a nicety
-            return None
+        """The Dask dashboard's address, if the scheduler serves one there (None otherwise).
+
+        A scheduler without ``bokeh`` still lists a dashboard port but answers 404, so the link is
+        tried once (2 s) from here, and kept.
+        """
+        if not hasattr(self, "_dashboard"):
+            self._dashboard = None
+            try:
+                info = self.client.scheduler_info()
+                if set(info.get("services") or {}) & {"dashboard", "bokeh"}:
+                    import urllib.request
+
+                    link = self.client.dashboard_link
+                    with urllib.request.urlopen(link, timeout=2) as answer:  # noqa: S310 -- the scheduler's own
+                        self._dashboard = link if answer.status < 400 else None
+            except Exception:  # noqa: BLE001 -- a link is a nicety: none when it does not answer
+                self._dashboard = None
+        return self._dashboard
 
     @property
     def _max_workers(self) -> int | None:
