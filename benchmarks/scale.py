@@ -33,7 +33,6 @@ loaded machine are lower bounds on its speed.  Run from the repository root::
 from __future__ import annotations
 
 import argparse
-import concurrent.futures
 import json
 import os
 import sys
