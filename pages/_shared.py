@@ -342,7 +342,7 @@ def watch_job(job_id: str, *, cancel_key: str | None = None, draw: Callable[[Any
     (a warning is shown).
     """
     from swaxs_lib.access import can_change
-    from swaxs_lib.jobs import cancel, get_job, progress_of
+    from swaxs_lib.jobs import cancel, get_job, progress_of, where_of
 
     try:
         record = get_job(store(), job_id)
@@ -357,6 +357,8 @@ def watch_job(job_id: str, *, cancel_key: str | None = None, draw: Callable[[Any
         p = progress_of(now)
         if now.status in ("queued", "running"):
             st.progress(p.fraction, text=progress_text(now.message or now.status, p, at_most))
+            where, dashboard = where_of(now)
+            st.caption(f"Runs on {md(where)}" + (f" · [Dask dashboard]({dashboard})" if dashboard else ""))
             if (cancel_key is not None and can_change(viewer(), now)
                     and st.button("Cancel", icon=":material/stop:", key=cancel_key)):
                 cancel(store(), job_id, viewer())
@@ -368,6 +370,28 @@ def watch_job(job_id: str, *, cancel_key: str | None = None, draw: Callable[[Any
 
     poll()
     return record
+
+
+def scheduler_input(page: str) -> None:
+    """An optional "Dask scheduler" field (default ``$SWAXS_DASK_SCHEDULER``); :func:`scheduler_of` reads it."""
+    import os
+
+    from swaxs_lib.executors import DASK_SCHEDULER_ENV
+
+    key = f"{page}.scheduler"
+    if key not in st.session_state:
+        st.session_state[key] = os.environ.get(DASK_SCHEDULER_ENV, "")
+    st.text_input("Dask scheduler", key=key, placeholder="empty: worker processes on this server",
+                  help="tcp://HOST:PORT of a running dask scheduler: the job's tasks run on that cluster "
+                       "(Worker processes is then ignored); the results are the same.")
+
+
+def scheduler_of(page: str) -> str | None:
+    """The page's scheduler field, checked (SwaxsInputError naming the field), or None for local workers."""
+    from swaxs_lib.dask_executor import check_address
+
+    text = str(st.session_state.get(f"{page}.scheduler") or "").strip()
+    return check_address(text, "Dask scheduler") if text else None
 
 
 def show_job_failure(record, what: str) -> bool:

@@ -26,6 +26,8 @@ from pages._shared import (
     parse_id,
     parse_number,
     recent_jobs,
+    scheduler_input,
+    scheduler_of,
     show_job_failure,
     show_url_warnings,
     store,
@@ -85,6 +87,12 @@ def start_analysis(dataset_id: str, element: str, families: list[str], settings:
                            if settings.get("qdamp") is not None else {})}}
     if structures:
         args["structures"] = [{"name": name, "text": text} for name, text in structures]
+    try:
+        if scheduler := scheduler_of(PAGE):
+            args["scheduler"] = scheduler
+    except SwaxsInputError as exc:
+        st.session_state[f"{PAGE}._error"] = str(exc)
+        return
     what = element
     if cif is not None:
         args["cif_text"], what = cif[1], cif[0]
@@ -134,6 +142,7 @@ def analyse_form(datasets) -> list[str]:
             key = url_key(PAGE, name, DEFAULTS[name], parse_number(lo, hi, kind))
             target.number_input(label, min_value=lo, max_value=hi, step=step, key=key, help=help_, **KEEP)
             values[name] = st.session_state[key]
+        scheduler_input(PAGE)
         unit = "Å" if m.domain == "r" else "1/Å"
         x_lo, x_hi = default_fit_range(m.kind, m.x)
         for target, name, label, placeholder in (

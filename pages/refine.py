@@ -36,6 +36,8 @@ from pages._shared import (
     parse_number,
     plot_config,
     recent_jobs,
+    scheduler_input,
+    scheduler_of,
     show_job_failure,
     show_url_warnings,
     store,
@@ -103,6 +105,8 @@ def start_sweep(dataset_id: str, shape: str, element: str, grid: str | None, opt
         parse_grid(shape, grid)
         args = {"dataset_id": dataset_id, "shape": shape, "element": element, "grid": grid, "options": options,
                 "workers": workers}
+        if scheduler := scheduler_of(PAGE):
+            args["scheduler"] = scheduler
         what = f"{element} {shape}"
         if cif is not None:
             read_crystal_cell(cif[1].encode(), cif[0])  # its bounds before the job starts
@@ -183,6 +187,7 @@ def sweep_form(datasets) -> list[str]:
     workers_key = url_key(PAGE, "workers", 2, parse_number(1, 16, int))
     st.number_input("Worker processes", min_value=1, max_value=16, step=1, key=workers_key, **KEEP,
                     help="Candidates refined at once (low priority: the dashboard stays responsive).")
+    scheduler_input(PAGE)
     grid = st.session_state[grid_key].strip() or None
     if grid and shape == "decahedron" and grid.startswith("("):
         grid = None

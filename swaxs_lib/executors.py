@@ -6,6 +6,9 @@ Sweeps (:func:`swaxs_lib.sweep.sweep`) and database builds
 :func:`map_as_completed`; they never create processes themselves.  The
 executor is, in this order of precedence:
 
+0. the one of an enclosing :func:`use_executor` (the command line's
+   ``--scheduler``, a job's ``scheduler`` parameter): one connection for
+   every batch inside it, left running.
 1. the one the caller passes (``executor=``): any
    :class:`concurrent.futures.Executor` (a ``ThreadPoolExecutor``, Dask's
    ``Client.get_executor()``) or an object with a ``get_executor()`` method
@@ -18,11 +21,13 @@ executor is, in this order of precedence:
    workers; this is how a deployment sends the jobs the pages submit to a
    cluster without changing sweep, build or page code.  Detached job workers
    inherit the variable (:func:`swaxs_lib.jobs.submit` passes the environment).
-3. :func:`local_executor`: :class:`SerialExecutor` for one worker (the
+3. the dask scheduler named by ``$SWAXS_DASK_SCHEDULER`` (``tcp://HOST:PORT``):
+   :func:`swaxs_lib.dask_executor.dask_executor`, connected for the batch.
+4. :func:`local_executor`: :class:`SerialExecutor` for one worker (the
    serial path is the same code as the parallel one), else a pool of spawned
    processes, each set up by :func:`worker_init`.
 
-Executors made by 2 and 3 are shut down when the batch ends, pending tasks
+Executors made by 2, 3 and 4 are shut down when the batch ends, pending tasks
 cancelled.
 
 Cancellation: the caller's loop stops the batch by raising (the job
@@ -44,6 +49,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import contextvars
 import importlib
 import itertools
 import multiprocessing
@@ -60,6 +66,11 @@ WORKER_NICENESS = 10
 WORKER_ENV = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE"}
 #: Environment variable naming an executor factory ``"module:function"``, called as ``function(n_workers)``.
 EXECUTOR_ENV = "SWAXS_EXECUTOR"
+#: Environment variable with a dask scheduler address (``tcp://HOST:PORT``) that batches run on.
+DASK_SCHEDULER_ENV = "SWAXS_DASK_SCHEDULER"
+
+_AMBIENT: contextvars.ContextVar[concurrent.futures.Executor | None] = contextvars.ContextVar(
+    "swaxs_executor", default=None)
 
 
 class SerialExecutor(concurrent.futures.Executor):
@@ -99,6 +110,11 @@ class SerialExecutor(concurrent.futures.Executor):
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         with self._lock:
             self._shutdown = True
+
+
+class ExecutorLost(SwaxsInputError):
+    """The executor itself failed (a dask scheduler went away): :func:`map_as_completed` re-raises it
+    instead of reporting it as one item's failure."""
 
 
 class Outcome(NamedTuple):
@@ -234,6 +250,71 @@ def executor_from_env(workers: int) -> concurrent.futures.Executor | None:
 
 
 @contextlib.contextmanager
+def use_executor(executor: Any) -> Iterator[concurrent.futures.Executor | None]:
+    """Within this block every :func:`open_executor` without ``executor=`` yields ``executor`` (None: no change).
+
+    The caller owns ``executor``; it is not shut down here.  A command's
+    ``--scheduler`` and a job's ``scheduler`` parameter connect once and run
+    every batch of the command or job (an analysis has several) on it.
+    """
+    if executor is None:
+        yield None
+        return
+    token = _AMBIENT.set(as_executor(executor))
+    try:
+        yield _AMBIENT.get()
+    finally:
+        _AMBIENT.reset(token)
+
+
+@contextlib.contextmanager
+def scheduler_scope(address: str | None, *, flag: str = "--scheduler") -> Iterator[concurrent.futures.Executor | None]:
+    """Run every batch in the block on the dask scheduler at ``address`` (None or "": as before, locally).
+
+    Connects once (:func:`swaxs_lib.dask_executor.dask_executor`; SwaxsInputError
+    naming ``flag`` when nothing answers) and closes the connection at the end.
+
+    Examples
+    --------
+    >>> with scheduler_scope(None) as executor:
+    ...     executor is None
+    True
+    """
+    if not address:
+        yield None
+        return
+    from swaxs_lib.dask_executor import connected
+
+    with connected(address, flag=flag) as executor, use_executor(executor):
+        yield executor
+
+
+def describe_executor(executor: concurrent.futures.Executor | None = None) -> dict[str, Any]:
+    """Where tasks run, for job records and pages: ``executor`` ("local" or "dask"), ``scheduler``, ``dashboard``.
+
+    ``executor`` None describes what :func:`open_executor` would use now (an
+    enclosing :func:`use_executor`, else the environment, else local processes).
+
+    Examples
+    --------
+    >>> describe_executor(SerialExecutor())["executor"]
+    'local'
+    """
+    executor = executor if executor is not None else _AMBIENT.get()
+    if executor is not None and hasattr(executor, "describe"):
+        return dict(executor.describe())
+    if executor is None:
+        address = os.environ.get(DASK_SCHEDULER_ENV, "").strip()
+        if address and not os.environ.get(EXECUTOR_ENV, "").strip():
+            return {"executor": "dask", "scheduler": address, "workers": None, "dashboard": None}
+        if os.environ.get(EXECUTOR_ENV, "").strip():
+            return {"executor": os.environ[EXECUTOR_ENV].strip(), "scheduler": None, "workers": None,
+                    "dashboard": None}
+    width = executor_width(executor) if executor is not None else worker_count()
+    return {"executor": "local", "scheduler": None, "workers": width, "dashboard": None}
+
+
+@contextlib.contextmanager
 def open_executor(workers: int | None = None, executor: Any = None, *,
                   n_tasks: int | None = None) -> Iterator[concurrent.futures.Executor]:
     """The executor of one batch of tasks, shut down at the end unless the caller passed it.
@@ -250,13 +331,21 @@ def open_executor(workers: int | None = None, executor: Any = None, *,
     Yields
     ------
     concurrent.futures.Executor
-        ``executor``; else the one of ``$SWAXS_EXECUTOR``; else :func:`local_executor`.
+        ``executor``; else the one of an enclosing :func:`use_executor`; else the one of
+        ``$SWAXS_EXECUTOR``; else a connection to ``$SWAXS_DASK_SCHEDULER``; else :func:`local_executor`.
     """
+    if executor is None:
+        executor = _AMBIENT.get()
     if executor is not None:
         yield as_executor(executor)
         return
     n = worker_count(workers, n_tasks)
-    own = executor_from_env(n) or local_executor(n)
+    own = executor_from_env(n)
+    if own is None and os.environ.get(DASK_SCHEDULER_ENV, "").strip():
+        from swaxs_lib.dask_executor import dask_executor
+
+        own = dask_executor(os.environ[DASK_SCHEDULER_ENV], flag=f"${DASK_SCHEDULER_ENV}")
+    own = own or local_executor(n)
     try:
         yield own
     finally:  # pending tasks were cancelled by map_as_completed; running ones finish
@@ -326,6 +415,8 @@ def map_as_completed(executor: concurrent.futures.Executor, fn: Callable[[Any], 
                 item = pending.pop(future)
                 try:
                     outcome = Outcome(item, future.result(), None)
+                except ExecutorLost:  # the executor is gone, not the item: the whole batch fails
+                    raise
                 except Exception as exc:  # noqa: BLE001 -- the item's failure, reported with it
                     outcome = Outcome(item, None, exc)
                 yield outcome
@@ -338,6 +429,7 @@ def map_as_completed(executor: concurrent.futures.Executor, fn: Callable[[Any], 
         raise
 
 
-__all__ = ["EXECUTOR_ENV", "WORKER_ENV", "WORKER_NICENESS", "Outcome", "SerialExecutor", "as_executor",
-           "executor_from_env", "executor_width", "local_executor", "map_as_completed", "open_executor",
-           "pool_worker_init", "worker_count", "worker_init"]
+__all__ = ["DASK_SCHEDULER_ENV", "EXECUTOR_ENV", "WORKER_ENV", "WORKER_NICENESS", "ExecutorLost", "Outcome",
+           "SerialExecutor", "as_executor", "describe_executor", "executor_from_env", "executor_width",
+           "local_executor", "map_as_completed", "open_executor", "pool_worker_init", "scheduler_scope",
+           "use_executor", "worker_count", "worker_init"]

@@ -13,7 +13,11 @@ or result (:func:`get_job`), or cancel it (:func:`cancel`).
 Workers run at a lower scheduling priority (``nice`` +10) with one numba
 thread each, so interactive sessions on a shared server stay responsive;
 a task may use several worker processes itself (a sweep does, through
-:mod:`swaxs_lib.executors`).  Each worker records its pid and host and renews a
+:mod:`swaxs_lib.executors`), or a Dask cluster: a job whose params carry
+``"scheduler": "tcp://HOST:PORT"`` runs every batch of its task there
+(:func:`swaxs_lib.executors.scheduler_scope`), and its record says where
+(``result["worker"]["where"]``: executor, scheduler, Dask dashboard link); a
+scheduler that goes away fails the job with that reason.  Each worker records its pid and host and renews a
 heartbeat with every progress report; :func:`get_job` marks a running job
 whose worker is gone as failed, with the reason, instead of letting it hang.
 
@@ -51,7 +55,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable, ClassVar, Mapping
 
 from swaxs_lib.errors import SwaxsInputError
-from swaxs_lib.executors import WORKER_ENV, WORKER_NICENESS, worker_init
+from swaxs_lib.executors import WORKER_ENV, WORKER_NICENESS, describe_executor, scheduler_scope, worker_init
 from swaxs_lib.jobqueue import WATCH_EVERY_S, JobLimits, check_can_queue, may_start, start_watchdog
 from swaxs_lib.store import ResultRecord, Store
 from swaxs_lib.tasks import find_task, register_task, task_target
@@ -238,6 +242,35 @@ def progress_of(record: ResultRecord) -> JobProgress:
     return JobProgress.from_json((record.result or {}).get("progress") or {})
 
 
+def where_of(record: ResultRecord) -> tuple[str, str | None]:
+    """Where a job's tasks run, in words, and the Dask dashboard's link (None when there is none).
+
+    Read from ``result["worker"]["where"]`` (written when the worker starts the task); a job that has not
+    started says where it was asked to run (its ``scheduler`` parameter, else local).
+
+    Examples
+    --------
+    >>> from datetime import datetime, timezone
+    >>> now = datetime.now(timezone.utc)
+    >>> where = {"executor": "dask", "scheduler": "tcp://10.0.0.5:8786", "workers": 8,
+    ...          "dashboard": "http://10.0.0.5:8787/status"}
+    >>> job = ResultRecord("j", "job", "running", {}, {"worker": {"where": where}}, "", None, None, now, now)
+    >>> where_of(job)
+    ('dask scheduler tcp://10.0.0.5:8786 (8 worker threads)', 'http://10.0.0.5:8787/status')
+    """
+    where = ((record.result or {}).get("worker") or {}).get("where")
+    if not where:
+        asked = ((record.params or {}).get("args") or {}).get("scheduler")
+        return (f"dask scheduler {asked} (not connected yet)" if asked else "local worker processes"), None
+    if where.get("executor") == "dask":
+        threads = f" ({where['workers']} worker threads)" if where.get("workers") else ""
+        return f"dask scheduler {where.get('scheduler')}{threads}", where.get("dashboard") or None
+    if where.get("executor") == "local":
+        n = where.get("workers")
+        return (f"local worker processes ({n} at most)" if n else "local worker processes"), None
+    return f"executor {where.get('executor')}", None
+
+
 def cancel(store: Store, job_id: str, viewer=None) -> ResultRecord:
     """Stop a queued or running job: a waiting worker leaves the queue, a running one's watchdog ends its
     processes within a second (:mod:`swaxs_lib.jobqueue`).
@@ -330,7 +363,11 @@ def run_job(store: Store, job_id: str, *, queue: bool = True, watchdog_pgid: int
         _watch(store, job_id, label, limits, start, watchdog_pgid)
     try:
         task = find_task(record.params["task"], record.params.get("target"))  # rows before targets: by name
-        output = task(store, {**record.params.get("args", {}), "job_id": job_id}, report)
+        args = dict(record.params.get("args", {}))
+        with scheduler_scope(args.get("scheduler") or None, flag="the job's scheduler"):
+            worker["where"] = describe_executor()  # local, or the dask scheduler and its dashboard
+            write("started")
+            output = task(store, {**args, "job_id": job_id}, report)
         output = output.to_json() if hasattr(output, "to_json") else dict(output)
     except JobCancelled:
         ended = store.update_result(job_id, message=f"{label}: cancelled after {time.time() - start:.0f} s",

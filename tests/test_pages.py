@@ -320,6 +320,23 @@ def test_refine_page_sends_start_values_and_bounds_to_every_candidate(db):
     assert options["start"] == {"delta2": 2.0} and options["bounds"] == {"u": [0.0, 0.03]}
 
 
+def test_refine_page_sends_the_dask_scheduler_to_the_job_and_refuses_a_bad_address(db):
+    from swaxs_lib.jobs import cancel, get_job
+
+    dataset = add_text_dataset(db, "g", np.linspace(1, 20, 200), np.sin(np.linspace(1, 20, 200)), "x.gr")
+    at = run("pages/refine.py", ds=dataset, grid="p=2..3,q=1,r=0", workers="1")
+    at.text_input(key="refine.scheduler").input("10.0.0.5:8786").run()
+    [b for b in at.button if b.label == "Start the sweep"][0].click().run()
+    assert not db.list_results(kind="job")
+    assert any("Dask scheduler: got '10.0.0.5:8786'; expected a dask scheduler address tcp://HOST:PORT" in e.value
+               for e in at.error)
+    at.text_input(key="refine.scheduler").input("tcp://10.0.0.5:8786").run()
+    [b for b in at.button if b.label == "Start the sweep"][0].click().run()
+    job = get_job(db, at.session_state["refine.job"])
+    cancel(db, job.id)
+    assert job.params["args"]["scheduler"] == "tcp://10.0.0.5:8786"
+
+
 def test_refine_page_reports_a_bad_grid(db):
     dataset = add_text_dataset(db, "g", np.linspace(1, 20, 200), np.sin(np.linspace(1, 20, 200)), "x.gr")
     at = run("pages/refine.py", ds=dataset, grid="p=1..3,s=2")

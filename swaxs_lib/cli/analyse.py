@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from swaxs_lib.cli.common import out_path, say, write_csv
+from swaxs_lib.cli.common import add_scheduler_flag, out_path, run_where, say, write_csv
 from swaxs_lib.cli.data import add_db_flag, load_data, open_store
 from swaxs_lib.cli.header import from_header, header_element, header_facts, say_header
 from swaxs_lib.cli.refine import ProgressBar, _fit_flags, _options
@@ -75,10 +75,11 @@ def _cmd_analyse(args: argparse.Namespace) -> dict[str, Any]:
     say_header(facts, choice, taken)
     bar = ProgressBar("analyse")
     start = time.perf_counter()
-    result = analyse(store, measurement, element=args.element, families=families, relax_top=args.relax_top,
-                     alpha=args.alpha, cif_text=cif_text, structures=structures, window=window, options=options,
-                     max_per_family=args.max_per_family, use_prior=not args.no_prior, dataset_id=dataset_id,
-                     workers=args.workers, report=bar)
+    with run_where(args):
+        result = analyse(store, measurement, element=args.element, families=families, relax_top=args.relax_top,
+                         alpha=args.alpha, cif_text=cif_text, structures=structures, window=window, options=options,
+                         max_per_family=args.max_per_family, use_prior=not args.no_prior, dataset_id=dataset_id,
+                         workers=args.workers, report=bar)
     seconds = time.perf_counter() - start
     write_csv(out, result.table())
     if screen_out:
@@ -136,6 +137,7 @@ def register(sub) -> None:
     p.add_argument("--alpha", type=float, default=0.05, help="significance level of the best group and mixture test")
     p.add_argument("--no-prior", action="store_true", help="do not ask the ML models for a prior")
     p.add_argument("--workers", type=int, help="worker processes (default: the number of cores)")
+    add_scheduler_flag(p)
     _fit_flags(p)
     p.add_argument("--report", metavar="FILE.html", help="write a self-contained HTML report")
     p.add_argument("--screen-out", metavar="FILE.csv", help="every screened candidate with its screen R_w")

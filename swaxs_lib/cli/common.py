@@ -53,3 +53,42 @@ def q_grid(q_min: float, q_max: float, n: int) -> np.ndarray:
 def say(message: str) -> None:
     """A progress or status message, on stderr."""
     print(message, file=sys.stderr, flush=True)
+
+
+def add_scheduler_flag(p: argparse.ArgumentParser) -> None:
+    """The ``--scheduler`` flag of the commands that run batches (:func:`run_where`)."""
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="run the batch's tasks on this dask scheduler instead of local worker processes "
+                        "(default: $SWAXS_DASK_SCHEDULER if set; --workers is then ignored)")
+
+
+def run_where(args: argparse.Namespace):
+    """A context: every batch inside runs on ``--scheduler`` (connected once), else as :func:`~swaxs_lib.executors.open_executor` decides.
+
+    Says on stderr where the tasks run (and the Dask dashboard's link).
+    ``--scheduler`` wins over ``$SWAXS_DASK_SCHEDULER``; an unreachable scheduler
+    is a SwaxsInputError naming the flag (exit 2).
+    """
+    import contextlib
+
+    from swaxs_lib.executors import DASK_SCHEDULER_ENV, scheduler_scope
+
+    address = getattr(args, "scheduler", None)
+    if address is not None and not str(address).strip():
+        raise SwaxsInputError("--scheduler: got ''; expected a dask scheduler address tcp://HOST:PORT")
+    flag = "--scheduler"
+    if not address:
+        import os
+
+        address, flag = os.environ.get(DASK_SCHEDULER_ENV, "").strip() or None, f"${DASK_SCHEDULER_ENV}"
+
+    @contextlib.contextmanager
+    def scope():
+        with scheduler_scope(address, flag=flag) as executor:
+            if executor is not None:
+                where = executor.describe()
+                say(f"tasks run on dask scheduler {where['scheduler']} ({where['workers']} worker threads)"
+                    + (f"; dashboard {where['dashboard']}" if where.get("dashboard") else ""))
+            yield executor
+
+    return scope()

@@ -17,7 +17,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from swaxs_lib.cli.common import out_path, say, write_csv
+from swaxs_lib.cli.common import add_scheduler_flag, out_path, run_where, say, write_csv
 from swaxs_lib.cli.data import add_db_flag, load_data, open_store
 from swaxs_lib.cli.header import header_element, say_header
 from swaxs_lib.cli.refine import ProgressBar
@@ -41,7 +41,8 @@ def _cmd_build_db(args: argparse.Namespace) -> dict[str, Any]:
     spec = _spec(args)
     store = open_store(args)
     bar = ProgressBar(f"build-db {args.name}")
-    result = build_database(store, args.name, spec, workers=args.workers, progress=bar)
+    with run_where(args):
+        result = build_database(store, args.name, spec, workers=args.workers, progress=bar)
     say(f"{result['curves']} curves in {result['seconds']:.1f} s: {result['curves_per_s']} curves/s "
         f"({result['batches_skipped']} batches were stored already)")
     return {**result, "spec": dataclasses.asdict(spec), "db": str(store.path)}
@@ -176,6 +177,7 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, help="root seed (test splits use seed+1 and seed+2)")
     p.add_argument("--max-diameter-angstrom", type=float, help="largest gold template diameter (Å), 9..72")
     p.add_argument("--workers", type=int, help="worker processes (default: the number of cores)")
+    add_scheduler_flag(p)
     add_db_flag(p)
     p.set_defaults(func=_cmd_build_db)
 

@@ -23,7 +23,7 @@ import sys
 import time
 from typing import Any
 
-from swaxs_lib.cli.common import out_path, say, write_csv
+from swaxs_lib.cli.common import add_scheduler_flag, out_path, run_where, say, write_csv
 from swaxs_lib.cli.data import add_db_flag, load_data, open_store
 from swaxs_lib.cli.header import element_for_cluster, from_header, header_element, say_header
 from swaxs_lib.cli.structure import _structure_args, cluster_from_args
@@ -224,8 +224,9 @@ def _cmd_sweep(args: argparse.Namespace) -> dict[str, Any]:
     say_header(facts, choice, taken)
     bar = ProgressBar(f"sweep {args.shape}")
     start = time.perf_counter()
-    result = sweep(store, measurement, args.shape, args.element, args.grid, options, dataset_id=dataset_id,
-                   workers=args.workers, report=bar, alpha=args.alpha, crystal=crystal)
+    with run_where(args):
+        result = sweep(store, measurement, args.shape, args.element, args.grid, options, dataset_id=dataset_id,
+                       workers=args.workers, report=bar, alpha=args.alpha, crystal=crystal)
     seconds = time.perf_counter() - start
     table = with_units(result.table(), "cluster")  # u_Au_angstrom2, qdamp_inv_angstrom (docs/csv.md)
     write_csv(out, table)
@@ -262,7 +263,7 @@ def _cmd_sweep(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _cmd_jobs(args: argparse.Namespace) -> dict[str, Any]:
-    from swaxs_lib.jobs import cancel, get_job, list_jobs, progress_of
+    from swaxs_lib.jobs import cancel, get_job, list_jobs, progress_of, where_of
 
     store = open_store(args)
     if args.id is None:
@@ -273,11 +274,13 @@ def _cmd_jobs(args: argparse.Namespace) -> dict[str, Any]:
             p = progress_of(r)
             say(f"{r.id}  {r.status:9s} {p.done}/{p.total}  {r.message or ''}")
         return {"jobs": [{"id": r.id, "status": r.status, "message": r.message, "done": progress_of(r).done,
-                          "total": progress_of(r).total, "updated_at": r.updated_at.isoformat()} for r in rows]}
+                          "total": progress_of(r).total, "where": where_of(r)[0],
+                          "updated_at": r.updated_at.isoformat()} for r in rows]}
     record = cancel(store, args.id) if args.cancel else get_job(store, args.id)
     p = progress_of(record)
+    where, dashboard = where_of(record)
     return {"id": record.id, "status": record.status, "message": record.message, "done": p.done, "total": p.total,
-            "elapsed_s": p.elapsed_s, "remaining_s": p.remaining_s, "params": record.params,
+            "where": where, "dask_dashboard": dashboard, "elapsed_s": p.elapsed_s, "remaining_s": p.remaining_s, "params": record.params,
             "result": {k: v for k, v in (record.result or {}).items() if k not in ("traceback",)}}
 
 
@@ -331,6 +334,7 @@ def register(sub) -> None:
     p.add_argument("--grid", help='parameter grid, e.g. "p=3..7,q=1,r=0..3", "shells=3..8", '
                                   '"diameter_angstrom=20..40:2.5" (default: the family\'s)')
     p.add_argument("--workers", type=int, help="worker processes (default: the number of cores)")
+    add_scheduler_flag(p)
     p.add_argument("--alpha", type=float, default=0.05,
                    help="significance level of the test that marks candidates indistinguishable from the best "
                         "(default 0.05)")

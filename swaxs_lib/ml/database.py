@@ -134,7 +134,12 @@ def plan_batches(spec: BuildSpec) -> list[Batch]:
 
 
 def run_batch(batch: Batch) -> dict[str, Any]:
-    """Simulate one batch (no store involved): ``{"key", "split", "samples", "n_curves", "compute_s"}``."""
+    """Simulate one batch (no store involved): ``{"key", "split", "samples", "n_curves", "compute_s"}``.
+
+    Takes a :class:`Batch` (a few hundred bytes pickled) and returns plain
+    data: labels, and each sample's ``iq`` and ``gr`` as float32 arrays, the
+    precision the store keeps (:meth:`~swaxs_lib.store.Store.put_batch`).
+    """
     start = time.perf_counter()
     family_index = family_names().index(batch.family)
     ladder = ladders(batch.max_diameter_angstrom)[batch.family]
@@ -155,7 +160,8 @@ def run_batch(batch: Batch) -> dict[str, Any]:
             "n_atoms": float(sim["n_atoms"]), "shell_step_angstrom": shell_step(ladder, centre, variant),
             "parameters_json": member.parameters_json, "variant_json": variant.to_json(),
             "weights_json": _json(sim["weights"]), "seed_json": _json(entropy),
-            "iq": sim["iq"], "gr": sim["gr"],
+            # as the store keeps them (little-endian float32): half the bytes a worker sends back, same stored values
+            "iq": np.asarray(sim["iq"], "<f4"), "gr": np.asarray(sim["gr"], "<f4"),
         })
     return {"key": batch.key, "split": batch.split, "samples": samples, "n_curves": n_curves,
             "compute_s": time.perf_counter() - start}
