@@ -3,8 +3,8 @@
 ``python -m swaxs_lib batch "DIR/*.dat" --task predict|fit-saxs|analyse [-- task flags] --out results.csv``
 runs the task's own command (its flags, checks and results are exactly the
 single-file command's) on every file matching the pattern, one file per
-executor task (:mod:`swaxs_lib.executors`: local worker processes, or Dask
-through ``$SWAXS_EXECUTOR``), and writes
+executor task (:mod:`swaxs_lib.executors`: local worker processes, or a Dask
+cluster through ``--scheduler`` or ``$SWAXS_DASK_SCHEDULER``), and writes
 
 - ``results.csv``: one row per file, in the pattern's (sorted) order:
   ``file``, ``status`` (done / failed), ``error`` (the command's one-line
@@ -110,6 +110,7 @@ def run_item(item: BatchItem) -> dict[str, Any]:
     The command's stderr goes to ``folder/log.txt``; its JSON result to ``folder/result.json``.
     """
     from swaxs_lib.cli import build_parser
+    from swaxs_lib.executors import SerialExecutor, use_executor
 
     folder = Path(item.folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -118,7 +119,9 @@ def run_item(item: BatchItem) -> dict[str, Any]:
     log = io.StringIO()
     row: dict[str, Any] = {"file": item.path, "status": "failed", "error": "", "seconds": 0.0}
     try:
-        with contextlib.redirect_stderr(log):
+        # the batch's parallelism is over files: a file's own batches (an analysis's screen) run here, serially,
+        # even on a dask worker whose environment names a scheduler
+        with contextlib.redirect_stderr(log), use_executor(SerialExecutor()):
             args = build_parser().parse_args([item.task, item.path, *item.flags, *outputs])
             result = args.func(args)
         (folder / "result.json").write_text(json.dumps(result, allow_nan=False, indent=1))

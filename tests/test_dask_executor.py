@@ -154,6 +154,28 @@ def test_the_environment_names_the_scheduler_of_every_batch(scheduler, monkeypat
     assert time.monotonic() - start < 2.5
 
 
+def test_a_batch_on_the_cluster_writes_the_rows_the_local_executor_writes(tmp_path, scheduler, capsys):
+    """``batch --scheduler``: each file a task on the cluster, the same rows (fit-saxs on analytic spheres) as locally."""
+    import csv
+
+    from tests.test_batch import _sphere_file
+
+    for r in (20.0, 35.0):
+        _sphere_file(tmp_path / f"s{int(r)}.dat", r)
+    rows = {}
+    for where, extra in (("local", ["--workers", "1"]), ("dask", ["--scheduler", scheduler])):
+        out = tmp_path / f"{where}.csv"
+        assert main(["batch", str(tmp_path / "s*.dat"), "--task", "fit-saxs", *extra, "--out", str(out), "--",
+                     "--model", "sphere"]) == 0
+        with out.open() as f:
+            rows[where] = [{k: v for k, v in r.items() if k != "seconds"} for r in csv.DictReader(f)]
+    # the same fits: at the noise-free optimum only R_w and χ² (~1e-8, ~1e-11) differ in their last digits
+    assert [r["status"] for r in rows["dask"]] == ["done", "done"] and len(rows["dask"]) == len(rows["local"])
+    for d, loc in zip(rows["dask"], rows["local"]):
+        assert d["file"] == loc["file"] and float(d["radius"]) == pytest.approx(float(loc["radius"]), rel=1e-7)
+    assert f"tasks run on dask scheduler {scheduler}" in capsys.readouterr().err
+
+
 def test_an_unreachable_or_malformed_scheduler_is_one_line_naming_it(tmp_path, capsys):
     with pytest.raises(SwaxsInputError, match=r"scheduler tcp://127\.0\.0\.1:9: not reachable .*expected a running"):
         dask_executor("tcp://127.0.0.1:9", timeout_s=0.5)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from swaxs_lib.cli.common import out_path, say
+from swaxs_lib.cli.common import add_scheduler_flag, out_path, run_where, say
 from swaxs_lib.errors import SwaxsInputError
 
 
@@ -25,7 +25,8 @@ def _cmd_batch(args: argparse.Namespace) -> dict[str, Any]:
     if args.task == "analyse" and not any(f.split("=")[0] == "--workers" for f in flags):
         flags += ["--workers", "1"]  # the batch runs files side by side; each analysis in one process
     out = out_path(args.out, (".csv",))
-    summary = run_batch(args.files, args.task, flags, out, workers=args.workers, progress=say)
+    with run_where(args):
+        summary = run_batch(args.files, args.task, flags, out, workers=args.workers, progress=say)
     if summary["failed"]:
         say(f"batch: {summary['failed']} of {summary['files']} files failed; their reasons are in {out}")
     return summary
@@ -37,6 +38,7 @@ def register(sub) -> None:
     p.add_argument("files", metavar="FILES", help="a quoted glob, e.g. 'beamtime/*.dat' ('**' recurses)")
     p.add_argument("--task", required=True, help="predict, fit-saxs or analyse")
     p.add_argument("--workers", type=int, help="files run side by side (default: the cores)")
+    add_scheduler_flag(p)
     p.add_argument("--out", required=True, metavar="FILE.csv",
                    help="one row per file; FILE.journal.jsonl and FILE-files/ beside it")
     # the task's own flags follow a lone "--" (split off by swaxs_lib.cli.main before parsing: argparse cannot
