@@ -79,9 +79,16 @@ def synthetic_file(folder: Path, user: int, n_points: int) -> Path:
 class Errors:
     def __init__(self):
         self.items: list[str] = []
+        self.kinds: dict[str, int] = {}
 
     def add(self, user: int, what: str) -> None:
         self.items.append(f"user {user}: {what[:300]}")
+        kind = what.split(":")[0]
+        if kind.startswith("HTTP") and "/media/" in what:
+            # Streamlit's frontend checks a download button's file URL when it renders; a rerun that replaced
+            # the file first makes that check (and a click in that moment) a 404
+            kind += " on /media/ (a download button's file, replaced by a rerun)"
+        self.kinds[kind] = self.kinds.get(kind, 0) + 1
         print(f"  ERROR user {user}: {what[:300]}", flush=True)
 
 
@@ -347,7 +354,7 @@ def main(argv=None) -> int:
     wall = time.time() - t_start
     result = {
         "users": args.users, "seconds": args.seconds, "q_points": args.points, "wall_s": round(wall, 1),
-        "errors": len(errors.items), "error_list": errors.items, **log,
+        "errors": len(errors.items), "error_kinds": errors.kinds, "error_list": errors.items, **log,
         "slider_moves": len(latencies), "latency_median_ms": percentile(latencies, 50),
         "latency_p95_ms": percentile(latencies, 95), "latency_max_ms": max(latencies, default=None),
         "server_rss_peak_mib": round(max(server_hwm, sampler.server_peak), 1),
@@ -363,7 +370,7 @@ def main(argv=None) -> int:
           f"{result['server_plus_jobs_rss_peak_mib']:.0f} MiB; jobs at the end {states}; job workers left after "
           f"cancel {len(left)}")
     print(f"not counted as errors: {log['ignored'] or 'nothing'}")
-    print(f"errors {len(errors.items)}  ({wall:.0f} s, load average at the end "
+    print(f"errors {len(errors.items)} {errors.kinds or ''}  ({wall:.0f} s, load average at the end "
           + ", ".join(f"{x:.2f}" for x in os.getloadavg()) + ")")
     print("PASS" if not errors.items and log["users_done"] == args.users else "FAIL")
     if args.json:
