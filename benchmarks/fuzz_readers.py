@@ -397,13 +397,13 @@ def main(argv=None) -> int:
         rows.append(row)
         print(f"  {name:<14} {row.get('cases', '?')} cases, {row.get('failures')} failures, {time.time() - t0:.0f} s",
               flush=True)
+        out = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "seed": args.seed, "cases_requested": args.cases,
+               "overrides": overrides, "wall_s": round(time.time() - t_start, 1),
+               "load_average_end": os.getloadavg(), "rows": rows}
+        path = Path(args.json)  # after every reader, so an interrupted run keeps what it measured
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(out, indent=1))
     print_table(rows)
-    out = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "seed": args.seed, "cases_requested": args.cases,
-           "overrides": overrides, "wall_s": round(time.time() - t_start, 1), "load_average_end": os.getloadavg(),
-           "rows": rows}
-    path = Path(args.json)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(out, indent=1))
     print(f"\nJSON: {path}   ({out['wall_s']:.0f} s)")
     return 1 if any(r.get("failures") for r in rows) else 0
 
