@@ -226,7 +226,7 @@ def worker(name: str, cases: int, timeout_s: float, trace_every: int, failures_d
     signal.signal(signal.SIGALRM, _on_alarm)
     stats = {"reader": name, "cases": 0, "failures": 0, "failure_kinds": {}, "slowest_case_s": 0.0,
              "traced_peak_mib": 0.0, "traced_cases": 0, "case_rss_peak_delta_mib": 0.0,
-             "examples": []}
+             "cases_over_10_s": 0, "examples": []}
     failures_dir.mkdir(parents=True, exist_ok=True)
     slug = name.replace(" ", "_").replace(".", "").replace("/", "")
 
@@ -265,8 +265,11 @@ def worker(name: str, cases: int, timeout_s: float, trace_every: int, failures_d
             stats["traced_cases"] += 1
             tracemalloc.stop()
         stats["slowest_case_s"] = max(stats["slowest_case_s"], dt)
+        stats["cases_over_10_s"] += dt > 10.0  # refused in the end, but only after unbounded work
         if problem:
             record(data, filename, problem)
+        if stats["cases"] % 500 == 0:
+            print(f"{name}: {stats['cases']} cases, {stats['failures']} failures", file=sys.stderr, flush=True)
 
     t0 = time.perf_counter()
     one()
@@ -319,14 +322,15 @@ def _outcome(check, data: bytes, filename: str) -> str:
 
 def print_table(rows: list[dict]) -> None:
     head = (f"{'reader':<14} {'cases':>7} {'failures':>8} {'wall s':>8} {'cases/s':>8} {'slowest s':>9} "
-            f"{'case peak MiB':>13} {'traced MiB':>10} {'maxrss MiB':>10} {'+fixed MiB':>10}")
+            f"{'>10 s':>6} {'case peak MiB':>13} {'traced MiB':>10} {'maxrss MiB':>10} {'+fixed MiB':>10}")
     print("\n" + head + "\n" + "-" * len(head))
     for r in rows:
         if "error" in r:
             print(f"{r['reader']:<14} worker failed: {r['error']}")
             continue
         print(f"{r['reader']:<14} {r['cases']:>7} {r['failures']:>8} {r['wall_s']:>8.1f} {r['rate_per_s']:>8.1f} "
-              f"{r['slowest_case_s']:>9.2f} {r['case_rss_peak_delta_mib']:>13.1f} {r['traced_peak_mib']:>10.1f} "
+              f"{r['slowest_case_s']:>9.2f} {r.get('cases_over_10_s', 'n/a'):>6} {r['case_rss_peak_delta_mib']:>13.1f} "
+              f"{r['traced_peak_mib']:>10.1f} "
               f"{r['maxrss_random_mib']:>10.0f} "
               f"{r['maxrss_end_mib']:>10.0f}")
     print("\nFixed hostile cases (seconds, peak RSS over the RSS before the case in MiB, outcome):")
@@ -357,6 +361,7 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=19, help="hypothesis seed")
     p.add_argument("--failures-dir", default=str(REPO / "benchmarks" / "results" / "fuzz_failures"))
     p.add_argument("--json", default=str(REPO / "benchmarks" / "results" / "fuzz_readers.json"))
+    p.add_argument("--progress", action="store_true", help="show each worker's progress (every 500 cases)")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
 
@@ -388,12 +393,13 @@ def main(argv=None) -> int:
                "--case-timeout", str(args.case_timeout), "--memory-limit-gb", str(args.memory_limit_gb),
                "--trace-every", str(args.trace_every), "--seed", str(args.seed), "--failures-dir", args.failures_dir]
         t0 = time.time()
-        done = subprocess.run(cmd, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True,
-                              text=True, check=False)
+        done = subprocess.run(cmd, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.PIPE,
+                              stderr=None if args.progress else subprocess.PIPE, text=True, check=False)
         try:
             row = json.loads(done.stdout.strip().splitlines()[-1])
         except (IndexError, json.JSONDecodeError):
-            row = {"reader": name, "error": f"exit {done.returncode}: {done.stderr.strip()[-300:]}", "failures": 1}
+            row = {"reader": name, "error": f"exit {done.returncode}: {(done.stderr or '').strip()[-300:]}",
+                   "failures": 1}
         rows.append(row)
         print(f"  {name:<14} {row.get('cases', '?')} cases, {row.get('failures')} failures, {time.time() - t0:.0f} s",
               flush=True)
