@@ -83,7 +83,6 @@ def reader_setup(name: str):
     random_bytes = st.binary(max_size=600)
     numbers = st.text(alphabet=st.sampled_from(list("0123456789.,;eE+- \t\n#!naif")), max_size=200).map(str.encode)
     some = lambda strategy, extensions: st.tuples(strategy, st.sampled_from(extensions))  # noqa: E731
-    seeds = [s.encode() for s in fc.SEEDS]
     gr_seeds = [s for s in fc.SEEDS if "G(r)" in s or "start data" in s]
     chi_seeds = [s for s in fc.SEEDS if "Theta" in s or "2th" in s or "q_nm" in s]
     xml_seeds = [s for s in fc.SEEDS if s.startswith("<?xml")]
