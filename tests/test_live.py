@@ -50,7 +50,7 @@ def test_live_model_holds_at_small_angles_through_the_form_factor_minima():
     # SAXS of a 2,869-atom icosahedron: I(Q) falls by 1e4 with deep minima, where pointwise accuracy is hardest
     atoms = icosahedron("Au", 10).atoms
     q = np.linspace(0.02, 0.8, 600)
-    measurement = Measurement("iq", q, np.ones_like(q), None, "saxs", "inv_angstrom")
+    measurement = Measurement("iq", q, 1.0 / (1.0 + q), None, "saxs", "inv_angstrom")  # any curve that varies
     hist = histogram_for(atoms, measurement)
     live = live_model(hist, q, "iq")
     for zoom, b in [(0.95, 0.5), (1.06, 3.0)]:
