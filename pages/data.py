@@ -203,7 +203,7 @@ def rename(dataset_id: str) -> None:
 def share(dataset_id: str) -> None:
     try:
         check_change(viewer(), store().get_dataset(dataset_id), "share", "dataset")
-        summary = store().set_dataset_visibility(dataset_id, st.session_state[f"{PAGE}.share_as"])
+        summary = store().set_dataset_visibility(dataset_id, st.session_state[f"{PAGE}.share_as.{dataset_id}"])
     except SwaxsInputError as exc:
         flash("error", md(exc))
         return
@@ -537,8 +537,9 @@ def preview_section(record, summaries) -> bool:
         return result is not None or background is not None
     with st.expander("Rename, share or delete", icon=":material/edit:"):
         left, right = st.columns([3, 1], vertical_alignment="bottom")
-        st.session_state.setdefault(f"{PAGE}.share_as", record.visibility)
-        left.selectbox("Who may see it", list(SHARE_LABELS), format_func=SHARE_LABELS.get, key=f"{PAGE}.share_as",
+        st.session_state.setdefault(f"{PAGE}.share_as.{record.id}", record.visibility)  # per dataset: its own
+        left.selectbox("Who may see it", list(SHARE_LABELS), format_func=SHARE_LABELS.get,
+                       key=f"{PAGE}.share_as.{record.id}",
                        help="Private: you (and admins). By link: whoever you send its link; not listed. "
                             "Group: every user of this server.")
         right.button("Share", key=f"{PAGE}.share", on_click=share, args=(record.id,), icon=":material/share:")

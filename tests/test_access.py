@@ -182,3 +182,14 @@ def test_a_backup_is_a_store_holding_every_acknowledged_dataset(db, tmp_path):
     assert all(copy.get_dataset(i).raw_bytes == db.get_dataset(i).raw_bytes for i in ids)
     with pytest.raises(SwaxsInputError, match="exists already"):
         db.backup(tmp_path / "copy.duckdb")
+
+
+def test_the_owner_shares_a_private_dataset_with_the_group_from_the_data_page(db, monkeypatch):
+    monkeypatch.setenv("SWAXS_AUTH", "password")
+    private = _add(db, "ann-private", "ann", "private")
+    assert "ann-private" not in _text(_page("app.py", Viewer("bob")))
+    at = _page("pages/data.py", Viewer("ann"), ds=private)
+    at.selectbox(key=f"data.share_as.{private}").select("group").run()
+    [b for b in at.button if b.label == "Share"][0].click().run()
+    assert db.get_dataset(private).visibility == "group"
+    assert "ann-private" in _text(_page("app.py", Viewer("bob")))
