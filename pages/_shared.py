@@ -358,7 +358,8 @@ def watch_job(job_id: str, *, cancel_key: str | None = None, draw: Callable[[Any
         if now.status in ("queued", "running"):
             st.progress(p.fraction, text=progress_text(now.message or now.status, p, at_most))
             where, dashboard = where_of(now)
-            st.caption(f"Runs on {md(where)}" + (f" · [Dask dashboard]({dashboard})" if dashboard else ""))
+            link = web_link(dashboard)
+            st.caption(f"Runs on {md(where)}" + (f" · [Dask dashboard]({link})" if link else ""))
             if (cancel_key is not None and can_change(viewer(), now)
                     and st.button("Cancel", icon=":material/stop:", key=cancel_key)):
                 cancel(store(), job_id, viewer())
@@ -527,6 +528,19 @@ def md(text: object, limit: int | None = None) -> str:
     text = _AUTOLINK.sub(WORD_JOINER, text)
     text = _MD_SPECIAL.sub(r"\\\1", text)
     return _LINE_START_EQUALS.sub(r"\1\\=", text)
+
+
+def web_link(url: object) -> str | None:
+    """``url`` if it is a plain http(s) address (host, port, path of unreserved characters), else None.
+
+    For addresses that come from outside the page (a Dask scheduler's dashboard): anything else, such as
+    ``javascript:`` or a ``)`` closing the markdown link early, is not linked.
+    """
+    text = str(url or "")
+    return text if _WEB_LINK.fullmatch(text) else None
+
+
+_WEB_LINK = re.compile(r"https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/%-]*)?")
 
 
 def md_value(value: object, limit: int = VALUE_LIMIT) -> str:

@@ -40,7 +40,8 @@ OPTIONS = {"q_min_inv_angstrom": 0.8, "q_max_inv_angstrom": 24.0, "fix": ["qdamp
 
 
 def cluster():
-    return local_cluster(2)
+    # a dashboard on a free port of this machine only: the job page links to it
+    return local_cluster(2, dashboard_address="127.0.0.1:0")
 
 
 @pytest.fixture(scope="module")
@@ -184,6 +185,47 @@ def test_an_unreachable_or_malformed_scheduler_is_one_line_naming_it(tmp_path, c
     assert issubclass(SchedulerLost, SwaxsInputError)
     with contextlib.suppress(Exception), open_executor(workers=1) as pool:
         assert describe_executor(pool)["executor"] == "local"
+
+
+def test_the_dask_dashboard_is_linked_where_a_job_runs(tmp_path, scheduler, monkeypatch):
+    """Issue 20 item 4: the job's panel links the scheduler's dashboard, and the link answers (bokeh installed)."""
+    import socket
+    import urllib.request
+
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from pages._shared import md, web_link
+
+    executor = dask_executor(scheduler)
+    try:
+        where = describe_executor(executor)
+    finally:
+        executor.shutdown()
+    link = where["dashboard"]
+    assert link and link.startswith("http://127.0.0.1:"), where
+    with urllib.request.urlopen(link, timeout=10) as answer:
+        assert answer.status == 200 and b"Dask" in answer.read()
+
+    path = tmp_path / "dashboard.duckdb"
+    monkeypatch.setenv("SWAXS_DB", str(path))
+    st.cache_resource.clear()
+    store = Store(path)
+    params = {"cluster": {"shape": "icosahedron", "element": "Au", "params": {"shells": 3}}, "steps": 5}
+    job = store.add_result("job", {"task": "relax", "target": "swaxs_lib.relax:run", "args": params,
+                                   "label": "relax on dask", "owner": ""}, status="running",
+                           result={"worker": {"pid": os.getpid(), "host": socket.gethostname(), "where": where}})
+    at = AppTest.from_file(os.path.join(os.path.dirname(__file__), "..", "app.py"), default_timeout=60)
+    at.switch_page("pages/relax.py")
+    at.query_params["job"] = job.id
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    captions = [c.value for c in at.caption if "Runs on" in c.value]
+    assert captions == [f"Runs on {md(f'dask scheduler {scheduler} (2 worker threads)')} · [Dask dashboard]({link})"]
+    for hostile in ("javascript:alert(1)", "http://x.org/a)[b](http://y.org", "http://x.org/<img>"):
+        assert web_link(hostile) is None
+    store.update_result(job.id, status="cancelled")
+    st.cache_resource.clear()
 
 
 def test_a_job_whose_scheduler_is_shut_down_fails_with_that_reason(tmp_path, synthetic, running):
