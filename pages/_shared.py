@@ -571,8 +571,13 @@ def slug(text: str) -> str:
 
 
 def download_csv(label: str, columns: Mapping[str, Any], file_name: str, key: str | None = None) -> None:
-    """A download button for a table (units in its column names) as CSV."""
-    st.download_button(label, csv_text(columns), file_name=file_name, mime="text/csv", key=key,
+    """A download button for a table (units in its column names) as CSV, written when it is clicked.
+
+    Built on click (Streamlit's deferred download), the file has no address until then: a rerun that
+    replaced an eagerly stored file before the browser checked it made that check a 404 under load
+    (``benchmarks/load.py``), and every rerun paid for writing every table.
+    """
+    st.download_button(label, lambda: csv_text(columns), file_name=file_name, mime="text/csv", key=key,
                        on_click="ignore", icon=":material/download:")
 
 

@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 import streamlit as st
 import streamlit.testing.v1.app_test as app_test_module
+from streamlit.runtime.media_file_storage import MediaFileStorageError
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
@@ -188,6 +189,32 @@ def realistic(tmp_path_factory):
     st.cache_data.clear()
 
 
+class _MediaManagers(app_test_module.MediaFileManager):
+    """Streamlit's media file managers, remembered so that a test can run a deferred download's callable."""
+
+    made: list[app_test_module.MediaFileManager] = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _MediaManagers.made.append(self)
+
+
+def _deferred_content(file_id: str):
+    """The stored file a deferred download button makes when clicked (its callable run as a click would)."""
+    for manager in reversed(_MediaManagers.made):
+        try:
+            url = manager.execute_deferred(file_id)
+        except MediaFileStorageError:
+            continue
+        return _stored(url)
+    raise AssertionError(f"deferred download {file_id}: no media manager holds it")
+
+
+def _stored(url: str):
+    file_id = url.rsplit("/", 1)[-1].split(".")[0]
+    return next(s.get_file(file_id) for s in reversed(_MediaStores.made) if file_id in s._files_by_id)
+
+
 class _MediaStores(MemoryMediaFileStorage):
     """Streamlit's in-memory media store, remembered so that a test can read a download's bytes."""
 
@@ -241,10 +268,11 @@ def _states(ids: dict[str, str]) -> list[tuple[str, str, dict[str, str], object]
 
 @pytest.fixture(scope="module")
 def offered(realistic):
-    """Every download button of every page state: (page, label, bytes or None if built on click, mimetype, name)."""
+    """Every download button of every page state: (page, label, bytes, mimetype, name); files built on click are built as a click would."""
     found = []
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(app_test_module, "MemoryMediaFileStorage", _MediaStores)
+        mp.setattr(app_test_module, "MediaFileManager", _MediaManagers)
         for title, path, query, action in _states(realistic):
             at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT_S)
             if path != "app.py":
@@ -258,11 +286,7 @@ def offered(realistic):
             assert not at.exception, (title, query, [e.message for e in at.exception])
             for button in at.get("download_button"):
                 proto = button.proto
-                if proto.deferred_file_id:
-                    found.append((title, proto.label, None, "", ""))
-                    continue
-                file_id = proto.url.rsplit("/", 1)[-1].split(".")[0]
-                media = next(s.get_file(file_id) for s in reversed(_MediaStores.made) if file_id in s._files_by_id)
+                media = _deferred_content(proto.deferred_file_id) if proto.deferred_file_id else _stored(proto.url)
                 found.append((title, proto.label, media.content, media.mimetype, media.filename or ""))
     return found
 
