@@ -20,6 +20,7 @@ from swaxs_lib.structures.bounds import (
     precheck_structure_file,
 )
 from swaxs_lib.structures.builders import MAX_ATOMS, Cluster, _finish
+from swaxs_lib.structures.xyz import read_xyz_last_frame
 
 #: File suffixes we read, and the ASE format used for each.
 FORMATS = {".xyz": "xyz", ".extxyz": "extxyz", ".cif": "cif", ".pdb": "proteindatabank"}
@@ -79,6 +80,8 @@ def read_structure(path: str | os.PathLike, fmt: str | None = None) -> Cluster:
             warnings.simplefilter("ignore")
             if fmt == "cif":
                 atoms = _cif_atoms(check_cif_before_expansion(p, MAX_ATOMS, MAX_ATOMS, cell=False), -1)
+            elif fmt == "xyz":  # linear in the atoms; ASE's reference reader is quadratic
+                atoms = read_xyz_last_frame(p)
             else:
                 atoms = read(p, index=-1, format=fmt)
     except SwaxsInputError:
