@@ -58,6 +58,7 @@ from swaxs_lib.fit.window import default_fit_range
 from swaxs_lib.models import get_model, with_units
 from swaxs_lib.models.crystal import ADP_MODELS, CRYSTAL_PARAMETERS, read_crystal_text
 from swaxs_lib.models.parameters import table_options
+from swaxs_lib.refine.crystal import check_crystal_job
 from swaxs_lib.refine.significance import RankTest
 from swaxs_lib.store.fits import StoredFit, read_fit
 from swaxs_lib.structures import structure_text
@@ -231,6 +232,11 @@ def start_crystal(dataset_id: str, element: str, lattice: str, nanoparticle: boo
     what = f"{element} {lattice}"
     if cif is not None:
         args["cif_text"], what = cif[1], cif[0]
+    try:
+        check_crystal_job(store(), args)  # pdffit2's pairs per evaluation, before the job is queued
+    except SwaxsInputError as exc:
+        st.session_state[f"{PAGE}._cerror"] = str(exc)
+        return
     label = f"{'nanoparticle' if nanoparticle else 'crystal'} {what} vs {store().get_dataset(dataset_id).name}"
     job = submit(store(), "crystal", args, dataset_id=dataset_id, label=label, owner=owner_name())
     st.session_state[f"{PAGE}.cjob"] = job.id

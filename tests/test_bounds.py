@@ -229,3 +229,22 @@ def test_a_crystal_cif_is_bounded_in_bytes_and_listed_sites_before_its_text_is_p
         for k in range(MAX_CELL_ATOMS + 700))))
     with pytest.warns(UserWarning, match="periodic cell dropped"):
         assert read_structure(cluster).info.n_atoms == MAX_CELL_ATOMS + 700
+
+
+def test_a_crystal_job_of_too_many_pairs_is_refused_before_it_is_queued(tmp_path):
+    # the page's check at submit: a 6x6x6 Ni supercell (864 sites) as an uploaded cif, to 30 Å, 1.04e7 pairs
+    from diffpy.structure.expansion import supercell
+
+    from swaxs_lib.models.crystal import bulk_structure
+    from swaxs_lib.refine.crystal import check_crystal_job
+    from swaxs_lib.store import Store
+
+    store = Store(tmp_path / "submit.duckdb")
+    raw = open("tests/data/cdse_np_pdfgui/CdSe-3nm.gr", "rb").read()
+    dataset = store.add_dataset("cdse", raw, "CdSe-3nm.gr", read_measurement_bytes(raw, "CdSe-3nm.gr")).id
+    args = {"dataset_id": dataset, "element": "Ni", "lattice": "fcc", "nanoparticle": False,
+            "options": {"x_max": 30.0, "q_max_inv_angstrom": 25.0}}
+    assert 0 < check_crystal_job(store, args) < 1  # bulk Ni: 4.8e4 pairs, a few hundredths of a second each
+    cif = supercell(bulk_structure("Ni", a_angstrom=3.52), (6, 6, 6)).writeStr("cif")
+    with pytest.raises(SwaxsInputError, match=r"864 sites to r = 30 Å make 1.04e\+07 pair distances"):
+        check_crystal_job(store, {**args, "cif_text": cif})

@@ -266,8 +266,8 @@ def refine_crystal(
                    at_bounds=at_bounds, units=units)
 
 
-__all__ = ["CRYSTAL_PARAMETERS", "CRYSTAL_STAGES", "CrystalPDFGenerator", "bulk_structure", "crystal_recipe",
-           "crystal_task", "read_crystal", "refine_crystal"]
+__all__ = ["CRYSTAL_PARAMETERS", "CRYSTAL_STAGES", "CrystalPDFGenerator", "bulk_structure", "check_crystal_job",
+           "crystal_recipe", "crystal_task", "read_crystal", "refine_crystal"]
 
 
 @register_task("crystal")
@@ -278,12 +278,7 @@ def crystal_task(store, args: Mapping[str, Any], report: Callable[..., None]):
     ``nanoparticle``; ``radiation``; ``options`` (x_min, x_max, q_min_inv_angstrom,
     q_max_inv_angstrom, fix, free, start, bounds, adp).
     """
-    record = store.get_dataset(args["dataset_id"])
-    if args.get("cif_text"):
-        structure = read_crystal_text(args["cif_text"])
-    else:
-        structure = bulk_structure(args["element"], args.get("lattice", "fcc"))
-    options = dict(args.get("options") or {})
+    record, structure, options = _job_inputs(store, args)
     report(0, 1, "refining")
     bounds = {k: tuple(v) for k, v in (options.get("bounds") or {}).items()}
     fit = refine_crystal(record.measurement, structure, nanoparticle=bool(args.get("nanoparticle")),
@@ -295,3 +290,34 @@ def crystal_task(store, args: Mapping[str, Any], report: Callable[..., None]):
     from swaxs_lib.store.fits import StoredFit
 
     return StoredFit.from_fit(fit, producer="crystal", dataset_id=record.id)  # the job stores its to_json
+
+
+def check_crystal_job(store, args: Mapping[str, Any]) -> float:
+    """The ``crystal`` job's inputs checked before it is queued; the seconds of one pdffit2 evaluation.
+
+    The cif's bounds (:func:`~swaxs_lib.models.crystal.read_crystal_text`), the fit window, and the pair
+    distances pdffit2 would sum per evaluation (:func:`~swaxs_lib.models.crystal.check_crystal_pairs`):
+    a page or script learns at submit, not from a failed job, that a cell is too large for its r range.
+
+    Raises
+    ------
+    SwaxsInputError
+        What the job would have failed with first.
+    """
+    record, structure, options = _job_inputs(store, args)
+    measurement = record.measurement
+    if measurement.kind != "gr":
+        raise SwaxsInputError("measurement: crystal models refine G(r); expected a G(r) dataset")
+    _, q_max = transform_q_range(measurement, options.get("q_min_inv_angstrom"), options.get("q_max_inv_angstrom"),
+                                 q_min_default=0.0)
+    window = fit_window(measurement, options.get("x_min"), options.get("x_max"), n_parameters=len(CRYSTAL_PARAMETERS))
+    return check_crystal_pairs(structure, window.x_max, q_max)
+
+
+def _job_inputs(store, args: Mapping[str, Any]):
+    record = store.get_dataset(args["dataset_id"])
+    if args.get("cif_text"):
+        structure = read_crystal_text(args["cif_text"])
+    else:
+        structure = bulk_structure(args["element"], args.get("lattice", "fcc"))
+    return record, structure, dict(args.get("options") or {})
