@@ -52,7 +52,7 @@ from swaxs_lib.compare import (
 )
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.fit.linear import BACKGROUNDS
-from swaxs_lib.fit.window import Q_MAX_LIMIT, default_fit_range, fit_window
+from swaxs_lib.fit.window import Q_MAX_LIMIT, default_fit_range, fit_window, uncertainty_note
 from swaxs_lib.live import live_model, live_pdf
 from swaxs_lib.refine import realspace
 from swaxs_lib.scattering import envelope
@@ -203,6 +203,8 @@ top[1].number_input("Candidates", min_value=1, max_value=MAX_CANDIDATES, step=1,
 measurement = load_measurement(dataset_id)
 facts = header_facts(measurement)
 x_lo, x_hi = float(measurement.x.min()), float(measurement.x.max())
+if note := uncertainty_note(measurement):
+    st.info(md(note), icon=":material/info:")
 
 
 @st.fragment

@@ -43,6 +43,7 @@ from pages._shared import (
 from swaxs_lib.access import can_change, can_open, check_change
 from swaxs_lib.corrections import subtract_background
 from swaxs_lib.errors import SwaxsInputError
+from swaxs_lib.fit.window import uncertainty_note
 from swaxs_lib.io import MAX_INPUT_BYTES, read_measurement_bytes
 from swaxs_lib.io.header import describe_use, header_facts
 from swaxs_lib.io.measurement import X_UNITS
@@ -465,6 +466,8 @@ def preview_section(record, summaries) -> bool:
     if said := describe_use(facts, elements=[facts.element] if facts.element else [],
                             q_min_inv_angstrom=window and window[0], q_max_inv_angstrom=window and window[1]):
         st.caption(md(said) + " Compare, Refine, Relax and Predict use what it gives where you set nothing else.")
+    if note := uncertainty_note(m):
+        st.info(md(note), icon=":material/info:")
 
     views = views_for(m.kind)
     view_key = f"{PAGE}.view"

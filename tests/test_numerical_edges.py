@@ -23,6 +23,7 @@ from ase import Atoms
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.io import Measurement, read_measurement_bytes
 from tests.inprocess import run_main
+from tests.test_pages import db  # noqa: F401  (the store fixture the pages open)
 
 Q = np.linspace(0.5, 10.0, 60)
 R = np.linspace(0.02, 20.0, 400)
@@ -169,3 +170,20 @@ def test_predict_refuses_a_curve_without_shape(values):
     # is read, so no model folder is needed here
     with pytest.raises(SwaxsInputError, match="expected a curve that varies"):
         predict(None, "iq", Q, values)
+
+
+def test_the_data_and_compare_pages_say_which_points_a_zero_uncertainty_leaves_out(db):  # noqa: F811 - the fixture
+    from tests.test_pages import app, plain
+
+    y = 2.0 * varying(Q)
+    sigma = 0.01 * y
+    sigma[[7, 9]] = 0.0
+    raw = "\n".join(f"{a:.6g} {b:.8g} {s:.4g}" for a, b, s in zip(Q, y, sigma)).encode()
+    dataset = db.add_dataset("zero sigma", raw, "zs.dat", read_measurement_bytes(raw, "zs.dat")).id
+    expected = f"2 of {Q.size} points have uncertainty 0 or none (the first at x = {Q[7]:g})"
+    for page in ("pages/data.py", "pages/compare.py"):
+        at = app(page)
+        at.query_params["ds"] = dataset
+        at.run()
+        assert not at.exception, [e.message for e in at.exception]
+        assert any(expected in plain(i.value) for i in at.info), (page, [i.value for i in at.info])

@@ -98,6 +98,37 @@ class FitWindow:
         return w
 
 
+def uncertainty_note(measurement: Measurement) -> str | None:
+    """What fits do with the file's uncertainties, in one sentence, when some cannot weight a point; else None.
+
+    The same rule as :func:`fit_window`'s ``"auto"`` weighting: a σ of 0 (or negative, or not a number)
+    claims an exact value, so that point is left out of σ-weighted fits; when no σ is usable the fit
+    weights by |I| (I(Q)) or uniformly (G(r)).  Pages show it beside the data, where the fit's own
+    warning would only reach the server's log.
+
+    Examples
+    --------
+    >>> m = Measurement("iq", np.array([0.1, 0.2, 0.3]), np.array([3.0, 2.0, 1.0]), np.array([0.1, 0.0, 0.1]),
+    ...                 "a.dat", "inv_angstrom")
+    >>> print(uncertainty_note(m).replace(": σ", ":\nσ"))
+    a.dat: 1 of 3 points have uncertainty 0 or none (the first at x = 0.2):
+    σ-weighted fits leave them out; the others keep their 1/σ² weights.
+    """
+    sigma = measurement.uncertainties
+    if sigma is None:
+        return None
+    sigma = np.asarray(sigma, dtype=float)
+    bad = ~(np.isfinite(sigma) & (sigma > 0))
+    if not bad.any():
+        return None
+    if bad.all():
+        instead = "relative (1/I²)" if measurement.kind == "iq" else "uniform"
+        return f"{measurement.source}: every uncertainty is 0 or none: fits use {instead} weights instead."
+    first = float(np.asarray(measurement.x, dtype=float)[int(np.argmax(bad))])
+    return (f"{measurement.source}: {int(bad.sum())} of {bad.size} points have uncertainty 0 or none (the first at "
+            f"x = {first:g}): σ-weighted fits leave them out; the others keep their 1/σ² weights.")
+
+
 def default_fit_range(kind: str, x: np.ndarray) -> tuple[float, float]:
     """(x_min, x_max) a fit uses when the user gives none (module docstring)."""
     x = np.asarray(x, dtype=float)
@@ -218,4 +249,4 @@ def transform_q_range(measurement: Measurement, q_min: float | None = None, q_ma
 
 
 __all__ = ["DEFAULT_PDF_Q_RANGE", "FitWindow", "GR_FIT_RANGE_ANGSTROM", "Q_MAX_LIMIT", "WEIGHTINGS",
-           "default_fit_range", "fit_window", "transform_q_range"]
+           "default_fit_range", "fit_window", "transform_q_range", "uncertainty_note"]
