@@ -44,6 +44,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from pathlib import Path
 
 import numpy as np
@@ -197,7 +198,9 @@ async def simulated_user(browser, base: str, db: Path, user: int, data_file: Pat
         await page_errors(page, user, errors, "Compare page")
         log["users_done"] += 1
     except Exception as exc:  # noqa: BLE001 - a step that did not finish is an error of the run
-        errors.add(user, f"{step}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+        here = [f.lineno for f in traceback.extract_tb(exc.__traceback__) if f.filename == __file__]
+        errors.add(user, f"{step}: {type(exc).__name__} at load.py line {here[-1] if here else '?'}: "
+                         f"{str(exc).splitlines()[0] if str(exc) else ''}")
     finally:
         await context.close()
 

@@ -234,6 +234,7 @@ def live_panel() -> None:
     results = []
     start = time.perf_counter()
     with view:
+        show_url_warnings()  # the sliders' own link values, read just above (the page's were shown before)
         said = describe_use(facts, elements=[c["element"] for c in choices if c and c["shape"] != UPLOAD],
                             q_min_inv_angstrom=options.get("q_min_inv_angstrom"),
                             q_max_inv_angstrom=options.get("q_max_inv_angstrom"))

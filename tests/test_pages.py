@@ -233,6 +233,13 @@ def test_compare_page_unknown_dataset_link_falls_back_with_a_warning(db):
     assert at.selectbox(key="compare.ds").value == dataset
 
 
+def test_compare_page_reports_a_bad_slider_link_value_in_the_first_run(db):
+    # the sliders' link values are read inside the live panel, after the page's own warnings were shown
+    dataset = add_text_dataset(db, "only", np.linspace(0.5, 5, 50), np.linspace(10, 1, 50))
+    at = run("pages/compare.py", ds=dataset, c1_shape="icosahedron", c1_el="Au", c1_shells="lots")
+    assert any("c1_shells='lots' ignored" in plain(w.value) for w in at.warning), [w.value for w in at.warning]
+
+
 def test_compare_page_without_datasets_points_to_the_data_page(db):
     at = run("pages/compare.py")
     assert any("No datasets" in i.value for i in at.info)
