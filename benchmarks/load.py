@@ -135,6 +135,8 @@ def watch(page, user: int, errors: Errors, base: str, ignored: dict) -> None:
 
 async def simulated_user(browser, base: str, db: Path, user: int, data_file: Path, seconds: float,
                          timeout_ms: float, errors: Errors, latencies: list, log: dict) -> None:
+    from playwright.async_api import TimeoutError as PlaywrightTimeout
+
     from swaxs_lib.store import Store
 
     name = f"loaduser-{user}"
@@ -150,7 +152,8 @@ async def simulated_user(browser, base: str, db: Path, user: int, data_file: Pat
         await page.get_by_text("Measured curves: drag and drop").wait_for(timeout=timeout_ms)
         await page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(str(data_file))
         await page.get_by_role("button", name="Save to store").click(timeout=timeout_ms)
-        await page.get_by_text("Stored").first.wait_for(timeout=timeout_ms)
+        # the success message, not the "Stored datasets" heading that other users' shared datasets bring
+        await page.locator('[data-testid="stAlertContentSuccess"]', has_text="Stored").first.wait_for(timeout=timeout_ms)
         await wait_idle(page, timeout_ms)
         await page_errors(page, user, errors, "Data page")
         mine = [d for d in await asyncio.to_thread(lambda: Store(db).list_datasets())
@@ -186,7 +189,20 @@ async def simulated_user(browser, base: str, db: Path, user: int, data_file: Pat
             await slider.focus()
             await page.evaluate("() => { const L = window.__lat; L.before = window.__latSig(); L.t0 = null; }")
             await page.keyboard.press(key)
-            t1 = float(await (await page.wait_for_function(CHANGED, polling="raf", timeout=timeout_ms)).json_value())
+            try:
+                changed = await page.wait_for_function(CHANGED, polling="raf", timeout=min(timeout_ms, 60_000))
+            except PlaywrightTimeout:
+                # no redraw: a key lost (the slider was re-rendered under the focus; a person presses again)
+                # is told apart from a slider that moved but whose plot did not follow (an error)
+                got = float(await slider.get_attribute("aria-valuetext"))
+                if math.isclose(got, b, abs_tol=1e-9):
+                    raise
+                log["ignored"]["key presses lost (slider not moved, pressed again)"] = \
+                    log["ignored"].get("key presses lost (slider not moved, pressed again)", 0) + 1
+                b = got
+                await wait_idle(page, timeout_ms)
+                continue
+            t1 = float(await changed.json_value())
             t0 = await page.evaluate("() => window.__lat.t0")
             await wait_idle(page, timeout_ms)
             got = float(await slider.get_attribute("aria-valuetext"))
