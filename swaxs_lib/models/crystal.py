@@ -206,15 +206,10 @@ def read_crystal_text(text: str, name: str = "structure.cif") -> Structure:
     SwaxsInputError
         The text cannot be read as a crystal structure (the message names ``name``).
     """
-    import tempfile
+    from swaxs_lib.io.private_file import private_copy
 
-    with tempfile.TemporaryDirectory(prefix="swaxs-cif-") as folder:
-        path = Path(folder) / "structure.cif"
-        path.write_text(str(text))
-        try:
-            return read_crystal(path)
-        except SwaxsInputError as exc:
-            raise SwaxsInputError(str(exc).replace(str(path), name)) from None
+    with private_copy(str(text), name, ".cif") as path:
+        return read_crystal(path)
 
 
 #: Pair distances pdffit2 sums per evaluation: sites x sites / cell volume x (4 pi / 3) r_calc^3, r_calc the

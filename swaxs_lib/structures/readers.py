@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from ase import Atoms
 from ase.io import read
 
 from swaxs_lib.errors import SwaxsInputError
+from swaxs_lib.io.private_file import private_copy
 from swaxs_lib.structures.bounds import (
     MIN_DISTANCE_ANGSTROM,
     check_cell_parameters,
@@ -143,15 +143,9 @@ def read_structure_bytes(data: bytes, filename: str) -> Cluster:
     suffix = Path(name).suffix.lower()
     if suffix not in FORMATS:
         raise SwaxsInputError(f"{name}: unknown suffix {suffix!r}; expected one of {', '.join(FORMATS)}")
-    with tempfile.TemporaryDirectory(prefix="swaxs-upload-") as folder:
-        path = Path(folder) / f"structure{suffix}"
-        path.write_bytes(bytes(data))
-        try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                cluster = read_structure(path)
-        except SwaxsInputError as exc:
-            raise SwaxsInputError(str(exc).replace(str(path), name)) from None
+    with private_copy(bytes(data), name, suffix) as path, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cluster = read_structure(path)
     for w in caught:
         warnings.warn(str(w.message).replace(str(path), name), stacklevel=2)
     info = dataclasses.replace(cluster.info, parameters=(("file", name),))
@@ -208,13 +202,8 @@ def read_crystal_cell(source: str | os.PathLike | bytes, name: str | None = None
         label = Path(str(name or "upload.cif")).name
         if len(source) > MAX_CIF_BYTES:
             raise SwaxsInputError(f"{label}: {len(source)} bytes; expected a cif of at most {MAX_CIF_BYTES} bytes")
-        with tempfile.TemporaryDirectory(prefix="swaxs-cif-") as folder:
-            path = Path(folder) / "crystal.cif"
-            path.write_bytes(bytes(source))
-            try:
-                return read_crystal_cell(path)
-            except SwaxsInputError as exc:
-                raise SwaxsInputError(str(exc).replace(str(path), label)) from None
+        with private_copy(bytes(source), label, ".cif") as path:
+            return read_crystal_cell(path)
     p = Path(source)
     if not p.is_file() or p.stat().st_size == 0:
         raise SwaxsInputError(f"{p}: no such file or empty; expected a crystal structure (.cif)")
