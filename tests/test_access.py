@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from swaxs_lib.access import (
@@ -28,20 +27,10 @@ from swaxs_lib.io import read_measurement_bytes
 from swaxs_lib.jobs import cancel, submit
 from swaxs_lib.store import Store
 from swaxs_lib.store.schema import migrate
+from tests.test_pages import db  # noqa: F401  (the store fixture the pages open)
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = b"# x_unit: 1/A\n" + b"".join(f"{0.02 * k:.3f} {100.0 / (1 + k):.6f}\n".encode() for k in range(1, 40))
-
-
-@pytest.fixture
-def db(tmp_path, monkeypatch) -> Store:
-    path = tmp_path / "access.duckdb"
-    monkeypatch.setenv("SWAXS_DB", str(path))
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield Store(path)
-    st.cache_resource.clear()
-    st.cache_data.clear()
 
 
 def _add(db: Store, name: str, owner: str, visibility: str) -> str:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from pages._shared import progress_text
 from swaxs_lib.jobs import JobProgress, cancel, get_job, submit
-from swaxs_lib.store import Store
+from tests.test_pages import db  # noqa: F401  (the store fixture the pages open)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,17 +23,6 @@ def test_counts_elapsed_and_left_once_known():
     assert text == "relax Au · 3 of at most 200 · 12 s elapsed"
     text = progress_text("sweep", JobProgress(4, 16, 75.0, 225.0, ""))
     assert text == "sweep · 4 of 16 · 1 min 15 s elapsed · 3 min 45 s left"
-
-
-@pytest.fixture
-def db(tmp_path, monkeypatch) -> Store:
-    path = tmp_path / "progress.duckdb"
-    monkeypatch.setenv("SWAXS_DB", str(path))
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield Store(path)
-    st.cache_resource.clear()
-    st.cache_data.clear()
 
 
 def test_the_relax_page_opened_at_once_shows_no_empty_total(db):
