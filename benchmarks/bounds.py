@@ -23,24 +23,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 GR = ROOT / "tests/data/cdse_np_pdfgui/CdSe-3nm.gr"
 
-CIF = """data_x
-_cell_length_a {a}
-_cell_length_b {a}
-_cell_length_c {a}
-_cell_angle_alpha 90
-_cell_angle_beta 90
-_cell_angle_gamma 90
-_symmetry_space_group_name_H-M 'F m -3 m'
-loop_
-_atom_site_label
-_atom_site_type_symbol
-_atom_site_fract_x
-_atom_site_fract_y
-_atom_site_fract_z
-{sites}
-"""
+from tests.hostile_cif import cif_text  # noqa: E402
+
 
 
 def _sites(n: int, seed: int) -> str:
@@ -52,9 +39,9 @@ def _sites(n: int, seed: int) -> str:
 def write_inputs(folder: Path) -> list[tuple[str, str, list[str]]]:
     """(name, before, command arguments) per runaway input, its files written in ``folder``."""
     f = folder
-    (f / "tiny.cif").write_text(CIF.format(a=0.05, sites="Au1 Au 0 0 0"))
-    (f / "expand36k.cif").write_text(CIF.format(a=60, sites=_sites(1100, 1)))
-    (f / "expand445k.cif").write_text(CIF.format(a=90, sites=_sites(13_500, 2)))
+    (f / "tiny.cif").write_text(cif_text(a=0.05))
+    (f / "expand36k.cif").write_text(cif_text(a=60, sites=_sites(1100, 1)))
+    (f / "expand445k.cif").write_text(cif_text(a=90, sites=_sites(13_500, 2)))
     (f / "wide.extxyz").write_text("1\nProperties=species:S:1:pos:R:3:x:R:100000000\nAu 0 0 0 1\n")
     (f / "far.xyz").write_text("2\n\nAu 0 0 -30000\nAu 0 0 30000\n")
     (f / "same.xyz").write_text("2\n\nAu 0 0 0\nAu 0 0 0\n")

@@ -26,28 +26,10 @@ from swaxs_lib.scattering import histogram
 from swaxs_lib.structures import bounds
 from swaxs_lib.structures.builders import MAX_ATOMS
 from swaxs_lib.structures.readers import read_crystal_cell, read_structure
+from tests.hostile_cif import cif_text
 from tests.inprocess import run_main
 
-CIF = """data_x
-_cell_length_a {a}
-_cell_length_b {a}
-_cell_length_c {a}
-_cell_angle_alpha {alpha}
-_cell_angle_beta {alpha}
-_cell_angle_gamma {gamma}
-_symmetry_space_group_name_H-M '{group}'
-loop_
-_atom_site_label
-_atom_site_type_symbol
-_atom_site_fract_x
-_atom_site_fract_y
-_atom_site_fract_z
-{sites}
-"""
-
-
-def _cif(a=4.08, alpha=90, gamma=90, group="F m -3 m", sites="Au1 Au 0 0 0"):
-    return CIF.format(a=a, alpha=alpha, gamma=gamma, group=group, sites=sites)
+_cif = cif_text
 
 
 # --- structure files ------------------------------------------------------------------------
