@@ -5,7 +5,7 @@ from __future__ import annotations
 CIF = """data_x
 _cell_length_a {a}
 _cell_length_b {a}
-_cell_length_c {a}
+_cell_length_c {c}
 _cell_angle_alpha {alpha}
 _cell_angle_beta {alpha}
 _cell_angle_gamma {gamma}
@@ -16,11 +16,13 @@ _atom_site_type_symbol
 _atom_site_fract_x
 _atom_site_fract_y
 _atom_site_fract_z
-{sites}
+{occupancy}{sites}
 """
 
 
-def cif_text(a=4.08, alpha=90, gamma=90, group="F m -3 m", sites="Au1 Au 0 0 0") -> str:
-    """A cif of cubic edge ``a`` (Å; angles alpha = beta, gamma in degrees), space group ``group`` and ``sites``
-    (one ``label symbol x y z`` line each); the default is gold."""
-    return CIF.format(a=a, alpha=alpha, gamma=gamma, group=group, sites=sites)
+def cif_text(a=4.08, alpha=90, gamma=90, group="F m -3 m", sites="Au1 Au 0 0 0", c=None, occupancy=False) -> str:
+    """A cif of edges a = b and ``c`` (Å; ``a`` when None; angles alpha = beta, gamma in degrees), space group
+    ``group`` and ``sites`` (one ``label symbol x y z`` line each, then the occupancy if ``occupancy``); the
+    default is gold."""
+    return CIF.format(a=a, c=a if c is None else c, alpha=alpha, gamma=gamma, group=group, sites=sites,
+                      occupancy="_atom_site_occupancy\n" if occupancy else "")

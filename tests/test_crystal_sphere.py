@@ -20,6 +20,7 @@ from swaxs_lib.structures.builders import crystal_sphere
 from swaxs_lib.structures.readers import read_crystal_cell
 from swaxs_lib.sweep import Candidate, candidates_for, fit_key
 
+from tests.hostile_cif import cif_text
 from .test_cli import last_json, swaxs
 from .test_refine_crystal import DATA
 
@@ -76,25 +77,6 @@ def test_crystal_cells_that_would_run_away_are_refused(tmp_path):
         crystal_sphere(read_crystal_cell(CIF), 1.0)
 
 
-CELL = """data_x
-_cell_length_a {a}
-_cell_length_b {a}
-_cell_length_c {c}
-_cell_angle_alpha 90
-_cell_angle_beta 90
-_cell_angle_gamma 90
-_symmetry_space_group_name_H-M '{group}'
-loop_
-_atom_site_label
-_atom_site_type_symbol
-_atom_site_fract_x
-_atom_site_fract_y
-_atom_site_fract_z
-_atom_site_occupancy
-{sites}
-"""
-
-
 @pytest.mark.parametrize("a, c, group, sites, message", [
     # a disordered alloy: ASE would keep one element of the mixed site
     (3.9, 3.9, "F m -3 m", "Pt1 Pt 0 0 0 0.5\nNi1 Ni 0 0 0 0.5", "partly occupied or mixed"),
@@ -107,7 +89,7 @@ _atom_site_occupancy
      "symmetry operations"),
 ])
 def test_crystal_cells_that_are_not_one_ordered_crystal_are_refused(a, c, group, sites, message):
-    text = CELL.format(a=a, c=c, group=group, sites=sites).encode()
+    text = cif_text(a=a, c=c, group=group, sites=sites, occupancy=True).encode()
     with pytest.raises(SwaxsInputError, match=message):
         read_crystal_cell(text, "hostile.cif")
 
