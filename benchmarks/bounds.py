@@ -55,6 +55,10 @@ def write_inputs(folder: Path) -> list[tuple[str, str, list[str]]]:
                               f"{rng.uniform(-200, 200):.3f}\n" for _ in range(1000)))
     with open(f / "comments.dat", "wb") as out:  # 48 MB
         out.write(b"#\n" * 24_000_000 + b"0.1 1\n0.2 2\n")
+    with open(f / "valid1m.xyz", "w") as out:  # a valid file: 10^6 atoms on a 100^3 grid, 3,000 Å wide
+        out.write("1000000\nvalid, too wide\n")
+        steps = [30.3 * k for k in range(100)]  # 0 to 3,000 Å, 30 Å apart
+        out.writelines(f"Au {x:.1f} {y:.1f} {z:.1f}\n" for x in steps for y in steps for z in steps)
     db = ["--db", str(f / "store")]
     out = ["--out", str(f / "out.csv")]
     crystal = ["refine", str(GR), "--model", "crystal", "--q-max", "25", *db, *out, "--cif"]
@@ -69,6 +73,8 @@ def write_inputs(folder: Path) -> list[tuple[str, str, list[str]]]:
                                                                  "--trace", str(f / "trace.csv")]),
         ("coordinates ±1e300 (debye)", "internal error", ["debye", "--structure", str(f / "huge.xyz"), *out]),
         ("xyz of 2.1 M atoms, 57 MB (debye)", "parsed for minutes", ["debye", "--structure", str(f / "big.xyz"), *out]),
+        ("valid xyz of 10^6 atoms, 3,000 Å wide (debye)", "55 s parsing (ASE's reader), then the extent refusal",
+         ["debye", "--structure", str(f / "valid1m.xyz"), *out]),
         ("24 M comment lines, 48 MB (import)", "68 s, 3.2 GB, 104 MB stored",
          ["import", str(f / "comments.dat"), "--q-unit", "inv_angstrom", *db]),
     ]
