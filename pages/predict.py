@@ -42,6 +42,7 @@ from pages._shared import (
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.io.header import describe_use, header_facts
 from swaxs_lib.ml.catalog import ELEMENTS, SHAPE_CLASSES, SHAPE_OF_CLASS
+from swaxs_lib.ml.measured import domain_reasons
 from swaxs_lib.ml.models import default_model_dir, load_bundle
 from swaxs_lib.compare import compare_cluster
 from swaxs_lib.ml.predict import (
@@ -86,7 +87,8 @@ def prediction_for(folder: str, dataset_id: str, element: str | None, source: st
     m = load_measurement(dataset_id)
     kind, x, values, notes = model_input(m.kind, m.x, m.values, element)
     return kind, x, values, notes, predict(model_bundle(folder), kind, x, values, element=element,
-                                           top=TOP_MATCHES, element_source=source, allowed_elements=allowed)
+                                           top=TOP_MATCHES, element_source=source, allowed_elements=allowed,
+                                           domain_reasons=domain_reasons(m))
 
 
 def parameters_text(parameters: dict) -> str:

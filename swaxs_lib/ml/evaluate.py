@@ -25,12 +25,15 @@ Metrics, per test split and per model family:
   diameter within 5 %, the median relative error and the interval coverage; and
   ``windows_with_waxs``: the same with the WAXS part (2.4–10 1/Å) measured too, its shape
   model's size-group probabilities gating the window model (SAXS + WAXS with a gap); and
-  ``windows_shape_given``: each curve sized among its true shape's families (``predict --shape``).
+  ``windows_shape_given``: each curve sized among its true shape's families (``predict --shape``);
+* with a folder of measured data, ``measured``: every measured curve predicted as the ``predict``
+  command does, beside what its SOURCE.md says (:mod:`swaxs_lib.ml.measured`).
 """
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -91,15 +94,22 @@ def _size_scores(pred_d: np.ndarray, true_d: np.ndarray, step: np.ndarray) -> di
 
 
 def evaluate(bundle: ModelBundle, table: SampleTable, *,
-             progress: Callable[[int, int, str], None] | None = None) -> dict[str, Any]:
+             progress: Callable[[int, int, str], None] | None = None,
+             measured_dir: str | Path | None = None) -> dict[str, Any]:
     """Score ``bundle`` on the test splits of ``table`` (see the module docstring).
+
+    Parameters
+    ----------
+    measured_dir : str or Path, optional
+        A folder of measured data folders (``../shared/data``): every curve in it is predicted and set
+        beside what its SOURCE.md says (:func:`swaxs_lib.ml.measured.measured_table`), as ``measured``.
 
     Returns
     -------
     dict
         ``splits[split][route]`` metrics (``route`` in :data:`ROUTES`),
         ``baseline[split][route]`` the library search's, ``targets`` (value,
-        goal, met) and ``n`` per split.
+        goal, met), ``n`` per split and, with ``measured_dir``, ``measured``.
     """
     labels = table.labels
     true_class = np.array([SHAPE_CLASSES.index(c) for c in labels["shape_class"]])
@@ -163,6 +173,10 @@ def evaluate(bundle: ModelBundle, table: SampleTable, *,
 
             report.setdefault("windows_shape_given", {})[split] = window_scores(
                 *args, allowed_groups=[shape_groups(SHAPE_OF_CLASS[c]) for c in labels["shape_class"][sel]])
+    if measured_dir is not None:
+        from swaxs_lib.ml.measured import measured_table
+
+        report["measured"] = measured_table(bundle, measured_dir)
     report["targets"] = {}
     for label, (split, route, metric, goal) in TARGETS.items():
         value = report["splits"].get(split, {}).get(route, {}).get(metric)
@@ -235,6 +249,12 @@ def format_report(report: dict[str, Any]) -> str:
     for split, windows in report.get("windows", {}).items():
         lines.append(f"{split:12s} SAXS windows, size ±1 shell/±5%: " + ", ".join(
             f"{w} {m['extent_within_shell_or_5_percent']:.3f}" for w, m in windows.items()))
+    if report.get("measured"):
+        from swaxs_lib.ml.measured import format_measured
+
+        lines.append(format_measured(report["measured"]))
+        lines.append(f"measured files: in-domain flag agrees with SOURCE.md on {report['measured']['domain_agreement']}"
+                     f" (missed: {', '.join(report['measured']['missed']) or 'none'})")
     for label, t in report["targets"].items():
         lines.append(f"target {label}: {t['value']} (goal {t['goal']}) {'met' if t['met'] else 'NOT met'}")
     return "\n".join(lines)

@@ -33,7 +33,8 @@ misses a model's window, the element given is not one of the database's,
 the predicted diameter lies outside the database's sizes, the curve's
 Guinier radius lies outside the training curves' (:mod:`swaxs_lib.ml.domain`:
 then no size is given at all, rather than the top of the range), or the novelty
-score (:mod:`swaxs_lib.ml.models`) of any model used exceeds 1.
+score (:mod:`swaxs_lib.ml.models`) of any model used exceeds 1, or the caller found a model-free
+reason in the file (``domain_reasons``: :mod:`swaxs_lib.ml.measured`).
 """
 
 from __future__ import annotations
@@ -58,6 +59,9 @@ if TYPE_CHECKING:
 
 #: Matches reported.
 TOP_MATCHES = 5
+#: The novelty a model-free out-of-domain reason counts as when tempering (λ = 0.64: the answer keeps
+#: its ranking, not its confidence; :func:`swaxs_lib.ml.domain.temper_weight`).
+KNOWN_OUT_NOVELTY = 2.0
 
 
 @dataclass(frozen=True)
@@ -234,13 +238,25 @@ def model_input(kind: str, x: np.ndarray, values: np.ndarray, element: str | Non
         raise SwaxsInputError(f"kind: got {kind!r}; expected iq, sq, fq or gr")
     q = np.asarray(x, float)
     s = np.asarray(values, float)
+    notes: tuple[str, ...] = ()
     if kind == "fq":
         s = 1.0 + s / np.where(q > 0, q, np.inf)
+    elif _is_s_minus_one(q, s):
+        notes = (f"S(Q) has negative values, which S(Q) cannot have, and its upper half averages "
+                 f"{float(np.mean(s[q >= np.median(q)])):.2f}, not 1: read as S(Q) − 1",)
+        s = s + 1.0
     symbol = element if element in ELEMENTS else "Au"
     f2 = np.abs(form_factor(symbol, q)) ** 2
-    notes = (f"{kind.upper()} converted to I(Q) = f(Q)² S(Q) with the form factor of {symbol}"
-             + ("" if element in ELEMENTS else " (element not given)"),)
+    notes += (f"{kind.upper()} converted to I(Q) = f(Q)² S(Q) with the form factor of {symbol}"
+              + ("" if element in ELEMENTS else " (element not given)"),)
     return "iq", q, f2 * s, notes
+
+
+def _is_s_minus_one(q: np.ndarray, s: np.ndarray) -> bool:
+    """Whether an "S(Q)" is S(Q) − 1 (xPDFsuite writes either): S(Q) >= 0 and -> 1 at high Q, so a curve with
+    negative values whose upper half in Q averages within 0.3 of 0 is the difference."""
+    upper = s[q >= np.median(q)]
+    return bool(len(s) >= 10 and np.min(s) < 0 and abs(float(np.mean(upper))) < 0.3)
 
 
 def _extend_decayed_pdf(r: np.ndarray, g: np.ndarray) -> tuple[str, np.ndarray, np.ndarray, tuple[str, ...]]:
@@ -259,7 +275,8 @@ def _extend_decayed_pdf(r: np.ndarray, g: np.ndarray) -> tuple[str, np.ndarray, 
 
 def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *, element: str | None = None,
             top: int = TOP_MATCHES, element_source: str = "user",
-            allowed_elements: tuple[str, ...] | None = None, shape_hint: str | None = None) -> Prediction:
+            allowed_elements: tuple[str, ...] | None = None, shape_hint: str | None = None,
+            domain_reasons: tuple[str, ...] = ()) -> Prediction:
     """Predict from one curve.
 
     Parameters
@@ -286,6 +303,11 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
         The particle's shape if known (a ``cluster`` shape name, from TEM say): the
         SAXS-window size model then seeks its neighbours among that shape's families
         (the sizes' convention depends on the shape) where no WAXS part gives the shape.
+    domain_reasons : tuple of str
+        Model-free reasons the curve is outside the database, found by the caller in what the file says
+        (:func:`swaxs_lib.ml.measured.domain_reasons`: a composition with no element of the database,
+        implausible units): each is a warning (so ``in_domain`` is False), and the probabilities are
+        tempered as at a novelty of at least :data:`KNOWN_OUT_NOVELTY`.
 
     Returns
     -------
@@ -306,7 +328,8 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
     if values.size and float(np.ptp(values)) <= 1e-12 * top_value:  # also all 0
         raise SwaxsInputError(f"curve: every value is {values[0]:.6g}; expected a curve that varies (the models read "
                               "its shape, and a constant or all-zero curve has none)")
-    warnings: list[str] = []
+    warnings: list[str] = list(domain_reasons)
+    floor = KNOWN_OUT_NOVELTY if domain_reasons else 0.0
     if element is not None and element not in ELEMENTS:
         warnings.append(f"element {element} is not in the database ({', '.join(ELEMENTS)}): predictions are extrapolated")
     if element_source not in ("user", "header"):
@@ -355,7 +378,7 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
     if plan["shape"]:
         family_raw = run(plan["shape"], "family")
         family_proba, tempering[plan["shape"]] = temper(
-            family_raw, max(novelty[plan["shape"]], novelty.get("saxs_window", 0.0)), family_prior())
+            family_raw, max(novelty[plan["shape"]], novelty.get("saxs_window", 0.0), floor), family_prior())
         proba = class_probabilities(family_proba[None, :])[0]
         probabilities = {c: round(float(p), 6) for c, p in zip(SHAPE_CLASSES, proba)}
         for c, p in probabilities.items():
@@ -393,7 +416,7 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
     model_probs: dict[str, float] = {}
     element_pred = element_p = source = None
     if plan["element"]:
-        proba, tempering[plan["element"]] = temper(run(plan["element"], "element"), novelty[plan["element"]],
+        proba, tempering[plan["element"]] = temper(run(plan["element"], "element"), max(novelty[plan["element"]], floor),
                                                    np.full(len(ELEMENTS), 1.0 / len(ELEMENTS)))
         model_probs = {e: round(float(p), 6) for e, p in zip(ELEMENTS, proba)}
         element_probs = constrained_probabilities(model_probs, allowed)
