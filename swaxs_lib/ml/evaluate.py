@@ -42,7 +42,7 @@ from swaxs_lib.ml.catalog import ELEMENTS, SHAPE_CLASSES, SHAPE_OF_CLASS, family
 from swaxs_lib.ml.experts import (class_probabilities, family_labels, group_probabilities,
                                   within_shell_or_5_percent)
 from swaxs_lib.ml.models import ModelBundle, full_range_size_model, model_features
-from swaxs_lib.ml.predict import library_rw
+from swaxs_lib.ml.library import library_rw
 from swaxs_lib.store.simulations import SampleTable
 
 #: Targets of the issue: (split, metric) -> minimum (maximum for ECE).
@@ -169,7 +169,7 @@ def evaluate(bundle: ModelBundle, table: SampleTable, *,
             if "shape_waxs" in bundle.estimators:  # SAXS window + WAXS 2.4-10 1/Å: the WAXS shape gates the size
                 gate = group_probabilities(bundle.family_proba("shape_waxs", x_of("shape_waxs", "family", sel)))
                 report["windows_with_waxs"][split] = window_scores(*args, group_proba=gate)
-            from swaxs_lib.ml.predict import shape_groups
+            from swaxs_lib.ml.routing import shape_groups
 
             report.setdefault("windows_shape_given", {})[split] = window_scores(
                 *args, allowed_groups=[shape_groups(SHAPE_OF_CLASS[c]) for c in labels["shape_class"][sel]])
