@@ -306,6 +306,8 @@ with numbers:
     if p.size_window_inv_angstrom:
         lo, hi = p.size_window_inv_angstrom
         st.caption(f"Size from the SAXS window {lo:g}–{hi:g} 1/Å alone (the window size model).")
+    if p.size_note:
+        st.caption(p.size_note)
     if p.size_range.get("rg_angstrom") is not None:
         st.caption(f"Size check: Guinier R_g {p.size_range['rg_angstrom']:.1f} Å (a sphere of "
                    f"{p.size_range['sphere_diameter_nm']:.2f} nm), {p.size_range['status']} the training range.")

@@ -189,6 +189,8 @@ def test_a_saxs_only_curve_is_sized_from_its_own_window(bundle, q_min, q_max):
     assert p.volume_diameter_nm == pytest.approx(4.0, rel=0.10)
     lo, hi = p.volume_diameter_interval_nm
     assert lo < p.volume_diameter_nm < hi and p.shape is None
+    # without a shape, the size SAXS determines is reported first, and the note says why (docs/ml_instruments.md)
+    assert p.primary_size == "volume_diameter" and "volume-equivalent diameter" in p.size_note
 
 
 def test_a_curve_starting_above_the_window_ladder_is_refused_with_what_it_needs(bundle):
@@ -211,6 +213,7 @@ def test_a_known_shape_sizes_a_saxs_only_curve_among_its_families(bundle):
     q = np.geomspace(0.003, 0.3, 300)
     p = predict(bundle, "iq", q, _sphere_iq(q, 40.0, 5), top=1, shape_hint="sphere")
     assert p.volume_diameter_nm == pytest.approx(4.0, rel=0.10)
+    assert p.primary_size == "extent" and p.size_note is None
     with pytest.raises(SwaxsInputError, match="--shape: got 'rod'"):
         predict(bundle, "iq", q, _sphere_iq(q, 40.0, 5), top=1, shape_hint="rod")
 

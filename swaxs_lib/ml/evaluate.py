@@ -22,7 +22,8 @@ Metrics, per test split and per model family:
 * the same shape and size numbers for the library search's best match;
 * with a window size model (:mod:`swaxs_lib.ml.windows`), ``windows[split][window]``: per
   SAXS window of its ladder the extent within ±1 shell / ±5 %, the volume-equivalent
-  diameter within 5 %, the median relative error and the interval coverage; and
+  diameter within 5 % and within ±1 shell / ±5 % (one shell scaled to it:
+  :func:`~swaxs_lib.ml.windows.volume_step`), the median relative error and the interval coverage; and
   ``windows_with_waxs``: the same with the WAXS part (2.4–10 1/Å) measured too, its shape
   model's size-group probabilities gating the window model (SAXS + WAXS with a gap); and
   ``windows_shape_given``: each curve sized among its true shape's families (``predict --shape``);
@@ -64,6 +65,11 @@ WINDOW_TARGETS: dict[str, tuple[str, str, str, float]] = {
                                                                    "extent_within_shell_or_5_percent", 0.95),
     "size within ±1 shell / ±5 %, 20 % polydisperse SAXS 0.02–0.3 1/Å": ("test-poly20", "0.02-0.3",
                                                                         "extent_within_shell_or_5_percent", 0.90),
+    # the size SAXS alone determines, reported first for a SAXS-only curve without a shape (``primary_size``)
+    "volume-equivalent diameter within ±1 shell / ±5 %, monodisperse SAXS 0.02–0.3 1/Å": (
+        "test-mono", "0.02-0.3", "volume_diameter_within_shell_or_5_percent", 0.95),
+    "volume-equivalent diameter within ±1 shell / ±5 %, 20 % polydisperse SAXS 0.02–0.3 1/Å": (
+        "test-poly20", "0.02-0.3", "volume_diameter_within_shell_or_5_percent", 0.90),
 }
 #: Which models a route uses: route -> (shape model, size model, element model).
 ROUTES: dict[str, tuple[str, str, str]] = {
@@ -249,6 +255,9 @@ def format_report(report: dict[str, Any]) -> str:
     for split, windows in report.get("windows", {}).items():
         lines.append(f"{split:12s} SAXS windows, size ±1 shell/±5%: " + ", ".join(
             f"{w} {m['extent_within_shell_or_5_percent']:.3f}" for w, m in windows.items()))
+        if all("volume_diameter_within_shell_or_5_percent" in m for m in windows.values()):
+            lines.append(f"{split:12s} SAXS windows, volume-equivalent diameter ±1 shell/±5%: " + ", ".join(
+                f"{w} {m['volume_diameter_within_shell_or_5_percent']:.3f}" for w, m in windows.items()))
     if report.get("measured"):
         from swaxs_lib.ml.measured import format_measured
 

@@ -43,6 +43,13 @@ from swaxs_lib.ml.windows import Q_HI_MIN, Q_LO_MAX, predict_window_size, window
 #: The novelty a model-free out-of-domain reason counts as when tempering (λ = 0.64: the answer keeps
 #: its ranking, not its confidence; :func:`swaxs_lib.ml.domain.temper_weight`).
 KNOWN_OUT_NOVELTY = 2.0
+#: What a SAXS-only curve without a shape says about its sizes (``size_note``; held-out figures: evaluation.json
+#: ``windows``, docs/ml_instruments.md).
+SAXS_ONLY_SIZE_NOTE = (
+    "SAXS alone (Q {:g}-{:g} 1/Å) determines the volume-equivalent diameter (volume_diameter_nm, reported first): "
+    "at Q_max 0.3 1/Å it is within one shell or 5 % for 0.99 of held-out monodisperse and 0.98 of 20 % "
+    "polydisperse curves; the extent (largest atom-to-atom distance) also depends on the particle's shape, which "
+    "this curve does not show (0.88 / 0.76 there): give the shape (--shape) or measure a WAXS part to size the extent")
 
 
 def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *, element: str | None = None,
@@ -162,6 +169,7 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
         best = int(np.argmax(np.where(family_classes() == SHAPE_CLASSES.index(shape_class), family_proba, -1.0)))
         family, family_p = family_names()[best], round(float(family_proba[best]), 6)
     diameter = interval = n_atoms = n_interval = size_window = None
+    primary, size_note = ("extent" if plan["size"] else None), None
     size_range = routing.size_range(bundle, kind, x, values) if plan["size"] else {}
     if size_range.get("status") in ("above", "below"):
         warnings.append(size_range["reason"])
@@ -177,6 +185,8 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
         n_interval = tuple(int(round(v)) for v in got["atoms_interval"])
         size_window = got["window_inv_angstrom"]
         novelty["size_window"] = round(got["novelty"], 4)
+        if gate_proba is None and allowed_groups is None:  # no shape: the size SAXS determines comes first
+            primary, size_note = "volume_diameter", SAXS_ONLY_SIZE_NOTE.format(*size_window)
     elif plan["size"]:
         log_d, log_n = run(plan["size"], "size")
         half = bundle.manifest["models"][plan["size"]]["size_half_width_log"]
@@ -228,11 +238,11 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
         element_probabilities=element_probs, in_domain=not warnings, novelty=novelty, warnings=tuple(warnings),
         models=tuple(used), matches=matches, element_source=source, allowed_elements=allowed,
         element_model_probabilities=model_probs, size_range=size_range, tempering=tempering,
-        size_window_inv_angstrom=size_window, **sizes,
+        size_window_inv_angstrom=size_window, primary_size=primary, size_note=size_note, **sizes,
     )
 
 
 # Re-exported: callers import these from here (the records, the library search, the input conversion, the gates).
-__all__ = ["KNOWN_OUT_NOVELTY", "TOP_MATCHES", "Match", "Prediction", "composition_elements", "shape_groups",
+__all__ = ["KNOWN_OUT_NOVELTY", "SAXS_ONLY_SIZE_NOTE", "TOP_MATCHES", "Match", "Prediction", "composition_elements", "shape_groups",
            "constrained_probabilities", "family_prior", "library_model", "library_rw", "library_search",
            "matches_columns", "member_parameters", "model_input", "predict", "prediction_row"]

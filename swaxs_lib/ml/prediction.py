@@ -88,6 +88,12 @@ class Prediction:
         Where the size came from the window size model
         (:mod:`swaxs_lib.ml.windows`: a SAXS curve not covering 0.02–1 1/Å),
         the Q window it read (1/Å).
+    primary_size : str or None
+        Which size to read first: ``"volume_diameter"`` for a SAXS-only curve sized without a shape
+        (SAXS determines the volume; the extent needs the shape, see ``size_note``), else ``"extent"``
+        (the database's label); None without a size.
+    size_note : str or None
+        Why, with the held-out accuracy of both sizes, where ``primary_size`` is the volume diameter.
     tempering : dict
         Per model, the weight λ of the training prior mixed into its
         probabilities by its novelty (:func:`swaxs_lib.ml.domain.temper`; for
@@ -141,6 +147,8 @@ class Prediction:
     size_range: dict[str, Any] = field(default_factory=dict)
     tempering: dict[str, float] = field(default_factory=dict)
     size_window_inv_angstrom: tuple[float, float] | None = None
+    primary_size: str | None = None
+    size_note: str | None = None
 
     @property
     def size_out_of_range(self) -> bool:
@@ -155,7 +163,7 @@ class Prediction:
                                               "volume_diameter_interval_nm", "n_atoms", "n_atoms_interval", "element", "element_probability",
                                               "element_probabilities", "element_source", "element_model_probabilities",
                                               "in_domain", "novelty", "tempering", "models",
-                                              "size_window_inv_angstrom")}
+                                              "size_window_inv_angstrom", "primary_size", "size_note")}
         out["allowed_elements"] = list(self.allowed_elements)
         out["size_out_of_range"] = self.size_out_of_range
         out["size_range"] = dict(self.size_range)
