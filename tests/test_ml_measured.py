@@ -53,3 +53,20 @@ def test_an_s_of_q_about_zero_is_read_as_s_minus_one():
     s = 1.0 + 0.5 * np.sin(2.8 * q) * np.exp(-0.2 * q)
     _, _, iq2, notes2 = model_input("sq", q, s, "Au")
     assert len(notes2) == 1 and "S(Q) − 1" not in notes2[0]
+
+
+def test_alumina_usaxs_is_beyond_the_ladder_and_au144_is_gold_without_the_models():
+    # alumina powder (SOURCE.md: Irena sizes 25-10,000 Å): the Guinier check against the shipped training curves'
+    # R_g range (manifest.json, measured by train) says "above" before any model runs
+    import json
+
+    from swaxs_lib.io.header import choose_element, header_facts
+    from swaxs_lib.ml.domain import check_size_range
+    from swaxs_lib.ml.models import DEFAULT_MODEL_DIR
+
+    rg_range = json.loads((DEFAULT_MODEL_DIR / "manifest.json").read_text())["guinier_rg_range_angstrom"]
+    m = read_measurement(DATA / "alumina_usaxs/Alumina_usaxs_irena_input.csv")
+    assert check_size_range(m.x, m.values, tuple(rg_range)).status == "above"
+    # Au144(PET)60: "composition = Au144 S60 C180", the ligands' S and C ignored
+    choice = choose_element(None, header_facts(read_measurement(DATA / "au144_pdf/Au144PET_100K-00000.gr")))
+    assert (choice.element, choice.from_header) == ("Au", True)
