@@ -42,6 +42,7 @@ from pages._shared import (
 from swaxs_lib.errors import SwaxsInputError
 from swaxs_lib.io.header import describe_use, header_facts
 from swaxs_lib.ml.catalog import ELEMENTS, SHAPE_CLASSES, SHAPE_OF_CLASS
+from swaxs_lib.ml.measured import domain_reasons
 from swaxs_lib.ml.models import default_model_dir, load_bundle
 from swaxs_lib.compare import compare_cluster
 from swaxs_lib.ml.predict import (
@@ -86,7 +87,8 @@ def prediction_for(folder: str, dataset_id: str, element: str | None, source: st
     m = load_measurement(dataset_id)
     kind, x, values, notes = model_input(m.kind, m.x, m.values, element)
     return kind, x, values, notes, predict(model_bundle(folder), kind, x, values, element=element,
-                                           top=TOP_MATCHES, element_source=source, allowed_elements=allowed)
+                                           top=TOP_MATCHES, element_source=source, allowed_elements=allowed,
+                                           domain_reasons=domain_reasons(m))
 
 
 def parameters_text(parameters: dict) -> str:
@@ -304,6 +306,8 @@ with numbers:
     if p.size_window_inv_angstrom:
         lo, hi = p.size_window_inv_angstrom
         st.caption(f"Size from the SAXS window {lo:g}–{hi:g} 1/Å alone (the window size model).")
+    if p.size_note:
+        st.caption(p.size_note)
     if p.size_range.get("rg_angstrom") is not None:
         st.caption(f"Size check: Guinier R_g {p.size_range['rg_angstrom']:.1f} Å (a sphere of "
                    f"{p.size_range['sphere_diameter_nm']:.2f} nm), {p.size_range['status']} the training range.")

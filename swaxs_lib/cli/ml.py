@@ -117,7 +117,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
     table = store.load_samples(args.name, ["test-mono", "test-poly20"])
     if not len(table):
         raise SwaxsInputError(f"--name: database {args.name!r} has no test samples; expected test_per_class > 0")
-    report = evaluate(bundle, table, progress=ProgressBar("evaluate"))
+    report = evaluate(bundle, table, progress=ProgressBar("evaluate"), measured_dir=_measured_dir(args))
     report["models"] = str(args.models or "default")
     report["database"] = args.name
     if args.report:
@@ -127,8 +127,24 @@ def _cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
     summary = {split: {route: {k: v for k, v in m.items() if not k.endswith("confusion")}
                        for route, m in routes.items()}
                for split, routes in report["splits"].items()}
+    measured = report.get("measured", {})
     return {"targets": report["targets"], "splits": summary, "baseline": report["baseline"], "n": report["n"],
+            "measured": {k: measured.get(k) for k in ("folder", "n", "domain_agreement", "missed")} if measured else None,
             "report": args.report}
+
+
+def _measured_dir(args: argparse.Namespace) -> Path | None:
+    """The folder of measured data folders to predict (``--measured``; default ``../shared/data`` beside the
+    repository, else its ``tests/data`` copies; ``none`` for no table)."""
+    if args.measured == "none":
+        return None
+    if args.measured:
+        return Path(args.measured)
+    root = Path(__file__).resolve().parents[2]
+    for candidate in (root.parent / "shared" / "data", root / "tests" / "data"):
+        if candidate.is_dir():
+            return candidate
+    return None
 
 
 def _cmd_predict(args: argparse.Namespace) -> dict[str, Any]:
@@ -150,9 +166,11 @@ def _cmd_predict(args: argparse.Namespace) -> dict[str, Any]:
     allowed = composition_elements(facts) if args.element is None else None
     if allowed:
         say(f"element one of {', '.join(allowed)}, from the header's {facts.composition_text}")
+    from swaxs_lib.ml.measured import domain_reasons
+
     prediction = predict(bundle, kind, x, values, element=args.element, top=args.top,
                          element_source="header" if choice.from_header else "user", allowed_elements=allowed,
-                         shape_hint=args.shape)
+                         shape_hint=args.shape, domain_reasons=domain_reasons(measurement, facts))
     result = prediction.to_dict()
     result["warnings"] = list(notes) + result["warnings"]
     result["data"] = dataset_id or args.data
@@ -195,6 +213,9 @@ def register(sub) -> None:
     p.add_argument("--name", default="default", help="database name (default: default)")
     p.add_argument("--models", metavar="DIR", help="model folder (default: the shipped one)")
     p.add_argument("--report", metavar="FILE.json", help="write the full report (with confusion matrices)")
+    p.add_argument("--measured", metavar="DIR", help="folder of measured data folders (each with a SOURCE.md) to "
+                                                     "predict beside what SOURCE.md says (default: ../shared/data, "
+                                                     "else tests/data; 'none' for no table)")
     add_db_flag(p)
     p.set_defaults(func=_cmd_evaluate)
 

@@ -22,15 +22,19 @@ Metrics, per test split and per model family:
 * the same shape and size numbers for the library search's best match;
 * with a window size model (:mod:`swaxs_lib.ml.windows`), ``windows[split][window]``: per
   SAXS window of its ladder the extent within ±1 shell / ±5 %, the volume-equivalent
-  diameter within 5 %, the median relative error and the interval coverage; and
+  diameter within 5 % and within ±1 shell / ±5 % (one shell scaled to it:
+  :func:`~swaxs_lib.ml.windows.volume_step`), the median relative error and the interval coverage; and
   ``windows_with_waxs``: the same with the WAXS part (2.4–10 1/Å) measured too, its shape
   model's size-group probabilities gating the window model (SAXS + WAXS with a gap); and
-  ``windows_shape_given``: each curve sized among its true shape's families (``predict --shape``).
+  ``windows_shape_given``: each curve sized among its true shape's families (``predict --shape``);
+* with a folder of measured data, ``measured``: every measured curve predicted as the ``predict``
+  command does, beside what its SOURCE.md says (:mod:`swaxs_lib.ml.measured`).
 """
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -39,7 +43,7 @@ from swaxs_lib.ml.catalog import ELEMENTS, SHAPE_CLASSES, SHAPE_OF_CLASS, family
 from swaxs_lib.ml.experts import (class_probabilities, family_labels, group_probabilities,
                                   within_shell_or_5_percent)
 from swaxs_lib.ml.models import ModelBundle, full_range_size_model, model_features
-from swaxs_lib.ml.predict import library_rw
+from swaxs_lib.ml.library import library_rw
 from swaxs_lib.store.simulations import SampleTable
 
 #: Targets of the issue: (split, metric) -> minimum (maximum for ECE).
@@ -61,6 +65,11 @@ WINDOW_TARGETS: dict[str, tuple[str, str, str, float]] = {
                                                                    "extent_within_shell_or_5_percent", 0.95),
     "size within ±1 shell / ±5 %, 20 % polydisperse SAXS 0.02–0.3 1/Å": ("test-poly20", "0.02-0.3",
                                                                         "extent_within_shell_or_5_percent", 0.90),
+    # the size SAXS alone determines, reported first for a SAXS-only curve without a shape (``primary_size``)
+    "volume-equivalent diameter within ±1 shell / ±5 %, monodisperse SAXS 0.02–0.3 1/Å": (
+        "test-mono", "0.02-0.3", "volume_diameter_within_shell_or_5_percent", 0.95),
+    "volume-equivalent diameter within ±1 shell / ±5 %, 20 % polydisperse SAXS 0.02–0.3 1/Å": (
+        "test-poly20", "0.02-0.3", "volume_diameter_within_shell_or_5_percent", 0.90),
 }
 #: Which models a route uses: route -> (shape model, size model, element model).
 ROUTES: dict[str, tuple[str, str, str]] = {
@@ -91,15 +100,22 @@ def _size_scores(pred_d: np.ndarray, true_d: np.ndarray, step: np.ndarray) -> di
 
 
 def evaluate(bundle: ModelBundle, table: SampleTable, *,
-             progress: Callable[[int, int, str], None] | None = None) -> dict[str, Any]:
+             progress: Callable[[int, int, str], None] | None = None,
+             measured_dir: str | Path | None = None) -> dict[str, Any]:
     """Score ``bundle`` on the test splits of ``table`` (see the module docstring).
+
+    Parameters
+    ----------
+    measured_dir : str or Path, optional
+        A folder of measured data folders (``../shared/data``): every curve in it is predicted and set
+        beside what its SOURCE.md says (:func:`swaxs_lib.ml.measured.measured_table`), as ``measured``.
 
     Returns
     -------
     dict
         ``splits[split][route]`` metrics (``route`` in :data:`ROUTES`),
         ``baseline[split][route]`` the library search's, ``targets`` (value,
-        goal, met) and ``n`` per split.
+        goal, met), ``n`` per split and, with ``measured_dir``, ``measured``.
     """
     labels = table.labels
     true_class = np.array([SHAPE_CLASSES.index(c) for c in labels["shape_class"]])
@@ -159,10 +175,14 @@ def evaluate(bundle: ModelBundle, table: SampleTable, *,
             if "shape_waxs" in bundle.estimators:  # SAXS window + WAXS 2.4-10 1/Å: the WAXS shape gates the size
                 gate = group_probabilities(bundle.family_proba("shape_waxs", x_of("shape_waxs", "family", sel)))
                 report["windows_with_waxs"][split] = window_scores(*args, group_proba=gate)
-            from swaxs_lib.ml.predict import shape_groups
+            from swaxs_lib.ml.routing import shape_groups
 
             report.setdefault("windows_shape_given", {})[split] = window_scores(
                 *args, allowed_groups=[shape_groups(SHAPE_OF_CLASS[c]) for c in labels["shape_class"][sel]])
+    if measured_dir is not None:
+        from swaxs_lib.ml.measured import measured_table
+
+        report["measured"] = measured_table(bundle, measured_dir)
     report["targets"] = {}
     for label, (split, route, metric, goal) in TARGETS.items():
         value = report["splits"].get(split, {}).get(route, {}).get(metric)
@@ -235,6 +255,15 @@ def format_report(report: dict[str, Any]) -> str:
     for split, windows in report.get("windows", {}).items():
         lines.append(f"{split:12s} SAXS windows, size ±1 shell/±5%: " + ", ".join(
             f"{w} {m['extent_within_shell_or_5_percent']:.3f}" for w, m in windows.items()))
+        if all("volume_diameter_within_shell_or_5_percent" in m for m in windows.values()):
+            lines.append(f"{split:12s} SAXS windows, volume-equivalent diameter ±1 shell/±5%: " + ", ".join(
+                f"{w} {m['volume_diameter_within_shell_or_5_percent']:.3f}" for w, m in windows.items()))
+    if report.get("measured"):
+        from swaxs_lib.ml.measured import format_measured
+
+        lines.append(format_measured(report["measured"]))
+        lines.append(f"measured files: in-domain flag agrees with SOURCE.md on {report['measured']['domain_agreement']}"
+                     f" (missed: {', '.join(report['measured']['missed']) or 'none'})")
     for label, t in report["targets"].items():
         lines.append(f"target {label}: {t['value']} (goal {t['goal']}) {'met' if t['met'] else 'NOT met'}")
     return "\n".join(lines)

@@ -107,6 +107,10 @@ INTERVAL_COVERAGE = 0.90
 NOVELTY_NEIGHBOURS, NOVELTY_QUANTILE = 5, 0.995
 #: Fitting samples kept (at random, seeded) as the novelty score's reference set.
 NOVELTY_REFERENCE_SAMPLES = 2000
+#: Models whose reference set is larger, stored as float16 (distances change < 1e-3 relative): the full-range
+#: I(Q) model's, whose 2,000 left cubes and core-shell particles as near as held-out curves
+#: (``benchmarks/ml_domain.py``; 10,000 of the 20,160 fitting curves keep the folder under 60 MB).
+NOVELTY_REFERENCE_LARGER = {"joint_iq": 10000}
 _PCA_COMPONENTS = 120
 #: Principal components an expert regressor works in (a size group's curves vary in few ways).
 _EXPERT_COMPONENTS = 15
@@ -352,9 +356,11 @@ def train_models(
             entry["chosen"][part] = best
             entry.update(extra)
         transform = _pipeline(None, x.shape[1], len(fit_idx))[:-1].fit(x[fit_idx])
-        reference = np.random.default_rng(seed).permutation(fit_idx)[:NOVELTY_REFERENCE_SAMPLES]
-        space = transform.transform(x[np.sort(reference)]).astype(np.float32)
-        nn = NearestNeighbors(n_neighbors=min(NOVELTY_NEIGHBOURS, len(space))).fit(space)
+        n_reference = NOVELTY_REFERENCE_LARGER.get(name, NOVELTY_REFERENCE_SAMPLES)
+        reference = np.random.default_rng(seed).permutation(fit_idx)[:n_reference]
+        space = transform.transform(x[np.sort(reference)]).astype(
+            np.float16 if n_reference > NOVELTY_REFERENCE_SAMPLES else np.float32)
+        nn = NearestNeighbors(n_neighbors=min(NOVELTY_NEIGHBOURS, len(space))).fit(space.astype(np.float32))
         cal_scores = nn.kneighbors(transform.transform(x[cal_idx]))[0].mean(axis=1)
         entry["novelty_scale"] = float(np.quantile(cal_scores, NOVELTY_QUANTILE))
         transforms[name] = transform

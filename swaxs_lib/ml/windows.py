@@ -142,6 +142,12 @@ def window_labels(labels: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
             "step": labels["shell_step_angstrom"].astype(float) / 10.0}
 
 
+def volume_step(truth: dict[str, np.ndarray]) -> np.ndarray:
+    """One shell (one rung of the family's ladder) in volume-equivalent diameter (nm): the extent's step
+    scaled by volume diameter / extent (the same relative step), for "within one shell or 5 %"."""
+    return truth["step"] * truth["volume_diameter"] / truth["extent"]
+
+
 def train_window_size(q: np.ndarray, iq: np.ndarray, targets: dict[str, np.ndarray], seed: int = 0,
                       progress=None, groups: np.ndarray | None = None) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Fit the window models (module docstring).
@@ -332,6 +338,7 @@ def window_scores(arrays: dict[str, np.ndarray], entry: dict[str, Any], q: np.nd
     -------
     dict
         ``{window_name: {"extent_within_shell_or_5_percent", "volume_diameter_within_5_percent",
+        "volume_diameter_within_shell_or_5_percent" (one shell: :func:`volume_step`),
         "extent_median_abs_relative_error", "extent_interval_coverage", "n"}}``.
     """
     from swaxs_lib.ml.experts import within_shell_or_5_percent
@@ -357,11 +364,13 @@ def window_scores(arrays: dict[str, np.ndarray], entry: dict[str, Any], q: np.nd
             "extent_within_shell_or_5_percent": float(np.mean(within_shell_or_5_percent(extent, truth["extent"],
                                                                                         truth["step"]))),
             "volume_diameter_within_5_percent": float(np.mean(np.abs(volume / truth["volume_diameter"] - 1) <= 0.05)),
+            "volume_diameter_within_shell_or_5_percent": float(np.mean(within_shell_or_5_percent(
+                volume, truth["volume_diameter"], volume_step(truth)))),
             "extent_median_abs_relative_error": float(np.median(np.abs(extent / truth["extent"] - 1))),
             "extent_interval_coverage": float(np.mean(error <= entry["half_width_log"][name]["extent"])),
             "n": int(len(iq))}
     return out
 
 
-__all__ = ["window_scores", "COMPONENTS", "Q_HIS", "Q_HI_MIN", "Q_LOS", "Q_LO_MAX", "TARGETS", "ladder_window", "ladder_windows",
+__all__ = ["window_scores", "volume_step", "COMPONENTS", "Q_HIS", "Q_HI_MIN", "Q_LOS", "Q_LO_MAX", "TARGETS", "ladder_window", "ladder_windows",
            "gated_knn", "predict_window_size", "restricted_knn", "window_novelty", "train_window_size", "window_features", "window_labels", "window_name", "window_parts", "window_points"]
