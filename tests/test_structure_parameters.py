@@ -731,7 +731,7 @@ def test_upload_accepts_bytes_likes_and_any_case(wrap, name):
 
 BAD_UPLOADS = {
     "empty.xyz": (b"", "the file is empty"),
-    "garbage.xyz": (b"hello\nworld\n", "could not be read as xyz"),
+    "garbage.xyz": (b"hello\nworld\n", "line 1: 'hello'; expected the number of atoms"),
     "binary.cif": (bytes(range(256)) * 8, "could not be read as cif"),
     "nan.xyz": (b"2\n\nAu 0 0 0\nAu nan 0 0\n", "non-finite coordinates"),
     "unknown.xyz": (b"2\n\nAu 0 0 0\nQq 1 0 0\n", ""),

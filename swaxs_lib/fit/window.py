@@ -110,8 +110,9 @@ def uncertainty_note(measurement: Measurement) -> str | None:
     --------
     >>> m = Measurement("iq", np.array([0.1, 0.2, 0.3]), np.array([3.0, 2.0, 1.0]), np.array([0.1, 0.0, 0.1]),
     ...                 "a.dat", "inv_angstrom")
-    >>> print(uncertainty_note(m).replace(": σ", ":\nσ"))
-    a.dat: 1 of 3 points have uncertainty 0 or none (the first at x = 0.2):
+    >>> for part in uncertainty_note(m).split("): "):
+    ...     print(part)
+    a.dat: 1 of 3 points have uncertainty 0 or none (the first at x = 0.2
     σ-weighted fits leave them out; the others keep their 1/σ² weights.
     """
     sigma = measurement.uncertainties
