@@ -70,3 +70,24 @@ def test_alumina_usaxs_is_beyond_the_ladder_and_au144_is_gold_without_the_models
     # Au144(PET)60: "composition = Au144 S60 C180", the ligands' S and C ignored
     choice = choose_element(None, header_facts(read_measurement(DATA / "au144_pdf/Au144PET_100K-00000.gr")))
     assert (choice.element, choice.from_header) == ("Au", True)
+
+
+def test_the_analysis_prior_hands_predict_the_files_domain_reasons(monkeypatch):
+    # the one-click analysis asks predict for its prior as the predict command does: CdSe's header goes with it
+    import swaxs_lib.ml.models as models
+    import swaxs_lib.ml.predict as ml_predict
+    from swaxs_lib.analyse import pipeline
+    from swaxs_lib.errors import SwaxsInputError
+
+    seen = {}
+
+    def stop(bundle, kind, x, values, **options):
+        seen.update(options)
+        raise SwaxsInputError("stopped before the models")
+
+    monkeypatch.setattr(models, "load_bundle", lambda path: None)
+    monkeypatch.setattr(ml_predict, "predict", stop)
+    notes: list[str] = []
+    assert pipeline._prior(read_measurement(DATA / "cdse_np_pdfgui/CdSe-3nm.gr"), None, notes) is None
+    assert seen["domain_reasons"] and "Cd" in seen["domain_reasons"][0], seen
+    assert notes == ["no ML prior: stopped before the models"]

@@ -268,12 +268,15 @@ def _window(measurement, window, notes) -> tuple[dict, tuple[float, float]]:
 
 def _prior(measurement, element, notes) -> dict | None:
     try:
+        from swaxs_lib.ml.measured import domain_reasons
         from swaxs_lib.ml.models import default_model_dir, load_bundle
         from swaxs_lib.ml.predict import model_input, predict
 
         bundle = load_bundle(str(default_model_dir()))
         kind, x, values, more = model_input(measurement.kind, measurement.x, measurement.values, element)
-        prediction = predict(bundle, kind, x, values, element=element, top=3)
+        # what the file says (a composition outside the database, implausible units) as predict's own command uses it
+        prediction = predict(bundle, kind, x, values, element=element, top=3,
+                             domain_reasons=domain_reasons(measurement))
     except (SwaxsInputError, OSError, ValueError) as exc:
         notes.append(f"no ML prior: {exc}")
         return None
