@@ -45,8 +45,6 @@ NOT_CURVES: dict[str, str] = {
 }
 #: Folders of simulated curves kept beside the measured ones (``tests/data``): not predicted.
 NOT_MEASURED_FOLDERS: dict[str, str] = {"agbeh_simulated": "a simulated silver behenate curve, not a measurement"}
-#: Warnings of a prediction that say what the curve does not cover, not that it is out of domain.
-COVERAGE_NOTES = ("no shape:", "no size:")
 #: File name endings read as curves.
 CURVE_SUFFIXES = (".gr", ".sq", ".fq", ".iq", ".xml", ".h5", ".nxs", ".dat", ".csv", ".chi", ".xy", ".txt")
 
@@ -126,8 +124,7 @@ def measured_files(folder: str | Path) -> list[Path]:
 def predict_file(bundle, path: str | Path) -> dict[str, Any]:
     """One row of the measured table: the ``predict`` command's answer on ``path``, in short.
 
-    ``in_domain`` is the prediction's (False also where a window is not covered: a SAXS-only curve gets
-    no shape); ``flagged`` is whether it is out of domain for another reason (``out_of_domain_reasons``:
+    ``in_domain`` is the prediction's (a window not covered is a note, not a reason); ``flagged`` is whether it is out of domain for another reason (``out_of_domain_reasons``:
     the model-free checks, the size range, a novelty above 1, a size at the database's top); the
     coverage notes are in ``notes``.  A file the reader or the models refuse is ``refused`` (the message)
     and flagged.
@@ -155,6 +152,8 @@ def predict_file(bundle, path: str | Path) -> dict[str, Any]:
                    notes=[])
         return row
     novelty = max(p.novelty.values()) if p.novelty else None
+    from swaxs_lib.ml.routing import COVERAGE_NOTES
+
     out = [w for w in p.warnings if not w.startswith(COVERAGE_NOTES)]
     row.update(
         refused=None, in_domain=p.in_domain, shape=p.shape, shape_probability=p.shape_probability,
@@ -222,5 +221,5 @@ def format_measured(table: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["COVERAGE_NOTES", "CURVE_SUFFIXES", "NOT_CURVES", "NOT_MEASURED_FOLDERS", "SOURCE_SAYS", "composition_reason", "domain_reasons", "format_measured",
+__all__ = ["CURVE_SUFFIXES", "NOT_CURVES", "NOT_MEASURED_FOLDERS", "SOURCE_SAYS", "composition_reason", "domain_reasons", "format_measured",
            "measured_files", "measured_table", "predict_file"]

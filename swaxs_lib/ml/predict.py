@@ -7,13 +7,15 @@ I(Q) covering 0.02–10 1/Å uses ``joint_iq`` for shape and ``joint_iq`` or
 size where 0.02–1 1/Å is; G(r) covering 2–30 Å uses ``joint_gr``.  What is
 not covered is left out and said in ``warnings``.
 
-``in_domain`` is False, with the reason in ``warnings``, when the curve
-misses a model's window, the element given is not one of the database's,
+``in_domain`` is False, with the reason in ``warnings``, when the element given is not one of the database's,
 the predicted diameter lies outside the database's sizes, the curve's
 Guinier radius lies outside the training curves' (:mod:`swaxs_lib.ml.domain`:
 then no size is given at all, rather than the top of the range), or the novelty
 score (:mod:`swaxs_lib.ml.models`) of any model used exceeds 1, or the caller found a model-free
-reason in the file (``domain_reasons``: :mod:`swaxs_lib.ml.measured`).
+reason in the file (``domain_reasons``: :mod:`swaxs_lib.ml.measured`).  A window the curve does not
+cover is said in ``warnings`` too (``"no shape: ..."``, ``"no size: ..."``, :data:`~swaxs_lib.ml.routing.COVERAGE_NOTES`) but
+leaves ``in_domain`` alone: a SAXS-only curve of a gold cluster is in the models' domain, it only gets
+no shape (it read "out of domain" for every SAXS-only curve before).
 
 The parts live beside this module: the records (:mod:`swaxs_lib.ml.prediction`), the library search
 (:mod:`swaxs_lib.ml.library`), the input conversion, routing and gates (:mod:`swaxs_lib.ml.routing`);
@@ -35,7 +37,7 @@ from swaxs_lib.ml.library import TOP_MATCHES, library_model, library_rw, library
 from swaxs_lib.ml.models import ModelBundle, full_range_size_model
 from swaxs_lib.ml.prediction import Match, Prediction, matches_columns, prediction_row
 from swaxs_lib.ml import routing
-from swaxs_lib.ml.routing import (composition_elements, constrained_probabilities, family_prior, instrument_sizes,
+from swaxs_lib.ml.routing import (COVERAGE_NOTES, composition_elements, constrained_probabilities, family_prior, instrument_sizes,
                                   model_input, shape_groups)
 from swaxs_lib.ml.routing import plan as route_plan
 from swaxs_lib.ml.windows import Q_HI_MIN, Q_LO_MAX, predict_window_size, window_novelty
@@ -235,7 +237,8 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
         shape_probability=shape_p, probabilities=probabilities,
         shape_probabilities=shape_probs, extent_nm=diameter, extent_interval_nm=interval, n_atoms=n_atoms,
         n_atoms_interval=n_interval, element=element_pred, element_probability=element_p,
-        element_probabilities=element_probs, in_domain=not warnings, novelty=novelty, warnings=tuple(warnings),
+        element_probabilities=element_probs, in_domain=not [w for w in warnings if not w.startswith(COVERAGE_NOTES)],
+        novelty=novelty, warnings=tuple(warnings),
         models=tuple(used), matches=matches, element_source=source, allowed_elements=allowed,
         element_model_probabilities=model_probs, size_range=size_range, tempering=tempering,
         size_window_inv_angstrom=size_window, primary_size=primary, size_note=size_note, **sizes,

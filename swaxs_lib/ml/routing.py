@@ -24,6 +24,10 @@ from swaxs_lib.ml.features import WINDOWS
 from swaxs_lib.ml.models import ModelBundle
 from swaxs_lib.ml.windows import Q_HI_MIN, Q_LO_MAX, ladder_window
 
+#: How the warnings begin that say which window a curve does not cover (:func:`plan`): notes on coverage,
+#: not reasons to call the curve out of domain.
+COVERAGE_NOTES = ("no shape:", "no size:")
+
 
 def model_input(kind: str, x: np.ndarray, values: np.ndarray, element: str | None = None
                 ) -> tuple[str, np.ndarray, np.ndarray, tuple[str, ...]]:
@@ -194,5 +198,5 @@ def plan(kind: str, x: np.ndarray, full_range_size: str, window_model: bool = Fa
             "element": "element_waxs" if covers["waxs"] else None, "missing": missing}
 
 
-__all__ = ["allowed_elements", "composition_elements", "constrained_probabilities", "family_prior",
+__all__ = ["COVERAGE_NOTES", "allowed_elements", "composition_elements", "constrained_probabilities", "family_prior",
            "instrument_sizes", "model_input", "plan", "shape_groups", "size_range"]
