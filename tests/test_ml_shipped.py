@@ -30,8 +30,9 @@ from swaxs_lib.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
-#: Fresh test samples per class and split (sampling sd of an accuracy ~0.9 on 90 curves: 0.03).
-FRESH_PER_CLASS = 10
+#: Fresh test samples per class and split (sampling sd of an accuracy ~0.9 on 63 curves: 0.04; the checks allow
+#: 4 sd, computed from the count).
+FRESH_PER_CLASS = 7
 
 @pytest.fixture(scope="module")
 def bundle():
