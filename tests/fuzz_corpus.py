@@ -78,6 +78,30 @@ def check(data: bytes, filename: str) -> None:
     assert unit.suggested_x_unit is None or unit.suggested_x_unit in X_UNITS
 
 
+def _line_operation(draw, lines: list[str], operation: str, i: int, junk, text_size: int) -> list[str] | None:
+    """The line operations both mutators make (delete, insert, duplicate, swap, truncate) on line ``i``: the
+    lines after it, or None for an operation of the caller's own.  A delete, duplicate or swap with too few
+    lines does nothing; the draws are those each mutator made itself, in the same order."""
+    if operation == "delete":
+        if lines:
+            del lines[i]
+    elif operation == "insert":
+        lines.insert(i, draw(st.sampled_from(junk) | st.text(max_size=text_size)))
+    elif operation == "duplicate":
+        if lines:
+            lines.insert(i, lines[i])
+    elif operation == "swap":
+        if len(lines) > 1:
+            j = draw(st.integers(0, len(lines) - 1))
+            lines[i], lines[j] = lines[j], lines[i]
+    elif operation == "truncate":
+        text = "\n".join(lines)
+        return text[: draw(st.integers(0, len(text)))].split("\n")
+    else:
+        return None
+    return lines
+
+
 @st.composite
 def mutated_text(draw, seeds=None) -> bytes:
     """A seed (of ``seeds``, default :data:`SEEDS`) mutated by 1 to 4 line or token operations, re-encoded."""
@@ -85,15 +109,8 @@ def mutated_text(draw, seeds=None) -> bytes:
     for _ in range(draw(st.integers(1, 4))):
         operation = draw(st.sampled_from(["delete", "insert", "duplicate", "swap", "token", "separator", "truncate"]))
         i = draw(st.integers(0, max(len(lines) - 1, 0)))
-        if operation == "delete" and lines:
-            del lines[i]
-        elif operation == "insert":
-            lines.insert(i, draw(st.sampled_from(JUNK) | st.text(max_size=12)))
-        elif operation == "duplicate" and lines:
-            lines.insert(i, lines[i])
-        elif operation == "swap" and len(lines) > 1:
-            j = draw(st.integers(0, len(lines) - 1))
-            lines[i], lines[j] = lines[j], lines[i]
+        if (shared := _line_operation(draw, lines, operation, i, JUNK, 12)) is not None:
+            lines = shared
         elif operation == "token" and lines:
             tokens = lines[i].split(" ")
             k = draw(st.integers(0, len(tokens) - 1))
@@ -103,9 +120,6 @@ def mutated_text(draw, seeds=None) -> bytes:
             old = draw(st.sampled_from([" ", ",", ".", ";", "\t"]))
             new = draw(st.sampled_from([",", ";", "\t", "  ", ", ", ".", " "]))
             lines = [line.replace(old, new) for line in lines]
-        elif operation == "truncate":
-            text = "\n".join(lines)
-            lines = text[: draw(st.integers(0, len(text)))].split("\n")
     text = "\n".join(lines)
     encoding = draw(st.sampled_from(["utf-8", "utf-8-sig", "latin-1", "utf-16"]))
     return text.encode(encoding, errors="replace")
@@ -182,15 +196,8 @@ def mutated_structure(draw, suffix: str) -> bytes:
         operation = draw(st.sampled_from(["delete", "insert", "duplicate", "swap", "token", "token", "repeat",
                                           "truncate"]))
         i = draw(st.integers(0, max(len(lines) - 1, 0)))
-        if operation == "delete" and lines:
-            del lines[i]
-        elif operation == "insert":
-            lines.insert(i, draw(st.sampled_from(STRUCTURE_JUNK) | st.text(max_size=16)))
-        elif operation == "duplicate" and lines:
-            lines.insert(i, lines[i])
-        elif operation == "swap" and len(lines) > 1:
-            j = draw(st.integers(0, len(lines) - 1))
-            lines[i], lines[j] = lines[j], lines[i]
+        if (shared := _line_operation(draw, lines, operation, i, STRUCTURE_JUNK, 16)) is not None:
+            lines = shared
         elif operation == "token" and lines:
             tokens = lines[i].split()
             if tokens:
@@ -201,9 +208,6 @@ def mutated_structure(draw, suffix: str) -> bytes:
                 lines[i] = draw(st.sampled_from(STRUCTURE_JUNK))
         elif operation == "repeat" and lines:  # the same atom line many times (overlaps, counts that disagree)
             lines[i:i] = [lines[i]] * draw(st.integers(2, 60))
-        elif operation == "truncate":
-            text = "\n".join(lines)
-            lines = text[: draw(st.integers(0, len(text)))].split("\n")
     text = "\n".join(lines)
     encoding = draw(st.sampled_from(["utf-8", "utf-8", "utf-8-sig", "latin-1", "utf-16", "utf-16-be", "utf-32"]))
     return text.encode(encoding, errors="replace")
