@@ -56,7 +56,7 @@ from swaxs_lib.jobs import (
 )
 from swaxs_lib.fit.window import default_fit_range
 from swaxs_lib.models import get_model, with_units
-from swaxs_lib.models.crystal import ADP_MODELS, CRYSTAL_PARAMETERS, read_crystal_text
+from swaxs_lib.models.crystal import ADP_MODELS, CRYSTAL_PARAMETERS
 from swaxs_lib.models.parameters import table_options
 from swaxs_lib.refine.crystal import check_crystal_job
 from swaxs_lib.refine.significance import RankTest
@@ -213,8 +213,6 @@ def start_crystal(dataset_id: str, element: str, lattice: str, nanoparticle: boo
     """Button callback: submit the crystal-model refinement job, put its id in the URL."""
     try:
         grid = table_options(CRYSTAL_PARAMETERS, *crystal_grid_values())
-        if cif is not None:
-            read_crystal_text(cif[1], cif[0])  # its bounds before the job starts
     except SwaxsInputError as exc:
         st.session_state[f"{PAGE}._cerror"] = str(exc)
         return
@@ -233,7 +231,8 @@ def start_crystal(dataset_id: str, element: str, lattice: str, nanoparticle: boo
     if cif is not None:
         args["cif_text"], what = cif[1], cif[0]
     try:
-        check_crystal_job(store(), args)  # pdffit2's pairs per evaluation, before the job is queued
+        # the cif's bounds and pdffit2's pairs per evaluation, before the job is queued
+        check_crystal_job(store(), args, cif_name=what)
     except SwaxsInputError as exc:
         st.session_state[f"{PAGE}._cerror"] = str(exc)
         return

@@ -233,6 +233,22 @@ def test_compare_page_unknown_dataset_link_falls_back_with_a_warning(db):
     assert at.selectbox(key="compare.ds").value == dataset
 
 
+def test_refine_page_refuses_a_crystal_cif_out_of_bounds_naming_the_upload_and_queues_nothing(db):
+    from tests.hostile_cif import cif_text
+
+    path = ROOT / "tests/data/ni_srfit/ni-q27r60-xray.gr"
+    raw = path.read_bytes()
+    dataset = db.add_dataset("Ni", raw, path.name, read_measurement_bytes(raw, path.name)).id
+    at = run("pages/refine.py", ds=dataset, el="Ni", np="0", xmax="10")
+    at.file_uploader(key="refine.cif").upload("tiny.cif", cif_text(a=0.05).encode(), "chemical/x-cif").run()
+    [b for b in at.button if b.label == "Refine the crystal model"][0].click().run()
+    assert not at.exception
+    errors = [plain(e.value) for e in at.error]
+    assert any(m.startswith("tiny.cif: cell length a = 0.05 Å; expected 1 to 100 Å") for m in errors), errors
+    assert "refine.cjob" not in at.session_state or at.session_state["refine.cjob"] is None
+    assert not [r for r in db.list_results(kind="job") if r.params.get("task") == "crystal"]
+
+
 def test_compare_page_reports_a_bad_slider_link_value_in_the_first_run(db):
     # the sliders' link values are read inside the live panel, after the page's own warnings were shown
     dataset = add_text_dataset(db, "only", np.linspace(0.5, 5, 50), np.linspace(10, 1, 50))

@@ -292,19 +292,20 @@ def crystal_task(store, args: Mapping[str, Any], report: Callable[..., None]):
     return StoredFit.from_fit(fit, producer="crystal", dataset_id=record.id)  # the job stores its to_json
 
 
-def check_crystal_job(store, args: Mapping[str, Any]) -> float:
+def check_crystal_job(store, args: Mapping[str, Any], cif_name: str = "structure.cif") -> float:
     """The ``crystal`` job's inputs checked before it is queued; the seconds of one pdffit2 evaluation.
 
-    The cif's bounds (:func:`~swaxs_lib.models.crystal.read_crystal_text`), the fit window, and the pair
-    distances pdffit2 would sum per evaluation (:func:`~swaxs_lib.models.crystal.check_crystal_pairs`):
-    a page or script learns at submit, not from a failed job, that a cell is too large for its r range.
+    The cif's bounds (:func:`~swaxs_lib.models.crystal.read_crystal_text`; messages call it ``cif_name``),
+    the fit window, and the pair distances pdffit2 would sum per evaluation
+    (:func:`~swaxs_lib.models.crystal.check_crystal_pairs`): a page or script learns at submit, not from a
+    failed job, that a cell is too large for its r range.
 
     Raises
     ------
     SwaxsInputError
         What the job would have failed with first.
     """
-    record, structure, options = _job_inputs(store, args)
+    record, structure, options = _job_inputs(store, args, cif_name)
     measurement = record.measurement
     if measurement.kind != "gr":
         raise SwaxsInputError("measurement: crystal models refine G(r); expected a G(r) dataset")
@@ -314,10 +315,10 @@ def check_crystal_job(store, args: Mapping[str, Any]) -> float:
     return check_crystal_pairs(structure, window.x_max, q_max)
 
 
-def _job_inputs(store, args: Mapping[str, Any]):
+def _job_inputs(store, args: Mapping[str, Any], cif_name: str = "structure.cif"):
     record = store.get_dataset(args["dataset_id"])
     if args.get("cif_text"):
-        structure = read_crystal_text(args["cif_text"])
+        structure = read_crystal_text(args["cif_text"], cif_name)
     else:
         structure = bulk_structure(args["element"], args.get("lattice", "fcc"))
     return record, structure, dict(args.get("options") or {})
