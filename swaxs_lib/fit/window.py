@@ -118,8 +118,7 @@ def uncertainty_note(measurement: Measurement) -> str | None:
     sigma = measurement.uncertainties
     if sigma is None:
         return None
-    sigma = np.asarray(sigma, dtype=float)
-    bad = ~(np.isfinite(sigma) & (sigma > 0))
+    bad = ~_usable(sigma)
     if not bad.any():
         return None
     if bad.all():
@@ -128,6 +127,12 @@ def uncertainty_note(measurement: Measurement) -> str | None:
     first = float(np.asarray(measurement.x, dtype=float)[int(np.argmax(bad))])
     return (f"{measurement.source}: {int(bad.sum())} of {bad.size} points have uncertainty 0 or none (the first at "
             f"x = {first:g}): σ-weighted fits leave them out; the others keep their 1/σ² weights.")
+
+
+def _usable(sigma) -> np.ndarray:
+    """Which uncertainties can weight a point: finite and above 0 (σ = 0 would claim an exact value)."""
+    sigma = np.asarray(sigma, dtype=float)
+    return np.isfinite(sigma) & (sigma > 0)
 
 
 def default_fit_range(kind: str, x: np.ndarray) -> tuple[float, float]:
@@ -175,7 +180,7 @@ def fit_window(measurement: Measurement, x_min: float | None = None, x_max: floa
     if int(mask.sum()) > n_parameters:  # fewer points: the count's own message below
         _check_signal(measurement, y[mask], lo, hi)
     sigma = measurement.uncertainties
-    usable_sigma = None if sigma is None else np.isfinite(sigma) & (np.asarray(sigma, dtype=float) > 0)
+    usable_sigma = None if sigma is None else _usable(sigma)
     has_sigma = usable_sigma is not None and bool(np.any(usable_sigma[mask]))
     if weighting == "sigma" and not has_sigma:
         raise SwaxsInputError(f"weighting: got 'sigma' but {measurement.source} has no uncertainty above 0 in the fit "
