@@ -197,8 +197,8 @@ async def simulated_user(browser, base: str, db: Path, user: int, data_file: Pat
                 got = float(await slider.get_attribute("aria-valuetext"))
                 if math.isclose(got, b, abs_tol=1e-9):
                     raise
-                log["ignored"]["key presses lost (slider not moved, pressed again)"] = \
-                    log["ignored"].get("key presses lost (slider not moved, pressed again)", 0) + 1
+                lost = "key presses lost (slider not moved, pressed again)"
+                log["ignored"][lost] = log["ignored"].get(lost, 0) + 1
                 b = got
                 await wait_idle(page, timeout_ms)
                 continue
