@@ -139,16 +139,27 @@ def headline(p) -> None:
                      else "not predicted")
     cells[1].metric("Shape probability", "–" if p.shape_probability is None else f"{p.shape_probability:.0%}",
                     help="Calibrated (isotonic) probability of this shape.")
-    cells[2].metric("Outer diameter", "–" if p.outer_diameter_nm is None else f"{p.outer_diameter_nm:.2f} nm",
-                    help=f"{SIZE_DEFINITIONS['outer_diameter_angstrom']}. The models predict the "
-                         "extent (atom centre to atom centre); the interval covers 90 % of held-out samples "
-                         "(conformal).")
-    if p.outer_diameter_interval_nm:
-        cells[2].caption(f"90 %: {p.outer_diameter_interval_nm[0]:.2f}–{p.outer_diameter_interval_nm[1]:.2f} nm; "
-                         f"extent {p.extent_nm:.2f} nm"
-                         + ("" if p.volume_diameter_nm is None else
-                            f"; volume-equivalent {p.volume_diameter_nm:.2f} nm"),
-                         help=SIZE_DEFINITIONS["volume_diameter_angstrom"])
+    if p.primary_size == "volume_diameter" and p.volume_diameter_nm is not None:
+        # SAXS alone, no shape: the size the curve determines leads; the extent depends on the unknown shape
+        cells[2].metric("Volume-equivalent diameter", f"{p.volume_diameter_nm:.2f} nm",
+                        help=f"{SIZE_DEFINITIONS['volume_diameter_angstrom']}. What a SAXS curve without a shape "
+                             "determines; the interval covers 90 % of held-out samples (conformal).")
+        cells[2].caption(("" if not p.volume_diameter_interval_nm else
+                          f"90 %: {p.volume_diameter_interval_nm[0]:.2f}–{p.volume_diameter_interval_nm[1]:.2f} nm; ")
+                         + ("" if p.outer_diameter_nm is None else
+                            f"outer diameter {p.outer_diameter_nm:.2f} nm if the shape is typical (not determined)"),
+                         help=SIZE_DEFINITIONS["outer_diameter_angstrom"])
+    else:
+        cells[2].metric("Outer diameter", "–" if p.outer_diameter_nm is None else f"{p.outer_diameter_nm:.2f} nm",
+                        help=f"{SIZE_DEFINITIONS['outer_diameter_angstrom']}. The models predict the "
+                             "extent (atom centre to atom centre); the interval covers 90 % of held-out samples "
+                             "(conformal).")
+        if p.outer_diameter_interval_nm:
+            cells[2].caption(f"90 %: {p.outer_diameter_interval_nm[0]:.2f}–{p.outer_diameter_interval_nm[1]:.2f} nm; "
+                             f"extent {p.extent_nm:.2f} nm"
+                             + ("" if p.volume_diameter_nm is None else
+                                f"; volume-equivalent {p.volume_diameter_nm:.2f} nm"),
+                             help=SIZE_DEFINITIONS["volume_diameter_angstrom"])
     cells[3].metric("Atoms", "–" if p.n_atoms is None else f"{p.n_atoms:,}",
                     help="Predicted atom count, with its 90 % interval.")
     if p.n_atoms_interval:

@@ -192,6 +192,21 @@ def test_a_saxs_only_curve_is_sized_from_its_own_window(bundle, q_min, q_max):
     assert lo < p.volume_diameter_nm < hi and p.shape is None
     # without a shape, the size SAXS determines is reported first, and the note says why (docs/ml_instruments.md)
     assert p.primary_size == "volume_diameter" and "volume-equivalent diameter" in p.size_note
+    # the note quotes the held-out figures of the window used (evaluation.json), not another window's
+    window = f"{p.size_window_inv_angstrom[0]:g}-{p.size_window_inv_angstrom[1]:g}"
+    mono = bundle.extras["held_out_windows"]["test-mono"][window]
+    assert f"Q {window} 1/Å" in p.size_note
+    assert f"{mono['volume_diameter_within_shell_or_5_percent']:.2f} of monodisperse" in p.size_note
+
+
+def test_the_saxs_only_note_quotes_no_figures_a_model_folder_does_not_have():
+    from swaxs_lib.ml.predict import saxs_only_size_note
+
+    held_out = {"test-mono": {"0.02-0.3": {"volume_diameter_within_shell_or_5_percent": 0.5,
+                                           "extent_within_shell_or_5_percent": 0.25}}}  # no poly figures
+    for figures in (None, held_out):
+        note = saxs_only_size_note((0.02, 0.3), figures)
+        assert "No held-out figures for this window" in note and "0.50" not in note
 
 
 @pytest.mark.parametrize("q_min, q_max", [(0.02, 0.3), (0.05, 0.6)])

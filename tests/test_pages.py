@@ -538,6 +538,23 @@ def test_predict_page_for_an_iq_dataset_keeps_its_choices_in_the_url(icosahedron
 
 
 @needs_model
+def test_predict_page_leads_with_the_volume_diameter_of_a_saxs_only_curve(db):
+    # a 309-atom Au icosahedron measured by SAXS alone (Q 0.02-0.3 1/Å): the curve does not show the shape, so the
+    # headline is the volume-equivalent diameter it determines, (309 x 4.08³/4 Å³ x 6/π)^(1/3) = 21.6 Å
+    from ase.cluster import Icosahedron
+
+    q = np.linspace(0.02, 0.3, 300)
+    intensity = debye_intensity(Icosahedron("Au", 5), q, mode="exact", b_iso_angstrom2=0.6).intensity
+    at = run("pages/predict.py", ds=add_text_dataset(db, "SAXS Au309", q, intensity, header="# Q (1/A) I\n"))
+    assert not at.exception and not at.error
+    assert float(metric(at, "Volume-equivalent diameter").split()[0]) == pytest.approx(2.16, rel=0.10)
+    assert not [m for m in at.metric if m.label == "Outer diameter"]
+    assert any("if the shape is typical (not determined)" in c.value for c in at.caption)
+    assert any("determines the volume-equivalent diameter" in c.value and "Q 0.02-0.3 1/Å" in c.value
+               for c in at.caption)
+
+
+@needs_model
 def test_predict_page_for_a_measured_pdf_hands_the_match_to_compare_and_refine(db):
     from urllib.parse import parse_qsl
 

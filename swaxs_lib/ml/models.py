@@ -194,7 +194,9 @@ class ModelBundle:
         ``iq`` (n, n_q) on ``q_inv_angstrom``, ``gr`` (n, n_r) on ``r_angstrom``, and labels.
     extras : dict
         Models trained apart from :func:`train_models`: ``size_window``
-        (:mod:`swaxs_lib.ml.windows`: plain arrays), when the folder holds ``size_window.npz``.
+        (:mod:`swaxs_lib.ml.windows`: plain arrays), when the folder holds ``size_window.npz``;
+        ``held_out_windows``, ``evaluation.json``'s held-out accuracy per split and SAXS window
+        (``{"test-mono": {"0.02-0.3": {...}}}``), when ``evaluate`` has written it.
     """
 
     manifest: dict[str, Any]
@@ -615,6 +617,10 @@ def load_bundle(folder: str | Path | None = None) -> ModelBundle:
     if "size_window" in manifest and (folder / "size_window.npz").is_file():
         with np.load(folder / "size_window.npz", allow_pickle=False) as data:
             extras["size_window"] = {k: data[k] for k in data.files}
+    if (folder / "evaluation.json").is_file():  # held-out figures per SAXS window, quoted with a window's size
+        windows = json.loads((folder / "evaluation.json").read_text()).get("windows")
+        if isinstance(windows, dict):
+            extras["held_out_windows"] = windows
     bundle = ModelBundle(manifest, estimators, transforms, neighbours, library, extras)
     if len(_LOADED) >= 2:  # a model folder or two per process (the shipped one, one being trained)
         _LOADED.clear()

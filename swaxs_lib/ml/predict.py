@@ -45,13 +45,29 @@ from swaxs_lib.ml.windows import Q_HI_MIN, Q_LO_MAX, predict_window_size, window
 #: The novelty a model-free out-of-domain reason counts as when tempering (λ = 0.64: the answer keeps
 #: its ranking, not its confidence; :func:`swaxs_lib.ml.domain.temper_weight`).
 KNOWN_OUT_NOVELTY = 2.0
-#: What a SAXS-only curve without a shape says about its sizes (``size_note``; held-out figures: evaluation.json
-#: ``windows``, docs/ml_instruments.md).
-SAXS_ONLY_SIZE_NOTE = (
-    "SAXS alone (Q {:g}-{:g} 1/Å) determines the volume-equivalent diameter (volume_diameter_nm, reported first): "
-    "at Q_max 0.3 1/Å it is within one shell or 5 % for 0.99 of held-out monodisperse and 0.98 of 20 % "
-    "polydisperse curves; the extent (largest atom-to-atom distance) also depends on the particle's shape, which "
-    "this curve does not show (0.88 / 0.76 there): give the shape (--shape) or measure a WAXS part to size the extent")
+
+
+def saxs_only_size_note(window: tuple[float, float], held_out: dict | None) -> str:
+    """Why a SAXS-only curve's volume-equivalent diameter comes first, with the held-out figures of its window.
+
+    ``held_out`` is ``evaluation.json``'s ``windows`` (``ModelBundle.extras["held_out_windows"]``); without
+    figures for this window (a folder ``evaluate`` has not seen), the note says so instead of quoting another's.
+    """
+    name = f"{window[0]:g}-{window[1]:g}"
+    figures = [(held_out or {}).get(split, {}).get(name) for split in ("test-mono", "test-poly20")]
+    note = (f"SAXS alone (Q {window[0]:g}-{window[1]:g} 1/Å) determines the volume-equivalent diameter "
+            "(volume_diameter_nm, reported first); the extent (largest atom-to-atom distance) also depends on the "
+            "particle's shape, which this curve does not show: give the shape (--shape) or measure a WAXS part to "
+            "size the extent")
+    if all(figures):
+        mono, poly = figures
+        note += (f". Held out on this window, within one shell or 5 %: volume-equivalent diameter "
+                 f"{mono['volume_diameter_within_shell_or_5_percent']:.2f} of monodisperse and "
+                 f"{poly['volume_diameter_within_shell_or_5_percent']:.2f} of 20 % polydisperse curves, extent "
+                 f"{mono['extent_within_shell_or_5_percent']:.2f} / {poly['extent_within_shell_or_5_percent']:.2f}")
+    else:
+        note += ". No held-out figures for this window in the model folder (run `python -m swaxs_lib evaluate`)"
+    return note
 
 
 def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *, element: str | None = None,
@@ -188,7 +204,8 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
         size_window = got["window_inv_angstrom"]
         novelty["size_window"] = round(got["novelty"], 4)
         if gate_proba is None and allowed_groups is None:  # no shape: the size SAXS determines comes first
-            primary, size_note = "volume_diameter", SAXS_ONLY_SIZE_NOTE.format(*size_window)
+            primary = "volume_diameter"
+            size_note = saxs_only_size_note(size_window, bundle.extras.get("held_out_windows"))
     elif plan["size"]:
         log_d, log_n = run(plan["size"], "size")
         half = bundle.manifest["models"][plan["size"]]["size_half_width_log"]
@@ -246,6 +263,6 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
 
 
 # Re-exported: callers import these from here (the records, the library search, the input conversion, the gates).
-__all__ = ["KNOWN_OUT_NOVELTY", "SAXS_ONLY_SIZE_NOTE", "TOP_MATCHES", "Match", "Prediction", "composition_elements", "shape_groups",
+__all__ = ["KNOWN_OUT_NOVELTY", "saxs_only_size_note", "TOP_MATCHES", "Match", "Prediction", "composition_elements", "shape_groups",
            "constrained_probabilities", "family_prior", "library_model", "library_rw", "library_search",
            "matches_columns", "member_parameters", "model_input", "predict", "prediction_row"]
