@@ -82,13 +82,13 @@ def load_measurement(dataset_id: str):
 
 @st.cache_data(max_entries=32, show_spinner="Predicting...")
 def prediction_for(folder: str, dataset_id: str, element: str | None, source: str = "user",
-                   allowed: tuple[str, ...] | None = None):
+                   allowed: tuple[str, ...] | None = None, q_damp: float | None = None):
     """(model kind, x, values, notes, Prediction) for a stored dataset; raises SwaxsInputError."""
     m = load_measurement(dataset_id)
     kind, x, values, notes = model_input(m.kind, m.x, m.values, element)
     return kind, x, values, notes, predict(model_bundle(folder), kind, x, values, element=element,
                                            top=TOP_MATCHES, element_source=source, allowed_elements=allowed,
-                                           domain_reasons=domain_reasons(m))
+                                           domain_reasons=domain_reasons(m), q_damp_inv_angstrom=q_damp)
 
 
 def parameters_text(parameters: dict) -> str:
@@ -278,6 +278,17 @@ if said := describe_use(facts, elements=[st.session_state[el_key]]):
     st.caption(md(said))
 url_names = ["ds", "el", "match"]
 element = None if st.session_state[el_key] == UNKNOWN else st.session_state[el_key]
+q_damp = None
+if load_measurement(dataset_id).kind == "gr":
+    qdamp_key = url_key(PAGE, "qdamp", None, parse_number(0.0, 0.2))
+    st.columns([1, 3])[0].number_input(
+        "Instrument Q damping (1/Å)", min_value=0.0, max_value=0.2, value=None, step=0.001, format="%.4f",
+        key=qdamp_key, placeholder="unknown", **KEEP,
+        help="From a calibrant (Ni or Si measured on the same set-up). With it, the G(r)'s envelope tells a bulk "
+             "sample or a particle larger than the database's from one inside it; without it, a G(r) that dies away "
+             "as a damped bulk crystal's gets a size that is only a lower bound.")
+    q_damp = st.session_state[qdamp_key]
+    url_names.append("qdamp")
 folder = str(default_model_dir())
 
 try:
@@ -290,7 +301,7 @@ except SwaxsInputError as exc:
 try:
     kind, x, values, notes, p = prediction_for(
         folder, dataset_id, element, "header" if element is not None and element == facts.element else "user",
-        composition_elements(facts) if element is None else None)
+        composition_elements(facts) if element is None else None, q_damp)
 except SwaxsInputError as exc:
     st.error(md(exc), icon=":material/error:")
     sync_url(PAGE, url_names)
@@ -322,6 +333,11 @@ with numbers:
     if p.size_range.get("rg_angstrom") is not None:
         st.caption(f"Size check: Guinier R_g {p.size_range['rg_angstrom']:.1f} Å (a sphere of "
                    f"{p.size_range['sphere_diameter_nm']:.2f} nm), {p.size_range['status']} the training range.")
+    if p.size_range.get("r_max_angstrom") is not None:
+        st.caption(f"Size check: the G(r)'s envelope to {p.size_range['r_max_angstrom']:.0f} Å"
+                   + ("" if q_damp is None else f" with the instrument's Q damping {q_damp:g} 1/Å divided out")
+                   + f": {p.size_range['status']} (inside: a particle the database holds; above: larger or bulk; "
+                     "unbounded: as a damped bulk crystal's).")
     if p.element_probabilities:
         st.caption("Element probabilities: " + ", ".join(f"{e} {v:.0%}" for e, v in p.element_probabilities.items()))
     st.caption(f"Models: {md(', '.join(p.models))}; from {md(folder)}.")

@@ -91,3 +91,6 @@ def test_the_analysis_prior_hands_predict_the_files_domain_reasons(monkeypatch):
     assert pipeline._prior(read_measurement(DATA / "cdse_np_pdfgui/CdSe-3nm.gr"), None, notes) is None
     assert seen["domain_reasons"] and "Cd" in seen["domain_reasons"][0], seen
     assert notes == ["no ML prior: stopped before the models"]
+    # and a Q damping held from a calibrant, for the G(r) size check (the tutorial's 0.0486)
+    pipeline._prior(read_measurement(DATA / "cdse_np_pdfgui/CdSe-3nm.gr"), None, notes, 0.0486)
+    assert seen["q_damp_inv_angstrom"] == 0.0486

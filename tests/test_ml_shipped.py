@@ -81,9 +81,8 @@ def measured(bundle):
 
 
 def test_every_measured_file_is_predicted_beside_its_source(measured):
-    # the copies in tests/data: 12 measured curves (CdSe-bulk.gr is in ../shared/data only); the Irena result
-    # files are not curves
-    assert len(measured) == 12 and "AluminaUSAXS_IrenaTenShotsResults.csv" not in measured
+    # the copies in tests/data: the 13 measured curves of ../shared/data; the Irena result files are not curves
+    assert len(measured) == 13 and "AluminaUSAXS_IrenaTenShotsResults.csv" not in measured
     for row in measured.values():
         assert row["source_says"] and row["expected_domain"] in ("in", "out"), row["file"]
         assert row["refused"] is None, (row["file"], row["refused"])  # the Au S(Q) is S - 1: read, not refused
@@ -104,6 +103,26 @@ def test_a_header_composition_outside_the_database_is_a_model_free_reason(measur
     row = measured["CdSe-3nm.gr"]
     assert any("no single element of the database" in r for r in row["domain_reasons"])
     assert row["element_source"] == "model"
+
+
+@pytest.mark.parametrize("name", ["ni-q27r60-xray.gr", "CdSe-bulk.gr"])
+def test_bulk_powders_with_their_instruments_q_damp_are_refused_a_size(measured, name):
+    # SOURCE.md: bulk Ni powder (X-ray) and bulk CdSe; with the instrument's Q damping (INSTRUMENT_Q_DAMP: the
+    # PDFgui tutorial's 0.0486, Ni's refined on itself as a calibrant) the G(r) envelope is a bulk crystal's.
+    # Without it the Ni G(r) was a 5.8 nm truncated octahedron (p 0.89), in domain
+    row = measured[name]
+    assert row["flagged"] and row["size_check"] == "above" and row["extent_nm"] is None
+    assert any("larger, or bulk" in r for r in row["out_of_domain_reasons"])
+    assert row["shape_probability"] is None or row["shape_probability"] < 0.5  # tempered: not a confident shape
+
+
+def test_a_q_damp_is_taken_for_a_gr_only(bundle):
+    q = np.geomspace(0.02, 0.3, 100)
+    with pytest.raises(SwaxsInputError, match="--qdamp: got 0.05 1/Å for an I\\(Q\\)"):
+        predict(bundle, "iq", q, _sphere_iq(q, 40.0, 6), top=1, q_damp_inv_angstrom=0.05)
+    m = read_measurement(DATA / "pt_np_jq_pdf/JQ_S1.gr")
+    with pytest.raises(SwaxsInputError, match="expected the instrument's Q damping of a G\\(r\\), 0-0.2"):
+        predict(bundle, "gr", m.x, m.values, top=1, q_damp_inv_angstrom=-0.01)
 
 
 @pytest.mark.parametrize("name, element", [("Au144PET_100K-00000.gr", "Au"), ("Au144pMBA.gr", "Au"),

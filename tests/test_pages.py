@@ -555,6 +555,26 @@ def test_predict_page_leads_with_the_volume_diameter_of_a_saxs_only_curve(db):
 
 
 @needs_model
+def test_predict_page_takes_the_instruments_q_damp_of_a_gr_from_its_link(db):
+    # bulk Ni powder, X-ray (tests/data/ni_srfit/SOURCE.md); 0.0502 1/Å is its Q damping refined on the file as
+    # on a calibrant (swaxs_lib/ml/measured.py): with it the G(r) envelope is a bulk crystal's, so no size
+    path = ROOT / "tests/data/ni_srfit/ni-q27r60-xray.gr"
+    raw = path.read_bytes()
+    dataset = db.add_dataset("Ni X-ray", raw, path.name, read_measurement_bytes(raw, path.name)).id
+    at = run("pages/predict.py", ds=dataset)
+    assert not at.exception and at.number_input(key="predict.qdamp").value is None
+    warned = [w.value.replace("\\", "") for w in at.warning]  # md() escapes ":" and "(" for the markdown
+    assert any(w.startswith("size not bounded:") for w in warned), warned  # a lower bound only, without it
+    assert metric(at, "In domain") == "yes"
+    at = run("pages/predict.py", ds=dataset, qdamp="0.0502")
+    assert at.number_input(key="predict.qdamp").value == pytest.approx(0.0502) and _query(at, "qdamp") == "0.0502"
+    warned = [w.value.replace("\\", "") for w in at.warning]
+    assert any(w.startswith("size out of range:") and "larger, or bulk" in w for w in warned), warned
+    assert metric(at, "In domain") == "no" and metric(at, "Outer diameter") == "–"
+    assert any("Q damping 0.0502 1/Å divided out: above" in c.value for c in at.caption)
+
+
+@needs_model
 def test_predict_page_for_a_measured_pdf_hands_the_match_to_compare_and_refine(db):
     from urllib.parse import parse_qsl
 

@@ -171,7 +171,8 @@ def analyse(store, measurement: Measurement, *, element: str | None = None, fami
     with _timed(timings, "prior"):
         if use_prior:
             say("prior", 0, 1, "ML prediction")
-            prior = _prior(measurement, None if cif_text else element, notes)
+            held_qdamp = dict(options.start).get("qdamp") if "qdamp" in options.fix else None
+            prior = _prior(measurement, None if cif_text else element, notes, held_qdamp)
             used = used if window is not None else _widen(used, prior, notes)  # a window given is kept
     with _timed(timings, "screen"):
         candidates = _enumerate(element, used, families, max_per_family, cif_text, data_window, notes)
@@ -266,7 +267,7 @@ def _window(measurement, window, notes) -> tuple[dict, tuple[float, float]]:
     return data, (max(lo, 2.0), min(hi, MAX_WINDOW_ANGSTROM))
 
 
-def _prior(measurement, element, notes) -> dict | None:
+def _prior(measurement, element, notes, q_damp: float | None = None) -> dict | None:
     try:
         from swaxs_lib.ml.measured import domain_reasons
         from swaxs_lib.ml.models import default_model_dir, load_bundle
@@ -275,8 +276,10 @@ def _prior(measurement, element, notes) -> dict | None:
         bundle = load_bundle(str(default_model_dir()))
         kind, x, values, more = model_input(measurement.kind, measurement.x, measurement.values, element)
         # what the file says (a composition outside the database, implausible units) as predict's own command uses it
+        # and the instrument's Q damping when held (a calibrant's): the G(r) size check then tells bulk apart
         prediction = predict(bundle, kind, x, values, element=element, top=3,
-                             domain_reasons=domain_reasons(measurement))
+                             domain_reasons=domain_reasons(measurement),
+                             q_damp_inv_angstrom=q_damp if kind == "gr" else None)
     except (SwaxsInputError, OSError, ValueError) as exc:
         notes.append(f"no ML prior: {exc}")
         return None

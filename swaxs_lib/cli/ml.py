@@ -170,7 +170,8 @@ def _cmd_predict(args: argparse.Namespace) -> dict[str, Any]:
 
     prediction = predict(bundle, kind, x, values, element=args.element, top=args.top,
                          element_source="header" if choice.from_header else "user", allowed_elements=allowed,
-                         shape_hint=args.shape, domain_reasons=domain_reasons(measurement, facts))
+                         shape_hint=args.shape, domain_reasons=domain_reasons(measurement, facts),
+                         q_damp_inv_angstrom=args.qdamp)
     result = prediction.to_dict()
     result["warnings"] = list(notes) + result["warnings"]
     result["data"] = dataset_id or args.data
@@ -227,6 +228,9 @@ def register(sub) -> None:
                                      "default: the one the data header's composition names)")
     p.add_argument("--shape", help="the particle's shape if known (a cluster shape name, e.g. octahedron): a "
                                    "SAXS-only curve is then sized among that shape's families")
+    p.add_argument("--qdamp", type=float, metavar="1/Å",
+                   help="G(r): the instrument's Q damping, refined on a calibrant (Ni, Si): tells a particle "
+                        "larger than the database's, or bulk, from one inside it")
     p.add_argument("--models", metavar="DIR", help="model folder (default: the shipped one)")
     p.add_argument("--top", type=int, default=5, help="library matches to report (default 5)")
     p.add_argument("--out", metavar="FILE.csv", help="one CSV row: shape, probabilities, size, interval, element")

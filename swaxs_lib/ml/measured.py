@@ -61,6 +61,16 @@ SOURCE_SAYS: dict[str, tuple[str, str]] = {
                           "out"),
 }
 
+#: The instrument's Q damping (1/Å) of a measured G(r), where known apart from the file, and where it comes from:
+#: ``predict --qdamp`` as a lab would give it (a calibrant's), so the G(r) size check can tell bulk apart.
+INSTRUMENT_Q_DAMP: dict[str, tuple[float, str]] = {
+    "CdSe-3nm.gr": (0.0486, "the PDFgui tutorial's, fixed in its fits (SOURCE.md)"),
+    "CdSe-bulk.gr": (0.0486, "the PDFgui tutorial's, fixed in its fits (SOURCE.md)"),
+    # the file is itself a calibrant: `refine ni-q27r60-xray.gr --model crystal --element Ni --q-max 27 --x-max 60
+    # --free qdamp` gives 0.0502 ± 0.0001 (R_w 0.12), a = 3.5244 Å (SOURCE.md: 3.527)
+    "ni-q27r60-xray.gr": (0.0502, "refined on this file as on a calibrant (`refine --model crystal --free qdamp`)"),
+}
+
 
 def composition_reason(facts) -> str | None:
     """Why a header's composition puts the sample outside the database (one element of :data:`ELEMENTS`), or None.
@@ -145,8 +155,10 @@ def predict_file(bundle, path: str | Path) -> dict[str, Any]:
         reasons = domain_reasons(m, facts)
         choice = choose_element(None, facts)
         kind, x, y, notes = model_input(m.kind, m.x, m.values, choice.element)
+        q_damp = INSTRUMENT_Q_DAMP[path.name][0] if kind == "gr" and path.name in INSTRUMENT_Q_DAMP else None
+        row["q_damp"] = q_damp
         p = predict(bundle, kind, x, y, element=choice.element, top=1, domain_reasons=reasons,
-                    element_source="header" if choice.from_header else "user")
+                    element_source="header" if choice.from_header else "user", q_damp_inv_angstrom=q_damp)
     except SwaxsInputError as exc:
         row.update(refused=str(exc), in_domain=False, flagged=True, out_of_domain_reasons=[f"refused: {exc}"], domain_reasons=[],
                    notes=[])
@@ -190,7 +202,8 @@ def _short_reason(row: dict[str, Any]) -> str:
     out = []
     for w in row.get("out_of_domain_reasons", []):
         if w.startswith("size out of range"):
-            w = "size outside the ladder (Guinier check)"
+            w = ("size outside the ladder (Guinier check)" if "Guinier" in w or "Q^" in w else
+                 f"larger than the ladder or bulk (G(r) envelope, Q_damp {row.get('q_damp')})")
         elif w.startswith("novelty"):
             if any(o.startswith("novelty") for o in out):
                 continue
@@ -208,7 +221,7 @@ def format_measured(table: dict[str, Any]) -> str:
     lines = ["| file | SOURCE.md says | shape (p) | extent nm [90 %] | element (from) | flagged out of domain: why |",
              "|---|---|---|---|---|---|"]
     for r in table["rows"]:
-        name = f"{r['folder']}/{r['file']}"
+        name = f"{r['folder']}/{r['file']}" + (f" (Q_damp {r['q_damp']:g})" if r.get("q_damp") is not None else "")
         flag = ("**yes**: " + _short_reason(r)) if r["flagged"] else "no"
         if r.get("refused"):
             lines.append(f"| {name} | {r['source_says']} | – | – | – | {flag} |")
@@ -221,5 +234,5 @@ def format_measured(table: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["CURVE_SUFFIXES", "NOT_CURVES", "NOT_MEASURED_FOLDERS", "SOURCE_SAYS", "composition_reason", "domain_reasons", "format_measured",
+__all__ = ["CURVE_SUFFIXES", "INSTRUMENT_Q_DAMP", "NOT_CURVES", "NOT_MEASURED_FOLDERS", "SOURCE_SAYS", "composition_reason", "domain_reasons", "format_measured",
            "measured_files", "measured_table", "predict_file"]

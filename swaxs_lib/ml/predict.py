@@ -73,7 +73,7 @@ def saxs_only_size_note(window: tuple[float, float], held_out: dict | None) -> s
 def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *, element: str | None = None,
             top: int = TOP_MATCHES, element_source: str = "user",
             allowed_elements: tuple[str, ...] | None = None, shape_hint: str | None = None,
-            domain_reasons: tuple[str, ...] = ()) -> Prediction:
+            domain_reasons: tuple[str, ...] = (), q_damp_inv_angstrom: float | None = None) -> Prediction:
     """Predict from one curve.
 
     Parameters
@@ -105,6 +105,11 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
         (:func:`swaxs_lib.ml.measured.domain_reasons`: a composition with no element of the database,
         implausible units): each is a warning (so ``in_domain`` is False), and the probabilities are
         tempered as at a novelty of at least :data:`KNOWN_OUT_NOVELTY`.
+    q_damp_inv_angstrom : float, optional
+        G(r) only: the instrument's Q damping (1/Å), refined on a calibrant.  The G(r)'s envelope is then
+        judged without it (:mod:`swaxs_lib.ml.pdf_extent`): a bulk sample or a particle larger than the
+        database's is refused a size.  Without it, a G(r) that dies away as a damped bulk crystal's is
+        warned about ("size not bounded"): its size is only a lower bound.
 
     Returns
     -------
@@ -113,10 +118,14 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
     Raises
     ------
     SwaxsInputError
-        ``kind`` unknown, a constant (or all-zero) curve, or the curve covers none of the windows of that kind.
+        ``kind`` unknown, a constant (or all-zero) curve, the curve covers none of the windows of that kind,
+        or a Q damping outside 0–0.2 1/Å or given with an I(Q).
     """
     if kind not in ("iq", "gr"):
         raise SwaxsInputError(f"kind: got {kind!r}; expected iq (I(Q)) or gr (G(r)); convert S(Q) or F(Q) first")
+    if q_damp_inv_angstrom is not None and (kind != "gr" or not 0.0 <= q_damp_inv_angstrom <= 0.2):
+        raise SwaxsInputError(f"--qdamp: got {q_damp_inv_angstrom:g} 1/Å for {'a G(r)' if kind == 'gr' else 'an I(Q)'}; "
+                              "expected the instrument's Q damping of a G(r), 0-0.2 1/Å")
     x = np.asarray(x, dtype=float)
     values = np.asarray(values, dtype=float)
     order = np.argsort(x)
@@ -162,6 +171,9 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
         size_feats = features(WINDOWS[bundle.window(model, "size")], x, values)[None, :]
         return bundle.log_size(model, feats, size_feats)[0]
 
+    size_range = routing.size_range(bundle, kind, x, values, q_damp_inv_angstrom) if plan["size"] else {}
+    if size_range.get("status") in ("above", "below"):  # a particle the database does not hold: no confident shape
+        floor = max(floor, KNOWN_OUT_NOVELTY)
     probabilities: dict[str, float] = {}
     shape_probs: dict[str, float] = {}
     shape_class = shape = family = None
@@ -188,7 +200,8 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
         family, family_p = family_names()[best], round(float(family_proba[best]), 6)
     diameter = interval = n_atoms = n_interval = size_window = None
     primary, size_note = ("extent" if plan["size"] else None), None
-    size_range = routing.size_range(bundle, kind, x, values) if plan["size"] else {}
+    if size_range.get("status") == "unbounded":  # a size is given, and said to be a lower bound
+        warnings.append(size_range["reason"])
     if size_range.get("status") in ("above", "below"):
         warnings.append(size_range["reason"])
     elif plan["size"] == "size_window":

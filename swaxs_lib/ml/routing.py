@@ -26,7 +26,7 @@ from swaxs_lib.ml.windows import Q_HI_MIN, Q_LO_MAX, ladder_window
 
 #: How the warnings begin that say which window a curve does not cover (:func:`plan`): notes on coverage,
 #: not reasons to call the curve out of domain.
-COVERAGE_NOTES = ("no shape:", "no size:")
+COVERAGE_NOTES = ("no shape:", "no size:", "size not bounded:")
 
 
 def model_input(kind: str, x: np.ndarray, values: np.ndarray, element: str | None = None
@@ -111,9 +111,21 @@ def family_prior() -> np.ndarray:
     return 1.0 / (len(SHAPE_CLASSES) * counts[classes])
 
 
-def size_range(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray) -> dict[str, Any]:
-    """The model-free size check (:func:`swaxs_lib.ml.domain.check_size_range`) of an I(Q) reaching below
-    0.1 1/Å, against the manifest's training R_g range; {} when not checked."""
+def size_range(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray,
+               q_damp_inv_angstrom: float | None = None) -> dict[str, Any]:
+    """The model-free size check of a curve; {} when not checked.
+
+    I(Q) reaching below 0.1 1/Å: its Guinier radius against the manifest's training R_g range
+    (:func:`swaxs_lib.ml.domain.check_size_range`).  G(r): its envelope against the database's largest
+    particle, with the instrument's Q damping when given (:func:`swaxs_lib.ml.pdf_extent.check_pdf_extent`).
+    """
+    if kind == "gr":
+        from swaxs_lib.ml.pdf_extent import check_pdf_extent
+
+        top = float(bundle.manifest.get("diameter_range_nm", [0.75, 7.3])[1]) * 10.0
+        got = check_pdf_extent(x, values, top, q_damp_inv_angstrom=q_damp_inv_angstrom)
+        return {"status": got.status, "r_max_angstrom": round(got.r_max_angstrom, 3),
+                "q_damp_inv_angstrom": got.q_damp_inv_angstrom, "excess": got.excess, "reason": got.reason}
     from swaxs_lib.ml.domain import check_size_range
 
     rg_range = bundle.manifest.get("guinier_rg_range_angstrom")
