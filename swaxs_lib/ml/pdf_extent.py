@@ -66,6 +66,9 @@ DAMPING_FLOOR = 0.02
 QDAMP_MAX = 0.06
 #: rms of the log envelope about the bulk fit (about ±35 %) within which the decay reads as a bulk crystal's.
 BULK_FIT_TOLERANCE = 0.35
+#: The bulk fit starts here (Å): the first window too, so that a particle's G(r) that has died into its noise
+#: by 10 Å (a flat floor, which a bulk fit with q = 0 would take for an undamped crystal) is told apart.
+BULK_FIT_FROM_ANGSTROM = float(FIRST_WINDOW_ANGSTROM)
 #: The envelope needs the curve to reach this far (Å) to be judged at all.
 R_MIN_REACH_ANGSTROM = 20.0
 
@@ -188,7 +191,7 @@ def check_pdf_extent(r_angstrom: np.ndarray, g: np.ndarray, top_extent_angstrom:
                 f"largest particle ({top_extent_angstrom / 10:.1f} nm) keeps at most {bound[far][k]:.0%}: the "
                 "particle is larger, or bulk, so no size is given"))
         return PdfExtentCheck("inside", r_max, q_damp_inv_angstrom, round(worst, 3), None)
-    fit = (centres >= 10.0) & (amplitude > 3 * noise) & (amplitude > 0)
+    fit = (centres >= BULK_FIT_FROM_ANGSTROM) & (amplitude > 3 * noise) & (amplitude > 0)
     if fit.sum() < 3:
         return PdfExtentCheck("inside", r_max, None, None, None)  # dies out before any bulk could
     x, y = centres[fit] ** 2, np.log(amplitude[fit])
