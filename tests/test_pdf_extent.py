@@ -64,6 +64,11 @@ def test_without_q_damp_a_bulk_crystal_cannot_be_told_from_a_large_particle_but_
     assert bulk.status == "unbounded" and bulk.q_damp_inv_angstrom == pytest.approx(0.05, abs=0.01)
     assert "lower bound" in bulk.reason
     assert check_pdf_extent(r, pdffit2_au(30.0, 0.03, r), TOP).status == "inside"
+    # a 1.5 nm particle's G(r) has died into its noise by 15 Å: a flat floor, not an undamped crystal (27 % of
+    # the held-out particles below 2 nm were read so while the bulk fit started at 10 Å)
+    small = pdffit2_au(15.0, 0.03, r)
+    noisy = small + 0.05 * np.sqrt(np.mean(small**2)) * np.random.default_rng(1).standard_normal(len(r))
+    assert check_pdf_extent(r, noisy, TOP).status == "inside"
 
 
 @pytest.mark.parametrize("name, q_damp, status", [
