@@ -322,7 +322,8 @@ with numbers:
     st.markdown("**Novelty** (≤ 1: like the training data)")
     st.dataframe({"model": list(p.novelty), "novelty": list(p.novelty.values())}, hide_index=True)
     if p.tempering:
-        st.caption("Probabilities tempered towards the training prior by the novelty: λ "
+        st.caption("Probabilities tempered towards the training prior by the novelty, or as at novelty 2 for a "
+                   "reason found without the models (header, units, size check): λ "
                    + ", ".join(f"{v:.2f} ({m})" for m, v in p.tempering.items())
                    + " (p → (1 − λ) p + λ prior; λ = 0.01 up to novelty 1).")
     if p.size_window_inv_angstrom:
