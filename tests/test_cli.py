@@ -120,6 +120,26 @@ def test_help_lists_the_commands():
         assert command in result.stdout
 
 
+def test_the_parser_loads_no_heavy_package():
+    # every command, --help and bad input included, builds the whole parser first: listing the shapes, presets and
+    # models must not load the builders (ase.build, xraydb) or the kernels (numba), ~1 s of CPU a process before
+    code = ("import sys; from swaxs_lib.cli import build_parser; build_parser(); "
+            "print(sorted(m for m in ('ase.build', 'numba', 'xraydb', 'sklearn', 'swaxs_lib.scattering.kernels') "
+            "if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            cwd=Path(__file__).resolve().parents[1]).stdout.strip()
+    assert loaded == "[]"
+
+
+def test_the_parsers_lists_are_the_librarys():
+    from swaxs_lib.cli.ml import PRESET_NAMES
+    from swaxs_lib.cli.structure import _shape_names
+    from swaxs_lib.ml.database import PRESETS
+    from swaxs_lib.structures import SHAPES
+
+    assert _shape_names() == tuple(SHAPES) and PRESET_NAMES == tuple(PRESETS)
+
+
 # --- cluster -------------------------------------------------------------------------------
 
 

@@ -24,6 +24,11 @@ from swaxs_lib.cli.refine import ProgressBar
 from swaxs_lib.errors import SwaxsInputError
 
 
+#: ``swaxs_lib.ml.database.PRESETS``'s names, written out: importing that module for the parser would load the
+#: simulator (ase, xraydb, numba kernels: ~1 s) in every command, ``--help`` and ``datasets`` too.
+PRESET_NAMES = ("default", "small", "tiny")
+
+
 def _spec(args: argparse.Namespace):
     from swaxs_lib.ml.database import PRESETS
 
@@ -185,11 +190,9 @@ def _cmd_predict(args: argparse.Namespace) -> dict[str, Any]:
 
 def register(sub) -> None:
     """Add build-db, train, evaluate and predict to ``sub``."""
-    from swaxs_lib.ml.database import PRESETS
-
     p = sub.add_parser("build-db", help="simulate the training database (resumable), print curves/s")
     p.add_argument("--name", default="default", help="database name (default: default)")
-    p.add_argument("--size", choices=list(PRESETS), default="default",
+    p.add_argument("--size", choices=PRESET_NAMES, default="default",
                    help="preset: default (~30,000 samples, ~15 min on 2 cores), small, tiny (tests)")
     p.add_argument("--train-per-class", type=int, help="training samples per shape class (overrides the preset)")
     p.add_argument("--test-per-class", type=int, help="samples per class in each test split")

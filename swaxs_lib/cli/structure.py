@@ -35,9 +35,9 @@ def _structure_args(parser: argparse.ArgumentParser, from_file: bool = True, wit
 
 
 def _shape_names() -> tuple[str, ...]:
-    from swaxs_lib.structures import SHAPES
-
-    return tuple(SHAPES)
+    """``swaxs_lib.structures.SHAPES``'s names, from the flag table below: importing the builders for the parser
+    would load ase.build and xraydb (~1 s) in every command (tests/test_cli.py checks the two agree)."""
+    return tuple(_SHAPE_FLAGS)
 
 
 #: Flags (as argparse dest names, which are the builders' keyword names) each shape takes.

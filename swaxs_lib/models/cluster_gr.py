@@ -38,13 +38,16 @@ within 2 % (tests/test_refine_crystal.py).
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 from diffpy.srfit.fitbase import ProfileGenerator
 
 from swaxs_lib.models import ModelSpec
 from swaxs_lib.models.parameters import FitParameter
-from swaxs_lib.scattering import PairHistogram, fast_bin_width, pair_histogram
+
+if TYPE_CHECKING:  # the kernels load numba and xraydb: imported where a curve is computed, not to list the models
+    from swaxs_lib.scattering import PairHistogram
 
 PARAMETERS = (
     FitParameter("scale", "", 1.0, 0.0, math.inf, "Data scale; starts from a linear least-squares fit."),
@@ -66,6 +69,8 @@ MODELS = (ModelSpec("cluster_gr", "cluster", "Discrete cluster: real-space G(r) 
 
 def histogram_for(atoms, q_max_inv_angstrom: float) -> PairHistogram:
     """The pair histogram this model needs for a transform up to ``q_max`` (bins of 1/(16 Q_max))."""
+    from swaxs_lib.scattering import fast_bin_width, pair_histogram
+
     return pair_histogram(atoms, fast_bin_width(q_max_inv_angstrom * 1.1) / 2)
 
 

@@ -25,13 +25,16 @@ atoms (tests/test_debye.py, tests/test_references.py, tolerances stated there).
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 from diffpy.srfit.fitbase import ProfileGenerator
 
 from swaxs_lib.models import ModelSpec
 from swaxs_lib.models.parameters import FitParameter
-from swaxs_lib.scattering import PairHistogram, debye_intensity, fast_bin_width, pair_histogram
+
+if TYPE_CHECKING:  # the kernels load numba and xraydb: imported where a curve is computed, not to list the models
+    from swaxs_lib.scattering import PairHistogram
 
 PARAMETERS = (
     FitParameter("scale", "", 1.0, 0.0, math.inf, "Data scale; starts from a linear least-squares fit."),
@@ -52,6 +55,8 @@ MODELS = (ModelSpec("cluster_iq", "cluster", "Discrete cluster: Debye I(Q), S(Q)
 
 def histogram_for(atoms, q_max_inv_angstrom: float) -> PairHistogram:
     """The pair histogram this model needs up to ``q_max`` (zoom up to 1.1 included)."""
+    from swaxs_lib.scattering import fast_bin_width, pair_histogram
+
     return pair_histogram(atoms, fast_bin_width(max(q_max_inv_angstrom, 1e-3) * 1.1))
 
 
@@ -61,6 +66,8 @@ def model_curve(atoms, histogram: PairHistogram, q: np.ndarray, kind: str, *, zo
 
     With a :class:`~swaxs_lib.store.Store` the curve goes through its cache.
     """
+    from swaxs_lib.scattering import debye_intensity
+
     kwargs = dict(b_iso_angstrom2=b, energy_kev=energy_kev, scale=zoom, histogram=histogram)
     if store is not None:
         from swaxs_lib.store import cached_intensity

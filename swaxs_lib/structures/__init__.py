@@ -7,44 +7,48 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any, Callable
 
 from swaxs_lib.errors import SwaxsInputError
-from swaxs_lib.structures.builders import (
-    Cluster,
-    cuboctahedron,
-    decahedron,
-    decahedron_atom_count,
-    icosahedron,
-    lattice_sphere,
-    octahedron,
-    truncated_octahedron,
-)
-from swaxs_lib.structures.metadata import (
-    ClusterInfo,
-    DistanceHistogram,
-    coordination_numbers,
-    describe,
-    nn_distance_histogram,
-)
-from swaxs_lib.structures.parameters import (
-    SHAPE_PARAMETERS,
-    ShapeParameter,
-    check_parameters,
-    estimated_atom_count,
-)
-from swaxs_lib.structures.readers import read_structure, read_structure_bytes
-from swaxs_lib.structures.writers import structure_text
 
-#: Shape name -> builder.  The keys are the command line's ``--shape`` choices.
-SHAPES: dict[str, Callable[..., Cluster]] = {
-    "icosahedron": icosahedron,
-    "decahedron": decahedron,
-    "octahedron": octahedron,
-    "cuboctahedron": cuboctahedron,
-    "truncated-octahedron": truncated_octahedron,
-    "sphere": lattice_sphere,
+#: Where each public name lives.  Read on first use (PEP 562), so that importing one light submodule
+#: (``structures.elements``, ``structures.parameters``: what the command line's parser needs) does not load
+#: the builders' ase.build and xraydb (~1 s) into every command.
+_LAZY: dict[str, str] = {
+    **dict.fromkeys(("Cluster", "cuboctahedron", "decahedron", "decahedron_atom_count", "icosahedron",
+                     "lattice_sphere", "octahedron", "truncated_octahedron"), "builders"),
+    **dict.fromkeys(("ClusterInfo", "DistanceHistogram", "coordination_numbers", "describe",
+                     "nn_distance_histogram"), "metadata"),
+    **dict.fromkeys(("SHAPE_PARAMETERS", "ShapeParameter", "check_parameters", "estimated_atom_count"), "parameters"),
+    **dict.fromkeys(("read_structure", "read_structure_bytes"), "readers"),
+    "structure_text": "writers",
 }
+
+
+def _shapes() -> dict[str, Callable[..., Any]]:
+    """Shape name -> builder.  The keys are the command line's ``--shape`` choices."""
+    from swaxs_lib.structures import builders
+
+    return {
+        "icosahedron": builders.icosahedron,
+        "decahedron": builders.decahedron,
+        "octahedron": builders.octahedron,
+        "cuboctahedron": builders.cuboctahedron,
+        "truncated-octahedron": builders.truncated_octahedron,
+        "sphere": builders.lattice_sphere,
+    }
+
+
+def __getattr__(name: str) -> Any:
+    if name == "SHAPES":
+        value: Any = _shapes()
+    elif name in _LAZY:
+        value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
 
 def build_cluster(shape: str, element: str, **parameters: Any) -> Cluster:
@@ -63,12 +67,13 @@ def build_cluster(shape: str, element: str, **parameters: Any) -> Cluster:
 
     Returns
     -------
-    Cluster
+    swaxs_lib.structures.builders.Cluster
     """
-    if shape not in SHAPES:
-        raise SwaxsInputError(f"shape: got {shape!r}; expected one of {', '.join(SHAPES)}")
+    shapes = __getattr__("SHAPES")
+    if shape not in shapes:
+        raise SwaxsInputError(f"shape: got {shape!r}; expected one of {', '.join(shapes)}")
     try:
-        return SHAPES[shape](element, **parameters)
+        return shapes[shape](element, **parameters)
     except TypeError as exc:
         raise SwaxsInputError(f"{shape}: {exc}") from None
 

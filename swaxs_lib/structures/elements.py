@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
-from ase.build import bulk
 from ase.data import atomic_numbers, reference_states
 
 from swaxs_lib.errors import SwaxsInputError
@@ -120,6 +119,8 @@ def check_lattice(lattice: str) -> str:
 def _bulk_nn_distance(symbol: str) -> float:
     # Shortest distance in a 3x3x3 supercell of ASE's bulk reference crystal.
     try:
+        from ase.build import bulk  # ase.build takes ~0.4 s to import: only where a crystal is built
+
         crystal = bulk(symbol).repeat(3)
     except Exception as exc:  # ASE raises ValueError/RuntimeError/KeyError for these
         state = reference_states[atomic_numbers[symbol]]
