@@ -8,9 +8,12 @@
 from __future__ import annotations
 
 import importlib
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from swaxs_lib.errors import SwaxsInputError
+
+if TYPE_CHECKING:
+    from swaxs_lib.structures.builders import Cluster
 
 #: Where each public name lives.  Read on first use (PEP 562), so that importing one light submodule
 #: (``structures.elements``, ``structures.parameters``: what the command line's parser needs) does not load
