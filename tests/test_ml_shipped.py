@@ -116,6 +116,15 @@ def test_bulk_powders_with_their_instruments_q_damp_are_refused_a_size(measured,
     assert row["shape_probability"] is None or row["shape_probability"] < 0.5  # tempered: not a confident shape
 
 
+def test_without_q_damp_a_bulk_g_r_is_sized_as_a_lower_bound_only(bundle):
+    # bulk Ni (X-ray): its G(r) to 60 Å dies away as a damped bulk crystal's (Q_damp 0.048 fitted); without the
+    # instrument's Q damping that cannot be told from a 5-7 nm particle, so the size stands with a note
+    m = read_measurement(DATA / "ni_srfit/ni-q27r60-xray.gr")
+    p = predict(bundle, "gr", m.x, m.values, top=1, element="Ni")
+    assert p.size_range["status"] == "unbounded" and p.extent_nm is not None
+    assert p.in_domain and any(w.startswith("size not bounded:") and "lower bound" in w for w in p.warnings)
+
+
 def test_a_q_damp_is_taken_for_a_gr_only(bundle):
     q = np.geomspace(0.02, 0.3, 100)
     with pytest.raises(SwaxsInputError, match="--qdamp: got 0.05 1/Å for an I\\(Q\\)"):
