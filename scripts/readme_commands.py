@@ -74,13 +74,14 @@ FASTER: dict[str, tuple[str, ...]] = {
     # flags and model (tests/test_refine_crystal.py refines it over the documented range against pdffit2 and the
     # tutorial).  (The sweeps' time does not depend on --x-max: measured, 15 Å instead of 30/44.8 saved nothing.)
     "refine nanoparticle": ("--x-max", "20"),
-    # spheres cut from the CdSe crystal, 26, 29 and 32 Å (up to 2,000 atoms): the two smaller (41 s -> ~25 s)
-    "sweep --cif": ("--grid", "diameter_angstrom=26|29"),
-    # every family at up to 60 sizes each (~200 candidates on Au144, ~3 min cold): three of the eight cluster
+    # spheres cut from the CdSe crystal, 26, 29 and 32 Å (up to 2,000 atoms): the smallest (41 s -> ~10 s;
+    # tests/test_crystal_sphere.py sweeps cif spheres end to end and ranks them)
+    "sweep --cif": ("--grid", "diameter_angstrom=26"),
+    # every family at up to 60 sizes each (~200 candidates on Au144, ~3 min cold): two of the eight cluster
     # families (a mixture is still tried) at 2 sizes each, the attenuated crystal, one relaxation (81 s with all
-    # eight; tests/test_analyse*.py run the stages on the measured files)
+    # eight, 32 s with three; tests/test_analyse*.py run the stages on the measured files)
     "analyse": ("--max-per-family", "2", "--relax-top", "1",
-                "--families", "icosahedron,decahedron,sphere-fcc,attenuated-crystal"),
+                "--families", "icosahedron,decahedron,attenuated-crystal"),
 }
 
 #: The wavelength of the README's ``import scan.chi --two-theta --wavelength-angstrom 0.1877``.
