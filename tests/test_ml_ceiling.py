@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from swaxs_lib.errors import SwaxsInputError
-from swaxs_lib.ml.ceiling import noncentrality, pairwise_ceiling, scaled_curves
+from swaxs_lib.ml.ceiling import bayes_size, noncentrality, pairwise_ceiling, profiled_chi2, scaled_curves
 
 
 def sphere(x: np.ndarray) -> np.ndarray:
@@ -76,3 +76,29 @@ def test_non_positive_truth_is_refused():
     with pytest.raises(SwaxsInputError):
         noncentrality(np.array([1.0, 0.0]), np.array([1.0, 1.0]), reference=1.0)
     assert math.isfinite(noncentrality(np.array([1.0, 2.0]), np.array([0.0, 0.0]), reference=1.0))
+
+
+def test_profiled_chi2_matches_a_scan_over_the_scale():
+    """Brute force: chi² on a fine grid of c (0..3) against the closed form."""
+    rng = np.random.default_rng(3)
+    truth = sphere(Q * 20.0) + 1e-3
+    w = 1e4 / (truth * 0.02)
+    y = truth + rng.standard_normal(len(Q)) / np.sqrt(w)
+    alts = np.array([sphere(Q * 21.0) + 1e-3, 1.7 * truth])
+    got = profiled_chi2(alts, alts**2, y[:, None], w[:, None])[:, 0]
+    def chi2(c, a):
+        return ((c[:, None] * a[None, :] - y[None, :]) ** 2 * w[None, :]).sum(axis=1)
+
+    coarse = np.linspace(0, 3, 3001)
+    for a, g in zip(alts, got):
+        best = coarse[np.argmin(chi2(coarse, a))]
+        scan = chi2(np.linspace(best - 1e-3, best + 1e-3, 20001), a).min()
+        # the scan's step (1e-7 in c) leaves it slightly above the minimum, never below
+        assert g == pytest.approx(scan, rel=1e-6) and g <= scan * (1 + 1e-12)
+
+
+def test_bayes_size_picks_the_size_right_for_the_most_mass():
+    # three hypotheses at 10, 10.4 and 20 nm, tolerance 0.5: 10 and 10.4 cover each other, together 0.6 > 0.4
+    log_post = np.log(np.array([0.3, 0.3, 0.4]))
+    assert bayes_size(log_post, np.array([10.0, 10.4, 20.0]), np.full(3, 0.5)) in (10.0, 10.4)
+    assert bayes_size(log_post, np.array([10.0, 11.4, 20.0]), np.full(3, 0.5)) == 20.0

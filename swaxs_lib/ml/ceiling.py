@@ -100,6 +100,59 @@ def noncentrality_matrix(alternatives: np.ndarray, inverse_truths: np.ndarray, t
     return np.maximum(d, 0.0)
 
 
+def profiled_chi2(alternatives: np.ndarray, alternatives_squared: np.ndarray, curves: np.ndarray,
+                  weights: np.ndarray) -> np.ndarray:
+    """min over c >= 0 of sum w (c A - y)² for every alternative A (rows) and curve y (columns).
+
+    Parameters
+    ----------
+    alternatives, alternatives_squared : numpy.ndarray (n_alternatives, n_q)
+        A and A² (the square passed in: it serves many calls).
+    curves : numpy.ndarray (n_q, n_curves)
+        Measured intensities y.
+    weights : numpy.ndarray (n_q, n_curves)
+        1 / sigma² of each curve's points.
+
+    Returns
+    -------
+    numpy.ndarray (n_alternatives, n_curves), >= 0
+    """
+    cross = alternatives @ (weights * curves)
+    quad = alternatives_squared @ weights
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gain = np.where((quad > 0) & (cross > 0), cross**2 / quad, 0.0)
+    return np.maximum(np.sum(weights * curves**2, axis=0)[None, :] - gain, 0.0)
+
+
+def bayes_size(log_posterior: np.ndarray, sizes: np.ndarray, tolerances: np.ndarray, keep: int = 300,
+               candidates: int = 100) -> float:
+    """The size that is right (within its tolerance) for the most posterior mass: the Bayes decision for
+    the "within one shell or 5 %" loss, over the hypotheses' own sizes as candidates.
+
+    Parameters
+    ----------
+    log_posterior : numpy.ndarray (n_hypotheses,)
+        Unnormalised log posterior (-inf allowed).
+    sizes, tolerances : numpy.ndarray (n_hypotheses,)
+        Each hypothesis's size and the largest error that counts as right for it (max(5 %, one shell)).
+    keep : int
+        Hypotheses kept (the most probable): the mass beyond them is neglected.
+    candidates : int
+        The most probable hypotheses whose sizes are tried as the answer.
+
+    Returns
+    -------
+    float
+    """
+    keep = min(keep, len(log_posterior))
+    top = np.argpartition(-log_posterior, keep - 1)[:keep]
+    top = top[np.argsort(-log_posterior[top])]
+    post = np.exp(log_posterior[top] - log_posterior[top[0]])
+    tried = sizes[top[:candidates]]
+    right = np.abs(tried[:, None] - sizes[top][None, :]) <= tolerances[top][None, :]
+    return float(tried[int(np.argmax(right @ post))])
+
+
 def pairwise_ceiling(d: np.ndarray | float) -> np.ndarray | float:
     """1 - Phi(-sqrt(D) / 2) = Phi(sqrt(D) / 2): the best share of right decisions between two Gaussian
     hypotheses D apart (equal priors); 0.5 at D = 0, -> 1 as D grows."""
@@ -148,4 +201,4 @@ def scaled_curves(x_grid: np.ndarray, structure: np.ndarray, q_inv_angstrom: np.
     return out[0] if np.ndim(structure) == 1 else out
 
 
-__all__ = ["noncentrality", "noncentrality_matrix", "pairwise_ceiling", "scaled_curves"]
+__all__ = ["bayes_size", "noncentrality", "noncentrality_matrix", "pairwise_ceiling", "profiled_chi2", "scaled_curves"]
