@@ -17,7 +17,8 @@ pairwise (``pairw.``, ``D<1``, ``D<4``)
     in proportion to N), and 1 - Phi(-sqrt(D_min)/2), the best mean share of right decisions between the
     truth and that one hypothesis at equal priors.
 Bayes
-    one noisy curve per truth at each of 6 count levels (stratified log-uniform 10^2.5..10^5); the
+    one noisy curve per truth at each of 6 count levels (stratified log-uniform 10^2.5..10^5), each at an
+    expansion drawn as the test split draws it (-3..+3 %); the
     posterior over all hypotheses (prior as the test split draws them: :func:`scale_prior`, the member's
     weight below; the intensity scale profiled; the noise level known; points the simulator floored at
     1e-3 ref left out) and the size right for the most
@@ -195,11 +196,11 @@ def per_truth(s: np.ndarray, rows: list, window: tuple[float, float], rng: np.ra
     alt_class = np.repeat(np.array([SHAPE_CLASSES.index(m.shape_class) for m, _ in rows]), N_SCALES)
     counts = 10.0**BAYES_LOG_COUNTS
     out = {k: [] for k in ("extent", "volume", "other_shape", "bayes_extent", "bayes_volume")}
-    for e, a in zip(ELEMENTS, scales_el):
+    for e, scale_e in zip(ELEMENTS, scales_el):
         # the truth on the grid of a' (within 0.03 % of the element's scale): the Bayes decision's hypotheses
         # then hold it exactly, as the real problem's continuum does (a grid step off, the deep minima of a
         # noise-free curve would count the step against every hypothesis at high counts)
-        a = float(scales[np.argmin(np.abs(np.log(scales / a)))])
+        a = float(scales[np.argmin(np.abs(np.log(scales / scale_e)))])
         alts = intensities(s, n_atoms, Q_GRID[:n_window], scales, e).reshape(len(rows) * N_SCALES, n_window)
         alts = alts @ smear_window.T
         alts2 = alts**2
@@ -208,10 +209,17 @@ def per_truth(s: np.ndarray, rows: list, window: tuple[float, float], rng: np.ra
         ref = np.median(full, axis=1)
         for chunk in np.array_split(np.arange(len(rows)), 12):
             d = noncentrality_matrix(alts, (1 / truth[chunk]).T, truth[chunk].sum(axis=1)) / ref[chunk][None, :]
-            # one noisy curve per truth and count level, the simulator's noise (measured_intensity)
-            sigma2 = (truth[chunk] * ref[chunk][:, None])[:, None, :] / counts[None, :, None]
-            y = truth[chunk][:, None, :] + np.sqrt(sigma2) * rng.standard_normal(sigma2.shape)
-            floor = 1e-3 * ref[chunk][:, None, None]
+            # one noisy curve per truth and count level, the simulator's noise (measured_intensity), each at
+            # an expansion drawn as the test split draws it (-3..+3 %, its scale on the grid of a'):
+            # curves of every scale the prior holds, as many as the decision can get wrong
+            expanded = scale_e * (1 + rng.uniform(-0.03, 0.03, (len(chunk), len(counts))))
+            at = np.abs(np.log(scales)[None, None, :] - np.log(expanded)[:, :, None]).argmin(axis=2)
+            curve = alts[(chunk[:, None] * N_SCALES + at)]
+            curve_ref = np.array([np.median(intensities(s[t:t + 1], n_atoms[t:t + 1], Q_GRID[:n_saxs], scales[at[j]], e)[0]
+                                            @ smear_saxs.T, axis=1) for j, t in enumerate(chunk)])
+            sigma2 = curve * (curve_ref / counts[None, :])[:, :, None]
+            y = curve + np.sqrt(sigma2) * rng.standard_normal(sigma2.shape)
+            floor = 1e-3 * curve_ref[:, :, None]
             # the simulator floors I at 1e-3 ref; the decision sees which points sit there and leaves them out
             weights = np.where(y > floor, 1 / sigma2, 0.0).reshape(-1, len(q))
             y = np.maximum(y, floor).reshape(-1, len(q))
@@ -227,6 +235,10 @@ def per_truth(s: np.ndarray, rows: list, window: tuple[float, float], rng: np.ra
                 out["volume"].append(np.min(np.where(np.abs(alt_volume - true_v) <= tol_v, np.inf, d[:, j])))
                 right_e, right_v = [], []
                 for level in range(len(counts)):
+                    a_draw = scales[at[j, level]]
+                    true_e, true_v = a_draw * extent[t], a_draw * vd[t]
+                    tol_e = max(0.05 * true_e, a_draw * step[t])
+                    tol_v = tol_e * vd[t] / extent[t]
                     log_post = log_prior - 0.5 * chi2[:, j * len(counts) + level]
                     top = np.argpartition(-log_post, BAYES_KEEP)[:BAYES_KEEP]
                     right_e.append(abs(bayes_size(log_post[top], alt_extent[top], alt_tol_extent[top]) - true_e) <= tol_e)
