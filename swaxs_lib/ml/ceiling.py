@@ -12,9 +12,13 @@ intensity scale c, the noncentrality
 (weighted least squares in c, solved in closed form) says how far apart the
 two hypotheses lie in units of the noise.  For two Gaussian hypotheses with
 equal priors the smallest possible mean error of deciding between them is
-Phi(-sqrt(D) / 2) (the likelihood-ratio test, Neyman–Pearson); so the share of
-curves any estimator can size right is at most 1 - Phi(-sqrt(D_min) / 2), with
+Phi(-sqrt(D) / 2) (the likelihood-ratio test, Neyman–Pearson): no estimator
+gets more than 1 - Phi(-sqrt(D_min) / 2) of the pair right on average, with
 D_min over every alternative whose size is wrong (:func:`pairwise_ceiling`).
+It bounds the pair's mean, not the truth alone: with unequal priors an
+estimator may give up a rare alternative for a frequent truth, so a mean of
+this figure over truths is no bound on the overall share (the Bayes decision,
+:func:`bayes_size`, reaches more in ``benchmarks/ml_saxs_ceiling.py``).
 D grows in proportion to N: it is computed at N = 1 and multiplied.
 
 Curves of a structure scaled by a (every distance times a) are
