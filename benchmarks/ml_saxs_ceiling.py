@@ -75,7 +75,7 @@ from swaxs_lib.ml.windows import window_points  # noqa: E402
 WINDOWS = ((0.02, 0.3), (0.02, 0.45), (0.02, 0.6))
 N_SCALES = 400
 LOG_COUNTS = np.linspace(2.5, 5.0, 26)
-X_GRID = np.geomspace(0.016, 1.25, 3300)
+X_GRID = np.geomspace(0.016, 1.4, 3500)
 #: Count levels (log10 N) of the Bayes decision's noisy curves: one per level and truth, the midpoints of
 #: six equal bins of 2.5..5 (stratified log-uniform).
 BAYES_LOG_COUNTS = 2.5 + (np.arange(6) + 0.5) * 2.5 / 6
