@@ -1,4 +1,4 @@
-"""How much of the size a SAXS window decides: what any estimator could reach, from physics alone.
+"""How much of the size a SAXS window decides, from physics alone: the nearest wrong curve, and the Bayes decision.
 
 No learned model.  Every ladder member (:func:`swaxs_lib.ml.catalog.families`) in every element of
 :data:`~swaxs_lib.ml.catalog.ELEMENTS` at expansion 0 is a *truth*: its noise-free Debye I(Q) (B 0.6 Å²,
@@ -46,7 +46,7 @@ What the figures leave out, and which way that pushes them:
 * Pairwise: several wrong hypotheses near a truth add up to more error than the nearest alone
   (optimistic), but the equal priors are pessimistic: a wrong hypothesis that the test split draws
   rarely can be given up for a frequent truth.  So the pairwise mean is no bound on the overall share;
-  the Bayes decision beats it (0.98 against 0.94 at 0.02-0.3 1/Å), and it cannot be read per shape (a
+  the Bayes decision beats it (0.99 against 0.94 at 0.02-0.3 1/Å), and it cannot be read per shape (a
   rule may favour spheres, a third of the test curves, over octahedra).
 
     PYTHONPATH=. nice python benchmarks/ml_saxs_ceiling.py [--db /work/mldb/ml.duckdb]   # ~7 min on one core
