@@ -49,7 +49,7 @@ What the figures leave out, and which way that pushes them:
   the Bayes decision beats it (0.99 against 0.94 at 0.02-0.3 1/Å), and it cannot be read per shape (a
   rule may favour spheres, a third of the test curves, over octahedra).
 
-    PYTHONPATH=. nice python benchmarks/ml_saxs_ceiling.py [--db /work/mldb/ml.duckdb]   # ~7 min on one core
+    PYTHONPATH=. nice python benchmarks/ml_saxs_ceiling.py [--db /work/mldb/ml.duckdb]   # 5-7 min on one core
         [--windows 0.02-0.3,0.02-0.45,0.02-0.6] [--resolution 0.015,0.01 | none]
 """
 
