@@ -57,8 +57,8 @@ def saxs_only_size_note(window: tuple[float, float], held_out: dict | None) -> s
     figures = [(held_out or {}).get(split, {}).get(name) for split in ("test-mono", "test-poly20")]
     note = (f"SAXS alone (Q {window[0]:g}-{window[1]:g} 1/Å) determines the volume-equivalent diameter "
             "(volume_diameter_nm, reported first); the extent (largest atom-to-atom distance) also depends on the "
-            "particle's shape, which the window model does not read from this curve: give the shape (--shape) or measure a WAXS part to "
-            "size the extent")
+            "particle's shape, which the window model does not read from this curve: give the shape (--shape) or "
+            "measure a WAXS part to size the extent")
     if all(figures):
         mono, poly = figures
         note += (f". Held out on this window, within one shell or 5 %: volume-equivalent diameter "
