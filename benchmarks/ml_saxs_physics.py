@@ -66,7 +66,13 @@ WIDTHS = (0.0, 0.1, 0.2, 0.3)
 KEEP = 2000
 #: Curves per block of the chi² matrices.
 BLOCK = 32
-VARIANTS = ("bayes", "map", "train_prior", "known_spread", "no_resolution", "no_background", "flat_prior")
+VARIANTS = ("bayes", "map", "train_prior", "known_spread", "no_resolution", "free_background", "no_background",
+            "flat_prior")
+#: The largest background per particle, in units of the particle's atoms' own scattering n f_Au(0)²: the
+#: database's (c0 + c1 Q / 20) x median WAXS I with c0, c1 <= 0.3 at Q <= 0.3 1/Å is <= 0.3045 x median WAXS
+#: I, and the median WAXS I per particle is <= 0.18 n f(0)² (the self term's median over 1..20 1/Å; gold's
+#: 0.18 is the largest of the elements, xraydb form factors); 1.5 x that for the pair terms and smearing.
+BACKGROUND_PER_ATOM = 1.5 * 0.3045 * 0.18
 #: The training split's polydispersity rule (0 with probability 0.35, else uniform 0..0.3) on :data:`WIDTHS`:
 #: 0.35 at 0, the rest in equal parts.
 TRAIN_WIDTH_PRIOR = (0.35, 0.65 / 3, 0.65 / 3, 0.65 / 3)
@@ -101,7 +107,7 @@ def hypotheses(s: np.ndarray, rows: list, resolutions: list[tuple[float, float]]
     log_prior_member = np.log(truth_weights(rows))
     with np.errstate(divide="ignore"):
         log_prior_scale = np.log(scale_prior(scales))
-    curves, extent, volume, tol, prior, width_of, res_of = [], [], [], [], [], [], []
+    curves, extent, volume, tol, prior, width_of, res_of, atoms_of = [], [], [], [], [], [], [], []
     for w_index, width in enumerate(WIDTHS):
         mix = np.zeros((len(rows), len(rows)))
         for family, ladder in families().items():
@@ -120,9 +126,10 @@ def hypotheses(s: np.ndarray, rows: list, resolutions: list[tuple[float, float]]
             prior.append((log_prior_member[:, None] + log_prior_scale[None, :]).ravel())
             width_of.append(np.full(ext.size, w_index))
             res_of.append(np.full(ext.size, r_index))
+            atoms_of.append(np.repeat(mean_n, len(scales)))
     out = {"curves": np.vstack(curves), "extent": np.concatenate(extent), "volume": np.concatenate(volume),
            "tol": np.concatenate(tol), "log_prior": np.concatenate(prior), "width": np.concatenate(width_of),
-           "resolution": np.concatenate(res_of), "log_scale": np.tile(np.log(scales), len(rows) * len(WIDTHS) * len(smears))}
+           "resolution": np.concatenate(res_of), "atoms": np.concatenate(atoms_of), "log_scale": np.tile(np.log(scales), len(rows) * len(WIDTHS) * len(smears))}
     return out
 
 
@@ -147,7 +154,10 @@ def decide(log_post: np.ndarray, hyp: dict[str, np.ndarray]) -> tuple[float, flo
 def estimate(y_all: np.ndarray, hyp: dict[str, np.ndarray], known_width: np.ndarray) -> dict[str, np.ndarray]:
     """Every variant's (extent, volume diameter) decisions (n_curves, 2) for the window intensities y;
     ``known_width`` (index into :data:`WIDTHS` per curve) only for the oracle variant ``known_spread``."""
+    from ml_saxs_ceiling import form_factor_squared
+
     a, a2 = hyp["curves"], hyp["curves"] ** 2
+    ratio = BACKGROUND_PER_ATOM * hyp["atoms"] * float(form_factor_squared("Au", np.array([WINDOW[0]]))[0])
     train_prior = np.log(np.asarray(TRAIN_WIDTH_PRIOR))[hyp["width"]] - np.log(1 / len(WIDTHS))
     flat = np.zeros(len(hyp["log_prior"]))
     out = {v: np.zeros((len(y_all), 2)) for v in VARIANTS}
@@ -158,13 +168,15 @@ def estimate(y_all: np.ndarray, hyp: dict[str, np.ndarray], known_width: np.ndar
         floor = (y == y.min(axis=0, keepdims=True)) & ((y == y.min(axis=0, keepdims=True)).sum(axis=0) > 1)
         use = ~floor
         w1 = use / np.maximum(running_mean(y), 1e-300)
-        chi2, c, b = profiled_chi2_background(a, a2, y, w1)
+        chi2, c, b = profiled_chi2_background(a, a2, y, w1, ratio)
         best = np.argmin(chi2, axis=0)
         cols = np.arange(len(block))
         model = (c[best, cols][:, None] * a[best] + b[best, cols][:, None]).T
         w2 = use / np.maximum(model, 1e-12 * model.max())
-        chi2, _, _ = profiled_chi2_background(a, a2, y, w2)
+        chi2, _, _ = profiled_chi2_background(a, a2, y, w2, ratio)
         temp = chi2.min(axis=0) / dof
+        chi2_fb, _, _ = profiled_chi2_background(a, a2, y, w2)
+        temp_fb = chi2_fb.min(axis=0) / dof
         chi2_nb = profiled_chi2(a, a2, y, w2)
         temp_nb = chi2_nb.min(axis=0) / dof
         for j, i in enumerate(block):
@@ -174,6 +186,7 @@ def estimate(y_all: np.ndarray, hyp: dict[str, np.ndarray], known_width: np.ndar
             out["train_prior"][i] = decide(lp + train_prior, hyp)[:2]
             out["known_spread"][i] = decide(np.where(hyp["width"] == known_width[i], lp, -np.inf), hyp)[:2]
             out["no_resolution"][i] = decide(np.where(hyp["resolution"] == 0, lp, -np.inf), hyp)[:2]
+            out["free_background"][i] = decide(hyp["log_prior"] - 0.5 * chi2_fb[:, j] / temp_fb[j], hyp)[:2]
             out["no_background"][i] = decide(hyp["log_prior"] - 0.5 * chi2_nb[:, j] / temp_nb[j], hyp)[:2]
             out["flat_prior"][i] = decide(flat - 0.5 * chi2[:, j] / temp[j], hyp)[:2]
         log(f"{block[-1] + 1}/{len(y_all)} curves ({time.time() - start:.0f} s)")
@@ -196,7 +209,7 @@ def main() -> None:
     parser.add_argument("--db", default="/tmp/bayes.duckdb", help="a COPY of the model database")
     parser.add_argument("--name", default="default")
     parser.add_argument("--per-split", type=int, default=1800, help="curves per split (seeded subset)")
-    parser.add_argument("--resolutions", default="0,0;0.015,0.01",
+    parser.add_argument("--resolutions", default="0,0;0.015,0.01;0.03,0.02",
                         help="hypothesised sigma_Q: 'relative,absolute' pairs separated by ';'")
     parser.add_argument("--structure-cache", default="", help="optional .npy of the structure factors")
     args = parser.parse_args()
@@ -229,7 +242,8 @@ def main() -> None:
     right = {v: (within_shell_or_5_percent(p[:, 0], truth["extent"], truth["step"]),
                  within_shell_or_5_percent(p[:, 1], truth["volume_diameter"], volume_step(truth)))
              for v, p in result.items()}
-    columns = ("bayes", "map", "knn", "train_prior", "known_spread", "no_resolution", "no_background", "flat_prior")
+    columns = ("bayes", "map", "knn", "train_prior", "known_spread", "no_resolution", "free_background",
+               "no_background", "flat_prior")
     shape = np.asarray(labels["shape"])
     print(f"window {WINDOW[0]:g}-{WINDOW[1]:g} 1/Å, {len(hyp['extent'])} hypotheses, resolutions {resolutions}; "
           "share within one shell or 5 %")
