@@ -31,7 +31,8 @@ resolutions.  Decision: the size right (within one shell or 5 %) for the most po
 them the shipped kNN window model on the same curves (as ``benchmarks/ml_saxs_size.py``) and ablations
 of the Bayes decision: the training split's prior on the width (``train_prior``), the split's own width
 only (``known_spread``, an oracle: w = 0 for test-mono, 0.2 for test-poly20), no resolution hypotheses,
-the background unbounded (``free_background``) or none, a flat prior over members and log scale.  Shares within one shell or 5 %
+the background unbounded (``free_background``) or none, a flat prior over members and log scale.
+Shares within one shell or 5 %
 (:func:`swaxs_lib.ml.experts.within_shell_or_5_percent`) of the extent (the database's
 ``diameter_angstrom``) and the volume-equivalent diameter (:func:`swaxs_lib.ml.windows.window_labels`;
 the hypothesis's a x the gold fcc volume diameter of its mean atom count, off by the expansion's
@@ -61,7 +62,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from ml_saxs_ceiling import intensities, members, scale_prior, smear_rows, structure_factors, truth_weights  # noqa: E402
+from ml_saxs_ceiling import (intensities, members, scale_prior, smear_rows, structure_factors,  # noqa: E402
+                             truth_weights)
 
 from swaxs_lib.ml.catalog import ELEMENTS, element_scale, families  # noqa: E402
 from swaxs_lib.ml.ceiling import bayes_size, profiled_chi2, profiled_chi2_background  # noqa: E402
@@ -139,7 +141,7 @@ def hypotheses(s: np.ndarray, rows: list, resolutions: list[tuple[float, float]]
             atoms_of.append(np.repeat(mean_n, len(scales)))
     out = {"curves": np.vstack(curves), "extent": np.concatenate(extent), "volume": np.concatenate(volume),
            "tol": np.concatenate(tol), "log_prior": np.concatenate(prior), "width": np.concatenate(width_of),
-           "resolution": np.concatenate(res_of), "atoms": np.concatenate(atoms_of), "log_scale": np.tile(np.log(scales), len(rows) * len(WIDTHS) * len(smears))}
+           "resolution": np.concatenate(res_of), "atoms": np.concatenate(atoms_of)}
     return out
 
 

@@ -271,5 +271,5 @@ def scaled_curves(x_grid: np.ndarray, structure: np.ndarray, q_inv_angstrom: np.
     return out[0] if np.ndim(structure) == 1 else out
 
 
-__all__ = ["bayes_size", "noncentrality", "noncentrality_matrix", "pairwise_ceiling", "profiled_chi2", "profiled_chi2_background",
-           "scaled_curves"]
+__all__ = ["bayes_size", "noncentrality", "noncentrality_matrix", "pairwise_ceiling", "profiled_chi2",
+           "profiled_chi2_background", "scaled_curves"]
