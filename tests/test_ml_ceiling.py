@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from swaxs_lib.errors import SwaxsInputError
-from swaxs_lib.ml.ceiling import bayes_size, noncentrality, pairwise_ceiling, profiled_chi2, scaled_curves
+from swaxs_lib.ml.ceiling import (bayes_size, noncentrality, pairwise_ceiling, profiled_chi2, profiled_chi2_background,
+                                   scaled_curves)
 
 
 def sphere(x: np.ndarray) -> np.ndarray:
@@ -102,3 +103,50 @@ def test_bayes_size_picks_the_size_right_for_the_most_mass():
     log_post = np.log(np.array([0.3, 0.3, 0.4]))
     assert bayes_size(log_post, np.array([10.0, 10.4, 20.0]), np.full(3, 0.5)) in (10.0, 10.4)
     assert bayes_size(log_post, np.array([10.0, 11.4, 20.0]), np.full(3, 0.5)) == 20.0
+
+
+def test_scale_and_background_fit_matches_lstsq_and_nnls():
+    """The closed-form (c >= 0, b >= 0) fit against numpy's lstsq (interior solutions) and scipy's nnls
+    (any solution), on the weighted design [A, 1]; tolerance rounding (1e-8 relative)."""
+    from scipy.optimize import nnls
+
+    rng = np.random.default_rng(3)
+    alts = np.vstack([sphere(Q * r) + 1e-3 for r in (15.0, 20.0, 25.0)] + [-sphere(Q * 20.0) + 0.5])
+    truth = 2.0 * alts[1] + 0.01
+    curves = np.column_stack([truth + 0.002 * rng.standard_normal(len(Q)), 0.3 - truth, truth])
+    weights = np.column_stack([1 / truth, np.ones(len(Q)), 1 / (truth + 0.1)])
+    chi2, c, b = profiled_chi2_background(alts, alts**2, curves, weights)
+    for i, a in enumerate(alts):
+        for j in range(curves.shape[1]):
+            root = np.sqrt(weights[:, j])
+            design = np.column_stack([a, np.ones(len(Q))]) * root[:, None]
+            coef, residual = nnls(design, curves[:, j] * root)
+            assert chi2[i, j] == pytest.approx(residual**2, rel=1e-8, abs=1e-12)
+            assert (c[i, j], b[i, j]) == pytest.approx(tuple(coef), rel=1e-6, abs=1e-9)
+    interior = np.linalg.lstsq(np.column_stack([alts[1], np.ones(len(Q))]) * np.sqrt(weights[:, :1]),
+                               curves[:, 0] * np.sqrt(weights[:, 0]), rcond=None)[0]
+    assert (c[1, 0], b[1, 0]) == pytest.approx(tuple(interior), rel=1e-8)
+    assert interior[0] > 0 and interior[1] > 0
+
+
+def test_background_bounded_by_the_scale_matches_nnls():
+    """b in [0, r c]: with b and d = r c - b >= 0, c A + b = b (A / r + 1) + d A / r, an nnls problem
+    (scipy); tolerance rounding (1e-8 relative)."""
+    from scipy.optimize import nnls
+
+    rng = np.random.default_rng(5)
+    alts = np.vstack([sphere(Q * r) + 1e-3 for r in (15.0, 20.0, 25.0)])
+    ratio = np.array([0.001, 0.01, 10.0])  # alternative 1 needs b / c = 0.025: bound active
+    truth = 2.0 * alts[1] + 0.05
+    curves = np.column_stack([truth + 0.002 * rng.standard_normal(len(Q)), 0.3 - truth, truth])
+    weights = np.column_stack([1 / truth, np.ones(len(Q)), 1 / (truth + 0.1)])
+    chi2, c, b = profiled_chi2_background(alts, alts**2, curves, weights, max_ratio=ratio)
+    for i, (a, r) in enumerate(zip(alts, ratio)):
+        for j in range(curves.shape[1]):
+            root = np.sqrt(weights[:, j])
+            design = np.column_stack([a / r + 1, a / r]) * root[:, None]
+            (bb, dd), residual = nnls(design, curves[:, j] * root)
+            assert chi2[i, j] == pytest.approx(residual**2, rel=1e-8, abs=1e-12)
+            assert (c[i, j], b[i, j]) == pytest.approx(((bb + dd) / r, bb), rel=1e-6, abs=1e-9)
+    active = np.isclose(b, ratio[:, None] * c, rtol=1e-9) & (b > 0)
+    assert active.any() and (b < ratio[:, None] * c * (1 - 1e-6)).any()  # the bound both active and not

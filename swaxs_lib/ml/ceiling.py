@@ -128,6 +128,72 @@ def profiled_chi2(alternatives: np.ndarray, alternatives_squared: np.ndarray, cu
     return np.maximum(np.sum(weights * curves**2, axis=0)[None, :] - gain, 0.0)
 
 
+def profiled_chi2_background(alternatives: np.ndarray, alternatives_squared: np.ndarray, curves: np.ndarray,
+                             weights: np.ndarray, max_ratio: np.ndarray | None = None
+                             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """min over c >= 0, b >= 0 (and b <= r c) of sum w (c A + b - y)² for every alternative A (rows) and
+    curve y (columns): an intensity scale and a constant background, both non-negative, in closed form.
+
+    The unconstrained minimum solves the 2 x 2 normal equations; where it leaves the feasible set the
+    minimum of the convex quadratic lies on an edge: the best of (b = 0, best c >= 0), (c = 0, best b)
+    or, with ``max_ratio`` r, (b = r c, best c >= 0) instead of the c = 0 edge (which then forces b = 0).
+
+    Parameters
+    ----------
+    alternatives, alternatives_squared : numpy.ndarray (n_alternatives, n_q)
+        A and A² (the square passed in: it serves many calls).
+    curves : numpy.ndarray (n_q, n_curves)
+        Measured intensities y.
+    weights : numpy.ndarray (n_q, n_curves)
+        1 / sigma² of each curve's points.
+    max_ratio : numpy.ndarray (n_alternatives,), optional
+        r >= 0: the largest background per unit of c for each alternative; None: unbounded.
+
+    Returns
+    -------
+    (chi2, c, b) : numpy.ndarray (n_alternatives, n_curves) each; chi2 >= 0
+
+    Validation: tests/test_ml_ceiling.py (against numpy lstsq where the solution is interior and
+    scipy.optimize.nnls where a bound is active).
+    """
+    wy = weights * curves
+    s_ay = alternatives @ wy
+    s_aa = alternatives_squared @ weights
+    s_a = alternatives @ weights
+    s_1 = weights.sum(axis=0)[None, :]
+    s_y = wy.sum(axis=0)[None, :]
+    s_yy = np.sum(wy * curves, axis=0)[None, :]
+    det = s_aa * s_1 - s_a**2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c = (s_ay * s_1 - s_y * s_a) / det
+        b = (s_y * s_aa - s_ay * s_a) / det
+        interior = (det > 0) & (c >= 0) & (b >= 0)
+        if max_ratio is not None:
+            r = np.asarray(max_ratio, float)[:, None]
+            interior &= b <= r * c
+        gain = np.where(interior, c * s_ay + b * s_y, -np.inf)
+        c_only = np.where(s_aa > 0, np.maximum(s_ay, 0) / s_aa, 0.0)
+        gain_c = c_only * s_ay
+        if max_ratio is None:
+            # the edge c = 0, b free
+            edge_b = np.broadcast_to(np.maximum(s_y, 0) / s_1, gain.shape)
+            edge_c = np.zeros(gain.shape)
+            gain_b = edge_b * s_y
+        else:
+            # the edge b = r c: the alternative A + r with one scale c >= 0
+            s_ry = s_ay + r * s_y
+            s_rr = s_aa + 2 * r * s_a + r * r * s_1
+            edge_c = np.where(s_rr > 0, np.maximum(s_ry, 0) / s_rr, 0.0)
+            edge_b = r * edge_c
+            gain_b = edge_c * s_ry
+    use_c = ~interior & (gain_c >= gain_b)
+    use_b = ~interior & ~use_c
+    c = np.where(interior, c, np.where(use_c, c_only, edge_c))
+    b = np.where(interior, b, np.where(use_b, edge_b, 0.0))
+    gain = np.where(interior, gain, np.where(use_c, gain_c, gain_b))
+    return np.maximum(s_yy - gain, 0.0), c, b
+
+
 def bayes_size(log_posterior: np.ndarray, sizes: np.ndarray, tolerances: np.ndarray, keep: int = 300,
                candidates: int = 100) -> float:
     """The size that is right (within its tolerance) for the most posterior mass: the Bayes decision for
@@ -205,4 +271,5 @@ def scaled_curves(x_grid: np.ndarray, structure: np.ndarray, q_inv_angstrom: np.
     return out[0] if np.ndim(structure) == 1 else out
 
 
-__all__ = ["bayes_size", "noncentrality", "noncentrality_matrix", "pairwise_ceiling", "profiled_chi2", "scaled_curves"]
+__all__ = ["bayes_size", "noncentrality", "noncentrality_matrix", "pairwise_ceiling", "profiled_chi2",
+           "profiled_chi2_background", "scaled_curves"]
