@@ -215,5 +215,5 @@ def check_pdf_extent(r_angstrom: np.ndarray, g: np.ndarray, top_extent_angstrom:
     return PdfExtentCheck("inside", r_max, None, None, None)
 
 
-__all__ = ["ABOVE_FACTOR", "AMPLITUDE_FLOOR", "BULK_FIT_TOLERANCE", "DAMPING_FLOOR", "FAR_R_MIN_ANGSTROM", "PdfExtentCheck", "QDAMP_MAX",
-           "check_pdf_extent", "envelope", "sphere_gamma0"]
+__all__ = ["ABOVE_FACTOR", "AMPLITUDE_FLOOR", "BULK_FIT_FROM_ANGSTROM", "BULK_FIT_TOLERANCE", "DAMPING_FLOOR",
+           "FAR_R_MIN_ANGSTROM", "PdfExtentCheck", "QDAMP_MAX", "check_pdf_extent", "envelope", "sphere_gamma0"]

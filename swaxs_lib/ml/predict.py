@@ -42,8 +42,9 @@ from swaxs_lib.ml.routing import (COVERAGE_NOTES, composition_elements, constrai
 from swaxs_lib.ml.routing import plan as route_plan
 from swaxs_lib.ml.windows import Q_HI_MIN, Q_LO_MAX, predict_window_size, window_novelty
 
-#: The novelty a model-free out-of-domain reason counts as when tempering (λ = 0.64: the answer keeps
-#: its ranking, not its confidence; :func:`swaxs_lib.ml.domain.temper_weight`).
+#: The novelty a model-free out-of-domain reason (``domain_reasons``, a size check's "above" or "below")
+#: counts as when tempering (λ = 0.64: the answer keeps its ranking, not its confidence;
+#: :func:`swaxs_lib.ml.domain.temper_weight`).
 KNOWN_OUT_NOVELTY = 2.0
 
 
@@ -107,8 +108,9 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
         tempered as at a novelty of at least :data:`KNOWN_OUT_NOVELTY`.
     q_damp_inv_angstrom : float, optional
         G(r) only: the instrument's Q damping (1/Å), refined on a calibrant.  The G(r)'s envelope is then
-        judged without it (:mod:`swaxs_lib.ml.pdf_extent`): a bulk sample or a particle larger than the
-        database's is refused a size.  Without it, a G(r) that dies away as a damped bulk crystal's is
+        judged with that damping divided out (:mod:`swaxs_lib.ml.pdf_extent`): a bulk sample or a particle
+        larger than the database's is refused a size, and its probabilities are tempered as for
+        ``domain_reasons``.  Without it, a G(r) that dies away as a damped bulk crystal's is
         warned about ("size not bounded"): its size is only a lower bound.
 
     Returns
@@ -124,8 +126,9 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
     if kind not in ("iq", "gr"):
         raise SwaxsInputError(f"kind: got {kind!r}; expected iq (I(Q)) or gr (G(r)); convert S(Q) or F(Q) first")
     if q_damp_inv_angstrom is not None and (kind != "gr" or not 0.0 <= q_damp_inv_angstrom <= 0.2):
-        raise SwaxsInputError(f"--qdamp: got {q_damp_inv_angstrom:g} 1/Å for {'a G(r)' if kind == 'gr' else 'an I(Q)'}; "
-                              "expected the instrument's Q damping of a G(r), 0-0.2 1/Å")
+        curve = "a G(r)" if kind == "gr" else "an I(Q)"
+        raise SwaxsInputError(f"--qdamp: got {q_damp_inv_angstrom:g} 1/Å for {curve}; expected the instrument's "
+                              "Q damping of a G(r), 0-0.2 1/Å")
     x = np.asarray(x, dtype=float)
     values = np.asarray(values, dtype=float)
     order = np.argsort(x)
@@ -276,6 +279,7 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
 
 
 # Re-exported: callers import these from here (the records, the library search, the input conversion, the gates).
-__all__ = ["KNOWN_OUT_NOVELTY", "saxs_only_size_note", "TOP_MATCHES", "Match", "Prediction", "composition_elements", "shape_groups",
+__all__ = ["KNOWN_OUT_NOVELTY", "saxs_only_size_note", "TOP_MATCHES", "Match", "Prediction", "composition_elements",
+           "shape_groups",
            "constrained_probabilities", "family_prior", "library_model", "library_rw", "library_search",
            "matches_columns", "member_parameters", "model_input", "predict", "prediction_row"]
