@@ -264,14 +264,13 @@ def model_scores(db: str, window: tuple[float, float]) -> dict[str, tuple[float,
         return None
     from swaxs_lib.ml.experts import within_shell_or_5_percent
     from swaxs_lib.ml.models import DEFAULT_MODEL_DIR, load_bundle
-    from swaxs_lib.ml.windows import _knn, volume_step, window_features, window_labels, window_name, window_parts
+    from swaxs_lib.ml.windows import volume_step, window_knn, window_labels
     from swaxs_lib.store import Store
 
     bundle = load_bundle(DEFAULT_MODEL_DIR)
     test = Store(db).load_samples("default", ["test-mono"])
     truth = window_labels(test.labels)
-    predicted, _ = _knn(window_parts(bundle.extras["size_window"], window_name(*window)),
-                        window_features(test.q_inv_angstrom, test.iq, *window))
+    predicted = window_knn(bundle.extras["size_window"], test.q_inv_angstrom, test.iq, *window)
     ext = within_shell_or_5_percent(np.exp(predicted[:, 0]), truth["extent"], truth["step"])
     vol = within_shell_or_5_percent(np.exp(predicted[:, 2]), truth["volume_diameter"], volume_step(truth))
     shape = np.asarray(test.labels["shape"])

@@ -208,11 +208,9 @@ def estimate(y_all: np.ndarray, hyp: dict[str, np.ndarray], known_width: np.ndar
 def knn_predictions(q: np.ndarray, iq: np.ndarray) -> np.ndarray:
     """The shipped window model's (extent, volume diameter) (nm), as benchmarks/ml_saxs_size.py."""
     from swaxs_lib.ml.models import DEFAULT_MODEL_DIR, load_bundle
-    from swaxs_lib.ml.windows import _knn, window_features, window_name, window_parts
+    from swaxs_lib.ml.windows import window_knn
 
-    bundle = load_bundle(DEFAULT_MODEL_DIR)
-    predicted, _ = _knn(window_parts(bundle.extras["size_window"], window_name(*WINDOW)),
-                        window_features(q, iq, *WINDOW))
+    predicted = window_knn(load_bundle(DEFAULT_MODEL_DIR).extras["size_window"], q, iq, *WINDOW)
     return np.exp(predicted[:, [0, 2]])
 
 

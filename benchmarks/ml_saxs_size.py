@@ -22,7 +22,7 @@ sys.path.insert(0, str(REPO))
 
 from swaxs_lib.ml.experts import within_shell_or_5_percent  # noqa: E402
 from swaxs_lib.ml.models import DEFAULT_MODEL_DIR, load_bundle  # noqa: E402
-from swaxs_lib.ml.windows import _knn, volume_step, window_features, window_labels, window_parts  # noqa: E402
+from swaxs_lib.ml.windows import volume_step, window_knn, window_labels  # noqa: E402
 from swaxs_lib.store import Store  # noqa: E402
 
 
@@ -36,8 +36,7 @@ def main() -> None:
     bundle = load_bundle(DEFAULT_MODEL_DIR)
     test = Store(args.db).load_samples(args.name, ["test-mono", "test-poly20"])
     truth = window_labels(test.labels)
-    parts = window_parts(bundle.extras["size_window"], args.window)
-    predicted, _ = _knn(parts, window_features(test.q_inv_angstrom, test.iq, lo, hi))
+    predicted = window_knn(bundle.extras["size_window"], test.q_inv_angstrom, test.iq, lo, hi)
     extent_ok = within_shell_or_5_percent(np.exp(predicted[:, 0]), truth["extent"], truth["step"])
     volume_ok = within_shell_or_5_percent(np.exp(predicted[:, 2]), truth["volume_diameter"], volume_step(truth))
     volume_5 = np.abs(np.exp(predicted[:, 2]) / truth["volume_diameter"] - 1) <= 0.05

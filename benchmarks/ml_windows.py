@@ -36,8 +36,8 @@ sys.path.insert(0, str(REPO))
 
 from swaxs_lib.ml.domain import check_size_range  # noqa: E402
 from swaxs_lib.ml.experts import group_labels, within_shell_or_5_percent  # noqa: E402
-from swaxs_lib.ml.windows import (TARGETS, _knn, predict_window_size, train_window_size,  # noqa: E402
-                                  window_features, window_labels, window_name, window_parts)
+from swaxs_lib.ml.windows import (TARGETS, predict_window_size, train_window_size,  # noqa: E402
+                                  window_knn, window_labels, window_name)
 from swaxs_lib.store import Store  # noqa: E402
 
 Q_LOS = (0.02, 0.05)
@@ -87,8 +87,7 @@ def main() -> None:
         check_sel = rng.choice(sel, min(len(sel), args.check_samples), replace=False)
         for lo in Q_LOS:
             for hi in Q_HIS:
-                predicted, _ = _knn(window_parts(estimators, window_name(lo, hi)),
-                                    window_features(q, table.iq[sel], lo, hi))
+                predicted = window_knn(estimators, q, table.iq[sel], lo, hi)
                 pred = {t: np.exp(predicted[:, j]) for j, t in enumerate(TARGETS)}
                 ok = within_shell_or_5_percent(pred["extent"], truth["extent"][sel], truth["step"][sel])
                 vol_ok = np.abs(pred["volume_diameter"] / truth["volume_diameter"][sel] - 1) <= 0.05

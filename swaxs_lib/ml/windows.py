@@ -237,6 +237,14 @@ def window_parts(arrays: dict[str, np.ndarray], name: str) -> dict[str, np.ndarr
             if f"{name}/{part}" in arrays}
 
 
+def window_knn(arrays: dict[str, np.ndarray], q_inv_angstrom: np.ndarray, intensity: np.ndarray,
+               q_lo: float, q_hi: float) -> np.ndarray:
+    """The ungated window model's log targets (m, 3: :data:`TARGETS`) for curves ``intensity`` (m, len(q))
+    on window [q_lo, q_hi] of the stored ``arrays`` (``size_window.npz``)."""
+    parts = window_parts(arrays, window_name(q_lo, q_hi))
+    return _knn(parts, window_features(q_inv_angstrom, intensity, q_lo, q_hi))[0]
+
+
 def gated_knn(parts: dict[str, np.ndarray], x: np.ndarray, group_proba: np.ndarray) -> np.ndarray:
     """Predicted log targets (m, 3) with the neighbours sought within each size group, mixed by
     ``group_proba`` (m, n_groups): the shape, where another model knows it, picks the sizes' convention.
@@ -372,5 +380,5 @@ def window_scores(arrays: dict[str, np.ndarray], entry: dict[str, Any], q: np.nd
     return out
 
 
-__all__ = ["window_scores", "volume_step", "COMPONENTS", "Q_HIS", "Q_HI_MIN", "Q_LOS", "Q_LO_MAX", "TARGETS", "ladder_window", "ladder_windows",
+__all__ = ["window_knn", "window_scores", "volume_step", "COMPONENTS", "Q_HIS", "Q_HI_MIN", "Q_LOS", "Q_LO_MAX", "TARGETS", "ladder_window", "ladder_windows",
            "gated_knn", "predict_window_size", "restricted_knn", "window_novelty", "train_window_size", "window_features", "window_labels", "window_name", "window_parts", "window_points"]
