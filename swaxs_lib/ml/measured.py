@@ -202,8 +202,8 @@ def _short_reason(row: dict[str, Any]) -> str:
     out = []
     for w in row.get("out_of_domain_reasons", []):
         if w.startswith("size out of range"):
-            w = ("size outside the ladder (Guinier check)" if "Guinier" in w or "Q^" in w else
-                 f"larger than the ladder or bulk (G(r) envelope, Q_damp {row.get('q_damp')})")
+            w = (f"larger than the ladder or bulk (G(r) envelope, Q_damp {row.get('q_damp')})"
+                 if row.get("kind") == "gr" else "size outside the ladder (Guinier check)")
         elif w.startswith("novelty"):
             if any(o.startswith("novelty") for o in out):
                 continue

@@ -126,6 +126,7 @@ def envelope(r_angstrom: np.ndarray, g: np.ndarray, sigma: np.ndarray | None = N
     """
     r = np.asarray(r_angstrom, float)
     g = np.asarray(g, float)
+    sigma = None if sigma is None else np.asarray(sigma, float)
     centres, amplitude, noise = [], [], []
     start = FIRST_WINDOW_ANGSTROM
     while start + WINDOW_ANGSTROM <= float(r.max()) + 1e-9:
@@ -133,7 +134,7 @@ def envelope(r_angstrom: np.ndarray, g: np.ndarray, sigma: np.ndarray | None = N
         if inside.sum() >= 5:
             centres.append(start + WINDOW_ANGSTROM / 2)
             amplitude.append(math.sqrt(float(np.mean(g[inside] ** 2))))
-            noise.append(0.0 if sigma is None else math.sqrt(float(np.mean(np.asarray(sigma, float)[inside] ** 2))))
+            noise.append(0.0 if sigma is None else math.sqrt(float(np.mean(sigma[inside] ** 2))))
         start += WINDOW_ANGSTROM
     centres, amplitude, noise = np.array(centres), np.array(amplitude), np.array(noise)
     if not len(centres) or amplitude[0] <= 0:

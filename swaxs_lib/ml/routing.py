@@ -24,8 +24,9 @@ from swaxs_lib.ml.features import WINDOWS
 from swaxs_lib.ml.models import ModelBundle
 from swaxs_lib.ml.windows import Q_HI_MIN, Q_LO_MAX, ladder_window
 
-#: How the warnings begin that say which window a curve does not cover (:func:`plan`): notes on coverage,
-#: not reasons to call the curve out of domain.
+#: How the warnings begin that say what a curve cannot tell: a window it does not cover (:func:`plan`), or a
+#: size only bounded below (:func:`size_range`, a G(r) without the instrument's Q damping).  Notes, not
+#: reasons to call the curve out of domain.
 COVERAGE_NOTES = ("no shape:", "no size:", "size not bounded:")
 
 
