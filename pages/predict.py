@@ -147,7 +147,10 @@ def headline(p) -> None:
         cells[2].caption(("" if not p.volume_diameter_interval_nm else
                           f"90 %: {p.volume_diameter_interval_nm[0]:.2f}–{p.volume_diameter_interval_nm[1]:.2f} nm; ")
                          + ("" if p.outer_diameter_nm is None else
-                            f"outer diameter {p.outer_diameter_nm:.2f} nm if the shape is typical (not determined)"),
+                            f"outer diameter {p.outer_diameter_nm:.2f} nm if the shape is typical (not determined)")
+                         + ("" if not p.size_physics else
+                            f"; extent {p.extent_nm:.2f} nm, {p.size_physics['extent_probability']:.0%} probable "
+                            "within one shell or 5 %"),
                          help=SIZE_DEFINITIONS["outer_diameter_angstrom"])
     else:
         cells[2].metric("Outer diameter", "–" if p.outer_diameter_nm is None else f"{p.outer_diameter_nm:.2f} nm",
@@ -328,7 +331,15 @@ with numbers:
                    + " (p → (1 − λ) p + λ prior; λ = 0.01 up to novelty 1).")
     if p.size_window_inv_angstrom:
         lo, hi = p.size_window_inv_angstrom
-        st.caption(f"Size from the SAXS window {lo:g}–{hi:g} 1/Å alone (the window size model).")
+        if p.size_physics:
+            st.caption(f"Size from the SAXS window {lo:g}–{hi:g} 1/Å alone: the extent from physics (every ladder "
+                       "cluster, size scale, spread and Q resolution fitted to the curve; "
+                       f"{p.size_physics['extent_probability']:.0%} of the posterior within one shell or 5 % of it, "
+                       f"{p.size_physics['monodisperse_probability']:.0%} on no spread of sizes, misfit "
+                       f"{p.size_physics['misfit']:.3g}), the volume-equivalent diameter and atom count from the "
+                       f"window size model (its extent: {p.size_physics['window_model_extent_nm']:.2f} nm).")
+        else:
+            st.caption(f"Size from the SAXS window {lo:g}–{hi:g} 1/Å alone (the window size model).")
     if p.size_note:
         st.caption(p.size_note)
     if p.size_range.get("rg_angstrom") is not None:

@@ -66,7 +66,9 @@ def _csv_names(text: str | None, allowed: tuple[str, ...], flag: str) -> tuple[s
 def _cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     import numpy as np
 
+    from swaxs_lib.ml.catalog import MAX_DIAMETER_ANGSTROM
     from swaxs_lib.ml.domain import guinier_rg_range
+    from swaxs_lib.ml.saxs_physics import structure_table
     from swaxs_lib.ml.windows import TARGETS, train_window_size, window_labels
     from swaxs_lib.ml.evaluate import evaluate, format_report
     from swaxs_lib.ml.experts import group_labels
@@ -98,6 +100,9 @@ def _cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     bundle.extras["size_window"], bundle.manifest["size_window"] = train_window_size(
         table.q_inv_angstrom, table.iq[train], {t: np.log(truth[t]) for t in TARGETS}, seed=args.seed,
         progress=ProgressBar("windows"), groups=group_labels(table.labels["family"][train]))
+    say("structure factors of the ladder (the physics SAXS-only sizer)")
+    bundle.extras["saxs_structures"] = structure_table(spec.get("max_diameter_angstrom", MAX_DIAMETER_ANGSTROM),
+                                                       progress=ProgressBar("structures"))
     report = evaluate(bundle, table, progress=ProgressBar("evaluate"))
     report["models"], report["database"] = str(out_dir), args.name
     save_bundle(bundle, out_dir)

@@ -163,6 +163,15 @@ def profiled_chi2_background(alternatives: np.ndarray, alternatives_squared: np.
     s_1 = weights.sum(axis=0)[None, :]
     s_y = wy.sum(axis=0)[None, :]
     s_yy = np.sum(wy * curves, axis=0)[None, :]
+    return solve_background(s_ay, s_aa, s_a, s_1, s_y, s_yy, max_ratio)
+
+
+def solve_background(s_ay: np.ndarray, s_aa: np.ndarray, s_a: np.ndarray, s_1: np.ndarray, s_y: np.ndarray,
+                     s_yy: np.ndarray, max_ratio: np.ndarray | None = None
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`profiled_chi2_background` from its weighted sums: sum w A y, sum w A², sum w A (n_alternatives,
+    n_curves) and sum w, sum w y, sum w y² (1, n_curves); for callers that form the sums themselves (one
+    pass over A for several of them)."""
     det = s_aa * s_1 - s_a**2
     with np.errstate(divide="ignore", invalid="ignore"):
         c = (s_ay * s_1 - s_y * s_a) / det
@@ -272,4 +281,4 @@ def scaled_curves(x_grid: np.ndarray, structure: np.ndarray, q_inv_angstrom: np.
 
 
 __all__ = ["bayes_size", "noncentrality", "noncentrality_matrix", "pairwise_ceiling", "profiled_chi2",
-           "profiled_chi2_background", "scaled_curves"]
+           "profiled_chi2_background", "scaled_curves", "solve_background"]

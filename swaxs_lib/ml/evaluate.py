@@ -27,6 +27,9 @@ Metrics, per test split and per model family:
   ``windows_with_waxs``: the same with the WAXS part (2.4–10 1/Å) measured too, its shape
   model's size-group probabilities gating the window model (SAXS + WAXS with a gap); and
   ``windows_shape_given``: each curve sized among its true shape's families (``predict --shape``);
+  ``windows_physics``: the physics sizer (:mod:`swaxs_lib.ml.saxs_physics`), whose extent ``predict``
+  reports for a SAXS-only curve without a shape, on the windows up to 0.6 1/Å
+  (:func:`physics_scores`); the SAXS-only extent targets read it where the folder has the sizer;
 * with a folder of measured data, ``measured``: every measured curve predicted as the ``predict``
   command does, beside what its SOURCE.md says (:mod:`swaxs_lib.ml.measured`).
 """
@@ -44,6 +47,7 @@ from swaxs_lib.ml.experts import (class_probabilities, family_labels, group_prob
                                   within_shell_or_5_percent)
 from swaxs_lib.ml.models import ModelBundle, full_range_size_model, model_features
 from swaxs_lib.ml.library import library_rw
+from swaxs_lib.ml.saxs_physics import physics_for
 from swaxs_lib.store.simulations import SampleTable
 
 #: Targets of the issue: (split, metric) -> minimum (maximum for ECE).
@@ -71,12 +75,62 @@ WINDOW_TARGETS: dict[str, tuple[str, str, str, float]] = {
     "volume-equivalent diameter within ±1 shell / ±5 %, 20 % polydisperse SAXS 0.02–0.3 1/Å": (
         "test-poly20", "0.02-0.3", "volume_diameter_within_shell_or_5_percent", 0.90),
 }
+#: Curves per split the physics sizer is scored on (seeded), but for the targets' window (every curve).
+PHYSICS_CURVES = 200
+PHYSICS_SEED = 20261206
+PHYSICS_TARGET_WINDOW = (0.02, 0.3)
 #: Which models a route uses: route -> (shape model, size model, element model).
 ROUTES: dict[str, tuple[str, str, str]] = {
     "iq": ("joint_iq", "joint_iq", "element_waxs"),  # size: see full_range_size_model
     "waxs_saxs": ("shape_waxs", "size_saxs", "element_waxs"),
     "gr": ("joint_gr", "joint_gr", "element_gr"),
 }
+
+
+def score_targets(report: dict[str, Any]) -> dict[str, dict]:
+    """The issue's targets read from a report: label -> value, goal, met, baseline."""
+    targets: dict[str, dict] = {}
+    for label, (split, route, metric, goal) in TARGETS.items():
+        value = report["splits"].get(split, {}).get(route, {}).get(metric)
+        met = None if value is None else (value <= goal if metric.endswith("ece") else value >= goal)
+        targets[label] = {"value": value, "goal": goal, "met": met,
+                          "baseline": report["baseline"].get(split, {}).get(route, {}).get(metric)}
+    for label, (split, window, metric, goal) in WINDOW_TARGETS.items():
+        # the extent of a SAXS-only curve is the physics sizer's where the folder has one (as predict reports)
+        source = "windows_physics" if metric.startswith("extent") and "windows_physics" in report else "windows"
+        value = report.get(source, {}).get(split, {}).get(window, {}).get(metric)
+        if value is not None:
+            targets[label] = {"value": value, "goal": goal, "met": value >= goal, "baseline": None}
+    return targets
+
+
+def physics_scores(physics, table: SampleTable, progress: Callable | None = None) -> dict[str, dict]:
+    """``windows_physics[split][window]``: the physics sizer (:mod:`swaxs_lib.ml.saxs_physics`) on every SAXS
+    window up to its Q_hi limit, on :data:`PHYSICS_CURVES` curves per split (seeded; every curve of the split
+    on :data:`PHYSICS_TARGET_WINDOW`, the targets' window): about 35 ms a curve."""
+    from swaxs_lib.ml.saxs_physics import Q_HI_MAX, held_out_scores
+    from swaxs_lib.ml.windows import ladder_windows
+
+    labels = table.labels
+    windows = [w for w in ladder_windows() if w[1] <= Q_HI_MAX]
+    out: dict[str, dict] = {}
+    for split in ("test-mono", "test-poly20"):
+        rows = np.flatnonzero(labels["split"] == split)
+        if not len(rows):
+            continue
+        chosen = np.sort(np.random.default_rng(PHYSICS_SEED).choice(rows, min(PHYSICS_CURVES, len(rows)),
+                                                                   replace=False))
+
+        def scores(sel: np.ndarray, ws: list) -> dict:
+            bar = (lambda done, total: progress(done, total, f"{split} physics sizer")) if progress else None
+            return held_out_scores(physics, table.q_inv_angstrom, table.iq[sel],
+                                   {k: v[sel] for k, v in labels.items()}, ws, bar)
+
+        out[split] = scores(chosen, [w for w in windows if w != PHYSICS_TARGET_WINDOW])
+        if PHYSICS_TARGET_WINDOW in windows:
+            out[split].update(scores(rows, [PHYSICS_TARGET_WINDOW]))
+        out[split] = dict(sorted(out[split].items(), key=lambda kv: [float(v) for v in kv[0].split("-")]))
+    return out
 
 
 def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = 15) -> float:
@@ -179,20 +233,14 @@ def evaluate(bundle: ModelBundle, table: SampleTable, *,
 
             report.setdefault("windows_shape_given", {})[split] = window_scores(
                 *args, allowed_groups=[shape_groups(SHAPE_OF_CLASS[c]) for c in labels["shape_class"][sel]])
+    physics = physics_for(bundle)
+    if physics is not None and "size_window" in bundle.extras:
+        report["windows_physics"] = physics_scores(physics, table, progress)
     if measured_dir is not None:
         from swaxs_lib.ml.measured import measured_table
 
         report["measured"] = measured_table(bundle, measured_dir)
-    report["targets"] = {}
-    for label, (split, route, metric, goal) in TARGETS.items():
-        value = report["splits"].get(split, {}).get(route, {}).get(metric)
-        met = None if value is None else (value <= goal if metric.endswith("ece") else value >= goal)
-        report["targets"][label] = {"value": value, "goal": goal, "met": met,
-                                    "baseline": report["baseline"].get(split, {}).get(route, {}).get(metric)}
-    for label, (split, window, metric, goal) in WINDOW_TARGETS.items():
-        value = report.get("windows", {}).get(split, {}).get(window, {}).get(metric)
-        if value is not None:
-            report["targets"][label] = {"value": value, "goal": goal, "met": value >= goal, "baseline": None}
+    report["targets"] = score_targets(report)
     return report
 
 
@@ -252,6 +300,9 @@ def format_report(report: dict[str, Any]) -> str:
     for split, windows in report.get("windows_with_waxs", {}).items():
         lines.append(f"{split:12s} SAXS windows + WAXS, size ±1 shell/±5%: " + ", ".join(
             f"{w} {m['extent_within_shell_or_5_percent']:.3f}" for w, m in windows.items()))
+    for split, windows in report.get("windows_physics", {}).items():
+        lines.append(f"{split:12s} SAXS windows, physics sizer, extent ±1 shell/±5%: " + ", ".join(
+            f"{w} {m['extent_within_shell_or_5_percent']:.3f}" for w, m in windows.items()))
     for split, windows in report.get("windows", {}).items():
         lines.append(f"{split:12s} SAXS windows, size ±1 shell/±5%: " + ", ".join(
             f"{w} {m['extent_within_shell_or_5_percent']:.3f}" for w, m in windows.items()))
@@ -269,4 +320,5 @@ def format_report(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["ROUTES", "TARGETS", "WINDOW_TARGETS", "evaluate", "expected_calibration_error", "format_report"]
+__all__ = ["ROUTES", "TARGETS", "WINDOW_TARGETS", "evaluate", "expected_calibration_error", "format_report",
+           "physics_scores", "score_targets"]

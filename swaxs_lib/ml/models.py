@@ -195,8 +195,11 @@ class ModelBundle:
     extras : dict
         Models trained apart from :func:`train_models`: ``size_window``
         (:mod:`swaxs_lib.ml.windows`: plain arrays), when the folder holds ``size_window.npz``;
+        ``saxs_structures``, the ladder's structure factors the physics SAXS-only sizer reads
+        (:func:`swaxs_lib.ml.saxs_physics.structure_table`), when it holds ``saxs_structures.npz``;
         ``held_out_windows``, ``evaluation.json``'s held-out accuracy per split and SAXS window
-        (``{"test-mono": {"0.02-0.3": {...}}}``), when ``evaluate`` has written it.
+        (``{"test-mono": {"0.02-0.3": {...}}}``), when ``evaluate`` has written it, and
+        ``held_out_windows_physics``, the physics sizer's (``windows_physics``).
     """
 
     manifest: dict[str, Any]
@@ -552,6 +555,8 @@ def save_bundle(bundle: ModelBundle, folder: str | Path) -> Path:
         np.savez_compressed(folder / "library.npz", **bundle.library)
     if "size_window" in bundle.extras:
         np.savez_compressed(folder / "size_window.npz", **bundle.extras["size_window"])
+    if "saxs_structures" in bundle.extras:
+        np.savez_compressed(folder / "saxs_structures.npz", **bundle.extras["saxs_structures"])
     (folder / "manifest.json").write_text(json.dumps(bundle.manifest, indent=1, sort_keys=True) + "\n")
     return folder
 
@@ -617,10 +622,14 @@ def load_bundle(folder: str | Path | None = None) -> ModelBundle:
     if "size_window" in manifest and (folder / "size_window.npz").is_file():
         with np.load(folder / "size_window.npz", allow_pickle=False) as data:
             extras["size_window"] = {k: data[k] for k in data.files}
+    if (folder / "saxs_structures.npz").is_file():  # the physics SAXS-only sizer's (swaxs_lib.ml.saxs_physics)
+        with np.load(folder / "saxs_structures.npz", allow_pickle=False) as data:
+            extras["saxs_structures"] = {k: data[k] for k in data.files}
     if (folder / "evaluation.json").is_file():  # held-out figures per SAXS window, quoted with a window's size
-        windows = json.loads((folder / "evaluation.json").read_text()).get("windows")
-        if isinstance(windows, dict):
-            extras["held_out_windows"] = windows
+        evaluation = json.loads((folder / "evaluation.json").read_text())
+        for key, extra in (("windows", "held_out_windows"), ("windows_physics", "held_out_windows_physics")):
+            if isinstance(evaluation.get(key), dict):
+                extras[extra] = evaluation[key]
     bundle = ModelBundle(manifest, estimators, transforms, neighbours, library, extras)
     if len(_LOADED) >= 2:  # a model folder or two per process (the shipped one, one being trained)
         _LOADED.clear()

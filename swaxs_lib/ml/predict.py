@@ -40,6 +40,7 @@ from swaxs_lib.ml import routing
 from swaxs_lib.ml.routing import (COVERAGE_NOTES, composition_elements, constrained_probabilities, family_prior, instrument_sizes,
                                   model_input, shape_groups)
 from swaxs_lib.ml.routing import plan as route_plan
+from swaxs_lib.ml.saxs_physics import MISFIT_LIMIT, Q_HI_MAX, physics_for
 from swaxs_lib.ml.windows import Q_HI_MIN, Q_LO_MAX, predict_window_size, window_novelty
 
 #: The novelty a model-free out-of-domain reason (``domain_reasons``, a size check's "above" or "below")
@@ -48,24 +49,31 @@ from swaxs_lib.ml.windows import Q_HI_MIN, Q_LO_MAX, predict_window_size, window
 KNOWN_OUT_NOVELTY = 2.0
 
 
-def saxs_only_size_note(window: tuple[float, float], held_out: dict | None) -> str:
+def saxs_only_size_note(window: tuple[float, float], held_out: dict | None,
+                        held_out_physics: dict | None = None) -> str:
     """Why a SAXS-only curve's volume-equivalent diameter comes first, with the held-out figures of its window.
 
-    ``held_out`` is ``evaluation.json``'s ``windows`` (``ModelBundle.extras["held_out_windows"]``); without
-    figures for this window (a folder ``evaluate`` has not seen), the note says so instead of quoting another's.
+    ``held_out`` is ``evaluation.json``'s ``windows`` (``ModelBundle.extras["held_out_windows"]``, the window
+    model's); ``held_out_physics`` its ``windows_physics``, given where the extent came from the physics
+    sizer.  Without figures for this window (a folder ``evaluate`` has not seen), the note says so instead of
+    quoting another's.
     """
     name = f"{window[0]:g}-{window[1]:g}"
-    figures = [(held_out or {}).get(split, {}).get(name) for split in ("test-mono", "test-poly20")]
+    splits = ("test-mono", "test-poly20")
+    figures = [(held_out or {}).get(split, {}).get(name) for split in splits]
+    extent_figures = ([(held_out_physics or {}).get(split, {}).get(name) for split in splits]
+                      if held_out_physics is not None else figures)
     note = (f"SAXS alone (Q {window[0]:g}-{window[1]:g} 1/Å) determines the volume-equivalent diameter "
             "(volume_diameter_nm, reported first); the extent (largest atom-to-atom distance) also depends on the "
-            "particle's shape, which the window model does not read from this curve: give the shape (--shape) or "
-            "measure a WAXS part to size the extent")
-    if all(figures):
+            "particle's shape, which this curve does not show: give the shape (--shape) or measure a WAXS part to "
+            "size the extent")
+    if all(figures) and all(extent_figures):
         mono, poly = figures
         note += (f". Held out on this window, within one shell or 5 %: volume-equivalent diameter "
                  f"{mono['volume_diameter_within_shell_or_5_percent']:.2f} of monodisperse and "
                  f"{poly['volume_diameter_within_shell_or_5_percent']:.2f} of 20 % polydisperse curves, extent "
-                 f"{mono['extent_within_shell_or_5_percent']:.2f} / {poly['extent_within_shell_or_5_percent']:.2f}")
+                 f"{extent_figures[0]['extent_within_shell_or_5_percent']:.2f} / "
+                 f"{extent_figures[1]['extent_within_shell_or_5_percent']:.2f}")
     else:
         note += ". No held-out figures for this window in the model folder (run `python -m swaxs_lib evaluate`)"
     return note
@@ -202,6 +210,7 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
         best = int(np.argmax(np.where(family_classes() == SHAPE_CLASSES.index(shape_class), family_proba, -1.0)))
         family, family_p = family_names()[best], round(float(family_proba[best]), 6)
     diameter = interval = n_atoms = n_interval = size_window = None
+    size_physics: dict = {}
     primary, size_note = ("extent" if plan["size"] else None), None
     if size_range.get("status") == "unbounded":  # a size is given, and said to be a lower bound
         warnings.append(size_range["reason"])
@@ -219,9 +228,27 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
         n_interval = tuple(int(round(v)) for v in got["atoms_interval"])
         size_window = got["window_inv_angstrom"]
         novelty["size_window"] = round(got["novelty"], 4)
+        # without a shape, the extent from physics: held out, right more often than the window model's (with a
+        # shape both are right as often: benchmarks/ml_saxs_sizer.py --shape-known)
+        no_shape = gate_proba is None and allowed_groups is None
+        physics = physics_for(bundle) if no_shape and size_window[1] <= Q_HI_MAX else None
+        if physics is not None:
+            est = physics.estimate(x, values, size_window, element=element if element in ELEMENTS else None)
+            used.append("saxs_physics")
+            size_physics = {"extent_probability": round(est.extent_probability, 4),
+                            "monodisperse_probability": round(est.monodisperse_probability, 4),
+                            "misfit": round(est.misfit, 3), "hypotheses": est.hypotheses,
+                            "window_model_extent_nm": diameter}
+            diameter = round(est.extent_nm, 4)
+            interval = tuple(round(v, 4) for v in est.extent_interval_nm)
+            if est.misfit > MISFIT_LIMIT:
+                warnings.append(f"no cluster of the database describes the SAXS window: residuals "
+                                f"{math.sqrt(est.misfit):.0f} times its own scatter (misfit {est.misfit:.3g} > "
+                                f"{MISFIT_LIMIT:g})")
         if gate_proba is None and allowed_groups is None:  # no shape: the size SAXS determines comes first
             primary = "volume_diameter"
-            size_note = saxs_only_size_note(size_window, bundle.extras.get("held_out_windows"))
+            size_note = saxs_only_size_note(size_window, bundle.extras.get("held_out_windows"),
+                                            bundle.extras.get("held_out_windows_physics") if size_physics else None)
     elif plan["size"]:
         log_d, log_n = run(plan["size"], "size")
         half = bundle.manifest["models"][plan["size"]]["size_half_width_log"]
@@ -274,7 +301,8 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
         novelty=novelty, warnings=tuple(warnings),
         models=tuple(used), matches=matches, element_source=source, allowed_elements=allowed,
         element_model_probabilities=model_probs, size_range=size_range, tempering=tempering,
-        size_window_inv_angstrom=size_window, primary_size=primary, size_note=size_note, **sizes,
+        size_window_inv_angstrom=size_window, primary_size=primary, size_note=size_note, size_physics=size_physics,
+        **sizes,
     )
 
 

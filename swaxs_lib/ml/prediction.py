@@ -94,6 +94,13 @@ class Prediction:
         (the database's label); None without a size.
     size_note : str or None
         Why, with the held-out accuracy of both sizes, where ``primary_size`` is the volume diameter.
+    size_physics : dict
+        Where the extent of a SAXS-only curve came from the physics sizer
+        (:mod:`swaxs_lib.ml.saxs_physics`): ``extent_probability`` (the posterior mass within one shell or
+        5 % of the extent given), ``monodisperse_probability`` (of no spread of sizes), ``misfit`` (the best
+        hypothesis's residual variance over the curve's own point-to-point scatter: about 1 where a ladder
+        member describes the curve), ``hypotheses`` and ``window_model_extent_nm`` (the window model's extent,
+        for comparison); empty otherwise.
     tempering : dict
         Per model, the weight λ of the training prior mixed into its
         probabilities by its novelty (:func:`swaxs_lib.ml.domain.temper`; for
@@ -149,6 +156,7 @@ class Prediction:
     size_window_inv_angstrom: tuple[float, float] | None = None
     primary_size: str | None = None
     size_note: str | None = None
+    size_physics: dict[str, Any] = field(default_factory=dict)
 
     @property
     def size_out_of_range(self) -> bool:
@@ -167,6 +175,7 @@ class Prediction:
         out["allowed_elements"] = list(self.allowed_elements)
         out["size_out_of_range"] = self.size_out_of_range
         out["size_range"] = dict(self.size_range)
+        out["size_physics"] = dict(self.size_physics)
         out["warnings"] = list(self.warnings)
         out["matches"] = [m.__dict__ for m in self.matches]
         return out
@@ -190,7 +199,8 @@ def prediction_row(result: dict[str, Any]) -> dict[str, Any]:
            "n_atoms_high": n_interval[1], "element": result["element"] or "",
            "element_probability": _number(result["element_probability"]),
            "element_source": result.get("element_source") or "", "in_domain": result["in_domain"],
-           "size_out_of_range": bool(result.get("size_out_of_range", False))}
+           "size_out_of_range": bool(result.get("size_out_of_range", False)),
+           "extent_probability": _number((result.get("size_physics") or {}).get("extent_probability"))}
     for name, p in result["probabilities"].items():
         row[f"p_{name}"] = p
     best = result["matches"][0] if result["matches"] else None
