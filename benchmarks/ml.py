@@ -264,17 +264,24 @@ def bench_predict(bundle, table, repeats: int) -> list[dict]:
     rows = []
     models_only = dataclasses.replace(bundle, library={})
     n_lib = len(bundle.library.get("iq", ()))
-    curves = {"iq": (table.q_inv_angstrom, table.iq[0].astype(float)),
-              "gr": (table.r_angstrom, table.gr[0].astype(float))}
-    for kind, (x, y) in curves.items():
+    q, iq = table.q_inv_angstrom, table.iq[0].astype(float)
+    saxs = q <= 0.3 + 1e-9
+    gap = saxs | ((q >= 2.4) & (q <= 10.0))
+    curves = {"iq": (q, iq), "gr": (table.r_angstrom, table.gr[0].astype(float)),
+              "iq SAXS-only 0.02-0.3": (q[saxs], iq[saxs]), "iq SAXS 0.02-0.3 + WAXS 2.4-10": (q[gap], iq[gap])}
+    for name, (x, y) in curves.items():
+        kind = name.split()[0]
+        start = time.perf_counter()
         used = predict(bundle, kind, x, y).models
+        first_ms = 1e3 * (time.perf_counter() - start)  # a new Q grid: the physics sizer builds its hypotheses
         full = median_ms(lambda: predict(bundle, kind, x, y), repeats)
         model = median_ms(lambda: predict(models_only, kind, x, y), repeats)
         lib = median_ms(lambda: library_search(bundle, kind, x, y), repeats) if n_lib else (None, None)
-        rows.append({"curve": kind, "models": list(used), "library_curves": n_lib, "predict_ms": full[0],
-                     "predict_min_ms": full[1], "models_ms": model[0], "library_ms": lib[0]})
-        print(f"  {kind}: predict {full[0]:.1f} ms (min {full[1]:.1f}), models alone {model[0]:.1f} ms "
-              f"({', '.join(used)}), library search "
+        rows.append({"curve": name, "models": list(used), "library_curves": n_lib, "predict_ms": full[0],
+                     "predict_min_ms": full[1], "models_ms": model[0], "library_ms": lib[0],
+                     "first_call_ms": first_ms})
+        print(f"  {name}: predict {full[0]:.1f} ms (min {full[1]:.1f}; first call {first_ms:.0f} ms), models alone "
+              f"{model[0]:.1f} ms ({', '.join(used)}), library search "
               f"{'n/a (no library)' if lib[0] is None else f'{lib[0]:.1f} ms over {n_lib} curves'}", flush=True)
     return rows
 
@@ -330,10 +337,11 @@ def print_tables(curves, build, serial, training, train_wall, latency, batch) ->
         print(f"{r['model']:14s} {r['target']:8s} {r['candidate'] + (' *' if r['chosen'] else ''):24s} "
               f"{r['fit_s']:7.2f} {r['score']:8.3f}  {r['metric']}")
     print("\nPrediction latency per curve (median)")
-    print(f"{'curve':6s} {'predict ms':>11s} {'models ms':>10s} {'library ms':>11s}  models")
+    print(f"{'curve':32s} {'predict ms':>11s} {'models ms':>10s} {'library ms':>11s} {'1st call ms':>12s}  models")
     for r in latency:
         lib = "n/a" if r["library_ms"] is None else f"{r['library_ms']:.1f}"
-        print(f"{r['curve']:6s} {r['predict_ms']:11.1f} {r['models_ms']:10.1f} {lib:>11s}  {', '.join(r['models'])}")
+        print(f"{r['curve']:32s} {r['predict_ms']:11.1f} {r['models_ms']:10.1f} {lib:>11s} {r['first_call_ms']:12.0f}  "
+              f"{', '.join(r['models'])}")
     print("\nBatch throughput (features + predict_proba / predict on every sample at once) against one row per call")
     print(f"{'model':14s} {'target':8s} {'rows':>5s} {'features s':>11s} {'estimate s':>11s} {'us/row':>8s} {'rows/s':>9s} "
           f"{'1 row ms':>9s}")
@@ -385,6 +393,10 @@ def main() -> int:
         bundle, source = trained, "the bundle trained above (no library)"
         print(f"  {exc}: timing {source}")
     print(f"  models: {source}", flush=True)
+    folder_mb = (sum(p.stat().st_size for p in Path(args.models).iterdir() if p.is_file()) / 1e6
+                 if source == args.models else None)
+    if folder_mb is not None:
+        print(f"  model folder: {folder_mb:.2f} MB (10^6 bytes)", flush=True)
     latency = bench_predict(bundle, table, args.repeats)
     batch = bench_batch(bundle, table, sorted(bundle.manifest["models"]))
 
@@ -396,7 +408,7 @@ def main() -> int:
         "quick": args.quick, "cores": os.cpu_count(), "models": source, "curves": curves, "build": build, "build_serial": serial,
         "regressors_left_out": dropped,
         "training": {"wall_s": train_wall, "n_samples": len(table), "candidates": training},
-        "prediction": latency, "batch": batch, "model_specs": {k: list(v[1]) for k, v in MODEL_SPECS.items()},
+        "prediction": latency, "model_folder_mb": folder_mb, "batch": batch, "model_specs": {k: list(v[1]) for k, v in MODEL_SPECS.items()},
     }, indent=1))
     print(f"wrote {out}")
     return 0

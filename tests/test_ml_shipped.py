@@ -225,6 +225,10 @@ def test_a_saxs_only_curve_is_sized_from_its_own_window(bundle, q_min, q_max):
     mono = bundle.extras["held_out_windows"]["test-mono"][window]
     assert f"Q {window} 1/Å" in p.size_note
     assert f"{mono['volume_diameter_within_shell_or_5_percent']:.2f} of monodisperse" in p.size_note
+    # the extent is the physics sizer's (no shape, window up to 0.6 1/Å), and the note quotes its held-out figure
+    assert "saxs_physics" in p.models and 0 < p.size_physics["extent_probability"] <= 1
+    physics_mono = bundle.extras["held_out_windows_physics"]["test-mono"][window]
+    assert f"extent {physics_mono['extent_within_shell_or_5_percent']:.2f} /" in p.size_note
 
 
 def test_the_saxs_only_note_quotes_no_figures_a_model_folder_does_not_have():

@@ -549,7 +549,9 @@ def test_predict_page_leads_with_the_volume_diameter_of_a_saxs_only_curve(db):
     assert not at.exception and not at.error
     assert float(metric(at, "Volume-equivalent diameter").split()[0]) == pytest.approx(2.16, rel=0.10)
     assert not [m for m in at.metric if m.label == "Outer diameter"]
-    assert any("if the shape is typical (not determined)" in c.value for c in at.caption)
+    assert any("if the shape is typical (not determined)" in c.value and "probable within one shell or 5 %" in c.value
+               for c in at.caption)
+    assert any("the extent from physics" in c.value for c in at.caption)
     assert any("determines the volume-equivalent diameter" in c.value and "Q 0.02-0.3 1/Å" in c.value
                for c in at.caption)
 

@@ -12,28 +12,33 @@ interpolated minimum of a monodisperse curve misled the decision by 10 %), with 
 * a Gaussian Q resolution in :data:`RESOLUTIONS` (none, the database's median, its largest).
 
 Curves are Debye I(Q) = f(Q)² [n + (S(aQ) - n) exp(-B Q² / 8 pi²)], S the gold template's structure
-factor stored in the model folder (:data:`STRUCTURES_FILE`, float16 log S on :data:`X_GRID`), gold's f(Q)
+factor stored in the model folder (:data:`STRUCTURES_FILE`, log S in 16-bit codes on :data:`X_GRID`), gold's f(Q)
 and B = 0.6 Å² for every hypothesis (below 0.6 1/Å the elements' f(Q)² and B 0.2..2 change the window's
 shape by < 1 %).  Per hypothesis an intensity scale c >= 0 and a constant background 0 <= b <= r c are
 fitted in closed form (:func:`swaxs_lib.ml.ceiling.profiled_chi2_background`; r is what the database's
 background reaches relative to the particles' own scattering), weights 1/sigma² with sigma² = T x the
 model (Poisson-like, counts unknown): a first pass weights by a running mean of the curve, the second by
 the best first-pass fit; T is the best second-pass chi² / (points - 4), so the posterior exp(-chi² / 2T)
-is calibrated to the curve's own noise.
+is calibrated to the curve's own noise.  The smeared hypotheses integrate over the database's Q grid, as the
+simulator smears; they are built once per Q grid (~1 s) and kept.  The chi² of all ~190,000 hypotheses
+is screened with float32 sums and recomputed exactly for the best :data:`KEEP` (about 35 ms a curve).
 
 Prior: as the database draws its test curves (shape classes equally, a class's families equally, the
 centre rung uniform; the element uniform, or the one given, its expansion uniform -3..+3 %), flat over
 spread and resolution; optionally weighted by size-group probabilities (a WAXS shape model's) or
 restricted to the groups of a shape the user knows.  The decision is the size right (within one shell
 or 5 %) for the most posterior mass (:func:`swaxs_lib.ml.ceiling.bayes_size`), and the posterior mass
-that decision holds is reported as its probability: where the curve cannot tell a monodisperse particle
-from a spread of smaller ones, that probability says so.
+that decision holds (in a posterior widened by :data:`REPORT_TEMPERATURE_FACTOR`) is reported as its
+probability: where the curve cannot tell a monodisperse particle from a spread of smaller ones, that
+probability says so.  ``misfit`` compares the best fit's residuals with the curve's own point-to-point
+scatter: a curve no ladder cluster describes stands out (:data:`MISFIT_LIMIT`).
 
-Validation: ``benchmarks/ml_saxs_physics.py`` (the same decision at full resolution on 2,400 held-out curves:
-0.885 / 0.919 of extents within one shell or 5 % at 0.02-0.3 1/Å, mono / 20 % polydisperse), the slim
-version's own figures per window in ``benchmarks/ml_saxs_sizer.py``; tests/test_saxs_physics.py (an
-ASE-built gold cuboctahedron and icosahedron through the simulator's instrument, the structure factors
-against the Debye sum of the template at full precision).
+Validation: held out per window in ``evaluation.json`` → ``windows_physics`` (``evaluate``) and
+``benchmarks/ml_saxs_sizer.py`` (beside the window model on the same curves; with the shape or element
+given); the same decision at 4x the scale resolution in ``benchmarks/ml_saxs_physics.py``;
+tests/test_saxs_physics.py: the structure factors against the Debye sum written out over every pair, and
+gold clusters built by ASE with I(Q) from ASE's own Debye code (ase.utils.xrdebye), on a Q grid of the
+user's, with counting noise and background.
 """
 
 from __future__ import annotations
