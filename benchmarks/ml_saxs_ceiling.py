@@ -69,6 +69,8 @@ sys.path.insert(0, str(REPO))
 from swaxs_lib.ml.catalog import ELEMENTS, SHAPE_CLASSES, element_scale, families, family_of_class  # noqa: E402
 from swaxs_lib.ml.ceiling import bayes_size, noncentrality_matrix, pairwise_ceiling, profiled_chi2, scaled_curves  # noqa: E402
 from swaxs_lib.ml.database import shell_step  # noqa: E402
+# the test splits' prior over log-spaced scales and the simulator's Q resolution as a matrix, as the shipped sizer
+from swaxs_lib.ml.saxs_physics import scale_prior, smear_matrix as smear_rows  # noqa: E402
 from swaxs_lib.ml.simulate import Q_GRID, clean_intensity, clean_variant  # noqa: E402
 from swaxs_lib.ml.windows import window_points  # noqa: E402
 
@@ -135,36 +137,6 @@ def truth_weights(rows: list) -> np.ndarray:
     sizes = {f: len(ladder) for f, ladder in families().items() if ladder}
     per_class = {c: [f for f in family_of_class(c) if f in sizes] for c in SHAPE_CLASSES}
     return np.array([1 / len(SHAPE_CLASSES) / len(per_class[m.shape_class]) / sizes[m.family] for m, _ in rows])
-
-
-def scale_prior(scales: np.ndarray) -> np.ndarray:
-    """The test splits' probability of each log-spaced scale a' (the element uniform, its expansion uniform
-    in -3..+3 %): the density in a' times a' (the grid's step in a' is a' times its constant log step)."""
-    density = sum((np.abs(scales / element_scale(e) - 1) <= 0.03) / (0.06 * element_scale(e)) for e in ELEMENTS)
-    return density * scales / len(ELEMENTS)
-
-
-def smear_rows(rows_q: np.ndarray, resolution: tuple[float, float]) -> tuple[np.ndarray, int]:
-    """The simulator's Gaussian Q resolution (:func:`swaxs_lib.ml.simulate.smear`, sigma_Q = sqrt((rel Q)² +
-    abs²)) as a matrix: smeared I at ``rows_q`` = M @ I at the first n columns of :data:`Q_GRID`, the
-    columns beyond 8 sigma of the last row dropped (normalised over the whole grid, as smear does).
-    No resolution: the selection of the rows' points.
-
-    Returns
-    -------
-    (numpy.ndarray (len(rows_q), n), n)
-    """
-    relative, absolute = resolution
-    index = np.searchsorted(Q_GRID, rows_q - 1e-9)
-    sigma = np.sqrt((relative * rows_q) ** 2 + absolute**2)
-    if not np.any(sigma > 0):
-        n = int(index.max()) + 1
-        return np.eye(n)[index], n
-    sigma = np.maximum(sigma, 1e-9)
-    weights = np.exp(-0.5 * ((Q_GRID[None, :] - rows_q[:, None]) / sigma[:, None]) ** 2) * np.gradient(Q_GRID)[None, :]
-    weights /= weights.sum(axis=1, keepdims=True)
-    n = int(np.searchsorted(Q_GRID, rows_q[-1] + 8 * sigma[-1]))
-    return weights[:, :n], n
 
 
 def per_truth(s: np.ndarray, rows: list, window: tuple[float, float], rng: np.random.Generator,

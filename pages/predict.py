@@ -363,7 +363,9 @@ with numbers:
 
 st.subheader("Closest library curves")
 if not p.matches:
-    st.info("The model folder holds no library: no matches.", icon=":material/info:")
+    st.info("No matches: the curve covers neither window the library is matched on (SAXS 0.02–1, WAXS 2.4–10 1/Å)."
+            if model_bundle(folder).library else "The model folder holds no library: no matches.",
+            icon=":material/info:")
     sync_url(PAGE, url_names)
     st.stop()
 if st.session_state[match_key] > len(p.matches):

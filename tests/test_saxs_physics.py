@@ -146,3 +146,18 @@ def test_non_positive_intensity_in_the_window_is_refused(physics):
     y[40] = -1.0
     with pytest.raises(SwaxsInputError, match="positive intensity"):
         physics.estimate(Q_USER, y, (0.02, 0.3))
+
+
+def test_the_smearing_matrix_smears_as_the_simulator_does():
+    """The hypotheses' Q resolution must be the database's: the matrix against simulate.smear on a curve with
+    deep minima (a 4 nm sphere), at the database's largest resolution."""
+    from swaxs_lib.ml.saxs_physics import smear_matrix
+    from swaxs_lib.ml.simulate import Q_GRID, smear
+    from swaxs_lib.ml.windows import window_points
+
+    x = Q_GRID * 20.0
+    sphere = (3 * (np.sin(x) - x * np.cos(x)) / x**3) ** 2
+    q = window_points(0.02, 0.3)
+    matrix, n = smear_matrix(q, (0.03, 0.02))
+    expected = smear(Q_GRID, sphere, 0.03, 0.02)[np.searchsorted(Q_GRID, q - 1e-9)]
+    np.testing.assert_allclose(matrix @ sphere[:n], expected, rtol=1e-6)
