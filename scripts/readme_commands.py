@@ -82,6 +82,9 @@ FASTER: dict[str, tuple[str, ...]] = {
     # eight, 32 s with three; tests/test_analyse*.py run the stages on the measured files)
     "analyse": ("--max-per-family", "2", "--relax-top", "1",
                 "--families", "icosahedron,decahedron,attenuated-crystal"),
+    # the physics SAXS-only sizer on every window of the test split (18 windows x 72 curves, ~3 min with the
+    # shipped folder's 221 members); the flag and the report without it (tests/test_ml_models.py scores it)
+    "evaluate": ("--physics-curves", "0"),
 }
 
 #: The wavelength of the README's ``import scan.chi --two-theta --wavelength-angstrom 0.1877``.

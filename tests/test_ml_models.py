@@ -224,6 +224,15 @@ def test_commands_build_train_evaluate_and_predict(built, tmp_path):
     report = tmp_path / "report.json"
     evaluated = last_json(swaxs("evaluate", "--name", "tiny", "--models", models, "--report", report, db=db))
     assert json.loads(report.read_text())["targets"].keys() == evaluated["targets"].keys()
+    # train wrote the ladder's structure factors (its database's members), and evaluate scored the physics sizer
+    physics = json.loads(report.read_text())["windows_physics"]["test-mono"]["0.02-0.3"]
+    assert (models / "saxs_structures.npz").is_file() and physics["n"] > 0
+    assert 0.0 <= physics["extent_within_shell_or_5_percent"] <= 1.0
+    skipped = tmp_path / "skipped.json"
+    swaxs("evaluate", "--name", "tiny", "--models", models, "--report", skipped, "--physics-curves", "0", db=db)
+    assert "windows_physics" not in json.loads(skipped.read_text())
+    bad = swaxs("evaluate", "--name", "tiny", "--models", models, "--physics-curves", "-1", db=db)
+    assert bad.returncode == 2 and "--physics-curves: got -1" in bad.stderr
     out, matches = tmp_path / "p.csv", tmp_path / "m.csv"
     data = ROOT / "tests/data/au144_pdf/Au144PET_100K-00000.gr"
     result = last_json(swaxs("predict", data, "--models", models, "--out", out, "--matches", matches, db=db))

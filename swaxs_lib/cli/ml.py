@@ -127,7 +127,10 @@ def _cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
     table = store.load_samples(args.name, ["test-mono", "test-poly20"])
     if not len(table):
         raise SwaxsInputError(f"--name: database {args.name!r} has no test samples; expected test_per_class > 0")
-    report = evaluate(bundle, table, progress=ProgressBar("evaluate"), measured_dir=_measured_dir(args))
+    if args.physics_curves < 0:
+        raise SwaxsInputError(f"--physics-curves: got {args.physics_curves}; expected 0 (skip) or more")
+    report = evaluate(bundle, table, progress=ProgressBar("evaluate"), measured_dir=_measured_dir(args),
+                      physics_curves=args.physics_curves)
     report["models"] = str(args.models or "default")
     report["database"] = args.name
     if args.report:
@@ -225,6 +228,9 @@ def register(sub) -> None:
     p.add_argument("--measured", metavar="DIR", help="folder of measured data folders (each with a SOURCE.md) to "
                                                      "predict beside what SOURCE.md says (default: ../shared/data, "
                                                      "else tests/data; 'none' for no table)")
+    p.add_argument("--physics-curves", type=int, default=200, metavar="N",
+                   help="curves per split the physics SAXS-only sizer is scored on per window, every curve on "
+                        "0.02-0.3 1/Å (default 200; 0 skips it: ~35 ms a curve)")
     add_db_flag(p)
     p.set_defaults(func=_cmd_evaluate)
 

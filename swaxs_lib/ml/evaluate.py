@@ -104,10 +104,11 @@ def score_targets(report: dict[str, Any]) -> dict[str, dict]:
     return targets
 
 
-def physics_scores(physics, table: SampleTable, progress: Callable | None = None) -> dict[str, dict]:
+def physics_scores(physics, table: SampleTable, progress: Callable | None = None,
+                   curves: int = PHYSICS_CURVES) -> dict[str, dict]:
     """``windows_physics[split][window]``: the physics sizer (:mod:`swaxs_lib.ml.saxs_physics`) on every SAXS
-    window up to its Q_hi limit, on :data:`PHYSICS_CURVES` curves per split (seeded; every curve of the split
-    on :data:`PHYSICS_TARGET_WINDOW`, the targets' window): about 35 ms a curve."""
+    window up to its Q_hi limit, on ``curves`` curves per split (seeded; every curve of the split on
+    :data:`PHYSICS_TARGET_WINDOW`, the targets' window): about 35 ms a curve."""
     from swaxs_lib.ml.saxs_physics import Q_HI_MAX, held_out_scores
     from swaxs_lib.ml.windows import ladder_windows
 
@@ -118,7 +119,7 @@ def physics_scores(physics, table: SampleTable, progress: Callable | None = None
         rows = np.flatnonzero(labels["split"] == split)
         if not len(rows):
             continue
-        chosen = np.sort(np.random.default_rng(PHYSICS_SEED).choice(rows, min(PHYSICS_CURVES, len(rows)),
+        chosen = np.sort(np.random.default_rng(PHYSICS_SEED).choice(rows, min(curves, len(rows)),
                                                                    replace=False))
 
         def scores(sel: np.ndarray, ws: list) -> dict:
@@ -155,7 +156,7 @@ def _size_scores(pred_d: np.ndarray, true_d: np.ndarray, step: np.ndarray) -> di
 
 def evaluate(bundle: ModelBundle, table: SampleTable, *,
              progress: Callable[[int, int, str], None] | None = None,
-             measured_dir: str | Path | None = None) -> dict[str, Any]:
+             measured_dir: str | Path | None = None, physics_curves: int = PHYSICS_CURVES) -> dict[str, Any]:
     """Score ``bundle`` on the test splits of ``table`` (see the module docstring).
 
     Parameters
@@ -163,6 +164,9 @@ def evaluate(bundle: ModelBundle, table: SampleTable, *,
     measured_dir : str or Path, optional
         A folder of measured data folders (``../shared/data``): every curve in it is predicted and set
         beside what its SOURCE.md says (:func:`swaxs_lib.ml.measured.measured_table`), as ``measured``.
+    physics_curves : int
+        Curves per split the physics sizer is scored on per window (:func:`physics_scores`; every curve on
+        the targets' window); 0: not scored (about 35 ms a curve and 1 s a window add up to minutes).
 
     Returns
     -------
@@ -233,9 +237,9 @@ def evaluate(bundle: ModelBundle, table: SampleTable, *,
 
             report.setdefault("windows_shape_given", {})[split] = window_scores(
                 *args, allowed_groups=[shape_groups(SHAPE_OF_CLASS[c]) for c in labels["shape_class"][sel]])
-    physics = physics_for(bundle)
+    physics = physics_for(bundle) if physics_curves > 0 else None
     if physics is not None and "size_window" in bundle.extras:
-        report["windows_physics"] = physics_scores(physics, table, progress)
+        report["windows_physics"] = physics_scores(physics, table, progress, physics_curves)
     if measured_dir is not None:
         from swaxs_lib.ml.measured import measured_table
 
