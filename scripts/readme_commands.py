@@ -66,7 +66,7 @@ FASTER: dict[str, tuple[str, ...]] = {
     "build-db": ("--size", "tiny"),
     # default: five classifiers and four regressors compared on the full database (17 min), and it rewrites the
     # shipped data/models/default, which the other lines use: one of each, written into the temporary folder
-    "train": ("--out-dir", "trained-model", "--classifiers", "logistic", "--regressors", "ridge"),
+    "train": ("--out-dir", "trained-model", "--classifiers", "logistic", "--regressors", "ridge", "--physics-curves", "0"),
     # --steps 200 with a refit every 5th step: ~40 refits, over 2 min; 5 steps still relax and refit (at steps 0
     # and 5) and write the trace, trajectory and best structure (10 steps: 37 s of CPU, 5 steps: 17 s)
     "relax": ("--steps", "5"),

@@ -80,6 +80,7 @@ def _cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     regressors = _csv_names(args.regressors, REGRESSORS, "--regressors")
     models = _csv_names(args.models, tuple(MODEL_SPECS), "--models")
     out_dir = Path(args.out_dir) if args.out_dir else DEFAULT_MODEL_DIR
+    physics_curves = _physics_curves(args)
     if out_dir.exists() and not out_dir.is_dir():
         raise SwaxsInputError(f"--out-dir: {out_dir} is a file; expected a folder")
     store = open_store(args)
@@ -103,7 +104,7 @@ def _cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     say("structure factors of the ladder (the physics SAXS-only sizer)")
     bundle.extras["saxs_structures"] = structure_table(spec.get("max_diameter_angstrom", MAX_DIAMETER_ANGSTROM),
                                                        progress=ProgressBar("structures"))
-    report = evaluate(bundle, table, progress=ProgressBar("evaluate"))
+    report = evaluate(bundle, table, progress=ProgressBar("evaluate"), physics_curves=physics_curves)
     report["models"], report["database"] = str(out_dir), args.name
     save_bundle(bundle, out_dir)
     (out_dir / "evaluation.json").write_text(json.dumps(report, indent=1) + "\n")
@@ -127,10 +128,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
     table = store.load_samples(args.name, ["test-mono", "test-poly20"])
     if not len(table):
         raise SwaxsInputError(f"--name: database {args.name!r} has no test samples; expected test_per_class > 0")
-    if args.physics_curves < 0:
-        raise SwaxsInputError(f"--physics-curves: got {args.physics_curves}; expected 0 (skip) or more")
     report = evaluate(bundle, table, progress=ProgressBar("evaluate"), measured_dir=_measured_dir(args),
-                      physics_curves=args.physics_curves)
+                      physics_curves=_physics_curves(args))
     report["models"] = str(args.models or "default")
     report["database"] = args.name
     if args.report:
@@ -144,6 +143,18 @@ def _cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
     return {"targets": report["targets"], "splits": summary, "baseline": report["baseline"], "n": report["n"],
             "measured": {k: measured.get(k) for k in ("folder", "n", "domain_agreement", "missed")} if measured else None,
             "report": args.report}
+
+
+def _physics_curves(args: argparse.Namespace) -> int:
+    if args.physics_curves < 0:
+        raise SwaxsInputError(f"--physics-curves: got {args.physics_curves}; expected 0 (skip) or more")
+    return args.physics_curves
+
+
+def _physics_curves_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--physics-curves", type=int, default=200, metavar="N",
+                   help="curves per split the physics SAXS-only sizer is scored on per window, every curve on "
+                        "0.02-0.3 1/Å (default 200; 0 skips it: ~35 ms a curve)")
 
 
 def _measured_dir(args: argparse.Namespace) -> Path | None:
@@ -218,6 +229,7 @@ def register(sub) -> None:
     p.add_argument("--regressors", help="size candidates to compare, e.g. ridge,mlp (default: all)")
     p.add_argument("--models", help="which models, e.g. shape_waxs,size_saxs (default: all)")
     p.add_argument("--seed", type=int, default=0, help="seed of the fit/calibration split and estimators")
+    _physics_curves_flag(p)
     add_db_flag(p)
     p.set_defaults(func=_cmd_train)
 
@@ -228,9 +240,7 @@ def register(sub) -> None:
     p.add_argument("--measured", metavar="DIR", help="folder of measured data folders (each with a SOURCE.md) to "
                                                      "predict beside what SOURCE.md says (default: ../shared/data, "
                                                      "else tests/data; 'none' for no table)")
-    p.add_argument("--physics-curves", type=int, default=200, metavar="N",
-                   help="curves per split the physics SAXS-only sizer is scored on per window, every curve on "
-                        "0.02-0.3 1/Å (default 200; 0 skips it: ~35 ms a curve)")
+    _physics_curves_flag(p)
     add_db_flag(p)
     p.set_defaults(func=_cmd_evaluate)
 

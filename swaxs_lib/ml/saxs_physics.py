@@ -271,8 +271,8 @@ class SaxsPhysics:
 
         from swaxs_lib.scattering.form_factors import form_factor
 
-        smears = [smear_matrix(q, r) for r in RESOLUTIONS if any(r)]
-        n_full = max(n for _, n in smears)
+        smears = {r: smear_matrix(q, r) for r in RESOLUTIONS if any(r)}
+        n_full = max(n for _, n in smears.values())
         # the smeared curves integrate over the database's grid, as the simulator smears; the unsmeared ones
         # are computed at the points themselves
         points = np.concatenate((Q_GRID[:n_full], q))
@@ -299,7 +299,7 @@ class SaxsPhysics:
             vd = np.array([self._volume_diameter(n, self.gold_volume) for n in mean_n])
             for resolution in RESOLUTIONS:
                 if any(resolution):
-                    matrix, n = smear_matrix(q, resolution)
+                    matrix, n = smears[resolution]
                     curves.append((mixed[:, :, :n] @ matrix.T.astype(np.float32)).reshape(-1, len(q)))
                 else:
                     curves.append(mixed[:, :, n_full:].reshape(-1, len(q)))
