@@ -66,12 +66,13 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from swaxs_lib.ml.catalog import ELEMENTS, SHAPE_CLASSES, element_scale, families, family_of_class  # noqa: E402
+from swaxs_lib.ml.catalog import ELEMENTS, SHAPE_CLASSES, element_scale  # noqa: E402
 from swaxs_lib.ml.ceiling import bayes_size, noncentrality_matrix, pairwise_ceiling, profiled_chi2, scaled_curves  # noqa: E402
-from swaxs_lib.ml.database import shell_step  # noqa: E402
-# the test splits' prior over log-spaced scales and the simulator's Q resolution as a matrix, as the shipped sizer
-from swaxs_lib.ml.saxs_physics import scale_prior, smear_matrix as smear_rows  # noqa: E402
-from swaxs_lib.ml.simulate import Q_GRID, clean_intensity, clean_variant  # noqa: E402
+# the ladder, its structure factors, the test splits' priors and the simulator's Q resolution as a matrix, as the
+# shipped sizer has them
+from swaxs_lib.ml.saxs_physics import (ladder_rows, member_prior, scale_prior,  # noqa: E402
+                                       smear_matrix as smear_rows, structure_factors as shared_structure_factors)
+from swaxs_lib.ml.simulate import Q_GRID, clean_intensity  # noqa: E402
 from swaxs_lib.ml.windows import window_points  # noqa: E402
 
 WINDOWS = ((0.02, 0.3), (0.02, 0.45), (0.02, 0.6))
@@ -93,28 +94,18 @@ def log(message: str) -> None:
 
 def members() -> list:
     """Every ladder member with its family's ladder position: (member, template shell step Å)."""
-    out = []
-    for family, ladder in families().items():
-        for k, m in enumerate(ladder):
-            out.append((m, shell_step(ladder, k, clean_variant("Au"))))
-    return out
+    return ladder_rows()
 
 
 def structure_factors(rows: list) -> np.ndarray:
     """S(x) = I(x) / Z² of each gold template (constant form factor, no damping) on :data:`X_GRID`."""
-    from swaxs_lib.scattering.debye import debye_intensity
-    from swaxs_lib.scattering.histogram import fast_bin_width, pair_histogram
-    from swaxs_lib.structures import build_cluster
-
-    out = np.empty((len(rows), len(X_GRID)))
     start = time.time()
-    for i, (m, _) in enumerate(rows):
-        atoms = build_cluster(m.shape, "Au", **m.parameters).atoms
-        hist = pair_histogram(atoms, fast_bin_width(float(X_GRID[-1])))
-        out[i] = debye_intensity(atoms, X_GRID, histogram=hist, form_factor_source="constant").intensity / 79.0**2
-        if (i + 1) % 40 == 0:
-            log(f"structure factors {i + 1}/{len(rows)} ({time.time() - start:.0f} s)")
-    return out
+
+    def progress(done: int, total: int) -> None:
+        if done % 40 == 0:
+            log(f"structure factors {done}/{total} ({time.time() - start:.0f} s)")
+
+    return shared_structure_factors([m for m, _ in rows], X_GRID, progress)
 
 
 def form_factor_squared(element: str, q: np.ndarray) -> np.ndarray:
@@ -134,9 +125,7 @@ def intensities(s: np.ndarray, n_atoms: np.ndarray, q: np.ndarray, scales: np.nd
 
 def truth_weights(rows: list) -> np.ndarray:
     """Each member's probability in ``test-mono`` (per element: divide by the number of elements)."""
-    sizes = {f: len(ladder) for f, ladder in families().items() if ladder}
-    per_class = {c: [f for f in family_of_class(c) if f in sizes] for c in SHAPE_CLASSES}
-    return np.array([1 / len(SHAPE_CLASSES) / len(per_class[m.shape_class]) / sizes[m.family] for m, _ in rows])
+    return member_prior(np.array([m.family for m, _ in rows]), np.array([m.shape_class for m, _ in rows]))
 
 
 def per_truth(s: np.ndarray, rows: list, window: tuple[float, float], rng: np.random.Generator,

@@ -67,6 +67,7 @@ from ml_saxs_ceiling import (intensities, members, scale_prior, smear_rows, stru
 
 from swaxs_lib.ml.catalog import ELEMENTS, element_scale, families  # noqa: E402
 from swaxs_lib.ml.ceiling import bayes_size, profiled_chi2, profiled_chi2_background  # noqa: E402
+from swaxs_lib.ml.saxs_physics import running_mean as curve_running_mean  # noqa: E402
 from swaxs_lib.ml.experts import within_shell_or_5_percent  # noqa: E402
 from swaxs_lib.ml.simulate import Q_GRID, ladder_weights  # noqa: E402
 from swaxs_lib.ml.windows import volume_step, window_labels, window_points  # noqa: E402
@@ -145,12 +146,9 @@ def hypotheses(s: np.ndarray, rows: list, resolutions: list[tuple[float, float]]
     return out
 
 
-def running_mean(y: np.ndarray, half: int = 2) -> np.ndarray:
-    """Mean of each point's 2 half + 1 neighbours along axis 0 (fewer at the ends)."""
-    kernel = np.ones(2 * half + 1)
-    total = np.apply_along_axis(lambda v: np.convolve(v, kernel, "same"), 0, y)
-    count = np.convolve(np.ones(len(y)), kernel, "same")[:, None]
-    return total / count
+def running_mean(y: np.ndarray) -> np.ndarray:
+    """:func:`swaxs_lib.ml.saxs_physics.running_mean` of each column (one curve per column)."""
+    return np.apply_along_axis(curve_running_mean, 0, y)
 
 
 def decide(log_post: np.ndarray, hyp: dict[str, np.ndarray]) -> tuple[float, float, float, float]:

@@ -125,30 +125,45 @@ class PhysicsSize:
     seconds: float
 
 
-def structure_table(max_diameter_angstrom: float = MAX_DIAMETER_ANGSTROM,
-                    progress: Callable[[int, int], None] | None = None) -> dict[str, np.ndarray]:
-    """Every ladder member up to ``max_diameter_angstrom`` (the database's) with its structure factor
-    S(x) = I(x) / Z² (gold template, constant form factor, no damping; the exact Debye sum over the pair
-    histogram) on :data:`X_GRID`, log S stored in 16 bits per row's range (:func:`encode_log_structure`), and the member's
-    family, class, atom count, extent and shell step (Å): what :class:`SaxsPhysics` reads, so that it
-    never builds a cluster.  About 1 min on one core for the full ladders.
-    """
+def ladder_rows(max_diameter_angstrom: float = MAX_DIAMETER_ANGSTROM) -> list[tuple]:
+    """Every ladder member up to ``max_diameter_angstrom`` (template Å) with its shell step (Å, gold):
+    (member, step) in :func:`swaxs_lib.ml.catalog.families` order."""
     from swaxs_lib.ml.database import shell_step
     from swaxs_lib.ml.simulate import clean_variant
+
+    gold = clean_variant("Au")
+    return [(m, shell_step(ladder, k, gold)) for ladder in families(max_diameter_angstrom).values()
+            for k, m in enumerate(ladder)]
+
+
+def structure_factors(members: list, x_grid: np.ndarray,
+                      progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+    """S(x) = I(x) / Z² of each member's gold template (constant form factor, no damping; the exact Debye sum
+    over the pair histogram) on ``x_grid`` (1/Å): (len(members), len(x_grid))."""
     from swaxs_lib.scattering.debye import debye_intensity
     from swaxs_lib.scattering.histogram import fast_bin_width, pair_histogram
     from swaxs_lib.structures import build_cluster
 
-    gold = clean_variant("Au")
-    rows = [(m, shell_step(ladder, k, gold)) for ladder in families(max_diameter_angstrom).values()
-            for k, m in enumerate(ladder)]
-    s = np.empty((len(rows), len(X_GRID)))
-    for i, (m, _) in enumerate(rows):
+    out = np.empty((len(members), len(x_grid)))
+    for i, m in enumerate(members):
         atoms = build_cluster(m.shape, "Au", **m.parameters).atoms
-        hist = pair_histogram(atoms, fast_bin_width(float(X_GRID[-1])))
-        s[i] = debye_intensity(atoms, X_GRID, histogram=hist, form_factor_source="constant").intensity / 79.0**2
+        hist = pair_histogram(atoms, fast_bin_width(float(x_grid[-1])))
+        out[i] = debye_intensity(atoms, x_grid, histogram=hist, form_factor_source="constant").intensity / 79.0**2
         if progress is not None:
-            progress(i + 1, len(rows))
+            progress(i + 1, len(members))
+    return out
+
+
+def structure_table(max_diameter_angstrom: float = MAX_DIAMETER_ANGSTROM,
+                    progress: Callable[[int, int], None] | None = None) -> dict[str, np.ndarray]:
+    """Every ladder member up to ``max_diameter_angstrom`` (the database's) with its structure factor on
+    :data:`X_GRID` (:func:`structure_factors`), log S stored in 16 bits per row's range
+    (:func:`encode_log_structure`), and the member's family, class, atom count, extent and shell step (Å):
+    what :class:`SaxsPhysics` reads, so that it never builds a cluster.  About 1 min on one core for the full
+    ladders.
+    """
+    rows = ladder_rows(max_diameter_angstrom)
+    s = structure_factors([m for m, _ in rows], X_GRID, progress)
     return {"x_grid": X_GRID.copy(), **encode_log_structure(np.log(s)),
             "family": np.array([m.family for m, _ in rows]), "shape_class": np.array([m.shape_class for m, _ in rows]),
             "n_atoms": np.array([m.n_atoms for m, _ in rows], np.int64),
@@ -239,23 +254,37 @@ class SaxsPhysics:
         self.log_structures = decode_log_structure(table)
         family = np.asarray(table["family"]).astype(str)
         self.n_atoms = np.asarray(table["n_atoms"], float)
-        self.diameter = np.asarray(table["diameter_angstrom"], float)
-        self.step = np.asarray(table["shell_step_angstrom"], float)
+        diameter = np.asarray(table["diameter_angstrom"], float)
+        step = np.asarray(table["shell_step_angstrom"], float)
         self.group = np.array([size_group(f) for f in family])
-        self.member_log_prior = np.log(member_prior(family, np.asarray(table["shape_class"]).astype(str)))
-        self.gold_volume = lattice_constant("Au", "fcc") ** 3 / 4
-        self._volume_diameter = volume_diameter
+        member_log_prior = np.log(member_prior(family, np.asarray(table["shape_class"]).astype(str)))
         # the number-weighted spread of a centre rung over its family's rungs, as the database mixes them
         self.mixes = [np.zeros((len(family), len(family))) for _ in WIDTHS]
         for f in dict.fromkeys(family):
             rows = np.flatnonzero(family == f)
-            ladder = tuple(_Rung(d) for d in self.diameter[rows])
+            ladder = tuple(_Rung(d) for d in diameter[rows])
             for w_index, width in enumerate(WIDTHS):
                 for k, centre in enumerate(rows):
                     for j, frac in ladder_weights(ladder, k, width).items():
                         self.mixes[w_index][centre, rows[j]] = frac
         scale_el = np.array([element_scale(e) for e in ELEMENTS])
         self.scales = np.geomspace(scale_el.min() * 0.97, scale_el.max() * 1.03, N_SCALES)
+        # every hypothesis's labels (width-major, then resolution, member, scale), the same on every Q grid
+        gold_volume = lattice_constant("Au", "fcc") ** 3 / 4
+        blocks = []
+        for w_index, mix in enumerate(self.mixes):
+            mean_d, mean_n = mix @ diameter, mix @ self.n_atoms
+            vd = np.array([volume_diameter(n, gold_volume) for n in mean_n])
+            ext = np.outer(mean_d, self.scales).ravel() / 10
+            block = {"extent": ext, "atoms": np.repeat(mean_n, len(self.scales)),
+                     "volume": np.outer(vd, self.scales).ravel() / 10,
+                     "tol": np.maximum(0.05 * ext, np.outer(step, self.scales).ravel() / 10),
+                     "log_prior": np.repeat(member_log_prior, len(self.scales)),
+                     "width": np.full(ext.size, w_index),
+                     "member": np.repeat(np.arange(len(self.n_atoms)), len(self.scales)),
+                     "scale_index": np.tile(np.arange(len(self.scales)), len(self.n_atoms))}
+            blocks += [block] * len(RESOLUTIONS)
+        self.labels = {k: np.concatenate([b[k] for b in blocks]) for k in blocks[0]}
         self._grids: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
 
@@ -291,34 +320,20 @@ class SaxsPhysics:
         f2 = np.abs(form_factor("Au", points, None, "xraydb")) ** 2
         base = ((self.n_atoms[:, None, None] + (s - self.n_atoms[:, None, None]) * damping) * f2)
         base = base.astype(np.float32).reshape(len(self.n_atoms), -1)
-        curves, extent, atoms, volume, tol, log_prior, width_of, group_of = [], [], [], [], [], [], [], []
-        for w_index, mix in enumerate(self.mixes):
+        curves = []
+        for mix in self.mixes:
             mixed = np.asarray(sparse.csr_matrix(mix.astype(np.float32)) @ base)
             mixed = mixed.reshape(len(self.n_atoms), len(self.scales), len(points))
-            mean_d, mean_n = mix @ self.diameter, mix @ self.n_atoms
-            vd = np.array([self._volume_diameter(n, self.gold_volume) for n in mean_n])
             for resolution in RESOLUTIONS:
                 if any(resolution):
                     matrix, n = smears[resolution]
                     curves.append((mixed[:, :, :n] @ matrix.T.astype(np.float32)).reshape(-1, len(q)))
                 else:
                     curves.append(mixed[:, :, n_full:].reshape(-1, len(q)))
-                ext = np.outer(mean_d, self.scales).ravel() / 10
-                extent.append(ext)
-                atoms.append(np.repeat(mean_n, len(self.scales)))
-                volume.append(np.outer(vd, self.scales).ravel() / 10)
-                tol.append(np.maximum(0.05 * ext, np.outer(self.step, self.scales).ravel() / 10))
-                log_prior.append(np.repeat(self.member_log_prior, len(self.scales)))
-                width_of.append(np.full(ext.size, w_index))
-                group_of.append(np.repeat(np.arange(len(self.n_atoms)), len(self.scales)))
         a = np.vstack(curves)
         f2_lo = float(np.abs(form_factor("Au", np.array([q_lo]), None, "xraydb"))[0] ** 2)
-        hyp = {"q": q, "curves": a, "squared": a * a, "extent": np.concatenate(extent),
-               "atoms": np.concatenate(atoms), "volume": np.concatenate(volume), "tol": np.concatenate(tol),
-               "log_prior": np.concatenate(log_prior), "width": np.concatenate(width_of),
-               "member": np.concatenate(group_of),
-               "scale_index": np.tile(np.arange(len(self.scales)), len(self.n_atoms) * len(WIDTHS) * len(RESOLUTIONS))}
-        hyp["ratio"] = BACKGROUND_PER_ATOM * hyp["atoms"] * f2_lo
+        hyp = {**self.labels, "curves": a, "squared": a * a,
+               "ratio": BACKGROUND_PER_ATOM * self.labels["atoms"] * f2_lo}
         with self._lock:
             self._grids[key] = hyp
             while len(self._grids) > CACHED_GRIDS:
@@ -507,4 +522,4 @@ _BUILD_LOCK = threading.Lock()
 
 
 __all__ = ["B_ISO", "MISFIT_LIMIT", "PhysicsSize", "Q_HI_MAX", "decode_log_structure", "encode_log_structure", "held_out_scores", "RESOLUTIONS", "STRUCTURES_FILE", "SaxsPhysics", "WIDTHS", "X_GRID",
-           "member_prior", "physics_for", "save_structures", "scale_prior", "smear_matrix", "structure_table"]
+           "ladder_rows", "member_prior", "physics_for", "save_structures", "scale_prior", "smear_matrix", "structure_factors", "structure_table"]
