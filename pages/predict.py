@@ -44,6 +44,7 @@ from swaxs_lib.io.header import describe_use, header_facts
 from swaxs_lib.ml.catalog import ELEMENTS, SHAPE_CLASSES, SHAPE_OF_CLASS
 from swaxs_lib.ml.measured import domain_reasons
 from swaxs_lib.ml.models import default_model_dir, load_bundle
+from swaxs_lib.ml.saxs_physics import resolution_sigma
 from swaxs_lib.compare import compare_cluster
 from swaxs_lib.ml.predict import (
     TOP_MATCHES,
@@ -82,13 +83,18 @@ def load_measurement(dataset_id: str):
 
 @st.cache_data(max_entries=32, show_spinner="Predicting...")
 def prediction_for(folder: str, dataset_id: str, element: str | None, source: str = "user",
-                   allowed: tuple[str, ...] | None = None, q_damp: float | None = None):
-    """(model kind, x, values, notes, Prediction) for a stored dataset; raises SwaxsInputError."""
+                   allowed: tuple[str, ...] | None = None, q_damp: float | None = None,
+                   resolution: tuple[float, float] | None = None):
+    """(model kind, x, values, notes, Prediction) for a stored dataset; raises SwaxsInputError.
+    ``resolution``: the instrument's (relative, absolute 1/Å) Q resolution, else the file's dQ if it has one."""
     m = load_measurement(dataset_id)
     kind, x, values, notes = model_input(m.kind, m.x, m.values, element)
+    dq = (None if kind != "iq" else resolution_sigma(m.x, resolution) if resolution is not None
+          else m.x_resolution)
     return kind, x, values, notes, predict(model_bundle(folder), kind, x, values, element=element,
                                            top=TOP_MATCHES, element_source=source, allowed_elements=allowed,
-                                           domain_reasons=domain_reasons(m), q_damp_inv_angstrom=q_damp)
+                                           domain_reasons=domain_reasons(m), q_damp_inv_angstrom=q_damp,
+                                           q_resolution=dq)
 
 
 def parameters_text(parameters: dict) -> str:
@@ -292,6 +298,24 @@ if load_measurement(dataset_id).kind == "gr":
              "as a damped bulk crystal's gets a size that is only a lower bound.")
     q_damp = st.session_state[qdamp_key]
     url_names.append("qdamp")
+resolution = None
+if load_measurement(dataset_id).kind != "gr":
+    has_dq = load_measurement(dataset_id).x_resolution is not None
+    rel_key = url_key(PAGE, "dqrel", None, parse_number(0.0, 0.5))
+    abs_key = url_key(PAGE, "dqabs", None, parse_number(0.0, 0.1))
+    res_cols = st.columns([1, 1, 2])
+    res_cols[0].number_input(
+        "Q resolution dQ/Q (1σ)", min_value=0.0, max_value=0.5, value=None, step=0.005, format="%.3f",
+        key=rel_key, placeholder="the file's dQ" if has_dq else "unknown", **KEEP,
+        help="The instrument's Gaussian Q resolution, σ_Q = √((dQ/Q · Q)² + dQ_abs²). A SAXS-only curve is sized "
+             "with it instead of the database's range of resolutions, and held out is right more often. "
+             "Empty: the file's dQ column if it has one.")
+    res_cols[1].number_input(
+        "+ absolute dQ (1/Å)", min_value=0.0, max_value=0.1, value=None, step=0.001, format="%.4f",
+        key=abs_key, placeholder="0", **KEEP, help="The Q-independent part of σ_Q (beam size, pixel).")
+    if st.session_state[rel_key] is not None or st.session_state[abs_key] is not None:
+        resolution = (st.session_state[rel_key] or 0.0, st.session_state[abs_key] or 0.0)
+    url_names += ["dqrel", "dqabs"]
 folder = str(default_model_dir())
 
 try:
@@ -304,7 +328,7 @@ except SwaxsInputError as exc:
 try:
     kind, x, values, notes, p = prediction_for(
         folder, dataset_id, element, "header" if element is not None and element == facts.element else "user",
-        composition_elements(facts) if element is None else None, q_damp)
+        composition_elements(facts) if element is None else None, q_damp, resolution)
 except SwaxsInputError as exc:
     st.error(md(exc), icon=":material/error:")
     sync_url(PAGE, url_names)
@@ -336,7 +360,10 @@ with numbers:
                        "cluster, size scale, spread and Q resolution fitted to the curve; "
                        f"{p.size_physics['extent_probability']:.0%} of the posterior within one shell or 5 % of it, "
                        f"{p.size_physics['monodisperse_probability']:.0%} on no spread of sizes, misfit "
-                       f"{p.size_physics['misfit']:.3g}), the volume-equivalent diameter and atom count from the "
+                       f"{p.size_physics['misfit']:.3g}; Q resolution "
+                       + ("the one given (0.7–1.4× of it tried)" if p.size_physics.get("resolution_given") else
+                          "unknown: none to the database's largest tried")
+                       + "), the volume-equivalent diameter and atom count from the "
                        f"window size model (its extent: {p.size_physics['window_model_extent_nm']:.2f} nm).")
         else:
             st.caption(f"Size from the SAXS window {lo:g}–{hi:g} 1/Å alone (the window size model).")

@@ -19,7 +19,7 @@ from swaxs_lib.ml.catalog import families
 from swaxs_lib.ml.experts import within_shell_or_5_percent
 from swaxs_lib.ml.models import load_bundle
 from swaxs_lib.ml.saxs_physics import (X_GRID, SaxsPhysics, decode_log_structure, encode_log_structure, physics_for,
-                                       structure_table)
+                                       resolution_sigma, smear_matrix, structure_table)
 
 Q_USER = np.geomspace(0.02, 0.3, 90)
 COUNTS = 1e4
@@ -39,9 +39,19 @@ def _ase_intensity(atoms, q: np.ndarray) -> np.ndarray:
     return np.array(XrDebye(atoms, wavelength=1.0, method=None).calc_pattern(x=q, mode="SAXS"))
 
 
-def _ase_curve(atoms, seed: int = 0) -> np.ndarray:
-    """ASE's Debye I(Q) at Q_USER with Poisson noise (COUNTS at the median) and a 2 % flat background."""
-    clean = _ase_intensity(atoms, Q_USER)
+def _gaussian_smeared(function, q: np.ndarray, dq: np.ndarray) -> np.ndarray:
+    """``function`` convolved with a Gaussian of 1-sigma ``dq`` at each point of ``q``: Gauss-Hermite
+    quadrature (60 nodes) of function(|Q|), independent of the sizer's matrix on the database's grid."""
+    nodes, weights = np.polynomial.hermite_e.hermegauss(60)
+    shifted = np.abs(q[:, None] + dq[:, None] * nodes[None, :])
+    return (function(np.maximum(shifted, 1e-4).ravel()).reshape(shifted.shape) * weights).sum(axis=1) / weights.sum()
+
+
+def _ase_curve(atoms, seed: int = 0, dq: np.ndarray | None = None) -> np.ndarray:
+    """ASE's Debye I(Q) at Q_USER (smeared by ``dq``) with Poisson noise (COUNTS at the median) and a 2 % flat
+    background."""
+    clean = (_ase_intensity(atoms, Q_USER) if dq is None
+             else _gaussian_smeared(lambda q: _ase_intensity(atoms, q), Q_USER, dq))
     ref = np.median(clean)
     return np.random.default_rng(seed).poisson(clean / ref * COUNTS) * ref / COUNTS + 0.02 * ref
 
@@ -130,10 +140,52 @@ def test_a_fine_grid_is_averaged_and_not_interpolated(physics):
     assert abs(got.extent_nm - _extent_nm(atoms)) <= 0.05 * _extent_nm(atoms), got
 
 
+@pytest.mark.parametrize("build, arguments, family", [
+    (Icosahedron, ("Au", 5), "icosahedron"),
+    (Decahedron, ("Au", 2, 2, 1), "decahedron q=2 r=1"),
+])
+def test_a_curve_is_sized_with_its_own_q_resolution(physics, build, arguments, family):
+    """A lab instrument's resolution, dQ/Q 2 % and 0.005 1/Å, given as a file's dQ column would give it: the
+    hypotheses are smeared with it (and 0.7-1.4 times it) instead of the database's range."""
+    atoms = build(*arguments)
+    table = load_bundle().extras["saxs_structures"]
+    dq = resolution_sigma(Q_USER, (0.02, 0.005))
+    curve = _ase_curve(atoms, dq=dq)
+    step = np.array([_shell_nm(table, atoms, family)])
+    got = physics.estimate(Q_USER, curve, (0.02, 0.3), q_resolution=dq)
+    assert got.resolution_given and got.misfit < 3, got
+    assert within_shell_or_5_percent(np.array([got.extent_nm]), np.array([_extent_nm(atoms)]), step)[0], got
+    assert got.extent_probability > 0.75
+    # a dQ misstated by 2 (a FWHM read as 1 sigma) is not a confident wrong answer
+    twice = physics.estimate(Q_USER, curve, (0.02, 0.3), q_resolution=2 * dq)
+    assert (within_shell_or_5_percent(np.array([twice.extent_nm]), np.array([_extent_nm(atoms)]), step)[0]
+            or twice.extent_probability < 0.75), twice
+    # a dQ column of zeros says nothing: the database's resolutions are tried
+    assert not physics.estimate(Q_USER, curve, (0.02, 0.3), q_resolution=0 * dq).resolution_given
+
+
+def test_the_smearing_matrix_of_a_users_dq_is_the_gaussian_convolution():
+    """A dQ per point not of the simulator's form (an instrument's), on a user's grid: the matrix against
+    Gauss-Hermite quadrature of the analytic sphere form factor (a 4 nm sphere, deep minima)."""
+    from swaxs_lib.ml.simulate import Q_GRID
+
+    def sphere(q):
+        x = q * 20.0
+        return (3 * (np.sin(x) - x * np.cos(x)) / x**3) ** 2
+
+    q = np.geomspace(0.03, 0.3, 77)
+    dq = resolution_sigma(q, (0.03, 0.004)) * (1 + 0.3 * np.sin(40 * q))
+    matrix, n = smear_matrix(q, dq)
+    np.testing.assert_allclose(matrix @ sphere(Q_GRID[:n]), _gaussian_smeared(sphere, q, dq), rtol=2e-3)
+
+
 @pytest.mark.parametrize("kwargs, match", [
     ({"window": (0.02, 1.0)}, "expected <= 0.6"),
     ({"element": "Fe"}, "element: got 'Fe'"),
     ({"group_weights": {"no such group": 1.0}}, "every size group has weight 0"),
+    ({"q_resolution": np.full(10, 0.01)}, "10 values for 90 points"),
+    ({"q_resolution": np.full(90, -0.01)}, "expected 1-sigma dQ >= 0"),
+    ({"q_resolution": Q_USER}, "median dQ/Q 1"),
 ])
 def test_bad_input_names_what_was_expected(physics, kwargs, match):
     call = {"window": (0.02, 0.3), **kwargs}
@@ -151,7 +203,6 @@ def test_non_positive_intensity_in_the_window_is_refused(physics):
 def test_the_smearing_matrix_smears_as_the_simulator_does():
     """The hypotheses' Q resolution must be the database's: the matrix against simulate.smear on a curve with
     deep minima (a 4 nm sphere), at the database's largest resolution."""
-    from swaxs_lib.ml.saxs_physics import smear_matrix
     from swaxs_lib.ml.simulate import Q_GRID, smear
     from swaxs_lib.ml.windows import window_points
 

@@ -171,6 +171,33 @@ def _measured_dir(args: argparse.Namespace) -> Path | None:
     return None
 
 
+def q_resolution_of(flag: str | None, measurement, kind: str):
+    """The 1-sigma dQ (1/Å) per point ``predict`` gives the SAXS sizer: ``--q-resolution REL[,ABS]``
+    (sigma_Q = sqrt((REL Q)² + ABS²)) if given, else the file's dQ column, else None (I(Q) only).
+
+    Raises
+    ------
+    SwaxsInputError
+        A flag that is not one or two numbers >= 0, or given for a G(r).
+    """
+    import math
+
+    from swaxs_lib.ml.saxs_physics import resolution_sigma
+
+    if flag is None:
+        return None if kind != "iq" else measurement.x_resolution
+    try:
+        parts = [float(v) for v in flag.split(",")]
+    except ValueError:
+        parts = []
+    if kind != "iq" or not 1 <= len(parts) <= 2 or not all(math.isfinite(v) and v >= 0 for v in parts):
+        raise SwaxsInputError(f"--q-resolution: got {flag!r}{' for a G(r)' if kind != 'iq' else ''}; expected "
+                              "REL[,ABS] >= 0 for an I(Q): sigma_Q = sqrt((REL Q)² + ABS²), ABS in 1/Å "
+                              "(e.g. 0.02 or 0.02,0.003)")
+    relative, absolute = (parts + [0.0])[:2]
+    return resolution_sigma(measurement.x, (relative, absolute))
+
+
 def _cmd_predict(args: argparse.Namespace) -> dict[str, Any]:
     from swaxs_lib.ml.models import load_bundle
     from swaxs_lib.ml.predict import composition_elements, matches_columns, model_input, predict, prediction_row
@@ -192,10 +219,11 @@ def _cmd_predict(args: argparse.Namespace) -> dict[str, Any]:
         say(f"element one of {', '.join(allowed)}, from the header's {facts.composition_text}")
     from swaxs_lib.ml.measured import domain_reasons
 
+    dq = q_resolution_of(args.q_resolution, measurement, kind)
     prediction = predict(bundle, kind, x, values, element=args.element, top=args.top,
                          element_source="header" if choice.from_header else "user", allowed_elements=allowed,
                          shape_hint=args.shape, domain_reasons=domain_reasons(measurement, facts),
-                         q_damp_inv_angstrom=args.qdamp)
+                         q_damp_inv_angstrom=args.qdamp, q_resolution=dq)
     result = prediction.to_dict()
     result["warnings"] = list(notes) + result["warnings"]
     result["data"] = dataset_id or args.data
@@ -255,6 +283,10 @@ def register(sub) -> None:
     p.add_argument("--qdamp", type=float, metavar="1/Å",
                    help="G(r): the instrument's Q damping, refined on a calibrant (Ni, Si): tells a particle "
                         "larger than the database's, or bulk, from one inside it")
+    p.add_argument("--q-resolution", metavar="REL[,ABS]",
+                   help="I(Q): the instrument's 1-sigma Q resolution, sigma_Q = sqrt((REL Q)² + ABS²) with ABS in "
+                        "1/Å, e.g. 0.02,0.003 (default: the file's dQ column, if it has one): a SAXS-only curve is "
+                        "then sized with it, and held out right more often")
     p.add_argument("--models", metavar="DIR", help="model folder (default: the shipped one)")
     p.add_argument("--top", type=int, default=5, help="library matches to report (default 5)")
     p.add_argument("--out", metavar="FILE.csv", help="one CSV row: shape, probabilities, size, interval, element")

@@ -30,6 +30,8 @@ Metrics, per test split and per model family:
   ``windows_physics``: the physics sizer (:mod:`swaxs_lib.ml.saxs_physics`), whose extent ``predict``
   reports for a SAXS-only curve without a shape, on the windows up to 0.6 1/Å
   (:func:`physics_scores`); the SAXS-only extent targets read it where the folder has the sizer;
+  ``windows_physics_resolution_given``: the same on the targets' window with each curve's Q resolution
+  given, as a file's dQ column gives it (``predict`` uses a file's);
 * with a folder of measured data, ``measured``: every measured curve predicted as the ``predict``
   command does, beside what its SOURCE.md says (:mod:`swaxs_lib.ml.measured`).
 """
@@ -75,6 +77,14 @@ WINDOW_TARGETS: dict[str, tuple[str, str, str, float]] = {
     "volume-equivalent diameter within ±1 shell / ±5 %, 20 % polydisperse SAXS 0.02–0.3 1/Å": (
         "test-poly20", "0.02-0.3", "volume_diameter_within_shell_or_5_percent", 0.90),
 }
+#: The same extent targets with each curve's Q resolution given (a file's dQ column; the issue: "condition on
+#: the user's own Q grid and uncertainties"), read from ``windows_physics_resolution_given``.
+RESOLUTION_GIVEN_TARGETS: dict[str, tuple[str, str, str, float]] = {
+    "size within ±1 shell / ±5 %, monodisperse SAXS 0.02–0.3 1/Å, dQ given": (
+        "test-mono", "0.02-0.3", "extent_within_shell_or_5_percent", 0.95),
+    "size within ±1 shell / ±5 %, 20 % polydisperse SAXS 0.02–0.3 1/Å, dQ given": (
+        "test-poly20", "0.02-0.3", "extent_within_shell_or_5_percent", 0.90),
+}
 #: Curves per split the physics sizer is scored on (seeded), but for the targets' window (every curve).
 PHYSICS_CURVES = 200
 PHYSICS_SEED = 20261206
@@ -101,14 +111,20 @@ def score_targets(report: dict[str, Any]) -> dict[str, dict]:
         value = report.get(source, {}).get(split, {}).get(window, {}).get(metric)
         if value is not None:
             targets[label] = {"value": value, "goal": goal, "met": value >= goal, "baseline": None}
+    for label, (split, window, metric, goal) in RESOLUTION_GIVEN_TARGETS.items():
+        value = report.get("windows_physics_resolution_given", {}).get(split, {}).get(window, {}).get(metric)
+        if value is not None:
+            targets[label] = {"value": value, "goal": goal, "met": value >= goal, "baseline": None}
     return targets
 
 
 def physics_scores(physics, table: SampleTable, progress: Callable | None = None,
-                   curves: int = PHYSICS_CURVES) -> dict[str, dict]:
+                   curves: int = PHYSICS_CURVES, resolution_given: bool = False) -> dict[str, dict]:
     """``windows_physics[split][window]``: the physics sizer (:mod:`swaxs_lib.ml.saxs_physics`) on every SAXS
     window up to its Q_hi limit, on ``curves`` curves per split (seeded; every curve of the split on
-    :data:`PHYSICS_TARGET_WINDOW`, the targets' window): about 35 ms a curve."""
+    :data:`PHYSICS_TARGET_WINDOW`, the targets' window): about 35 ms a curve.  ``resolution_given``:
+    ``windows_physics_resolution_given``, the targets' window only, the same ``curves`` curves per split,
+    each with its Q resolution given (about 1 s a curve: its hypotheses are built for it)."""
     from swaxs_lib.ml.saxs_physics import Q_HI_MAX, held_out_scores
     from swaxs_lib.ml.windows import ladder_windows
 
@@ -125,8 +141,11 @@ def physics_scores(physics, table: SampleTable, progress: Callable | None = None
         def scores(sel: np.ndarray, ws: list) -> dict:
             bar = (lambda done, total: progress(done, total, f"{split} physics sizer")) if progress else None
             return held_out_scores(physics, table.q_inv_angstrom, table.iq[sel],
-                                   {k: v[sel] for k, v in labels.items()}, ws, bar)
+                                   {k: v[sel] for k, v in labels.items()}, ws, bar, resolution_given)
 
+        if resolution_given:
+            out[split] = scores(chosen, [PHYSICS_TARGET_WINDOW])
+            continue
         out[split] = scores(chosen, [w for w in windows if w != PHYSICS_TARGET_WINDOW])
         if PHYSICS_TARGET_WINDOW in windows:
             out[split].update(scores(rows, [PHYSICS_TARGET_WINDOW]))
@@ -240,6 +259,8 @@ def evaluate(bundle: ModelBundle, table: SampleTable, *,
     physics = physics_for(bundle) if physics_curves > 0 else None
     if physics is not None and "size_window" in bundle.extras:
         report["windows_physics"] = physics_scores(physics, table, progress, physics_curves)
+        report["windows_physics_resolution_given"] = physics_scores(physics, table, progress, physics_curves,
+                                                                    resolution_given=True)
     if measured_dir is not None:
         from swaxs_lib.ml.measured import measured_table
 
@@ -307,6 +328,9 @@ def format_report(report: dict[str, Any]) -> str:
     for split, windows in report.get("windows_physics", {}).items():
         lines.append(f"{split:12s} SAXS windows, physics sizer, extent ±1 shell/±5%: " + ", ".join(
             f"{w} {m['extent_within_shell_or_5_percent']:.3f}" for w, m in windows.items()))
+    for split, windows in report.get("windows_physics_resolution_given", {}).items():
+        lines.append(f"{split:12s} SAXS window, physics sizer with dQ given, extent ±1 shell/±5%: " + ", ".join(
+            f"{w} {m['extent_within_shell_or_5_percent']:.3f}" for w, m in windows.items()))
     for split, windows in report.get("windows", {}).items():
         lines.append(f"{split:12s} SAXS windows, size ±1 shell/±5%: " + ", ".join(
             f"{w} {m['extent_within_shell_or_5_percent']:.3f}" for w, m in windows.items()))
@@ -324,5 +348,5 @@ def format_report(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["ROUTES", "TARGETS", "WINDOW_TARGETS", "evaluate", "expected_calibration_error", "format_report",
+__all__ = ["RESOLUTION_GIVEN_TARGETS", "ROUTES", "TARGETS", "WINDOW_TARGETS", "evaluate", "expected_calibration_error", "format_report",
            "physics_scores", "score_targets"]

@@ -199,7 +199,8 @@ class ModelBundle:
         (:func:`swaxs_lib.ml.saxs_physics.structure_table`), when it holds ``saxs_structures.npz``;
         ``held_out_windows``, ``evaluation.json``'s held-out accuracy per split and SAXS window
         (``{"test-mono": {"0.02-0.3": {...}}}``), when ``evaluate`` has written it, and
-        ``held_out_windows_physics``, the physics sizer's (``windows_physics``).
+        ``held_out_windows_physics``, the physics sizer's (``windows_physics``), and
+        ``held_out_windows_physics_resolution_given``, its with each curve's dQ given.
     """
 
     manifest: dict[str, Any]
@@ -627,7 +628,8 @@ def load_bundle(folder: str | Path | None = None) -> ModelBundle:
             extras["saxs_structures"] = {k: data[k] for k in data.files}
     if (folder / "evaluation.json").is_file():  # held-out figures per SAXS window, quoted with a window's size
         evaluation = json.loads((folder / "evaluation.json").read_text())
-        for key, extra in (("windows", "held_out_windows"), ("windows_physics", "held_out_windows_physics")):
+        for key, extra in (("windows", "held_out_windows"), ("windows_physics", "held_out_windows_physics"),
+                           ("windows_physics_resolution_given", "held_out_windows_physics_resolution_given")):
             if isinstance(evaluation.get(key), dict):
                 extras[extra] = evaluation[key]
     bundle = ModelBundle(manifest, estimators, transforms, neighbours, library, extras)

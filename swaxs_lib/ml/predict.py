@@ -50,11 +50,12 @@ KNOWN_OUT_NOVELTY = 2.0
 
 
 def saxs_only_size_note(window: tuple[float, float], held_out: dict | None,
-                        held_out_physics: dict | None = None) -> str:
+                        held_out_physics: dict | None = None, resolution_given: bool = False) -> str:
     """Why a SAXS-only curve's volume-equivalent diameter comes first, with the held-out figures of its window.
 
     ``held_out`` is ``evaluation.json``'s ``windows`` (``ModelBundle.extras["held_out_windows"]``, the window
-    model's); ``held_out_physics`` its ``windows_physics``, given where the extent came from the physics
+    model's); ``held_out_physics`` its ``windows_physics`` (``windows_physics_resolution_given`` with
+    ``resolution_given``: the curve's dQ was used), given where the extent came from the physics
     sizer.  Without figures for this window (a folder ``evaluate`` has not seen), the note says so instead of
     quoting another's.
     """
@@ -73,7 +74,8 @@ def saxs_only_size_note(window: tuple[float, float], held_out: dict | None,
                  f"{mono['volume_diameter_within_shell_or_5_percent']:.2f} of monodisperse and "
                  f"{poly['volume_diameter_within_shell_or_5_percent']:.2f} of 20 % polydisperse curves, extent "
                  f"{extent_figures[0]['extent_within_shell_or_5_percent']:.2f} / "
-                 f"{extent_figures[1]['extent_within_shell_or_5_percent']:.2f}")
+                 f"{extent_figures[1]['extent_within_shell_or_5_percent']:.2f}"
+                 + (" with each curve's dQ given, as this file's" if resolution_given else ""))
     else:
         note += ". No held-out figures for this window in the model folder (run `python -m swaxs_lib evaluate`)"
     return note
@@ -82,7 +84,8 @@ def saxs_only_size_note(window: tuple[float, float], held_out: dict | None,
 def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *, element: str | None = None,
             top: int = TOP_MATCHES, element_source: str = "user",
             allowed_elements: tuple[str, ...] | None = None, shape_hint: str | None = None,
-            domain_reasons: tuple[str, ...] = (), q_damp_inv_angstrom: float | None = None) -> Prediction:
+            domain_reasons: tuple[str, ...] = (), q_damp_inv_angstrom: float | None = None,
+            q_resolution: np.ndarray | None = None) -> Prediction:
     """Predict from one curve.
 
     Parameters
@@ -120,6 +123,11 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
         larger than the database's is refused a size, and its probabilities are tempered as for
         ``domain_reasons``.  Without it, a G(r) that dies away as a damped bulk crystal's is
         warned about ("size not bounded"): its size is only a lower bound.
+    q_resolution : numpy.ndarray, optional
+        I(Q) only: the 1-sigma Q resolution dQ (1/Å) of each point of ``x`` (a file's dQ column,
+        :attr:`swaxs_lib.io.measurement.Measurement.x_resolution`): the physics SAXS-only sizer then tries
+        multiples of it instead of the database's range of resolutions (held out: right more often,
+        ``evaluation.json`` → ``windows_physics_resolution_given``).
 
     Returns
     -------
@@ -139,8 +147,14 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
                               "Q damping of a G(r), 0-0.2 1/Å")
     x = np.asarray(x, dtype=float)
     values = np.asarray(values, dtype=float)
+    if q_resolution is not None:
+        q_resolution = np.asarray(q_resolution, dtype=float)
+        if kind != "iq" or q_resolution.shape != x.shape:
+            raise SwaxsInputError(f"q_resolution: {q_resolution.size} values for {'an' if kind == 'iq' else 'a'} "
+                                  f"{kind} of {x.size} points; expected one dQ (1/Å) per point of an I(Q)")
     order = np.argsort(x)
     x, values = x[order], values[order]
+    q_resolution = None if q_resolution is None else q_resolution[order]
     top_value = float(np.max(np.abs(values))) if values.size else 0.0
     if values.size and float(np.ptp(values)) <= 1e-12 * top_value:  # also all 0
         raise SwaxsInputError(f"curve: every value is {values[0]:.6g}; expected a curve that varies (the models read "
@@ -233,12 +247,13 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
         no_shape = gate_proba is None and allowed_groups is None
         physics = physics_for(bundle) if no_shape and size_window[1] <= Q_HI_MAX else None
         if physics is not None:
-            est = physics.estimate(x, values, size_window, element=element if element in ELEMENTS else None)
+            est = physics.estimate(x, values, size_window, element=element if element in ELEMENTS else None,
+                                   q_resolution=q_resolution)
             used.append("saxs_physics")
             size_physics = {"extent_probability": round(est.extent_probability, 4),
                             "monodisperse_probability": round(est.monodisperse_probability, 4),
                             "misfit": round(est.misfit, 3), "hypotheses": est.hypotheses,
-                            "window_model_extent_nm": diameter}
+                            "resolution_given": est.resolution_given, "window_model_extent_nm": diameter}
             diameter = round(est.extent_nm, 4)
             interval = tuple(round(v, 4) for v in est.extent_interval_nm)
             if est.misfit > MISFIT_LIMIT:
@@ -247,8 +262,15 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
                                 f"{MISFIT_LIMIT:g})")
         if gate_proba is None and allowed_groups is None:  # no shape: the size SAXS determines comes first
             primary = "volume_diameter"
-            size_note = saxs_only_size_note(size_window, bundle.extras.get("held_out_windows"),
-                                            bundle.extras.get("held_out_windows_physics") if size_physics else None)
+            # the figures with each curve's dQ given where the file's was used and evaluate scored this window so
+            name = f"{size_window[0]:g}-{size_window[1]:g}"
+            with_dq = bundle.extras.get("held_out_windows_physics_resolution_given") or {}
+            with_dq = (size_physics.get("resolution_given", False)
+                       and all(name in with_dq.get(split, {}) for split in ("test-mono", "test-poly20")))
+            physics_figures = (None if not size_physics else bundle.extras.get(
+                "held_out_windows_physics_resolution_given" if with_dq else "held_out_windows_physics"))
+            size_note = saxs_only_size_note(size_window, bundle.extras.get("held_out_windows"), physics_figures,
+                                            resolution_given=with_dq)
     elif plan["size"]:
         log_d, log_n = run(plan["size"], "size")
         half = bundle.manifest["models"][plan["size"]]["size_half_width_log"]

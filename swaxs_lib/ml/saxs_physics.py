@@ -71,6 +71,10 @@ WIDTHS = (0.0, 0.1, 0.2, 0.3)
 #: Q resolutions sigma_Q = sqrt((relative Q)² + absolute²) (relative, absolute 1/Å): none, the database's
 #: median and its largest (:func:`swaxs_lib.ml.simulate.draw_variant`).
 RESOLUTIONS = ((0.0, 0.0), (0.015, 0.01), (0.03, 0.02))
+#: With the curve's own resolution given (a file's dQ column): these multiples of it are the hypotheses
+#: instead of :data:`RESOLUTIONS` (as many), since a stated dQ is itself an estimate.  Held out at 0.02-0.3
+#: 1/Å, 200 monodisperse curves: the truth alone 0.94 right, these multiples 0.935, :data:`RESOLUTIONS` 0.88.
+STATED_RESOLUTION_FACTORS = (0.7, 1.0, 1.4)
 #: Debye-Waller B (Å²) of every hypothesis (the library's).
 B_ISO = 0.6
 #: The largest background per unit of intensity scale, per atom, in units of f_Au(Q_lo)²: the database's
@@ -122,6 +126,7 @@ class PhysicsSize:
     monodisperse_probability: float
     misfit: float
     hypotheses: int
+    resolution_given: bool
     seconds: float
 
 
@@ -187,25 +192,46 @@ def member_prior(family: np.ndarray, shape_class: np.ndarray) -> np.ndarray:
     return np.array([1 / len(per_class) / per_class[c] / rungs[f] for f, c in zip(family, shape_class)])
 
 
-def smear_matrix(q: np.ndarray, resolution: tuple[float, float]) -> tuple[np.ndarray, int]:
+def resolution_sigma(q: np.ndarray, resolution: tuple[float, float]) -> np.ndarray:
+    """sigma_Q = sqrt((relative Q)² + absolute²) (1/Å) at ``q`` for ``resolution`` = (relative, absolute), as
+    the simulator draws it."""
+    relative, absolute = resolution
+    return np.sqrt((relative * np.asarray(q, float)) ** 2 + absolute**2)
+
+
+def smear_matrix(q: np.ndarray, resolution: tuple[float, float] | np.ndarray,
+                 n_max: int | None = None) -> tuple[np.ndarray, int]:
     """The simulator's Gaussian Q resolution (:func:`swaxs_lib.ml.simulate.smear`) as a matrix: smeared I
-    at ``q`` (points of :data:`Q_GRID`) = M @ I at the first n points of :data:`Q_GRID`, normalised over
-    the grid as ``smear`` does, columns beyond 8 sigma of the last point dropped.
+    at ``q`` (points of :data:`Q_GRID`, or a user's) = M @ I at the first n points of :data:`Q_GRID`,
+    normalised over the grid as ``smear`` does, columns beyond 8 sigma of the last point dropped.
+
+    Parameters
+    ----------
+    q : numpy.ndarray
+        Increasing Q (1/Å).
+    resolution : (float, float) or numpy.ndarray
+        (relative, absolute) as the simulator's variants give it (:func:`resolution_sigma`), or the 1-sigma
+        dQ (1/Å) of each point of ``q`` (a file's).
+    n_max : int, optional
+        At most this many columns (the stored structure factors' reach): rows are then renormalised over them.
 
     Returns
     -------
     (numpy.ndarray (len(q), n), n)
     """
-    relative, absolute = resolution
     index = np.searchsorted(Q_GRID, q - 1e-9)
-    sigma = np.sqrt((relative * q) ** 2 + absolute**2)
+    sigma = (resolution_sigma(q, resolution) if isinstance(resolution, tuple)
+             else np.asarray(resolution, float))
     if not np.any(sigma > 0):
         n = int(index.max()) + 1
         return np.eye(n)[index], n
     sigma = np.maximum(sigma, 1e-9)
     weights = np.exp(-0.5 * ((Q_GRID[None, :] - q[:, None]) / sigma[:, None]) ** 2) * np.gradient(Q_GRID)[None, :]
     weights /= weights.sum(axis=1, keepdims=True)
-    n = int(np.searchsorted(Q_GRID, q[-1] + 8 * sigma[-1]))
+    n = int(np.searchsorted(Q_GRID, np.max(q + 8 * sigma)))
+    if n_max is not None and n > n_max:
+        n = n_max
+        return weights[:, :n] / weights[:, :n].sum(axis=1, keepdims=True), n
     return weights[:, :n], n
 
 
@@ -270,6 +296,8 @@ class SaxsPhysics:
         scale_el = np.array([element_scale(e) for e in ELEMENTS])
         self.scales = np.geomspace(scale_el.min() * 0.97, scale_el.max() * 1.03, N_SCALES)
         # every hypothesis's labels (width-major, then resolution, member, scale), the same on every Q grid
+        if len(STATED_RESOLUTION_FACTORS) != len(RESOLUTIONS):
+            raise ValueError("STATED_RESOLUTION_FACTORS and RESOLUTIONS: expected as many (one set of labels)")
         gold_volume = lattice_constant("Au", "fcc") ** 3 / 4
         blocks = []
         for w_index, mix in enumerate(self.mixes):
@@ -288,10 +316,12 @@ class SaxsPhysics:
         self._grids: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
 
-    def _hypotheses(self, q: np.ndarray, q_lo: float) -> dict[str, np.ndarray]:
+    def _hypotheses(self, q: np.ndarray, q_lo: float, sigma_q: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """Every hypothesis's curve at the points ``q`` (1/Å, increasing) and its labels: built once per Q
-        grid (a batch from one instrument shares it), kept for the :data:`CACHED_GRIDS` last used."""
-        key = (np.round(q, 9).tobytes(), q_lo)
+        grid and resolution (a batch from one instrument shares them), kept for the :data:`CACHED_GRIDS`
+        last used.  ``sigma_q``: the curve's own 1-sigma dQ (1/Å) at ``q``, whose
+        :data:`STATED_RESOLUTION_FACTORS` multiples replace :data:`RESOLUTIONS`."""
+        key = (np.round(q, 9).tobytes(), q_lo, None if sigma_q is None else np.round(sigma_q, 9).tobytes())
         with self._lock:
             if key in self._grids:
                 self._grids.move_to_end(key)
@@ -300,8 +330,12 @@ class SaxsPhysics:
 
         from swaxs_lib.scattering.form_factors import form_factor
 
-        smears = {r: smear_matrix(q, r) for r in RESOLUTIONS if any(r)}
-        n_full = max(n for _, n in smears.values())
+        resolutions = (RESOLUTIONS if sigma_q is None
+                       else tuple(factor * sigma_q for factor in STATED_RESOLUTION_FACTORS))
+        # the structure factors reach x = X_GRID[-1]: the smearing integrates no further
+        reach = int(np.searchsorted(Q_GRID, X_GRID[-1] / self.scales.max(), side="right"))
+        smears = [smear_matrix(q, r, n_max=reach) if np.any(r) else None for r in resolutions]
+        n_full = max((m[1] for m in smears if m is not None), default=0)
         # the smeared curves integrate over the database's grid, as the simulator smears; the unsmeared ones
         # are computed at the points themselves
         points = np.concatenate((Q_GRID[:n_full], q))
@@ -324,9 +358,9 @@ class SaxsPhysics:
         for mix in self.mixes:
             mixed = np.asarray(sparse.csr_matrix(mix.astype(np.float32)) @ base)
             mixed = mixed.reshape(len(self.n_atoms), len(self.scales), len(points))
-            for resolution in RESOLUTIONS:
-                if any(resolution):
-                    matrix, n = smears[resolution]
+            for smear in smears:
+                if smear is not None:
+                    matrix, n = smear
                     curves.append((mixed[:, :, :n] @ matrix.T.astype(np.float32)).reshape(-1, len(q)))
                 else:
                     curves.append(mixed[:, :, n_full:].reshape(-1, len(q)))
@@ -357,7 +391,8 @@ class SaxsPhysics:
         return chi2[:, 0], c[k, 0] * a[k] + b[k, 0]
 
     def estimate(self, q_inv_angstrom: np.ndarray, intensity: np.ndarray, window: tuple[float, float],
-                 element: str | None = None, group_weights: dict[str, float] | None = None) -> PhysicsSize:
+                 element: str | None = None, group_weights: dict[str, float] | None = None,
+                 q_resolution: np.ndarray | None = None) -> PhysicsSize:
         """The size decision for one curve on ``window`` (a ladder window inside its range).
 
         Parameters
@@ -371,11 +406,16 @@ class SaxsPhysics:
         group_weights : dict, optional
             Size group (:func:`swaxs_lib.ml.catalog.size_group`) -> prior weight (a shape model's
             probabilities, or 1 for the groups of a shape the user knows); groups left out get none.
+        q_resolution : numpy.ndarray, optional
+            The 1-sigma Gaussian Q resolution dQ (1/Å) of each point (a file's dQ or Qdev column): its
+            :data:`STATED_RESOLUTION_FACTORS` multiples replace the database's :data:`RESOLUTIONS`.  All
+            zero counts as not given.
 
         Raises
         ------
         SwaxsInputError
-            A window beyond :data:`Q_HI_MAX`, I <= 0 in it, or an element not in the database.
+            A window beyond :data:`Q_HI_MAX`, I <= 0 in it, an element not in the database, or a
+            ``q_resolution`` not of the curve's length, negative, not finite, or wider than half of Q.
         """
         start = time.perf_counter()
         if window[1] > Q_HI_MAX + 1e-9:
@@ -384,10 +424,21 @@ class SaxsPhysics:
             raise SwaxsInputError(f"element: got {element!r}; expected one of {', '.join(ELEMENTS)}")
         q = np.asarray(q_inv_angstrom, float)
         y = np.asarray(intensity, float)
+        dq = None if q_resolution is None else np.asarray(q_resolution, float)
+        if dq is not None and dq.shape != q.shape:
+            raise SwaxsInputError(f"q_resolution: {dq.size} values for {q.size} points; expected one dQ a point")
         order = np.argsort(q)
         q, y = q[order], y[order]
         inside = np.isfinite(q) & np.isfinite(y) & (q >= window[0] * (1 - 1e-9)) & (q <= window[1] * (1 + 1e-9))
         q, y = q[inside], y[inside]
+        if dq is not None:
+            dq = dq[order][inside]
+            if not np.all(np.isfinite(dq)) or np.any(dq < 0):
+                raise SwaxsInputError("q_resolution: negative or not finite in the window; expected 1-sigma dQ >= 0 (1/Å)")
+            if np.median(dq / q) > 0.5:
+                raise SwaxsInputError(f"q_resolution: median dQ/Q {np.median(dq / q):.3g}; expected a 1-sigma dQ "
+                                      "below half of Q (1/Å, the unit of Q)")
+            dq = dq if np.any(dq > 0) else None
         if len(q) < 8 or np.any(y <= 0):
             raise SwaxsInputError(f"Q window {window[0]:g}..{window[1]:g} 1/Å: {len(q)} points, min I "
                                   f"{y.min() if len(y) else float('nan'):.3g}; expected >= 8 points of positive "
@@ -395,11 +446,13 @@ class SaxsPhysics:
         # a repeated exact minimum is a detector's (or the simulator's) floor, not a measurement
         use = ~((y == y.min()) & (np.sum(y == y.min()) > 1))
         q, y = q[use], y[use]
+        dq = None if dq is None else dq[use]
         if len(q) > MAX_POINTS:  # runs of consecutive points averaged: the curve's counts kept
             runs = np.array_split(np.arange(len(q)), MAX_POINTS)
             q = np.array([q[r].mean() for r in runs])
             y = np.array([y[r].mean() for r in runs])
-        hyp = self._hypotheses(q, window[0])
+            dq = None if dq is None else np.array([dq[r].mean() for r in runs])
+        hyp = self._hypotheses(q, window[0], dq)
         with np.errstate(divide="ignore"):
             log_prior = hyp["log_prior"] + np.log(scale_prior(self.scales, element))[hyp["scale_index"]]
             if group_weights is not None:
@@ -442,7 +495,8 @@ class SaxsPhysics:
             extent_probability=float(post[right].sum()), volume_diameter_nm=volume,
             volume_diameter_interval_nm=(min(v_lo, volume), max(v_hi, volume)), n_atoms=n_mid,
             n_atoms_interval=(n_lo, n_hi), monodisperse_probability=float(post[hyp["width"][top] == 0].sum()),
-            misfit=temperature / local_noise(q, y, model), hypotheses=int(live.sum()), seconds=time.perf_counter() - start)
+            misfit=temperature / local_noise(q, y, model), hypotheses=int(live.sum()), resolution_given=dq is not None,
+            seconds=time.perf_counter() - start)
 
 
 def encode_log_structure(log_s: np.ndarray) -> dict[str, np.ndarray]:
@@ -462,23 +516,30 @@ def decode_log_structure(table: dict[str, np.ndarray]) -> np.ndarray:
 
 
 def held_out_scores(physics: SaxsPhysics, q: np.ndarray, iq: np.ndarray, labels: dict[str, np.ndarray],
-                    windows: list[tuple[float, float]], progress: Callable[[int, int], None] | None = None
-                    ) -> dict[str, dict[str, float]]:
+                    windows: list[tuple[float, float]], progress: Callable[[int, int], None] | None = None,
+                    resolution_given: bool = False) -> dict[str, dict[str, float]]:
     """The physics sizer on held-out curves ``iq`` (n, len(q)) with database ``labels``, per window: the
     share of extents and volume-equivalent diameters within one shell or 5 %, the median relative extent
     error, the share of 90 % extent intervals holding the truth, the mean reported probability (to set
     beside the share right), the share called monodisperse (probability > 0.5), the misfit's 99th
     percentile and ``n``; the keys of :func:`swaxs_lib.ml.windows.window_scores` where they mean the same.
+    ``resolution_given``: each curve's dQ (its variant's, ``labels["variant_json"]``) is given, as a file's
+    dQ column gives it (about 1 s a curve: the hypotheses are built for each).
     """
+    import json
+
     from swaxs_lib.ml.experts import within_shell_or_5_percent
     from swaxs_lib.ml.windows import volume_step, window_labels, window_name
 
     truth = window_labels(labels)
+    if resolution_given:
+        variants = [json.loads(v) for v in labels["variant_json"]]
+        dqs = [resolution_sigma(q, (v["resolution_relative"], v["resolution_inv_angstrom"])) for v in variants]
     out, done = {}, 0
     for window in windows:
         got = []
-        for y in iq:
-            got.append(physics.estimate(q, y, window))
+        for k, y in enumerate(iq):
+            got.append(physics.estimate(q, y, window, q_resolution=dqs[k] if resolution_given else None))
             done += 1
             if progress is not None:
                 progress(done, len(windows) * len(iq))
@@ -521,5 +582,5 @@ def physics_for(bundle) -> SaxsPhysics | None:
 _BUILD_LOCK = threading.Lock()
 
 
-__all__ = ["B_ISO", "MISFIT_LIMIT", "PhysicsSize", "Q_HI_MAX", "decode_log_structure", "encode_log_structure", "held_out_scores", "RESOLUTIONS", "STRUCTURES_FILE", "SaxsPhysics", "WIDTHS", "X_GRID",
-           "ladder_rows", "member_prior", "physics_for", "save_structures", "scale_prior", "smear_matrix", "structure_factors", "structure_table"]
+__all__ = ["B_ISO", "MISFIT_LIMIT", "PhysicsSize", "Q_HI_MAX", "decode_log_structure", "encode_log_structure", "held_out_scores", "RESOLUTIONS", "STATED_RESOLUTION_FACTORS", "STRUCTURES_FILE", "SaxsPhysics", "WIDTHS", "X_GRID",
+           "ladder_rows", "member_prior", "physics_for", "resolution_sigma", "save_structures", "scale_prior", "smear_matrix", "structure_factors", "structure_table"]
