@@ -7,11 +7,15 @@ extents and volume-equivalent diameters within one shell or 5 %
 (``windows.window_knn``) on the same curves, the physics decision's mean reported probability (its
 calibration: it should match its share right), the share of its 90 % extent intervals holding the truth,
 and its time per curve (the first curve of a window, which builds the window's hypotheses, excluded and
-reported apart).  ``--element-known`` gives each curve's element, as a user who names it would.
+reported apart).  ``--element-known`` gives each curve's element, as a user who names it would; ``--shape-known`` its shape
+(``--shape``); ``--resolution-known`` its Q resolution (a file's dQ column); ``--monodisperse`` tells the physics
+sizer every curve has one size (``predict --monodisperse``; wrong on the polydisperse split, which shows what a
+wrong claim costs).
 
     cp /work/mldb/ml.duckdb /tmp/sizer.duckdb      # read a copy (a test-splits-only build-db suffices)
     PYTHONPATH=. nice python benchmarks/ml_saxs_sizer.py --db /tmp/sizer.duckdb [--per-split 400]
-        [--windows "0.02-0.3,0.03-0.2,0.05-0.1,0.02-0.6"] [--element-known]
+        [--windows "0.02-0.3,0.03-0.2,0.05-0.1,0.02-0.6"] [--element-known] [--shape-known]
+        [--resolution-known] [--monodisperse]
 """
 
 from __future__ import annotations
@@ -51,6 +55,11 @@ def main() -> None:
     parser.add_argument("--shape-known", action="store_true",
                         help="give each curve's shape (its cluster shape name, as --shape does): both estimators "
                              "restricted to its size groups")
+    parser.add_argument("--resolution-known", action="store_true",
+                        help="give each curve's Q resolution (its variant's dQ), as a file's dQ column does")
+    parser.add_argument("--monodisperse", action="store_true",
+                        help="tell the physics sizer every curve is monodisperse (--monodisperse; on the 20 %% "
+                             "polydisperse split this is the wrong thing told)")
     parser.add_argument("--seed", type=int, default=20261206)
     parser.add_argument("--temperature-factor", type=float, default=None,
                         help="override saxs_physics.REPORT_TEMPERATURE_FACTOR (to choose it on a calibration subset)")
@@ -73,10 +82,14 @@ def main() -> None:
     q, iq = np.asarray(test.q_inv_angstrom), np.asarray(test.iq)[chosen]
     truth = window_labels(labels)
     elements = np.asarray(labels["element"])
+    variants = [json.loads(v) for v in labels["variant_json"]]
+    dqs = [saxs_physics.resolution_sigma(q, (v["resolution_relative"], v["resolution_inv_angstrom"])) for v in variants]
     groups = size_groups()
     allowed = [shape_groups(SHAPE_OF_CLASS[c]) for c in labels["shape_class"]] if args.shape_known else None
     print(f"{len(chosen)} curves ({args.per_split} per split, seed {args.seed}), element "
-          f"{'given' if args.element_known else 'unknown'}, shape {'given' if args.shape_known else 'unknown'}; share within one shell or 5 %")
+          f"{'given' if args.element_known else 'unknown'}, shape {'given' if args.shape_known else 'unknown'}, dQ "
+          f"{'given' if args.resolution_known else 'unknown'}{', told monodisperse' if args.monodisperse else ''}; "
+          "share within one shell or 5 %")
     print(f"{'window':10s} {'split':12s} {'extent phys':>11s} {'kNN':>6s} {'mean p':>7s} {'90% int':>7s} "
           f"{'vol d phys':>10s} {'kNN':>6s} {'ms/curve':>8s}")
     summary = {}
@@ -93,7 +106,9 @@ def main() -> None:
         misfit = np.zeros(len(chosen))
         for i in range(len(chosen)):
             got = physics.estimate(q, iq[i], window, element=elements[i] if args.element_known else None,
-                                   group_weights={groups[g]: 1.0 for g in allowed[i]} if args.shape_known else None)
+                                   group_weights={groups[g]: 1.0 for g in allowed[i]} if args.shape_known else None,
+                                   q_resolution=dqs[i] if args.resolution_known else None,
+                                   monodisperse=args.monodisperse)
             if i == 0:
                 first = got.seconds
             else:
@@ -124,7 +139,8 @@ def main() -> None:
         log(f"window {name}: hypotheses built in {build:.1f} s; misfit quantiles 50/95/99/max "
             f"{summary[name]['misfit_quantiles_50_95_99_max']}")
     print(json.dumps({"curves": int(len(chosen)), "element_known": args.element_known,
-                      "shape_known": args.shape_known, "windows": summary}))
+                      "shape_known": args.shape_known, "resolution_known": args.resolution_known,
+                      "monodisperse_told": args.monodisperse, "windows": summary}))
 
 
 if __name__ == "__main__":

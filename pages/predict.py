@@ -31,6 +31,7 @@ from pages._shared import (
     follow_default,
     format_value,
     md,
+    parse_bool,
     parse_choice,
     parse_number,
     plot_config,
@@ -84,9 +85,10 @@ def load_measurement(dataset_id: str):
 @st.cache_data(max_entries=32, show_spinner="Predicting...")
 def prediction_for(folder: str, dataset_id: str, element: str | None, source: str = "user",
                    allowed: tuple[str, ...] | None = None, q_damp: float | None = None,
-                   resolution: tuple[float, float] | None = None):
+                   resolution: tuple[float, float] | None = None, monodisperse: bool = False):
     """(model kind, x, values, notes, Prediction) for a stored dataset; raises SwaxsInputError.
-    ``resolution``: the instrument's (relative, absolute 1/Å) Q resolution, else the file's dQ if it has one."""
+    ``resolution``: the instrument's (relative, absolute 1/Å) Q resolution, else the file's dQ if it has one;
+    ``monodisperse``: the sample holds one size."""
     m = load_measurement(dataset_id)
     kind, x, values, notes = model_input(m.kind, m.x, m.values, element)
     dq = (None if kind != "iq" else resolution_sigma(m.x, resolution) if resolution is not None
@@ -94,7 +96,7 @@ def prediction_for(folder: str, dataset_id: str, element: str | None, source: st
     return kind, x, values, notes, predict(model_bundle(folder), kind, x, values, element=element,
                                            top=TOP_MATCHES, element_source=source, allowed_elements=allowed,
                                            domain_reasons=domain_reasons(m), q_damp_inv_angstrom=q_damp,
-                                           q_resolution=dq)
+                                           q_resolution=dq, monodisperse=monodisperse)
 
 
 def parameters_text(parameters: dict) -> str:
@@ -298,7 +300,7 @@ if load_measurement(dataset_id).kind == "gr":
              "as a damped bulk crystal's gets a size that is only a lower bound.")
     q_damp = st.session_state[qdamp_key]
     url_names.append("qdamp")
-resolution = None
+resolution, monodisperse = None, False
 if load_measurement(dataset_id).kind != "gr":
     has_dq = load_measurement(dataset_id).x_resolution is not None
     rel_key = url_key(PAGE, "dqrel", None, parse_number(0.0, 0.5))
@@ -315,7 +317,12 @@ if load_measurement(dataset_id).kind != "gr":
         key=abs_key, placeholder="0", **KEEP, help="The Q-independent part of σ_Q (beam size, pixel).")
     if st.session_state[rel_key] is not None or st.session_state[abs_key] is not None:
         resolution = (st.session_state[rel_key] or 0.0, st.session_state[abs_key] or 0.0)
-    url_names += ["dqrel", "dqabs"]
+    mono_key = url_key(PAGE, "mono", False, parse_bool)
+    res_cols[2].checkbox("One size (atomically precise clusters)", key=mono_key, **KEEP,
+                         help="The sample holds one size (from mass spectrometry, say): a SAXS-only curve is then "
+                              "sized without a spread of sizes. Wrong for an ordinary synthesis, whose sizes spread.")
+    monodisperse = st.session_state[mono_key]
+    url_names += ["dqrel", "dqabs", "mono"]
 folder = str(default_model_dir())
 
 try:
@@ -328,7 +335,7 @@ except SwaxsInputError as exc:
 try:
     kind, x, values, notes, p = prediction_for(
         folder, dataset_id, element, "header" if element is not None and element == facts.element else "user",
-        composition_elements(facts) if element is None else None, q_damp, resolution)
+        composition_elements(facts) if element is None else None, q_damp, resolution, monodisperse)
 except SwaxsInputError as exc:
     st.error(md(exc), icon=":material/error:")
     sync_url(PAGE, url_names)
@@ -360,9 +367,10 @@ with numbers:
                        "cluster, size scale, spread and Q resolution fitted to the curve; "
                        f"{p.size_physics['extent_probability']:.0%} of the posterior within one shell or 5 % of it, "
                        f"{p.size_physics['monodisperse_probability']:.0%} on no spread of sizes, misfit "
-                       f"{p.size_physics['misfit']:.3g}; Q resolution "
-                       + ("the one given (0.7–1.4× of it tried)" if p.size_physics.get("resolution_given") else
-                          "unknown: none to the database's largest tried")
+                       f"{p.size_physics['misfit']:.3g}; Q resolution: "
+                       + ("the one given, 0.7–1.4× of it tried" if p.size_physics.get("resolution_given") else
+                          "unknown, none to the database's largest tried")
+                       + ("; told one size" if p.size_physics.get("monodisperse_told") else "")
                        + "), the volume-equivalent diameter and atom count from the "
                        f"window size model (its extent: {p.size_physics['window_model_extent_nm']:.2f} nm).")
         else:

@@ -231,6 +231,44 @@ def test_a_saxs_only_curve_is_sized_from_its_own_window(bundle, q_min, q_max):
     assert f"extent {physics_mono['extent_within_shell_or_5_percent']:.2f} /" in p.size_note
 
 
+def test_a_files_dq_column_sizes_a_saxs_only_curve_with_its_resolution(bundle, tmp_path):
+    # a SasView four-column file (Q, I, dI, dQ) of a 309-atom Au icosahedron (exact Debye sum), smeared with its
+    # own dQ (dQ/Q 2 %, 0.003 1/Å; Gauss-Hermite quadrature, independent of the sizer's matrix)
+    from swaxs_lib.scattering import debye_intensity
+    from swaxs_lib.structures import icosahedron
+    from tests.inprocess import run_main
+
+    atoms = icosahedron("Au", 5).atoms
+    q = np.geomspace(0.02, 0.3, 120)
+    dq = np.sqrt((0.02 * q) ** 2 + 0.003**2)
+    nodes, weights = np.polynomial.hermite_e.hermegauss(40)
+    shifted = np.abs(q[:, None] + dq[:, None] * nodes).ravel()
+    intensity = (debye_intensity(atoms, shifted, b_iso_angstrom2=0.6).intensity.reshape(len(q), -1)
+                 * weights).sum(axis=1) / weights.sum()
+    path = tmp_path / "au309.dat"
+    path.write_text("\n".join(f"{a:.8g} {b:.8g} {0.01 * b:.4g} {c:.6g}" for a, b, c in zip(q, intensity, dq)) + "\n")
+
+    def predicted(*flags):
+        ran = run_main("predict", path, "--db", tmp_path / "s.duckdb", *flags)
+        assert ran.returncode == 0, ran.stderr
+        return json.loads(ran.stdout.strip().splitlines()[-1])
+
+    result = predicted()
+    assert result["size_physics"]["resolution_given"]
+    assert result["volume_diameter_nm"] == pytest.approx(2.16, rel=0.10)
+    assert result["extent_nm"] == pytest.approx(2.31, abs=0.58)  # ASE's 309-atom icosahedron, one shell 0.58 nm
+    # the note quotes the held-out figure with each curve's dQ given (evaluation.json)
+    given = bundle.extras["held_out_windows_physics_resolution_given"]["test-mono"]["0.02-0.3"]
+    assert f"extent {given['extent_within_shell_or_5_percent']:.2f} /" in result["size_note"]
+    assert "with each curve's dQ given" in result["size_note"]
+    assert predicted("--q-resolution", "0.02,0.003")["size_physics"]["resolution_given"]
+    for flag, needle in (("a,b", "--q-resolution: got 'a,b'"), ("0.01,0.02,0.03", "REL[,ABS]"), ("-0.1", "REL[,ABS]")):
+        ran = run_main("predict", path, "--db", tmp_path / "s.duckdb", "--q-resolution", flag)
+        assert ran.returncode == 2 and needle in ran.stderr, ran.stderr
+    with pytest.raises(SwaxsInputError, match="expected one dQ"):
+        predict(bundle, "iq", q, intensity, q_resolution=dq[:-1])
+
+
 def test_the_saxs_only_note_quotes_no_figures_a_model_folder_does_not_have():
     from swaxs_lib.ml.predict import saxs_only_size_note
 

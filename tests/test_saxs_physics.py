@@ -160,6 +160,10 @@ def test_a_curve_is_sized_with_its_own_q_resolution(physics, build, arguments, f
     twice = physics.estimate(Q_USER, curve, (0.02, 0.3), q_resolution=2 * dq)
     assert (within_shell_or_5_percent(np.array([twice.extent_nm]), np.array([_extent_nm(atoms)]), step)[0]
             or twice.extent_probability < 0.75), twice
+    # told it holds one size (atomically precise clusters), the sizer weighs no spread
+    told = physics.estimate(Q_USER, curve, (0.02, 0.3), q_resolution=dq, monodisperse=True)
+    assert told.monodisperse_probability == pytest.approx(1.0)
+    assert within_shell_or_5_percent(np.array([told.extent_nm]), np.array([_extent_nm(atoms)]), step)[0], told
     # a dQ column of zeros says nothing: the database's resolutions are tried
     assert not physics.estimate(Q_USER, curve, (0.02, 0.3), q_resolution=0 * dq).resolution_given
 

@@ -123,8 +123,8 @@ def physics_scores(physics, table: SampleTable, progress: Callable | None = None
     """``windows_physics[split][window]``: the physics sizer (:mod:`swaxs_lib.ml.saxs_physics`) on every SAXS
     window up to its Q_hi limit, on ``curves`` curves per split (seeded; every curve of the split on
     :data:`PHYSICS_TARGET_WINDOW`, the targets' window): about 35 ms a curve.  ``resolution_given``:
-    ``windows_physics_resolution_given``, the targets' window only, the same ``curves`` curves per split,
-    each with its Q resolution given (about 1 s a curve: its hypotheses are built for it)."""
+    ``windows_physics_resolution_given``, the targets' window only, every curve, each with its Q resolution
+    given (about 0.25 s a curve: its hypotheses are built for it)."""
     from swaxs_lib.ml.saxs_physics import Q_HI_MAX, held_out_scores
     from swaxs_lib.ml.windows import ladder_windows
 
@@ -144,7 +144,7 @@ def physics_scores(physics, table: SampleTable, progress: Callable | None = None
                                    {k: v[sel] for k, v in labels.items()}, ws, bar, resolution_given)
 
         if resolution_given:
-            out[split] = scores(chosen, [PHYSICS_TARGET_WINDOW])
+            out[split] = scores(rows, [PHYSICS_TARGET_WINDOW])
             continue
         out[split] = scores(chosen, [w for w in windows if w != PHYSICS_TARGET_WINDOW])
         if PHYSICS_TARGET_WINDOW in windows:

@@ -85,7 +85,7 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
             top: int = TOP_MATCHES, element_source: str = "user",
             allowed_elements: tuple[str, ...] | None = None, shape_hint: str | None = None,
             domain_reasons: tuple[str, ...] = (), q_damp_inv_angstrom: float | None = None,
-            q_resolution: np.ndarray | None = None) -> Prediction:
+            q_resolution: np.ndarray | None = None, monodisperse: bool = False) -> Prediction:
     """Predict from one curve.
 
     Parameters
@@ -128,6 +128,9 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
         :attr:`swaxs_lib.io.measurement.Measurement.x_resolution`): the physics SAXS-only sizer then tries
         multiples of it instead of the database's range of resolutions (held out: right more often,
         ``evaluation.json`` → ``windows_physics_resolution_given``).
+    monodisperse : bool
+        The sample holds one size (atomically precise clusters): the physics SAXS-only sizer weighs no
+        spread of sizes (``size_physics["monodisperse_told"]``).
 
     Returns
     -------
@@ -248,12 +251,13 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
         physics = physics_for(bundle) if no_shape and size_window[1] <= Q_HI_MAX else None
         if physics is not None:
             est = physics.estimate(x, values, size_window, element=element if element in ELEMENTS else None,
-                                   q_resolution=q_resolution)
+                                   q_resolution=q_resolution, monodisperse=monodisperse)
             used.append("saxs_physics")
             size_physics = {"extent_probability": round(est.extent_probability, 4),
                             "monodisperse_probability": round(est.monodisperse_probability, 4),
                             "misfit": round(est.misfit, 3), "hypotheses": est.hypotheses,
-                            "resolution_given": est.resolution_given, "window_model_extent_nm": diameter}
+                            "resolution_given": est.resolution_given, "monodisperse_told": monodisperse,
+                            "window_model_extent_nm": diameter}
             diameter = round(est.extent_nm, 4)
             interval = tuple(round(v, 4) for v in est.extent_interval_nm)
             if est.misfit > MISFIT_LIMIT:

@@ -392,7 +392,7 @@ class SaxsPhysics:
 
     def estimate(self, q_inv_angstrom: np.ndarray, intensity: np.ndarray, window: tuple[float, float],
                  element: str | None = None, group_weights: dict[str, float] | None = None,
-                 q_resolution: np.ndarray | None = None) -> PhysicsSize:
+                 q_resolution: np.ndarray | None = None, monodisperse: bool = False) -> PhysicsSize:
         """The size decision for one curve on ``window`` (a ladder window inside its range).
 
         Parameters
@@ -410,6 +410,9 @@ class SaxsPhysics:
             The 1-sigma Gaussian Q resolution dQ (1/Å) of each point (a file's dQ or Qdev column): its
             :data:`STATED_RESOLUTION_FACTORS` multiples replace the database's :data:`RESOLUTIONS`.  All
             zero counts as not given.
+        monodisperse : bool
+            The sample is known to hold one size (atomically precise clusters, from mass spectrometry say):
+            only the hypotheses without a spread of sizes are weighed.
 
         Raises
         ------
@@ -458,6 +461,8 @@ class SaxsPhysics:
             if group_weights is not None:
                 per_member = np.array([group_weights.get(g, 0.0) for g in self.group])
                 log_prior = log_prior + np.log(per_member)[hyp["member"]]
+            if monodisperse:
+                log_prior = np.where(hyp["width"] == 0, log_prior, -np.inf)
         live = np.isfinite(log_prior)
         if not live.any():
             raise SwaxsInputError("group_weights: every size group has weight 0; expected at least one > 0")
