@@ -267,15 +267,18 @@ def bench_predict(bundle, table, repeats: int) -> list[dict]:
     q, iq = table.q_inv_angstrom, table.iq[0].astype(float)
     saxs = q <= 0.3 + 1e-9
     gap = saxs | ((q >= 2.4) & (q <= 10.0))
-    curves = {"iq": (q, iq), "gr": (table.r_angstrom, table.gr[0].astype(float)),
-              "iq SAXS-only 0.02-0.3": (q[saxs], iq[saxs]), "iq SAXS 0.02-0.3 + WAXS 2.4-10": (q[gap], iq[gap])}
-    for name, (x, y) in curves.items():
+    dq = {"q_resolution": np.sqrt((0.02 * q[saxs]) ** 2 + 0.003**2)}  # a file's dQ column
+    curves = {"iq": (q, iq, {}), "gr": (table.r_angstrom, table.gr[0].astype(float), {}),
+              "iq SAXS-only 0.02-0.3": (q[saxs], iq[saxs], {}),
+              "iq SAXS-only 0.02-0.3, dQ given": (q[saxs], iq[saxs], dq),
+              "iq SAXS 0.02-0.3 + WAXS 2.4-10": (q[gap], iq[gap], {})}
+    for name, (x, y, kw) in curves.items():
         kind = name.split()[0]
         start = time.perf_counter()
-        used = predict(bundle, kind, x, y).models
+        used = predict(bundle, kind, x, y, **kw).models
         first_ms = 1e3 * (time.perf_counter() - start)  # a new Q grid: the physics sizer builds its hypotheses
-        full = median_ms(lambda: predict(bundle, kind, x, y), repeats)
-        model = median_ms(lambda: predict(models_only, kind, x, y), repeats)
+        full = median_ms(lambda: predict(bundle, kind, x, y, **kw), repeats)
+        model = median_ms(lambda: predict(models_only, kind, x, y, **kw), repeats)
         lib = median_ms(lambda: library_search(bundle, kind, x, y), repeats) if n_lib else (None, None)
         rows.append({"curve": name, "models": list(used), "library_curves": n_lib, "predict_ms": full[0],
                      "predict_min_ms": full[1], "models_ms": model[0], "library_ms": lib[0],

@@ -39,10 +39,10 @@ def _ase_intensity(atoms, q: np.ndarray) -> np.ndarray:
     return np.array(XrDebye(atoms, wavelength=1.0, method=None).calc_pattern(x=q, mode="SAXS"))
 
 
-def _gaussian_smeared(function, q: np.ndarray, dq: np.ndarray) -> np.ndarray:
+def _gaussian_smeared(function, q: np.ndarray, dq: np.ndarray, nodes: int = 60) -> np.ndarray:
     """``function`` convolved with a Gaussian of 1-sigma ``dq`` at each point of ``q``: Gauss-Hermite
-    quadrature (60 nodes) of function(|Q|), independent of the sizer's matrix on the database's grid."""
-    nodes, weights = np.polynomial.hermite_e.hermegauss(60)
+    quadrature of function(|Q|), independent of the sizer's matrix on the database's grid."""
+    nodes, weights = np.polynomial.hermite_e.hermegauss(nodes)
     shifted = np.abs(q[:, None] + dq[:, None] * nodes[None, :])
     return (function(np.maximum(shifted, 1e-4).ravel()).reshape(shifted.shape) * weights).sum(axis=1) / weights.sum()
 
@@ -51,7 +51,7 @@ def _ase_curve(atoms, seed: int = 0, dq: np.ndarray | None = None) -> np.ndarray
     """ASE's Debye I(Q) at Q_USER (smeared by ``dq``) with Poisson noise (COUNTS at the median) and a 2 % flat
     background."""
     clean = (_ase_intensity(atoms, Q_USER) if dq is None
-             else _gaussian_smeared(lambda q: _ase_intensity(atoms, q), Q_USER, dq))
+             else _gaussian_smeared(lambda q: _ase_intensity(atoms, q), Q_USER, dq, nodes=10))
     ref = np.median(clean)
     return np.random.default_rng(seed).poisson(clean / ref * COUNTS) * ref / COUNTS + 0.02 * ref
 
