@@ -103,7 +103,7 @@ def main() -> None:
             knn = np.exp(window_knn(arrays, q, iq, *window)[:, [0, 2]])
         out = np.zeros((len(chosen), 2))
         prob, covered, seconds = np.zeros(len(chosen)), np.zeros(len(chosen), bool), []
-        misfit = np.zeros(len(chosen))
+        misfit, mono_p = np.zeros(len(chosen)), np.zeros(len(chosen))
         for i in range(len(chosen)):
             got = physics.estimate(q, iq[i], window, element=elements[i] if args.element_known else None,
                                    group_weights={groups[g]: 1.0 for g in allowed[i]} if args.shape_known else None,
@@ -116,6 +116,7 @@ def main() -> None:
             out[i] = got.extent_nm, got.volume_diameter_nm
             prob[i] = got.extent_probability
             misfit[i] = got.misfit
+            mono_p[i] = got.monodisperse_probability
             lo, hi = got.extent_interval_nm
             covered[i] = lo <= truth["extent"][i] <= hi
         ms = 1e3 * float(np.median(seconds))
@@ -131,7 +132,9 @@ def main() -> None:
             m = labels["split"] == s
             row = {"extent_physics": float(right_e[m].mean()), "extent_knn": float(knn_e[m].mean()),
                    "mean_probability": float(prob[m].mean()), "interval_coverage": float(covered[m].mean()),
-                   "volume_physics": float(right_v[m].mean()), "volume_knn": float(knn_v[m].mean()), "n": int(m.sum())}
+                   "volume_physics": float(right_v[m].mean()), "volume_knn": float(knn_v[m].mean()), "n": int(m.sum()),
+                   # the share the data call unlikely monodisperse (predict warns a --monodisperse claim there)
+                   **{f"monodisperse_probability_below_{t:g}": float(np.mean(mono_p[m] < t)) for t in (0.01, 0.02, 0.05, 0.1)}}
             summary[name][s] = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}
             print(f"{name:10s} {s:12s} {row['extent_physics']:11.3f} {row['extent_knn']:6.3f} "
                   f"{row['mean_probability']:7.3f} {row['interval_coverage']:7.3f} {row['volume_physics']:10.3f} "

@@ -228,9 +228,11 @@ def test_commands_build_train_evaluate_and_predict(built, tmp_path):
     physics = json.loads(report.read_text())["windows_physics"]["test-mono"]["0.02-0.3"]
     assert (models / "saxs_structures.npz").is_file() and physics["n"] > 0
     assert 0.0 <= physics["extent_within_shell_or_5_percent"] <= 1.0
+    given = json.loads(report.read_text())["windows_physics_resolution_given"]["test-mono"]["0.02-0.3"]
+    assert given["n"] == physics["n"] and 0.0 <= given["extent_within_shell_or_5_percent"] <= 1.0
     skipped = tmp_path / "skipped.json"
     swaxs("evaluate", "--name", "tiny", "--models", models, "--report", skipped, "--physics-curves", "0", db=db)
-    assert "windows_physics" not in json.loads(skipped.read_text())
+    assert not {"windows_physics", "windows_physics_resolution_given"} & set(json.loads(skipped.read_text()))
     bad = swaxs("evaluate", "--name", "tiny", "--models", models, "--physics-curves", "-1", db=db)
     assert bad.returncode == 2 and "--physics-curves: got -1" in bad.stderr
     out, matches = tmp_path / "p.csv", tmp_path / "m.csv"

@@ -269,6 +269,23 @@ def test_a_files_dq_column_sizes_a_saxs_only_curve_with_its_resolution(bundle, t
         predict(bundle, "iq", q, intensity, q_resolution=dq[:-1])
 
 
+def test_a_claim_of_one_size_the_curve_contradicts_is_warned_about(bundle):
+    # a 30/40/30 mixture of 147-, 309- and 561-atom Au icosahedra (exact Debye sums), told monodisperse: the size
+    # assumes the claim, and a warning says the curve favours a spread; an Au309 curve told so is not warned about
+    from swaxs_lib.scattering import debye_intensity
+    from swaxs_lib.structures import icosahedron
+
+    q = np.geomspace(0.02, 0.3, 100)
+    curves = {k: debye_intensity(icosahedron("Au", k).atoms, q, b_iso_angstrom2=0.6).intensity for k in (4, 5, 6)}
+    mixture = 0.3 * curves[4] + 0.4 * curves[5] + 0.3 * curves[6]
+    told = predict(bundle, "iq", q, mixture, top=1, monodisperse=True)
+    assert told.size_physics["monodisperse_told"] and not told.in_domain
+    assert any(w.startswith("told one size, but the SAXS window favours a spread") for w in told.warnings)
+    assert not [w for w in predict(bundle, "iq", q, mixture, top=1).warnings if w.startswith("told one size")]
+    single = predict(bundle, "iq", q, curves[5], top=1, monodisperse=True)
+    assert not [w for w in single.warnings if w.startswith("told one size")] and single.in_domain
+
+
 def test_the_saxs_only_note_quotes_no_figures_a_model_folder_does_not_have():
     from swaxs_lib.ml.predict import saxs_only_size_note
 

@@ -40,7 +40,7 @@ from swaxs_lib.ml import routing
 from swaxs_lib.ml.routing import (COVERAGE_NOTES, composition_elements, constrained_probabilities, family_prior, instrument_sizes,
                                   model_input, shape_groups)
 from swaxs_lib.ml.routing import plan as route_plan
-from swaxs_lib.ml.saxs_physics import MISFIT_LIMIT, Q_HI_MAX, physics_for
+from swaxs_lib.ml.saxs_physics import MISFIT_LIMIT, MONODISPERSE_DOUBT, Q_HI_MAX, physics_for
 from swaxs_lib.ml.windows import Q_HI_MIN, Q_LO_MAX, predict_window_size, window_novelty
 
 #: The novelty a model-free out-of-domain reason (``domain_reasons``, a size check's "above" or "below")
@@ -130,7 +130,8 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
         ``evaluation.json`` → ``windows_physics_resolution_given``).
     monodisperse : bool
         The sample holds one size (atomically precise clusters): the physics SAXS-only sizer weighs no
-        spread of sizes (``size_physics["monodisperse_told"]``).
+        spread of sizes (``size_physics["monodisperse_told"]``); a curve that favours a spread is warned about
+        (:data:`swaxs_lib.ml.saxs_physics.MONODISPERSE_DOUBT`).
 
     Returns
     -------
@@ -260,6 +261,9 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
                             "window_model_extent_nm": diameter}
             diameter = round(est.extent_nm, 4)
             interval = tuple(round(v, 4) for v in est.extent_interval_nm)
+            if monodisperse and est.monodisperse_probability < MONODISPERSE_DOUBT:
+                warnings.append(f"told one size, but the SAXS window favours a spread of sizes (posterior on none "
+                                f"{est.monodisperse_probability:.1%} without the claim): the size assumes the claim")
             if est.misfit > MISFIT_LIMIT:
                 warnings.append(f"no cluster of the database describes the SAXS window: residuals "
                                 f"{math.sqrt(est.misfit):.0f} times its own scatter (misfit {est.misfit:.3g} > "

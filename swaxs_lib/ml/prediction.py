@@ -97,7 +97,9 @@ class Prediction:
     size_physics : dict
         Where the extent of a SAXS-only curve came from the physics sizer
         (:mod:`swaxs_lib.ml.saxs_physics`): ``extent_probability`` (the posterior mass within one shell or
-        5 % of the extent given), ``monodisperse_probability`` (of no spread of sizes), ``misfit`` (the best
+        5 % of the extent given), ``monodisperse_probability`` (of no spread of sizes, the data's own: without a
+        ``monodisperse`` claim's prior), ``resolution_given`` (the curve's dQ was used), ``monodisperse_told``,
+        ``misfit`` (the best
         hypothesis's residual variance over the curve's own point-to-point scatter: about 1 where a ladder
         member describes the curve), ``hypotheses`` and ``window_model_extent_nm`` (the window model's extent,
         for comparison); empty otherwise.
