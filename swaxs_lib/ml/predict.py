@@ -75,7 +75,7 @@ def saxs_only_size_note(window: tuple[float, float], held_out: dict | None,
                  f"{poly['volume_diameter_within_shell_or_5_percent']:.2f} of 20 % polydisperse curves, extent "
                  f"{extent_figures[0]['extent_within_shell_or_5_percent']:.2f} / "
                  f"{extent_figures[1]['extent_within_shell_or_5_percent']:.2f}"
-                 + (" with each curve's dQ given, as this file's" if resolution_given else ""))
+                 + (" with each curve's dQ given, as this curve's" if resolution_given else ""))
     else:
         note += ". No held-out figures for this window in the model folder (run `python -m swaxs_lib evaluate`)"
     return note
