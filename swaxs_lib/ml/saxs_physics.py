@@ -9,7 +9,8 @@ interpolated minimum of a monodisperse curve misled the decision by 10 %), with 
 * a number-weighted spread w of the family's rungs in :data:`WIDTHS`
   (:func:`swaxs_lib.ml.simulate.ladder_weights`, as the database mixes them; the size labels are
   number-weighted means),
-* a Gaussian Q resolution in :data:`RESOLUTIONS` (none, the database's median, its largest).
+* a Gaussian Q resolution in :data:`RESOLUTIONS` (none, the database's median, its largest), or, where the
+  curve's own dQ is given (a file's dQ column), :data:`STATED_RESOLUTION_FACTORS` times it.
 
 Curves are Debye I(Q) = f(Q)² [n + (S(aQ) - n) exp(-B Q² / 8 pi²)], S the gold template's structure
 factor stored in the model folder (:data:`STRUCTURES_FILE`, log S in 16-bit codes on :data:`X_GRID`), gold's f(Q)
@@ -26,7 +27,9 @@ is screened with float32 sums and recomputed exactly for the best :data:`KEEP` (
 Prior: as the database draws its test curves (shape classes equally, a class's families equally, the
 centre rung uniform; the element uniform, or the one given, its expansion uniform -3..+3 %), flat over
 spread and resolution; optionally weighted by size-group probabilities (a WAXS shape model's) or
-restricted to the groups of a shape the user knows.  The decision is the size right (within one shell
+restricted to the groups of a shape the user knows, or to no spread for a sample the user knows to hold one
+size (``monodisperse``; the reported ``monodisperse_probability`` stays the data's own, without that
+claim, so that a curve contradicting it is seen: :data:`MONODISPERSE_DOUBT`).  The decision is the size right (within one shell
 or 5 %) for the most posterior mass (:func:`swaxs_lib.ml.ceiling.bayes_size`), and the posterior mass
 that decision holds (in a posterior widened by :data:`REPORT_TEMPERATURE_FACTOR`) is reported as its
 probability: where the curve cannot tell a monodisperse particle from a spread of smaller ones, that
@@ -38,7 +41,9 @@ Validation: held out per window in ``evaluation.json`` → ``windows_physics`` (
 given); the same decision at 4x the scale resolution in ``benchmarks/ml_saxs_physics.py``;
 tests/test_saxs_physics.py: the structure factors against the Debye sum written out over every pair, and
 gold clusters built by ASE with I(Q) from ASE's own Debye code (ase.utils.xrdebye), on a Q grid of the
-user's, with counting noise and background.
+user's, with counting noise and background, and smeared with a dQ of the user's (Gauss-Hermite quadrature;
+the smearing matrix of a dQ per point against that quadrature of the analytic sphere, 2e-3); with each
+curve's dQ given, held out in ``evaluation.json`` → ``windows_physics_resolution_given``.
 """
 
 from __future__ import annotations
