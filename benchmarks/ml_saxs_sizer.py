@@ -10,12 +10,12 @@ and its time per curve (the first curve of a window, which builds the window's h
 reported apart).  ``--element-known`` gives each curve's element, as a user who names it would; ``--shape-known`` its shape
 (``--shape``); ``--resolution-known`` its Q resolution (a file's dQ column); ``--monodisperse`` tells the physics
 sizer every curve has one size (``predict --monodisperse``; wrong on the polydisperse split, which shows what a
-wrong claim costs).
+wrong claim costs); ``--stride N`` keeps every N-th point, a coarser grid of the user's.
 
     cp /work/mldb/ml.duckdb /tmp/sizer.duckdb      # read a copy (a test-splits-only build-db suffices)
     PYTHONPATH=. nice python benchmarks/ml_saxs_sizer.py --db /tmp/sizer.duckdb [--per-split 400]
         [--windows "0.02-0.3,0.03-0.2,0.05-0.1,0.02-0.6"] [--element-known] [--shape-known]
-        [--resolution-known] [--monodisperse]
+        [--resolution-known] [--monodisperse] [--stride 3]
 """
 
 from __future__ import annotations
@@ -60,6 +60,9 @@ def main() -> None:
     parser.add_argument("--monodisperse", action="store_true",
                         help="tell the physics sizer every curve is monodisperse (--monodisperse; on the 20 %% "
                              "polydisperse split this is the wrong thing told)")
+    parser.add_argument("--stride", type=int, default=1,
+                        help="keep every N-th point of the database grid: a coarser grid of the user's (both "
+                             "estimators; the window model interpolates it onto its own points)")
     parser.add_argument("--seed", type=int, default=20261206)
     parser.add_argument("--temperature-factor", type=float, default=None,
                         help="override saxs_physics.REPORT_TEMPERATURE_FACTOR (to choose it on a calibration subset)")
@@ -80,6 +83,9 @@ def main() -> None:
                                      for name in ("test-mono", "test-poly20")]))
     labels = {k: np.asarray(v)[chosen] for k, v in test.labels.items()}
     q, iq = np.asarray(test.q_inv_angstrom), np.asarray(test.iq)[chosen]
+    if args.stride > 1:  # a coarser user grid: every stride-th measured point (the last kept), noise as measured
+        keep = np.unique(np.append(np.arange(0, len(q), args.stride), len(q) - 1))
+        q, iq = q[keep], iq[:, keep]
     truth = window_labels(labels)
     elements = np.asarray(labels["element"])
     variants = [json.loads(v) for v in labels["variant_json"]]
@@ -88,7 +94,8 @@ def main() -> None:
     allowed = [shape_groups(SHAPE_OF_CLASS[c]) for c in labels["shape_class"]] if args.shape_known else None
     print(f"{len(chosen)} curves ({args.per_split} per split, seed {args.seed}), element "
           f"{'given' if args.element_known else 'unknown'}, shape {'given' if args.shape_known else 'unknown'}, dQ "
-          f"{'given' if args.resolution_known else 'unknown'}{', told monodisperse' if args.monodisperse else ''}; "
+          f"{'given' if args.resolution_known else 'unknown'}{', told monodisperse' if args.monodisperse else ''}"
+          f"{f', every {args.stride}th point' if args.stride > 1 else ''}; "
           "share within one shell or 5 %")
     print(f"{'window':10s} {'split':12s} {'extent phys':>11s} {'kNN':>6s} {'mean p':>7s} {'90% int':>7s} "
           f"{'vol d phys':>10s} {'kNN':>6s} {'ms/curve':>8s}")
@@ -143,7 +150,7 @@ def main() -> None:
             f"{summary[name]['misfit_quantiles_50_95_99_max']}")
     print(json.dumps({"curves": int(len(chosen)), "element_known": args.element_known,
                       "shape_known": args.shape_known, "resolution_known": args.resolution_known,
-                      "monodisperse_told": args.monodisperse, "windows": summary}))
+                      "monodisperse_told": args.monodisperse, "stride": args.stride, "windows": summary}))
 
 
 if __name__ == "__main__":
