@@ -284,6 +284,10 @@ def test_a_claim_of_one_size_the_curve_contradicts_is_warned_about(bundle):
     assert not [w for w in predict(bundle, "iq", q, mixture, top=1).warnings if w.startswith("told one size")]
     single = predict(bundle, "iq", q, curves[5], top=1, monodisperse=True)
     assert not [w for w in single.warnings if w.startswith("told one size")] and single.in_domain
+    # where the physics sizer does not answer (a shape given), the claim is said to be unused, not dropped silently
+    shaped = predict(bundle, "iq", q, curves[5], top=1, monodisperse=True, shape_hint="icosahedron")
+    assert not shaped.size_physics and shaped.in_domain
+    assert any(w.startswith("not used: one size") for w in shaped.warnings), shaped.warnings
 
 
 def test_the_saxs_only_note_quotes_no_figures_a_model_folder_does_not_have():

@@ -286,6 +286,9 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
         interval = (round(float(math.exp(log_d - half[0])), 4), round(float(math.exp(log_d + half[0])), 4))
         n_atoms = int(round(math.exp(log_n)))
         n_interval = (int(round(math.exp(log_n - half[1]))), int(round(math.exp(log_n + half[1]))))
+    if monodisperse and not size_physics:  # a claim the user made: say where it went
+        warnings.append(f"not used: one size informs only the physics size of a SAXS-only curve without a shape "
+                        f"(Q_max <= {Q_HI_MAX:g} 1/Å); this curve is sized without it")
     element_probs: dict[str, float] = {}
     model_probs: dict[str, float] = {}
     element_pred = element_p = source = None

@@ -27,7 +27,7 @@ from swaxs_lib.ml.windows import Q_HI_MIN, Q_LO_MAX, ladder_window
 #: How the warnings begin that say what a curve cannot tell: a window it does not cover (:func:`plan`), or a
 #: size only bounded below (:func:`size_range`, a G(r) without the instrument's Q damping).  Notes, not
 #: reasons to call the curve out of domain.
-COVERAGE_NOTES = ("no shape:", "no size:", "size not bounded:")
+COVERAGE_NOTES = ("no shape:", "no size:", "size not bounded:", "not used:")
 
 
 def model_input(kind: str, x: np.ndarray, values: np.ndarray, element: str | None = None
