@@ -45,11 +45,11 @@ from swaxs_lib.io.header import describe_use, header_facts
 from swaxs_lib.ml.catalog import ELEMENTS, SHAPE_CLASSES, SHAPE_OF_CLASS
 from swaxs_lib.ml.measured import domain_reasons
 from swaxs_lib.ml.models import default_model_dir, load_bundle
-from swaxs_lib.ml.saxs_physics import resolution_sigma
 from swaxs_lib.compare import compare_cluster
 from swaxs_lib.ml.predict import (
     TOP_MATCHES,
     composition_elements,
+    curve_resolution,
     library_model,
     matches_columns,
     model_input,
@@ -91,8 +91,7 @@ def prediction_for(folder: str, dataset_id: str, element: str | None, source: st
     ``monodisperse``: the sample holds one size."""
     m = load_measurement(dataset_id)
     kind, x, values, notes = model_input(m.kind, m.x, m.values, element)
-    dq = (None if kind != "iq" else resolution_sigma(m.x, resolution) if resolution is not None
-          else m.x_resolution)
+    dq = curve_resolution(m, kind, resolution)
     return kind, x, values, notes, predict(model_bundle(folder), kind, x, values, element=element,
                                            top=TOP_MATCHES, element_source=source, allowed_elements=allowed,
                                            domain_reasons=domain_reasons(m), q_damp_inv_angstrom=q_damp,

@@ -183,10 +183,10 @@ def q_resolution_of(flag: str | None, measurement, kind: str):
     """
     import math
 
-    from swaxs_lib.ml.saxs_physics import resolution_sigma
+    from swaxs_lib.ml.predict import curve_resolution
 
     if flag is None:
-        return None if kind != "iq" else measurement.x_resolution
+        return curve_resolution(measurement, kind)
     try:
         parts = [float(v) for v in flag.split(",")]
     except ValueError:
@@ -195,8 +195,7 @@ def q_resolution_of(flag: str | None, measurement, kind: str):
         raise SwaxsInputError(f"--q-resolution: got {flag!r}{' for a G(r)' if kind != 'iq' else ''}; expected "
                               "REL[,ABS] >= 0 for an I(Q): sigma_Q = sqrt((REL Q)² + ABS²), ABS in 1/Å "
                               "(e.g. 0.02 or 0.02,0.003)")
-    relative, absolute = (parts + [0.0])[:2]
-    return resolution_sigma(measurement.x, (relative, absolute))
+    return curve_resolution(measurement, kind, tuple((parts + [0.0])[:2]))
 
 
 def _cmd_predict(args: argparse.Namespace) -> dict[str, Any]:

@@ -105,14 +105,13 @@ def score_targets(report: dict[str, Any]) -> dict[str, dict]:
         met = None if value is None else (value <= goal if metric.endswith("ece") else value >= goal)
         targets[label] = {"value": value, "goal": goal, "met": met,
                           "baseline": report["baseline"].get(split, {}).get(route, {}).get(metric)}
-    for label, (split, window, metric, goal) in WINDOW_TARGETS.items():
-        # the extent of a SAXS-only curve is the physics sizer's where the folder has one (as predict reports)
-        source = "windows_physics" if metric.startswith("extent") and "windows_physics" in report else "windows"
+    # the extent of a SAXS-only curve is the physics sizer's where the folder has one (as predict reports)
+    physics = "windows_physics" if "windows_physics" in report else "windows"
+    windowed = [(label, spec, physics if spec[2].startswith("extent") else "windows")
+                for label, spec in WINDOW_TARGETS.items()]
+    windowed += [(label, spec, "windows_physics_resolution_given") for label, spec in RESOLUTION_GIVEN_TARGETS.items()]
+    for label, (split, window, metric, goal), source in windowed:
         value = report.get(source, {}).get(split, {}).get(window, {}).get(metric)
-        if value is not None:
-            targets[label] = {"value": value, "goal": goal, "met": value >= goal, "baseline": None}
-    for label, (split, window, metric, goal) in RESOLUTION_GIVEN_TARGETS.items():
-        value = report.get("windows_physics_resolution_given", {}).get(split, {}).get(window, {}).get(metric)
         if value is not None:
             targets[label] = {"value": value, "goal": goal, "met": value >= goal, "baseline": None}
     return targets

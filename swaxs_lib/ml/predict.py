@@ -40,7 +40,7 @@ from swaxs_lib.ml import routing
 from swaxs_lib.ml.routing import (COVERAGE_NOTES, composition_elements, constrained_probabilities, family_prior, instrument_sizes,
                                   model_input, shape_groups)
 from swaxs_lib.ml.routing import plan as route_plan
-from swaxs_lib.ml.saxs_physics import MISFIT_LIMIT, MONODISPERSE_DOUBT, Q_HI_MAX, physics_for
+from swaxs_lib.ml.saxs_physics import MISFIT_LIMIT, MONODISPERSE_DOUBT, Q_HI_MAX, physics_for, resolution_sigma
 from swaxs_lib.ml.windows import Q_HI_MIN, Q_LO_MAX, predict_window_size, window_novelty
 
 #: The novelty a model-free out-of-domain reason (``domain_reasons``, a size check's "above" or "below")
@@ -79,6 +79,16 @@ def saxs_only_size_note(window: tuple[float, float], held_out: dict | None,
     else:
         note += ". No held-out figures for this window in the model folder (run `python -m swaxs_lib evaluate`)"
     return note
+
+
+def curve_resolution(measurement, kind: str, resolution: tuple[float, float] | None = None) -> np.ndarray | None:
+    """The 1-sigma dQ (1/Å) per point of ``measurement`` that :func:`predict` takes as ``q_resolution``: the
+    instrument's ``resolution`` (relative, absolute 1/Å; sigma_Q = sqrt((relative Q)² + absolute²)) where the
+    user states it, else the file's dQ column (``x_resolution``), else None; None for a ``kind`` other than
+    I(Q) (the models' kind, :func:`~swaxs_lib.ml.routing.model_input`)."""
+    if kind != "iq":
+        return None
+    return measurement.x_resolution if resolution is None else resolution_sigma(measurement.x, resolution)
 
 
 def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *, element: str | None = None,
@@ -270,13 +280,13 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
                                 f"{MISFIT_LIMIT:g})")
         if gate_proba is None and allowed_groups is None:  # no shape: the size SAXS determines comes first
             primary = "volume_diameter"
-            # the figures with each curve's dQ given where the file's was used and evaluate scored this window so
+            # the figures with each curve's dQ given where the curve's was used and evaluate scored this window so
             name = f"{size_window[0]:g}-{size_window[1]:g}"
-            with_dq = bundle.extras.get("held_out_windows_physics_resolution_given") or {}
+            dq_figures = bundle.extras.get("held_out_windows_physics_resolution_given") or {}
             with_dq = (size_physics.get("resolution_given", False)
-                       and all(name in with_dq.get(split, {}) for split in ("test-mono", "test-poly20")))
-            physics_figures = (None if not size_physics else bundle.extras.get(
-                "held_out_windows_physics_resolution_given" if with_dq else "held_out_windows_physics"))
+                       and all(name in dq_figures.get(split, {}) for split in ("test-mono", "test-poly20")))
+            physics_figures = (None if not size_physics else dq_figures if with_dq
+                               else bundle.extras.get("held_out_windows_physics"))
             size_note = saxs_only_size_note(size_window, bundle.extras.get("held_out_windows"), physics_figures,
                                             resolution_given=with_dq)
     elif plan["size"]:
@@ -341,6 +351,6 @@ def predict(bundle: ModelBundle, kind: str, x: np.ndarray, values: np.ndarray, *
 
 # Re-exported: callers import these from here (the records, the library search, the input conversion, the gates).
 __all__ = ["KNOWN_OUT_NOVELTY", "saxs_only_size_note", "TOP_MATCHES", "Match", "Prediction", "composition_elements",
-           "shape_groups",
+           "curve_resolution", "shape_groups",
            "constrained_probabilities", "family_prior", "library_model", "library_rw", "library_search",
            "matches_columns", "member_parameters", "model_input", "predict", "prediction_row"]

@@ -515,7 +515,8 @@ class SaxsPhysics:
 
         post = posterior(told[top])
         # the data's own say on the spread, without the claim of one size
-        monodisperse_probability = float(posterior(log_prior[top])[hyp["width"][top] == 0].sum())
+        own = posterior(log_prior[top]) if monodisperse else post
+        monodisperse_probability = float(own[hyp["width"][top] == 0].sum())
         right = np.abs(extent - ext) <= tol
         tail = (1 - INTERVAL_MASS) / 2
         e_lo, e_hi = weighted_quantiles(ext, post, (tail, 1 - tail))
